@@ -1,0 +1,450 @@
+//! The `ensemble` command.
+
+#![forbid(unsafe_code)]
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use ensemble::config::{Config, database_url_from};
+use ensemble::db::Db;
+use ensemble::error::AppError;
+use ensemble::modules::accounts::service;
+use ensemble::rbac::Role;
+use ensemble::{AppState, build_router};
+
+/// Ensemble: co-produced community creative health — referral, activities, sessions,
+/// wellbeing, evaluation and commissioning in one open platform.
+#[derive(Parser)]
+#[command(name = "ensemble", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (and the background job worker).
+    Serve(ServeArgs),
+    /// Load the fictional Liverpool City Region demo data and serve it.
+    Demo(DemoArgs),
+    /// Create or update the database schema.
+    Migrate(DbArgs),
+    /// Manage accounts from the command line.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+    /// Write a consistent backup while the server runs (SQLite: a database file; PostgreSQL: pg_dump custom format).
+    Backup(BackupArgs),
+    /// Restore a backup into a new, empty database.
+    Restore(RestoreArgs),
+    /// Run only the background job worker (for scaling out beside `serve --no-worker`).
+    Worker(DbArgs),
+}
+
+#[derive(Args, Clone)]
+struct DbArgs {
+    /// Database: a SQLite file path, `sqlite://path`, or a `postgres://` URL.
+    #[arg(long, env = "ENSEMBLE_DATABASE_URL", default_value = "ensemble.db")]
+    database: String,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// Address to listen on.
+    #[arg(long, env = "ENSEMBLE_BIND", default_value = "127.0.0.1")]
+    bind: String,
+    /// Port to listen on.
+    #[arg(long, env = "ENSEMBLE_PORT", default_value_t = 8080)]
+    port: u16,
+    /// Public base URL, used in emails; `https://` turns on Secure cookies and HSTS.
+    #[arg(long, env = "ENSEMBLE_BASE_URL")]
+    base_url: Option<String>,
+    /// Force the Secure cookie attribute (e.g. behind a TLS-terminating proxy).
+    #[arg(long, env = "ENSEMBLE_COOKIE_SECURE")]
+    cookie_secure: Option<bool>,
+    /// Minutes without activity before a session ends.
+    #[arg(long, env = "ENSEMBLE_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    session_idle_minutes: u64,
+    /// Hours after sign-in when a session ends regardless.
+    #[arg(long, env = "ENSEMBLE_SESSION_ABSOLUTE_HOURS", default_value_t = 12)]
+    session_absolute_hours: u64,
+    /// Require staff roles to use TOTP two-step sign-in.
+    #[arg(long, env = "ENSEMBLE_REQUIRE_STAFF_MFA", default_value_t = true, action = clap::ArgAction::Set)]
+    require_staff_mfa: bool,
+    /// SMTP server for email, e.g. `smtps://user:pass@smtp.example.org` or `smtp://localhost:25`; unset keeps email in the outbox.
+    #[arg(long, env = "ENSEMBLE_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// From address for email.
+    #[arg(long, env = "ENSEMBLE_MAIL_FROM", default_value = "Ensemble <no-reply@ensemble.invalid>")]
+    mail_from: String,
+    /// Bearer token required to read /metrics (unset: open; bind to a private network).
+    #[arg(long, env = "ENSEMBLE_METRICS_TOKEN")]
+    metrics_token: Option<String>,
+    /// Do not run the job worker in this process.
+    #[arg(long, env = "ENSEMBLE_NO_WORKER")]
+    no_worker: bool,
+    /// Folder with the shared reference data (open data, standards).
+    #[arg(long, env = "ENSEMBLE_SHARED_DIR", default_value = "../shared")]
+    shared_dir: PathBuf,
+    /// Log format: `text` or `json`.
+    #[arg(long, env = "ENSEMBLE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// Port to listen on.
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    bind: String,
+    /// Demo database file (created, or reused if it exists).
+    #[arg(long, default_value = "ensemble-demo.db")]
+    database: String,
+    /// Also write the demo accounts as JSON to this file (for browser tests).
+    #[arg(long)]
+    accounts_file: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create an account. The password is read from standard input, or generated and printed.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Email address (used to sign in).
+        #[arg(long)]
+        email: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// Organisation (name or id) for the first role.
+        #[arg(long, requires = "role")]
+        organisation: Option<String>,
+        /// Role in that organisation: participant, practitioner, link_worker, clinician, programme_manager, researcher, commissioner or administrator.
+        #[arg(long, requires = "organisation")]
+        role: Option<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List accounts with their roles.
+    List(DbArgs),
+    /// Disable an account and end its sessions.
+    Disable {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Email address.
+        #[arg(long)]
+        email: String,
+    },
+    /// Enable a disabled account.
+    Enable {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Email address.
+        #[arg(long)]
+        email: String,
+    },
+    /// Set a new password (read from standard input, or generated and printed), unlock the account and end its sessions.
+    ResetPassword {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Email address.
+        #[arg(long)]
+        email: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain; exit 1 naming the first row that was edited, deleted or inserted out of turn.
+    Verify(DbArgs),
+}
+
+#[derive(Args)]
+struct BackupArgs {
+    #[command(flatten)]
+    db: DbArgs,
+    /// File to write (must not exist).
+    file: PathBuf,
+}
+
+#[derive(Args)]
+struct RestoreArgs {
+    /// Backup file to read.
+    file: PathBuf,
+    /// Target database (a new SQLite file path, or an empty PostgreSQL database URL).
+    #[arg(long, env = "ENSEMBLE_DATABASE_URL")]
+    database: String,
+}
+
+fn init_logging(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("ENSEMBLE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn config_from(args: &ServeArgs) -> Config {
+    let mut cfg = Config::for_database(database_url_from(&args.db.database));
+    cfg.base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{}:{}", args.bind, args.port));
+    cfg.cookie_secure = args.cookie_secure.unwrap_or_else(|| cfg.is_https());
+    cfg.session_idle = Duration::from_secs(args.session_idle_minutes.max(1) * 60);
+    cfg.session_absolute = Duration::from_secs(args.session_absolute_hours.max(1) * 3600);
+    cfg.require_staff_mfa = args.require_staff_mfa;
+    cfg.smtp_url = args.smtp_url.clone();
+    cfg.mail_from = args.mail_from.clone();
+    cfg.metrics_token = args.metrics_token.clone();
+    cfg.run_worker = !args.no_worker;
+    cfg.shared_dir = args.shared_dir.clone();
+    cfg
+}
+
+async fn open(database: &str) -> anyhow::Result<Db> {
+    let url = database_url_from(database);
+    Db::connect_and_migrate(&url)
+        .await
+        .with_context(|| format!("opening the database {}", redact(&url)))
+}
+
+/// Hide the password in a database URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+async fn serve(cfg: Config, bind: &str, port: u16) -> anyhow::Result<()> {
+    let db = Db::connect_and_migrate(&cfg.database_url)
+        .await
+        .with_context(|| format!("opening the database {}", redact(&cfg.database_url)))?;
+    let state = AppState::new(cfg, db).await?;
+    if state.cfg.run_worker {
+        tokio::spawn(ensemble::jobs::worker(state.clone()));
+    }
+    let app = build_router(state.clone());
+    let listener = tokio::net::TcpListener::bind((bind, port))
+        .await
+        .with_context(|| format!("listening on {bind}:{port} (is another program using the port? try --port)"))?;
+    tracing::info!(address = %format!("http://{bind}:{port}"), "serving");
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    state.db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
+
+fn read_or_generate_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).context("reading the password from standard input")?;
+        let p = s.trim_end_matches(['\n', '\r']).to_string();
+        if p.is_empty() {
+            bail!("no password on standard input; pipe one in, or leave out --password-stdin to generate one");
+        }
+        Ok((p, false))
+    } else {
+        Ok((ensemble::auth::secret::random_token(15), true))
+    }
+}
+
+fn explain(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Invalid(fields) => anyhow::anyhow!(
+            "{}",
+            fields.iter().map(|f| format!("--{}: {}", f.field.replace('_', "-"), f.message)).collect::<Vec<_>>().join("\n")
+        ),
+        AppError::NotFound => anyhow::anyhow!("no such account or organisation"),
+        other => anyhow::anyhow!("{other}"),
+    }
+}
+
+async fn state_for(db_arg: &str) -> anyhow::Result<AppState> {
+    let db = open(db_arg).await?;
+    AppState::new(Config::for_database(database_url_from(db_arg)), db).await
+}
+
+async fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command {
+        Command::Serve(args) => {
+            init_logging(args.log_format == "json");
+            let cfg = config_from(&args);
+            serve(cfg, &args.bind, args.port).await?;
+        }
+        Command::Demo(args) => {
+            init_logging(false);
+            let url = database_url_from(&args.database);
+            let mut cfg = Config::for_database(url.clone());
+            cfg.base_url = format!("http://{}:{}", args.bind, args.port);
+            cfg.require_staff_mfa = false;
+            let db = open(&args.database).await?;
+            let state = AppState::new(cfg.clone(), db).await?;
+            let loaded = ensemble::demo::seed(&state).await.map_err(explain)?;
+            state.db.close().await;
+            if let Some(path) = &args.accounts_file {
+                std::fs::write(path, serde_json::to_string_pretty(ensemble::demo::ACCOUNTS)?)
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
+            println!();
+            println!("Ensemble demo ({}): {}", if loaded { "demo data loaded" } else { "reusing existing demo data" }, args.database);
+            println!("Every organisation and person in it is fictional. Two-step sign-in is not forced for demo accounts.");
+            println!();
+            println!("  {:<18} {:<44} password", "role", "email");
+            for a in ensemble::demo::ACCOUNTS {
+                println!("  {:<18} {:<44} {}", a.role, a.email, a.password);
+            }
+            println!();
+            println!("Open http://{}:{}/ and sign in with one of the accounts above. Press Ctrl+C to stop.", args.bind, args.port);
+            println!();
+            serve(cfg, &args.bind, args.port).await?;
+        }
+        Command::Migrate(db) => {
+            let d = open(&db.database).await?;
+            d.close().await;
+            println!("The database is up to date ({} migrations).", ensemble::db::MIGRATIONS.len());
+        }
+        Command::User(cmd) => return user(cmd).await,
+        Command::Audit(AuditCommand::Verify(db)) => {
+            let d = open(&db.database).await?;
+            let report = ensemble::audit::verify(&d).await?;
+            d.close().await;
+            match report.first_broken {
+                None => println!("Audit trail intact: {} rows checked.", report.rows_checked),
+                Some((seq, why)) => {
+                    eprintln!("Audit trail BROKEN at row {seq}: {why}.");
+                    eprintln!("Rows before {seq} are intact. Restore from a backup and investigate who changed the database.");
+                    return Ok(1);
+                }
+            }
+        }
+        Command::Backup(args) => {
+            let d = open(&args.db.database).await?;
+            ensemble::backup::backup(&d, &database_url_from(&args.db.database), &args.file).await?;
+            d.close().await;
+            println!("Backup written to {}.", args.file.display());
+        }
+        Command::Restore(args) => {
+            ensemble::backup::restore(&args.file, &database_url_from(&args.database)).await?;
+            println!("Restored {} into {}.", args.file.display(), redact(&database_url_from(&args.database)));
+        }
+        Command::Worker(db) => {
+            init_logging(false);
+            let state = state_for(&db.database).await?;
+            ensemble::jobs::worker(state).await;
+        }
+    }
+    Ok(0)
+}
+
+async fn user(cmd: UserCommand) -> anyhow::Result<i32> {
+    match cmd {
+        UserCommand::Create { db, email, name, organisation, role, password_stdin } => {
+            let state = state_for(&db.database).await?;
+            let membership = match (organisation, role) {
+                (Some(org), Some(role)) => {
+                    let r = Role::from_code(&role).with_context(|| format!("--role: unknown role \"{role}\"; use one of participant, practitioner, link_worker, clinician, programme_manager, researcher, commissioner, administrator"))?;
+                    let o = service::find_organisation(&state, &org).await.map_err(explain)?
+                        .with_context(|| format!("--organisation: no organisation called \"{org}\""))?;
+                    Some((o.id, r))
+                }
+                _ => None,
+            };
+            let (password, generated) = read_or_generate_password(password_stdin)?;
+            let id = service::create_user_as_operator(&state, &email, &name, &password, membership.as_ref().map(|(o, r)| (o.as_str(), *r)))
+                .await
+                .map_err(explain)?;
+            println!("Created account {id} for {}.", email.trim().to_lowercase());
+            if generated {
+                println!("Password: {password}");
+                println!("Give it to them securely; they can change it under My account.");
+            }
+        }
+        UserCommand::List(db) => {
+            let state = state_for(&db.database).await?;
+            let users = service::list_users_as_operator(&state).await.map_err(explain)?;
+            println!("{:<38} {:<40} {:<9} roles", "id", "email", "status");
+            for (u, ms) in users {
+                let roles = ms.iter().map(|m| format!("{} @ {}", m.role.code(), m.organisation_name)).collect::<Vec<_>>().join("; ");
+                let status = if u.disabled_at.is_some() { "disabled" } else { "active" };
+                println!("{:<38} {:<40} {:<9} {}", u.id, u.email, status, roles);
+            }
+        }
+        UserCommand::Disable { db, email } => {
+            let state = state_for(&db.database).await?;
+            service::set_disabled_as_operator(&state, &email, true).await.map_err(explain)?;
+            println!("Disabled {email} and ended its sessions.");
+        }
+        UserCommand::Enable { db, email } => {
+            let state = state_for(&db.database).await?;
+            service::set_disabled_as_operator(&state, &email, false).await.map_err(explain)?;
+            println!("Enabled {email}.");
+        }
+        UserCommand::ResetPassword { db, email, password_stdin } => {
+            let state = state_for(&db.database).await?;
+            let (password, generated) = read_or_generate_password(password_stdin)?;
+            service::reset_password_as_operator(&state, &email, &password).await.map_err(explain)?;
+            println!("Password reset for {email}; the account is unlocked and its sessions ended.");
+            if generated {
+                println!("Password: {password}");
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(0) => std::process::ExitCode::SUCCESS,
+        Ok(code) => std::process::ExitCode::from(code as u8),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! `/api/v1` handlers and the OpenAPI document.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::OpenApi;
+
+use crate::error::{ApiError, ErrorEnvelope, ErrorItem, FieldError};
+use crate::modules::accounts::model::{Membership, OrgKind, Organisation, UserSummary};
+use crate::modules::accounts::service::{self, OrganisationInput};
+use crate::rbac::perm::{ManageAccounts, ManageOrganisations};
+use crate::rbac::{Granted, Permission, Role};
+use crate::state::AppState;
+use crate::web::ctx::CurrentUser;
+use crate::web::routes::Route;
+
+use super::ApiJson;
+
+/// Routes under `/api/v1`.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/api/v1/openapi.json", Permission::Public, openapi_json),
+        Route::get("/api/v1/me", Permission::SignedIn, me).scope("account:read"),
+        Route::get("/api/v1/organisations", Permission::ViewOrganisations, list_organisations).scope("organisations:read"),
+        Route::post("/api/v1/organisations", Permission::ManageOrganisations, create_organisation).scope("organisations:write"),
+        Route::get("/api/v1/users", Permission::ManageAccounts, list_users).scope("users:read"),
+    ]
+}
+
+/// The OpenAPI document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Ensemble API",
+        version = "1",
+        description = "Co-produced community creative health. Authenticate with a personal access token \
+                       (`Authorization: Bearer ens_…`) created on your account page. Errors use the envelope \
+                       `{\"errors\":[{\"code\",\"detail\",\"field\"}]}`.",
+        license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
+    ),
+    paths(me, list_organisations, create_organisation, list_users),
+    components(schemas(Me, MeMembership, Organisation, OrgKind, OrganisationInput, UserSummary, Membership, Role, ErrorEnvelope, ErrorItem, FieldError, UserPage)),
+    modifiers(&BearerAuth),
+    tags((name = "accounts", description = "Accounts, organisations and roles"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        if let Some(components) = openapi.components.as_mut() {
+            components.add_security_scheme(
+                "token",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("ens_…").build()),
+            );
+        }
+    }
+}
+
+/// The OpenAPI document as pretty JSON (served, and snapshot-tested).
+pub fn openapi_document() -> String {
+    ApiDoc::openapi().to_pretty_json().unwrap_or_default()
+}
+
+async fn openapi_json() -> Response {
+    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_document()).into_response()
+}
+
+/// The caller's account.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Me {
+    /// Account id.
+    pub id: String,
+    /// Name.
+    pub display_name: String,
+    /// Email.
+    pub email: String,
+    /// Roles by organisation.
+    pub memberships: Vec<MeMembership>,
+}
+
+/// One of the caller's roles.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct MeMembership {
+    /// Organisation id.
+    pub organisation_id: String,
+    /// Organisation name.
+    pub organisation_name: String,
+    /// Role.
+    pub role: Role,
+}
+
+/// Your own account and roles.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("token" = [])),
+    responses((status = 200, body = Me), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+async fn me(CurrentUser(actor): CurrentUser) -> Json<Me> {
+    Json(Me {
+        memberships: actor
+            .memberships
+            .iter()
+            .map(|(id, name, role)| MeMembership {
+                organisation_id: id.clone(),
+                organisation_name: name.clone(),
+                role: *role,
+            })
+            .collect(),
+        id: actor.user_id,
+        display_name: actor.display_name,
+        email: actor.email,
+    })
+}
+
+/// Organisations in the region (staff).
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "accounts", security(("token" = [])),
+    responses((status = 200, body = Vec<Organisation>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+async fn list_organisations(State(state): State<AppState>) -> Result<Json<Vec<Organisation>>, ApiError> {
+    Ok(Json(service::list_organisations(&state, false).await?))
+}
+
+/// Create an organisation (administrators). Unknown fields are refused.
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "accounts", security(("token" = [])),
+    request_body = OrganisationInput,
+    responses((status = 201, body = Organisation), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
+              (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+async fn create_organisation(State(state): State<AppState>, g: Granted<ManageOrganisations>, ApiJson(input): ApiJson<OrganisationInput>) -> Result<(StatusCode, Json<Organisation>), ApiError> {
+    let org = service::create_organisation(&state, &g, &input).await?;
+    Ok((StatusCode::CREATED, Json(org)))
+}
+
+/// Query for the account list.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct UserQuery {
+    /// Part of a name or email.
+    #[serde(default)]
+    pub q: String,
+    /// Page number from 1.
+    #[serde(default = "one")]
+    pub page: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// A page of accounts.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UserPage {
+    /// Accounts.
+    pub users: Vec<UserSummary>,
+    /// Is there a next page?
+    pub more: bool,
+}
+
+/// Accounts (administrators). Each call is written to the audit trail.
+#[utoipa::path(get, path = "/api/v1/users", tag = "accounts", security(("token" = [])), params(UserQuery),
+    responses((status = 200, body = UserPage), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+async fn list_users(State(state): State<AppState>, g: Granted<ManageAccounts>, query: Result<Query<UserQuery>, axum::extract::rejection::QueryRejection>) -> Result<Json<UserPage>, ApiError> {
+    let Query(q) = query.map_err(|e| ApiError(crate::error::AppError::BadRequest(format!("The query string is not valid: {}", e.body_text()))))?;
+    if q.page < 1 {
+        return Err(ApiError(crate::error::AppError::Invalid(vec![FieldError::new("page", "page must be 1 or more")])));
+    }
+    let (users, more) = service::list_users(&state, &g, &q.q, q.page).await?;
+    Ok(Json(UserPage { users, more }))
+}

@@ -1,0 +1,106 @@
+//! Runtime configuration: `ENSEMBLE_*` environment variables (read by the CLI) folded into
+//! one [`Config`] value that the rest of the application receives.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How expensive password hashing is. Production uses the OWASP argon2id baseline;
+/// tests use the minimum so that suites stay fast (never use `Fast` in production).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HashCost {
+    /// argon2id, m = 19 MiB, t = 2, p = 1 (OWASP recommendation).
+    Standard,
+    /// argon2id with minimal memory and one pass: for automated tests only.
+    Fast,
+}
+
+/// Everything the application needs to know about its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://path` or `postgres://…`.
+    pub database_url: String,
+    /// Public base URL used in emails and to decide on `Secure` cookies and HSTS.
+    pub base_url: String,
+    /// Send `Secure` on cookies and HSTS on responses.
+    pub cookie_secure: bool,
+    /// A session ends after this long without a request.
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in whatever happens.
+    pub session_absolute: Duration,
+    /// Staff roles must set up and use a TOTP second factor.
+    pub require_staff_mfa: bool,
+    /// Failed password attempts before an account is locked.
+    pub lockout_threshold: i64,
+    /// How long a locked account stays locked.
+    pub lockout_duration: Duration,
+    /// Sign-in attempts allowed per client address per window.
+    pub sign_in_rate_per_ip: u32,
+    /// SMTP URL for lettre (`smtp://host:25`, `smtps://user:pass@host`); none keeps mail in
+    /// the outbox only.
+    pub smtp_url: Option<String>,
+    /// From address for outgoing mail.
+    pub mail_from: String,
+    /// Bearer token required by `/metrics`; none leaves it open (bind to a private network).
+    pub metrics_token: Option<String>,
+    /// Run the background job worker inside this process.
+    pub run_worker: bool,
+    /// Where the read-only reference material (`../shared`) lives.
+    pub shared_dir: PathBuf,
+    /// Password hashing cost.
+    pub hash_cost: HashCost,
+    /// Invitation links stay valid this long.
+    pub invitation_ttl: Duration,
+}
+
+impl Config {
+    /// A configuration suitable for a local SQLite database file.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        Self {
+            database_url: database_url.into(),
+            base_url: "http://127.0.0.1:8080".into(),
+            cookie_secure: false,
+            session_idle: Duration::from_secs(30 * 60),
+            session_absolute: Duration::from_secs(12 * 60 * 60),
+            require_staff_mfa: true,
+            lockout_threshold: 5,
+            lockout_duration: Duration::from_secs(15 * 60),
+            sign_in_rate_per_ip: 30,
+            smtp_url: None,
+            mail_from: "Ensemble <no-reply@ensemble.invalid>".into(),
+            metrics_token: None,
+            run_worker: true,
+            shared_dir: PathBuf::from("../shared"),
+            hash_cost: HashCost::Standard,
+            invitation_ttl: Duration::from_secs(7 * 24 * 60 * 60),
+        }
+    }
+
+    /// Is the public base URL HTTPS?
+    pub fn is_https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+}
+
+/// Turn a plain file path into a SQLite URL; leave URLs alone.
+pub fn database_url_from(path_or_url: &str) -> String {
+    if path_or_url.starts_with("sqlite:")
+        || path_or_url.starts_with("postgres://")
+        || path_or_url.starts_with("postgresql://")
+    {
+        path_or_url.to_string()
+    } else {
+        format!("sqlite://{path_or_url}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_paths_become_sqlite_urls_and_urls_are_kept() {
+        assert_eq!(database_url_from("demo.db"), "sqlite://demo.db");
+        assert_eq!(database_url_from("postgres://x/y"), "postgres://x/y");
+        assert_eq!(database_url_from("sqlite://a.db"), "sqlite://a.db");
+    }
+}

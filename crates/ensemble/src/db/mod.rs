@@ -1,0 +1,212 @@
+//! Database access: backend selection, connection pools, SQLite pragmas and migrations.
+//!
+//! One code path serves SQLite and PostgreSQL through sqlx's `Any` driver with portable SQL
+//! (`$1` placeholders, which SQLite also understands; `RETURNING`; `ON CONFLICT`). Values
+//! are restricted to text, 64-bit integers, floats and bytes: ids are UUID text, times Unix
+//! seconds. See `docs/adr/0001-one-sql-path-for-sqlite-and-postgresql.md`.
+//!
+//! There are two pools: `read` for queries and `write` for transactions that change data.
+//! On SQLite the write pool has exactly one connection, so writers queue in the process
+//! instead of failing with `SQLITE_BUSY` when a deferred transaction upgrades its lock.
+
+mod migrate;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+pub use migrate::{MIGRATIONS, Migration, migrate};
+
+/// A transaction on the write pool.
+pub type Tx = sqlx::Transaction<'static, sqlx::Any>;
+
+/// Which database engine is behind the pools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite (the default).
+    Sqlite,
+    /// PostgreSQL (production and scale).
+    Postgres,
+}
+
+impl Backend {
+    /// Work out the backend from a database URL.
+    pub fn from_url(url: &str) -> Result<Self, DbError> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(DbError::UnsupportedUrl)
+        }
+    }
+}
+
+/// Errors from opening or migrating a database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The URL names neither SQLite nor PostgreSQL.
+    #[error("the database URL must start with sqlite:// or postgres://")]
+    UnsupportedUrl,
+    /// The database could not be reached or opened.
+    #[error("could not open the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    /// A query failed.
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    /// A migration could not be applied.
+    #[error("migration {version} ({name}) failed: {reason}")]
+    Migration {
+        /// Migration number.
+        version: i64,
+        /// Migration file name.
+        name: String,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// The pools and the backend they talk to. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Db {
+    /// Which engine.
+    pub backend: Backend,
+    /// Pool for reads.
+    pub read: AnyPool,
+    /// Pool for write transactions (one connection on SQLite).
+    pub write: AnyPool,
+}
+
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+     PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
+
+impl Db {
+    /// Open (creating a SQLite file if needed) without migrating.
+    pub async fn connect(url: &str) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)?;
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                let sep = if url.contains('?') { '&' } else { '?' };
+                format!("{url}{sep}mode=rwc")
+            }
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url).map_err(DbError::Connect)?;
+        let (readers, writers) = match backend {
+            Backend::Sqlite => (8, 1),
+            Backend::Postgres => (16, 16),
+        };
+        let pool = |max: u32| {
+            AnyPoolOptions::new()
+                .max_connections(max)
+                .min_connections(0)
+                .acquire_timeout(Duration::from_secs(30))
+                .after_connect(move |conn, _meta| {
+                    Box::pin(async move {
+                        if backend == Backend::Sqlite {
+                            conn.execute(SQLITE_PRAGMAS).await?;
+                        }
+                        Ok(())
+                    })
+                })
+        };
+        let write = pool(writers)
+            .connect_with(options.clone())
+            .await
+            .map_err(DbError::Connect)?;
+        let read = pool(readers)
+            .connect_with(options)
+            .await
+            .map_err(DbError::Connect)?;
+        Ok(Self {
+            backend,
+            read,
+            write,
+        })
+    }
+
+    /// Open and bring the schema up to date.
+    pub async fn connect_and_migrate(url: &str) -> Result<Self, DbError> {
+        let db = Self::connect(url).await?;
+        migrate(&db).await?;
+        Ok(db)
+    }
+
+    /// Start a write transaction.
+    pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
+        self.write.begin().await
+    }
+
+    /// Is the database answering?
+    pub async fn ping(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1").execute(&self.read).await.map(|_| ())
+    }
+
+    /// Close both pools.
+    pub async fn close(&self) {
+        self.read.close().await;
+        self.write.close().await;
+    }
+
+    /// Names of the application tables with their column names, sorted; used to check the
+    /// two backends' schemas match.
+    pub async fn schema_outline(&self) -> Result<Vec<(String, Vec<String>)>, sqlx::Error> {
+        use sqlx::Row;
+        let rows = match self.backend {
+            Backend::Sqlite => {
+                sqlx::query(
+                    "SELECT m.name AS table_name, p.name AS column_name \
+                     FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+                     ORDER BY m.name, p.name",
+                )
+                .fetch_all(&self.read)
+                .await?
+            }
+            Backend::Postgres => {
+                sqlx::query(
+                    "SELECT table_name::text AS table_name, column_name::text AS column_name \
+                     FROM information_schema.columns WHERE table_schema = current_schema() \
+                     ORDER BY table_name, column_name",
+                )
+                .fetch_all(&self.read)
+                .await?
+            }
+        };
+        let mut out: Vec<(String, Vec<String>)> = Vec::new();
+        for row in rows {
+            let table: String = row.try_get("table_name")?;
+            let column: String = row.try_get("column_name")?;
+            match out.last_mut() {
+                Some((t, cols)) if *t == table => cols.push(column),
+                _ => out.push((table, vec![column])),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Seconds since the Unix epoch, UTC.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// A new time-ordered identifier.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Is this error a unique-constraint violation (on either backend)?
+pub fn is_unique_violation(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            db.is_unique_violation()
+                || db.message().contains("UNIQUE constraint failed")
+                || db.code().as_deref() == Some("23505")
+        }
+        _ => false,
+    }
+}

@@ -1,0 +1,175 @@
+//! The web-boundary error: one type that services return and that renders as a styled
+//! HTML page for pages, or as the JSON envelope `{"errors":[{"code","detail"}]}` for the API
+//! (wrap in [`ApiError`]). Internal causes are logged once here and never shown.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+/// One problem with one field of a form or API body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    /// The form field or JSON pointer it concerns.
+    pub field: String,
+    /// What is wrong, in plain English.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Errors that reach a handler's boundary.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Input was malformed (400).
+    #[error("{0}")]
+    BadRequest(String),
+    /// Input was well-formed but invalid (422 for the API; forms re-render instead).
+    #[error("the request has invalid fields")]
+    Invalid(Vec<FieldError>),
+    /// Not signed in (pages redirect to sign-in; API answers 401).
+    #[error("you need to sign in")]
+    Unauthenticated,
+    /// The policy refused (403).
+    #[error("you do not have permission to do this")]
+    Forbidden,
+    /// No such thing (404).
+    #[error("page not found")]
+    NotFound,
+    /// Clashes with what is stored (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// Too many attempts (429).
+    #[error("{0}")]
+    TooManyRequests(String),
+    /// Anything else (500). Logged, never shown.
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for AppError {
+    fn from(e: sqlx::Error) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+impl From<crate::rbac::Denied> for AppError {
+    fn from(_: crate::rbac::Denied) -> Self {
+        AppError::Forbidden
+    }
+}
+
+impl AppError {
+    /// HTTP status for this error.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::Invalid(_) => "invalid",
+            AppError::Unauthenticated => "unauthenticated",
+            AppError::Forbidden => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::Conflict(_) => "conflict",
+            AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    fn log(&self) {
+        if let AppError::Internal(e) = self {
+            tracing::error!(error = %format!("{e:#}"), "internal error");
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        crate::web::pages::error_response(&self)
+    }
+}
+
+/// The JSON error envelope.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    /// One entry per problem.
+    pub errors: Vec<ErrorItem>,
+}
+
+/// One problem in the envelope.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorItem {
+    /// Stable code, e.g. `invalid`, `forbidden`.
+    pub code: String,
+    /// Plain-English detail.
+    pub detail: String,
+    /// The field concerned, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An [`AppError`] rendered as the API's JSON envelope.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        let status = self.0.status();
+        let errors = match &self.0 {
+            AppError::Invalid(fields) => fields
+                .iter()
+                .map(|f| ErrorItem {
+                    code: "invalid".into(),
+                    detail: f.message.clone(),
+                    field: Some(f.field.clone()),
+                })
+                .collect(),
+            AppError::Internal(_) => vec![ErrorItem {
+                code: "internal".into(),
+                detail: "Something went wrong on our side. It has been logged.".into(),
+                field: None,
+            }],
+            other => vec![ErrorItem {
+                code: other.code().into(),
+                detail: other.to_string(),
+                field: None,
+            }],
+        };
+        let mut resp = (status, Json(ErrorEnvelope { errors })).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer realm=\"ensemble\""),
+            );
+        }
+        resp
+    }
+}

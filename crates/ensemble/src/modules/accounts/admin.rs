@@ -1,0 +1,599 @@
+//! Administration pages: organisations, accounts, invitations, memberships, the audit trail,
+//! the email outbox and the job queue.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::audit::{self, AuditFilter};
+use crate::error::{AppError, FieldError};
+use crate::rbac::perm::{ManageAccounts, ManageOrganisations, ViewAudit, ViewOperations};
+use crate::rbac::{Granted, Role};
+use crate::state::AppState;
+use crate::web::forms::{Input, PageForm, button, csrf, error_summary, select};
+use crate::web::layout::datetime;
+use crate::web::{Page, PageCtx, page};
+
+use super::model::{OrgKind, Organisation};
+use super::service::{self, InviteInput, OrganisationInput, UserInput};
+
+fn invalid(mut r: Response) -> Response {
+    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    r
+}
+
+fn row(key: &str, value: Markup) -> Markup {
+    html! { div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { (key) } dd."nhsuk-summary-list__value" { (value) } } }
+}
+
+/// GET /admin
+pub async fn index(ctx: PageCtx, _g: Granted<ViewOperations>) -> Response {
+    let links = [
+        ("/admin/organisations", "Organisations", "Create and edit the organisations that take part."),
+        ("/admin/users", "Accounts", "Invite people, edit accounts and roles, disable accounts."),
+        ("/admin/audit", "Audit trail", "Every change and every look at personal records, tamper-evident."),
+        ("/admin/outbox", "Email outbox", "Every email the platform has sent or is about to send."),
+        ("/admin/jobs", "Background jobs", "Reminders, emails and housekeeping, with failures."),
+    ];
+    let body = html! {
+        h1 { "Administration" }
+        ul."nhsuk-list" {
+            @for (href, title, text) in links {
+                li { a."nhsuk-link" href=(href) { (title) } p."nhsuk-body-s" { (text) } }
+            }
+        }
+    };
+    page(&ctx, Page::new("Administration", body))
+}
+
+/// GET /admin/organisations
+pub async fn organisations(State(state): State<AppState>, ctx: PageCtx, _g: Granted<ManageOrganisations>) -> Result<Response, AppError> {
+    let orgs = service::list_organisations(&state, true).await?;
+    let body = html! {
+        h1 { "Organisations" }
+        p { a."nhsuk-button" href="/admin/organisations/new" { "Add an organisation" } }
+        div."ensemble-table-wrap" {
+        table."nhsuk-table" {
+            caption."nhsuk-table__caption" { (orgs.len()) " organisations" }
+            thead."nhsuk-table__head" { tr."nhsuk-table__row" {
+                th."nhsuk-table__header" scope="col" { "Name" }
+                th."nhsuk-table__header" scope="col" { "Kind" }
+                th."nhsuk-table__header" scope="col" { "Borough" }
+                th."nhsuk-table__header" scope="col" { "Status" }
+            } }
+            tbody."nhsuk-table__body" {
+                @for o in &orgs {
+                    tr."nhsuk-table__row" {
+                        td."nhsuk-table__cell" { a href=(format!("/admin/organisations/{}", o.id)) { (o.name) } }
+                        td."nhsuk-table__cell" { (o.kind.label()) }
+                        td."nhsuk-table__cell" { (o.borough.as_deref().unwrap_or("—")) }
+                        td."nhsuk-table__cell" { @if o.archived_at.is_some() { "Archived" } @else { "Active" } }
+                    }
+                }
+            }
+        }
+        }
+    };
+    Ok(page(&ctx, Page::new("Organisations", body).back("/admin", "Back to administration")))
+}
+
+fn org_form(ctx: &PageCtx, action: &str, title: &str, input: &OrganisationInput, archived: Option<bool>, errors: &[FieldError]) -> Response {
+    let kinds: Vec<(String, String)> = OrgKind::ALL.iter().map(|k| (k.code().to_string(), k.label().to_string())).collect();
+    let body = html! {
+        div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
+            (error_summary(errors))
+            h1 { (title) }
+            form method="post" action=(action) novalidate {
+                (csrf(ctx))
+                (Input::new("name", "Name", &input.name).render(errors))
+                (select("kind", "Kind of organisation", &kinds, &input.kind, errors))
+                (Input::new("borough", "Borough (optional)", &input.borough).hint("For example Liverpool, Sefton, Wirral, Knowsley, St Helens or Halton").render(errors))
+                (Input::new("ods_code", "NHS ODS code (optional)", &input.ods_code).width("nhsuk-input--width-10").render(errors))
+                (Input::new("website", "Website (optional)", &input.website).kind("url").render(errors))
+                div."nhsuk-form-group" {
+                    label."nhsuk-label" for="description" { "What it does (optional)" }
+                    textarea."nhsuk-textarea" id="description" name="description" rows="4" { (input.description) }
+                }
+                @if let Some(a) = archived {
+                    div."nhsuk-form-group" { div."nhsuk-checkboxes" { div."nhsuk-checkboxes__item" {
+                        input."nhsuk-checkboxes__input" id="archived" name="archived" type="checkbox" value="yes" checked[a];
+                        label."nhsuk-label"."nhsuk-checkboxes__label" for="archived" { "Archived (hidden from lists; members cannot act for it)" }
+                    } } }
+                }
+                (button("Save"))
+            }
+        } }
+    };
+    let r = page(ctx, Page::new(title, body).errors(!errors.is_empty()).back("/admin/organisations", "Back to organisations"));
+    if errors.is_empty() { r } else { invalid(r) }
+}
+
+/// GET /admin/organisations/new
+pub async fn organisation_new(ctx: PageCtx, _g: Granted<ManageOrganisations>) -> Response {
+    org_form(&ctx, "/admin/organisations/new", "Add an organisation", &OrganisationInput::default(), None, &[])
+}
+
+/// The organisation form with the archive box.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OrgForm {
+    name: String,
+    kind: String,
+    borough: String,
+    ods_code: String,
+    website: String,
+    description: String,
+    archived: String,
+}
+
+impl OrgForm {
+    fn input(&self) -> OrganisationInput {
+        OrganisationInput {
+            name: self.name.clone(),
+            kind: self.kind.clone(),
+            borough: self.borough.clone(),
+            ods_code: self.ods_code.clone(),
+            website: self.website.clone(),
+            description: self.description.clone(),
+        }
+    }
+}
+
+/// POST /admin/organisations/new
+pub async fn organisation_create(State(state): State<AppState>, ctx: PageCtx, g: Granted<ManageOrganisations>, PageForm(f): PageForm<OrgForm>) -> Response {
+    let input = f.input();
+    match service::create_organisation(&state, &g, &input).await {
+        Ok(o) => Redirect::to(&format!("/admin/organisations/{}", o.id)).into_response(),
+        Err(AppError::Invalid(errors)) => org_form(&ctx, "/admin/organisations/new", "Add an organisation", &input, None, &errors),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn input_of(o: &Organisation) -> OrganisationInput {
+    OrganisationInput {
+        name: o.name.clone(),
+        kind: o.kind.code().into(),
+        borough: o.borough.clone().unwrap_or_default(),
+        ods_code: o.ods_code.clone().unwrap_or_default(),
+        website: o.website.clone().unwrap_or_default(),
+        description: o.description.clone(),
+    }
+}
+
+/// GET /admin/organisations/{id}
+pub async fn organisation_edit(State(state): State<AppState>, ctx: PageCtx, _g: Granted<ManageOrganisations>, Path(id): Path<String>) -> Result<Response, AppError> {
+    let o = service::get_organisation(&state, &id).await?;
+    Ok(org_form(&ctx, &format!("/admin/organisations/{id}"), &format!("Edit {}", o.name), &input_of(&o), Some(o.archived_at.is_some()), &[]))
+}
+
+/// POST /admin/organisations/{id}
+pub async fn organisation_update(State(state): State<AppState>, ctx: PageCtx, g: Granted<ManageOrganisations>, Path(id): Path<String>, PageForm(f): PageForm<OrgForm>) -> Response {
+    let input = f.input();
+    let archived = f.archived == "yes";
+    match service::update_organisation(&state, &g, &id, &input, archived).await {
+        Ok(_) => Redirect::to("/admin/organisations").into_response(),
+        Err(AppError::Invalid(errors)) => org_form(&ctx, &format!("/admin/organisations/{id}"), "Edit organisation", &input, Some(archived), &errors),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// Account list query.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct UsersQuery {
+    q: String,
+    page: Option<i64>,
+}
+
+/// GET /admin/users
+pub async fn users(State(state): State<AppState>, ctx: PageCtx, g: Granted<ManageAccounts>, Query(q): Query<UsersQuery>) -> Result<Response, AppError> {
+    let pg = q.page.unwrap_or(1).max(1);
+    let (users, more) = service::list_users(&state, &g, &q.q, pg).await?;
+    let invitations = service::pending_invitations(&state, &g).await?;
+    let qs = |p: i64| serde_urlencoded::to_string([("q", q.q.as_str()), ("page", &p.to_string())]).unwrap_or_default();
+    let body = html! {
+        h1 { "Accounts" }
+        p { a."nhsuk-button" href="/admin/users/invite" { "Invite someone" } }
+        form method="get" action="/admin/users" {
+            (Input::new("q", "Search by name or email", &q.q).kind("search").render(&[]))
+            button."nhsuk-button"."nhsuk-button--secondary" type="submit" { "Search" }
+        }
+        div."ensemble-table-wrap" {
+        table."nhsuk-table" {
+            caption."nhsuk-table__caption" { "Accounts" }
+            thead."nhsuk-table__head" { tr."nhsuk-table__row" {
+                th."nhsuk-table__header" scope="col" { "Name" }
+                th."nhsuk-table__header" scope="col" { "Email" }
+                th."nhsuk-table__header" scope="col" { "Two-step" }
+                th."nhsuk-table__header" scope="col" { "Status" }
+            } }
+            tbody."nhsuk-table__body" {
+                @for u in &users {
+                    tr."nhsuk-table__row" {
+                        td."nhsuk-table__cell" { a href=(format!("/admin/users/{}", u.id)) { (u.display_name) } }
+                        td."nhsuk-table__cell" { (u.email) }
+                        td."nhsuk-table__cell" { @if u.mfa_enabled { "On" } @else { "Off" } }
+                        td."nhsuk-table__cell" { @if u.disabled_at.is_some() { "Disabled" } @else if u.locked_until.is_some_and(|l| l > crate::db::now()) { "Locked" } @else { "Active" } }
+                    }
+                }
+            }
+        }
+        }
+        @if pg > 1 || more {
+            nav."nhsuk-pagination" role="navigation" aria-label="Pagination" {
+                ul."nhsuk-list"."nhsuk-pagination__list" {
+                    @if pg > 1 { li."nhsuk-pagination-item--previous" { a."nhsuk-pagination__link"."nhsuk-pagination__link--prev" href=(format!("/admin/users?{}", qs(pg - 1))) { span."nhsuk-pagination__title" { "Previous" } } } }
+                    @if more { li."nhsuk-pagination-item--next" { a."nhsuk-pagination__link"."nhsuk-pagination__link--next" href=(format!("/admin/users?{}", qs(pg + 1))) { span."nhsuk-pagination__title" { "Next" } } } }
+                }
+            }
+        }
+        h2."nhsuk-heading-m" { "Invitations waiting to be accepted" }
+        @if invitations.is_empty() { p."nhsuk-body" { "None." } } @else {
+            ul."nhsuk-list"."nhsuk-list--bullet" {
+                @for (_, email, org, role, expires) in &invitations { li { (email) " – " (role.label()) " at " (org) ", until " (datetime(*expires)) } }
+            }
+        }
+    };
+    Ok(page(&ctx, Page::new("Accounts", body).back("/admin", "Back to administration")))
+}
+
+async fn org_options(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
+    Ok(service::list_organisations(state, false).await?.into_iter().map(|o| (o.id, o.name)).collect())
+}
+
+fn role_options() -> Vec<(String, String)> {
+    Role::ALL.iter().map(|r| (r.code().to_string(), r.label().to_string())).collect()
+}
+
+async fn invite_form(state: &AppState, ctx: &PageCtx, input: &InviteInput, errors: &[FieldError]) -> Result<Response, AppError> {
+    let orgs = org_options(state).await?;
+    let body = html! {
+        div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
+            (error_summary(errors))
+            h1 { "Invite someone" }
+            p."nhsuk-body" { "They will get an email with a link to choose their password. The link works once, for 7 days." }
+            form method="post" action="/admin/users/invite" novalidate {
+                (csrf(ctx))
+                (Input::new("display_name", "Full name", &input.display_name).autocomplete("off").render(errors))
+                (Input::new("email", "Email address", &input.email).kind("email").autocomplete("off").render(errors))
+                (select("organisation_id", "Organisation", &orgs, &input.organisation_id, errors))
+                (select("role", "Role", &role_options(), &input.role, errors))
+                (button("Send invitation"))
+            }
+        } }
+    };
+    let r = page(ctx, Page::new("Invite someone", body).errors(!errors.is_empty()).back("/admin/users", "Back to accounts"));
+    Ok(if errors.is_empty() { r } else { invalid(r) })
+}
+
+/// GET /admin/users/invite
+pub async fn invite_page(State(state): State<AppState>, ctx: PageCtx, _g: Granted<ManageAccounts>) -> Result<Response, AppError> {
+    invite_form(&state, &ctx, &InviteInput::default(), &[]).await
+}
+
+/// POST /admin/users/invite
+pub async fn invite_submit(State(state): State<AppState>, ctx: PageCtx, g: Granted<ManageAccounts>, PageForm(input): PageForm<InviteInput>) -> Result<Response, AppError> {
+    match service::invite(&state, &g, &input).await {
+        Ok(_) => {
+            let body = html! {
+                div."nhsuk-panel" { h1."nhsuk-panel__title" { "Invitation sent" } div."nhsuk-panel__body" { "to " (input.email.trim()) } }
+                p { a href="/admin/users/invite" { "Invite someone else" } }
+                p { a href="/admin/users" { "Back to accounts" } }
+            };
+            Ok(page(&ctx, Page::new("Invitation sent", body)))
+        }
+        Err(AppError::Invalid(errors)) => invite_form(&state, &ctx, &input, &errors).await,
+        Err(e) => Err(e),
+    }
+}
+
+async fn user_page(state: &AppState, ctx: &PageCtx, g: &Granted<ManageAccounts>, id: &str, input: Option<&UserInput>, errors: &[FieldError], membership_errors: &[FieldError]) -> Result<Response, AppError> {
+    let (u, memberships) = service::get_user(state, g, id).await?;
+    let orgs = org_options(state).await?;
+    let input = input.cloned().unwrap_or(UserInput {
+        display_name: u.display_name.clone(),
+        email: u.email.clone(),
+    });
+    let mut all_errors = errors.to_vec();
+    all_errors.extend_from_slice(membership_errors);
+    let body = html! {
+        (error_summary(&all_errors))
+        h1 { (u.display_name) }
+        dl."nhsuk-summary-list" {
+            (row("Email address", html! { (u.email) }))
+            (row("Status", html! { @if let Some(d) = u.disabled_at { "Disabled on " (datetime(d)) } @else { "Active" } }))
+            (row("Two-step sign-in", html! { @if u.mfa_enabled { "On" } @else { "Off" } }))
+            (row("Created", html! { (datetime(u.created_at)) }))
+        }
+        h2."nhsuk-heading-m" { "Roles" }
+        @if memberships.is_empty() { p."nhsuk-body" { "No roles yet." } } @else {
+            table."nhsuk-table" {
+                caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { "Roles" }
+                thead."nhsuk-table__head" { tr."nhsuk-table__row" {
+                    th."nhsuk-table__header" scope="col" { "Organisation" }
+                    th."nhsuk-table__header" scope="col" { "Role" }
+                    th."nhsuk-table__header" scope="col" { span."nhsuk-u-visually-hidden" { "Action" } }
+                } }
+                tbody."nhsuk-table__body" {
+                    @for m in &memberships {
+                        tr."nhsuk-table__row" {
+                            td."nhsuk-table__cell" { (m.organisation_name) }
+                            td."nhsuk-table__cell" { (m.role.label()) }
+                            td."nhsuk-table__cell" {
+                                form method="post" action=(format!("/admin/users/{}/memberships/{}/delete", u.id, m.id)) {
+                                    (csrf(ctx))
+                                    button."nhsuk-button"."nhsuk-button--secondary"."nhsuk-button--small" type="submit" {
+                                        "Remove" span."nhsuk-u-visually-hidden" { " " (m.role.label()) " at " (m.organisation_name) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h3."nhsuk-heading-s" { "Add a role" }
+        form method="post" action=(format!("/admin/users/{}/memberships", u.id)) novalidate {
+            (csrf(ctx))
+            (select("organisation_id", "Organisation", &orgs, "", membership_errors))
+            (select("role", "Role", &role_options(), "", membership_errors))
+            (button("Add role"))
+        }
+        h2."nhsuk-heading-m" { "Details" }
+        form method="post" action=(format!("/admin/users/{}", u.id)) novalidate {
+            (csrf(ctx))
+            (Input::new("display_name", "Full name", &input.display_name).render(errors))
+            (Input::new("email", "Email address", &input.email).kind("email").render(errors))
+            (button("Save details"))
+        }
+        h2."nhsuk-heading-m" { "Access" }
+        @if u.mfa_enabled {
+            form method="post" action=(format!("/admin/users/{}/reset-mfa", u.id)) {
+                (csrf(ctx))
+                p."nhsuk-body" { "If they have lost their phone and recovery codes, reset two-step sign-in. They will set it up again when they next sign in." }
+                button."nhsuk-button"."nhsuk-button--secondary" type="submit" { "Reset two-step sign-in" }
+            }
+        }
+        @if u.disabled_at.is_some() {
+            form method="post" action=(format!("/admin/users/{}/enable", u.id)) {
+                (csrf(ctx))
+                button."nhsuk-button"."nhsuk-button--secondary" type="submit" { "Enable account" }
+            }
+        } @else {
+            form method="post" action=(format!("/admin/users/{}/disable", u.id)) {
+                (csrf(ctx))
+                p."nhsuk-body" { "Disabling signs them out everywhere straight away. Their records are kept." }
+                button."nhsuk-button"."nhsuk-button--warning" type="submit" { "Disable account" }
+            }
+        }
+        p { a href=(format!("/admin/audit?entity_id={}", u.id)) { "Audit trail for this account" } }
+    };
+    let r = page(ctx, Page::new(&u.display_name, body).errors(!all_errors.is_empty()).back("/admin/users", "Back to accounts"));
+    Ok(if all_errors.is_empty() { r } else { invalid(r) })
+}
+
+/// GET /admin/users/{id}
+pub async fn user(State(state): State<AppState>, ctx: PageCtx, g: Granted<ManageAccounts>, Path(id): Path<String>) -> Result<Response, AppError> {
+    user_page(&state, &ctx, &g, &id, None, &[], &[]).await
+}
+
+/// POST /admin/users/{id}
+pub async fn user_update(State(state): State<AppState>, ctx: PageCtx, g: Granted<ManageAccounts>, Path(id): Path<String>, PageForm(input): PageForm<UserInput>) -> Result<Response, AppError> {
+    match service::update_user(&state, &g, &id, &input).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
+        Err(AppError::Invalid(errors)) => user_page(&state, &ctx, &g, &id, Some(&input), &errors, &[]).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// POST /admin/users/{id}/disable
+pub async fn user_disable(State(state): State<AppState>, g: Granted<ManageAccounts>, Path(id): Path<String>) -> Result<Response, AppError> {
+    service::set_disabled(&state, &g, &id, true).await?;
+    Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
+}
+
+/// POST /admin/users/{id}/enable
+pub async fn user_enable(State(state): State<AppState>, g: Granted<ManageAccounts>, Path(id): Path<String>) -> Result<Response, AppError> {
+    service::set_disabled(&state, &g, &id, false).await?;
+    Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
+}
+
+/// POST /admin/users/{id}/reset-mfa
+pub async fn user_reset_mfa(State(state): State<AppState>, g: Granted<ManageAccounts>, Path(id): Path<String>) -> Result<Response, AppError> {
+    service::reset_mfa(&state, &g, &id).await?;
+    Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
+}
+
+/// The add-role form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MembershipForm {
+    organisation_id: String,
+    role: String,
+}
+
+/// POST /admin/users/{id}/memberships
+pub async fn membership_add(State(state): State<AppState>, ctx: PageCtx, g: Granted<ManageAccounts>, Path(id): Path<String>, PageForm(f): PageForm<MembershipForm>) -> Result<Response, AppError> {
+    match service::add_membership(&state, &g, &id, &f.organisation_id, &f.role).await {
+        Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
+        Err(AppError::Invalid(errors)) => user_page(&state, &ctx, &g, &id, None, &[], &errors).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// POST /admin/users/{id}/memberships/{membership_id}/delete
+pub async fn membership_remove(State(state): State<AppState>, g: Granted<ManageAccounts>, Path((id, membership_id)): Path<(String, String)>) -> Result<Response, AppError> {
+    service::remove_membership(&state, &g, &id, &membership_id).await?;
+    Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
+}
+
+/// Audit filters from the query string.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AuditQuery {
+    action: String,
+    actor: String,
+    entity_type: String,
+    entity_id: String,
+    from: String,
+    to: String,
+    page: Option<i64>,
+}
+
+fn parse_date(s: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<i64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    match time::Date::parse(s, fmt) {
+        Ok(d) => Some(d.midnight().assume_utc().unix_timestamp()),
+        Err(_) => {
+            errors.push(FieldError::new(field, "Enter a date like 2026-11-26"));
+            None
+        }
+    }
+}
+
+/// GET /admin/audit
+pub async fn audit(State(state): State<AppState>, ctx: PageCtx, _g: Granted<ViewAudit>, Query(q): Query<AuditQuery>) -> Result<Response, AppError> {
+    let mut errors = Vec::new();
+    let from = parse_date(&q.from, "from", &mut errors);
+    let to = parse_date(&q.to, "to", &mut errors).map(|t| t + 86_400);
+    let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+    let filter = AuditFilter {
+        action: opt(&q.action),
+        actor_user_id: opt(&q.actor),
+        entity_type: opt(&q.entity_type),
+        entity_id: opt(&q.entity_id),
+        from,
+        to,
+    };
+    let pg = q.page.unwrap_or(1).max(1);
+    let (rows, more) = if errors.is_empty() { audit::list(&state.db, &filter, pg, 50).await? } else { (vec![], false) };
+    let qs = |p: i64| {
+        serde_urlencoded::to_string([
+            ("action", q.action.as_str()), ("actor", q.actor.as_str()), ("entity_type", q.entity_type.as_str()),
+            ("entity_id", q.entity_id.as_str()), ("from", q.from.as_str()), ("to", q.to.as_str()), ("page", &p.to_string()),
+        ]).unwrap_or_default()
+    };
+    let body = html! {
+        (error_summary(&errors))
+        h1 { "Audit trail" }
+        p."nhsuk-body" { "Every change and every read of personal records, newest first. Each entry is chained to the one before by a hash; run " code { "ensemble audit verify" } " to check nothing has been altered." }
+        form method="get" action="/admin/audit" novalidate {
+            div."nhsuk-grid-row" {
+                div."nhsuk-grid-column-one-third" { (Input::new("action", "Action starts with", &q.action).hint("For example account. or session.sign_in").render(&errors)) }
+                div."nhsuk-grid-column-one-third" { (Input::new("entity_type", "Record type", &q.entity_type).hint("For example user or organisation").render(&errors)) }
+                div."nhsuk-grid-column-one-third" { (Input::new("entity_id", "Record id", &q.entity_id).render(&errors)) }
+            }
+            div."nhsuk-grid-row" {
+                div."nhsuk-grid-column-one-third" { (Input::new("actor", "Done by (account id)", &q.actor).render(&errors)) }
+                div."nhsuk-grid-column-one-third" { (Input::new("from", "From date", &q.from).hint("YYYY-MM-DD").render(&errors)) }
+                div."nhsuk-grid-column-one-third" { (Input::new("to", "To date", &q.to).hint("YYYY-MM-DD").render(&errors)) }
+            }
+            button."nhsuk-button"."nhsuk-button--secondary" type="submit" { "Filter" }
+        }
+        @if rows.is_empty() { p."nhsuk-body" { "No entries match." } } @else {
+            div."ensemble-table-wrap" {
+            table."nhsuk-table" {
+                caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { "Audit entries" }
+                thead."nhsuk-table__head" { tr."nhsuk-table__row" {
+                    th."nhsuk-table__header" scope="col" { "#" }
+                    th."nhsuk-table__header" scope="col" { "When" }
+                    th."nhsuk-table__header" scope="col" { "Action" }
+                    th."nhsuk-table__header" scope="col" { "Record" }
+                    th."nhsuk-table__header" scope="col" { "By" }
+                    th."nhsuk-table__header" scope="col" { "Detail" }
+                } }
+                tbody."nhsuk-table__body" {
+                    @for r in &rows {
+                        tr."nhsuk-table__row" {
+                            td."nhsuk-table__cell" { (r.seq) }
+                            td."nhsuk-table__cell"."ensemble-nowrap" { (datetime(r.at)) }
+                            td."nhsuk-table__cell" { (r.action) }
+                            td."nhsuk-table__cell" { (r.entity_type) @if let Some(id) = &r.entity_id { br; span."nhsuk-body-s" { (id) } } }
+                            td."nhsuk-table__cell" { (r.actor_label) @if let Some(u) = &r.actor_user_id { br; a href=(format!("/admin/audit?actor={u}")) { span."nhsuk-body-s" { (u) } } } }
+                            td."nhsuk-table__cell" { span."nhsuk-body-s" { (r.detail) } }
+                        }
+                    }
+                }
+            }
+            }
+        }
+        @if pg > 1 || more {
+            nav."nhsuk-pagination" role="navigation" aria-label="Pagination" {
+                ul."nhsuk-list"."nhsuk-pagination__list" {
+                    @if pg > 1 { li."nhsuk-pagination-item--previous" { a."nhsuk-pagination__link"."nhsuk-pagination__link--prev" href=(format!("/admin/audit?{}", qs(pg - 1))) { span."nhsuk-pagination__title" { "Newer" } } } }
+                    @if more { li."nhsuk-pagination-item--next" { a."nhsuk-pagination__link"."nhsuk-pagination__link--next" href=(format!("/admin/audit?{}", qs(pg + 1))) { span."nhsuk-pagination__title" { "Older" } } } }
+                }
+            }
+        }
+    };
+    let r = page(&ctx, Page::new("Audit trail", body).errors(!errors.is_empty()).back("/admin", "Back to administration"));
+    Ok(if errors.is_empty() { r } else { invalid(r) })
+}
+
+/// GET /admin/outbox
+pub async fn outbox(State(state): State<AppState>, ctx: PageCtx, _g: Granted<ViewOperations>) -> Result<Response, AppError> {
+    let messages = crate::notify::recent(&state.db, 100).await?;
+    let body = html! {
+        h1 { "Email outbox" }
+        p."nhsuk-body" {
+            @if state.cfg.smtp_url.is_some() { "Emails are delivered over SMTP by the background worker." }
+            @else { "No SMTP server is configured (ENSEMBLE_SMTP_URL), so emails are kept here and not sent." }
+        }
+        @if messages.is_empty() { p."nhsuk-body" { "No emails yet." } }
+        @for m in &messages {
+            div."nhsuk-card" { div."nhsuk-card__content" {
+                h2."nhsuk-card__heading"."nhsuk-heading-s" { (m.subject) }
+                dl."nhsuk-summary-list" {
+                    (row("To", html! { (m.to_address) }))
+                    (row("Created", html! { (datetime(m.created_at)) }))
+                    (row("Status", html! { (m.status) @if m.attempts > 0 { " (" (m.attempts) " attempts)" } @if let Some(e) = &m.last_error { br; (e) } }))
+                }
+                details."nhsuk-details" {
+                    summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Message" span."nhsuk-u-visually-hidden" { " " (m.id) } } }
+                    div."nhsuk-details__text" { pre."ensemble-code" { (m.body_text) } }
+                }
+            } }
+        }
+    };
+    Ok(page(&ctx, Page::new("Email outbox", body).back("/admin", "Back to administration")))
+}
+
+/// GET /admin/jobs
+pub async fn jobs(State(state): State<AppState>, ctx: PageCtx, _g: Granted<ViewOperations>) -> Result<Response, AppError> {
+    let jobs = crate::jobs::overview(&state).await?;
+    let body = html! {
+        h1 { "Background jobs" }
+        @if jobs.is_empty() { p."nhsuk-body" { "No jobs yet." } } @else {
+            div."ensemble-table-wrap" {
+            table."nhsuk-table" {
+                caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { "Newest jobs" }
+                thead."nhsuk-table__head" { tr."nhsuk-table__row" {
+                    th."nhsuk-table__header" scope="col" { "Kind" }
+                    th."nhsuk-table__header" scope="col" { "Status" }
+                    th."nhsuk-table__header" scope="col" { "Attempts" }
+                    th."nhsuk-table__header" scope="col" { "Updated" }
+                    th."nhsuk-table__header" scope="col" { "Last error" }
+                } }
+                tbody."nhsuk-table__body" {
+                    @for (_, kind, status, attempts, err, updated) in &jobs {
+                        tr."nhsuk-table__row" {
+                            td."nhsuk-table__cell" { (kind) }
+                            td."nhsuk-table__cell" { (status) }
+                            td."nhsuk-table__cell" { (attempts) }
+                            td."nhsuk-table__cell" { (datetime(*updated)) }
+                            td."nhsuk-table__cell" { (err.as_deref().unwrap_or("—")) }
+                        }
+                    }
+                }
+            }
+            }
+        }
+    };
+    Ok(page(&ctx, Page::new("Background jobs", body).back("/admin", "Back to administration")))
+}

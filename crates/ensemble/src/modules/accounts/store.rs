@@ -1,0 +1,202 @@
+//! SQL for organisations, accounts, memberships, invitations and tokens. Only this module's
+//! service calls these functions.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use crate::rbac::Role;
+
+use super::model::{Membership, OrgKind, Organisation, UserSummary};
+
+const ORG_COLUMNS: &str = "id, name, kind, borough, ods_code, website, description, created_at, archived_at";
+const USER_COLUMNS: &str = "id, email, display_name, disabled_at, totp_enabled_at, created_at, locked_until";
+
+pub(super) fn org_from(r: &AnyRow) -> Result<Organisation, sqlx::Error> {
+    let kind: String = r.try_get("kind")?;
+    Ok(Organisation {
+        id: r.try_get("id")?,
+        name: r.try_get("name")?,
+        kind: OrgKind::from_code(&kind).unwrap_or(OrgKind::CommunityGroup),
+        borough: r.try_get("borough")?,
+        ods_code: r.try_get("ods_code")?,
+        website: r.try_get("website")?,
+        description: r.try_get("description")?,
+        created_at: r.try_get("created_at")?,
+        archived_at: r.try_get("archived_at")?,
+    })
+}
+
+pub(super) fn user_from(r: &AnyRow) -> Result<UserSummary, sqlx::Error> {
+    let totp: Option<i64> = r.try_get("totp_enabled_at")?;
+    Ok(UserSummary {
+        id: r.try_get("id")?,
+        email: r.try_get("email")?,
+        display_name: r.try_get("display_name")?,
+        disabled_at: r.try_get("disabled_at")?,
+        mfa_enabled: totp.is_some(),
+        created_at: r.try_get("created_at")?,
+        locked_until: r.try_get("locked_until")?,
+    })
+}
+
+/// Organisations, optionally including archived ones, by name.
+pub async fn organisations<'e, E>(exec: E, include_archived: bool) -> Result<Vec<Organisation>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!(
+        "SELECT {ORG_COLUMNS} FROM organisations {} ORDER BY lower(name)",
+        if include_archived { "" } else { "WHERE archived_at IS NULL" }
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .fetch_all(exec)
+        .await?
+        .iter()
+        .map(org_from)
+        .collect()
+}
+
+/// One organisation.
+pub async fn organisation<'e, E>(exec: E, id: &str) -> Result<Option<Organisation>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT {ORG_COLUMNS} FROM organisations WHERE id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.to_string())
+        .fetch_optional(exec)
+        .await?
+        .as_ref()
+        .map(org_from)
+        .transpose()
+}
+
+/// Accounts whose name or email contains `q` (all when empty), by name.
+pub async fn users<'e, E>(exec: E, q: &str, limit: i64, offset: i64) -> Result<Vec<UserSummary>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE ($1 = '' OR lower(email) LIKE $2 OR lower(display_name) LIKE $2) \
+         ORDER BY lower(display_name), email LIMIT $3 OFFSET $4"
+    );
+    let q = q.trim().to_lowercase();
+    let like = format!("%{}%", q.replace('%', "\\%").replace('_', "\\_"));
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(q)
+        .bind(like)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(exec)
+        .await?
+        .iter()
+        .map(user_from)
+        .collect()
+}
+
+/// One account.
+pub async fn user<'e, E>(exec: E, id: &str) -> Result<Option<UserSummary>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id.to_string())
+        .fetch_optional(exec)
+        .await?
+        .as_ref()
+        .map(user_from)
+        .transpose()
+}
+
+/// An account by email.
+pub async fn user_by_email<'e, E>(exec: E, email: &str) -> Result<Option<UserSummary>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email = $1");
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(email.to_string())
+        .fetch_optional(exec)
+        .await?
+        .as_ref()
+        .map(user_from)
+        .transpose()
+}
+
+/// Memberships of an account or of an organisation.
+pub async fn memberships<'e, E>(exec: E, user_id: Option<&str>, organisation_id: Option<&str>) -> Result<Vec<Membership>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT m.id, m.user_id, u.display_name, m.organisation_id, o.name, m.role \
+         FROM memberships m JOIN users u ON u.id = m.user_id JOIN organisations o ON o.id = m.organisation_id \
+         WHERE ($1 = '' OR m.user_id = $1) AND ($2 = '' OR m.organisation_id = $2) \
+         ORDER BY o.name, u.display_name, m.role",
+    )
+    .bind(user_id.unwrap_or("").to_string())
+    .bind(organisation_id.unwrap_or("").to_string())
+    .fetch_all(exec)
+    .await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let role: String = r.try_get("role")?;
+        let Some(role) = Role::from_code(&role) else { continue };
+        out.push(Membership {
+            id: r.try_get("id")?,
+            user_id: r.try_get("user_id")?,
+            user_name: r.try_get("display_name")?,
+            organisation_id: r.try_get("organisation_id")?,
+            organisation_name: r.try_get("name")?,
+            role,
+        });
+    }
+    Ok(out)
+}
+
+/// A stored API token.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenRow {
+    /// Id.
+    pub id: String,
+    /// Owner's label.
+    pub name: String,
+    /// First characters, to recognise it.
+    pub token_prefix: String,
+    /// Space-separated scopes.
+    pub scopes: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds.
+    pub expires_at: Option<i64>,
+    /// Unix seconds.
+    pub last_used_at: Option<i64>,
+    /// Unix seconds.
+    pub revoked_at: Option<i64>,
+}
+
+/// An account's tokens, newest first.
+pub async fn tokens(pool: &AnyPool, user_id: &str) -> Result<Vec<TokenRow>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, name, token_prefix, scopes, created_at, expires_at, last_used_at, revoked_at \
+         FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
+    )
+    .bind(user_id.to_string())
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(TokenRow {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                token_prefix: r.try_get("token_prefix")?,
+                scopes: r.try_get("scopes")?,
+                created_at: r.try_get("created_at")?,
+                expires_at: r.try_get("expires_at")?,
+                last_used_at: r.try_get("last_used_at")?,
+                revoked_at: r.try_get("revoked_at")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,3 @@
+//! Capability modules. Each owns its tables, SQL, pages and tests, and exposes `routes()`.
+
+pub mod accounts;

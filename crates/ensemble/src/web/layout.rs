@@ -1,0 +1,203 @@
+//! The page shell: head, skip link, header with role-aware navigation, main, footer.
+//! Every page is rendered through [`page`], so every page has a `<title>` and the same
+//! landmarks.
+
+use axum::response::{Html, IntoResponse, Response};
+use maud::{DOCTYPE, Markup, html};
+
+use crate::rbac::{Actor, Role};
+
+use super::assets::ASSETS;
+use super::ctx::PageCtx;
+
+/// A page to render.
+pub struct Page<'a> {
+    /// `<title>` prefix and usually the `<h1>`.
+    pub title: &'a str,
+    /// Main content (must contain the `<h1>`).
+    pub body: Markup,
+    /// A back link shown above the content.
+    pub back: Option<(&'a str, &'a str)>,
+    /// Prefix the title with "Error: " (pages re-shown with validation errors).
+    pub has_errors: bool,
+}
+
+impl<'a> Page<'a> {
+    /// A page with a title and content.
+    pub fn new(title: &'a str, body: Markup) -> Self {
+        Self {
+            title,
+            body,
+            back: None,
+            has_errors: false,
+        }
+    }
+
+    /// Add a back link.
+    pub fn back(mut self, href: &'a str, text: &'a str) -> Self {
+        self.back = Some((href, text));
+        self
+    }
+
+    /// Mark as showing validation errors.
+    pub fn errors(mut self, has: bool) -> Self {
+        self.has_errors = has;
+        self
+    }
+}
+
+/// One navigation entry.
+struct NavItem {
+    href: &'static str,
+    text: &'static str,
+}
+
+fn navigation(actor: Option<&Actor>) -> Vec<NavItem> {
+    let mut items = vec![NavItem { href: "/", text: "Home" }];
+    let Some(actor) = actor else {
+        return items;
+    };
+    if actor.is_staff() {
+        items.push(NavItem {
+            href: "/organisations",
+            text: "Organisations",
+        });
+    }
+    items.push(NavItem {
+        href: "/account",
+        text: "My account",
+    });
+    if actor.has_role(Role::Administrator) {
+        items.push(NavItem {
+            href: "/admin",
+            text: "Administration",
+        });
+    }
+    items
+}
+
+fn is_current(path: &str, href: &str) -> bool {
+    if href == "/" {
+        path == "/"
+    } else {
+        path == href || path.starts_with(&format!("{href}/"))
+    }
+}
+
+/// Render the shell around content.
+pub fn shell(ctx: Option<&PageCtx>, page: Page<'_>) -> Markup {
+    let actor = ctx.and_then(PageCtx::actor);
+    let path = ctx.map(|c| c.path.as_str()).unwrap_or("");
+    let has_session = ctx.is_some_and(PageCtx::has_session);
+    let title = if page.has_errors {
+        format!("Error: {} – Ensemble", page.title)
+    } else {
+        format!("{} – Ensemble", page.title)
+    };
+    html! {
+        (DOCTYPE)
+        html lang="en-GB" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) }
+                link rel="stylesheet" href=(ASSETS.url("/assets/vendor/nhsuk-frontend/nhsuk-frontend.min.css"));
+                link rel="stylesheet" href=(ASSETS.url("/assets/css/ensemble.css"));
+                link rel="icon" href=(ASSETS.url("/assets/vendor/nhsuk-frontend/images/favicon.svg")) type="image/svg+xml";
+                script type="module" src=(ASSETS.url("/assets/js/init.js")) {}
+            }
+            body {
+                a.nhsuk-skip-link href="#maincontent" { "Skip to main content" }
+                header.nhsuk-header data-module="nhsuk-header" role="banner" {
+                    div."nhsuk-header__container"."nhsuk-width-container" {
+                        div."nhsuk-header__service" {
+                            a."nhsuk-header__service-name" href="/" { "Ensemble" }
+                        }
+                        nav."nhsuk-header__account" aria-label="Account" {
+                            ul."nhsuk-header__account-list" {
+                                @if let Some(a) = &actor {
+                                    li."nhsuk-header__account-item" {
+                                        span."nhsuk-header__account-text" { (a.display_name) }
+                                    }
+                                }
+                                @if has_session {
+                                    li."nhsuk-header__account-item" {
+                                        form."nhsuk-header__account-form" action="/sign-out" method="post" {
+                                            input type="hidden" name="csrf_token" value=(ctx.map(|c| c.csrf_token.as_str()).unwrap_or(""));
+                                            button."nhsuk-header__account-button" type="submit" { "Sign out" }
+                                        }
+                                    }
+                                } @else {
+                                    li."nhsuk-header__account-item" {
+                                        a."nhsuk-header__account-link" href="/sign-in" { "Sign in" }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    nav."nhsuk-header__navigation" aria-label="Menu" {
+                        div."nhsuk-header__navigation-container"."nhsuk-width-container" {
+                            ul."nhsuk-header__navigation-list" {
+                                @for item in navigation(actor.as_ref()) {
+                                    @if is_current(path, item.href) {
+                                        li."nhsuk-header__navigation-item"."nhsuk-header__navigation-item--current" {
+                                            a."nhsuk-header__navigation-link" href=(item.href) aria-current="page" {
+                                                strong."nhsuk-header__navigation-item-current-fallback" { (item.text) }
+                                            }
+                                        }
+                                    } @else {
+                                        li."nhsuk-header__navigation-item" {
+                                            a."nhsuk-header__navigation-link" href=(item.href) { (item.text) }
+                                        }
+                                    }
+                                }
+                                li."nhsuk-header__menu" hidden {
+                                    button."nhsuk-header__menu-toggle"."nhsuk-header__navigation-link" id="toggle-menu" aria-expanded="false" type="button" {
+                                        span."nhsuk-u-visually-hidden" { "Browse " }
+                                        "More"
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                div."nhsuk-width-container" {
+                    @if let Some((href, text)) = page.back {
+                        div."nhsuk-back-link" {
+                            a."nhsuk-back-link__link" href=(href) { (text) }
+                        }
+                    }
+                    main."nhsuk-main-wrapper" id="maincontent" {
+                        (page.body)
+                    }
+                }
+                footer.nhsuk-footer role="contentinfo" {
+                    div."nhsuk-width-container" {
+                        h2."nhsuk-u-visually-hidden" { "Support links" }
+                        div."nhsuk-footer__meta" {
+                            ul."nhsuk-footer__list" {
+                                li."nhsuk-footer__list-item" { a."nhsuk-footer__list-item-link" href="/accessibility" { "Accessibility statement" } }
+                                li."nhsuk-footer__list-item" { a."nhsuk-footer__list-item-link" href="/privacy" { "Privacy notice" } }
+                            }
+                            p."nhsuk-body-s" { "Ensemble is open-source software for co-produced community creative health." }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Render a full page as a response.
+pub fn page(ctx: &PageCtx, page: Page<'_>) -> Response {
+    Html(shell(Some(ctx), page).into_string()).into_response()
+}
+
+/// Format Unix seconds as a UK date and time (UTC).
+pub fn datetime(ts: i64) -> String {
+    let fmt = time::macros::format_description!("[day] [month repr:short] [year], [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .ok()
+        .and_then(|t| t.format(fmt).ok())
+        .unwrap_or_else(|| ts.to_string())
+}

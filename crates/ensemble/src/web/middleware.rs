@@ -1,0 +1,177 @@
+//! Middleware that runs on every request: security headers, session loading, CSRF checks
+//! and metrics. Request ids and tracing come from tower-http in `app.rs`.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::auth::{csrf, session};
+use crate::error::AppError;
+use crate::state::AppState;
+
+use super::ctx::RequestCtx;
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+                   font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+                   form-action 'self'; frame-ancestors 'none'";
+
+/// Largest form body accepted (bytes).
+pub const MAX_FORM_BYTES: usize = 1024 * 1024;
+
+/// Security headers on every response.
+pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert("content-security-policy", HeaderValue::from_static(CSP));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
+    );
+    if state.cfg.cookie_secure || state.cfg.is_https() {
+        h.insert(
+            "strict-transport-security",
+            HeaderValue::from_static("max-age=63072000; includeSubDomains"),
+        );
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    resp
+}
+
+/// Read a cookie by name from the request headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value with the platform's attributes.
+pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+    let secure = if state.cfg.cookie_secure { "; Secure" } else { "" };
+    let age = max_age.map(|a| format!("; Max-Age={a}")).unwrap_or_default();
+    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{age}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+}
+
+/// Load the session (if any) and make the CSRF binding; set the pre-session cookie for new
+/// anonymous visitors.
+pub async fn session_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let client_ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "local".into());
+    let is_asset = req.uri().path().starts_with("/assets/");
+    let token = cookie(req.headers(), session::COOKIE).map(str::to_string);
+    let mut loaded = None;
+    if let (Some(token), false) = (token.as_deref(), is_asset) {
+        match session::load(&state.db, token, &state.cfg).await {
+            Ok(s) => loaded = s,
+            Err(e) => return AppError::from(e).into_response(),
+        }
+    }
+    if let Some(s) = &loaded {
+        if let Err(e) = session::touch(&state.db, s).await {
+            tracing::warn!(error = %e, "could not record session activity");
+        }
+    }
+    let pre = cookie(req.headers(), csrf::PRE_SESSION_COOKIE)
+        .filter(|v| v.len() == 43)
+        .map(str::to_string);
+    let new_pre = if loaded.is_none() && pre.is_none() && !is_asset {
+        Some(crate::auth::secret::random_token(32))
+    } else {
+        None
+    };
+    let binding = loaded
+        .as_ref()
+        .map(|s| s.token.clone())
+        .or(pre)
+        .or_else(|| new_pre.clone())
+        .unwrap_or_default();
+    let had_cookie_but_expired = token.is_some() && loaded.is_none() && !is_asset;
+    req.extensions_mut().insert(RequestCtx {
+        session: loaded,
+        csrf_binding: binding,
+        request_id,
+        client_ip,
+    });
+    let mut resp = next.run(req).await;
+    if let Some(pre) = new_pre {
+        resp.headers_mut()
+            .append(header::SET_COOKIE, set_cookie(&state, csrf::PRE_SESSION_COOKIE, &pre, None));
+    }
+    if had_cookie_but_expired && !resp.headers().contains_key(header::SET_COOKIE) {
+        resp.headers_mut()
+            .append(header::SET_COOKIE, set_cookie(&state, session::COOKIE, "", Some(0)));
+    }
+    resp
+}
+
+/// Refuse state-changing page requests without a valid CSRF token (403 page). API routes
+/// use bearer tokens, not cookies, so they are exempt.
+pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !unsafe_method || req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
+    let binding = req
+        .extensions()
+        .get::<RequestCtx>()
+        .map(|c| c.csrf_binding.clone())
+        .unwrap_or_default();
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+        Ok(b) => b,
+        Err(_) => {
+            return AppError::BadRequest("The form was too large to accept.".into()).into_response();
+        }
+    };
+    let header_token = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let form_token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+        .ok()
+        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == csrf::FIELD).map(|(_, v)| v));
+    let submitted = form_token.or(header_token).unwrap_or_default();
+    if !csrf::verify(&state.secret, &binding, &submitted) {
+        tracing::info!("refused a form without a valid CSRF token");
+        return crate::web::pages::csrf_failure_response();
+    }
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
+
+/// Count requests and time them, labelled by route pattern (never the raw path).
+pub async fn metrics_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().to_string();
+    let resp = next.run(req).await;
+    state
+        .metrics
+        .observe(&method, &route, resp.status().as_u16(), start.elapsed().as_secs_f64());
+    resp
+}

@@ -1,0 +1,264 @@
+//! Shared pages: home, accessibility statement, privacy notice, error pages, and the asset
+//! handler.
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use maud::{Markup, html};
+
+use crate::error::AppError;
+use crate::rbac::{Permission, Role};
+use crate::state::AppState;
+
+use super::assets::ASSETS;
+use super::ctx::{PageCtx, RequestCtx};
+use super::layout::{Page, page, shell};
+use super::routes::Route;
+
+/// Routes for the shared pages.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/", Permission::Public, home),
+        Route::get("/accessibility", Permission::Public, accessibility),
+        Route::get("/privacy", Permission::Public, privacy),
+        Route::get("/assets/{*path}", Permission::Public, asset),
+    ]
+}
+
+/// Error details carried on a response until `render_errors` draws the page.
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    title: &'static str,
+    detail: String,
+}
+
+fn error_content(err: &AppError) -> ErrorPage {
+    let (title, detail) = match err {
+        AppError::BadRequest(msg) => ("There is a problem with your request", msg.clone()),
+        AppError::Invalid(fields) => (
+            "There is a problem with your request",
+            fields.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join(" "),
+        ),
+        AppError::Unauthenticated => (
+            "You need to sign in",
+            "Your session may have ended. Sign in again to continue.".into(),
+        ),
+        AppError::Forbidden => (
+            "You do not have permission to see this page",
+            "Your account does not give you access to this page. If you think it should, ask an administrator of your organisation.".into(),
+        ),
+        AppError::NotFound => (
+            "Page not found",
+            "If you typed the web address, check it is correct. If you pasted the web address, check you copied the entire address.".into(),
+        ),
+        AppError::Conflict(msg) => ("This clashes with something already saved", msg.clone()),
+        AppError::TooManyRequests(msg) => ("Too many attempts", msg.clone()),
+        AppError::Internal(_) => (
+            "Sorry, there is a problem with the service",
+            "Try again later. Nothing you entered has been half-saved: the change was not made. The problem has been logged.".into(),
+        ),
+    };
+    ErrorPage { title, detail }
+}
+
+/// A bare error response; `render_errors` turns it into a full page.
+pub fn error_response(err: &AppError) -> Response {
+    let mut resp = err.status().into_response();
+    if matches!(err, AppError::Unauthenticated) {
+        *resp.status_mut() = StatusCode::UNAUTHORIZED;
+    }
+    resp.extensions_mut().insert(error_content(err));
+    resp
+}
+
+/// The response for a form posted without a valid CSRF token.
+pub fn csrf_failure_response() -> Response {
+    let mut resp = StatusCode::FORBIDDEN.into_response();
+    resp.extensions_mut().insert(ErrorPage {
+        title: "This form has expired",
+        detail: "For your security, forms only work for a while and only from this site. Go back, reload the page and try again.".into(),
+    });
+    resp
+}
+
+fn error_body(e: &ErrorPage, status: StatusCode) -> Markup {
+    html! {
+        h1 { (e.title) }
+        p."nhsuk-body" { (e.detail) }
+        @if status == StatusCode::UNAUTHORIZED {
+            p { a href="/sign-in" { "Sign in" } }
+        }
+        p { a href="/" { "Go to the Ensemble home page" } }
+        p."nhsuk-body-s" { "Error code " (status.as_u16()) }
+    }
+}
+
+/// Draw error pages in the site's layout, with the visitor's navigation.
+pub async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let ctx = req.extensions().get::<RequestCtx>().cloned();
+    let path = req.uri().path().to_string();
+    let resp = next.run(req).await;
+    let Some(err) = resp.extensions().get::<ErrorPage>().cloned() else {
+        return resp;
+    };
+    let status = resp.status();
+    let page_ctx = ctx.map(|req| PageCtx {
+        csrf_token: crate::auth::csrf::token_for(&state.secret, &req.csrf_binding),
+        req,
+        path,
+    });
+    let markup = shell(page_ctx.as_ref(), Page::new(err.title, error_body(&err, status)));
+    let (mut parts, _) = resp.into_parts();
+    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(markup.into_string()))
+}
+
+/// 404 for anything no route matches.
+pub async fn not_found() -> Response {
+    AppError::NotFound.into_response()
+}
+
+async fn home(ctx: PageCtx) -> Response {
+    let body = match ctx.actor() {
+        None => html! {
+            h1 { "Ensemble" }
+            p."nhsuk-lede-text" { "Music and creative activities for mental health and wellbeing, run together by NHS services, cultural organisations, community groups and the people who take part across the Liverpool City Region." }
+            p."nhsuk-body" { "Ensemble joins up referral, taking part, wellbeing check-ins, evaluation and commissioning, so everyone who contributes can see what happens next." }
+            div."nhsuk-card"."nhsuk-card--clickable" {
+                div."nhsuk-card__content" {
+                    h2."nhsuk-card__heading"."nhsuk-heading-m" { a."nhsuk-card__link" href="/sign-in" { "Sign in to Ensemble" } }
+                    p."nhsuk-card__description" { "For participants, practitioners, link workers, clinicians, programme teams, researchers and commissioners." }
+                }
+            }
+        },
+        Some(actor) => {
+            let roles = actor.roles();
+            html! {
+                h1 { "Welcome, " (actor.display_name) }
+                @if actor.memberships.is_empty() {
+                    div."nhsuk-inset-text" {
+                        span."nhsuk-u-visually-hidden" { "Information: " }
+                        p { "Your account is not yet part of an organisation. An administrator can add you." }
+                    }
+                } @else {
+                    h2."nhsuk-heading-m" { "Your roles" }
+                    ul."nhsuk-list"."nhsuk-list--bullet" {
+                        @for (_, org, role) in &actor.memberships {
+                            li { (role.label()) " at " (org) }
+                        }
+                    }
+                }
+                h2."nhsuk-heading-m" { "What you can do" }
+                ul."nhsuk-grid-row"."nhsuk-card-group" {
+                    (card("/account", "My account", "Your details, password, two-step sign-in and API tokens."))
+                    @if actor.is_staff() {
+                        (card("/organisations", "Organisations", "Partner organisations across the city region and who to contact."))
+                    }
+                    @if roles.contains(&Role::Administrator) {
+                        (card("/admin", "Administration", "Organisations, accounts, invitations, the audit trail, email outbox and jobs."))
+                    }
+                }
+            }
+        }
+    };
+    page(&ctx, Page::new("Home", body))
+}
+
+fn card(href: &str, heading: &str, text: &str) -> Markup {
+    html! {
+        li."nhsuk-grid-column-one-third"."nhsuk-card-group__item" {
+            div."nhsuk-card"."nhsuk-card--clickable" {
+                div."nhsuk-card__content" {
+                    h3."nhsuk-card__heading"."nhsuk-heading-s" { a."nhsuk-card__link" href=(href) { (heading) } }
+                    p."nhsuk-card__description" { (text) }
+                }
+            }
+        }
+    }
+}
+
+async fn accessibility(ctx: PageCtx) -> Response {
+    let body = html! {
+        h1 { "Accessibility statement" }
+        p."nhsuk-body" { "Ensemble is built so that as many people as possible can use it. You should be able to:" }
+        ul."nhsuk-list"."nhsuk-list--bullet" {
+            li { "zoom in up to 400% without the text spilling off the screen" }
+            li { "use it on a phone or tablet, and without JavaScript" }
+            li { "navigate it using just a keyboard or speech recognition software" }
+            li { "listen to it using a screen reader" }
+            li { "sign in as a participant without having to remember a code from another app" }
+        }
+        h2."nhsuk-heading-m" { "How we test" }
+        p."nhsuk-body" { "Every page is checked automatically in a real browser against the Web Content Accessibility Guidelines (WCAG) 2.2 at level AA, using axe-core, each time the software changes. We use the NHS.UK design system, whose components are tested with disabled people." }
+        h2."nhsuk-heading-m" { "Compliance status" }
+        p."nhsuk-body" { "We aim for full compliance with WCAG 2.2 AA. The text uses Arial rather than the NHS Frutiger typeface, which is licensed for NHS websites only." }
+        h2."nhsuk-heading-m" { "Reporting problems" }
+        p."nhsuk-body" { "If you find a problem, tell the organisation that invited you to Ensemble, or the administrator of this installation. We aim to reply within 5 working days." }
+    };
+    page(&ctx, Page::new("Accessibility statement", body))
+}
+
+async fn privacy(ctx: PageCtx) -> Response {
+    let body = html! {
+        h1 { "Privacy notice" }
+        p."nhsuk-lede-text" { "Ensemble holds information about your health and wellbeing. This is special category data, and we protect it." }
+        h2."nhsuk-heading-m" { "What we keep" }
+        ul."nhsuk-list"."nhsuk-list--bullet" {
+            li { "your name, email address and the organisations you work with or take part through" }
+            li { "a record of when you sign in, and of every time someone looks at or changes your record" }
+            li { "as more of Ensemble is switched on: referrals, the activities you take part in, and check-ins you choose to complete" }
+        }
+        h2."nhsuk-heading-m" { "Who can see it" }
+        p."nhsuk-body" { "Only people whose role needs it: for example, your link worker or the practitioner running your group. Commissioners and the public only see totals, and small numbers are hidden so that nobody can be identified." }
+        h2."nhsuk-heading-m" { "Your choices" }
+        p."nhsuk-body" { "You decide what your information is used for. You can change your mind at any time, and the change takes effect straight away." }
+        h2."nhsuk-heading-m" { "Security" }
+        p."nhsuk-body" { "Passwords are stored only in scrambled (hashed) form. Staff must use two-step sign-in. Every access to personal records is written to a tamper-evident audit trail." }
+        h2."nhsuk-heading-m" { "Contact" }
+        p."nhsuk-body" { "The organisation that runs this installation is the data controller. Ask them for a copy of your information or to correct it." }
+    };
+    page(&ctx, Page::new("Privacy notice", body))
+}
+
+async fn asset(req: Request) -> Response {
+    let path = req.uri().path();
+    let Some(asset) = ASSETS.get(path) else {
+        return (StatusCode::NOT_FOUND, "Not found").into_response();
+    };
+    let gzip_ok = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("gzip"));
+    let cache = if asset.immutable {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
+    let mut resp = match (&asset.gzip, gzip_ok) {
+        (Some(gz), true) => {
+            let mut r = Body::from(gz.clone()).into_response();
+            r.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            r
+        }
+        _ => Body::from(asset.bytes.clone()).into_response(),
+    };
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    resp
+}
+
+/// Render a page of plain content (used by modules for simple confirmations).
+pub fn simple(ctx: &PageCtx, title: &str, body: Markup) -> Response {
+    page(ctx, Page::new(title, body))
+}
+
+/// Render HTML markup as a response without the shell (for fragments).
+pub fn fragment(m: Markup) -> Response {
+    Html(m.into_string()).into_response()
+}

@@ -1,0 +1,504 @@
+// Browser tests for the Ensemble web UI: accessibility (axe-core), console
+// errors, status codes, screenshots, and a signed-in crawl for every role.
+//
+// Run with `node --test` (Node 20+). See README.md in this folder.
+//
+// Environment:
+//   BASE_URL        server under test (default http://127.0.0.1:18080)
+//   ACCOUNTS_FILE   JSON array [{ "role", "email", "password" }, ...]; the
+//                   signed-in tests are skipped when it is not set
+//   SCREENSHOT_DIR  where PNGs go (default ../../target/screenshots, relative
+//                   to this file)
+//   CHROMIUM_PATH   browser binary (default /usr/bin/chromium)
+//   MAX_PAGES       crawl cap per role (default 80)
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const BASE_URL = (process.env.BASE_URL || 'http://127.0.0.1:18080').replace(/\/+$/, '');
+const ORIGIN = new URL(BASE_URL).origin;
+const SCREENSHOT_DIR = path.resolve(HERE, process.env.SCREENSHOT_DIR || '../../target/screenshots');
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+const MAX_PAGES = Number(process.env.MAX_PAGES || 80);
+
+const ROLES = [
+  'participant',
+  'practitioner',
+  'link_worker',
+  'clinician',
+  'programme_manager',
+  'researcher',
+  'commissioner',
+  'administrator',
+];
+
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
+
+// Paths the crawler never follows.
+const SKIP_PREFIXES = ['/sign-out', '/assets/', '/api/', '/openreferral/'];
+const SKIP_EXACT = ['/metrics', '/healthz', '/readyz', '/api', '/openreferral'];
+const SKIP_SUFFIX = /\.(json|csv|svg|png)$/i;
+
+function loadAccounts() {
+  const file = process.env.ACCOUNTS_FILE;
+  if (!file) return null;
+  const list = JSON.parse(fs.readFileSync(file, 'utf8'));
+  assert.ok(Array.isArray(list), 'ACCOUNTS_FILE must hold a JSON array');
+  return new Map(list.map((a) => [a.role, a]));
+}
+
+const ACCOUNTS = loadAccounts();
+const NO_ACCOUNTS = ACCOUNTS ? false : 'ACCOUNTS_FILE is not set';
+
+/** @type {import('playwright-core').Browser} */
+let browser;
+/** Signed-in contexts by role, filled by the sign-in tests. */
+const sessions = new Map();
+
+before(async () => {
+  fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+});
+
+after(async () => {
+  for (const ctx of sessions.values()) await ctx.close().catch(() => {});
+  await browser?.close();
+});
+
+function newContext() {
+  return browser.newContext({
+    baseURL: BASE_URL,
+    viewport: { width: 1280, height: 800 },
+    serviceWorkers: 'block',
+  });
+}
+
+function url(p) {
+  return new URL(p, BASE_URL + '/').href;
+}
+
+function slug(u) {
+  const { pathname, search } = new URL(u);
+  const s = (pathname + search)
+    .replace(/^\/+/, '')
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 120);
+  return s || 'home';
+}
+
+/**
+ * Navigate with GET and collect console errors / page errors raised during
+ * the load. Returns { response, errors }.
+ */
+async function load(page, target) {
+  const errors = [];
+  const onConsole = (msg) => {
+    if (msg.type() === 'error') errors.push({ kind: 'console', text: msg.text(), url: msg.location()?.url });
+  };
+  const onPageError = (err) => errors.push({ kind: 'pageerror', text: String(err?.stack || err) });
+  page.on('console', onConsole);
+  page.on('pageerror', onPageError);
+  let response = null;
+  try {
+    response = await page.goto(target, { waitUntil: 'load' });
+    // Let any queued module-script microtasks/errors surface.
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
+  } finally {
+    page.off('console', onConsole);
+    page.off('pageerror', onPageError);
+  }
+  return { response, errors };
+}
+
+/** Chromium logs "Failed to load resource: ... status of 404" for the
+ * document itself when its status is an error; that is expected on error pages. */
+function relevantErrors(errors, page, expectErrorStatus) {
+  if (!expectErrorStatus) return errors;
+  const docUrl = page.url();
+  return errors.filter(
+    (e) =>
+      !(
+        e.kind === 'console' &&
+        /^Failed to load resource: the server responded with a status of [45]\d\d/.test(e.text) &&
+        (!e.url || e.url === docUrl)
+      ),
+  );
+}
+
+async function runAxe(page) {
+  // Legacy mode runs axe.run() inside the page itself (about 2.5x faster than
+  // the default runPartial/finishRun, which opens an extra blank page per
+  // call). It only loses cross-origin iframe support, which our CSP rules out.
+  const results = await new AxeBuilder({ page })
+    .setLegacyMode(true)
+    .options({ rules: { 'target-size': { enabled: true } } })
+    .withTags(AXE_TAGS)
+    .analyze();
+  return results.violations.map(
+    (v) => `axe ${v.id} (${v.impact}): ${v.help} — first node: ${JSON.stringify(v.nodes[0]?.target)} [${v.nodes.length} node(s)]`,
+  );
+}
+
+/**
+ * The standard per-page checks. Returns a list of problem strings (empty = pass).
+ * `expectStatus`: exact status expected, or 'any' (not checked; e.g. a form
+ * re-rendered with 422); otherwise the status must be < 400.
+ */
+async function checkPage(page, { label, response, errors, expectStatus, screenshot }) {
+  const problems = [];
+  const where = page.url();
+  const status = response ? response.status() : null;
+  if (expectStatus === 'any') {
+    // not checked
+  } else if (expectStatus !== undefined) {
+    if (status !== expectStatus) problems.push(`status ${status}, expected ${expectStatus}`);
+  } else if (status === null || status >= 400) {
+    problems.push(`status ${status}`);
+  }
+
+  const facts = await page.evaluate(() => ({
+    title: document.title.trim(),
+    h1: document.querySelectorAll('h1').length,
+    // The NHS.UK stylesheet sets the html font-family; proves the CSS applied.
+    styled: getComputedStyle(document.documentElement).fontFamily.includes('Frutiger'),
+    // Added by /assets/js/init.js; proves our module script ran under the CSP.
+    jsInit: document.body?.classList.contains('nhsuk-frontend-supported') ?? false,
+  }));
+  if (!facts.title) problems.push('empty <title>');
+  if (facts.h1 < 1) problems.push('no <h1>');
+  if (!facts.styled) problems.push('NHS.UK stylesheet not applied');
+  if (!facts.jsInit) problems.push('<body> lacks nhsuk-frontend-supported (init.js did not run)');
+
+  for (const e of relevantErrors(errors, page, expectStatus === 'any' || expectStatus >= 400)) {
+    problems.push(`${e.kind}: ${e.text}${e.url ? ` (${e.url})` : ''}`);
+  }
+
+  problems.push(...(await runAxe(page)));
+
+  if (screenshot) {
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${screenshot}.png`), fullPage: true });
+  }
+  return problems.map((p) => `${label || where}: ${p}`);
+}
+
+function assertNoProblems(problems, t) {
+  for (const p of problems) t.diagnostic(p);
+  assert.deepEqual(problems, [], `\n  ${problems.join('\n  ')}`);
+}
+
+async function signInButton(page) {
+  return page
+    .locator('form')
+    .filter({ has: page.locator('#password') })
+    .getByRole('button', { name: 'Sign in', exact: true });
+}
+
+/**
+ * Click a submit button and wait for the resulting document to load.
+ * Returns { response, errors } like load(): the final document response and
+ * the console/page errors raised meanwhile.
+ */
+async function submit(page, button) {
+  const errors = [];
+  let response = null;
+  const onConsole = (msg) => {
+    if (msg.type() === 'error') errors.push({ kind: 'console', text: msg.text(), url: msg.location()?.url });
+  };
+  const onPageError = (err) => errors.push({ kind: 'pageerror', text: String(err?.stack || err) });
+  const onResponse = (r) => {
+    if (r.request().isNavigationRequest() && r.frame() === page.mainFrame()) response = r;
+  };
+  page.on('console', onConsole);
+  page.on('pageerror', onPageError);
+  page.on('response', onResponse);
+  try {
+    const nav = page.waitForEvent('framenavigated', {
+      predicate: (f) => f === page.mainFrame(),
+      timeout: 30_000,
+    });
+    await button.click();
+    await nav;
+    await page.waitForLoadState('load');
+    await page.evaluate(() => new Promise((r) => setTimeout(r, 0)));
+  } finally {
+    page.off('console', onConsole);
+    page.off('pageerror', onPageError);
+    page.off('response', onResponse);
+  }
+  return { response, errors };
+}
+
+function shouldSkip(u) {
+  const p = u.pathname;
+  if (SKIP_EXACT.includes(p)) return true;
+  if (SKIP_PREFIXES.some((pre) => p.startsWith(pre))) return true;
+  if (SKIP_SUFFIX.test(p)) return true;
+  return false;
+}
+
+async function collectLinks(page) {
+  const hrefs = await page.$$eval('a[href]', (as) => as.map((a) => a.getAttribute('href')));
+  const out = [];
+  for (const raw of hrefs) {
+    if (!raw || raw.trim().startsWith('#')) continue;
+    let u;
+    try {
+      u = new URL(raw.trim(), page.url());
+    } catch {
+      continue;
+    }
+    if (u.origin !== ORIGIN) continue;
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') continue;
+    u.hash = '';
+    if (shouldSkip(u)) continue;
+    out.push(u.href);
+  }
+  return out;
+}
+
+function isSignInPage(u) {
+  return new URL(u).pathname === '/sign-in';
+}
+
+// ---------------------------------------------------------------- anonymous
+
+for (const p of ['/', '/sign-in', '/accessibility', '/privacy']) {
+  test(`anonymous: ${p} loads, is styled and passes axe`, async (t) => {
+    const ctx = await newContext();
+    try {
+      const page = await ctx.newPage();
+      const { response, errors } = await load(page, url(p));
+      const problems = await checkPage(page, {
+        label: p,
+        response,
+        errors,
+        screenshot: `anonymous--${slug(url(p))}`,
+      });
+      assertNoProblems(problems, t);
+    } finally {
+      await ctx.close();
+    }
+  });
+}
+
+test('anonymous: unknown path gives a styled 404 page', async (t) => {
+  const ctx = await newContext();
+  try {
+    const page = await ctx.newPage();
+    const p = '/this-page-does-not-exist-7f3a';
+    const { response, errors } = await load(page, url(p));
+    const problems = await checkPage(page, {
+      label: p,
+      response,
+      errors,
+      expectStatus: 404,
+      screenshot: 'anonymous--404',
+    });
+    assertNoProblems(problems, t);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('anonymous: /admin/users redirects to the sign-in page', async () => {
+  const ctx = await newContext();
+  try {
+    const page = await ctx.newPage();
+    const { response } = await load(page, url('/admin/users'));
+    assert.ok(isSignInPage(page.url()), `ended on ${page.url()} (status ${response?.status()}), expected /sign-in`);
+    assert.ok(response && response.status() < 400, `sign-in page status ${response?.status()}`);
+    const redirected = response.request().redirectedFrom();
+    assert.ok(redirected, 'expected an HTTP redirect from /admin/users');
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('anonymous: empty sign-in shows a focused error summary and passes axe', async (t) => {
+  const ctx = await newContext();
+  try {
+    const page = await ctx.newPage();
+    await load(page, url('/sign-in'));
+    const { response, errors } = await submit(page, await signInButton(page));
+    t.diagnostic(`empty sign-in answered with status ${response?.status()} at ${page.url()}`);
+
+    const summary = page.locator('.nhsuk-error-summary');
+    assert.equal(
+      await summary.count(),
+      1,
+      'expected one .nhsuk-error-summary (is the form `novalidate` and free of `required`?)',
+    );
+    assert.ok(await summary.isVisible(), 'error summary is not visible');
+    const focused = await summary.evaluate(
+      (el) => el === document.activeElement || el.contains(document.activeElement),
+    );
+    assert.ok(focused, 'error summary is not focused (needs data-module="nhsuk-error-summary" and init.js)');
+    const mentionsEmail = await summary.evaluate(
+      (el) => !!el.querySelector('a[href="#email"]') || /e-?mail/i.test(el.textContent || ''),
+    );
+    assert.ok(mentionsEmail, 'error summary does not mention the email field');
+
+    const problems = await checkPage(page, {
+      label: 'POST /sign-in (empty)',
+      response,
+      errors,
+      expectStatus: 'any',
+      screenshot: 'anonymous--sign-in-errors',
+    });
+    assertNoProblems(problems, t);
+  } finally {
+    await ctx.close();
+  }
+});
+
+// ---------------------------------------------------------------- signed in
+
+async function crawl(ctx, role, t) {
+  const page = await ctx.newPage();
+  const problems = [];
+  const queue = [url('/')];
+  const seen = new Set(queue);
+  let visited = 0;
+  try {
+    while (queue.length && visited < MAX_PAGES) {
+      const target = queue.shift();
+      visited += 1;
+      let result;
+      try {
+        result = await load(page, target);
+      } catch (err) {
+        problems.push(`${target}: navigation failed: ${err.message.split('\n')[0]}`);
+        continue;
+      }
+      const final = page.url();
+      const finalNoHash = final.split('#')[0];
+      seen.add(finalNoHash);
+      if (isSignInPage(final) && !isSignInPage(target)) {
+        problems.push(`${target}: redirected to the sign-in page (session lost?)`);
+        break;
+      }
+      const label = final === target ? target : `${target} -> ${final}`;
+      problems.push(
+        ...(await checkPage(page, {
+          label,
+          response: result.response,
+          errors: result.errors,
+          screenshot: `${role}--${slug(target)}`,
+        })),
+      );
+      if (new URL(final).origin !== ORIGIN) continue;
+      for (const link of await collectLinks(page)) {
+        if (!seen.has(link)) {
+          seen.add(link);
+          queue.push(link);
+        }
+      }
+    }
+  } finally {
+    await page.close();
+  }
+  t.diagnostic(`${role}: crawled ${visited} page(s), ${queue.length} left unvisited by the cap`);
+  return problems;
+}
+
+for (const role of ROLES) {
+  test(`${role}: signs in`, { skip: NO_ACCOUNTS }, async () => {
+    const account = ACCOUNTS.get(role);
+    assert.ok(account, `no account for role ${role} in ACCOUNTS_FILE`);
+    const ctx = await newContext();
+    const page = await ctx.newPage();
+    try {
+      await load(page, url('/sign-in'));
+      await page.fill('#email', account.email);
+      await page.fill('#password', account.password);
+      await submit(page, await signInButton(page));
+      if (isSignInPage(page.url())) {
+        const summary = await page
+          .locator('.nhsuk-error-summary')
+          .textContent()
+          .catch(() => null);
+        assert.fail(`still on the sign-in page after submitting: ${summary?.replace(/\s+/g, ' ').trim() || '(no error summary)'}`);
+      }
+      sessions.set(role, ctx);
+    } catch (err) {
+      await ctx.close();
+      throw err;
+    } finally {
+      if (sessions.has(role)) await page.close();
+    }
+  });
+
+  test(`${role}: crawl of linked pages has no errors or axe violations`, { skip: NO_ACCOUNTS, timeout: 20 * 60_000 }, async (t) => {
+    const ctx = sessions.get(role);
+    assert.ok(ctx, `${role} did not sign in`);
+    assertNoProblems(await crawl(ctx, role, t), t);
+  });
+
+  test(`${role}: home page has no horizontal scrolling at 390x844`, { skip: NO_ACCOUNTS }, async (t) => {
+    const ctx = sessions.get(role);
+    assert.ok(ctx, `${role} did not sign in`);
+    const page = await ctx.newPage();
+    try {
+      await page.setViewportSize({ width: 390, height: 844 });
+      const { response, errors } = await load(page, url('/'));
+      assert.ok(response && response.status() < 400, `status ${response?.status()}`);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${role}--home--390.png`), fullPage: true });
+      const errs = relevantErrors(errors, page, false).map((e) => `${e.kind}: ${e.text}`);
+      assertNoProblems(errs, t);
+      assert.ok(width <= 390, `document scrollWidth is ${width}px at a 390px viewport`);
+    } finally {
+      await page.close();
+    }
+  });
+}
+
+test('anonymous: home page has no horizontal scrolling at 390x844', async () => {
+  const ctx = await browser.newContext({ baseURL: BASE_URL, viewport: { width: 390, height: 844 } });
+  try {
+    const page = await ctx.newPage();
+    await load(page, url('/'));
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'anonymous--home--390.png'), fullPage: true });
+    assert.ok(width <= 390, `document scrollWidth is ${width}px at a 390px viewport`);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('participant: /admin/users is refused with a styled 403 page', { skip: NO_ACCOUNTS }, async (t) => {
+  const ctx = sessions.get('participant');
+  assert.ok(ctx, 'participant did not sign in');
+  const page = await ctx.newPage();
+  try {
+    const { response, errors } = await load(page, url('/admin/users'));
+    const problems = await checkPage(page, {
+      label: '/admin/users as participant',
+      response,
+      errors,
+      expectStatus: 403,
+      screenshot: 'participant--admin-users-403',
+    });
+    assertNoProblems(problems, t);
+  } finally {
+    await page.close();
+  }
+});
