@@ -74,19 +74,11 @@ pub async fn restore(backup_file: &Path, target_url: &str) -> Result<(), BackupE
     }
     match Backend::from_url(target_url).map_err(crate::db::DbError::from)? {
         Backend::Sqlite => {
-            // Check the backup by opening it read-only.
-            let check_url = format!("sqlite://{shown}?mode=ro");
-            let check = Db::connect(&check_url)
-                .await
-                .map_err(|e| BackupError::NotABackup(shown.clone(), e.to_string()))?;
-            let ok = sqlx::query("SELECT COUNT(*) AS n FROM _migrations")
-                .fetch_one(&check.read)
-                .await
-                .and_then(|r| r.try_get::<i64, _>("n"))
-                .map_err(|e| BackupError::NotABackup(shown.clone(), e.to_string()))?;
-            check.close().await;
-            if ok == 0 {
-                return Err(BackupError::NotABackup(shown, "it has no migrations recorded".into()));
+            let mut header = [0u8; 16];
+            let read = std::fs::File::open(backup_file)
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
+            if read.is_err() || &header != b"SQLite format 3\0" {
+                return Err(BackupError::NotABackup(shown, "it is not a SQLite database file".into()));
             }
             let target = target_url
                 .trim_start_matches("sqlite://")
@@ -99,6 +91,24 @@ pub async fn restore(backup_file: &Path, target_url: &str) -> Result<(), BackupE
                 return Err(BackupError::Exists(target));
             }
             std::fs::copy(backup_file, &target).map_err(|e| BackupError::Io(target.clone(), e))?;
+            let checked = async {
+                let db = Db::connect(target_url).await?;
+                let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM _migrations")
+                    .fetch_one(&db.read)
+                    .await
+                    .and_then(|r| r.try_get("n"))
+                    .map_err(crate::db::DbError::from)?;
+                db.close().await;
+                Ok::<i64, crate::db::DbError>(n)
+            }
+            .await;
+            match checked {
+                Ok(n) if n > 0 => {}
+                Ok(_) | Err(_) => {
+                    let _ = std::fs::remove_file(&target);
+                    return Err(BackupError::NotABackup(shown, "it has no Ensemble migrations recorded".into()));
+                }
+            }
             let db = Db::connect_and_migrate(target_url).await?;
             db.close().await;
             Ok(())

@@ -1,1 +1,11 @@
+//! The integration suite. It runs on SQLite by default and on PostgreSQL when
+//! `ENSEMBLE_TEST_DATABASE_URL` names a server (scripts/test does both).
 
+mod support;
+
+mod admin;
+mod api;
+mod audit;
+mod auth;
+mod authz;
+mod platform;
