@@ -82,7 +82,11 @@ struct ServeArgs {
     #[arg(long, env = "ENSEMBLE_SMTP_URL")]
     smtp_url: Option<String>,
     /// From address for email.
-    #[arg(long, env = "ENSEMBLE_MAIL_FROM", default_value = "Ensemble <no-reply@ensemble.invalid>")]
+    #[arg(
+        long,
+        env = "ENSEMBLE_MAIL_FROM",
+        default_value = "Ensemble <no-reply@ensemble.invalid>"
+    )]
     mail_from: String,
     /// Bearer token required to read /metrics (unset: open; bind to a private network).
     #[arg(long, env = "ENSEMBLE_METRICS_TOKEN")]
@@ -193,7 +197,9 @@ struct RestoreArgs {
 fn init_logging(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("ENSEMBLE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tower_http=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -203,7 +209,10 @@ fn init_logging(json: bool) {
 
 fn config_from(args: &ServeArgs) -> Config {
     let mut cfg = Config::for_database(database_url_from(&args.db.database));
-    cfg.base_url = args.base_url.clone().unwrap_or_else(|| format!("http://{}:{}", args.bind, args.port));
+    cfg.base_url = args
+        .base_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}:{}", args.bind, args.port));
     cfg.cookie_secure = args.cookie_secure.unwrap_or_else(|| cfg.is_https());
     cfg.session_idle = Duration::from_secs(args.session_idle_minutes.max(1) * 60);
     cfg.session_absolute = Duration::from_secs(args.session_absolute_hours.max(1) * 3600);
@@ -248,11 +257,16 @@ async fn serve(cfg: Config, bind: &str, port: u16) -> anyhow::Result<()> {
     let app = build_router(state.clone());
     let listener = tokio::net::TcpListener::bind((bind, port))
         .await
-        .with_context(|| format!("listening on {bind}:{port} (is another program using the port? try --port)"))?;
+        .with_context(|| {
+            format!("listening on {bind}:{port} (is another program using the port? try --port)")
+        })?;
     tracing::info!(address = %format!("http://{bind}:{port}"), "serving");
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     state.db.close().await;
     Ok(())
 }
@@ -263,7 +277,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };
@@ -275,10 +290,14 @@ async fn shutdown_signal() {
 fn read_or_generate_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
     if from_stdin {
         let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).context("reading the password from standard input")?;
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading the password from standard input")?;
         let p = s.trim_end_matches(['\n', '\r']).to_string();
         if p.is_empty() {
-            bail!("no password on standard input; pipe one in, or leave out --password-stdin to generate one");
+            bail!(
+                "no password on standard input; pipe one in, or leave out --password-stdin to generate one"
+            );
         }
         Ok((p, false))
     } else {
@@ -290,7 +309,11 @@ fn explain(e: AppError) -> anyhow::Error {
     match e {
         AppError::Invalid(fields) => anyhow::anyhow!(
             "{}",
-            fields.iter().map(|f| format!("--{}: {}", f.field.replace('_', "-"), f.message)).collect::<Vec<_>>().join("\n")
+            fields
+                .iter()
+                .map(|f| format!("--{}: {}", f.field.replace('_', "-"), f.message))
+                .collect::<Vec<_>>()
+                .join("\n")
         ),
         AppError::NotFound => anyhow::anyhow!("no such account or organisation"),
         other => anyhow::anyhow!("{other}"),
@@ -320,26 +343,45 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let loaded = ensemble::demo::seed(&state).await.map_err(explain)?;
             state.db.close().await;
             if let Some(path) = &args.accounts_file {
-                std::fs::write(path, serde_json::to_string_pretty(ensemble::demo::ACCOUNTS)?)
-                    .with_context(|| format!("writing {}", path.display()))?;
+                std::fs::write(
+                    path,
+                    serde_json::to_string_pretty(ensemble::demo::ACCOUNTS)?,
+                )
+                .with_context(|| format!("writing {}", path.display()))?;
             }
             println!();
-            println!("Ensemble demo ({}): {}", if loaded { "demo data loaded" } else { "reusing existing demo data" }, args.database);
-            println!("Every organisation and person in it is fictional. Two-step sign-in is not forced for demo accounts.");
+            println!(
+                "Ensemble demo ({}): {}",
+                if loaded {
+                    "demo data loaded"
+                } else {
+                    "reusing existing demo data"
+                },
+                args.database
+            );
+            println!(
+                "Every organisation and person in it is fictional. Two-step sign-in is not forced for demo accounts."
+            );
             println!();
             println!("  {:<18} {:<44} password", "role", "email");
             for a in ensemble::demo::ACCOUNTS {
                 println!("  {:<18} {:<44} {}", a.role, a.email, a.password);
             }
             println!();
-            println!("Open http://{}:{}/ and sign in with one of the accounts above. Press Ctrl+C to stop.", args.bind, args.port);
+            println!(
+                "Open http://{}:{}/ and sign in with one of the accounts above. Press Ctrl+C to stop.",
+                args.bind, args.port
+            );
             println!();
             serve(cfg, &args.bind, args.port).await?;
         }
         Command::Migrate(db) => {
             let d = open(&db.database).await?;
             d.close().await;
-            println!("The database is up to date ({} migrations).", ensemble::db::MIGRATIONS.len());
+            println!(
+                "The database is up to date ({} migrations).",
+                ensemble::db::MIGRATIONS.len()
+            );
         }
         Command::User(cmd) => return user(cmd).await,
         Command::Audit(AuditCommand::Verify(db)) => {
@@ -350,7 +392,9 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 None => println!("Audit trail intact: {} rows checked.", report.rows_checked),
                 Some((seq, why)) => {
                     eprintln!("Audit trail BROKEN at row {seq}: {why}.");
-                    eprintln!("Rows before {seq} are intact. Restore from a backup and investigate who changed the database.");
+                    eprintln!(
+                        "Rows before {seq} are intact. Restore from a backup and investigate who changed the database."
+                    );
                     return Ok(1);
                 }
             }
@@ -363,7 +407,11 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         }
         Command::Restore(args) => {
             ensemble::backup::restore(&args.file, &database_url_from(&args.database)).await?;
-            println!("Restored {} into {}.", args.file.display(), redact(&database_url_from(&args.database)));
+            println!(
+                "Restored {} into {}.",
+                args.file.display(),
+                redact(&database_url_from(&args.database))
+            );
         }
         Command::Worker(db) => {
             init_logging(false);
@@ -376,21 +424,38 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
 
 async fn user(cmd: UserCommand) -> anyhow::Result<i32> {
     match cmd {
-        UserCommand::Create { db, email, name, organisation, role, password_stdin } => {
+        UserCommand::Create {
+            db,
+            email,
+            name,
+            organisation,
+            role,
+            password_stdin,
+        } => {
             let state = state_for(&db.database).await?;
             let membership = match (organisation, role) {
                 (Some(org), Some(role)) => {
                     let r = Role::from_code(&role).with_context(|| format!("--role: unknown role \"{role}\"; use one of participant, practitioner, link_worker, clinician, programme_manager, researcher, commissioner, administrator"))?;
-                    let o = service::find_organisation(&state, &org).await.map_err(explain)?
-                        .with_context(|| format!("--organisation: no organisation called \"{org}\""))?;
+                    let o = service::find_organisation(&state, &org)
+                        .await
+                        .map_err(explain)?
+                        .with_context(|| {
+                            format!("--organisation: no organisation called \"{org}\"")
+                        })?;
                     Some((o.id, r))
                 }
                 _ => None,
             };
             let (password, generated) = read_or_generate_password(password_stdin)?;
-            let id = service::create_user_as_operator(&state, &email, &name, &password, membership.as_ref().map(|(o, r)| (o.as_str(), *r)))
-                .await
-                .map_err(explain)?;
+            let id = service::create_user_as_operator(
+                &state,
+                &email,
+                &name,
+                &password,
+                membership.as_ref().map(|(o, r)| (o.as_str(), *r)),
+            )
+            .await
+            .map_err(explain)?;
             println!("Created account {id} for {}.", email.trim().to_lowercase());
             if generated {
                 println!("Password: {password}");
@@ -399,28 +464,48 @@ async fn user(cmd: UserCommand) -> anyhow::Result<i32> {
         }
         UserCommand::List(db) => {
             let state = state_for(&db.database).await?;
-            let users = service::list_users_as_operator(&state).await.map_err(explain)?;
+            let users = service::list_users_as_operator(&state)
+                .await
+                .map_err(explain)?;
             println!("{:<38} {:<40} {:<9} roles", "id", "email", "status");
             for (u, ms) in users {
-                let roles = ms.iter().map(|m| format!("{} @ {}", m.role.code(), m.organisation_name)).collect::<Vec<_>>().join("; ");
-                let status = if u.disabled_at.is_some() { "disabled" } else { "active" };
+                let roles = ms
+                    .iter()
+                    .map(|m| format!("{} @ {}", m.role.code(), m.organisation_name))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let status = if u.disabled_at.is_some() {
+                    "disabled"
+                } else {
+                    "active"
+                };
                 println!("{:<38} {:<40} {:<9} {}", u.id, u.email, status, roles);
             }
         }
         UserCommand::Disable { db, email } => {
             let state = state_for(&db.database).await?;
-            service::set_disabled_as_operator(&state, &email, true).await.map_err(explain)?;
+            service::set_disabled_as_operator(&state, &email, true)
+                .await
+                .map_err(explain)?;
             println!("Disabled {email} and ended its sessions.");
         }
         UserCommand::Enable { db, email } => {
             let state = state_for(&db.database).await?;
-            service::set_disabled_as_operator(&state, &email, false).await.map_err(explain)?;
+            service::set_disabled_as_operator(&state, &email, false)
+                .await
+                .map_err(explain)?;
             println!("Enabled {email}.");
         }
-        UserCommand::ResetPassword { db, email, password_stdin } => {
+        UserCommand::ResetPassword {
+            db,
+            email,
+            password_stdin,
+        } => {
             let state = state_for(&db.database).await?;
             let (password, generated) = read_or_generate_password(password_stdin)?;
-            service::reset_password_as_operator(&state, &email, &password).await.map_err(explain)?;
+            service::reset_password_as_operator(&state, &email, &password)
+                .await
+                .map_err(explain)?;
             println!("Password reset for {email}; the account is unlocked and its sessions ended.");
             if generated {
                 println!("Password: {password}");
@@ -432,7 +517,10 @@ async fn user(cmd: UserCommand) -> anyhow::Result<i32> {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: could not start the async runtime: {e}");

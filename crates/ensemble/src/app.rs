@@ -60,7 +60,14 @@ pub fn build_router(state: AppState) -> Router {
                 })
                 .on_request(())
                 .on_response(|resp: &axum::response::Response, latency: Duration, _span: &tracing::Span| {
-                    tracing::info!(status = resp.status().as_u16(), latency_ms = latency.as_millis() as u64, "response");
+                    // Access lines at debug (ENSEMBLE_LOG=debug); failures always.
+                    let status = resp.status().as_u16();
+                    let ms = latency.as_millis() as u64;
+                    if status >= 500 {
+                        tracing::warn!(status, latency_ms = ms, "response");
+                    } else {
+                        tracing::debug!(status, latency_ms = ms, "response");
+                    }
                 }),
         )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))

@@ -50,19 +50,33 @@ pub async fn backup(db: &Db, database_url: &str, path: &Path) -> Result<(), Back
                 .await?;
             Ok(())
         }
-        Backend::Postgres => run_tool("pg_dump", &["--format=custom", "--no-owner", "--file", &shown, database_url]),
+        Backend::Postgres => run_tool(
+            "pg_dump",
+            &[
+                "--format=custom",
+                "--no-owner",
+                "--file",
+                &shown,
+                database_url,
+            ],
+        ),
     }
 }
 
 fn run_tool(tool: &str, args: &[&str]) -> Result<(), BackupError> {
-    let out = Command::new(tool)
-        .args(args)
-        .output()
-        .map_err(|e| BackupError::Tool(tool.into(), format!("could not start it ({e}); install the PostgreSQL client tools")))?;
+    let out = Command::new(tool).args(args).output().map_err(|e| {
+        BackupError::Tool(
+            tool.into(),
+            format!("could not start it ({e}); install the PostgreSQL client tools"),
+        )
+    })?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(BackupError::Tool(tool.into(), String::from_utf8_lossy(&out.stderr).trim().to_string()))
+        Err(BackupError::Tool(
+            tool.into(),
+            String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        ))
     }
 }
 
@@ -72,13 +86,16 @@ pub async fn restore(backup_file: &Path, target_url: &str) -> Result<(), BackupE
     if !backup_file.is_file() {
         return Err(BackupError::NotABackup(shown, "no such file".into()));
     }
-    match Backend::from_url(target_url).map_err(crate::db::DbError::from)? {
+    match Backend::from_url(target_url)? {
         Backend::Sqlite => {
             let mut header = [0u8; 16];
             let read = std::fs::File::open(backup_file)
                 .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut header));
             if read.is_err() || &header != b"SQLite format 3\0" {
-                return Err(BackupError::NotABackup(shown, "it is not a SQLite database file".into()));
+                return Err(BackupError::NotABackup(
+                    shown,
+                    "it is not a SQLite database file".into(),
+                ));
             }
             let target = target_url
                 .trim_start_matches("sqlite://")
@@ -106,7 +123,10 @@ pub async fn restore(backup_file: &Path, target_url: &str) -> Result<(), BackupE
                 Ok(n) if n > 0 => {}
                 Ok(_) | Err(_) => {
                     let _ = std::fs::remove_file(&target);
-                    return Err(BackupError::NotABackup(shown, "it has no Ensemble migrations recorded".into()));
+                    return Err(BackupError::NotABackup(
+                        shown,
+                        "it has no Ensemble migrations recorded".into(),
+                    ));
                 }
             }
             let db = Db::connect_and_migrate(target_url).await?;
@@ -125,7 +145,10 @@ pub async fn restore(backup_file: &Path, target_url: &str) -> Result<(), BackupE
             if tables > 0 {
                 return Err(BackupError::TargetNotEmpty);
             }
-            run_tool("pg_restore", &["--no-owner", "--dbname", target_url, &shown])?;
+            run_tool(
+                "pg_restore",
+                &["--no-owner", "--dbname", target_url, &shown],
+            )?;
             let db = Db::connect_and_migrate(target_url).await?;
             db.close().await;
             Ok(())

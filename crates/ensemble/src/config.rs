@@ -81,11 +81,13 @@ impl Config {
     }
 }
 
-/// Turn a plain file path into a SQLite URL; leave URLs alone.
+/// Turn a plain file path into a SQLite URL; leave URLs alone (an unsupported scheme is
+/// then refused with a clear message when the database is opened).
 pub fn database_url_from(path_or_url: &str) -> String {
     if path_or_url.starts_with("sqlite:")
         || path_or_url.starts_with("postgres://")
         || path_or_url.starts_with("postgresql://")
+        || path_or_url.contains("://")
     {
         path_or_url.to_string()
     } else {

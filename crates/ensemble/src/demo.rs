@@ -24,27 +24,120 @@ pub struct DemoAccount {
 }
 
 const ORGS: &[(&str, &str, &str, &str)] = &[
-    ("Mersey Minds NHS Foundation Trust (demo)", "nhs_trust", "Liverpool", "Community and inpatient mental health services across the city region."),
-    ("Liverpool City Sinfonia (demo)", "cultural_organisation", "Liverpool", "An orchestra whose healthcare musicians run music groups on wards and in the community."),
-    ("St Helens Arts Hub (demo)", "cultural_organisation", "St Helens", "Songwriting, drumming and creative workshops for all ages."),
-    ("Wirral Community Drumming Collective (demo)", "community_group", "Wirral", "Weekly drop-in drumming circles in Birkenhead and Wallasey."),
-    ("Sefton Singing for Wellbeing (demo)", "community_group", "Sefton", "Friendly choirs in Bootle and Southport. No auditions, no experience needed."),
-    ("Halton Voices Community Choir (demo)", "community_group", "Halton", "A community choir meeting in Widnes and Runcorn."),
-    ("University of the Mersey (demo)", "university", "Liverpool", "Research partner for co-produced evaluation of creative health."),
-    ("City Region Combined Authority (demo)", "combined_authority_or_council", "Liverpool City Region", "Commissions creative health programmes across the six boroughs."),
-    ("Knowsley Park Primary Care Network (demo)", "gp_practice_or_pcn", "Knowsley", "GP practices and social prescribing link workers in Knowsley."),
+    (
+        "Mersey Minds NHS Foundation Trust (demo)",
+        "nhs_trust",
+        "Liverpool",
+        "Community and inpatient mental health services across the city region.",
+    ),
+    (
+        "Liverpool City Sinfonia (demo)",
+        "cultural_organisation",
+        "Liverpool",
+        "An orchestra whose healthcare musicians run music groups on wards and in the community.",
+    ),
+    (
+        "St Helens Arts Hub (demo)",
+        "cultural_organisation",
+        "St Helens",
+        "Songwriting, drumming and creative workshops for all ages.",
+    ),
+    (
+        "Wirral Community Drumming Collective (demo)",
+        "community_group",
+        "Wirral",
+        "Weekly drop-in drumming circles in Birkenhead and Wallasey.",
+    ),
+    (
+        "Sefton Singing for Wellbeing (demo)",
+        "community_group",
+        "Sefton",
+        "Friendly choirs in Bootle and Southport. No auditions, no experience needed.",
+    ),
+    (
+        "Halton Voices Community Choir (demo)",
+        "community_group",
+        "Halton",
+        "A community choir meeting in Widnes and Runcorn.",
+    ),
+    (
+        "University of the Mersey (demo)",
+        "university",
+        "Liverpool",
+        "Research partner for co-produced evaluation of creative health.",
+    ),
+    (
+        "City Region Combined Authority (demo)",
+        "combined_authority_or_council",
+        "Liverpool City Region",
+        "Commissions creative health programmes across the six boroughs.",
+    ),
+    (
+        "Knowsley Park Primary Care Network (demo)",
+        "gp_practice_or_pcn",
+        "Knowsley",
+        "GP practices and social prescribing link workers in Knowsley.",
+    ),
 ];
 
 /// The demo accounts, one per role.
 pub const ACCOUNTS: &[DemoAccount] = &[
-    DemoAccount { role: "participant", email: "jordan.participant@ensemble-demo.example", password: "demo-river-lantern-27", name: "Jordan Example (demo participant)", organisation: "Liverpool City Sinfonia (demo)" },
-    DemoAccount { role: "practitioner", email: "priya.practitioner@ensemble-demo.example", password: "demo-violin-harbour-41", name: "Priya Example (demo practitioner)", organisation: "Liverpool City Sinfonia (demo)" },
-    DemoAccount { role: "link_worker", email: "lee.linkworker@ensemble-demo.example", password: "demo-ferry-compass-63", name: "Lee Example (demo link worker)", organisation: "Knowsley Park Primary Care Network (demo)" },
-    DemoAccount { role: "clinician", email: "chris.clinician@ensemble-demo.example", password: "demo-ward-sunrise-85", name: "Chris Example (demo clinician)", organisation: "Mersey Minds NHS Foundation Trust (demo)" },
-    DemoAccount { role: "programme_manager", email: "pat.programmes@ensemble-demo.example", password: "demo-chorus-bridge-19", name: "Pat Example (demo programme manager)", organisation: "Mersey Minds NHS Foundation Trust (demo)" },
-    DemoAccount { role: "researcher", email: "rowan.researcher@ensemble-demo.example", password: "demo-archive-meadow-52", name: "Rowan Example (demo researcher)", organisation: "University of the Mersey (demo)" },
-    DemoAccount { role: "commissioner", email: "casey.commissioner@ensemble-demo.example", password: "demo-tunnel-orchard-36", name: "Casey Example (demo commissioner)", organisation: "City Region Combined Authority (demo)" },
-    DemoAccount { role: "administrator", email: "ash.admin@ensemble-demo.example", password: "demo-signal-granite-74", name: "Ash Example (demo administrator)", organisation: "City Region Combined Authority (demo)" },
+    DemoAccount {
+        role: "participant",
+        email: "jordan.participant@ensemble-demo.example",
+        password: "demo-river-lantern-27",
+        name: "Jordan Example (demo participant)",
+        organisation: "Liverpool City Sinfonia (demo)",
+    },
+    DemoAccount {
+        role: "practitioner",
+        email: "priya.practitioner@ensemble-demo.example",
+        password: "demo-violin-harbour-41",
+        name: "Priya Example (demo practitioner)",
+        organisation: "Liverpool City Sinfonia (demo)",
+    },
+    DemoAccount {
+        role: "link_worker",
+        email: "lee.linkworker@ensemble-demo.example",
+        password: "demo-ferry-compass-63",
+        name: "Lee Example (demo link worker)",
+        organisation: "Knowsley Park Primary Care Network (demo)",
+    },
+    DemoAccount {
+        role: "clinician",
+        email: "chris.clinician@ensemble-demo.example",
+        password: "demo-ward-sunrise-85",
+        name: "Chris Example (demo clinician)",
+        organisation: "Mersey Minds NHS Foundation Trust (demo)",
+    },
+    DemoAccount {
+        role: "programme_manager",
+        email: "pat.programmes@ensemble-demo.example",
+        password: "demo-chorus-bridge-19",
+        name: "Pat Example (demo programme manager)",
+        organisation: "Mersey Minds NHS Foundation Trust (demo)",
+    },
+    DemoAccount {
+        role: "researcher",
+        email: "rowan.researcher@ensemble-demo.example",
+        password: "demo-archive-meadow-52",
+        name: "Rowan Example (demo researcher)",
+        organisation: "University of the Mersey (demo)",
+    },
+    DemoAccount {
+        role: "commissioner",
+        email: "casey.commissioner@ensemble-demo.example",
+        password: "demo-tunnel-orchard-36",
+        name: "Casey Example (demo commissioner)",
+        organisation: "City Region Combined Authority (demo)",
+    },
+    DemoAccount {
+        role: "administrator",
+        email: "ash.admin@ensemble-demo.example",
+        password: "demo-signal-granite-74",
+        name: "Ash Example (demo administrator)",
+        organisation: "City Region Combined Authority (demo)",
+    },
 ];
 
 /// Load the demo data unless it is already there. Returns whether anything was loaded.
@@ -75,12 +168,17 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
             .await?
             .ok_or(AppError::NotFound)?;
         let role = Role::from_code(a.role).ok_or(AppError::NotFound)?;
-        service::create_user_as_operator(state, a.email, a.name, a.password, Some((&org.id, role))).await?;
+        service::create_user_as_operator(state, a.email, a.name, a.password, Some((&org.id, role)))
+            .await?;
     }
     // The programme manager also runs the orchestra's partnership programme.
     let pm = ACCOUNTS.iter().find(|a| a.role == "programme_manager");
-    if let (Some(pm), Some(orch)) = (pm, service::find_organisation(state, "Liverpool City Sinfonia (demo)").await?) {
-        service::add_membership_as_operator(state, pm.email, &orch.id, Role::ProgrammeManager).await?;
+    if let (Some(pm), Some(orch)) = (
+        pm,
+        service::find_organisation(state, "Liverpool City Sinfonia (demo)").await?,
+    ) {
+        service::add_membership_as_operator(state, pm.email, &orch.id, Role::ProgrammeManager)
+            .await?;
     }
     sqlx::query("INSERT INTO settings (key, value) VALUES ('demo_seeded', '1')")
         .execute(&state.db.write)

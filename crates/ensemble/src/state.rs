@@ -53,10 +53,12 @@ impl AppState {
 
 async fn installation_secret(db: &Db) -> anyhow::Result<Vec<u8>> {
     let candidate = crate::auth::secret::random_token(48);
-    sqlx::query("INSERT INTO settings (key, value) VALUES ('secret_key', $1) ON CONFLICT (key) DO NOTHING")
-        .bind(candidate)
-        .execute(&db.write)
-        .await?;
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ('secret_key', $1) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(candidate)
+    .execute(&db.write)
+    .await?;
     let row = sqlx::query("SELECT value FROM settings WHERE key = 'secret_key'")
         .fetch_one(&db.read)
         .await?;

@@ -15,7 +15,12 @@ use crate::web::ctx::ApiCaller;
 use crate::web::routes::RouteMeta;
 
 /// Authenticate and authorise an API request for a route. `Ok(None)` for public routes.
-pub async fn authenticate(state: &AppState, headers: &HeaderMap, request_id: Option<String>, meta: RouteMeta) -> Result<Option<ApiCaller>, AppError> {
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    request_id: Option<String>,
+    meta: RouteMeta,
+) -> Result<Option<ApiCaller>, AppError> {
     if meta.permission == Permission::Public {
         return Ok(None);
     }
@@ -52,10 +57,10 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap, request_id: Opt
         request_id,
         channel: "api",
     };
-    if let Some(scope) = meta.scope {
-        if !scopes.iter().any(|s| s == scope) {
-            return Err(AppError::Forbidden);
-        }
+    if let Some(scope) = meta.scope
+        && !scopes.iter().any(|s| s == scope)
+    {
+        return Err(AppError::Forbidden);
     }
     if !allows(&actor.roles(), true, meta.permission) {
         return Err(AppError::Forbidden);

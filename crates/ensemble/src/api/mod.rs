@@ -30,9 +30,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|_| ApiError(AppError::BadRequest("The request body could not be read (too large?)".into())))?;
-        serde_json::from_slice(&bytes)
-            .map(ApiJson)
-            .map_err(|e| ApiError(AppError::BadRequest(format!("The JSON body is not valid: {e}"))))
+            .map_err(|_| {
+                ApiError(AppError::BadRequest(
+                    "The request body could not be read (too large?)".into(),
+                ))
+            })?;
+        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
+            ApiError(AppError::BadRequest(format!(
+                "The JSON body is not valid: {e}"
+            )))
+        })
     }
 }

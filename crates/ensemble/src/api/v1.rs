@@ -23,8 +23,18 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/api/v1/openapi.json", Permission::Public, openapi_json),
         Route::get("/api/v1/me", Permission::SignedIn, me).scope("account:read"),
-        Route::get("/api/v1/organisations", Permission::ViewOrganisations, list_organisations).scope("organisations:read"),
-        Route::post("/api/v1/organisations", Permission::ManageOrganisations, create_organisation).scope("organisations:write"),
+        Route::get(
+            "/api/v1/organisations",
+            Permission::ViewOrganisations,
+            list_organisations,
+        )
+        .scope("organisations:read"),
+        Route::post(
+            "/api/v1/organisations",
+            Permission::ManageOrganisations,
+            create_organisation,
+        )
+        .scope("organisations:write"),
         Route::get("/api/v1/users", Permission::ManageAccounts, list_users).scope("users:read"),
     ]
 }
@@ -55,7 +65,12 @@ impl utoipa::Modify for BearerAuth {
         if let Some(components) = openapi.components.as_mut() {
             components.add_security_scheme(
                 "token",
-                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("ens_…").build()),
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("ens_…")
+                        .build(),
+                ),
             );
         }
     }
@@ -67,7 +82,11 @@ pub fn openapi_document() -> String {
 }
 
 async fn openapi_json() -> Response {
-    ([(axum::http::header::CONTENT_TYPE, "application/json")], openapi_document()).into_response()
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        openapi_document(),
+    )
+        .into_response()
 }
 
 /// The caller's account.
@@ -117,7 +136,9 @@ async fn me(CurrentUser(actor): CurrentUser) -> Json<Me> {
 /// Organisations in the region (staff).
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "accounts", security(("token" = [])),
     responses((status = 200, body = Vec<Organisation>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
-async fn list_organisations(State(state): State<AppState>) -> Result<Json<Vec<Organisation>>, ApiError> {
+async fn list_organisations(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<Organisation>>, ApiError> {
     Ok(Json(service::list_organisations(&state, false).await?))
 }
 
@@ -126,7 +147,11 @@ async fn list_organisations(State(state): State<AppState>) -> Result<Json<Vec<Or
     request_body = OrganisationInput,
     responses((status = 201, body = Organisation), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
               (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
-async fn create_organisation(State(state): State<AppState>, g: Granted<ManageOrganisations>, ApiJson(input): ApiJson<OrganisationInput>) -> Result<(StatusCode, Json<Organisation>), ApiError> {
+async fn create_organisation(
+    State(state): State<AppState>,
+    g: Granted<ManageOrganisations>,
+    ApiJson(input): ApiJson<OrganisationInput>,
+) -> Result<(StatusCode, Json<Organisation>), ApiError> {
     let org = service::create_organisation(&state, &g, &input).await?;
     Ok((StatusCode::CREATED, Json(org)))
 }
@@ -159,10 +184,21 @@ pub struct UserPage {
 /// Accounts (administrators). Each call is written to the audit trail.
 #[utoipa::path(get, path = "/api/v1/users", tag = "accounts", security(("token" = [])), params(UserQuery),
     responses((status = 200, body = UserPage), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
-async fn list_users(State(state): State<AppState>, g: Granted<ManageAccounts>, query: Result<Query<UserQuery>, axum::extract::rejection::QueryRejection>) -> Result<Json<UserPage>, ApiError> {
-    let Query(q) = query.map_err(|e| ApiError(crate::error::AppError::BadRequest(format!("The query string is not valid: {}", e.body_text()))))?;
+async fn list_users(
+    State(state): State<AppState>,
+    g: Granted<ManageAccounts>,
+    query: Result<Query<UserQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<UserPage>, ApiError> {
+    let Query(q) = query.map_err(|e| {
+        ApiError(crate::error::AppError::BadRequest(format!(
+            "The query string is not valid: {}",
+            e.body_text()
+        )))
+    })?;
     if q.page < 1 {
-        return Err(ApiError(crate::error::AppError::Invalid(vec![FieldError::new("page", "page must be 1 or more")])));
+        return Err(ApiError(crate::error::AppError::Invalid(vec![
+            FieldError::new("page", "page must be 1 or more"),
+        ])));
     }
     let (users, more) = service::list_users(&state, &g, &q.q, q.page).await?;
     Ok(Json(UserPage { users, more }))

@@ -141,7 +141,11 @@ impl AuditRow {
 }
 
 /// Append one event inside the caller's transaction.
-pub async fn record(tx: &mut Tx, actor: &AuditActor, event: AuditEvent<'_>) -> Result<i64, sqlx::Error> {
+pub async fn record(
+    tx: &mut Tx,
+    actor: &AuditActor,
+    event: AuditEvent<'_>,
+) -> Result<i64, sqlx::Error> {
     let head = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
         .fetch_one(&mut **tx)
         .await?;
@@ -226,9 +230,8 @@ pub async fn verify(db: &Db) -> Result<VerifyReport, sqlx::Error> {
     let mut expected_seq = 1_i64;
     let mut checked = 0_i64;
     loop {
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT 1000"
-        );
+        let sql =
+            format!("SELECT {ROW_COLUMNS} FROM audit_log WHERE seq >= $1 ORDER BY seq LIMIT 1000");
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(expected_seq)
             .fetch_all(&db.read)
@@ -244,7 +247,10 @@ pub async fn verify(db: &Db) -> Result<VerifyReport, sqlx::Error> {
                     rows_checked: checked,
                     first_broken: Some((
                         expected_seq,
-                        format!("row {expected_seq} is missing (deleted); the next row is {}", row.seq),
+                        format!(
+                            "row {expected_seq} is missing (deleted); the next row is {}",
+                            row.seq
+                        ),
                     )),
                 });
             }
@@ -260,7 +266,10 @@ pub async fn verify(db: &Db) -> Result<VerifyReport, sqlx::Error> {
             if row.expected_hash() != row.hash {
                 return Ok(VerifyReport {
                     rows_checked: checked,
-                    first_broken: Some((row.seq, "its contents do not match its hash (edited)".into())),
+                    first_broken: Some((
+                        row.seq,
+                        "its contents do not match its hash (edited)".into(),
+                    )),
                 });
             }
             expected_prev = row.hash;
@@ -319,10 +328,18 @@ pub async fn list(
         binds.push(v);
     };
     if let Some(a) = &filter.action {
-        add("action LIKE {}", BindValue::Text(format!("{a}%")), &mut clauses);
+        add(
+            "action LIKE {}",
+            BindValue::Text(format!("{a}%")),
+            &mut clauses,
+        );
     }
     if let Some(a) = &filter.actor_user_id {
-        add("actor_user_id = {}", BindValue::Text(a.clone()), &mut clauses);
+        add(
+            "actor_user_id = {}",
+            BindValue::Text(a.clone()),
+            &mut clauses,
+        );
     }
     if let Some(a) = &filter.entity_type {
         add("entity_type = {}", BindValue::Text(a.clone()), &mut clauses);
@@ -375,10 +392,33 @@ mod tests {
     #[test]
     fn hash_changes_with_every_field() {
         let base = row_hash("p", 1, 2, Some("u"), "web", "a", "t", Some("e"), "{}", None);
-        assert_ne!(base, row_hash("q", 1, 2, Some("u"), "web", "a", "t", Some("e"), "{}", None));
-        assert_ne!(base, row_hash("p", 2, 2, Some("u"), "web", "a", "t", Some("e"), "{}", None));
-        assert_ne!(base, row_hash("p", 1, 2, None, "web", "a", "t", Some("e"), "{}", None));
-        assert_ne!(base, row_hash("p", 1, 2, Some("u"), "web", "a", "t", Some("e"), "{ }", None));
+        assert_ne!(
+            base,
+            row_hash("q", 1, 2, Some("u"), "web", "a", "t", Some("e"), "{}", None)
+        );
+        assert_ne!(
+            base,
+            row_hash("p", 2, 2, Some("u"), "web", "a", "t", Some("e"), "{}", None)
+        );
+        assert_ne!(
+            base,
+            row_hash("p", 1, 2, None, "web", "a", "t", Some("e"), "{}", None)
+        );
+        assert_ne!(
+            base,
+            row_hash(
+                "p",
+                1,
+                2,
+                Some("u"),
+                "web",
+                "a",
+                "t",
+                Some("e"),
+                "{ }",
+                None
+            )
+        );
         // Field boundaries are unambiguous.
         assert_ne!(
             row_hash("p", 1, 2, Some("ab"), "c", "a", "t", None, "{}", None),

@@ -27,7 +27,9 @@ pub fn token_for(secret: &[u8], binding: &str) -> String {
 
 /// Does `submitted` match the token for `binding`?
 pub fn verify(secret: &[u8], binding: &str, submitted: &str) -> bool {
-    !binding.is_empty() && !submitted.is_empty() && constant_time_eq(&token_for(secret, binding), submitted)
+    !binding.is_empty()
+        && !submitted.is_empty()
+        && constant_time_eq(&token_for(secret, binding), submitted)
 }
 
 #[cfg(test)]

@@ -26,13 +26,17 @@ static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PasswordRuleError {
     /// Too short.
-    #[error("Password must be {MIN_LENGTH} characters or more. Three random words make a strong, memorable password.")]
+    #[error(
+        "Password must be {MIN_LENGTH} characters or more. Three random words make a strong, memorable password."
+    )]
     TooShort,
     /// Too long.
     #[error("Password must be {MAX_LENGTH} characters or fewer")]
     TooLong,
     /// On the list of commonly used passwords.
-    #[error("This password is too common and easy to guess. Choose a different one, such as three random words.")]
+    #[error(
+        "This password is too common and easy to guess. Choose a different one, such as three random words."
+    )]
     Common,
     /// Contains the email address or name.
     #[error("Password must not contain your email address or name")]
@@ -114,8 +118,14 @@ mod tests {
     #[test]
     fn rules_follow_ncsc_length_and_deny_list_without_composition() {
         assert_eq!(check_rules("short", &[]), Err(PasswordRuleError::TooShort));
-        assert_eq!(check_rules("password123", &[]), Err(PasswordRuleError::Common));
-        assert_eq!(check_rules(&"a".repeat(300), &[]), Err(PasswordRuleError::TooLong));
+        assert_eq!(
+            check_rules("password123", &[]),
+            Err(PasswordRuleError::Common)
+        );
+        assert_eq!(
+            check_rules(&"a".repeat(300), &[]),
+            Err(PasswordRuleError::TooLong)
+        );
         // All lower case, no digits or symbols: fine, because it is long and uncommon.
         assert_eq!(check_rules("kettle orbit marmalade", &[]), Ok(()));
         assert_eq!(
@@ -126,6 +136,10 @@ mod tests {
 
     #[test]
     fn the_common_password_list_is_loaded() {
-        assert!(COMMON.len() > 1000, "only {} common passwords", COMMON.len());
+        assert!(
+            COMMON.len() > 1000,
+            "only {} common passwords",
+            COMMON.len()
+        );
     }
 }

@@ -34,7 +34,12 @@ pub struct LoadedSession {
 }
 
 /// Start a session for `user_id` inside `tx`; returns the cookie token.
-pub async fn create(tx: &mut Tx, user_id: &str, mfa_verified: bool, cfg: &Config) -> Result<String, sqlx::Error> {
+pub async fn create(
+    tx: &mut Tx,
+    user_id: &str,
+    mfa_verified: bool,
+    cfg: &Config,
+) -> Result<String, sqlx::Error> {
     let token = random_token(32);
     let t = now();
     sqlx::query(
@@ -54,7 +59,11 @@ pub async fn create(tx: &mut Tx, user_id: &str, mfa_verified: bool, cfg: &Config
 
 /// Find the live session for a cookie token, with its account and memberships. Expired
 /// sessions and disabled accounts give `None`.
-pub async fn load(db: &Db, token: &str, cfg: &Config) -> Result<Option<LoadedSession>, sqlx::Error> {
+pub async fn load(
+    db: &Db,
+    token: &str,
+    cfg: &Config,
+) -> Result<Option<LoadedSession>, sqlx::Error> {
     if token.len() != 43 {
         return Ok(None);
     }
@@ -74,7 +83,10 @@ pub async fn load(db: &Db, token: &str, cfg: &Config) -> Result<Option<LoadedSes
     let last_seen_at: i64 = row.try_get("last_seen_at")?;
     let expires_at: i64 = row.try_get("expires_at")?;
     let disabled_at: Option<i64> = row.try_get("disabled_at")?;
-    if expires_at <= t || last_seen_at + cfg.session_idle.as_secs() as i64 <= t || disabled_at.is_some() {
+    if expires_at <= t
+        || last_seen_at + cfg.session_idle.as_secs() as i64 <= t
+        || disabled_at.is_some()
+    {
         return Ok(None);
     }
     let user_id: String = row.try_get("user_id")?;
@@ -98,7 +110,10 @@ pub async fn load(db: &Db, token: &str, cfg: &Config) -> Result<Option<LoadedSes
 }
 
 /// (organisation id, organisation name, role) for each of an account's memberships.
-pub async fn memberships_of(db: &Db, user_id: &str) -> Result<Vec<(String, String, Role)>, sqlx::Error> {
+pub async fn memberships_of(
+    db: &Db,
+    user_id: &str,
+) -> Result<Vec<(String, String, Role)>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT m.organisation_id, o.name, m.role FROM memberships m \
          JOIN organisations o ON o.id = m.organisation_id \

@@ -72,7 +72,9 @@ pub fn current_code(secret_b32: &str) -> Option<String> {
 pub fn recovery_codes() -> Vec<(String, String)> {
     (0..10)
         .map(|_| {
-            let raw = super::secret::random_token(8).to_lowercase().replace(['-', '_'], "x");
+            let raw = super::secret::random_token(8)
+                .to_lowercase()
+                .replace(['-', '_'], "x");
             let code = format!("{}-{}", &raw[..5], &raw[5..10]);
             let hash = token_hash(&code);
             (code, hash)

@@ -107,7 +107,11 @@ async fn apply_pending(
         .await
         .map_err(fail)?;
         tx.commit().await.map_err(fail)?;
-        tracing::info!(migration.version = m.version, migration.name = m.file_name, "applied migration");
+        tracing::info!(
+            migration.version = m.version,
+            migration.name = m.file_name,
+            "applied migration"
+        );
     }
     Ok(())
 }

@@ -13,7 +13,13 @@ use crate::state::AppState;
 
 /// Queue a job inside the caller's transaction. A job with the same dedupe key is not
 /// queued twice.
-pub async fn enqueue(tx: &mut Tx, kind: &str, payload: Value, dedupe_key: Option<&str>, delay_secs: i64) -> Result<(), sqlx::Error> {
+pub async fn enqueue(
+    tx: &mut Tx,
+    kind: &str,
+    payload: Value,
+    dedupe_key: Option<&str>,
+    delay_secs: i64,
+) -> Result<(), sqlx::Error> {
     let t = now();
     sqlx::query(
         "INSERT INTO jobs (id, kind, payload, status, dedupe_key, run_at, created_at, updated_at) \
@@ -71,15 +77,21 @@ pub async fn claim(state: &AppState) -> Result<Option<Job>, sqlx::Error> {
     }))
 }
 
-async fn finish(state: &AppState, job: &Job, result: anyhow::Result<()>) -> Result<(), sqlx::Error> {
+async fn finish(
+    state: &AppState,
+    job: &Job,
+    result: anyhow::Result<()>,
+) -> Result<(), sqlx::Error> {
     let t = now();
     match result {
         Ok(()) => {
-            sqlx::query("UPDATE jobs SET status = 'done', last_error = NULL, updated_at = $1 WHERE id = $2")
-                .bind(t)
-                .bind(job.id.clone())
-                .execute(&state.db.write)
-                .await?;
+            sqlx::query(
+                "UPDATE jobs SET status = 'done', last_error = NULL, updated_at = $1 WHERE id = $2",
+            )
+            .bind(t)
+            .bind(job.id.clone())
+            .execute(&state.db.write)
+            .await?;
         }
         Err(e) => {
             let give_up = job.attempts >= job.max_attempts;
@@ -93,10 +105,11 @@ async fn finish(state: &AppState, job: &Job, result: anyhow::Result<()>) -> Resu
                 .bind(job.id.clone())
                 .execute(&state.db.write)
                 .await?;
-            if give_up && job.kind == "send_email" {
-                if let Some(id) = job.payload.get("outbox_id").and_then(Value::as_str) {
-                    crate::notify::mark_failed(&state.db, id).await?;
-                }
+            if give_up
+                && job.kind == "send_email"
+                && let Some(id) = job.payload.get("outbox_id").and_then(Value::as_str)
+            {
+                crate::notify::mark_failed(&state.db, id).await?;
             }
         }
     }
@@ -160,7 +173,9 @@ pub async fn worker(state: AppState) {
 }
 
 /// Counts of jobs by status, and the newest jobs.
-pub async fn overview(state: &AppState) -> Result<Vec<(String, String, String, i64, Option<String>, i64)>, sqlx::Error> {
+pub async fn overview(
+    state: &AppState,
+) -> Result<Vec<(String, String, String, i64, Option<String>, i64)>, sqlx::Error> {
     let rows = sqlx::query("SELECT id, kind, status, attempts, last_error, updated_at FROM jobs ORDER BY updated_at DESC, id DESC LIMIT 100")
         .fetch_all(&state.db.read)
         .await?;

@@ -23,7 +23,12 @@ pub mod status {
 }
 
 /// Put a message in the outbox and queue its delivery, inside the caller's transaction.
-pub async fn queue_email(tx: &mut Tx, to: &str, subject: &str, body: &str) -> Result<String, sqlx::Error> {
+pub async fn queue_email(
+    tx: &mut Tx,
+    to: &str,
+    subject: &str,
+    body: &str,
+) -> Result<String, sqlx::Error> {
     let id = new_id();
     sqlx::query(
         "INSERT INTO outbox (id, to_address, subject, body_text, status, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -36,7 +41,14 @@ pub async fn queue_email(tx: &mut Tx, to: &str, subject: &str, body: &str) -> Re
     .bind(now())
     .execute(&mut **tx)
     .await?;
-    crate::jobs::enqueue(tx, "send_email", json!({ "outbox_id": id }), Some(&format!("send_email:{id}")), 0).await?;
+    crate::jobs::enqueue(
+        tx,
+        "send_email",
+        json!({ "outbox_id": id }),
+        Some(&format!("send_email:{id}")),
+        0,
+    )
+    .await?;
     Ok(id)
 }
 
@@ -88,10 +100,11 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<OutboxMessage>, sqlx::Err
 
 /// Deliver one outbox message (idempotent: a message already sent is left alone).
 pub async fn deliver(state: &AppState, outbox_id: &str) -> anyhow::Result<()> {
-    let Some(row) = sqlx::query("SELECT to_address, subject, body_text, status FROM outbox WHERE id = $1")
-        .bind(outbox_id.to_string())
-        .fetch_optional(&state.db.read)
-        .await?
+    let Some(row) =
+        sqlx::query("SELECT to_address, subject, body_text, status FROM outbox WHERE id = $1")
+            .bind(outbox_id.to_string())
+            .fetch_optional(&state.db.read)
+            .await?
     else {
         return Ok(());
     };

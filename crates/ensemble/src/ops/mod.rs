@@ -22,7 +22,8 @@ pub fn routes() -> Vec<Route> {
 
 async fn healthz() -> Response {
     let mut r = "ok\n".into_response();
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     r
 }
 

@@ -32,7 +32,10 @@ const BUNDLE: &str = "/assets/vendor/nhsuk-frontend/nhsuk-frontend.min.js";
 
 macro_rules! file {
     ($path:literal) => {
-        ($path, include_bytes!(concat!("../../assets/", $path)).as_slice())
+        (
+            $path,
+            include_bytes!(concat!("../../assets/", $path)).as_slice(),
+        )
     };
 }
 
@@ -88,17 +91,22 @@ impl Assets {
         files.sort_by_key(|(p, _)| *p != "vendor/nhsuk-frontend/nhsuk-frontend.min.js");
         for (rel, mut bytes) in files {
             let plain = format!("/assets/{rel}");
-            if rel == "js/init.js" {
-                if let (Ok(text), Some(bundle)) = (String::from_utf8(bytes.clone()), hashed.get(BUNDLE)) {
-                    bytes = text.replace(BUNDLE, bundle).into_bytes();
-                }
+            if rel == "js/init.js"
+                && let (Ok(text), Some(bundle)) =
+                    (String::from_utf8(bytes.clone()), hashed.get(BUNDLE))
+            {
+                bytes = text.replace(BUNDLE, bundle).into_bytes();
             }
             let compressible = !rel.ends_with(".png") && !rel.ends_with(".ico");
             let hashed_path = hashed_name(&plain, &bytes);
             let make = |immutable| {
                 std::sync::Arc::new(Asset {
                     content_type: content_type(rel),
-                    gzip: if compressible { gzip(&bytes).map(Into::into) } else { None },
+                    gzip: if compressible {
+                        gzip(&bytes).map(Into::into)
+                    } else {
+                        None
+                    },
                     bytes: bytes.clone().into(),
                     immutable,
                 })

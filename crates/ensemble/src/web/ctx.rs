@@ -84,7 +84,10 @@ fn request_ctx(parts: &Parts) -> Result<RequestCtx, AppError> {
 impl FromRequestParts<AppState> for PageCtx {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let req = request_ctx(parts)?;
         let csrf_token = csrf::token_for(&state.secret, &req.csrf_binding);
         Ok(PageCtx {
@@ -102,7 +105,10 @@ pub struct CurrentUser(pub Actor);
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(api) = parts.extensions.get::<ApiCaller>() {
             return Ok(CurrentUser(api.actor.clone()));
         }
@@ -116,7 +122,10 @@ impl FromRequestParts<AppState> for CurrentUser {
 impl<P: Perm> FromRequestParts<AppState> for Granted<P> {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let CurrentUser(actor) = CurrentUser::from_request_parts(parts, state).await?;
         Ok(Granted::<P>::check(&actor)?)
     }

@@ -106,7 +106,11 @@ impl<'a> Input<'a> {
             (false, Some(w)) => format!("nhsuk-input {w}"),
             (false, None) => "nhsuk-input".to_string(),
         };
-        let value = if self.kind == "password" { "" } else { self.value };
+        let value = if self.kind == "password" {
+            ""
+        } else {
+            self.value
+        };
         html! {
             div class=(if err.is_some() { "nhsuk-form-group nhsuk-form-group--error" } else { "nhsuk-form-group" }) {
                 label."nhsuk-label" for=(self.name) { (self.label) }
@@ -126,7 +130,13 @@ impl<'a> Input<'a> {
 }
 
 /// A select box of (value, label) options.
-pub fn select(name: &str, label: &str, options: &[(String, String)], selected: &str, errors: &[FieldError]) -> Markup {
+pub fn select(
+    name: &str,
+    label: &str,
+    options: &[(String, String)],
+    selected: &str,
+    errors: &[FieldError],
+) -> Markup {
     let err = error_for(errors, name);
     let err_id = format!("{name}-error");
     html! {
@@ -147,7 +157,13 @@ pub fn select(name: &str, label: &str, options: &[(String, String)], selected: &
 }
 
 /// A group of checkboxes of (value, label, hint) options.
-pub fn checkboxes(name: &str, legend: &str, options: &[(&str, &str, &str)], checked: &[String], errors: &[FieldError]) -> Markup {
+pub fn checkboxes(
+    name: &str,
+    legend: &str,
+    options: &[(&str, &str, &str)],
+    checked: &[String],
+    errors: &[FieldError],
+) -> Markup {
     let err = error_for(errors, name);
     html! {
         div class=(if err.is_some() { "nhsuk-form-group nhsuk-form-group--error" } else { "nhsuk-form-group" }) {
@@ -199,6 +215,11 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
         axum::Form::<T>::from_request(req, state)
             .await
             .map(|axum::Form(t)| PageForm(t))
-            .map_err(|e| crate::error::AppError::BadRequest(format!("The form could not be read: {}", e.body_text())))
+            .map_err(|e| {
+                crate::error::AppError::BadRequest(format!(
+                    "The form could not be read: {}",
+                    e.body_text()
+                ))
+            })
     }
 }

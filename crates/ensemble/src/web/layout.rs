@@ -53,7 +53,10 @@ struct NavItem {
 }
 
 fn navigation(actor: Option<&Actor>) -> Vec<NavItem> {
-    let mut items = vec![NavItem { href: "/", text: "Home" }];
+    let mut items = vec![NavItem {
+        href: "/",
+        text: "Home",
+    }];
     let Some(actor) = actor else {
         return items;
     };
@@ -195,7 +198,8 @@ pub fn page(ctx: &PageCtx, page: Page<'_>) -> Response {
 
 /// Format Unix seconds as a UK date and time (UTC).
 pub fn datetime(ts: i64) -> String {
-    let fmt = time::macros::format_description!("[day] [month repr:short] [year], [hour]:[minute] UTC");
+    let fmt =
+        time::macros::format_description!("[day] [month repr:short] [year], [hour]:[minute] UTC");
     time::OffsetDateTime::from_unix_timestamp(ts)
         .ok()
         .and_then(|t| t.format(fmt).ok())

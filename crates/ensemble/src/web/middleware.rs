@@ -28,10 +28,16 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     h.insert("content-security-policy", HeaderValue::from_static(CSP));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
@@ -62,15 +68,27 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// A `Set-Cookie` value with the platform's attributes.
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
-    let secure = if state.cfg.cookie_secure { "; Secure" } else { "" };
-    let age = max_age.map(|a| format!("; Max-Age={a}")).unwrap_or_default();
-    HeaderValue::from_str(&format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{age}"))
-        .unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
+    let secure = if state.cfg.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
+    let age = max_age
+        .map(|a| format!("; Max-Age={a}"))
+        .unwrap_or_default();
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax{secure}{age}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("invalid=1"))
 }
 
 /// Load the session (if any) and make the CSRF binding; set the pre-session cookie for new
 /// anonymous visitors.
-pub async fn session_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn session_layer(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let request_id = req
         .headers()
         .get("x-request-id")
@@ -91,10 +109,10 @@ pub async fn session_layer(State(state): State<AppState>, mut req: Request, next
             Err(e) => return AppError::from(e).into_response(),
         }
     }
-    if let Some(s) = &loaded {
-        if let Err(e) = session::touch(&state.db, s).await {
-            tracing::warn!(error = %e, "could not record session activity");
-        }
+    if let Some(s) = &loaded
+        && let Err(e) = session::touch(&state.db, s).await
+    {
+        tracing::warn!(error = %e, "could not record session activity");
     }
     let pre = cookie(req.headers(), csrf::PRE_SESSION_COOKIE)
         .filter(|v| v.len() == 43)
@@ -119,12 +137,16 @@ pub async fn session_layer(State(state): State<AppState>, mut req: Request, next
     });
     let mut resp = next.run(req).await;
     if let Some(pre) = new_pre {
-        resp.headers_mut()
-            .append(header::SET_COOKIE, set_cookie(&state, csrf::PRE_SESSION_COOKIE, &pre, None));
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(&state, csrf::PRE_SESSION_COOKIE, &pre, None),
+        );
     }
     if had_cookie_but_expired && !resp.headers().contains_key(header::SET_COOKIE) {
-        resp.headers_mut()
-            .append(header::SET_COOKIE, set_cookie(&state, session::COOKIE, "", Some(0)));
+        resp.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(&state, session::COOKIE, "", Some(0)),
+        );
     }
     resp
 }
@@ -145,19 +167,30 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
     let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
         Ok(b) => b,
         Err(_) => {
-            return AppError::BadRequest("The form was too large to accept.".into()).into_response();
+            return AppError::BadRequest("The form was too large to accept.".into())
+                .into_response();
         }
     };
-    let header_token = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let header_token = parts
+        .headers
+        .get("x-csrf-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let form_token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
         .ok()
-        .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == csrf::FIELD).map(|(_, v)| v));
+        .and_then(|pairs| {
+            pairs
+                .into_iter()
+                .find(|(k, _)| k == csrf::FIELD)
+                .map(|(_, v)| v)
+        });
     let submitted = form_token.or(header_token).unwrap_or_default();
     if !csrf::verify(&state.secret, &binding, &submitted) {
         tracing::info!("refused a form without a valid CSRF token");
         return crate::web::pages::csrf_failure_response();
     }
-    next.run(Request::from_parts(parts, Body::from(bytes))).await
+    next.run(Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// Count requests and time them, labelled by route pattern (never the raw path).
@@ -170,8 +203,11 @@ pub async fn metrics_layer(State(state): State<AppState>, req: Request, next: Ne
         .unwrap_or_else(|| "unmatched".into());
     let method = req.method().to_string();
     let resp = next.run(req).await;
-    state
-        .metrics
-        .observe(&method, &route, resp.status().as_u16(), start.elapsed().as_secs_f64());
+    state.metrics.observe(
+        &method,
+        &route,
+        resp.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
     resp
 }

@@ -109,9 +109,15 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
         req,
         path,
     });
-    let markup = shell(page_ctx.as_ref(), Page::new(err.title, error_body(&err, status)));
+    let markup = shell(
+        page_ctx.as_ref(),
+        Page::new(err.title, error_body(&err, status)),
+    );
     let (mut parts, _) = resp.into_parts();
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     parts.headers.remove(header::CONTENT_LENGTH);
     Response::from_parts(parts, Body::from(markup.into_string()))
 }
@@ -241,13 +247,17 @@ async fn asset(req: Request) -> Response {
     let mut resp = match (&asset.gzip, gzip_ok) {
         (Some(gz), true) => {
             let mut r = Body::from(gz.clone()).into_response();
-            r.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            r.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             r
         }
         _ => Body::from(asset.bytes.clone()).into_response(),
     };
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     h.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     resp

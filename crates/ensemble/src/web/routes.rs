@@ -55,8 +55,17 @@ pub struct Route {
 }
 
 impl Route {
-    fn new(method: &'static str, path: &'static str, permission: Permission, handler: MethodRouter<AppState>) -> Self {
-        let kind = if path.starts_with("/api/") { Kind::Api } else { Kind::Page };
+    fn new(
+        method: &'static str,
+        path: &'static str,
+        permission: Permission,
+        handler: MethodRouter<AppState>,
+    ) -> Self {
+        let kind = if path.starts_with("/api/") {
+            Kind::Api
+        } else {
+            Kind::Page
+        };
         Self {
             meta: RouteMeta {
                 method,
@@ -124,7 +133,8 @@ pub fn build(state: &AppState, routes: Vec<Route>) -> Router<AppState> {
 }
 
 fn safe_next(path_and_query: &str) -> String {
-    let encoded: String = serde_urlencoded::to_string([("next", path_and_query)]).unwrap_or_default();
+    let encoded: String =
+        serde_urlencoded::to_string([("next", path_and_query)]).unwrap_or_default();
     format!("/sign-in?{encoded}")
 }
 
@@ -138,22 +148,26 @@ pub async fn enforce(
         Kind::Page => check_page(&req, meta),
         Kind::Api => {
             let headers = req.headers().clone();
-            let request_id = req.extensions().get::<RequestCtx>().map(|c| c.request_id.clone());
+            let request_id = req
+                .extensions()
+                .get::<RequestCtx>()
+                .map(|c| c.request_id.clone());
             match crate::api::auth::authenticate(&state, &headers, request_id, meta).await {
-            Ok(Some(caller)) => {
-                req.extensions_mut().insert(caller);
-                None
+                Ok(Some(caller)) => {
+                    req.extensions_mut().insert(caller);
+                    None
+                }
+                Ok(None) => None,
+                Err(e) => Some(ApiError(e).into_response()),
             }
-            Ok(None) => None,
-            Err(e) => Some(ApiError(e).into_response()),
-        }
         }
     };
     let mut resp = match denied {
         Some(resp) => resp,
         None => next.run(req).await,
     };
-    resp.extensions_mut().insert(PermissionChecked(meta.permission));
+    resp.extensions_mut()
+        .insert(PermissionChecked(meta.permission));
     resp
 }
 
@@ -167,7 +181,11 @@ fn check_page(req: &Request, meta: RouteMeta) -> Option<Response> {
         if meta.mfa_pending_ok {
             return None;
         }
-        let to = if s.totp_enabled { "/sign-in/verify" } else { "/account/security/totp" };
+        let to = if s.totp_enabled {
+            "/sign-in/verify"
+        } else {
+            "/account/security/totp"
+        };
         return Some(Redirect::to(to).into_response());
     }
     let actor = ctx.and_then(RequestCtx::verified_actor);
@@ -177,7 +195,11 @@ fn check_page(req: &Request, meta: RouteMeta) -> Option<Response> {
     }
     if actor.is_none() {
         if req.method() == Method::GET {
-            let pq = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let pq = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
             return Some(Redirect::to(&safe_next(pq)).into_response());
         }
         return Some(AppError::Unauthenticated.into_response());
@@ -188,6 +210,7 @@ fn check_page(req: &Request, meta: RouteMeta) -> Option<Response> {
 /// Respond 405 with an Allow header listing nothing more (used by the fallback for methods).
 pub fn method_not_allowed() -> Response {
     let mut r = (StatusCode::METHOD_NOT_ALLOWED, "Method not allowed").into_response();
-    r.headers_mut().insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    r.headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
     r
 }

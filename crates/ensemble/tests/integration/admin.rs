@@ -11,13 +11,33 @@ use crate::support::TestApp;
 async fn an_empty_organisation_form_lists_every_problem() {
     let app = TestApp::new().await;
     let (mut admin, _) = app.signed_in(Role::Administrator).await;
-    let r = admin.submit("/admin/organisations/new", "/admin/organisations/new", &[("name", " "), ("kind", ""), ("website", "example dot org")]).await;
+    let r = admin
+        .submit(
+            "/admin/organisations/new",
+            "/admin/organisations/new",
+            &[("name", " "), ("kind", ""), ("website", "example dot org")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    for (field, msg) in [("name", "Enter the organisation"), ("kind", "Choose what kind"), ("website", "Website must be a full address")] {
+    for (field, msg) in [
+        ("name", "Enter the organisation"),
+        ("kind", "Choose what kind"),
+        ("website", "Website must be a full address"),
+    ] {
         assert!(r.body.contains(&format!("href=\"#{field}\"")), "{field}");
         assert!(r.body.contains(msg), "{msg}");
     }
-    let r = admin.submit("/admin/organisations/new", "/admin/organisations/new", &[("name", "Wirral Drummers"), ("kind", "community_group"), ("borough", "Wirral")]).await;
+    let r = admin
+        .submit(
+            "/admin/organisations/new",
+            "/admin/organisations/new",
+            &[
+                ("name", "Wirral Drummers"),
+                ("kind", "community_group"),
+                ("borough", "Wirral"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let list = admin.get("/admin/organisations").await;
     assert!(list.body.contains("Wirral Drummers"));
@@ -28,38 +48,102 @@ async fn an_invited_person_gets_an_email_link_and_sets_up_their_account_once() {
     let app = TestApp::new().await;
     let (mut admin, _) = app.signed_in(Role::Administrator).await;
     let org = app.org("Liverpool Sinfonia", "cultural_organisation").await;
-    let r = admin.submit("/admin/users/invite", "/admin/users/invite", &[("display_name", ""), ("email", "not-an-email"), ("organisation_id", ""), ("role", "")]).await;
+    let r = admin
+        .submit(
+            "/admin/users/invite",
+            "/admin/users/invite",
+            &[
+                ("display_name", ""),
+                ("email", "not-an-email"),
+                ("organisation_id", ""),
+                ("role", ""),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     for f in ["display_name", "email", "organisation_id", "role"] {
         assert!(r.body.contains(&format!("href=\"#{f}\"")), "{f}");
     }
-    let r = admin.submit("/admin/users/invite", "/admin/users/invite", &[("display_name", "Morgan Musician"), ("email", "Morgan@Example.org"), ("organisation_id", &org), ("role", "practitioner")]).await;
+    let r = admin
+        .submit(
+            "/admin/users/invite",
+            "/admin/users/invite",
+            &[
+                ("display_name", "Morgan Musician"),
+                ("email", "Morgan@Example.org"),
+                ("organisation_id", &org),
+                ("role", "practitioner"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let row = sqlx::query("SELECT to_address, body_text FROM outbox").fetch_one(&app.state.db.read).await.unwrap();
+    let row = sqlx::query("SELECT to_address, body_text FROM outbox")
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap();
     let to: String = row.try_get(0).unwrap();
     let body: String = row.try_get(1).unwrap();
     assert_eq!(to, "morgan@example.org");
-    let link = body.lines().find(|l| l.contains("/invitations/")).expect("link in email");
+    let link = body
+        .lines()
+        .find(|l| l.contains("/invitations/"))
+        .expect("link in email");
     let path = &link[link.find("/invitations/").unwrap()..];
     // The job worker delivers (here: keeps, as no SMTP is configured) the email.
     assert_eq!(ensemble::jobs::run_due(&app.state).await.unwrap(), 1);
-    let status: String = sqlx::query("SELECT status FROM outbox").fetch_one(&app.state.db.read).await.unwrap().try_get(0).unwrap();
+    let status: String = sqlx::query("SELECT status FROM outbox")
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
     assert_eq!(status, ensemble::notify::status::NOT_SENT);
 
     let mut person = app.client();
     let page = person.get(path).await;
-    assert!(page.body.contains("Set up your Ensemble account") && page.body.contains("Liverpool Sinfonia"));
-    let r = person.submit(path, path, &[("new_password", "qwertyuiop"), ("confirm_password", "qwertyuiop")]).await;
+    assert!(
+        page.body.contains("Set up your Ensemble account")
+            && page.body.contains("Liverpool Sinfonia")
+    );
+    let r = person
+        .submit(
+            path,
+            path,
+            &[
+                ("new_password", "qwertyuiop"),
+                ("confirm_password", "qwertyuiop"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("too common"));
-    let r = person.submit(path, path, &[("new_password", "cello harbour lantern"), ("confirm_password", "cello harbour lantern")]).await;
+    let r = person
+        .submit(
+            path,
+            path,
+            &[
+                ("new_password", "cello harbour lantern"),
+                ("confirm_password", "cello harbour lantern"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("Your account is ready"));
-    assert_eq!(person.get(path).await.status, StatusCode::NOT_FOUND, "the link works once");
-    let r = person.sign_in("morgan@example.org", "cello harbour lantern").await;
+    assert_eq!(
+        person.get(path).await.status,
+        StatusCode::NOT_FOUND,
+        "the link works once"
+    );
+    let r = person
+        .sign_in("morgan@example.org", "cello harbour lantern")
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let home = person.get("/").await;
-    assert!(home.body.contains("Practitioner at Liverpool Sinfonia"), "{}", home.body);
+    assert!(
+        home.body.contains("Practitioner at Liverpool Sinfonia"),
+        "{}",
+        home.body
+    );
 }
 
 #[tokio::test]
@@ -68,7 +152,13 @@ async fn disabling_an_account_signs_it_out_everywhere() {
     let (mut admin, _) = app.signed_in(Role::Administrator).await;
     let (mut person, person_id) = app.signed_in(Role::Researcher).await;
     assert_eq!(person.get("/account").await.status, StatusCode::OK);
-    let r = admin.submit(&format!("/admin/users/{person_id}"), &format!("/admin/users/{person_id}/disable"), &[]).await;
+    let r = admin
+        .submit(
+            &format!("/admin/users/{person_id}"),
+            &format!("/admin/users/{person_id}/disable"),
+            &[],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(person.get("/account").await.status, StatusCode::SEE_OTHER);
     let page = admin.get(&format!("/admin/users/{person_id}")).await;
@@ -87,7 +177,11 @@ async fn programme_managers_see_members_of_their_own_organisation_only() {
     let r = pm.get(&format!("/organisations/{mine}/members")).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("Test Practitioner"));
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'membership.read'").await, 1);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'membership.read'")
+            .await,
+        1
+    );
     let r = pm.get(&format!("/organisations/{other}/members")).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
@@ -98,10 +192,14 @@ async fn navigation_fits_the_role() {
     let (mut participant, _) = app.signed_in(Role::Participant).await;
     let home = participant.get("/").await;
     assert!(home.body.contains("href=\"/account\""));
-    assert!(!home.body.contains("href=\"/admin\"") && !home.body.contains("href=\"/organisations\""));
+    assert!(
+        !home.body.contains("href=\"/admin\"") && !home.body.contains("href=\"/organisations\"")
+    );
     let (mut worker, _) = app.signed_in(Role::LinkWorker).await;
     let home = worker.get("/").await;
-    assert!(home.body.contains("href=\"/organisations\"") && !home.body.contains("href=\"/admin\""));
+    assert!(
+        home.body.contains("href=\"/organisations\"") && !home.body.contains("href=\"/admin\"")
+    );
     let (mut admin, _) = app.signed_in(Role::Administrator).await;
     assert!(admin.get("/").await.body.contains("href=\"/admin\""));
     let anon = app.client().get("/").await;

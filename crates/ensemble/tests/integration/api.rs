@@ -10,11 +10,20 @@ async fn token_for(app: &TestApp, c: &mut crate::support::Client, scopes: &[&str
     for s in scopes {
         fields.push(("scopes", s));
     }
-    let r = c.submit("/account/tokens", "/account/tokens", &fields).await;
+    let r = c
+        .submit("/account/tokens", "/account/tokens", &fields)
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let start = r.body.find("ens_").expect("token shown once");
     let token = r.body[start..].split('<').next().unwrap().to_string();
-    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM api_tokens WHERE token_hash = '{token}'")).await, 0, "stored hashed");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM api_tokens WHERE token_hash = '{token}'"
+        ))
+        .await,
+        0,
+        "stored hashed"
+    );
     token
 }
 
@@ -26,12 +35,18 @@ async fn the_openapi_document_is_3_1_and_matches_the_snapshot() {
     let doc = r.json();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc["paths"]["/api/v1/organisations"]["post"].is_object());
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/openapi.snapshot.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/integration/openapi.snapshot.json"
+    );
     if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
         std::fs::write(path, &r.body).unwrap();
     }
     let expected = std::fs::read_to_string(path).expect("snapshot (run with UPDATE_SNAPSHOTS=1)");
-    assert_eq!(r.body, expected, "the OpenAPI document changed; review and run with UPDATE_SNAPSHOTS=1");
+    assert_eq!(
+        r.body, expected,
+        "the OpenAPI document changed; review and run with UPDATE_SNAPSHOTS=1"
+    );
 }
 
 #[tokio::test]
@@ -51,22 +66,50 @@ async fn tokens_authenticate_with_scopes_and_stop_working_when_revoked() {
     let r = api.api("GET", "/api/v1/me", None, None).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     assert!(r.headers.get("www-authenticate").is_some());
-    assert_eq!(api.api("GET", "/api/v1/me", Some("ens_not-a-real-token"), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        api.api("GET", "/api/v1/me", Some("ens_not-a-real-token"), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
     // Revoke it from the account page.
     let id: String = {
         use sqlx::Row;
-        sqlx::query("SELECT id FROM api_tokens WHERE user_id = $1").bind(user_id).fetch_one(&app.state.db.read).await.unwrap().try_get(0).unwrap()
+        sqlx::query("SELECT id FROM api_tokens WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&app.state.db.read)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap()
     };
-    let r = c.submit("/account/tokens", &format!("/account/tokens/{id}/revoke"), &[]).await;
+    let r = c
+        .submit(
+            "/account/tokens",
+            &format!("/account/tokens/{id}/revoke"),
+            &[],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert_eq!(api.api("GET", "/api/v1/me", Some(&token), None).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        api.api("GET", "/api/v1/me", Some(&token), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
 async fn token_form_errors_name_each_field() {
     let app = TestApp::new().await;
     let (mut c, _) = app.signed_in(Role::Participant).await;
-    let r = c.submit("/account/tokens", "/account/tokens", &[("name", ""), ("expires_in_days", "9999")]).await;
+    let r = c
+        .submit(
+            "/account/tokens",
+            "/account/tokens",
+            &[("name", ""), ("expires_in_days", "9999")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     for field in ["#name", "#scopes", "#expires_in_days"] {
         assert!(r.body.contains(&format!("href=\"{field}\"")), "{field}");
@@ -77,39 +120,123 @@ async fn token_form_errors_name_each_field() {
 async fn bad_json_unknown_fields_and_invalid_values_get_clear_4xx_envelopes() {
     let app = TestApp::new().await;
     let (mut c, _) = app.signed_in(Role::Administrator).await;
-    let token = token_for(&app, &mut c, &["organisations:write", "organisations:read", "users:read"]).await;
+    let token = token_for(
+        &app,
+        &mut c,
+        &["organisations:write", "organisations:read", "users:read"],
+    )
+    .await;
     let mut api = app.client();
-    let r = api.api("POST", "/api/v1/organisations", Some(&token), Some("{not json")).await;
+    let r = api
+        .api(
+            "POST",
+            "/api/v1/organisations",
+            Some(&token),
+            Some("{not json"),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.json()["errors"][0]["detail"].as_str().unwrap().contains("not valid"));
-    let r = api.api("POST", "/api/v1/organisations", Some(&token), Some(r#"{"name":"A","kind":"nhs_trust","colour":"red"}"#)).await;
+    assert!(
+        r.json()["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not valid")
+    );
+    let r = api
+        .api(
+            "POST",
+            "/api/v1/organisations",
+            Some(&token),
+            Some(r#"{"name":"A","kind":"nhs_trust","colour":"red"}"#),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    assert!(r.json()["errors"][0]["detail"].as_str().unwrap().contains("unknown field `colour`"), "{}", r.body);
-    let r = api.api("POST", "/api/v1/organisations", Some(&token), Some(r#"{"name":"","kind":"castle"}"#)).await;
+    assert!(
+        r.json()["errors"][0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `colour`"),
+        "{}",
+        r.body
+    );
+    let r = api
+        .api(
+            "POST",
+            "/api/v1/organisations",
+            Some(&token),
+            Some(r#"{"name":"","kind":"castle"}"#),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<String> = r.json()["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap().to_string()).collect();
+    let fields: Vec<String> = r.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(fields, ["name", "kind"]);
-    let r = api.api("POST", "/api/v1/organisations", Some(&token), Some(r#"{"name":"Halton Harmony","kind":"community_group","borough":"Halton"}"#)).await;
+    let r = api
+        .api(
+            "POST",
+            "/api/v1/organisations",
+            Some(&token),
+            Some(r#"{"name":"Halton Harmony","kind":"community_group","borough":"Halton"}"#),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.json()["kind"], "community_group");
-    let r = api.api("GET", "/api/v1/organisations", Some(&token), None).await;
+    let r = api
+        .api("GET", "/api/v1/organisations", Some(&token), None)
+        .await;
     assert!(r.body.contains("Halton Harmony"));
-    let r = api.api("GET", "/api/v1/users?page=0", Some(&token), None).await;
+    let r = api
+        .api("GET", "/api/v1/users?page=0", Some(&token), None)
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = api.api("GET", "/api/v1/users?colour=red", Some(&token), None).await;
+    let r = api
+        .api("GET", "/api/v1/users?colour=red", Some(&token), None)
+        .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = api.api("GET", "/api/v1/users?q=admin", Some(&token), None).await;
+    let r = api
+        .api("GET", "/api/v1/users?q=admin", Some(&token), None)
+        .await;
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'account.list' AND actor_label = 'api'").await, 1);
+    assert_eq!(
+        app.count(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'account.list' AND actor_label = 'api'"
+        )
+        .await,
+        1
+    );
 }
 
 #[tokio::test]
 async fn a_participant_token_cannot_read_organisations_or_accounts() {
     let app = TestApp::new().await;
     let (mut c, _) = app.signed_in(Role::Participant).await;
-    let token = token_for(&app, &mut c, &["account:read", "organisations:read", "users:read"]).await;
+    let token = token_for(
+        &app,
+        &mut c,
+        &["account:read", "organisations:read", "users:read"],
+    )
+    .await;
     let mut api = app.client();
-    assert_eq!(api.api("GET", "/api/v1/me", Some(&token), None).await.status, StatusCode::OK);
-    assert_eq!(api.api("GET", "/api/v1/organisations", Some(&token), None).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(api.api("GET", "/api/v1/users", Some(&token), None).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        api.api("GET", "/api/v1/me", Some(&token), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        api.api("GET", "/api/v1/organisations", Some(&token), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        api.api("GET", "/api/v1/users", Some(&token), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
 }

@@ -10,7 +10,10 @@ use crate::support::TestApp;
 #[tokio::test]
 async fn an_empty_sign_in_form_names_each_field_in_the_error_summary() {
     let app = TestApp::new().await;
-    let r = app.client().submit("/sign-in", "/sign-in", &[("email", ""), ("password", "")]).await;
+    let r = app
+        .client()
+        .submit("/sign-in", "/sign-in", &[("email", ""), ("password", "")])
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("nhsuk-error-summary"));
     assert!(r.body.contains("href=\"#email\"") && r.body.contains("Enter your email address"));
@@ -26,10 +29,18 @@ async fn a_wrong_password_is_refused_without_saying_which_part_was_wrong() {
     let mut c = app.client();
     let r = c.sign_in(&email, "not-the-password-at-all").await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("Enter a correct email address and password"));
+    assert!(
+        r.body
+            .contains("Enter a correct email address and password")
+    );
     assert!(!c.cookies.contains_key("ensemble_session"));
-    let r = c.sign_in("nobody@example.org", "not-the-password-at-all").await;
-    assert!(r.body.contains("Enter a correct email address and password"));
+    let r = c
+        .sign_in("nobody@example.org", "not-the-password-at-all")
+        .await;
+    assert!(
+        r.body
+            .contains("Enter a correct email address and password")
+    );
 }
 
 #[tokio::test]
@@ -39,11 +50,25 @@ async fn sign_in_issues_a_new_session_and_sign_out_kills_it_server_side() {
     let (email, password, _) = app.user(Role::Participant, &org).await;
     let mut c = app.client();
     c.get("/").await;
-    let pre = c.cookies.get("ensemble_csrf").cloned().expect("pre-session cookie");
+    let pre = c
+        .cookies
+        .get("ensemble_csrf")
+        .cloned()
+        .expect("pre-session cookie");
     let r = c.sign_in(&email, &password).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let cookie = r.headers.get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && !cookie.contains("Secure"), "{cookie}");
+    let cookie = r
+        .headers
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax")
+            && !cookie.contains("Secure"),
+        "{cookie}"
+    );
     let first = c.cookies.get("ensemble_session").cloned().expect("session");
     assert_ne!(first, pre);
     assert_eq!(c.get("/account").await.status, StatusCode::OK);
@@ -57,7 +82,11 @@ async fn sign_in_issues_a_new_session_and_sign_out_kills_it_server_side() {
     let r = c.post_form("/sign-out", &[("csrf_token", &token)]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let r = stolen.get("/account").await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "the old cookie must be dead");
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "the old cookie must be dead"
+    );
     assert!(r.location().starts_with("/sign-in"));
 }
 
@@ -66,12 +95,21 @@ async fn an_idle_session_expires() {
     let app = TestApp::new().await;
     let (mut c, _) = app.signed_in(Role::Practitioner).await;
     assert_eq!(c.get("/account").await.status, StatusCode::OK);
-    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3600").execute(&app.state.db.write).await.unwrap();
+    sqlx::query("UPDATE sessions SET last_seen_at = last_seen_at - 3600")
+        .execute(&app.state.db.write)
+        .await
+        .unwrap();
     let r = c.get("/account").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    assert!(r.location().starts_with("/sign-in?next=%2Faccount"), "{}", r.location());
+    assert!(
+        r.location().starts_with("/sign-in?next=%2Faccount"),
+        "{}",
+        r.location()
+    );
     // A POST with the expired session and its old token gets a clear 403, not a 500.
-    let r = c.post_form("/account/password", &[("csrf_token", "stale")]).await;
+    let r = c
+        .post_form("/account/password", &[("csrf_token", "stale")])
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("This form has expired"));
 }
@@ -86,11 +124,23 @@ async fn repeated_wrong_passwords_lock_the_account_with_a_clear_message() {
         c.sign_in(&email, "wrong-password-here").await;
     }
     let r = c.sign_in(&email, "wrong-password-here").await;
-    assert!(r.body.contains("This account is locked for 15 minutes"), "{}", r.body);
+    assert!(
+        r.body.contains("This account is locked for 15 minutes"),
+        "{}",
+        r.body
+    );
     let r = c.sign_in(&email, &password).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "locked even with the right password");
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "locked even with the right password"
+    );
     assert!(r.body.contains("locked"));
-    assert!(app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'session.sign_in_failed'").await >= 5);
+    assert!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'session.sign_in_failed'")
+            .await
+            >= 5
+    );
 }
 
 #[tokio::test]
@@ -98,7 +148,10 @@ async fn too_many_attempts_from_one_address_are_rate_limited() {
     let app = TestApp::with(|c| c.sign_in_rate_per_ip = 3).await;
     let mut c = app.client();
     for _ in 0..3 {
-        assert_eq!(c.sign_in("x@example.org", "whatever-password").await.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(
+            c.sign_in("x@example.org", "whatever-password").await.status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
     }
     let r = c.sign_in("x@example.org", "whatever-password").await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
@@ -118,14 +171,32 @@ async fn staff_must_set_up_totp_and_then_use_it_with_recovery_codes_working_once
     assert_eq!(r.location(), "/account/security/totp");
     let page = c.get("/account/security/totp").await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("<svg role=\"img\""), "QR code rendered as SVG");
-    let secret: String = sqlx::query("SELECT totp_secret FROM users WHERE id = $1").bind(id.clone())
-        .fetch_one(&app.state.db.read).await.unwrap().try_get(0).unwrap();
-    let r = c.post_form("/account/security/totp", &[("csrf_token", &page.csrf()), ("code", "000000")]).await;
+    assert!(
+        page.body.contains("<svg role=\"img\""),
+        "QR code rendered as SVG"
+    );
+    let secret: String = sqlx::query("SELECT totp_secret FROM users WHERE id = $1")
+        .bind(id.clone())
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let r = c
+        .post_form(
+            "/account/security/totp",
+            &[("csrf_token", &page.csrf()), ("code", "000000")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let code = totp::current_code(&secret).unwrap();
     let page = c.get("/account/security/totp").await;
-    let r = c.post_form("/account/security/totp", &[("csrf_token", &page.csrf()), ("code", &code)]).await;
+    let r = c
+        .post_form(
+            "/account/security/totp",
+            &[("csrf_token", &page.csrf()), ("code", &code)],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("Save your recovery codes"));
     let start = r.body.find("ensemble-code\"><li>").expect("codes") + "ensemble-code\"><li>".len();
@@ -134,16 +205,29 @@ async fn staff_must_set_up_totp_and_then_use_it_with_recovery_codes_working_once
 
     // Next sign-in asks for the code; a wrong one is refused; a recovery code works once.
     let mut c2 = app.client();
-    assert_eq!(c2.sign_in(&email, &password).await.location(), "/sign-in/verify");
-    let r = c2.submit("/sign-in/verify", "/sign-in/verify", &[("code", "123456")]).await;
+    assert_eq!(
+        c2.sign_in(&email, &password).await.location(),
+        "/sign-in/verify"
+    );
+    let r = c2
+        .submit("/sign-in/verify", "/sign-in/verify", &[("code", "123456")])
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = c2.submit("/sign-in/verify", "/sign-in/verify", &[("code", &recovery)]).await;
+    let r = c2
+        .submit("/sign-in/verify", "/sign-in/verify", &[("code", &recovery)])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(c2.get("/account").await.status, StatusCode::OK);
     let mut c3 = app.client();
     c3.sign_in(&email, &password).await;
-    let r = c3.submit("/sign-in/verify", "/sign-in/verify", &[("code", &recovery)]).await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "a recovery code works only once");
+    let r = c3
+        .submit("/sign-in/verify", "/sign-in/verify", &[("code", &recovery)])
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a recovery code works only once"
+    );
 }
 
 #[tokio::test]
@@ -159,12 +243,44 @@ async fn participants_are_not_forced_into_a_second_factor() {
 async fn password_changes_follow_the_ncsc_rules() {
     let app = TestApp::new().await;
     let (mut c, _) = app.signed_in(Role::Participant).await;
-    let r = c.submit("/account", "/account/password", &[("current_password", "tangerine-harbour-lantern"), ("new_password", "password123"), ("confirm_password", "password123")]).await;
+    let r = c
+        .submit(
+            "/account",
+            "/account/password",
+            &[
+                ("current_password", "tangerine-harbour-lantern"),
+                ("new_password", "password123"),
+                ("confirm_password", "password123"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("too common"));
-    let r = c.submit("/account", "/account/password", &[("current_password", "wrong"), ("new_password", "short"), ("confirm_password", "short")]).await;
-    assert!(r.body.contains("href=\"#current_password\"") && r.body.contains("href=\"#new_password\""));
-    let r = c.submit("/account", "/account/password", &[("current_password", "tangerine-harbour-lantern"), ("new_password", "plum orbit kettle"), ("confirm_password", "plum orbit kettle")]).await;
+    let r = c
+        .submit(
+            "/account",
+            "/account/password",
+            &[
+                ("current_password", "wrong"),
+                ("new_password", "short"),
+                ("confirm_password", "short"),
+            ],
+        )
+        .await;
+    assert!(
+        r.body.contains("href=\"#current_password\"") && r.body.contains("href=\"#new_password\"")
+    );
+    let r = c
+        .submit(
+            "/account",
+            "/account/password",
+            &[
+                ("current_password", "tangerine-harbour-lantern"),
+                ("new_password", "plum orbit kettle"),
+                ("confirm_password", "plum orbit kettle"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body.contains("Your password has been changed"));
 }
@@ -173,7 +289,9 @@ async fn password_changes_follow_the_ncsc_rules() {
 async fn a_form_without_a_valid_csrf_token_gets_a_403_page() {
     let app = TestApp::new().await;
     let (mut c, _) = app.signed_in(Role::Participant).await;
-    let r = c.post_form("/account/password", &[("current_password", "x")]).await;
+    let r = c
+        .post_form("/account/password", &[("current_password", "x")])
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.body.contains("<h1>This form has expired</h1>"));
     let r = c.post_form("/sign-out", &[("csrf_token", "forged")]).await;
@@ -181,6 +299,9 @@ async fn a_form_without_a_valid_csrf_token_gets_a_403_page() {
     // Still signed in: the forged sign-out did nothing.
     assert_eq!(c.get("/account").await.status, StatusCode::OK);
     // Anonymous forms are protected too.
-    let r = app.client().post_form("/sign-in", &[("email", "a@example.org"), ("password", "x")]).await;
+    let r = app
+        .client()
+        .post_form("/sign-in", &[("email", "a@example.org"), ("password", "x")])
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }

@@ -11,8 +11,13 @@ use crate::support::TestApp;
 
 const ALL: &[Role] = &Role::ALL;
 const STAFF: &[Role] = &[
-    Role::Practitioner, Role::LinkWorker, Role::Clinician, Role::ProgrammeManager,
-    Role::Researcher, Role::Commissioner, Role::Administrator,
+    Role::Practitioner,
+    Role::LinkWorker,
+    Role::Clinician,
+    Role::ProgrammeManager,
+    Role::Researcher,
+    Role::Commissioner,
+    Role::Administrator,
 ];
 const MANAGERS: &[Role] = &[Role::ProgrammeManager, Role::Administrator];
 const ADMIN: &[Role] = &[Role::Administrator];
@@ -20,10 +25,30 @@ const ADMIN: &[Role] = &[Role::Administrator];
 /// Who may use each route: `None` means anyone, including anonymous visitors.
 fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
     match (method, path) {
-        (_, "/" | "/accessibility" | "/privacy" | "/assets/{*path}" | "/healthz" | "/readyz" | "/metrics"
-            | "/sign-in" | "/sign-out" | "/invitations/{token}" | "/api/v1/openapi.json") => None,
-        (_, "/sign-in/verify" | "/account" | "/account/password" | "/account/security/totp"
-            | "/account/tokens" | "/account/tokens/{id}/revoke" | "/api/v1/me") => Some(ALL),
+        (
+            _,
+            "/"
+            | "/accessibility"
+            | "/privacy"
+            | "/assets/{*path}"
+            | "/healthz"
+            | "/readyz"
+            | "/metrics"
+            | "/sign-in"
+            | "/sign-out"
+            | "/invitations/{token}"
+            | "/api/v1/openapi.json",
+        ) => None,
+        (
+            _,
+            "/sign-in/verify"
+            | "/account"
+            | "/account/password"
+            | "/account/security/totp"
+            | "/account/tokens"
+            | "/account/tokens/{id}/revoke"
+            | "/api/v1/me",
+        ) => Some(ALL),
         ("GET", "/organisations" | "/organisations/{id}" | "/api/v1/organisations") => Some(STAFF),
         ("GET", "/organisations/{id}/members") => Some(MANAGERS),
         ("POST", "/api/v1/organisations") | (_, "/api/v1/users") => Some(ADMIN),
@@ -51,13 +76,20 @@ fn routes_are_only_added_through_the_permission_registry() {
                 stack.push(p);
             } else if p.extension().is_some_and(|e| e == "rs") && !p.ends_with("web/routes.rs") {
                 let text = std::fs::read_to_string(&p).unwrap();
-                if text.contains(".route(") || text.contains(".nest(") || text.contains(".merge(") || text.contains("routing::get(") {
+                if text.contains(".route(")
+                    || text.contains(".nest(")
+                    || text.contains(".merge(")
+                    || text.contains("routing::get(")
+                {
                     offenders.push(p.display().to_string());
                 }
             }
         }
     }
-    assert!(offenders.is_empty(), "routes added outside web/routes.rs (no permission declared): {offenders:?}");
+    assert!(
+        offenders.is_empty(),
+        "routes added outside web/routes.rs (no permission declared): {offenders:?}"
+    );
 }
 
 #[test]
@@ -67,7 +99,11 @@ fn every_declared_route_is_in_the_matrix() {
     for r in &routes {
         expected(r.meta.method, r.meta.path);
         if r.meta.kind == Kind::Api && r.meta.permission != ensemble::rbac::Permission::Public {
-            assert!(r.meta.scope.is_some(), "API route {} has no token scope", r.meta.path);
+            assert!(
+                r.meta.scope.is_some(),
+                "API route {} has no token scope",
+                r.meta.path
+            );
         }
     }
 }
@@ -85,10 +121,20 @@ async fn anonymous_visitors_reach_public_routes_and_are_sent_to_sign_in_elsewher
             (Kind::Page, _) => c.post_form(&path, &[("csrf_token", &token)]).await,
         };
         {
-            assert_eq!(resp.permission, Some(r.meta.permission), "{} {path} did not pass the policy layer", r.meta.method);
+            assert_eq!(
+                resp.permission,
+                Some(r.meta.permission),
+                "{} {path} did not pass the policy layer",
+                r.meta.method
+            );
         }
         match expected(r.meta.method, r.meta.path) {
-            None => assert!(resp.status != StatusCode::FORBIDDEN && resp.status != StatusCode::UNAUTHORIZED, "{} {path}: {}", r.meta.method, resp.status),
+            None => assert!(
+                resp.status != StatusCode::FORBIDDEN && resp.status != StatusCode::UNAUTHORIZED,
+                "{} {path}: {}",
+                r.meta.method,
+                resp.status
+            ),
             Some(_) => match (r.meta.kind, r.meta.method) {
                 (Kind::Api, _) => {
                     assert_eq!(resp.status, StatusCode::UNAUTHORIZED, "{path}");
@@ -96,7 +142,11 @@ async fn anonymous_visitors_reach_public_routes_and_are_sent_to_sign_in_elsewher
                 }
                 (Kind::Page, "GET") => {
                     assert_eq!(resp.status, StatusCode::SEE_OTHER, "{path}");
-                    assert!(resp.location().starts_with("/sign-in?next="), "{path} -> {}", resp.location());
+                    assert!(
+                        resp.location().starts_with("/sign-in?next="),
+                        "{path} -> {}",
+                        resp.location()
+                    );
                 }
                 _ => assert_eq!(resp.status, StatusCode::UNAUTHORIZED, "POST {path}"),
             },
@@ -118,25 +168,45 @@ async fn each_role_gets_exactly_the_access_in_the_matrix() {
             channel: "web",
         };
         let scopes: Vec<String> = service::SCOPES.iter().map(|(s, _)| s.to_string()).collect();
-        let token = service::create_token(&app.state, &actor, "matrix", &scopes, "").await.unwrap();
+        let token = service::create_token(&app.state, &actor, "matrix", &scopes, "")
+            .await
+            .unwrap();
         let csrf = c.get("/account").await.csrf();
-        for r in all_routes().into_iter().filter(|r| r.meta.path != "/sign-out") {
+        for r in all_routes()
+            .into_iter()
+            .filter(|r| r.meta.path != "/sign-out")
+        {
             let path = concrete(r.meta.path);
             let resp = match (r.meta.kind, r.meta.method) {
-                (Kind::Api, m) => c.api(m, &path, Some(&token), (m == "POST").then_some("{}")).await,
+                (Kind::Api, m) => {
+                    c.api(m, &path, Some(&token), (m == "POST").then_some("{}"))
+                        .await
+                }
                 (Kind::Page, "GET") => c.get(&path).await,
                 (Kind::Page, _) => c.post_form(&path, &[("csrf_token", &csrf)]).await,
             };
-            let allowed = expected(r.meta.method, r.meta.path).is_none_or(|roles| roles.contains(&role));
+            let allowed =
+                expected(r.meta.method, r.meta.path).is_none_or(|roles| roles.contains(&role));
             if allowed {
                 assert!(
                     resp.status != StatusCode::FORBIDDEN && resp.status != StatusCode::UNAUTHORIZED,
-                    "{role:?} should reach {} {path} but got {}", r.meta.method, resp.status
+                    "{role:?} should reach {} {path} but got {}",
+                    r.meta.method,
+                    resp.status
                 );
             } else {
-                assert_eq!(resp.status, StatusCode::FORBIDDEN, "{role:?} must be refused {} {path}", r.meta.method);
+                assert_eq!(
+                    resp.status,
+                    StatusCode::FORBIDDEN,
+                    "{role:?} must be refused {} {path}",
+                    r.meta.method
+                );
                 if r.meta.kind == Kind::Page {
-                    assert!(resp.body.contains("<h1>You do not have permission to see this page</h1>"), "403 page for {path}");
+                    assert!(
+                        resp.body
+                            .contains("<h1>You do not have permission to see this page</h1>"),
+                        "403 page for {path}"
+                    );
                 } else {
                     assert_eq!(resp.json()["errors"][0]["code"], "forbidden");
                 }

@@ -1,6 +1,8 @@
 //! The integration suite. It runs on SQLite by default and on PostgreSQL when
 //! `ENSEMBLE_TEST_DATABASE_URL` names a server (scripts/test does both).
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod support;
 
 mod admin;

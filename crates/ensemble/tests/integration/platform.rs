@@ -19,9 +19,15 @@ fn folder_names(dir: &str) -> Vec<String> {
 fn both_migration_folders_hold_the_same_embedded_file_names() {
     let sqlite = folder_names("sqlite");
     let postgres = folder_names("postgres");
-    assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres differ");
+    assert_eq!(
+        sqlite, postgres,
+        "migrations/sqlite and migrations/postgres differ"
+    );
     let embedded: Vec<String> = MIGRATIONS.iter().map(|m| m.file_name.to_string()).collect();
-    assert_eq!(sqlite, embedded, "a migration file is not registered in db/migrate.rs");
+    assert_eq!(
+        sqlite, embedded,
+        "a migration file is not registered in db/migrate.rs"
+    );
 }
 
 /// Both backends are compared with the same committed outline, so they match each other.
@@ -32,13 +38,25 @@ async fn migrated_schema_has_the_same_tables_and_columns_on_both_backends() {
     // Running again changes nothing.
     ensemble::db::migrate(&db).await.expect("second migrate");
     let outline = db.schema_outline().await.expect("outline");
-    let text: String = outline.iter().map(|(t, cols)| format!("{t}: {}\n", cols.join(", "))).collect();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/integration/schema_outline.txt");
+    let text: String = outline
+        .iter()
+        .map(|(t, cols)| format!("{t}: {}\n", cols.join(", ")))
+        .collect();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/integration/schema_outline.txt"
+    );
     if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
         std::fs::write(path, &text).expect("write snapshot");
     }
-    let expected = std::fs::read_to_string(path).expect("schema_outline.txt (run with UPDATE_SNAPSHOTS=1)");
-    assert_eq!(text, expected, "schema on {:?} differs from the committed outline", backend());
+    let expected =
+        std::fs::read_to_string(path).expect("schema_outline.txt (run with UPDATE_SNAPSHOTS=1)");
+    assert_eq!(
+        text,
+        expected,
+        "schema on {:?} differs from the committed outline",
+        backend()
+    );
 }
 
 #[tokio::test]
@@ -48,11 +66,26 @@ async fn every_response_carries_the_security_headers() {
     for path in ["/", "/sign-in", "/no-such-page", "/healthz"] {
         let r = c.get(path).await;
         let h = &r.headers;
-        let csp = h.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or("");
-        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}: {csp}");
-        assert_eq!(h.get("x-content-type-options").map(|v| v.as_bytes()), Some(&b"nosniff"[..]), "{path}");
+        let csp = h
+            .get("content-security-policy")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert!(
+            csp.contains("frame-ancestors 'none'")
+                && csp.contains("script-src 'self'")
+                && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert_eq!(
+            h.get("x-content-type-options").map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{path}"
+        );
         assert!(h.get("referrer-policy").is_some(), "{path}");
-        assert!(h.get("strict-transport-security").is_none(), "no HSTS over plain HTTP");
+        assert!(
+            h.get("strict-transport-security").is_none(),
+            "no HSTS over plain HTTP"
+        );
         assert!(h.get("x-request-id").is_some(), "{path}");
     }
     let https = TestApp::with(|c| {
@@ -62,8 +95,15 @@ async fn every_response_carries_the_security_headers() {
     .await;
     let r = https.client().get("/sign-in").await;
     assert!(r.headers.get("strict-transport-security").is_some());
-    let cookie = r.headers.get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("");
-    assert!(cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
+    let cookie = r
+        .headers
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
 }
 
 #[tokio::test]
@@ -74,7 +114,11 @@ async fn health_ready_and_metrics_answer() {
     assert_eq!(c.get("/readyz").await.status, StatusCode::OK);
     let m = c.get("/metrics").await;
     assert_eq!(m.status, StatusCode::OK);
-    assert!(m.body.contains("ensemble_http_requests_total"), "{}", m.body);
+    assert!(
+        m.body.contains("ensemble_http_requests_total"),
+        "{}",
+        m.body
+    );
     assert!(m.body.contains("route=\"/readyz\""), "{}", m.body);
 }
 
@@ -84,13 +128,26 @@ async fn unknown_pages_get_a_styled_404_and_assets_are_immutable() {
     let mut c = app.client();
     let r = c.get("/definitely/not/here").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    assert!(r.body.contains("<h1>Page not found</h1>") && r.body.contains("<title>"), "{}", r.body);
+    assert!(
+        r.body.contains("<h1>Page not found</h1>") && r.body.contains("<title>"),
+        "{}",
+        r.body
+    );
     let home = c.get("/").await;
-    let start = home.body.find("/assets/vendor/nhsuk-frontend/nhsuk-frontend.min.").expect("css link");
+    let start = home
+        .body
+        .find("/assets/vendor/nhsuk-frontend/nhsuk-frontend.min.")
+        .expect("css link");
     let end = start + home.body[start..].find('"').expect("end");
     let css = c.get(&home.body[start..end]).await;
     assert_eq!(css.status, StatusCode::OK);
-    assert!(css.headers.get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or("").contains("immutable"));
+    assert!(
+        css.headers
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .contains("immutable")
+    );
 }
 
 #[tokio::test]
@@ -101,14 +158,22 @@ async fn backup_then_restore_into_a_new_database_gives_identical_data() {
     let dir = std::env::temp_dir().join(format!("ens-backup-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("backup.bin");
-    ensemble::backup::backup(&app.state.db, &app.url, &file).await.expect("backup");
+    ensemble::backup::backup(&app.state.db, &app.url, &file)
+        .await
+        .expect("backup");
     // A second backup to the same file is refused rather than overwriting.
-    assert!(ensemble::backup::backup(&app.state.db, &app.url, &file).await.is_err());
+    assert!(
+        ensemble::backup::backup(&app.state.db, &app.url, &file)
+            .await
+            .is_err()
+    );
     let target = match backend() {
         ensemble::db::Backend::Sqlite => format!("sqlite://{}", dir.join("restored.db").display()),
         ensemble::db::Backend::Postgres => fresh_database_url().await,
     };
-    ensemble::backup::restore(&file, &target).await.expect("restore");
+    ensemble::backup::restore(&file, &target)
+        .await
+        .expect("restore");
     let restored = Db::connect(&target).await.unwrap();
     let a = ensemble::backup::dump_rows(&app.state.db).await.unwrap();
     let b = ensemble::backup::dump_rows(&restored).await.unwrap();
@@ -120,6 +185,9 @@ async fn backup_then_restore_into_a_new_database_gives_identical_data() {
     let junk = dir.join("junk.txt");
     std::fs::write(&junk, "hello").unwrap();
     let other = format!("sqlite://{}", dir.join("other.db").display());
-    let err = ensemble::backup::restore(&junk, &other).await.unwrap_err().to_string();
+    let err = ensemble::backup::restore(&junk, &other)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("is not an Ensemble database backup"), "{err}");
 }

@@ -17,11 +17,17 @@ use tower::ServiceExt;
 
 /// Which backend this run uses.
 pub fn backend() -> Backend {
-    if pg_admin_url().is_some() { Backend::Postgres } else { Backend::Sqlite }
+    if pg_admin_url().is_some() {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
 }
 
 fn pg_admin_url() -> Option<String> {
-    let url = std::env::var("ENSEMBLE_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty());
+    let url = std::env::var("ENSEMBLE_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
     if url.is_none() && std::env::var("ENSEMBLE_REQUIRE_POSTGRES").as_deref() == Ok("1") {
         panic!("ENSEMBLE_REQUIRE_POSTGRES=1 but ENSEMBLE_TEST_DATABASE_URL is not set");
     }
@@ -33,13 +39,18 @@ pub async fn fresh_database_url() -> String {
     let name = format!("ens_test_{}", uuid::Uuid::new_v4().simple());
     match pg_admin_url() {
         Some(admin) => {
-            let db = Db::connect(&admin).await.expect("connect to the PostgreSQL test server");
+            let db = Db::connect(&admin)
+                .await
+                .expect("connect to the PostgreSQL test server");
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(&db.write)
                 .await
                 .expect("create test database");
             db.close().await;
-            let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin);
+            let base = admin
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_string())
+                .unwrap_or(admin);
             format!("{base}/{name}")
         }
         None => {
@@ -81,13 +92,20 @@ impl TestApp {
     }
 
     pub fn client(&self) -> Client {
-        Client { router: self.router.clone(), cookies: HashMap::new() }
+        Client {
+            router: self.router.clone(),
+            cookies: HashMap::new(),
+        }
     }
 
     pub async fn org(&self, name: &str, kind: &str) -> String {
         service::create_organisation_as_operator(
             &self.state,
-            &OrganisationInput { name: name.into(), kind: kind.into(), ..Default::default() },
+            &OrganisationInput {
+                name: name.into(),
+                kind: kind.into(),
+                ..Default::default()
+            },
         )
         .await
         .expect("create organisation")
@@ -96,21 +114,41 @@ impl TestApp {
 
     /// An account with one role in the given organisation; returns (email, password, id).
     pub async fn user(&self, role: Role, org_id: &str) -> (String, String, String) {
-        let email = format!("{}.{}@example.org", role.code(), &uuid::Uuid::new_v4().simple().to_string()[..8]);
+        let email = format!(
+            "{}.{}@example.org",
+            role.code(),
+            &uuid::Uuid::new_v4().simple().to_string()[..8]
+        );
         let password = "tangerine-harbour-lantern".to_string();
-        let id = service::create_user_as_operator(&self.state, &email, &format!("Test {}", role.label()), &password, Some((org_id, role)))
-            .await
-            .expect("create user");
+        let id = service::create_user_as_operator(
+            &self.state,
+            &email,
+            &format!("Test {}", role.label()),
+            &password,
+            Some((org_id, role)),
+        )
+        .await
+        .expect("create user");
         (email, password, id)
     }
 
     /// A signed-in client for a new account with this role.
     pub async fn signed_in(&self, role: Role) -> (Client, String) {
-        let org = self.org(&format!("Org {}", uuid::Uuid::new_v4().simple()), "nhs_trust").await;
+        let org = self
+            .org(
+                &format!("Org {}", uuid::Uuid::new_v4().simple()),
+                "nhs_trust",
+            )
+            .await;
         let (email, password, id) = self.user(role, &org).await;
         let mut c = self.client();
         let r = c.sign_in(&email, &password).await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "sign-in for {role:?}: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "sign-in for {role:?}: {}",
+            r.body
+        );
         (c, id)
     }
 
@@ -136,7 +174,10 @@ pub struct Resp {
 
 impl Resp {
     pub fn location(&self) -> &str {
-        self.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or("")
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -146,7 +187,11 @@ impl Resp {
     /// The value of the first hidden CSRF field on the page.
     pub fn csrf(&self) -> String {
         let marker = "name=\"csrf_token\" value=\"";
-        let start = self.body.find(marker).unwrap_or_else(|| panic!("no csrf field in: {}", self.body)) + marker.len();
+        let start = self
+            .body
+            .find(marker)
+            .unwrap_or_else(|| panic!("no csrf field in: {}", self.body))
+            + marker.len();
         let end = self.body[start..].find('"').expect("end of csrf value");
         self.body[start..start + end].to_string()
     }
@@ -163,8 +208,14 @@ impl Client {
     pub async fn send(&mut self, req: Request<Body>) -> Resp {
         let mut req = req;
         if !self.cookies.is_empty() {
-            let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
-            req.headers_mut().insert(header::COOKIE, cookie.parse().expect("cookie header"));
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
+            req.headers_mut()
+                .insert(header::COOKIE, cookie.parse().expect("cookie header"));
         }
         let resp = self.router.clone().oneshot(req).await.expect("infallible");
         for v in resp.headers().get_all(header::SET_COOKIE) {
@@ -182,12 +233,22 @@ impl Client {
         let permission = resp.extensions().get::<PermissionChecked>().map(|p| p.0);
         let bytes = resp.into_body().collect().await.expect("body").to_bytes();
         let body = String::from_utf8_lossy(&bytes).to_string();
-        assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "500 from the app: {body}");
-        Resp { status, headers, body, permission }
+        assert_ne!(
+            status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "500 from the app: {body}"
+        );
+        Resp {
+            status,
+            headers,
+            body,
+            permission,
+        }
     }
 
     pub async fn get(&mut self, path: &str) -> Resp {
-        self.send(Request::get(path).body(Body::empty()).expect("request")).await
+        self.send(Request::get(path).body(Body::empty()).expect("request"))
+            .await
     }
 
     pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
@@ -210,10 +271,21 @@ impl Client {
     }
 
     pub async fn sign_in(&mut self, email: &str, password: &str) -> Resp {
-        self.submit("/sign-in", "/sign-in", &[("email", email), ("password", password)]).await
+        self.submit(
+            "/sign-in",
+            "/sign-in",
+            &[("email", email), ("password", password)],
+        )
+        .await
     }
 
-    pub async fn api(&mut self, method: &str, path: &str, token: Option<&str>, body: Option<&str>) -> Resp {
+    pub async fn api(
+        &mut self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&str>,
+    ) -> Resp {
         let mut b = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -225,7 +297,10 @@ impl Client {
             }
             None => Body::empty(),
         };
-        let mut c = Client { router: self.router.clone(), cookies: HashMap::new() };
+        let mut c = Client {
+            router: self.router.clone(),
+            cookies: HashMap::new(),
+        };
         c.send(b.body(body).expect("request")).await
     }
 }

@@ -31,11 +31,31 @@ fn row(key: &str, value: Markup) -> Markup {
 /// GET /admin
 pub async fn index(ctx: PageCtx, _g: Granted<ViewOperations>) -> Response {
     let links = [
-        ("/admin/organisations", "Organisations", "Create and edit the organisations that take part."),
-        ("/admin/users", "Accounts", "Invite people, edit accounts and roles, disable accounts."),
-        ("/admin/audit", "Audit trail", "Every change and every look at personal records, tamper-evident."),
-        ("/admin/outbox", "Email outbox", "Every email the platform has sent or is about to send."),
-        ("/admin/jobs", "Background jobs", "Reminders, emails and housekeeping, with failures."),
+        (
+            "/admin/organisations",
+            "Organisations",
+            "Create and edit the organisations that take part.",
+        ),
+        (
+            "/admin/users",
+            "Accounts",
+            "Invite people, edit accounts and roles, disable accounts.",
+        ),
+        (
+            "/admin/audit",
+            "Audit trail",
+            "Every change and every look at personal records, tamper-evident.",
+        ),
+        (
+            "/admin/outbox",
+            "Email outbox",
+            "Every email the platform has sent or is about to send.",
+        ),
+        (
+            "/admin/jobs",
+            "Background jobs",
+            "Reminders, emails and housekeeping, with failures.",
+        ),
     ];
     let body = html! {
         h1 { "Administration" }
@@ -49,7 +69,11 @@ pub async fn index(ctx: PageCtx, _g: Granted<ViewOperations>) -> Response {
 }
 
 /// GET /admin/organisations
-pub async fn organisations(State(state): State<AppState>, ctx: PageCtx, _g: Granted<ManageOrganisations>) -> Result<Response, AppError> {
+pub async fn organisations(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _g: Granted<ManageOrganisations>,
+) -> Result<Response, AppError> {
     let orgs = service::list_organisations(&state, true).await?;
     let body = html! {
         h1 { "Organisations" }
@@ -76,11 +100,24 @@ pub async fn organisations(State(state): State<AppState>, ctx: PageCtx, _g: Gran
         }
         }
     };
-    Ok(page(&ctx, Page::new("Organisations", body).back("/admin", "Back to administration")))
+    Ok(page(
+        &ctx,
+        Page::new("Organisations", body).back("/admin", "Back to administration"),
+    ))
 }
 
-fn org_form(ctx: &PageCtx, action: &str, title: &str, input: &OrganisationInput, archived: Option<bool>, errors: &[FieldError]) -> Response {
-    let kinds: Vec<(String, String)> = OrgKind::ALL.iter().map(|k| (k.code().to_string(), k.label().to_string())).collect();
+fn org_form(
+    ctx: &PageCtx,
+    action: &str,
+    title: &str,
+    input: &OrganisationInput,
+    archived: Option<bool>,
+    errors: &[FieldError],
+) -> Response {
+    let kinds: Vec<(String, String)> = OrgKind::ALL
+        .iter()
+        .map(|k| (k.code().to_string(), k.label().to_string()))
+        .collect();
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             (error_summary(errors))
@@ -106,13 +143,25 @@ fn org_form(ctx: &PageCtx, action: &str, title: &str, input: &OrganisationInput,
             }
         } }
     };
-    let r = page(ctx, Page::new(title, body).errors(!errors.is_empty()).back("/admin/organisations", "Back to organisations"));
+    let r = page(
+        ctx,
+        Page::new(title, body)
+            .errors(!errors.is_empty())
+            .back("/admin/organisations", "Back to organisations"),
+    );
     if errors.is_empty() { r } else { invalid(r) }
 }
 
 /// GET /admin/organisations/new
 pub async fn organisation_new(ctx: PageCtx, _g: Granted<ManageOrganisations>) -> Response {
-    org_form(&ctx, "/admin/organisations/new", "Add an organisation", &OrganisationInput::default(), None, &[])
+    org_form(
+        &ctx,
+        "/admin/organisations/new",
+        "Add an organisation",
+        &OrganisationInput::default(),
+        None,
+        &[],
+    )
 }
 
 /// The organisation form with the archive box.
@@ -142,11 +191,23 @@ impl OrgForm {
 }
 
 /// POST /admin/organisations/new
-pub async fn organisation_create(State(state): State<AppState>, ctx: PageCtx, g: Granted<ManageOrganisations>, PageForm(f): PageForm<OrgForm>) -> Response {
+pub async fn organisation_create(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    g: Granted<ManageOrganisations>,
+    PageForm(f): PageForm<OrgForm>,
+) -> Response {
     let input = f.input();
     match service::create_organisation(&state, &g, &input).await {
         Ok(o) => Redirect::to(&format!("/admin/organisations/{}", o.id)).into_response(),
-        Err(AppError::Invalid(errors)) => org_form(&ctx, "/admin/organisations/new", "Add an organisation", &input, None, &errors),
+        Err(AppError::Invalid(errors)) => org_form(
+            &ctx,
+            "/admin/organisations/new",
+            "Add an organisation",
+            &input,
+            None,
+            &errors,
+        ),
         Err(e) => e.into_response(),
     }
 }
@@ -163,18 +224,43 @@ fn input_of(o: &Organisation) -> OrganisationInput {
 }
 
 /// GET /admin/organisations/{id}
-pub async fn organisation_edit(State(state): State<AppState>, ctx: PageCtx, _g: Granted<ManageOrganisations>, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn organisation_edit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _g: Granted<ManageOrganisations>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let o = service::get_organisation(&state, &id).await?;
-    Ok(org_form(&ctx, &format!("/admin/organisations/{id}"), &format!("Edit {}", o.name), &input_of(&o), Some(o.archived_at.is_some()), &[]))
+    Ok(org_form(
+        &ctx,
+        &format!("/admin/organisations/{id}"),
+        &format!("Edit {}", o.name),
+        &input_of(&o),
+        Some(o.archived_at.is_some()),
+        &[],
+    ))
 }
 
 /// POST /admin/organisations/{id}
-pub async fn organisation_update(State(state): State<AppState>, ctx: PageCtx, g: Granted<ManageOrganisations>, Path(id): Path<String>, PageForm(f): PageForm<OrgForm>) -> Response {
+pub async fn organisation_update(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    g: Granted<ManageOrganisations>,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<OrgForm>,
+) -> Response {
     let input = f.input();
     let archived = f.archived == "yes";
     match service::update_organisation(&state, &g, &id, &input, archived).await {
         Ok(_) => Redirect::to("/admin/organisations").into_response(),
-        Err(AppError::Invalid(errors)) => org_form(&ctx, &format!("/admin/organisations/{id}"), "Edit organisation", &input, Some(archived), &errors),
+        Err(AppError::Invalid(errors)) => org_form(
+            &ctx,
+            &format!("/admin/organisations/{id}"),
+            "Edit organisation",
+            &input,
+            Some(archived),
+            &errors,
+        ),
         Err(e) => e.into_response(),
     }
 }
@@ -188,11 +274,19 @@ pub struct UsersQuery {
 }
 
 /// GET /admin/users
-pub async fn users(State(state): State<AppState>, ctx: PageCtx, g: Granted<ManageAccounts>, Query(q): Query<UsersQuery>) -> Result<Response, AppError> {
+pub async fn users(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    g: Granted<ManageAccounts>,
+    Query(q): Query<UsersQuery>,
+) -> Result<Response, AppError> {
     let pg = q.page.unwrap_or(1).max(1);
     let (users, more) = service::list_users(&state, &g, &q.q, pg).await?;
     let invitations = service::pending_invitations(&state, &g).await?;
-    let qs = |p: i64| serde_urlencoded::to_string([("q", q.q.as_str()), ("page", &p.to_string())]).unwrap_or_default();
+    let qs = |p: i64| {
+        serde_urlencoded::to_string([("q", q.q.as_str()), ("page", &p.to_string())])
+            .unwrap_or_default()
+    };
     let body = html! {
         h1 { "Accounts" }
         p { a."nhsuk-button" href="/admin/users/invite" { "Invite someone" } }
@@ -236,18 +330,33 @@ pub async fn users(State(state): State<AppState>, ctx: PageCtx, g: Granted<Manag
             }
         }
     };
-    Ok(page(&ctx, Page::new("Accounts", body).back("/admin", "Back to administration")))
+    Ok(page(
+        &ctx,
+        Page::new("Accounts", body).back("/admin", "Back to administration"),
+    ))
 }
 
 async fn org_options(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
-    Ok(service::list_organisations(state, false).await?.into_iter().map(|o| (o.id, o.name)).collect())
+    Ok(service::list_organisations(state, false)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect())
 }
 
 fn role_options() -> Vec<(String, String)> {
-    Role::ALL.iter().map(|r| (r.code().to_string(), r.label().to_string())).collect()
+    Role::ALL
+        .iter()
+        .map(|r| (r.code().to_string(), r.label().to_string()))
+        .collect()
 }
 
-async fn invite_form(state: &AppState, ctx: &PageCtx, input: &InviteInput, errors: &[FieldError]) -> Result<Response, AppError> {
+async fn invite_form(
+    state: &AppState,
+    ctx: &PageCtx,
+    input: &InviteInput,
+    errors: &[FieldError],
+) -> Result<Response, AppError> {
     let orgs = org_options(state).await?;
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
@@ -264,17 +373,31 @@ async fn invite_form(state: &AppState, ctx: &PageCtx, input: &InviteInput, error
             }
         } }
     };
-    let r = page(ctx, Page::new("Invite someone", body).errors(!errors.is_empty()).back("/admin/users", "Back to accounts"));
+    let r = page(
+        ctx,
+        Page::new("Invite someone", body)
+            .errors(!errors.is_empty())
+            .back("/admin/users", "Back to accounts"),
+    );
     Ok(if errors.is_empty() { r } else { invalid(r) })
 }
 
 /// GET /admin/users/invite
-pub async fn invite_page(State(state): State<AppState>, ctx: PageCtx, _g: Granted<ManageAccounts>) -> Result<Response, AppError> {
+pub async fn invite_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _g: Granted<ManageAccounts>,
+) -> Result<Response, AppError> {
     invite_form(&state, &ctx, &InviteInput::default(), &[]).await
 }
 
 /// POST /admin/users/invite
-pub async fn invite_submit(State(state): State<AppState>, ctx: PageCtx, g: Granted<ManageAccounts>, PageForm(input): PageForm<InviteInput>) -> Result<Response, AppError> {
+pub async fn invite_submit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    g: Granted<ManageAccounts>,
+    PageForm(input): PageForm<InviteInput>,
+) -> Result<Response, AppError> {
     match service::invite(&state, &g, &input).await {
         Ok(_) => {
             let body = html! {
@@ -289,7 +412,15 @@ pub async fn invite_submit(State(state): State<AppState>, ctx: PageCtx, g: Grant
     }
 }
 
-async fn user_page(state: &AppState, ctx: &PageCtx, g: &Granted<ManageAccounts>, id: &str, input: Option<&UserInput>, errors: &[FieldError], membership_errors: &[FieldError]) -> Result<Response, AppError> {
+async fn user_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    g: &Granted<ManageAccounts>,
+    id: &str,
+    input: Option<&UserInput>,
+    errors: &[FieldError],
+    membership_errors: &[FieldError],
+) -> Result<Response, AppError> {
     let (u, memberships) = service::get_user(state, g, id).await?;
     let orgs = org_options(state).await?;
     let input = input.cloned().unwrap_or(UserInput {
@@ -370,38 +501,68 @@ async fn user_page(state: &AppState, ctx: &PageCtx, g: &Granted<ManageAccounts>,
         }
         p { a href=(format!("/admin/audit?entity_id={}", u.id)) { "Audit trail for this account" } }
     };
-    let r = page(ctx, Page::new(&u.display_name, body).errors(!all_errors.is_empty()).back("/admin/users", "Back to accounts"));
+    let r = page(
+        ctx,
+        Page::new(&u.display_name, body)
+            .errors(!all_errors.is_empty())
+            .back("/admin/users", "Back to accounts"),
+    );
     Ok(if all_errors.is_empty() { r } else { invalid(r) })
 }
 
 /// GET /admin/users/{id}
-pub async fn user(State(state): State<AppState>, ctx: PageCtx, g: Granted<ManageAccounts>, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn user(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    g: Granted<ManageAccounts>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     user_page(&state, &ctx, &g, &id, None, &[], &[]).await
 }
 
 /// POST /admin/users/{id}
-pub async fn user_update(State(state): State<AppState>, ctx: PageCtx, g: Granted<ManageAccounts>, Path(id): Path<String>, PageForm(input): PageForm<UserInput>) -> Result<Response, AppError> {
+pub async fn user_update(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    g: Granted<ManageAccounts>,
+    Path(id): Path<String>,
+    PageForm(input): PageForm<UserInput>,
+) -> Result<Response, AppError> {
     match service::update_user(&state, &g, &id, &input).await {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
-        Err(AppError::Invalid(errors)) => user_page(&state, &ctx, &g, &id, Some(&input), &errors, &[]).await,
+        Err(AppError::Invalid(errors)) => {
+            user_page(&state, &ctx, &g, &id, Some(&input), &errors, &[]).await
+        }
         Err(e) => Err(e),
     }
 }
 
 /// POST /admin/users/{id}/disable
-pub async fn user_disable(State(state): State<AppState>, g: Granted<ManageAccounts>, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn user_disable(
+    State(state): State<AppState>,
+    g: Granted<ManageAccounts>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     service::set_disabled(&state, &g, &id, true).await?;
     Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
 
 /// POST /admin/users/{id}/enable
-pub async fn user_enable(State(state): State<AppState>, g: Granted<ManageAccounts>, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn user_enable(
+    State(state): State<AppState>,
+    g: Granted<ManageAccounts>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     service::set_disabled(&state, &g, &id, false).await?;
     Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
 
 /// POST /admin/users/{id}/reset-mfa
-pub async fn user_reset_mfa(State(state): State<AppState>, g: Granted<ManageAccounts>, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn user_reset_mfa(
+    State(state): State<AppState>,
+    g: Granted<ManageAccounts>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     service::reset_mfa(&state, &g, &id).await?;
     Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
@@ -415,16 +576,28 @@ pub struct MembershipForm {
 }
 
 /// POST /admin/users/{id}/memberships
-pub async fn membership_add(State(state): State<AppState>, ctx: PageCtx, g: Granted<ManageAccounts>, Path(id): Path<String>, PageForm(f): PageForm<MembershipForm>) -> Result<Response, AppError> {
+pub async fn membership_add(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    g: Granted<ManageAccounts>,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<MembershipForm>,
+) -> Result<Response, AppError> {
     match service::add_membership(&state, &g, &id, &f.organisation_id, &f.role).await {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
-        Err(AppError::Invalid(errors)) => user_page(&state, &ctx, &g, &id, None, &[], &errors).await,
+        Err(AppError::Invalid(errors)) => {
+            user_page(&state, &ctx, &g, &id, None, &[], &errors).await
+        }
         Err(e) => Err(e),
     }
 }
 
 /// POST /admin/users/{id}/memberships/{membership_id}/delete
-pub async fn membership_remove(State(state): State<AppState>, g: Granted<ManageAccounts>, Path((id, membership_id)): Path<(String, String)>) -> Result<Response, AppError> {
+pub async fn membership_remove(
+    State(state): State<AppState>,
+    g: Granted<ManageAccounts>,
+    Path((id, membership_id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
     service::remove_membership(&state, &g, &id, &membership_id).await?;
     Ok(Redirect::to(&format!("/admin/users/{id}")).into_response())
 }
@@ -458,7 +631,12 @@ fn parse_date(s: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<i64>
 }
 
 /// GET /admin/audit
-pub async fn audit(State(state): State<AppState>, ctx: PageCtx, _g: Granted<ViewAudit>, Query(q): Query<AuditQuery>) -> Result<Response, AppError> {
+pub async fn audit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _g: Granted<ViewAudit>,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, AppError> {
     let mut errors = Vec::new();
     let from = parse_date(&q.from, "from", &mut errors);
     let to = parse_date(&q.to, "to", &mut errors).map(|t| t + 86_400);
@@ -472,12 +650,22 @@ pub async fn audit(State(state): State<AppState>, ctx: PageCtx, _g: Granted<View
         to,
     };
     let pg = q.page.unwrap_or(1).max(1);
-    let (rows, more) = if errors.is_empty() { audit::list(&state.db, &filter, pg, 50).await? } else { (vec![], false) };
+    let (rows, more) = if errors.is_empty() {
+        audit::list(&state.db, &filter, pg, 50).await?
+    } else {
+        (vec![], false)
+    };
     let qs = |p: i64| {
         serde_urlencoded::to_string([
-            ("action", q.action.as_str()), ("actor", q.actor.as_str()), ("entity_type", q.entity_type.as_str()),
-            ("entity_id", q.entity_id.as_str()), ("from", q.from.as_str()), ("to", q.to.as_str()), ("page", &p.to_string()),
-        ]).unwrap_or_default()
+            ("action", q.action.as_str()),
+            ("actor", q.actor.as_str()),
+            ("entity_type", q.entity_type.as_str()),
+            ("entity_id", q.entity_id.as_str()),
+            ("from", q.from.as_str()),
+            ("to", q.to.as_str()),
+            ("page", &p.to_string()),
+        ])
+        .unwrap_or_default()
     };
     let body = html! {
         (error_summary(&errors))
@@ -532,12 +720,21 @@ pub async fn audit(State(state): State<AppState>, ctx: PageCtx, _g: Granted<View
             }
         }
     };
-    let r = page(&ctx, Page::new("Audit trail", body).errors(!errors.is_empty()).back("/admin", "Back to administration"));
+    let r = page(
+        &ctx,
+        Page::new("Audit trail", body)
+            .errors(!errors.is_empty())
+            .back("/admin", "Back to administration"),
+    );
     Ok(if errors.is_empty() { r } else { invalid(r) })
 }
 
 /// GET /admin/outbox
-pub async fn outbox(State(state): State<AppState>, ctx: PageCtx, _g: Granted<ViewOperations>) -> Result<Response, AppError> {
+pub async fn outbox(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _g: Granted<ViewOperations>,
+) -> Result<Response, AppError> {
     let messages = crate::notify::recent(&state.db, 100).await?;
     let body = html! {
         h1 { "Email outbox" }
@@ -561,11 +758,18 @@ pub async fn outbox(State(state): State<AppState>, ctx: PageCtx, _g: Granted<Vie
             } }
         }
     };
-    Ok(page(&ctx, Page::new("Email outbox", body).back("/admin", "Back to administration")))
+    Ok(page(
+        &ctx,
+        Page::new("Email outbox", body).back("/admin", "Back to administration"),
+    ))
 }
 
 /// GET /admin/jobs
-pub async fn jobs(State(state): State<AppState>, ctx: PageCtx, _g: Granted<ViewOperations>) -> Result<Response, AppError> {
+pub async fn jobs(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    _g: Granted<ViewOperations>,
+) -> Result<Response, AppError> {
     let jobs = crate::jobs::overview(&state).await?;
     let body = html! {
         h1 { "Background jobs" }
@@ -595,5 +799,8 @@ pub async fn jobs(State(state): State<AppState>, ctx: PageCtx, _g: Granted<ViewO
             }
         }
     };
-    Ok(page(&ctx, Page::new("Background jobs", body).back("/admin", "Back to administration")))
+    Ok(page(
+        &ctx,
+        Page::new("Background jobs", body).back("/admin", "Back to administration"),
+    ))
 }

@@ -144,7 +144,9 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains('@')
-            && !e.chars().any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',');
+            && !e
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>' || c == ',');
         if !ok {
             return Err("Enter an email address in the correct format, like name@example.org");
         }
@@ -163,9 +165,15 @@ pub fn parse_name(raw: &str, field: &str, errors: &mut Vec<FieldError>) -> Strin
     if n.is_empty() {
         errors.push(FieldError::new(field, "Enter a name"));
     } else if n.chars().count() > 100 {
-        errors.push(FieldError::new(field, "Name must be 100 characters or fewer"));
+        errors.push(FieldError::new(
+            field,
+            "Name must be 100 characters or fewer",
+        ));
     } else if n.chars().any(char::is_control) {
-        errors.push(FieldError::new(field, "Name must not contain control characters"));
+        errors.push(FieldError::new(
+            field,
+            "Name must not contain control characters",
+        ));
     }
     n
 }
@@ -176,7 +184,10 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_checked() {
-        assert_eq!(Email::parse("  Sam@Example.ORG ").unwrap().as_str(), "sam@example.org");
+        assert_eq!(
+            Email::parse("  Sam@Example.ORG ").unwrap().as_str(),
+            "sam@example.org"
+        );
         assert!(Email::parse("").is_err());
         assert!(Email::parse("sam").is_err());
         assert!(Email::parse("sam@localhost").is_err());

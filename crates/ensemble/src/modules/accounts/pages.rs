@@ -28,7 +28,13 @@ fn with_status(mut r: Response, errors: bool) -> Response {
     r
 }
 
-fn account_body(ctx: &PageCtx, actor: &crate::rbac::Actor, totp_on: bool, errors: &[FieldError], saved: bool) -> Markup {
+fn account_body(
+    ctx: &PageCtx,
+    actor: &crate::rbac::Actor,
+    totp_on: bool,
+    errors: &[FieldError],
+    saved: bool,
+) -> Markup {
     html! {
         (error_summary(errors))
         @if saved {
@@ -69,7 +75,13 @@ fn totp_on(ctx: &PageCtx) -> bool {
 
 /// GET /account
 pub async fn account(ctx: PageCtx, CurrentUser(actor): CurrentUser) -> Response {
-    page(&ctx, Page::new("My account", account_body(&ctx, &actor, totp_on(&ctx), &[], false)))
+    page(
+        &ctx,
+        Page::new(
+            "My account",
+            account_body(&ctx, &actor, totp_on(&ctx), &[], false),
+        ),
+    )
 }
 
 /// The change-password form.
@@ -82,14 +94,41 @@ pub struct PasswordForm {
 }
 
 /// POST /account/password
-pub async fn change_password(State(state): State<AppState>, ctx: PageCtx, CurrentUser(actor): CurrentUser, PageForm(f): PageForm<PasswordForm>) -> Response {
+pub async fn change_password(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    PageForm(f): PageForm<PasswordForm>,
+) -> Response {
     let Some(s) = ctx.req.session.clone() else {
         return AppError::Unauthenticated.into_response();
     };
-    match service::change_password(&state, &actor, &f.current_password, &f.new_password, &f.confirm_password, &s.id_hash).await {
-        Ok(()) => page(&ctx, Page::new("My account", account_body(&ctx, &actor, totp_on(&ctx), &[], true))),
+    match service::change_password(
+        &state,
+        &actor,
+        &f.current_password,
+        &f.new_password,
+        &f.confirm_password,
+        &s.id_hash,
+    )
+    .await
+    {
+        Ok(()) => page(
+            &ctx,
+            Page::new(
+                "My account",
+                account_body(&ctx, &actor, totp_on(&ctx), &[], true),
+            ),
+        ),
         Err(AppError::Invalid(errors)) => with_status(
-            page(&ctx, Page::new("My account", account_body(&ctx, &actor, totp_on(&ctx), &errors, false)).errors(true)),
+            page(
+                &ctx,
+                Page::new(
+                    "My account",
+                    account_body(&ctx, &actor, totp_on(&ctx), &errors, false),
+                )
+                .errors(true),
+            ),
             true,
         ),
         Err(e) => e.into_response(),
@@ -130,7 +169,13 @@ fn totp_form(ctx: &PageCtx, secret: &str, email: &str, errors: &[FieldError]) ->
             }
         } }
     };
-    with_status(page(ctx, Page::new("Set up two-step sign-in", body).errors(!errors.is_empty())), !errors.is_empty())
+    with_status(
+        page(
+            ctx,
+            Page::new("Set up two-step sign-in", body).errors(!errors.is_empty()),
+        ),
+        !errors.is_empty(),
+    )
 }
 
 /// GET /account/security/totp
@@ -153,7 +198,11 @@ pub struct CodeForm {
 }
 
 /// POST /account/security/totp
-pub async fn totp_submit(State(state): State<AppState>, ctx: PageCtx, PageForm(f): PageForm<CodeForm>) -> Response {
+pub async fn totp_submit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(f): PageForm<CodeForm>,
+) -> Response {
     let Some(s) = ctx.req.session.clone() else {
         return Redirect::to("/sign-in").into_response();
     };
@@ -167,19 +216,32 @@ pub async fn totp_submit(State(state): State<AppState>, ctx: PageCtx, PageForm(f
                 p { a."nhsuk-button" href="/" { "Continue" } }
             };
             let mut r = page(&ctx, Page::new("Two-step sign-in is on", body));
-            r.headers_mut().append(header::SET_COOKIE, set_cookie(&state, session::COOKIE, &token, None));
+            r.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(&state, session::COOKIE, &token, None),
+            );
             r
         }
-        Err(AppError::Invalid(errors)) => match service::pending_totp_secret(&state, &s.actor.user_id).await {
-            Ok(Some(secret)) => totp_form(&ctx, &secret, &s.actor.email, &errors),
-            Ok(None) => Redirect::to("/account").into_response(),
-            Err(e) => e.into_response(),
-        },
+        Err(AppError::Invalid(errors)) => {
+            match service::pending_totp_secret(&state, &s.actor.user_id).await {
+                Ok(Some(secret)) => totp_form(&ctx, &secret, &s.actor.email, &errors),
+                Ok(None) => Redirect::to("/account").into_response(),
+                Err(e) => e.into_response(),
+            }
+        }
         Err(e) => e.into_response(),
     }
 }
 
-async fn tokens_body(state: &AppState, ctx: &PageCtx, actor: &crate::rbac::Actor, errors: &[FieldError], name: &str, chosen: &[String], new_token: Option<&str>) -> Result<Markup, AppError> {
+async fn tokens_body(
+    state: &AppState,
+    ctx: &PageCtx,
+    actor: &crate::rbac::Actor,
+    errors: &[FieldError],
+    name: &str,
+    chosen: &[String],
+    new_token: Option<&str>,
+) -> Result<Markup, AppError> {
     let tokens = store::tokens(&state.db.read, &actor.user_id).await?;
     let options: Vec<(&str, &str, &str)> = SCOPES.iter().map(|(k, d)| (*k, *k, *d)).collect();
     Ok(html! {
@@ -248,15 +310,34 @@ async fn tokens_body(state: &AppState, ctx: &PageCtx, actor: &crate::rbac::Actor
 }
 
 /// GET /account/tokens
-pub async fn tokens_page(State(state): State<AppState>, ctx: PageCtx, CurrentUser(actor): CurrentUser) -> Result<Response, AppError> {
+pub async fn tokens_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+) -> Result<Response, AppError> {
     let body = tokens_body(&state, &ctx, &actor, &[], "", &[], None).await?;
     Ok(page(&ctx, Page::new("API tokens", body)))
 }
 
 /// POST /account/tokens
-pub async fn tokens_create(State(state): State<AppState>, ctx: PageCtx, CurrentUser(actor): CurrentUser, PageForm(pairs): PageForm<Vec<(String, String)>>) -> Result<Response, AppError> {
-    let get = |k: &str| pairs.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
-    let scopes: Vec<String> = pairs.iter().filter(|(k, _)| k == "scopes").map(|(_, v)| v.clone()).collect();
+pub async fn tokens_create(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let scopes: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "scopes")
+        .map(|(_, v)| v.clone())
+        .collect();
     let name = get("name");
     match service::create_token(&state, &actor, &name, &scopes, &get("expires_in_days")).await {
         Ok(token) => {
@@ -265,20 +346,30 @@ pub async fn tokens_create(State(state): State<AppState>, ctx: PageCtx, CurrentU
         }
         Err(AppError::Invalid(errors)) => {
             let body = tokens_body(&state, &ctx, &actor, &errors, &name, &scopes, None).await?;
-            Ok(with_status(page(&ctx, Page::new("API tokens", body).errors(true)), true))
+            Ok(with_status(
+                page(&ctx, Page::new("API tokens", body).errors(true)),
+                true,
+            ))
         }
         Err(e) => Err(e),
     }
 }
 
 /// POST /account/tokens/{id}/revoke
-pub async fn tokens_revoke(State(state): State<AppState>, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn tokens_revoke(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     service::revoke_token(&state, &actor, &id).await?;
     Ok(Redirect::to("/account/tokens").into_response())
 }
 
 /// GET /organisations (staff)
-pub async fn organisations(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
+pub async fn organisations(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+) -> Result<Response, AppError> {
     let orgs = service::list_organisations(&state, false).await?;
     let body = html! {
         h1 { "Organisations" }
@@ -307,12 +398,18 @@ pub async fn organisations(State(state): State<AppState>, ctx: PageCtx) -> Resul
 }
 
 /// GET /organisations/{id} (staff)
-pub async fn organisation(State(state): State<AppState>, ctx: PageCtx, CurrentUser(actor): CurrentUser, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn organisation(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let o = service::get_organisation(&state, &id).await?;
     if o.archived_at.is_some() && !actor.has_role(Role::Administrator) {
         return Err(AppError::NotFound);
     }
-    let can_see_members = actor.has_role(Role::Administrator) || actor.has_role_in(&o.id, Role::ProgrammeManager);
+    let can_see_members =
+        actor.has_role(Role::Administrator) || actor.has_role_in(&o.id, Role::ProgrammeManager);
     let body = html! {
         span."nhsuk-caption-l" { (o.kind.label()) }
         h1 { (o.name) }
@@ -330,11 +427,19 @@ pub async fn organisation(State(state): State<AppState>, ctx: PageCtx, CurrentUs
             p { a href=(format!("/organisations/{}/members", o.id)) { "People and roles at " (o.name) } }
         }
     };
-    Ok(page(&ctx, Page::new(&o.name, body).back("/organisations", "Back to organisations")))
+    Ok(page(
+        &ctx,
+        Page::new(&o.name, body).back("/organisations", "Back to organisations"),
+    ))
 }
 
 /// GET /organisations/{id}/members (programme managers of that organisation, administrators)
-pub async fn organisation_members(State(state): State<AppState>, ctx: PageCtx, g: Granted<ViewOrganisationMembers>, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn organisation_members(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    g: Granted<ViewOrganisationMembers>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let o = service::get_organisation(&state, &id).await?;
     let members = service::organisation_members(&state, &g, &id).await?;
     let title = format!("People at {}", o.name);
@@ -357,5 +462,8 @@ pub async fn organisation_members(State(state): State<AppState>, ctx: PageCtx, g
             }
         }
     };
-    Ok(page(&ctx, Page::new(&title, body).back(&back, "Back to the organisation")))
+    Ok(page(
+        &ctx,
+        Page::new(&title, body).back(&back, "Back to the organisation"),
+    ))
 }

@@ -27,14 +27,23 @@ pub struct SignInForm {
 
 /// Where to go after signing in: only local paths.
 fn local_next(next: &str) -> &str {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.starts_with("/sign-") {
+    if next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && !next.starts_with("/sign-")
+    {
         next
     } else {
         "/"
     }
 }
 
-fn sign_in_form(ctx: &PageCtx, form: &SignInForm, errors: &[FieldError], notice: Option<&str>) -> Response {
+fn sign_in_form(
+    ctx: &PageCtx,
+    form: &SignInForm,
+    errors: &[FieldError],
+    notice: Option<&str>,
+) -> Response {
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             (error_summary(errors))
@@ -72,11 +81,23 @@ pub async fn sign_in_page(ctx: PageCtx, Query(q): Query<NextQuery>) -> Response 
         return Redirect::to("/").into_response();
     }
     let notice = (!q.next.is_empty()).then_some("Sign in to see that page.");
-    sign_in_form(&ctx, &SignInForm { next: q.next, ..Default::default() }, &[], notice)
+    sign_in_form(
+        &ctx,
+        &SignInForm {
+            next: q.next,
+            ..Default::default()
+        },
+        &[],
+        notice,
+    )
 }
 
 /// POST /sign-in
-pub async fn sign_in_submit(State(state): State<AppState>, ctx: PageCtx, PageForm(form): PageForm<SignInForm>) -> Response {
+pub async fn sign_in_submit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<SignInForm>,
+) -> Response {
     let mut errors = Vec::new();
     if form.email.trim().is_empty() {
         errors.push(FieldError::new("email", "Enter your email address"));
@@ -87,7 +108,15 @@ pub async fn sign_in_submit(State(state): State<AppState>, ctx: PageCtx, PageFor
     if !errors.is_empty() {
         return sign_in_form(&ctx, &form, &errors, None);
     }
-    match service::sign_in(&state, &form.email, &form.password, &ctx.req.client_ip, &ctx.req.request_id).await {
+    match service::sign_in(
+        &state,
+        &form.email,
+        &form.password,
+        &ctx.req.client_ip,
+        &ctx.req.request_id,
+    )
+    .await
+    {
         Ok((token, step)) => {
             let to = match step {
                 NextStep::Done => local_next(&form.next).to_string(),
@@ -95,16 +124,29 @@ pub async fn sign_in_submit(State(state): State<AppState>, ctx: PageCtx, PageFor
                 NextStep::SetUp => "/account/security/totp".into(),
             };
             let mut resp = Redirect::to(&to).into_response();
-            resp.headers_mut().append(header::SET_COOKIE, set_cookie(&state, session::COOKIE, &token, None));
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(&state, session::COOKIE, &token, None),
+            );
             resp
         }
         Err(SignInError::Internal(e)) => AppError::from(e).into_response(),
         Err(e @ SignInError::RateLimited(_)) => {
-            let mut r = sign_in_form(&ctx, &form, &[FieldError::new("email", e.to_string())], None);
+            let mut r = sign_in_form(
+                &ctx,
+                &form,
+                &[FieldError::new("email", e.to_string())],
+                None,
+            );
             *r.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
             r
         }
-        Err(e) => sign_in_form(&ctx, &form, &[FieldError::new("email", e.to_string())], None),
+        Err(e) => sign_in_form(
+            &ctx,
+            &form,
+            &[FieldError::new("email", e.to_string())],
+            None,
+        ),
     }
 }
 
@@ -128,7 +170,10 @@ fn verify_form(ctx: &PageCtx, errors: &[FieldError]) -> Response {
             }
         } }
     };
-    let mut r = page(ctx, Page::new("Enter your security code", body).errors(!errors.is_empty()));
+    let mut r = page(
+        ctx,
+        Page::new("Enter your security code", body).errors(!errors.is_empty()),
+    );
     if !errors.is_empty() {
         *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -144,17 +189,35 @@ pub async fn verify_page(ctx: PageCtx) -> Response {
 }
 
 /// POST /sign-in/verify
-pub async fn verify_submit(State(state): State<AppState>, ctx: PageCtx, PageForm(form): PageForm<CodeForm>) -> Response {
-    let Some(s) = ctx.req.session.clone().filter(|s| !s.mfa_verified && s.totp_enabled) else {
+pub async fn verify_submit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    PageForm(form): PageForm<CodeForm>,
+) -> Response {
+    let Some(s) = ctx
+        .req
+        .session
+        .clone()
+        .filter(|s| !s.mfa_verified && s.totp_enabled)
+    else {
         return Redirect::to("/").into_response();
     };
     if form.code.trim().is_empty() {
-        return verify_form(&ctx, &[FieldError::new("code", "Enter the 6-digit code from your authenticator app")]);
+        return verify_form(
+            &ctx,
+            &[FieldError::new(
+                "code",
+                "Enter the 6-digit code from your authenticator app",
+            )],
+        );
     }
     match service::verify_second_factor(&state, &s, &form.code, &ctx.req.request_id).await {
         Ok(token) => {
             let mut resp = Redirect::to("/").into_response();
-            resp.headers_mut().append(header::SET_COOKIE, set_cookie(&state, session::COOKIE, &token, None));
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                set_cookie(&state, session::COOKIE, &token, None),
+            );
             resp
         }
         Err(AppError::Invalid(errors)) => verify_form(&ctx, &errors),
@@ -164,13 +227,16 @@ pub async fn verify_submit(State(state): State<AppState>, ctx: PageCtx, PageForm
 
 /// POST /sign-out: ends the session server-side and clears the cookie.
 pub async fn sign_out(State(state): State<AppState>, ctx: PageCtx) -> Response {
-    if let Some(s) = &ctx.req.session {
-        if let Err(e) = service::sign_out(&state, s, &ctx.req.request_id).await {
-            return e.into_response();
-        }
+    if let Some(s) = &ctx.req.session
+        && let Err(e) = service::sign_out(&state, s, &ctx.req.request_id).await
+    {
+        return e.into_response();
     }
     let mut resp = Redirect::to("/sign-in").into_response();
-    resp.headers_mut().append(header::SET_COOKIE, set_cookie(&state, session::COOKIE, "", Some(0)));
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(&state, session::COOKIE, "", Some(0)),
+    );
     resp
 }
 
@@ -182,7 +248,12 @@ pub struct InvitationForm {
     confirm_password: String,
 }
 
-async fn invitation_form(state: &AppState, ctx: &PageCtx, token: &str, errors: &[FieldError]) -> Response {
+async fn invitation_form(
+    state: &AppState,
+    ctx: &PageCtx,
+    token: &str,
+    errors: &[FieldError],
+) -> Response {
     let inv = match service::find_invitation(state, token).await {
         Ok(inv) => inv,
         Err(AppError::NotFound) => {
@@ -216,7 +287,10 @@ async fn invitation_form(state: &AppState, ctx: &PageCtx, token: &str, errors: &
             }
         } }
     };
-    let mut r = page(ctx, Page::new("Set up your Ensemble account", body).errors(!errors.is_empty()));
+    let mut r = page(
+        ctx,
+        Page::new("Set up your Ensemble account", body).errors(!errors.is_empty()),
+    );
     if !errors.is_empty() {
         *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
     }
@@ -224,13 +298,24 @@ async fn invitation_form(state: &AppState, ctx: &PageCtx, token: &str, errors: &
 }
 
 /// GET /invitations/{token}
-pub async fn invitation_page(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<String>) -> Response {
+pub async fn invitation_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(token): Path<String>,
+) -> Response {
     invitation_form(&state, &ctx, &token, &[]).await
 }
 
 /// POST /invitations/{token}
-pub async fn invitation_submit(State(state): State<AppState>, ctx: PageCtx, Path(token): Path<String>, PageForm(form): PageForm<InvitationForm>) -> Response {
-    match service::accept_invitation(&state, &token, &form.new_password, &form.confirm_password).await {
+pub async fn invitation_submit(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(token): Path<String>,
+    PageForm(form): PageForm<InvitationForm>,
+) -> Response {
+    match service::accept_invitation(&state, &token, &form.new_password, &form.confirm_password)
+        .await
+    {
         Ok(()) => {
             let body = html! {
                 div."nhsuk-panel" {

@@ -8,8 +8,10 @@ use crate::rbac::Role;
 
 use super::model::{Membership, OrgKind, Organisation, UserSummary};
 
-const ORG_COLUMNS: &str = "id, name, kind, borough, ods_code, website, description, created_at, archived_at";
-const USER_COLUMNS: &str = "id, email, display_name, disabled_at, totp_enabled_at, created_at, locked_until";
+const ORG_COLUMNS: &str =
+    "id, name, kind, borough, ods_code, website, description, created_at, archived_at";
+const USER_COLUMNS: &str =
+    "id, email, display_name, disabled_at, totp_enabled_at, created_at, locked_until";
 
 pub(super) fn org_from(r: &AnyRow) -> Result<Organisation, sqlx::Error> {
     let kind: String = r.try_get("kind")?;
@@ -40,13 +42,20 @@ pub(super) fn user_from(r: &AnyRow) -> Result<UserSummary, sqlx::Error> {
 }
 
 /// Organisations, optionally including archived ones, by name.
-pub async fn organisations<'e, E>(exec: E, include_archived: bool) -> Result<Vec<Organisation>, sqlx::Error>
+pub async fn organisations<'e, E>(
+    exec: E,
+    include_archived: bool,
+) -> Result<Vec<Organisation>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let sql = format!(
         "SELECT {ORG_COLUMNS} FROM organisations {} ORDER BY lower(name)",
-        if include_archived { "" } else { "WHERE archived_at IS NULL" }
+        if include_archived {
+            ""
+        } else {
+            "WHERE archived_at IS NULL"
+        }
     );
     sqlx::query(sqlx::AssertSqlSafe(sql))
         .fetch_all(exec)
@@ -72,7 +81,12 @@ where
 }
 
 /// Accounts whose name or email contains `q` (all when empty), by name.
-pub async fn users<'e, E>(exec: E, q: &str, limit: i64, offset: i64) -> Result<Vec<UserSummary>, sqlx::Error>
+pub async fn users<'e, E>(
+    exec: E,
+    q: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<UserSummary>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -125,7 +139,11 @@ where
 }
 
 /// Memberships of an account or of an organisation.
-pub async fn memberships<'e, E>(exec: E, user_id: Option<&str>, organisation_id: Option<&str>) -> Result<Vec<Membership>, sqlx::Error>
+pub async fn memberships<'e, E>(
+    exec: E,
+    user_id: Option<&str>,
+    organisation_id: Option<&str>,
+) -> Result<Vec<Membership>, sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -142,7 +160,9 @@ where
     let mut out = Vec::new();
     for r in rows {
         let role: String = r.try_get("role")?;
-        let Some(role) = Role::from_code(&role) else { continue };
+        let Some(role) = Role::from_code(&role) else {
+            continue;
+        };
         out.push(Membership {
             id: r.try_get("id")?,
             user_id: r.try_get("user_id")?,
