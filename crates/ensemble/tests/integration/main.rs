@@ -10,4 +10,5 @@ mod api;
 mod audit;
 mod auth;
 mod authz;
+mod email;
 mod platform;
