@@ -44,6 +44,29 @@ enum Command {
     Restore(RestoreArgs),
     /// Run only the background job worker (for scaling out beside `serve --no-worker`).
     Worker(DbArgs),
+    /// Load official open data (postcodes, small-area centroids).
+    #[command(subcommand)]
+    Opendata(OpendataCommand),
+}
+
+#[derive(Subcommand)]
+enum OpendataCommand {
+    /// Import postcode coordinates/LSOAs and LSOA population-weighted centroids. With no files
+    /// given, loads the Liverpool City Region files from the shared data folder. A second import
+    /// of the same files changes nothing.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Postcode file (CSV or .csv.gz; ONS Postcode Directory columns pcds, lat, long, lsoa21/lsoa11, or the shared LCR layout).
+        #[arg(long)]
+        postcodes: Vec<PathBuf>,
+        /// LSOA centroid file (CSV or .csv.gz with LSOA code, latitude and longitude columns).
+        #[arg(long)]
+        centroids: Vec<PathBuf>,
+        /// Folder with the shared reference data.
+        #[arg(long, env = "ENSEMBLE_SHARED_DIR", default_value = "../shared")]
+        shared_dir: PathBuf,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -116,6 +139,9 @@ struct DemoArgs {
     /// Also write the demo accounts as JSON to this file (for browser tests).
     #[arg(long)]
     accounts_file: Option<PathBuf>,
+    /// Folder with the shared open data; the demo loads postcodes from it when present.
+    #[arg(long, env = "ENSEMBLE_SHARED_DIR", default_value = "../shared")]
+    shared_dir: PathBuf,
 }
 
 #[derive(Subcommand)]
@@ -287,6 +313,65 @@ async fn shutdown_signal() {
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
 
+fn bar(label: &str) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {msg}: {human_pos} rows ({per_sec}, {elapsed})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    pb.set_message(label.to_string());
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb
+}
+
+/// Import files with progress bars and a summary; true when any row was rejected.
+async fn import_files(
+    state: &AppState,
+    postcodes: &[PathBuf],
+    centroids: &[PathBuf],
+) -> anyhow::Result<bool> {
+    use ensemble::modules::places::import;
+    let mut any_rejected = false;
+    for (kind, files) in [("postcodes", postcodes), ("centroids", centroids)] {
+        for f in files {
+            let pb = bar(&format!("{kind} from {}", f.display()));
+            let report = if kind == "postcodes" {
+                import::import_postcodes(&state.db, f, |n| pb.set_position(n)).await
+            } else {
+                import::import_centroids(&state.db, f, |n| pb.set_position(n)).await
+            }
+            .with_context(|| format!("importing {}", f.display()))?;
+            pb.finish_and_clear();
+            println!(
+                "{}: {} rows read, {} stored, {} terminated skipped, {} rejected",
+                f.display(),
+                report.rows,
+                report.stored,
+                report.terminated,
+                report.rejected_count
+            );
+            for (line, why) in &report.rejected {
+                println!("  line {line}: {why}");
+            }
+            if report.rejected_count as usize > report.rejected.len() {
+                println!(
+                    "  … and {} more",
+                    report.rejected_count as usize - report.rejected.len()
+                );
+            }
+            any_rejected |= report.rejected_count > 0;
+        }
+    }
+    let (p, l) = ensemble::modules::places::counts(&state.db).await?;
+    println!("Open data now holds {p} postcodes and {l} small-area centroids.");
+    println!(
+        "Contains OS data © Crown copyright and database right. Contains Royal Mail data © Royal Mail copyright and database right. Source: Office for National Statistics licensed under the Open Government Licence v3.0."
+    );
+    Ok(any_rejected)
+}
+
 fn read_or_generate_password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
     if from_stdin {
         let mut s = String::new();
@@ -340,6 +425,18 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             cfg.require_staff_mfa = false;
             let db = open(&args.database).await?;
             let state = AppState::new(cfg.clone(), db).await?;
+            let (postcodes, _) = ensemble::modules::places::counts(&state.db).await?;
+            if postcodes == 0 {
+                let (p, c) = ensemble::modules::places::import::shared_files(&args.shared_dir);
+                if p.is_empty() {
+                    println!(
+                        "Open data not found under {}: postcode search will say so; words and filters still work.",
+                        args.shared_dir.display()
+                    );
+                } else {
+                    import_files(&state, &p, &c).await?;
+                }
+            }
             let loaded = ensemble::demo::seed(&state).await.map_err(explain)?;
             state.db.close().await;
             if let Some(path) = &args.accounts_file {
@@ -412,6 +509,29 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 args.file.display(),
                 redact(&database_url_from(&args.database))
             );
+        }
+        Command::Opendata(OpendataCommand::Import {
+            db,
+            postcodes,
+            centroids,
+            shared_dir,
+        }) => {
+            let state = state_for(&db.database).await?;
+            let (p, c) = if postcodes.is_empty() && centroids.is_empty() {
+                let (p, c) = ensemble::modules::places::import::shared_files(&shared_dir);
+                if p.is_empty() && c.is_empty() {
+                    bail!(
+                        "no open data files given, and none found under {} (set --shared-dir or ENSEMBLE_SHARED_DIR, or pass --postcodes/--centroids)",
+                        shared_dir.display()
+                    );
+                }
+                (p, c)
+            } else {
+                (postcodes, centroids)
+            };
+            let failed = import_files(&state, &p, &c).await?;
+            state.db.close().await;
+            return Ok(i32::from(failed));
         }
         Command::Worker(db) => {
             init_logging(false);

@@ -21,6 +21,7 @@ pub fn all_routes() -> Vec<Route> {
     r.extend(pages::routes());
     r.extend(crate::ops::routes());
     r.extend(crate::modules::accounts::routes());
+    r.extend(crate::modules::directory::routes());
     r.extend(crate::api::v1::routes());
     r
 }

@@ -180,6 +180,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         service::add_membership_as_operator(state, pm.email, &orch.id, Role::ProgrammeManager)
             .await?;
     }
+    crate::modules::directory::demo::load(state).await?;
     sqlx::query("INSERT INTO settings (key, value) VALUES ('demo_seeded', '1')")
         .execute(&state.db.write)
         .await?;

@@ -31,7 +31,10 @@ macro_rules! migration {
 }
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[Migration] = &[migration!(1, "0001_foundation.sql")];
+pub const MIGRATIONS: &[Migration] = &[
+    migration!(1, "0001_foundation.sql"),
+    migration!(2, "0002_directory.sql"),
+];
 
 fn checksum(sql: &str) -> String {
     hex::encode(Sha256::digest(sql.as_bytes()))

@@ -1,3 +1,5 @@
 //! Capability modules. Each owns its tables, SQL, pages and tests, and exposes `routes()`.
 
 pub mod accounts;
+pub mod directory;
+pub mod places;

@@ -126,11 +126,14 @@ pub enum Permission {
     ViewAudit,
     /// Administrators: see the email outbox and job queue.
     ViewOperations,
+    /// Programme managers (of the owning organisation) and administrators: create, edit,
+    /// review and archive directory activities. Relationship checked by the service.
+    ManageActivities,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::ViewOrganisations,
@@ -139,6 +142,7 @@ impl Permission {
         Permission::ManageAccounts,
         Permission::ViewAudit,
         Permission::ViewOperations,
+        Permission::ManageActivities,
     ];
 }
 
@@ -150,7 +154,7 @@ pub fn allows(roles: &[Role], signed_in: bool, permission: Permission) -> bool {
         Permission::Public => true,
         Permission::SignedIn => signed_in,
         Permission::ViewOrganisations => signed_in && staff,
-        Permission::ViewOrganisationMembers => {
+        Permission::ViewOrganisationMembers | Permission::ManageActivities => {
             signed_in && (has(Role::ProgrammeManager) || has(Role::Administrator))
         }
         Permission::ManageOrganisations
@@ -243,6 +247,7 @@ pub mod perm {
         ManageAccounts,
         ViewAudit,
         ViewOperations,
+        ManageActivities,
     );
 }
 

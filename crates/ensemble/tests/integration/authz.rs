@@ -37,8 +37,12 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
             | "/sign-in"
             | "/sign-out"
             | "/invitations/{token}"
-            | "/api/v1/openapi.json",
+            | "/api/v1/openapi.json"
+            | "/activities"
+            | "/activities/{id}",
         ) => None,
+        ("GET", p) if p.starts_with("/openreferral/") => None,
+        (_, p) if p.starts_with("/manage/activities") => Some(MANAGERS),
         (
             _,
             "/sign-in/verify"

@@ -1,0 +1,94 @@
+//! Directory (capability C1): creative health activities with venues, times, costs and
+//! access features; public search with list, map and print views; activity pages; the
+//! programme managers' editor; and the Open Referral UK 3.0 API under `/openreferral/`.
+
+pub mod demo;
+pub mod html;
+pub mod model;
+pub mod oruk;
+pub mod search;
+pub mod service;
+pub mod store;
+
+use crate::rbac::Permission as P;
+use crate::web::routes::Route;
+
+/// Every route of this module, each with its permission.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/activities", P::Public, html::search_page),
+        Route::get("/activities/{id}", P::Public, html::activity_page),
+        Route::get("/manage/activities", P::ManageActivities, html::manage_list),
+        Route::get(
+            "/manage/activities/new",
+            P::ManageActivities,
+            html::manage_new,
+        ),
+        Route::post(
+            "/manage/activities/new",
+            P::ManageActivities,
+            html::manage_create,
+        ),
+        Route::get(
+            "/manage/activities/{id}",
+            P::ManageActivities,
+            html::manage_edit,
+        ),
+        Route::post(
+            "/manage/activities/{id}",
+            P::ManageActivities,
+            html::manage_update,
+        ),
+        Route::post(
+            "/manage/activities/{id}/review",
+            P::ManageActivities,
+            html::manage_review,
+        ),
+        Route::post(
+            "/manage/activities/{id}/archive",
+            P::ManageActivities,
+            html::manage_archive,
+        ),
+        Route::post(
+            "/manage/activities/{id}/restore",
+            P::ManageActivities,
+            html::manage_restore,
+        ),
+        Route::get("/openreferral/", P::Public, oruk::root),
+        Route::get("/openreferral/openapi.json", P::Public, oruk::openapi),
+        Route::get("/openreferral/services", P::Public, oruk::services),
+        Route::get("/openreferral/services/{id}", P::Public, oruk::service),
+        Route::get(
+            "/openreferral/service_at_locations",
+            P::Public,
+            oruk::service_at_locations,
+        ),
+        Route::get(
+            "/openreferral/service_at_locations/{id}",
+            P::Public,
+            oruk::service_at_location,
+        ),
+        Route::get("/openreferral/taxonomies", P::Public, oruk::taxonomies),
+        Route::get("/openreferral/taxonomies/{id}", P::Public, oruk::taxonomy),
+        Route::get(
+            "/openreferral/taxonomy_terms",
+            P::Public,
+            oruk::taxonomy_terms,
+        ),
+        Route::get(
+            "/openreferral/taxonomy_terms/{id}",
+            P::Public,
+            oruk::taxonomy_term,
+        ),
+        Route::get(
+            "/openreferral/organizations",
+            P::Public,
+            oruk::organizations,
+        ),
+        Route::get(
+            "/openreferral/organizations/{id}",
+            P::Public,
+            oruk::organization_one,
+        ),
+    ]
+}

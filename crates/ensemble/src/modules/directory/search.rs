@@ -1,0 +1,314 @@
+//! The public search form: parsing the query string into filters with messages that name
+//! the field, and running the search with pagination.
+
+use crate::error::FieldError;
+use crate::modules::places::{self, Point, Postcode};
+use crate::state::AppState;
+
+use super::model::{AccessFeature, Activity, Cost, Day, TimeOfDay};
+use super::store::{self, Filters};
+
+/// Results per page.
+pub const PER_PAGE: i64 = 20;
+
+/// The search form's values, as typed.
+#[derive(Debug, Clone, Default)]
+pub struct SearchForm {
+    /// Words.
+    pub q: String,
+    /// Postcode.
+    pub postcode: String,
+    /// Distance number.
+    pub distance: String,
+    /// `miles` or `km`.
+    pub unit: String,
+    /// Day code.
+    pub day: String,
+    /// Time of day code.
+    pub time: String,
+    /// Cost codes (and `bursary`).
+    pub cost: Vec<String>,
+    /// Access feature codes.
+    pub access: Vec<String>,
+    /// Activity type codes.
+    pub types: Vec<String>,
+    /// `any`, `online` or `in_person`.
+    pub online: String,
+    /// `list`, `map` or `print`.
+    pub view: String,
+    /// Page number.
+    pub page: i64,
+}
+
+impl SearchForm {
+    /// Read from query-string pairs.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let one = |k: &str| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let many = |k: &str| {
+            pairs
+                .iter()
+                .filter(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+                .filter(|v| !v.is_empty())
+                .collect()
+        };
+        Self {
+            q: one("q"),
+            postcode: one("postcode"),
+            distance: one("distance"),
+            unit: one("unit"),
+            day: one("day"),
+            time: one("time"),
+            cost: many("cost"),
+            access: many("access"),
+            types: many("type"),
+            online: one("online"),
+            view: one("view"),
+            page: one("page").trim().parse().unwrap_or(1).clamp(1, 10_000),
+        }
+    }
+
+    /// The query string for this search with another page or view.
+    pub fn query_string(&self, page: i64, view: &str) -> String {
+        let mut pairs: Vec<(&str, String)> = Vec::new();
+        for (k, v) in [
+            ("q", &self.q),
+            ("postcode", &self.postcode),
+            ("distance", &self.distance),
+            ("unit", &self.unit),
+            ("day", &self.day),
+            ("time", &self.time),
+            ("online", &self.online),
+        ] {
+            if !v.is_empty() {
+                pairs.push((k, v.clone()));
+            }
+        }
+        for c in &self.cost {
+            pairs.push(("cost", c.clone()));
+        }
+        for a in &self.access {
+            pairs.push(("access", a.clone()));
+        }
+        for t in &self.types {
+            pairs.push(("type", t.clone()));
+        }
+        if view != "list" {
+            pairs.push(("view", view.to_string()));
+        }
+        if page > 1 {
+            pairs.push(("page", page.to_string()));
+        }
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+
+    /// Has the person searched for anything yet?
+    pub fn is_blank(&self) -> bool {
+        self.q.trim().is_empty()
+            && self.postcode.trim().is_empty()
+            && self.day.is_empty()
+            && self.time.is_empty()
+            && self.cost.is_empty()
+            && self.access.is_empty()
+            && self.types.is_empty()
+            && (self.online.is_empty() || self.online == "any")
+    }
+}
+
+/// A finished search.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Activities on this page, with the distance to each when a postcode was given.
+    pub results: Vec<(Activity, Option<f64>)>,
+    /// Total matches.
+    pub total: i64,
+    /// Where the search was centred.
+    pub centre: Option<(Postcode, Point, f64)>,
+    /// Problems with the form.
+    pub errors: Vec<FieldError>,
+    /// Unit shown for distances.
+    pub miles: bool,
+}
+
+const METRES_PER_MILE: f64 = 1609.344;
+
+/// Turn the form into filters, or name what is wrong.
+pub async fn filters_from(
+    state: &AppState,
+    form: &SearchForm,
+) -> Result<(Filters, Option<(Postcode, Point, f64)>, bool), Vec<FieldError>> {
+    let mut errors = Vec::new();
+    let mut f = Filters {
+        words: form
+            .q
+            .split_whitespace()
+            .take(8)
+            .map(str::to_string)
+            .collect(),
+        ..Default::default()
+    };
+    let miles = form.unit != "km";
+    let mut centre = None;
+    if !form.postcode.trim().is_empty() {
+        match Postcode::parse(&form.postcode) {
+            Err(e) => errors.push(FieldError::new("postcode", e.to_string())),
+            Ok(pc) => {
+                let distance = if form.distance.trim().is_empty() {
+                    5.0
+                } else {
+                    match form.distance.trim().parse::<f64>() {
+                        Ok(d) if d > 0.0 && d <= 100.0 => d,
+                        _ => {
+                            errors.push(FieldError::new(
+                                "distance",
+                                "Distance must be a number from 1 to 100",
+                            ));
+                            5.0
+                        }
+                    }
+                };
+                let radius = if miles {
+                    distance * METRES_PER_MILE
+                } else {
+                    distance * 1000.0
+                };
+                match places::find_postcode(&state.db, &pc).await {
+                    Ok(Some(place)) => {
+                        f.near = Some((place.point, radius));
+                        centre = Some((pc, place.point, radius));
+                    }
+                    Ok(None) => errors.push(FieldError::new(
+                        "postcode",
+                        format!("We could not find {pc}. Check it is a current postcode in our area, or search by words instead"),
+                    )),
+                    Err(_) => errors.push(FieldError::new("postcode", "Postcode search is not available right now; search by words instead")),
+                }
+            }
+        }
+    }
+    if !form.day.is_empty() {
+        match Day::from_code(&form.day) {
+            Some(d) => f.day = Some(d),
+            None => errors.push(FieldError::new("day", "Choose a day from the list")),
+        }
+    }
+    if !form.time.is_empty() {
+        match TimeOfDay::from_code(&form.time) {
+            Some(t) => f.time_of_day = Some(t),
+            None => errors.push(FieldError::new(
+                "time",
+                "Choose a time of day from the list",
+            )),
+        }
+    }
+    for c in &form.cost {
+        if c == "bursary" {
+            f.bursary = true;
+        } else {
+            match Cost::from_code(c) {
+                Some(c) => f.costs.push(c),
+                None => errors.push(FieldError::new(
+                    "cost",
+                    format!("Unknown cost option \"{c}\""),
+                )),
+            }
+        }
+    }
+    for a in &form.access {
+        match AccessFeature::from_code(a) {
+            Some(a) => f.access.push(a),
+            None => errors.push(FieldError::new(
+                "access",
+                format!("Unknown access need \"{a}\""),
+            )),
+        }
+    }
+    f.type_codes = form.types.clone();
+    match form.online.as_str() {
+        "" | "any" => {}
+        "online" => f.online = Some(true),
+        "in_person" => f.online = Some(false),
+        _ => errors.push(FieldError::new(
+            "online",
+            "Choose online, in person or either",
+        )),
+    }
+    if errors.is_empty() {
+        Ok((f, centre, miles))
+    } else {
+        Err(errors)
+    }
+}
+
+/// Run the search for one page.
+pub async fn run(
+    state: &AppState,
+    form: &SearchForm,
+    all: bool,
+) -> Result<Outcome, crate::error::AppError> {
+    let (f, centre, miles) = match filters_from(state, form).await {
+        Ok(x) => x,
+        Err(errors) => {
+            return Ok(Outcome {
+                results: vec![],
+                total: 0,
+                centre: None,
+                errors,
+                miles: form.unit != "km",
+            });
+        }
+    };
+    let per = if all { 500 } else { PER_PAGE };
+    let offset = (form.page - 1) * per;
+    let (hits, total) = if f.near.is_some() {
+        let hits = store::search_near(&state.db.read, &f).await?;
+        let total = hits.len() as i64;
+        (
+            hits.into_iter()
+                .skip(offset as usize)
+                .take(per as usize)
+                .collect::<Vec<_>>(),
+            total,
+        )
+    } else {
+        store::search_page(&state.db.read, &f, per, offset).await?
+    };
+    let ids: Vec<String> = hits.iter().map(|h| h.activity_id.clone()).collect();
+    let activities = store::load(&state.db.read, &ids).await?;
+    let results = activities
+        .into_iter()
+        .zip(hits.iter().map(|h| h.distance_m))
+        .collect();
+    Ok(Outcome {
+        results,
+        total,
+        centre,
+        errors: vec![],
+        miles,
+    })
+}
+
+/// A distance in the chosen unit, e.g. "1.4 miles".
+pub fn distance_text(metres: f64, miles: bool) -> String {
+    if miles {
+        let m = metres / METRES_PER_MILE;
+        if m < 0.1 {
+            "less than 0.1 miles".into()
+        } else {
+            format!("{m:.1} miles")
+        }
+    } else {
+        let k = metres / 1000.0;
+        if k < 0.1 {
+            "less than 0.1 km".into()
+        } else {
+            format!("{k:.1} km")
+        }
+    }
+}

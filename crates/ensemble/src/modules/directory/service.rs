@@ -1,0 +1,438 @@
+//! Directory use cases: programme managers of the owning organisation (and administrators)
+//! create, edit, review and archive activities; everyone can search and read active ones.
+//! Every change is audited in the same transaction.
+
+use serde_json::json;
+
+use crate::audit::{self, AuditActor, AuditEvent};
+use crate::db::{Tx, new_id, now};
+use crate::error::{AppError, FieldError};
+use crate::modules::places::{self, Point};
+use crate::rbac::perm::ManageActivities;
+use crate::rbac::{Actor, Granted, Role};
+use crate::state::AppState;
+
+use super::model::{Activity, ActivityInput, ValidActivity};
+use super::store;
+
+/// May this actor manage this organisation's activities?
+pub fn can_manage(actor: &Actor, organisation_id: &str) -> bool {
+    actor.has_role(Role::Administrator)
+        || actor.has_role_in(organisation_id, Role::ProgrammeManager)
+}
+
+async fn type_codes(state: &AppState) -> Result<Vec<String>, AppError> {
+    Ok(store::activity_types(&state.db.read)
+        .await?
+        .into_iter()
+        .map(|t| t.code)
+        .collect())
+}
+
+/// Validate input, looking up the venue's position from its postcode when not given.
+pub async fn validate(state: &AppState, input: &ActivityInput) -> Result<ValidActivity, AppError> {
+    let mut v = input
+        .validate(&type_codes(state).await?)
+        .map_err(AppError::Invalid)?;
+    if let Some(loc) = v.location.as_mut()
+        && loc.point.is_none()
+    {
+        loc.point = places::find_postcode(&state.db, &loc.postcode)
+            .await?
+            .map(|p| p.point);
+    }
+    Ok(v)
+}
+
+async fn write_details(
+    tx: &mut Tx,
+    id: &str,
+    v: &ValidActivity,
+    replace: bool,
+) -> Result<(), AppError> {
+    if replace {
+        sqlx::query("DELETE FROM activity_terms WHERE activity_id = $1")
+            .bind(id.to_string())
+            .execute(&mut **tx)
+            .await?;
+    }
+    for code in &v.types {
+        sqlx::query("INSERT INTO activity_terms (activity_id, term_id) SELECT $1, id FROM taxonomy_terms WHERE code = $2")
+            .bind(id.to_string())
+            .bind(code.clone())
+            .execute(&mut **tx)
+            .await?;
+    }
+    if let Some(loc) = &v.location {
+        if replace {
+            sqlx::query("DELETE FROM activity_locations WHERE activity_id = $1")
+                .bind(id.to_string())
+                .execute(&mut **tx)
+                .await?;
+        }
+        write_location(tx, id, loc).await?;
+    }
+    if let Some(sc) = &v.schedule {
+        if replace {
+            sqlx::query("DELETE FROM schedules WHERE activity_id = $1")
+                .bind(id.to_string())
+                .execute(&mut **tx)
+                .await?;
+        }
+        write_schedule(tx, id, sc).await?;
+    }
+    Ok(())
+}
+
+async fn write_location(
+    tx: &mut Tx,
+    id: &str,
+    loc: &super::model::ValidLocation,
+) -> Result<(), AppError> {
+    let t = now();
+    let loc_id = new_id();
+    sqlx::query(
+        "INSERT INTO locations (id, name, address_1, city, postcode, latitude, longitude, lsoa_code, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $8)",
+    )
+    .bind(loc_id.clone())
+    .bind(loc.name.clone())
+    .bind(loc.address_1.clone())
+    .bind(loc.city.clone())
+    .bind(loc.postcode.as_str().to_string())
+    .bind(loc.point.map(|p| p.lat))
+    .bind(loc.point.map(|p| p.lon))
+    .bind(t)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO activity_locations (id, activity_id, location_id) VALUES ($1, $2, $3)",
+    )
+    .bind(new_id())
+    .bind(id.to_string())
+    .bind(loc_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn write_schedule(
+    tx: &mut Tx,
+    id: &str,
+    s: &super::model::ValidSchedule,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO schedules (id, activity_id, freq, byday, dtstart, valid_from, valid_to, opens_at, closes_at, description) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(new_id())
+    .bind(id.to_string())
+    .bind(s.freq.code())
+    .bind(s.byday.clone())
+    .bind(s.dtstart.clone())
+    .bind(s.valid_from.clone())
+    .bind(s.valid_to.clone())
+    .bind(s.opens_at.clone())
+    .bind(s.closes_at.clone())
+    .bind(s.description.clone())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Add the venue of `v` to an existing activity (further venues from the demo or importer).
+pub async fn add_location(tx: &mut Tx, id: &str, v: &ValidActivity) -> Result<(), AppError> {
+    if let Some(loc) = &v.location {
+        write_location(tx, id, loc).await?;
+    }
+    Ok(())
+}
+
+/// Add the schedule of `v` to an existing activity.
+pub async fn add_schedule(tx: &mut Tx, id: &str, v: &ValidActivity) -> Result<(), AppError> {
+    if let Some(s) = &v.schedule {
+        write_schedule(tx, id, s).await?;
+    }
+    Ok(())
+}
+
+/// Insert a validated activity (used by the service, the demo loader and the importer).
+pub async fn insert(
+    tx: &mut Tx,
+    actor: &AuditActor,
+    v: &ValidActivity,
+    source: Option<(&str, &str)>,
+    reviewer: Option<&str>,
+) -> Result<String, AppError> {
+    let id = new_id();
+    let t = now();
+    sqlx::query(
+        "INSERT INTO activities (id, organisation_id, name, description, first_visit, eligibility, minimum_age, maximum_age, \
+         how_to_join, capacity, waiting_list, cost, cost_amount, bursary, access_features, languages, online, online_url, url, \
+         contact_name, contact_email, contact_phone, status, last_reviewed_at, reviewed_by, source, source_id, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 'active', $23, $24, $25, $26, $27, $27)",
+    )
+    .bind(id.clone())
+    .bind(v.organisation_id.clone())
+    .bind(v.name.clone())
+    .bind(v.description.clone())
+    .bind(v.first_visit.clone())
+    .bind(v.eligibility.clone())
+    .bind(v.minimum_age)
+    .bind(v.maximum_age)
+    .bind(v.how_to_join.code())
+    .bind(v.capacity)
+    .bind(i64::from(v.waiting_list))
+    .bind(v.cost.code())
+    .bind(v.cost_amount)
+    .bind(i64::from(v.bursary))
+    .bind(v.access_features.iter().map(|a| a.code()).collect::<Vec<_>>().join(" "))
+    .bind(v.languages.join("|"))
+    .bind(i64::from(v.online))
+    .bind(v.online_url.clone())
+    .bind(v.url.clone())
+    .bind(v.contact_name.clone())
+    .bind(v.contact_email.clone())
+    .bind(v.contact_phone.clone())
+    .bind(reviewer.map(|_| t))
+    .bind(reviewer.map(str::to_string))
+    .bind(source.map(|s| s.0.to_string()))
+    .bind(source.map(|s| s.1.to_string()))
+    .bind(t)
+    .execute(&mut **tx)
+    .await?;
+    write_details(tx, &id, v, false).await?;
+    audit::record(
+        tx,
+        actor,
+        AuditEvent {
+            action: "activity.create",
+            entity_type: "activity",
+            entity_id: Some(&id),
+            detail: json!({"organisation_id": v.organisation_id, "name": v.name}),
+        },
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Replace a stored activity's fields with validated ones (keeps its id).
+pub async fn overwrite(
+    tx: &mut Tx,
+    actor: &AuditActor,
+    id: &str,
+    v: &ValidActivity,
+) -> Result<(), AppError> {
+    sqlx::query(
+        "UPDATE activities SET name = $1, description = $2, first_visit = $3, eligibility = $4, minimum_age = $5, maximum_age = $6, \
+         how_to_join = $7, capacity = $8, waiting_list = $9, cost = $10, cost_amount = $11, bursary = $12, access_features = $13, \
+         languages = $14, online = $15, online_url = $16, url = $17, contact_name = $18, contact_email = $19, contact_phone = $20, \
+         updated_at = $21 WHERE id = $22",
+    )
+    .bind(v.name.clone())
+    .bind(v.description.clone())
+    .bind(v.first_visit.clone())
+    .bind(v.eligibility.clone())
+    .bind(v.minimum_age)
+    .bind(v.maximum_age)
+    .bind(v.how_to_join.code())
+    .bind(v.capacity)
+    .bind(i64::from(v.waiting_list))
+    .bind(v.cost.code())
+    .bind(v.cost_amount)
+    .bind(i64::from(v.bursary))
+    .bind(v.access_features.iter().map(|a| a.code()).collect::<Vec<_>>().join(" "))
+    .bind(v.languages.join("|"))
+    .bind(i64::from(v.online))
+    .bind(v.online_url.clone())
+    .bind(v.url.clone())
+    .bind(v.contact_name.clone())
+    .bind(v.contact_email.clone())
+    .bind(v.contact_phone.clone())
+    .bind(now())
+    .bind(id.to_string())
+    .execute(&mut **tx)
+    .await?;
+    write_details(tx, id, v, true).await?;
+    audit::record(
+        tx,
+        actor,
+        AuditEvent {
+            action: "activity.update",
+            entity_type: "activity",
+            entity_id: Some(id),
+            detail: json!({"name": v.name}),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Create an activity for an organisation the actor manages.
+pub async fn create(
+    state: &AppState,
+    g: &Granted<ManageActivities>,
+    input: &ActivityInput,
+) -> Result<String, AppError> {
+    if !can_manage(g.actor(), input.organisation_id.trim())
+        && !input.organisation_id.trim().is_empty()
+    {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "organisation_id",
+            "Choose an organisation you manage",
+        )]));
+    }
+    let v = validate(state, input).await?;
+    let mut tx = state.db.begin().await?;
+    let id = insert(
+        &mut tx,
+        &g.actor().audit(),
+        &v,
+        None,
+        Some(&g.actor().user_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Load one activity the actor may manage.
+pub async fn get_managed(
+    state: &AppState,
+    g: &Granted<ManageActivities>,
+    id: &str,
+) -> Result<Activity, AppError> {
+    let a = store::load(&state.db.read, &[id.to_string()])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    if !can_manage(g.actor(), &a.organisation_id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(a)
+}
+
+/// Edit an activity.
+pub async fn update(
+    state: &AppState,
+    g: &Granted<ManageActivities>,
+    id: &str,
+    input: &ActivityInput,
+) -> Result<(), AppError> {
+    let a = get_managed(state, g, id).await?;
+    let mut input = input.clone();
+    input.organisation_id = a.organisation_id.clone();
+    let v = validate(state, &input).await?;
+    let mut tx = state.db.begin().await?;
+    overwrite(&mut tx, &g.actor().audit(), id, &v).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Record that the listing was checked and is still right.
+pub async fn mark_reviewed(
+    state: &AppState,
+    g: &Granted<ManageActivities>,
+    id: &str,
+) -> Result<(), AppError> {
+    get_managed(state, g, id).await?;
+    let mut tx = state.db.begin().await?;
+    sqlx::query("UPDATE activities SET last_reviewed_at = $1, reviewed_by = $2 WHERE id = $3")
+        .bind(now())
+        .bind(g.actor().user_id.clone())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        &g.actor().audit(),
+        AuditEvent {
+            action: "activity.review",
+            entity_type: "activity",
+            entity_id: Some(id),
+            detail: json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Archive (hide) or restore an activity.
+pub async fn set_archived(
+    state: &AppState,
+    g: &Granted<ManageActivities>,
+    id: &str,
+    archived: bool,
+) -> Result<(), AppError> {
+    get_managed(state, g, id).await?;
+    let mut tx = state.db.begin().await?;
+    sqlx::query("UPDATE activities SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(if archived { "archived" } else { "active" })
+        .bind(now())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    let action = if archived {
+        "activity.archive"
+    } else {
+        "activity.restore"
+    };
+    audit::record(
+        &mut tx,
+        &g.actor().audit(),
+        AuditEvent {
+            action,
+            entity_type: "activity",
+            entity_id: Some(id),
+            detail: json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Activities of the organisations the actor manages (all statuses), by name.
+pub async fn managed_list(
+    state: &AppState,
+    g: &Granted<ManageActivities>,
+) -> Result<Vec<Activity>, AppError> {
+    use sqlx::Row;
+    let rows = sqlx::query("SELECT id, organisation_id FROM activities ORDER BY lower(name), id")
+        .fetch_all(&state.db.read)
+        .await?;
+    let mut ids = Vec::new();
+    for r in rows {
+        let org: String = r.try_get("organisation_id")?;
+        if can_manage(g.actor(), &org) {
+            ids.push(r.try_get::<String, _>("id")?);
+        }
+    }
+    ids.truncate(500);
+    Ok(store::load(&state.db.read, &ids).await?)
+}
+
+/// One active activity for the public page.
+pub async fn get_public(state: &AppState, id: &str) -> Result<Activity, AppError> {
+    if uuid::Uuid::parse_str(id).is_err() {
+        return Err(AppError::NotFound);
+    }
+    let a = store::load(&state.db.read, &[id.to_string()])
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?;
+    if a.status != "active" {
+        return Err(AppError::NotFound);
+    }
+    Ok(a)
+}
+
+/// Distance from a point to an activity's nearest venue.
+pub fn nearest(a: &Activity, from: Point) -> Option<f64> {
+    a.locations
+        .iter()
+        .filter_map(|l| l.point)
+        .map(|p| places::distance_m(from, p))
+        .min_by(|x, y| x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal))
+}

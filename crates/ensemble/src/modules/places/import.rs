@@ -1,0 +1,399 @@
+//! Import of official open data: postcode → coordinates/LSOA tables (ONS Postcode Directory
+//! layout, or the derived Liverpool City Region files in `../shared/data/postcodes`) and LSOA
+//! population-weighted centroids (ONS layout). Columns are found by name, files may be
+//! gzip-compressed, rows are upserted in batches so a second import changes nothing, and
+//! every rejected row is counted with its line number and reason.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use crate::db::Db;
+
+use super::postcode::Postcode;
+
+/// What an import did.
+#[derive(Debug, Default, Clone)]
+pub struct ImportReport {
+    /// Data rows read.
+    pub rows: u64,
+    /// Rows stored (inserted or updated).
+    pub stored: u64,
+    /// Rows skipped as terminated postcodes.
+    pub terminated: u64,
+    /// Rows rejected, with the first few reasons (line number, reason).
+    pub rejected: Vec<(u64, String)>,
+    /// Total rejected (the list keeps only the first 20).
+    pub rejected_count: u64,
+}
+
+impl ImportReport {
+    fn reject(&mut self, line: u64, why: String) {
+        self.rejected_count += 1;
+        if self.rejected.len() < 20 {
+            self.rejected.push((line, why));
+        }
+    }
+}
+
+/// Errors that stop an import.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// The file could not be read.
+    #[error("{0}: {1}")]
+    Io(String, std::io::Error),
+    /// The CSV is malformed.
+    #[error("{file}: line {line}: {reason}")]
+    Csv {
+        /// File.
+        file: String,
+        /// Line.
+        line: u64,
+        /// Reason.
+        reason: String,
+    },
+    /// A needed column is missing.
+    #[error("{file}: no {what} column; expected one of: {expected}")]
+    MissingColumn {
+        /// File.
+        file: String,
+        /// Which column.
+        what: &'static str,
+        /// Accepted header names.
+        expected: String,
+    },
+    /// Storage failed.
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+}
+
+fn open(path: &Path) -> Result<Box<dyn Read>, ImportError> {
+    let shown = path.display().to_string();
+    let f = File::open(path).map_err(|e| ImportError::Io(shown, e))?;
+    let reader = BufReader::new(f);
+    if path.extension().is_some_and(|e| e == "gz") {
+        Ok(Box::new(flate2::read::MultiGzDecoder::new(reader)))
+    } else {
+        Ok(Box::new(reader))
+    }
+}
+
+fn column(headers: &csv::StringRecord, names: &[&str]) -> Option<usize> {
+    headers.iter().position(|h| {
+        names.iter().any(|n| {
+            h.trim()
+                .trim_start_matches('\u{feff}')
+                .eq_ignore_ascii_case(n)
+        })
+    })
+}
+
+fn need(
+    headers: &csv::StringRecord,
+    names: &[&'static str],
+    what: &'static str,
+    file: &str,
+) -> Result<usize, ImportError> {
+    column(headers, names).ok_or_else(|| ImportError::MissingColumn {
+        file: file.to_string(),
+        what,
+        expected: names.join(", "),
+    })
+}
+
+fn parse_coord(s: &str, lat: bool) -> Option<f64> {
+    let v: f64 = s.trim().parse().ok()?;
+    let ok = if lat {
+        (-90.0..=90.0).contains(&v)
+    } else {
+        (-180.0..=180.0).contains(&v)
+    };
+    // ONSPD marks postcodes without a grid reference with latitude 99.999999.
+    (ok && v.is_finite()).then_some(v)
+}
+
+/// Import a postcode file. `progress` is called with the number of rows read so far.
+pub async fn import_postcodes(
+    db: &Db,
+    path: &Path,
+    mut progress: impl FnMut(u64),
+) -> Result<ImportReport, ImportError> {
+    let file = path.display().to_string();
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(open(path)?);
+    let headers = rdr
+        .headers()
+        .map_err(|e| ImportError::Csv {
+            file: file.clone(),
+            line: 1,
+            reason: e.to_string(),
+        })?
+        .clone();
+    let pc = need(
+        &headers,
+        &["pcds", "pcd", "pcd7", "pcd8", "postcode"],
+        "postcode",
+        &file,
+    )?;
+    let lat = need(&headers, &["latitude", "lat"], "latitude", &file)?;
+    let lon = need(
+        &headers,
+        &["longitude", "long", "lon", "lng"],
+        "longitude",
+        &file,
+    )?;
+    let lsoa = column(&headers, &["lsoa21cd", "lsoa21", "lsoa11cd", "lsoa11"]);
+    let lad = column(
+        &headers,
+        &["lad25cd", "lad24cd", "lad23cd", "oslaua", "laua", "lad_cd"],
+    );
+    let lad_nm = column(&headers, &["lad_nm", "lad25nm", "lad24nm", "ladnm"]);
+    let doterm = column(&headers, &["doterm"]);
+    let mut report = ImportReport::default();
+    let mut batch: Vec<PostcodeRow> = Vec::with_capacity(500);
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = rdr.position().line();
+        match rdr.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                return Err(ImportError::Csv {
+                    file,
+                    line,
+                    reason: e.to_string(),
+                });
+            }
+        }
+        report.rows += 1;
+        if report.rows % 5000 == 0 {
+            progress(report.rows);
+        }
+        let get = |i: Option<usize>| {
+            i.and_then(|i| record.get(i))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        if doterm
+            .and_then(|i| record.get(i))
+            .is_some_and(|s| !s.trim().is_empty())
+        {
+            report.terminated += 1;
+            continue;
+        }
+        let raw = record.get(pc).unwrap_or("");
+        let postcode = match Postcode::parse(raw) {
+            Ok(p) => p,
+            Err(e) => {
+                report.reject(line, format!("postcode {raw:?}: {e}"));
+                continue;
+            }
+        };
+        let (Some(la), Some(lo)) = (
+            parse_coord(record.get(lat).unwrap_or(""), true),
+            parse_coord(record.get(lon).unwrap_or(""), false),
+        ) else {
+            report.reject(line, format!("{postcode}: no usable latitude/longitude"));
+            continue;
+        };
+        batch.push((
+            postcode.as_str().to_string(),
+            la,
+            lo,
+            get(lsoa),
+            get(lad),
+            get(lad_nm),
+        ));
+        if batch.len() == 500 {
+            report.stored += flush_postcodes(db, &mut batch).await?;
+        }
+    }
+    report.stored += flush_postcodes(db, &mut batch).await?;
+    progress(report.rows);
+    Ok(report)
+}
+
+type PostcodeRow = (
+    String,
+    f64,
+    f64,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+async fn flush_postcodes(db: &Db, batch: &mut Vec<PostcodeRow>) -> Result<u64, sqlx::Error> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let values: Vec<String> = (0..batch.len())
+        .map(|i| {
+            let b = i * 6;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO places_postcodes (postcode, latitude, longitude, lsoa_code, lad_code, lad_name) VALUES {} \
+         ON CONFLICT (postcode) DO UPDATE SET latitude = excluded.latitude, longitude = excluded.longitude, \
+         lsoa_code = excluded.lsoa_code, lad_code = excluded.lad_code, lad_name = excluded.lad_name",
+        values.join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (p, la, lo, ls, lc, ln) in batch.drain(..) {
+        q = q.bind(p).bind(la).bind(lo).bind(ls).bind(lc).bind(ln);
+    }
+    let mut tx = db.begin().await?;
+    let n = q.execute(&mut *tx).await?.rows_affected();
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// Import LSOA population-weighted centroids (2011 or 2021 codes).
+pub async fn import_centroids(
+    db: &Db,
+    path: &Path,
+    mut progress: impl FnMut(u64),
+) -> Result<ImportReport, ImportError> {
+    let file = path.display().to_string();
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(open(path)?);
+    let headers = rdr
+        .headers()
+        .map_err(|e| ImportError::Csv {
+            file: file.clone(),
+            line: 1,
+            reason: e.to_string(),
+        })?
+        .clone();
+    let code = need(
+        &headers,
+        &["lsoa21cd", "lsoa11cd", "lsoa_code", "code"],
+        "LSOA code",
+        &file,
+    )?;
+    let name = column(&headers, &["lsoa21nm", "lsoa11nm", "lsoa_name", "name"]);
+    let lat = need(&headers, &["latitude", "lat", "y"], "latitude", &file)?;
+    let lon = need(
+        &headers,
+        &["longitude", "long", "lon", "x"],
+        "longitude",
+        &file,
+    )?;
+    let lad = column(&headers, &["lad24cd", "lad22cd", "lad19cd", "lad_cd"]);
+    let lad_nm = column(&headers, &["lad24nm", "lad22nm", "lad19nm", "lad_nm"]);
+    let mut report = ImportReport::default();
+    let mut record = csv::StringRecord::new();
+    let mut batch: Vec<CentroidRow> = Vec::new();
+    loop {
+        let line = rdr.position().line();
+        match rdr.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                return Err(ImportError::Csv {
+                    file,
+                    line,
+                    reason: e.to_string(),
+                });
+            }
+        }
+        report.rows += 1;
+        if report.rows % 5000 == 0 {
+            progress(report.rows);
+        }
+        let get = |i: Option<usize>| {
+            i.and_then(|i| record.get(i))
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let Some(c) = get(Some(code))
+            .filter(|c| c.len() == 9 && (c.starts_with("E0") || c.starts_with("W0")))
+        else {
+            report.reject(
+                line,
+                format!("{:?} is not an LSOA code", record.get(code).unwrap_or("")),
+            );
+            continue;
+        };
+        let (Some(la), Some(lo)) = (
+            parse_coord(record.get(lat).unwrap_or(""), true),
+            parse_coord(record.get(lon).unwrap_or(""), false),
+        ) else {
+            report.reject(line, format!("{c}: latitude/longitude missing or out of range (easting/northing are not accepted; use the WGS84 columns)"));
+            continue;
+        };
+        batch.push((
+            c.clone(),
+            get(name).unwrap_or(c),
+            get(lad),
+            get(lad_nm),
+            la,
+            lo,
+        ));
+        if batch.len() == 500 {
+            report.stored += flush_centroids(db, &mut batch).await?;
+        }
+    }
+    report.stored += flush_centroids(db, &mut batch).await?;
+    progress(report.rows);
+    Ok(report)
+}
+
+type CentroidRow = (String, String, Option<String>, Option<String>, f64, f64);
+
+async fn flush_centroids(db: &Db, batch: &mut Vec<CentroidRow>) -> Result<u64, sqlx::Error> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let values: Vec<String> = (0..batch.len())
+        .map(|i| {
+            let b = i * 6;
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO places_lsoas (code, name, lad_code, lad_name, latitude, longitude) VALUES {} \
+         ON CONFLICT (code) DO UPDATE SET name = excluded.name, lad_code = excluded.lad_code, \
+         lad_name = excluded.lad_name, latitude = excluded.latitude, longitude = excluded.longitude",
+        values.join(", ")
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (c, n, lc, ln, la, lo) in batch.drain(..) {
+        q = q.bind(c).bind(n).bind(lc).bind(ln).bind(la).bind(lo);
+    }
+    let mut tx = db.begin().await?;
+    let n = q.execute(&mut *tx).await?.rows_affected();
+    tx.commit().await?;
+    Ok(n)
+}
+
+/// The shared open-data files this installation knows how to load, in order.
+pub fn shared_files(shared_dir: &Path) -> (Vec<std::path::PathBuf>, Vec<std::path::PathBuf>) {
+    let data = shared_dir.join("data");
+    let postcodes = vec![data.join("postcodes/lcr_postcodes_lsoa21.csv.gz")];
+    let centroids = vec![data.join("geo/lsoa21_population_weighted_centroids_lcr.csv")];
+    (
+        postcodes.into_iter().filter(|p| p.is_file()).collect(),
+        centroids.into_iter().filter(|p| p.is_file()).collect(),
+    )
+}
