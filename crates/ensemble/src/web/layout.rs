@@ -53,13 +53,25 @@ struct NavItem {
 }
 
 fn navigation(actor: Option<&Actor>) -> Vec<NavItem> {
-    let mut items = vec![NavItem {
-        href: "/",
-        text: "Home",
-    }];
+    let mut items = vec![
+        NavItem {
+            href: "/",
+            text: "Home",
+        },
+        NavItem {
+            href: "/activities",
+            text: "Find activities",
+        },
+    ];
     let Some(actor) = actor else {
         return items;
     };
+    if actor.has_role(Role::ProgrammeManager) || actor.has_role(Role::Administrator) {
+        items.push(NavItem {
+            href: "/manage/activities",
+            text: "Your activities",
+        });
+    }
     if actor.is_staff() {
         items.push(NavItem {
             href: "/organisations",

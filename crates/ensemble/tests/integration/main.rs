@@ -10,5 +10,6 @@ mod api;
 mod audit;
 mod auth;
 mod authz;
+mod directory;
 mod email;
 mod platform;

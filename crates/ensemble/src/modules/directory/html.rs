@@ -123,8 +123,10 @@ fn map_svg(out: &Outcome, backdrop: &[Point]) -> Markup {
         }
     }
     let mut all: Vec<Point> = pts.iter().map(|p| p.1).collect();
-    if let Some((_, c, _)) = &out.centre {
-        all.push(*c);
+    if let Some((_, c, r)) = &out.centre {
+        // Show the whole search circle.
+        let (a, b, l, rt) = crate::modules::places::bounding_box(*c, *r);
+        all.extend([Point { lat: a, lon: l }, Point { lat: b, lon: rt }]);
     }
     if all.is_empty() {
         all.extend_from_slice(backdrop);

@@ -1,0 +1,486 @@
+//! The directory: open-data import, search by postcode and distance, filters, the editor's
+//! validation and permissions, and the Open Referral UK API's shapes and errors.
+
+use axum::http::StatusCode;
+use ensemble::audit::AuditActor;
+use ensemble::modules::directory::model::ActivityInput;
+use ensemble::modules::directory::service;
+use ensemble::modules::places::import;
+use ensemble::rbac::Role;
+
+use crate::support::TestApp;
+
+/// An independent haversine (metres) to check the server's ordering against.
+fn haversine(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let r = 6_371_008.8_f64;
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let a = ((p2 - p1) / 2.0).sin().powi(2)
+        + p1.cos() * p2.cos() * ((lon2 - lon1).to_radians() / 2.0).sin().powi(2);
+    2.0 * r * a.sqrt().atan2((1.0 - a).sqrt())
+}
+
+const ORIGIN: (f64, f64) = (53.4084, -2.9916); // "L1 8JQ" in the test postcode file
+
+async fn load_postcodes(app: &TestApp) {
+    let dir = std::env::temp_dir().join(format!("ens-pc-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("postcodes.csv");
+    std::fs::write(
+        &file,
+        "pcds,latitude,longitude,lsoa21cd,lad25cd,lad_nm,doterm\n\
+         L1 8JQ,53.4084,-2.9916,E01033758,E08000012,Liverpool,\n\
+         CH41 5LH,53.3934,-3.0148,E01007123,E08000015,Wirral,\n\
+         WA10 1AA,53.4539,-2.7370,E01006789,E08000013,St Helens,\n\
+         L99 9ZZ,53.4,-2.9,,,,200001\n\
+         NOT A CODE,53.4,-2.9,,,,\n\
+         L2 2AA,99.999999,0,,,,\n",
+    )
+    .unwrap();
+    let r = import::import_postcodes(&app.state.db, &file, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.rows, r.stored, r.terminated, r.rejected_count),
+        (6, 3, 1, 2),
+        "{r:?}"
+    );
+    assert_eq!(r.rejected[0].0, 6, "line numbers count the header");
+    assert!(r.rejected[0].1.contains("NOT A CODE"));
+    // A second import changes nothing.
+    let before = ensemble::backup::dump_rows(&app.state.db).await.unwrap();
+    import::import_postcodes(&app.state.db, &file, |_| {})
+        .await
+        .unwrap();
+    assert_eq!(
+        ensemble::backup::dump_rows(&app.state.db).await.unwrap(),
+        before
+    );
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn activity(
+    app: &TestApp,
+    org: &str,
+    name: &str,
+    lat: f64,
+    lon: f64,
+    cost: &str,
+    day: &str,
+    access: &[&str],
+) -> String {
+    let input = ActivityInput {
+        organisation_id: org.into(),
+        name: name.into(),
+        description: format!("{name} for everyone."),
+        how_to_join: "drop_in".into(),
+        cost: cost.into(),
+        cost_amount: if cost == "fixed" {
+            "3".into()
+        } else {
+            String::new()
+        },
+        types: vec!["choir".into()],
+        access_features: access.iter().map(|s| s.to_string()).collect(),
+        location_name: format!("{name} Hall"),
+        address_1: "1 Test Street".into(),
+        city: "Liverpool".into(),
+        postcode: "L1 8JQ".into(),
+        latitude: lat.to_string(),
+        longitude: lon.to_string(),
+        freq: "WEEKLY".into(),
+        byday: day.into(),
+        opens_at: "10:00".into(),
+        closes_at: "11:30".into(),
+        ..Default::default()
+    };
+    let v = service::validate(&app.state, &input).await.unwrap();
+    let mut tx = app.state.db.begin().await.unwrap();
+    let id = service::insert(&mut tx, &AuditActor::cli(), &v, None, None)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    id
+}
+
+async fn seeded() -> (TestApp, String) {
+    let app = TestApp::new().await;
+    load_postcodes(&app).await;
+    let org = app.org("Sinfonia", "cultural_organisation").await;
+    // Distances from the origin: about 0.7 km, 2.2 km, 4.4 km, 1.5 km, 30 km.
+    activity(
+        &app,
+        &org,
+        "Alpha Choir",
+        53.4140,
+        -2.9850,
+        "free",
+        "TU",
+        &["step_free", "hearing_loop"],
+    )
+    .await;
+    activity(
+        &app,
+        &org,
+        "Bravo Drums",
+        53.4280,
+        -2.9900,
+        "fixed",
+        "TU",
+        &["step_free"],
+    )
+    .await;
+    activity(
+        &app,
+        &org,
+        "Charlie Songs",
+        53.3700,
+        -2.9600,
+        "free",
+        "WE",
+        &[],
+    )
+    .await;
+    activity(
+        &app,
+        &org,
+        "Delta Strings",
+        53.4040,
+        -2.9700,
+        "pay_what_you_can",
+        "TU",
+        &["hearing_loop"],
+    )
+    .await;
+    activity(
+        &app,
+        &org,
+        "Echo Far Away",
+        53.6500,
+        -2.8000,
+        "free",
+        "TU",
+        &["step_free"],
+    )
+    .await;
+    (app, org)
+}
+
+#[tokio::test]
+async fn postcode_search_orders_by_true_distance_in_html_and_api() {
+    let (app, _) = seeded().await;
+    let mut c = app.client();
+    let page = c
+        .get("/activities?postcode=l1+8jq&distance=5&unit=km")
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("4 activities within 5.0 km of L1 8JQ"),
+        "{}",
+        page.body
+    );
+    let order: Vec<usize> = [
+        "Alpha Choir",
+        "Delta Strings",
+        "Bravo Drums",
+        "Charlie Songs",
+    ]
+    .iter()
+    .map(|n| page.body.find(n).unwrap())
+    .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "nearest first");
+    assert!(!page.body.contains("Echo Far Away"));
+
+    let r = c
+        .get("/openreferral/service_at_locations?postcode=L1%208JQ&proximity=5000")
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers.get("access-control-allow-origin").unwrap(), "*");
+    let v = r.json();
+    assert_eq!(v["total_items"], 4);
+    let d: Vec<f64> = v["contents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            haversine(
+                ORIGIN.0,
+                ORIGIN.1,
+                c["location"]["latitude"].as_f64().unwrap(),
+                c["location"]["longitude"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(d.windows(2).all(|w| w[0] <= w[1]), "{d:?}");
+    assert!(d.iter().all(|x| *x <= 5000.0));
+}
+
+#[tokio::test]
+async fn filters_combine_with_and() {
+    let (app, _) = seeded().await;
+    let mut c = app.client();
+    let page = c.get("/activities?cost=free&day=TU&access=step_free").await;
+    assert!(page.body.contains("2 activities"), "{}", page.body);
+    assert!(page.body.contains("Alpha Choir") && page.body.contains("Echo Far Away"));
+    let page = c
+        .get("/activities?cost=free&day=TU&access=step_free&access=hearing_loop")
+        .await;
+    assert!(
+        page.body.contains("1 activity<") || page.body.contains(">1 activity"),
+        "{}",
+        page.body
+    );
+    let page = c.get("/activities?q=drums&cost=free").await;
+    assert!(page.body.contains("No activities found"));
+    assert!(
+        page.body.contains("choose fewer filters")
+            && page.body.contains("use fewer or different words")
+    );
+    let api = c
+        .get("/openreferral/services?search=choir&day=TU")
+        .await
+        .json();
+    assert_eq!(api["total_items"], 1);
+    assert_eq!(api["contents"][0]["name"], "Alpha Choir");
+}
+
+#[tokio::test]
+async fn bad_postcodes_get_clear_messages_never_a_500() {
+    let (app, _) = seeded().await;
+    let mut c = app.client();
+    let r = c.get("/activities?postcode=NOTAPOSTCODE").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("href=\"#postcode\"") && r.body.contains("Enter a full UK postcode"));
+    let r = c.get("/activities?postcode=M1+1AE").await;
+    assert!(r.body.contains("We could not find M1 1AE"), "{}", r.body);
+    let r = c.get("/activities?postcode=L1+8JQ&distance=far").await;
+    assert!(r.body.contains("Distance must be a number"));
+    for q in [
+        "postcode=NOTAPOSTCODE",
+        "postcode=M1%201AE",
+        "postcode=L1%208JQ&proximity=-4",
+    ] {
+        let r = c
+            .get(&format!("/openreferral/service_at_locations?{q}"))
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}");
+        assert!(r.json()["errors"][0]["detail"].as_str().unwrap().len() > 10);
+    }
+}
+
+#[tokio::test]
+async fn the_oruk_api_pages_consistently_and_finds_each_item_by_id() {
+    let (app, _) = seeded().await;
+    let mut c = app.client();
+    let root = c.get("/openreferral/").await.json();
+    assert_eq!(root["version"], "HSDS-UK-3.0");
+    assert!(root["openapi_url"].as_str().unwrap().starts_with("http"));
+    let p1 = c
+        .get("/openreferral/services?per_page=2&page=1")
+        .await
+        .json();
+    assert_eq!(
+        (
+            p1["total_items"].as_i64(),
+            p1["total_pages"].as_i64(),
+            p1["size"].as_i64()
+        ),
+        (Some(5), Some(3), Some(2))
+    );
+    assert_eq!(
+        (p1["first_page"].as_bool(), p1["last_page"].as_bool()),
+        (Some(true), Some(false))
+    );
+    let p3 = c
+        .get("/openreferral/services?per_page=2&page=3")
+        .await
+        .json();
+    assert_eq!(
+        (p3["size"].as_i64(), p3["last_page"].as_bool()),
+        (Some(1), Some(true))
+    );
+    // Out-of-range paging is clamped, not an error.
+    assert_eq!(
+        c.get("/openreferral/services?per_page=-3&page=99999999999")
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let id = p1["contents"][0]["id"].as_str().unwrap().to_string();
+    let full = c.get(&format!("/openreferral/services/{id}")).await.json();
+    assert_eq!(full["id"], id.as_str());
+    assert!(full["service_at_locations"][0]["location"]["addresses"][0]["postal_code"].is_string());
+    let text = serde_json::to_string(&full).unwrap();
+    assert!(!text.contains("null"), "no nulls in ORUK output: {text}");
+    let sal = full["service_at_locations"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        c.get(&format!("/openreferral/service_at_locations/{sal}"))
+            .await
+            .json()["service_id"],
+        id.as_str()
+    );
+    let r = c
+        .get("/openreferral/services/00000000-0000-4000-8000-000000000000")
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.json()["errors"][0]["code"], "not_found");
+    let terms = c.get("/openreferral/taxonomy_terms").await.json();
+    assert_eq!(terms["total_items"], 10);
+    let term = terms["contents"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        c.get(&format!("/openreferral/services?taxonomy_term_id={term}"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        c.get("/openreferral/organizations").await.json()["total_items"],
+        1
+    );
+}
+
+#[tokio::test]
+async fn programme_managers_edit_only_their_own_listings_and_every_change_is_audited() {
+    let (app, org) = seeded().await;
+    let other = app.org("Other Org", "community_group").await;
+    let (email, password, _) = app.user(Role::ProgrammeManager, &org).await;
+    let mut pm = app.client();
+    pm.sign_in(&email, &password).await;
+    // Validation names each field and stores nothing.
+    let before = app.count("SELECT COUNT(*) FROM activities").await;
+    let r = pm
+        .submit(
+            "/manage/activities/new",
+            "/manage/activities/new",
+            &[
+                ("organisation_id", &org),
+                ("name", ""),
+                ("cost", "fixed"),
+                ("postcode", "ZZZ"),
+                ("location_name", "Hall"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for f in [
+        "name",
+        "description",
+        "how_to_join",
+        "cost_amount",
+        "types",
+        "postcode",
+    ] {
+        assert!(r.body.contains(&format!("href=\"#{f}\"")), "{f}");
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM activities").await, before);
+    // Not for an organisation they do not manage.
+    let r = pm
+        .submit(
+            "/manage/activities/new",
+            "/manage/activities/new",
+            &[("organisation_id", &other), ("name", "X")],
+        )
+        .await;
+    assert!(r.body.contains("Choose an organisation you manage"));
+    // A good one, looked up by postcode.
+    let r = pm
+        .submit(
+            "/manage/activities/new",
+            "/manage/activities/new",
+            &[
+                ("organisation_id", &org),
+                ("name", "Foxtrot Folk"),
+                ("description", "Folk songs."),
+                ("how_to_join", "self_refer"),
+                ("cost", "free"),
+                ("types", "choir"),
+                ("location_name", "Library"),
+                ("address_1", "2 Road"),
+                ("city", "Birkenhead"),
+                ("postcode", "ch41 5lh"),
+                ("freq", "MONTHLY"),
+                ("byday", "1SA"),
+                ("opens_at", "14:00"),
+                ("closes_at", "15:30"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let id = r.location().trim_start_matches("/activities/").to_string();
+    let page = pm.get(&format!("/activities/{id}")).await;
+    assert!(
+        page.body
+            .contains("The first Saturday of every month, 14:00 to 15:30")
+            && page.body.contains("CH41 5LH")
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'activity.create' AND entity_id = '{id}'"
+        ))
+        .await,
+        1
+    );
+    // Review, archive: gone from search and the API.
+    assert_eq!(
+        pm.submit(
+            &format!("/manage/activities/{id}"),
+            &format!("/manage/activities/{id}/review"),
+            &[]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        pm.submit(
+            &format!("/manage/activities/{id}"),
+            &format!("/manage/activities/{id}/archive"),
+            &[]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        pm.get(&format!("/activities/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        pm.get(&format!("/openreferral/services/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE entity_id = '{id}' AND action IN ('activity.review', 'activity.archive')")).await, 2);
+    // Another organisation's programme manager is refused.
+    let (e2, p2, _) = app.user(Role::ProgrammeManager, &other).await;
+    let mut pm2 = app.client();
+    pm2.sign_in(&e2, &p2).await;
+    assert_eq!(
+        pm2.get(&format!("/manage/activities/{id}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn the_map_view_draws_an_svg_with_a_title_and_the_same_results_as_a_list() {
+    let (app, _) = seeded().await;
+    let r = app
+        .client()
+        .get("/activities?postcode=L1+8JQ&view=map")
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("<svg")
+            && r.body.contains("<title id=\"map-title\">")
+            && r.body.contains("<desc id=\"map-desc\">")
+    );
+    assert!(
+        r.body
+            .contains("<ol class=\"nhsuk-list nhsuk-list--number\">")
+    );
+    let print = app.client().get("/activities?view=print").await;
+    assert!(
+        print.body.contains("Activities (printable list)") && print.body.contains("Echo Far Away")
+    );
+}
