@@ -68,6 +68,7 @@ CREATE TABLE activities (
     reviewed_by TEXT REFERENCES users (id),
     source TEXT,
     source_id TEXT,
+    source_hash TEXT,
     created_at BIGINT NOT NULL,
     updated_at BIGINT NOT NULL,
     UNIQUE (source, source_id)
@@ -149,3 +150,4 @@ INSERT INTO taxonomy_terms (id, taxonomy_id, code, name, description) VALUES ('0
 INSERT INTO taxonomy_terms (id, taxonomy_id, code, name, description) VALUES ('0f5a8c6e-3d1b-4e7a-9c2f-5b8d1e4a7107', '0f5a8c6e-3d1b-4e7a-9c2f-5b8d1e4a7c01', 'visual_art', 'Visual art', 'Drawing, painting and making.');
 INSERT INTO taxonomy_terms (id, taxonomy_id, code, name, description) VALUES ('0f5a8c6e-3d1b-4e7a-9c2f-5b8d1e4a7108', '0f5a8c6e-3d1b-4e7a-9c2f-5b8d1e4a7c01', 'creative_writing', 'Creative writing', 'Writing stories, poems and lyrics.');
 INSERT INTO taxonomy_terms (id, taxonomy_id, code, name, description) VALUES ('0f5a8c6e-3d1b-4e7a-9c2f-5b8d1e4a7109', '0f5a8c6e-3d1b-4e7a-9c2f-5b8d1e4a7c01', 'dance_movement', 'Dance and movement', 'Moving to music, at your own pace.');
+INSERT INTO taxonomy_terms (id, taxonomy_id, code, name, description) VALUES ('0f5a8c6e-3d1b-4e7a-9c2f-5b8d1e4a7110', '0f5a8c6e-3d1b-4e7a-9c2f-5b8d1e4a7c01', 'other_creative', 'Other creative activity', 'Any other creative activity.');

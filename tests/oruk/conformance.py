@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 try:
-    import jsonschema
     from jsonschema import Draft202012Validator
     from referencing import Registry, Resource
     from referencing.jsonschema import DRAFT202012
@@ -324,7 +323,11 @@ def wrapper_problems(
     eff = per_page
     if eff is None and pn < tp and n > 0:
         eff = n  # a non-last page is full: its length is the page size
-    if eff is not None and eff > 0:
+    if ti == 0:
+        # HSDS does not say whether an empty result has 0 pages or 1 (empty) page: accept both.
+        if tp not in (0, 1):
+            probs.append(f"$.total_pages: {tp}, but total_items is 0 (expected 0 or 1)")
+    elif eff is not None and eff > 0:
         want = math.ceil(ti / eff)
         if tp != want:
             how = "per_page" if per_page is not None else "inferred page size"
@@ -814,6 +817,9 @@ def run_self_test(args: argparse.Namespace, schemas: Schemas) -> Reporter:
         rep.check(f"service_full.json with {label} is rejected", [] if errs else ["unexpectedly valid"])
     good = {"total_items": 12, "total_pages": 3, "page_number": 3, "size": 2, "first_page": False, "last_page": True, "empty": False, "contents": [{}, {}]}
     rep.check("consistent wrapper (12 items, per_page 5, page 3) is accepted", wrapper_problems(good, 3, 5))
+    for tp in (0, 1):
+        empty = {"total_items": 0, "total_pages": tp, "page_number": 1, "size": 0, "first_page": True, "last_page": True, "empty": True, "contents": []}
+        rep.check(f"empty result with total_pages {tp} is accepted", wrapper_problems(empty, 1, 5))
     bad_wrappers = [
         ("total_items true (boolean, not integer)", {"total_items": True}),
         ("page_number 1.0 (float)", {"page_number": 3.0}),

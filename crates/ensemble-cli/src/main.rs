@@ -44,9 +44,26 @@ enum Command {
     Restore(RestoreArgs),
     /// Run only the background job worker (for scaling out beside `serve --no-worker`).
     Worker(DbArgs),
+    /// Directory tools.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
     /// Load official open data (postcodes, small-area centroids).
     #[command(subcommand)]
     Opendata(OpendataCommand),
+}
+
+#[derive(Subcommand)]
+enum DirectoryCommand {
+    /// Import services from an Open Referral UK 3.0 feed: an API base URL (its /services pages
+    /// are followed), a /services JSON export, a single service file, or a folder of JSON files.
+    /// Services are matched on their source id, so importing again changes nothing. Exits 1
+    /// when any service was rejected.
+    ImportOruk {
+        #[command(flatten)]
+        db: DbArgs,
+        /// URL, file or folder.
+        source: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -509,6 +526,41 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 args.file.display(),
                 redact(&database_url_from(&args.database))
             );
+        }
+        Command::Directory(DirectoryCommand::ImportOruk { db, source }) => {
+            use ensemble::modules::directory::import_oruk;
+            let state = state_for(&db.database).await?;
+            let src = source.clone();
+            let docs =
+                tokio::task::spawn_blocking(move || import_oruk::read_source(&src)).await??;
+            let key = std::fs::canonicalize(&source)
+                .map(|p| p.display().to_string())
+                .unwrap_or(source.clone());
+            let report = import_oruk::import_documents(&state, &key, docs)
+                .await
+                .map_err(explain)?;
+            state.db.close().await;
+            println!(
+                "Imported from {source}: {} created, {} updated, {} unchanged, {} rejected, {} skipped.",
+                report.created.len(),
+                report.updated.len(),
+                report.unchanged.len(),
+                report.rejected.len(),
+                report.skipped.len()
+            );
+            for (what, reasons) in &report.rejected {
+                println!("  rejected {what}:");
+                for r in reasons {
+                    println!("    - {r}");
+                }
+            }
+            for (what, why) in &report.skipped {
+                println!("  skipped {what}: {why}");
+            }
+            for (id, note) in &report.warnings {
+                println!("  note for {id}: {note}");
+            }
+            return Ok(i32::from(!report.rejected.is_empty()));
         }
         Command::Opendata(OpendataCommand::Import {
             db,

@@ -327,7 +327,7 @@ async fn the_oruk_api_pages_consistently_and_finds_each_item_by_id() {
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.json()["errors"][0]["code"], "not_found");
     let terms = c.get("/openreferral/taxonomy_terms").await.json();
-    assert_eq!(terms["total_items"], 10);
+    assert_eq!(terms["total_items"], 11);
     let term = terms["contents"][0]["id"].as_str().unwrap().to_string();
     assert_eq!(
         c.get(&format!("/openreferral/services?taxonomy_term_id={term}"))
@@ -482,5 +482,101 @@ async fn the_map_view_draws_an_svg_with_a_title_and_the_same_results_as_a_list()
     let print = app.client().get("/activities?view=print").await;
     assert!(
         print.body.contains("Activities (printable list)") && print.body.contains("Echo Far Away")
+    );
+}
+
+fn shared_dir() -> Option<std::path::PathBuf> {
+    let dir = std::env::var("ENSEMBLE_SHARED_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared"))
+        });
+    if dir.join("standards/openreferral").is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("ENSEMBLE_REQUIRE_SHARED").as_deref() == Ok("1") {
+        panic!(
+            "ENSEMBLE_REQUIRE_SHARED=1 but the shared reference folder is missing: {}",
+            dir.display()
+        );
+    }
+    eprintln!(
+        "SKIPPING: shared reference data not found at {} (set ENSEMBLE_SHARED_DIR)",
+        dir.display()
+    );
+    None
+}
+
+#[tokio::test]
+async fn the_validator_default_samples_import_cleanly_and_again_change_nothing() {
+    use ensemble::modules::directory::import_oruk;
+    let Some(shared) = shared_dir() else { return };
+    let app = TestApp::new().await;
+    let dir = shared.join("standards/openreferral/oruk-validator-v3.0-uk/mocks/V3.0-UK-Default");
+    let docs = import_oruk::read_source(dir.to_str().unwrap()).unwrap();
+    let r = import_oruk::import_documents(&app.state, "mocks", docs.clone())
+        .await
+        .unwrap();
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    assert!(!r.created.is_empty(), "{r:?}");
+    let audit = app.count("SELECT COUNT(*) FROM audit_log WHERE action = 'activity.create' AND actor_label = 'import'").await;
+    assert_eq!(audit as usize, r.created.len());
+    let again = import_oruk::import_documents(&app.state, "mocks", docs)
+        .await
+        .unwrap();
+    assert!(
+        again.created.is_empty() && again.updated.is_empty(),
+        "{again:?}"
+    );
+    assert_eq!(again.unchanged.len(), r.created.len() + r.unchanged.len());
+    // The imported service is served back through the API.
+    let id = &r.created[0];
+    let res = app
+        .client()
+        .get(&format!("/openreferral/services/{id}"))
+        .await;
+    assert!(res.status == StatusCode::OK || res.status == StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_validator_fail_samples_are_rejected_with_named_reasons() {
+    use ensemble::modules::directory::import_oruk;
+    let Some(shared) = shared_dir() else { return };
+    let app = TestApp::new().await;
+    let dir = shared.join("standards/openreferral/oruk-validator-v3.0-uk/mocks/V3.0-UK-Fail");
+    let one = |f: &str| import_oruk::read_source(dir.join(f).to_str().unwrap()).unwrap();
+    let r = import_oruk::import_documents(&app.state, "fail", one("service_full.json"))
+        .await
+        .unwrap();
+    let reasons = r
+        .rejected
+        .iter()
+        .flat_map(|(_, rs)| rs.iter())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        reasons.contains("email:") && reasons.contains("url:"),
+        "{reasons}"
+    );
+    let r = import_oruk::import_documents(&app.state, "fail", one("service_list.json"))
+        .await
+        .unwrap();
+    assert_eq!(r.rejected.len(), 4, "{r:?}");
+    assert!(
+        r.rejected
+            .iter()
+            .all(|(_, rs)| rs.iter().any(|x| x.starts_with("name:")))
+    );
+    for f in ["api_details.json", "taxonomy_term.json"] {
+        let r = import_oruk::import_documents(&app.state, "fail", one(f))
+            .await
+            .unwrap();
+        assert!(r.created.is_empty() && r.skipped.len() == 1, "{f}: {r:?}");
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM activities").await,
+        0,
+        "nothing half-written"
     );
 }

@@ -4,6 +4,7 @@
 
 pub mod demo;
 pub mod html;
+pub mod import_oruk;
 pub mod model;
 pub mod oruk;
 pub mod search;
