@@ -272,7 +272,12 @@ async fn filters(state: &AppState, q: &[(String, String)]) -> Result<Filters, Ap
     };
     let mut f = Filters::default();
     if let Some(s) = get("search") {
-        f.words = s.split_whitespace().take(8).map(str::to_string).collect();
+        let clean: String = s.chars().filter(|c| !c.is_control()).collect();
+        f.words = clean
+            .split_whitespace()
+            .take(8)
+            .map(str::to_string)
+            .collect();
     }
     if let Some(t) = get("taxonomy_term_id") {
         f.term_ids = t.split(',').map(|s| s.trim().to_string()).collect();

@@ -144,9 +144,10 @@ pub async fn filters_from(
     form: &SearchForm,
 ) -> Result<(Filters, Option<(Postcode, Point, f64)>, bool), Vec<FieldError>> {
     let mut errors = Vec::new();
+    // Control characters (including NUL, which PostgreSQL refuses in text) are dropped.
+    let clean: String = form.q.chars().filter(|c| !c.is_control()).collect();
     let mut f = Filters {
-        words: form
-            .q
+        words: clean
             .split_whitespace()
             .take(8)
             .map(str::to_string)
