@@ -42,8 +42,13 @@ enum Command {
     Backup(BackupArgs),
     /// Restore a backup into a new, empty database.
     Restore(RestoreArgs),
-    /// Run only the background job worker (for scaling out beside `serve --no-worker`).
-    Worker(DbArgs),
+    /// Run only the background job worker (for scaling out beside `serve --no-worker`); takes
+    /// the same settings as `serve` (mail, sessions), ignoring the listening address.
+    Worker(ServeArgs),
+    /// Manage organisations from the command line (for example, the first one, to hold the
+    /// first administrator).
+    #[command(subcommand)]
+    Organisation(OrganisationCommand),
     /// Directory tools.
     #[command(subcommand)]
     Directory(DirectoryCommand),
@@ -53,7 +58,43 @@ enum Command {
 }
 
 #[derive(Subcommand)]
+enum OrganisationCommand {
+    /// Create an organisation.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Its name (unique).
+        #[arg(long)]
+        name: String,
+        /// nhs_trust, cultural_organisation, community_group, university, combined_authority_or_council or gp_practice_or_pcn.
+        #[arg(long)]
+        kind: String,
+        /// Borough or local authority area.
+        #[arg(long, default_value = "")]
+        borough: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum DirectoryCommand {
+    /// Generate a national-scale directory for benchmarks (marked as generated; never use on a
+    /// live installation).
+    Generate {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Activities to create.
+        #[arg(long, default_value_t = 100_000)]
+        activities: usize,
+        /// Venue links to create (one per activity, the rest second venues).
+        #[arg(long, default_value_t = 150_000)]
+        locations: usize,
+        /// Organisations owning them.
+        #[arg(long, default_value_t = 2_000)]
+        organisations: usize,
+        /// Random seed.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
     /// Import services from an Open Referral UK 3.0 feed: an API base URL (its /services pages
     /// are followed), a /services JSON export, a single service file, or a folder of JSON files.
     /// Services are matched on their source id, so importing again changes nothing. Exits 1
@@ -131,6 +172,10 @@ struct ServeArgs {
     /// Bearer token required to read /metrics (unset: open; bind to a private network).
     #[arg(long, env = "ENSEMBLE_METRICS_TOKEN")]
     metrics_token: Option<String>,
+    /// Behind a reverse proxy: take the client address (for sign-in rate limits) from the
+    /// first X-Forwarded-For entry. Only set this when the proxy overwrites that header.
+    #[arg(long, env = "ENSEMBLE_TRUST_PROXY")]
+    trust_proxy: bool,
     /// Do not run the job worker in this process.
     #[arg(long, env = "ENSEMBLE_NO_WORKER")]
     no_worker: bool,
@@ -264,6 +309,7 @@ fn config_from(args: &ServeArgs) -> Config {
     cfg.mail_from = args.mail_from.clone();
     cfg.metrics_token = args.metrics_token.clone();
     cfg.run_worker = !args.no_worker;
+    cfg.trust_proxy = args.trust_proxy;
     cfg.shared_dir = args.shared_dir.clone();
     cfg
 }
@@ -527,6 +573,37 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
                 redact(&database_url_from(&args.database))
             );
         }
+        Command::Directory(DirectoryCommand::Generate {
+            db,
+            activities,
+            locations,
+            organisations,
+            seed,
+        }) => {
+            if activities == 0 || organisations == 0 || locations < activities {
+                bail!(
+                    "--activities and --organisations must be at least 1, and --locations at least --activities"
+                );
+            }
+            let state = state_for(&db.database).await?;
+            let pb = bar("generating");
+            let scale = ensemble::modules::directory::generate::Scale {
+                activities,
+                locations,
+                organisations,
+                seed,
+            };
+            ensemble::modules::directory::generate::generate(&state.db, scale, |stage, n| {
+                pb.set_message(format!("generating {stage}"));
+                pb.set_position(n as u64);
+            })
+            .await?;
+            pb.finish_and_clear();
+            state.db.close().await;
+            println!(
+                "Generated {organisations} organisations, {activities} activities and {locations} venue links."
+            );
+        }
         Command::Directory(DirectoryCommand::ImportOruk { db, source }) => {
             use ensemble::modules::directory::import_oruk;
             let state = state_for(&db.database).await?;
@@ -585,10 +662,33 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             state.db.close().await;
             return Ok(i32::from(failed));
         }
-        Command::Worker(db) => {
-            init_logging(false);
-            let state = state_for(&db.database).await?;
+        Command::Worker(args) => {
+            init_logging(args.log_format == "json");
+            let cfg = config_from(&args);
+            let db = open(&args.db.database).await?;
+            let state = AppState::new(cfg, db).await?;
+            tracing::info!("job worker running");
             ensemble::jobs::worker(state).await;
+        }
+        Command::Organisation(OrganisationCommand::Create {
+            db,
+            name,
+            kind,
+            borough,
+        }) => {
+            let state = state_for(&db.database).await?;
+            let org = service::create_organisation_as_operator(
+                &state,
+                &ensemble::modules::accounts::service::OrganisationInput {
+                    name,
+                    kind,
+                    borough,
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(explain)?;
+            println!("Created organisation {} ({}).", org.name, org.id);
         }
     }
     Ok(0)

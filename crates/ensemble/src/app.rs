@@ -1,6 +1,7 @@
 //! Assemble the router from every module's declared routes and wrap it in the platform's
-//! middleware. Order (outermost first): request id → tracing → panic catcher → security
-//! headers → metrics → session → error pages → CSRF → route policy (`enforce`) → handler.
+//! middleware. Order (outermost first): request id → tracing → security
+//! headers → metrics → session → error pages → CSRF → panic catcher → route policy
+//! (`enforce`) → handler.
 
 use std::time::Duration;
 
@@ -36,12 +37,12 @@ pub fn build_router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     routes::build(&state, all_routes())
         .fallback(pages::not_found)
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(state.clone(), middleware::csrf_layer))
         .layer(from_fn_with_state(state.clone(), pages::render_errors))
         .layer(from_fn_with_state(state.clone(), middleware::session_layer))
         .layer(from_fn_with_state(state.clone(), middleware::metrics_layer))
         .layer(from_fn_with_state(state.clone(), middleware::security_headers))
-        .layer(CatchPanicLayer::custom(panic_response))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request<_>| {

@@ -50,6 +50,8 @@ pub struct Config {
     pub hash_cost: HashCost,
     /// Invitation links stay valid this long.
     pub invitation_ttl: Duration,
+    /// Take the client address from X-Forwarded-For (behind a trusted reverse proxy).
+    pub trust_proxy: bool,
 }
 
 impl Config {
@@ -72,6 +74,7 @@ impl Config {
             shared_dir: PathBuf::from("../shared"),
             hash_cost: HashCost::Standard,
             invitation_ttl: Duration::from_secs(7 * 24 * 60 * 60),
+            trust_proxy: false,
         }
     }
 

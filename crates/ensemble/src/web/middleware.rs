@@ -95,11 +95,24 @@ pub async fn session_layer(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let client_ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "local".into());
+    let forwarded = state
+        .cfg
+        .trust_proxy
+        .then(|| {
+            req.headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+        })
+        .flatten()
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    let client_ip = forwarded.unwrap_or_else(|| {
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "local".into())
+    });
     let is_asset = req.uri().path().starts_with("/assets/");
     let token = cookie(req.headers(), session::COOKIE).map(str::to_string);
     let mut loaded = None;

@@ -634,7 +634,7 @@ fn parse_date(s: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<i64>
 pub async fn audit(
     State(state): State<AppState>,
     ctx: PageCtx,
-    _g: Granted<ViewAudit>,
+    g: Granted<ViewAudit>,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, AppError> {
     let mut errors = Vec::new();
@@ -651,7 +651,22 @@ pub async fn audit(
     };
     let pg = q.page.unwrap_or(1).max(1);
     let (rows, more) = if errors.is_empty() {
-        audit::list(&state.db, &filter, pg, 50).await?
+        let found = audit::list(&state.db, &filter, pg, 50).await?;
+        // Browsing the trail is itself a read of personal data.
+        let mut tx = state.db.begin().await?;
+        audit::record(
+            &mut tx,
+            &g.actor().audit(),
+            audit::AuditEvent {
+                action: "audit.read",
+                entity_type: "audit_log",
+                entity_id: None,
+                detail: serde_json::json!({"page": pg, "rows": found.0.len()}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        found
     } else {
         (vec![], false)
     };
@@ -733,9 +748,23 @@ pub async fn audit(
 pub async fn outbox(
     State(state): State<AppState>,
     ctx: PageCtx,
-    _g: Granted<ViewOperations>,
+    g: Granted<ViewOperations>,
 ) -> Result<Response, AppError> {
     let messages = crate::notify::recent(&state.db, 100).await?;
+    // Emails carry names and addresses: viewing them is audited.
+    let mut tx = state.db.begin().await?;
+    audit::record(
+        &mut tx,
+        &g.actor().audit(),
+        audit::AuditEvent {
+            action: "outbox.read",
+            entity_type: "outbox",
+            entity_id: None,
+            detail: serde_json::json!({"rows": messages.len()}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
     let body = html! {
         h1 { "Email outbox" }
         p."nhsuk-body" {

@@ -3,6 +3,7 @@
 //! programme managers' editor; and the Open Referral UK 3.0 API under `/openreferral/`.
 
 pub mod demo;
+pub mod generate;
 pub mod html;
 pub mod import_oruk;
 pub mod model;
