@@ -181,6 +181,9 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
             .await?;
     }
     crate::modules::directory::demo::load(state).await?;
+    if let Some(p) = ACCOUNTS.iter().find(|a| a.role == "practitioner") {
+        crate::modules::directory::demo::practitioner(state, p.email, p.organisation).await?;
+    }
     sqlx::query("INSERT INTO settings (key, value) VALUES ('demo_seeded', '1')")
         .execute(&state.db.write)
         .await?;

@@ -104,6 +104,24 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
         return resp;
     };
     let status = resp.status();
+    if path.starts_with("/api/") || path.starts_with("/openreferral/") {
+        // Machine clients get the JSON envelope, even for a panic or a policy refusal.
+        let code = match status.as_u16() {
+            401 => "unauthenticated",
+            403 => "forbidden",
+            404 => "not_found",
+            500 => "internal",
+            _ => "bad_request",
+        };
+        let body = serde_json::json!({ "errors": [{ "code": code, "detail": err.title }] });
+        let (mut parts, _) = resp.into_parts();
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        parts.headers.remove(header::CONTENT_LENGTH);
+        return Response::from_parts(parts, Body::from(body.to_string()));
+    }
     let page_ctx = ctx.map(|req| PageCtx {
         csrf_token: crate::auth::csrf::token_for(&state.secret, &req.csrf_binding),
         req,

@@ -39,9 +39,12 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
             | "/invitations/{token}"
             | "/api/v1/openapi.json"
             | "/activities"
-            | "/activities/{id}",
+            | "/activities/{id}"
+            | "/practitioners"
+            | "/practitioners/{id}",
         ) => None,
         ("GET", p) if p.starts_with("/openreferral/") => None,
+        (_, "/account/profile") => Some(&[Role::Practitioner]),
         (_, p) if p.starts_with("/manage/activities") => Some(MANAGERS),
         (
             _,

@@ -580,3 +580,103 @@ async fn the_validator_fail_samples_are_rejected_with_named_reasons() {
         "nothing half-written"
     );
 }
+
+#[tokio::test]
+async fn practitioners_opt_in_to_a_public_profile_that_lists_what_they_lead() {
+    let (app, org) = seeded().await;
+    let (p_email, p_pass, p_id) = app.user(Role::Practitioner, &org).await;
+    let mut prac = app.client();
+    prac.sign_in(&p_email, &p_pass).await;
+    // Not public yet.
+    assert_eq!(
+        app.client()
+            .get(&format!("/practitioners/{p_id}"))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let r = prac
+        .submit(
+            "/account/profile",
+            "/account/profile",
+            &[("public", "yes"), ("bio", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("href=\"#bio\""));
+    let r = prac
+        .submit(
+            "/account/profile",
+            "/account/profile",
+            &[
+                ("public", "yes"),
+                ("bio", "I play the cello on wards."),
+                ("instruments", "Cello"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'practitioner_profile.update' AND entity_id = '{p_id}'")).await, 1);
+    // A programme manager of the organisation makes them the lead of an activity.
+    let (m_email, m_pass, _) = app.user(Role::ProgrammeManager, &org).await;
+    let mut pm = app.client();
+    pm.sign_in(&m_email, &m_pass).await;
+    let r = pm
+        .submit(
+            "/manage/activities/new",
+            "/manage/activities/new",
+            &[
+                ("organisation_id", &org),
+                ("name", "Golf Cello Club"),
+                ("description", "Cellos."),
+                ("how_to_join", "drop_in"),
+                ("cost", "free"),
+                ("types", "music_group"),
+                ("online", "yes"),
+                ("practitioners", &p_id),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let activity = r.location().to_string();
+    let page = app.client().get(&activity).await;
+    assert!(page.body.contains("Led by") && page.body.contains(&format!("/practitioners/{p_id}")));
+    let profile = app.client().get(&format!("/practitioners/{p_id}")).await;
+    assert_eq!(profile.status, StatusCode::OK);
+    assert!(profile.body.contains("Golf Cello Club") && profile.body.contains("Cello"));
+    assert!(
+        app.client()
+            .get("/practitioners")
+            .await
+            .body
+            .contains(&format!("/practitioners/{p_id}"))
+    );
+    // Someone who is not a practitioner of the organisation cannot be made a lead.
+    let (_, _, outsider) = app
+        .user(
+            Role::Practitioner,
+            &app.org("Elsewhere", "community_group").await,
+        )
+        .await;
+    let r = pm
+        .submit(
+            "/manage/activities/new",
+            "/manage/activities/new",
+            &[
+                ("organisation_id", &org),
+                ("name", "Hotel Harps"),
+                ("description", "Harps."),
+                ("how_to_join", "drop_in"),
+                ("cost", "free"),
+                ("types", "music_group"),
+                ("online", "yes"),
+                ("practitioners", &outsider),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body
+            .contains("is not a practitioner of this organisation")
+    );
+}

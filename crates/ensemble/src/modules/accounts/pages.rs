@@ -55,6 +55,7 @@ fn account_body(
         p."nhsuk-body" { "To change your name or email address, ask an administrator." }
         ul."nhsuk-list" {
             @if !totp_on { li { a href="/account/security/totp" { "Set up two-step sign-in" } } }
+            @if actor.has_role(crate::rbac::Role::Practitioner) { li { a href="/account/profile" { "Your practitioner profile" } } }
             li { a href="/account/tokens" { "API tokens" } }
         }
         h2."nhsuk-heading-m" id="change-password" { "Change your password" }

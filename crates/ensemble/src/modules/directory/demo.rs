@@ -119,6 +119,7 @@ fn input(
         valid_from: s.and_then(|s| s.valid_from.clone()).unwrap_or_default(),
         valid_to: s.and_then(|s| s.valid_to.clone()).unwrap_or_default(),
         schedule_note: s.map(|s| s.description.clone()).unwrap_or_default(),
+        practitioners: Vec::new(),
     }
 }
 
@@ -174,4 +175,69 @@ pub async fn load(state: &AppState) -> Result<usize, AppError> {
         n += 1;
     }
     Ok(n)
+}
+
+/// Give the demo practitioner a public profile and make them the lead of the orchestra's
+/// activities (audited as one change per activity).
+pub async fn practitioner(
+    state: &AppState,
+    email: &str,
+    organisation: &str,
+) -> Result<(), AppError> {
+    use sqlx::Row;
+    let row = sqlx::query("SELECT id, display_name FROM users WHERE email = $1")
+        .bind(email.to_string())
+        .fetch_optional(&state.db.read)
+        .await?;
+    let Some(row) = row else { return Ok(()) };
+    let user_id: String = row.try_get("id")?;
+    let actor = crate::rbac::Actor {
+        memberships: crate::auth::session::memberships_of(&state.db, &user_id).await?,
+        user_id: user_id.clone(),
+        display_name: row.try_get("display_name")?,
+        email: email.to_string(),
+        request_id: None,
+        channel: "cli",
+    };
+    let form: super::practitioners::ProfileForm = serde_urlencoded::from_str(
+        "public=yes&bio=I+am+a+healthcare+musician+with+the+orchestra.+I+lead+singing+and+songwriting+groups+on+wards+and+in+the+community.\
+         &skills=Group+singing%2C+songwriting%2C+improvisation&instruments=Violin%2C+guitar%2C+ukulele\
+         &settings=Inpatient+wards%2C+community+centres%2C+libraries&languages=English%2C+Gujarati",
+    )
+    .map_err(|e| AppError::Internal(anyhow::anyhow!("demo profile: {e}")))?;
+    super::practitioners::save_own(state, &actor, &form).await?;
+    let Some(org) = accounts::find_organisation(state, organisation).await? else {
+        return Ok(());
+    };
+    let ids: Vec<String> = sqlx::query("SELECT id FROM activities WHERE organisation_id = $1")
+        .bind(org.id.clone())
+        .fetch_all(&state.db.read)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect::<Result<_, _>>()?;
+    for id in ids {
+        let mut tx = state.db.begin().await?;
+        super::practitioners::set_leads(
+            &mut tx,
+            state,
+            &id,
+            &org.id,
+            std::slice::from_ref(&user_id),
+        )
+        .await?;
+        crate::audit::record(
+            &mut tx,
+            &AuditActor::cli(),
+            crate::audit::AuditEvent {
+                action: "activity.update",
+                entity_type: "activity",
+                entity_id: Some(&id),
+                detail: serde_json::json!({"led_by": [user_id]}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+    }
+    Ok(())
 }

@@ -318,6 +318,7 @@ pub async fn activity_page(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let a = service::get_public(&state, &id).await?;
+    let leads = super::practitioners::leads(&state, &a.id).await?;
     let can_edit = ctx
         .actor()
         .is_some_and(|act| service::can_manage(&act, &a.organisation_id));
@@ -344,6 +345,9 @@ pub async fn activity_page(
             (row("Places", html! { @if let Some(c) = a.capacity { (c) " places" } @else { "No set limit" } @if a.waiting_list { br; strong."nhsuk-tag"."nhsuk-tag--yellow" { "Waiting list" } } }))
             (row("Access", html! { @if a.access_features.is_empty() { "Ask the organiser about access" } ul."nhsuk-list" { @for f in &a.access_features { li { (f.label()) } } } }))
             (row("Languages", html! { (if a.languages.is_empty() { "English".to_string() } else { a.languages.join(", ") }) }))
+            @if !leads.is_empty() {
+                (row("Led by", html! { @for (uid, name, public) in &leads { @if *public { a href=(format!("/practitioners/{uid}")) { (name) } } @else { (name) } br; } }))
+            }
             (row("Type", html! { (a.types.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")) }))
             (row("Contact", html! {
                 @if let Some(n) = &a.contact_name { (n) br; }
@@ -417,6 +421,7 @@ fn input_from_pairs(p: &[(String, String)]) -> ActivityInput {
         valid_from: one("valid_from"),
         valid_to: one("valid_to"),
         schedule_note: one("schedule_note"),
+        practitioners: many("practitioners"),
     }
 }
 
@@ -464,6 +469,7 @@ fn input_from_activity(a: &Activity) -> ActivityInput {
         valid_from: s.and_then(|s| s.valid_from.clone()).unwrap_or_default(),
         valid_to: s.and_then(|s| s.valid_to.clone()).unwrap_or_default(),
         schedule_note: s.map(|s| s.description.clone()).unwrap_or_default(),
+        practitioners: Vec::new(),
     }
 }
 
@@ -535,6 +541,18 @@ async fn editor(
         AccessFeature::code,
         AccessFeature::label,
     );
+    let mut practitioners: Vec<(String, String)> = Vec::new();
+    for (org_id, _) in &orgs {
+        for p in super::practitioners::practitioners_of(state, org_id).await? {
+            if !practitioners.contains(&p) {
+                practitioners.push(p);
+            }
+        }
+    }
+    let practitioner_opts: Vec<(&str, &str, &str)> = practitioners
+        .iter()
+        .map(|(id, n)| (id.as_str(), n.as_str(), ""))
+        .collect();
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             (error_summary(errors))
@@ -549,6 +567,9 @@ async fn editor(
                 (Input::new("minimum_age", "Youngest age (optional)", &input.minimum_age).width("nhsuk-input--width-3").render(errors))
                 (Input::new("maximum_age", "Oldest age (optional)", &input.maximum_age).width("nhsuk-input--width-3").render(errors))
                 (checkboxes("types", "Type of activity", &type_opts, &input.types, errors))
+                @if !practitioner_opts.is_empty() {
+                    (checkboxes("practitioners", "Led by (practitioners of the organisation)", &practitioner_opts, &input.practitioners, errors))
+                }
                 (select("how_to_join", "How people join", &joins, &input.how_to_join, errors))
                 (Input::new("capacity", "Number of places (optional)", &input.capacity).width("nhsuk-input--width-4").render(errors))
                 (yes_box("waiting_list", "There is a waiting list", input.waiting_list))
@@ -700,13 +721,19 @@ pub async fn manage_edit(
             @else { button."nhsuk-button"."nhsuk-button--secondary" type="submit" { "Restore to search" } }
         }
     };
+    let mut input = input_from_activity(&a);
+    input.practitioners = super::practitioners::leads(&state, &a.id)
+        .await?
+        .into_iter()
+        .map(|l| l.0)
+        .collect();
     editor(
         &state,
         &ctx,
         &g,
         &format!("/manage/activities/{id}"),
         &format!("Edit {}", a.name),
-        &input_from_activity(&a),
+        &input,
         &[],
         true,
         extra,

@@ -8,6 +8,7 @@ pub mod html;
 pub mod import_oruk;
 pub mod model;
 pub mod oruk;
+pub mod practitioners;
 pub mod search;
 pub mod service;
 pub mod store;
@@ -20,6 +21,10 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/activities", P::Public, html::search_page),
         Route::get("/activities/{id}", P::Public, html::activity_page),
+        Route::get("/practitioners", P::Public, practitioners::list),
+        Route::get("/practitioners/{id}", P::Public, practitioners::show),
+        Route::get("/account/profile", P::SignedIn, practitioners::edit_page),
+        Route::post("/account/profile", P::SignedIn, practitioners::save),
         Route::get("/manage/activities", P::ManageActivities, html::manage_list),
         Route::get(
             "/manage/activities/new",

@@ -353,6 +353,8 @@ pub struct ActivityInput {
     pub valid_to: String,
     /// Schedule notes.
     pub schedule_note: String,
+    /// Account ids of the practitioners who lead it.
+    pub practitioners: Vec<String>,
 }
 
 /// A validated activity, ready to store.

@@ -111,7 +111,7 @@ fn location_full(a: &Activity, l: &Location) -> Value {
         "addresses".into(),
         json!([{
             "id": sub_id(&l.id, "address"), "location_id": l.id, "address_1": l.address_1, "city": l.city,
-            "state_province": "Merseyside", "postal_code": l.postcode, "country": "GB", "address_type": "physical"
+            "state_province": "", "postal_code": l.postcode, "country": "GB", "address_type": "physical"
         }]),
     );
     let access: Vec<Value> = a

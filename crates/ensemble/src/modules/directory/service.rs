@@ -292,6 +292,14 @@ pub async fn create(
         Some(&g.actor().user_id),
     )
     .await?;
+    super::practitioners::set_leads(
+        &mut tx,
+        state,
+        &id,
+        &v.organisation_id,
+        &input.practitioners,
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -325,6 +333,8 @@ pub async fn update(
     let v = validate(state, &input).await?;
     let mut tx = state.db.begin().await?;
     overwrite(&mut tx, &g.actor().audit(), id, &v).await?;
+    super::practitioners::set_leads(&mut tx, state, id, &a.organisation_id, &input.practitioners)
+        .await?;
     tx.commit().await?;
     Ok(())
 }
