@@ -610,10 +610,8 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let src = source.clone();
             let docs =
                 tokio::task::spawn_blocking(move || import_oruk::read_source(&src)).await??;
-            let key = std::fs::canonicalize(&source)
-                .map(|p| p.display().to_string())
-                .unwrap_or(source.clone());
-            let report = import_oruk::import_documents(&state, &key, docs)
+            // ORUK ids are UUIDs: one service keeps one record whichever URL or path it came from.
+            let report = import_oruk::import_documents(&state, import_oruk::SOURCE, docs)
                 .await
                 .map_err(explain)?;
             state.db.close().await;

@@ -680,3 +680,105 @@ async fn practitioners_opt_in_to_a_public_profile_that_lists_what_they_lead() {
             .contains("is not a practitioner of this organisation")
     );
 }
+
+#[tokio::test]
+async fn editing_keeps_other_venues_and_the_edited_venue_keeps_its_id_and_position() {
+    let (app, org) = seeded().await;
+    let (email, password, _) = app.user(Role::ProgrammeManager, &org).await;
+    let id: String = {
+        use sqlx::Row;
+        sqlx::query("SELECT id FROM activities WHERE name = 'Alpha Choir'")
+            .fetch_one(&app.state.db.read)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap()
+    };
+    // A second venue.
+    let second = ActivityInput {
+        organisation_id: org.clone(),
+        name: "x".into(),
+        description: "x".into(),
+        how_to_join: "drop_in".into(),
+        cost: "free".into(),
+        types: vec!["choir".into()],
+        location_name: "Second Hall".into(),
+        address_1: "2 Street".into(),
+        city: "Wallasey".into(),
+        postcode: "CH41 5LH".into(),
+        ..Default::default()
+    };
+    let v = service::validate(&app.state, &second).await.unwrap();
+    let mut tx = app.state.db.begin().await.unwrap();
+    service::add_location(&mut tx, &id, &v).await.unwrap();
+    tx.commit().await.unwrap();
+    let before = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM activity_locations WHERE activity_id = '{id}'"
+        ))
+        .await;
+    assert_eq!(before, 2);
+    let mut pm = app.client();
+    pm.sign_in(&email, &password).await;
+    let form = pm.get(&format!("/manage/activities/{id}")).await;
+    let field = |name: &str| {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = form.body.find(&marker).map(|i| i + marker.len()).unwrap();
+        form.body[start..start + form.body[start..].find('"').unwrap()].to_string()
+    };
+    let (loc_id, sched_id) = (field("location_id"), field("schedule_id"));
+    assert!(!loc_id.is_empty() && !sched_id.is_empty());
+    let r = pm
+        .post_form(
+            &format!("/manage/activities/{id}"),
+            &[
+                ("csrf_token", &form.csrf()),
+                ("name", "Alpha Choir Renamed"),
+                ("description", "Still singing."),
+                ("how_to_join", "drop_in"),
+                ("cost", "free"),
+                ("types", "choir"),
+                ("location_id", &loc_id),
+                ("schedule_id", &sched_id),
+                ("location_name", "Alpha Hall"),
+                ("address_1", "1 Test Street"),
+                ("city", "Liverpool"),
+                ("postcode", "L1 8JQ"),
+                ("freq", "WEEKLY"),
+                ("byday", "TH"),
+                ("opens_at", "18:00"),
+                ("closes_at", "19:30"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM activity_locations WHERE activity_id = '{id}'"
+        ))
+        .await,
+        2,
+        "the other venue stays"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM locations WHERE id = '{loc_id}' AND latitude IS NOT NULL"
+        ))
+        .await,
+        1,
+        "same id, position kept"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM schedules WHERE id = '{sched_id}' AND byday = 'TH'"
+        ))
+        .await,
+        1
+    );
+    let page = pm.get(&format!("/activities/{id}")).await;
+    assert!(
+        page.body.contains("Alpha Choir Renamed")
+            && page.body.contains("Every Thursday, 18:00 to 19:30")
+            && page.body.contains("Second Hall")
+    );
+}

@@ -120,6 +120,8 @@ fn input(
         valid_to: s.and_then(|s| s.valid_to.clone()).unwrap_or_default(),
         schedule_note: s.map(|s| s.description.clone()).unwrap_or_default(),
         practitioners: Vec::new(),
+        location_id: String::new(),
+        schedule_id: String::new(),
     }
 }
 

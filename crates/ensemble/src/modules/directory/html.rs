@@ -422,6 +422,8 @@ fn input_from_pairs(p: &[(String, String)]) -> ActivityInput {
         valid_to: one("valid_to"),
         schedule_note: one("schedule_note"),
         practitioners: many("practitioners"),
+        location_id: one("location_id"),
+        schedule_id: one("schedule_id"),
     }
 }
 
@@ -470,6 +472,8 @@ fn input_from_activity(a: &Activity) -> ActivityInput {
         valid_to: s.and_then(|s| s.valid_to.clone()).unwrap_or_default(),
         schedule_note: s.map(|s| s.description.clone()).unwrap_or_default(),
         practitioners: Vec::new(),
+        location_id: loc.map(|l| l.id.clone()).unwrap_or_default(),
+        schedule_id: s.map(|s| s.id.clone()).unwrap_or_default(),
     }
 }
 
@@ -578,6 +582,8 @@ async fn editor(
                 (yes_box("bursary", "A bursary is available", input.bursary))
                 (checkboxes("access_features", "Access", &access, &input.access_features, errors))
                 (Input::new("languages", "Languages (optional)", &input.languages).hint("Separate with commas, like English, Polish").render(errors))
+                input type="hidden" name="location_id" value=(input.location_id);
+                input type="hidden" name="schedule_id" value=(input.schedule_id);
                 h2."nhsuk-heading-m" { "Where" }
                 (yes_box("online", "It happens online (or online as well)", input.online))
                 (Input::new("online_url", "Online joining link (optional)", &input.online_url).kind("url").render(errors))

@@ -22,6 +22,9 @@ use super::model::{
 };
 use super::service;
 
+/// The source name recorded on imported activities (matched with the service's UUID).
+pub const SOURCE: &str = "oruk";
+
 /// What an import did.
 #[derive(Debug, Default)]
 pub struct ImportReport {
@@ -374,6 +377,8 @@ fn to_activity(
         types,
         location: locations.first().cloned(),
         schedule: schedules.first().cloned(),
+        location_id: None,
+        schedule_id: None,
     };
     (v, locations, schedules)
 }

@@ -355,6 +355,10 @@ pub struct ActivityInput {
     pub schedule_note: String,
     /// Account ids of the practitioners who lead it.
     pub practitioners: Vec<String>,
+    /// The venue being edited (its id), so it is updated in place.
+    pub location_id: String,
+    /// The schedule being edited (its id), so it is updated in place.
+    pub schedule_id: String,
 }
 
 /// A validated activity, ready to store.
@@ -384,6 +388,8 @@ pub struct ValidActivity {
     pub(crate) types: Vec<String>,
     pub(crate) location: Option<ValidLocation>,
     pub(crate) schedule: Option<ValidSchedule>,
+    pub(crate) location_id: Option<String>,
+    pub(crate) schedule_id: Option<String>,
 }
 
 /// A validated venue.
@@ -864,6 +870,8 @@ impl ActivityInput {
             types,
             location,
             schedule,
+            location_id: opt(&self.location_id),
+            schedule_id: opt(&self.schedule_id),
         })
     }
 }

@@ -63,7 +63,40 @@ async fn write_details(
             .execute(&mut **tx)
             .await?;
     }
-    if let Some(loc) = &v.location {
+    if replace && let Some(loc_id) = &v.location_id {
+        // Edit the venue in place (keeps its id and, if the postcode is unchanged and no new
+        // position is known, its coordinates); an emptied venue is unlinked.
+        match &v.location {
+            Some(loc) => {
+                sqlx::query(
+                    "UPDATE locations SET name = $1, address_1 = $2, city = $3, \
+                     latitude = COALESCE($4, CASE WHEN postcode = $5 THEN latitude END), \
+                     longitude = COALESCE($6, CASE WHEN postcode = $5 THEN longitude END), postcode = $5, updated_at = $7 \
+                     WHERE id = $8 AND id IN (SELECT location_id FROM activity_locations WHERE activity_id = $9)",
+                )
+                .bind(loc.name.clone())
+                .bind(loc.address_1.clone())
+                .bind(loc.city.clone())
+                .bind(loc.point.map(|p| p.lat))
+                .bind(loc.postcode.as_str().to_string())
+                .bind(loc.point.map(|p| p.lon))
+                .bind(crate::db::now())
+                .bind(loc_id.clone())
+                .bind(id.to_string())
+                .execute(&mut **tx)
+                .await?;
+            }
+            None => {
+                sqlx::query(
+                    "DELETE FROM activity_locations WHERE activity_id = $1 AND location_id = $2",
+                )
+                .bind(id.to_string())
+                .bind(loc_id.clone())
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+    } else if let Some(loc) = &v.location {
         if replace {
             sqlx::query("DELETE FROM activity_locations WHERE activity_id = $1")
                 .bind(id.to_string())
@@ -72,7 +105,35 @@ async fn write_details(
         }
         write_location(tx, id, loc).await?;
     }
-    if let Some(sc) = &v.schedule {
+    if replace && let Some(sched_id) = &v.schedule_id {
+        match &v.schedule {
+            Some(sc) => {
+                sqlx::query(
+                    "UPDATE schedules SET freq = $1, byday = $2, dtstart = $3, valid_from = $4, valid_to = $5, \
+                     opens_at = $6, closes_at = $7, description = $8 WHERE id = $9 AND activity_id = $10",
+                )
+                .bind(sc.freq.code())
+                .bind(sc.byday.clone())
+                .bind(sc.dtstart.clone())
+                .bind(sc.valid_from.clone())
+                .bind(sc.valid_to.clone())
+                .bind(sc.opens_at.clone())
+                .bind(sc.closes_at.clone())
+                .bind(sc.description.clone())
+                .bind(sched_id.clone())
+                .bind(id.to_string())
+                .execute(&mut **tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM schedules WHERE id = $1 AND activity_id = $2")
+                    .bind(sched_id.clone())
+                    .bind(id.to_string())
+                    .execute(&mut **tx)
+                    .await?;
+            }
+        }
+    } else if let Some(sc) = &v.schedule {
         if replace {
             sqlx::query("DELETE FROM schedules WHERE activity_id = $1")
                 .bind(id.to_string())
