@@ -78,7 +78,7 @@ pub async fn organisations(
     let body = html! {
         h1 { "Organisations" }
         p { a."nhsuk-button" href="/admin/organisations/new" { "Add an organisation" } }
-        div."ensemble-table-wrap" {
+        div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" {
         table."nhsuk-table" {
             caption."nhsuk-table__caption" { (orgs.len()) " organisations" }
             thead."nhsuk-table__head" { tr."nhsuk-table__row" {
@@ -294,7 +294,7 @@ pub async fn users(
             (Input::new("q", "Search by name or email", &q.q).kind("search").render(&[]))
             button."nhsuk-button"."nhsuk-button--secondary" type="submit" { "Search" }
         }
-        div."ensemble-table-wrap" {
+        div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" {
         table."nhsuk-table" {
             caption."nhsuk-table__caption" { "Accounts" }
             thead."nhsuk-table__head" { tr."nhsuk-table__row" {
@@ -700,7 +700,7 @@ pub async fn audit(
             button."nhsuk-button"."nhsuk-button--secondary" type="submit" { "Filter" }
         }
         @if rows.is_empty() { p."nhsuk-body" { "No entries match." } } @else {
-            div."ensemble-table-wrap" {
+            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" {
             table."nhsuk-table" {
                 caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { "Audit entries" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {
@@ -719,7 +719,7 @@ pub async fn audit(
                             td."nhsuk-table__cell" { (r.action) }
                             td."nhsuk-table__cell" { (r.entity_type) @if let Some(id) = &r.entity_id { br; span."nhsuk-body-s" { (id) } } }
                             td."nhsuk-table__cell" { (r.actor_label) @if let Some(u) = &r.actor_user_id { br; a href=(format!("/admin/audit?actor={u}")) { span."nhsuk-body-s" { (u) } } } }
-                            td."nhsuk-table__cell" { span."nhsuk-body-s" { (r.detail) } }
+                            td."nhsuk-table__cell"."ensemble-detail" { span."nhsuk-body-s" { (r.detail) } }
                         }
                     }
                 }
@@ -803,7 +803,7 @@ pub async fn jobs(
     let body = html! {
         h1 { "Background jobs" }
         @if jobs.is_empty() { p."nhsuk-body" { "No jobs yet." } } @else {
-            div."ensemble-table-wrap" {
+            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" {
             table."nhsuk-table" {
                 caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { "Newest jobs" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {

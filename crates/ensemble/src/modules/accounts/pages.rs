@@ -259,7 +259,7 @@ async fn tokens_body(
         @if tokens.is_empty() {
             p."nhsuk-body" { "You have no tokens." }
         } @else {
-            div."ensemble-table-wrap" {
+            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" {
             table."nhsuk-table" {
                 caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { "Your API tokens" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {
@@ -375,7 +375,7 @@ pub async fn organisations(
     let body = html! {
         h1 { "Organisations" }
         p."nhsuk-body" { "The partners working together through Ensemble." }
-        div."ensemble-table-wrap" {
+        div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" {
         table."nhsuk-table" {
             caption."nhsuk-table__caption" { (orgs.len()) " organisations" }
             thead."nhsuk-table__head" { tr."nhsuk-table__row" {

@@ -636,7 +636,7 @@ pub async fn manage_list(
         h1 { "Your activities" }
         p { a."nhsuk-button" href="/manage/activities/new" { "Add an activity" } }
         @if list.is_empty() { p."nhsuk-body" { "Your organisations have no activities listed yet." } } @else {
-            div."ensemble-table-wrap" {
+            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" {
             table."nhsuk-table" {
                 caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { "Your activities" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {
