@@ -98,13 +98,20 @@ CREATE TABLE locations (
 );
 CREATE INDEX locations_position_idx ON locations (latitude, longitude);
 
+-- latitude/longitude/listed copy the venue's position and whether the activity is listed
+-- (active, organisation not archived), kept up to date by the directory service in the same
+-- transaction, so that a distance search reads one covering index.
 CREATE TABLE activity_locations (
     id TEXT PRIMARY KEY,
     activity_id TEXT NOT NULL REFERENCES activities (id),
     location_id TEXT NOT NULL REFERENCES locations (id),
+    latitude DOUBLE PRECISION,
+    longitude DOUBLE PRECISION,
+    listed BIGINT NOT NULL DEFAULT 1,
     UNIQUE (activity_id, location_id)
 );
 CREATE INDEX activity_locations_location_idx ON activity_locations (location_id);
+CREATE INDEX activity_locations_position_idx ON activity_locations (latitude, longitude, listed, activity_id, id);
 
 CREATE TABLE schedules (
     id TEXT PRIMARY KEY,

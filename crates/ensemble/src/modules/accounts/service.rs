@@ -624,6 +624,7 @@ pub async fn update_organisation(
         Err(e) if is_unique_violation(&e) => return Err(name_taken()),
         r => r?,
     };
+    crate::modules::directory::service::refresh_organisation(&mut tx, id).await?;
     audit::record(
         &mut tx,
         &g.actor().audit(),

@@ -298,7 +298,14 @@ pub async fn generate(
             Bind::I(t),
             Bind::I(t),
         ]);
-        links.push(vec![Bind::T(new_id()), Bind::T(activity), Bind::T(loc_id)]);
+        links.push(vec![
+            Bind::T(new_id()),
+            Bind::T(activity),
+            Bind::T(loc_id),
+            Bind::F(lat),
+            Bind::F(lon),
+            Bind::I(1),
+        ]);
         if locs.len() == 300 {
             flush(
                 db,
@@ -320,7 +327,14 @@ pub async fn generate(
             flush(
                 db,
                 "activity_locations",
-                &["id", "activity_id", "location_id"],
+                &[
+                    "id",
+                    "activity_id",
+                    "location_id",
+                    "latitude",
+                    "longitude",
+                    "listed",
+                ],
                 &mut links,
             )
             .await?;
@@ -347,7 +361,14 @@ pub async fn generate(
     flush(
         db,
         "activity_locations",
-        &["id", "activity_id", "location_id"],
+        &[
+            "id",
+            "activity_id",
+            "location_id",
+            "latitude",
+            "longitude",
+            "listed",
+        ],
         &mut links,
     )
     .await?;

@@ -529,9 +529,10 @@ pub async fn import_documents(
                 } else {
                     "archived"
                 })
-                .bind(id)
+                .bind(id.clone())
                 .execute(&mut *tx)
                 .await?;
+            service::refresh_listing(&mut tx, &id).await?;
             tx.commit().await?;
             report
                 .warnings

@@ -142,6 +142,7 @@ async fn write_details(
         }
         write_schedule(tx, id, sc).await?;
     }
+    refresh_listing(tx, id).await?;
     Ok(())
 }
 
@@ -201,11 +202,43 @@ async fn write_schedule(
     Ok(())
 }
 
+/// Bring the search copy on an activity's venue links (position, listed) up to date.
+pub async fn refresh_listing(tx: &mut Tx, activity_id: &str) -> Result<(), sqlx::Error> {
+    refresh_where(tx, "activity_id = $1", activity_id).await
+}
+
+/// The same for every activity of an organisation (after it is archived or restored).
+pub async fn refresh_organisation(tx: &mut Tx, organisation_id: &str) -> Result<(), sqlx::Error> {
+    refresh_where(
+        tx,
+        "activity_id IN (SELECT id FROM activities WHERE organisation_id = $1)",
+        organisation_id,
+    )
+    .await
+}
+
+async fn refresh_where(tx: &mut Tx, clause: &str, value: &str) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "UPDATE activity_locations SET \
+         listed = COALESCE((SELECT CASE WHEN a.status = 'active' AND o.archived_at IS NULL THEN 1 ELSE 0 END \
+                   FROM activities a JOIN organisations o ON o.id = a.organisation_id WHERE a.id = activity_locations.activity_id), 0), \
+         latitude = (SELECT l.latitude FROM locations l WHERE l.id = activity_locations.location_id), \
+         longitude = (SELECT l.longitude FROM locations l WHERE l.id = activity_locations.location_id) \
+         WHERE {clause}"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(value.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Add the venue of `v` to an existing activity (further venues from the demo or importer).
 pub async fn add_location(tx: &mut Tx, id: &str, v: &ValidActivity) -> Result<(), AppError> {
     if let Some(loc) = &v.location {
         write_location(tx, id, loc).await?;
     }
+    refresh_listing(tx, id).await?;
     Ok(())
 }
 
@@ -444,6 +477,7 @@ pub async fn set_archived(
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
+    refresh_listing(&mut tx, id).await?;
     let action = if archived {
         "activity.archive"
     } else {

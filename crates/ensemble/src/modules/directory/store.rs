@@ -70,7 +70,7 @@ pub fn bind_all<'q>(
 }
 
 /// What to look for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filters {
     /// Every word must appear in the name, description or organisation name.
     pub words: Vec<String>,
@@ -249,21 +249,40 @@ pub async fn pairs_near(pool: &AnyPool, f: &Filters) -> Result<Vec<Hit>, sqlx::E
     let Some((centre, radius)) = f.near else {
         return Ok(Vec::new());
     };
-    let mut w = filter_clause(f);
     let (lat0, lat1, lon0, lon1) = bounding_box(centre, radius);
+    let only_distance = *f
+        == Filters {
+            near: f.near,
+            ..Filters::default()
+        };
+    let mut w = if only_distance {
+        Where::default()
+    } else {
+        filter_clause(f)
+    };
     let a = w.bind(Bind::F(lat0));
     let b = w.bind(Bind::F(lat1));
     let c = w.bind(Bind::F(lon0));
     let d = w.bind(Bind::F(lon1));
     w.and(format!(
-        "l.latitude BETWEEN {a} AND {b} AND l.longitude BETWEEN {c} AND {d}"
+        "al.listed = 1 AND al.latitude BETWEEN {a} AND {b} AND al.longitude BETWEEN {c} AND {d}"
     ));
-    let sql = format!(
-        "SELECT al.id AS link_id, al.activity_id, l.latitude, l.longitude FROM activity_locations al \
-         JOIN locations l ON l.id = al.location_id JOIN activities a ON a.id = al.activity_id \
-         JOIN organisations o ON o.id = a.organisation_id {}",
-        w.sql()
-    );
+    let sql = if only_distance {
+        // A distance-only search reads just the covering index on the venue links.
+        format!(
+            "SELECT al.id AS link_id, al.activity_id, al.latitude, al.longitude FROM activity_locations al {}",
+            w.sql()
+        )
+    } else {
+        // Start from the links in the box; CROSS JOIN fixes that order on SQLite, whose
+        // planner would otherwise start from every active activity; PostgreSQL plans
+        // CROSS JOIN + WHERE like an inner join.
+        format!(
+            "SELECT al.id AS link_id, al.activity_id, al.latitude, al.longitude FROM activity_locations al \
+             CROSS JOIN activities a CROSS JOIN organisations o {} AND a.id = al.activity_id AND o.id = a.organisation_id",
+            w.sql()
+        )
+    };
     let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &w.binds)
         .fetch_all(pool)
         .await?;
