@@ -79,8 +79,10 @@ pub struct Db {
     pub write: AnyPool,
 }
 
+// cache_size (negative = KiB) and mmap_size keep a directory-sized database in memory.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-     PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
+     PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; \
+     PRAGMA mmap_size = 268435456;";
 
 impl Db {
     /// Open (creating a SQLite file if needed) without migrating.

@@ -422,6 +422,11 @@ async fn programme_managers_edit_only_their_own_listings_and_every_change_is_aud
         .await,
         1
     );
+    let near = "/openreferral/service_at_locations?postcode=L1%208JQ&proximity=5000";
+    assert!(
+        pm.get(near).await.body.contains("Foxtrot Folk"),
+        "listed before archiving"
+    );
     // Review, archive: gone from search and the API.
     assert_eq!(
         pm.submit(
@@ -450,6 +455,16 @@ async fn programme_managers_edit_only_their_own_listings_and_every_change_is_aud
     assert_eq!(
         pm.get(&format!("/openreferral/services/{id}")).await.status,
         StatusCode::NOT_FOUND
+    );
+    assert!(
+        !pm.get(near).await.body.contains("Foxtrot Folk"),
+        "archived: gone from distance search"
+    );
+    assert!(
+        !pm.get("/activities?postcode=L1+8JQ&distance=10")
+            .await
+            .body
+            .contains("Foxtrot Folk")
     );
     assert_eq!(app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE entity_id = '{id}' AND action IN ('activity.review', 'activity.archive')")).await, 2);
     // Another organisation's programme manager is refused.
