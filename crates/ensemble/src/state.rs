@@ -27,6 +27,8 @@ pub struct Inner {
     pub metrics: Metrics,
     /// Sign-in attempts per client address.
     pub sign_in_limiter: RateLimiter,
+    /// Snapshot of listed venue positions and recently shown activities.
+    pub directory: crate::modules::directory::cache::DirectoryCache,
 }
 
 impl std::ops::Deref for AppState {
@@ -47,6 +49,7 @@ impl AppState {
             secret,
             metrics: Metrics::new(),
             sign_in_limiter: limiter,
+            directory: Default::default(),
         })))
     }
 }

@@ -735,6 +735,9 @@ async fn editing_keeps_other_venues_and_the_edited_venue_keeps_its_id_and_positi
     assert_eq!(before, 2);
     let mut pm = app.client();
     pm.sign_in(&email, &password).await;
+    // Warm the search snapshot with the old name.
+    let search = "/activities?postcode=L1+8JQ&distance=5&unit=km";
+    assert!(pm.get(search).await.body.contains("Alpha Choir<"));
     let form = pm.get(&format!("/manage/activities/{id}")).await;
     let field = |name: &str| {
         let marker = format!("name=\"{name}\" value=\"");
@@ -789,6 +792,10 @@ async fn editing_keeps_other_venues_and_the_edited_venue_keeps_its_id_and_positi
         ))
         .await,
         1
+    );
+    assert!(
+        pm.get(search).await.body.contains("Alpha Choir Renamed"),
+        "search sees the change at once"
     );
     let page = pm.get(&format!("/activities/{id}")).await;
     assert!(

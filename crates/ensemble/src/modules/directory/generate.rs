@@ -373,5 +373,8 @@ pub async fn generate(
     )
     .await?;
     progress("venues", scale.locations);
+    let mut tx = db.begin().await?;
+    super::cache::bump(&mut tx).await?;
+    tx.commit().await?;
     Ok(())
 }

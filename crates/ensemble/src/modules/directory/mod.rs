@@ -2,6 +2,7 @@
 //! access features; public search with list, map and print views; activity pages; the
 //! programme managers' editor; and the Open Referral UK 3.0 API under `/openreferral/`.
 
+pub mod cache;
 pub mod demo;
 pub mod generate;
 pub mod html;

@@ -357,7 +357,7 @@ pub async fn services(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
     let result = async {
         let f = filters(&state, &q).await?;
         let (hits, total) = if f.near.is_some() {
-            let all = store::search_near(&state.db.read, &f).await?;
+            let all = super::service::activities_near(&state, &f).await?;
             let total = all.len() as i64;
             (
                 all.into_iter()
@@ -370,7 +370,7 @@ pub async fn services(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
             store::search_page(&state.db.read, &f, per, (page - 1) * per).await?
         };
         let ids: Vec<String> = hits.iter().map(|h| h.activity_id.clone()).collect();
-        let acts = store::load(&state.db.read, &ids).await?;
+        let acts = state.directory.load(&state.db, &ids).await?;
         Ok::<_, AppError>(wrapper(
             total,
             page,
@@ -419,7 +419,7 @@ pub async fn service_at_locations(
     let result = async {
         let f = filters(&state, &q).await?;
         let (hits, total) = if f.near.is_some() {
-            let all = store::pairs_near(&state.db.read, &f).await?;
+            let all = super::service::pairs_near(&state, &f).await?;
             let total = all.len() as i64;
             (all.into_iter().skip(((page - 1) * per) as usize).take(per as usize).collect::<Vec<_>>(), total)
         } else {
@@ -427,7 +427,7 @@ pub async fn service_at_locations(
         };
         let mut ids: Vec<String> = hits.iter().map(|h| h.activity_id.clone()).collect();
         ids.dedup();
-        let acts = store::load(&state.db.read, &ids).await?;
+        let acts = state.directory.load(&state.db, &ids).await?;
         let contents = hits
             .iter()
             .filter_map(|h| {

@@ -268,7 +268,7 @@ pub async fn run(
     let per = if all { 500 } else { PER_PAGE };
     let offset = (form.page - 1) * per;
     let (hits, total) = if f.near.is_some() {
-        let hits = store::search_near(&state.db.read, &f).await?;
+        let hits = super::service::activities_near(state, &f).await?;
         let total = hits.len() as i64;
         (
             hits.into_iter()
@@ -281,7 +281,7 @@ pub async fn run(
         store::search_page(&state.db.read, &f, per, offset).await?
     };
     let ids: Vec<String> = hits.iter().map(|h| h.activity_id.clone()).collect();
-    let activities = store::load(&state.db.read, &ids).await?;
+    let activities = state.directory.load(&state.db, &ids).await?;
     let results = activities
         .into_iter()
         .zip(hits.iter().map(|h| h.distance_m))

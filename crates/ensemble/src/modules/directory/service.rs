@@ -230,7 +230,7 @@ async fn refresh_where(tx: &mut Tx, clause: &str, value: &str) -> Result<(), sql
         .bind(value.to_string())
         .execute(&mut **tx)
         .await?;
-    Ok(())
+    super::cache::bump(tx).await
 }
 
 /// Add the venue of `v` to an existing activity (further venues from the demo or importer).
@@ -247,6 +247,7 @@ pub async fn add_schedule(tx: &mut Tx, id: &str, v: &ValidActivity) -> Result<()
     if let Some(s) = &v.schedule {
         write_schedule(tx, id, s).await?;
     }
+    refresh_listing(tx, id).await?;
     Ok(())
 }
 
@@ -447,6 +448,7 @@ pub async fn mark_reviewed(
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
+    refresh_listing(&mut tx, id).await?;
     audit::record(
         &mut tx,
         &g.actor().audit(),
@@ -540,4 +542,34 @@ pub fn nearest(a: &Activity, from: Point) -> Option<f64> {
         .filter_map(|l| l.point)
         .map(|p| places::distance_m(from, p))
         .min_by(|x, y| x.partial_cmp(y).unwrap_or(std::cmp::Ordering::Equal))
+}
+
+/// Activity-venue links matching `f` within its distance, nearest first. A search by
+/// distance alone is answered from the in-process snapshot; with other filters, from SQL.
+pub async fn pairs_near(
+    state: &AppState,
+    f: &super::store::Filters,
+) -> Result<Vec<super::store::Hit>, sqlx::Error> {
+    match f.near {
+        Some((centre, radius))
+            if *f
+                == (super::store::Filters {
+                    near: f.near,
+                    ..Default::default()
+                }) =>
+        {
+            state.directory.pairs_near(&state.db, centre, radius).await
+        }
+        _ => super::store::pairs_near(&state.db.read, f).await,
+    }
+}
+
+/// Activities matching `f` within its distance (one hit per activity, its nearest venue).
+pub async fn activities_near(
+    state: &AppState,
+    f: &super::store::Filters,
+) -> Result<Vec<super::store::Hit>, sqlx::Error> {
+    Ok(super::store::nearest_per_activity(
+        pairs_near(state, f).await?,
+    ))
 }

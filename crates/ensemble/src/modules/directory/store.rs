@@ -223,8 +223,8 @@ pub struct Hit {
 }
 
 /// Activities matching `f` within the radius, nearest first (one hit per activity).
-pub async fn search_near(pool: &AnyPool, f: &Filters) -> Result<Vec<Hit>, sqlx::Error> {
-    let pairs = pairs_near(pool, f).await?;
+/// Keep each activity's nearest hit, nearest first.
+pub fn nearest_per_activity(pairs: Vec<Hit>) -> Vec<Hit> {
     let mut best: HashMap<String, Hit> = HashMap::new();
     for h in pairs {
         let keep = best
@@ -241,7 +241,7 @@ pub async fn search_near(pool: &AnyPool, f: &Filters) -> Result<Vec<Hit>, sqlx::
             .unwrap_or(std::cmp::Ordering::Equal)
             .then_with(|| a.activity_id.cmp(&b.activity_id))
     });
-    Ok(hits)
+    hits
 }
 
 /// (activity, venue) pairs matching `f` within the radius, nearest first.
