@@ -52,6 +52,9 @@ pub struct Config {
     pub invitation_ttl: Duration,
     /// Take the client address from X-Forwarded-For (behind a trusted reverse proxy).
     pub trust_proxy: bool,
+    /// How long a process trusts its directory snapshot before re-checking the database for
+    /// changes made by other processes.
+    pub directory_cache_ttl: Duration,
 }
 
 impl Config {
@@ -75,6 +78,7 @@ impl Config {
             hash_cost: HashCost::Standard,
             invitation_ttl: Duration::from_secs(7 * 24 * 60 * 60),
             trust_proxy: false,
+            directory_cache_ttl: Duration::from_millis(250),
         }
     }
 

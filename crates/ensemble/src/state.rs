@@ -43,13 +43,15 @@ impl AppState {
     pub async fn new(cfg: Config, db: Db) -> anyhow::Result<Self> {
         let secret = installation_secret(&db).await?;
         let limiter = RateLimiter::new(cfg.sign_in_rate_per_ip, Duration::from_secs(5 * 60));
+        let directory =
+            crate::modules::directory::cache::DirectoryCache::new(cfg.directory_cache_ttl);
         Ok(Self(Arc::new(Inner {
             cfg,
             db,
             secret,
             metrics: Metrics::new(),
             sign_in_limiter: limiter,
-            directory: Default::default(),
+            directory,
         })))
     }
 }

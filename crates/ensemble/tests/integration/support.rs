@@ -66,6 +66,8 @@ pub fn test_config(url: &str) -> Config {
     cfg.hash_cost = HashCost::Fast;
     cfg.require_staff_mfa = false;
     cfg.run_worker = false;
+    // Re-check the directory version on every search, as changes here bypass the services.
+    cfg.directory_cache_ttl = std::time::Duration::ZERO;
     cfg
 }
 

@@ -640,6 +640,7 @@ pub async fn update_organisation(
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
+    state.directory.invalidate();
     Ok(org)
 }
 

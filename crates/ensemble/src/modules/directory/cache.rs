@@ -1,16 +1,20 @@
 //! An in-process snapshot of the directory for fast distance searches: every listed venue
 //! link's position, sorted by latitude, and the activities already shown on result pages.
 //! Every directory change bumps `directory_version` in `settings` (in the same transaction);
-//! each search reads that version (one small query) and rebuilds the snapshot when it has
-//! moved, so several processes over one database stay consistent.
+//! a search reads that version (one small query, at most once per `ttl`) and rebuilds the
+//! snapshot when it has moved. Changes made through this process invalidate it at once;
+//! changes made by another process over the same database show within `ttl` (250 ms by
+//! default). Postcode positions (static open data) are cached for five minutes.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use sqlx::Row;
 
 use crate::db::{Db, Tx};
-use crate::modules::places::{Point, bounding_box, distance_m};
+use crate::modules::places::{Point, Postcode, PostcodePlace, bounding_box, distance_m};
 
 use super::model::Activity;
 use super::store::{self, Hit};
@@ -28,10 +32,16 @@ struct Snapshot {
 }
 
 /// The cache held in the application state.
-#[derive(Default)]
 pub struct DirectoryCache {
     current: tokio::sync::Mutex<Option<Arc<Snapshot>>>,
+    checked_at: Mutex<Option<Instant>>,
+    dirty: AtomicBool,
+    ttl: Duration,
+    postcodes: Mutex<PostcodeMemo>,
 }
+
+/// Postcode lookups: when the memo was started, and what each lookup found.
+type PostcodeMemo = (Option<Instant>, HashMap<String, Option<PostcodePlace>>);
 
 /// Record a directory change (call inside the changing transaction).
 pub async fn bump(tx: &mut Tx) -> Result<(), sqlx::Error> {
@@ -56,8 +66,68 @@ async fn version(db: &Db) -> Result<String, sqlx::Error> {
 }
 
 impl DirectoryCache {
+    /// A cache that re-checks the directory version at most once per `ttl`.
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            current: tokio::sync::Mutex::new(None),
+            checked_at: Mutex::new(None),
+            dirty: AtomicBool::new(true),
+            ttl,
+            postcodes: Mutex::new((None, HashMap::new())),
+        }
+    }
+
+    /// Forget the snapshot after a change made in this process.
+    pub fn invalidate(&self) {
+        self.dirty.store(true, Ordering::SeqCst);
+    }
+
+    /// Where a postcode is (from the open data), cached.
+    pub async fn postcode(
+        &self,
+        db: &Db,
+        pc: &Postcode,
+    ) -> Result<Option<PostcodePlace>, sqlx::Error> {
+        if let Ok(map) = self.postcodes.lock() {
+            let fresh = map
+                .0
+                .is_some_and(|t| t.elapsed() < Duration::from_secs(300));
+            if fresh && let Some(hit) = map.1.get(pc.as_str()) {
+                return Ok(hit.clone());
+            }
+        }
+        let found = crate::modules::places::find_postcode(db, pc).await?;
+        if let Ok(mut map) = self.postcodes.lock() {
+            if map
+                .0
+                .is_none_or(|t| t.elapsed() >= Duration::from_secs(300))
+                || map.1.len() > 50_000
+            {
+                *map = (Some(Instant::now()), HashMap::new());
+            }
+            map.1.insert(pc.as_str().to_string(), found.clone());
+        }
+        Ok(found)
+    }
+
     async fn snapshot(&self, db: &Db) -> Result<Arc<Snapshot>, sqlx::Error> {
+        let recent = self
+            .checked_at
+            .lock()
+            .ok()
+            .and_then(|t| *t)
+            .is_some_and(|t| t.elapsed() < self.ttl);
+        if recent
+            && !self.dirty.load(Ordering::SeqCst)
+            && let Some(s) = self.current.lock().await.as_ref()
+        {
+            return Ok(s.clone());
+        }
+        self.dirty.store(false, Ordering::SeqCst);
         let v = version(db).await?;
+        if let Ok(mut t) = self.checked_at.lock() {
+            *t = Some(Instant::now());
+        }
         let mut guard = self.current.lock().await;
         if let Some(s) = guard.as_ref().filter(|s| s.version == v) {
             return Ok(s.clone());

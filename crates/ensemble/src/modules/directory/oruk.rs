@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use sqlx::Row;
 
 use crate::error::{ApiError, AppError};
-use crate::modules::places::{self, Postcode};
+use crate::modules::places::Postcode;
 use crate::state::AppState;
 
 use super::model::{Activity, Cost, Day, Freq, Location};
@@ -310,7 +310,9 @@ async fn filters(state: &AppState, q: &[(String, String)]) -> Result<Filters, Ap
                 }
             },
         };
-        let place = places::find_postcode(&state.db, &postcode)
+        let place = state
+            .directory
+            .postcode(&state.db, &postcode)
             .await?
             .ok_or_else(|| {
                 AppError::BadRequest(format!(

@@ -2,7 +2,7 @@
 //! the field, and running the search with pagination.
 
 use crate::error::FieldError;
-use crate::modules::places::{self, Point, Postcode};
+use crate::modules::places::{Point, Postcode};
 use crate::state::AppState;
 
 use super::model::{AccessFeature, Activity, Cost, Day, TimeOfDay};
@@ -179,7 +179,7 @@ pub async fn filters_from(
                 } else {
                     distance * 1000.0
                 };
-                match places::find_postcode(&state.db, &pc).await {
+                match state.directory.postcode(&state.db, &pc).await {
                     Ok(Some(place)) => {
                         f.near = Some((place.point, radius));
                         centre = Some((pc, place.point, radius));

@@ -396,6 +396,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
+    state.directory.invalidate();
     Ok(id)
 }
 
@@ -431,6 +432,7 @@ pub async fn update(
     super::practitioners::set_leads(&mut tx, state, id, &a.organisation_id, &input.practitioners)
         .await?;
     tx.commit().await?;
+    state.directory.invalidate();
     Ok(())
 }
 
@@ -461,6 +463,7 @@ pub async fn mark_reviewed(
     )
     .await?;
     tx.commit().await?;
+    state.directory.invalidate();
     Ok(())
 }
 
@@ -497,6 +500,7 @@ pub async fn set_archived(
     )
     .await?;
     tx.commit().await?;
+    state.directory.invalidate();
     Ok(())
 }
 
