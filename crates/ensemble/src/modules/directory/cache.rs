@@ -29,6 +29,7 @@ struct Snapshot {
     /// (link id, activity id).
     links: Vec<(String, String)>,
     activities: Mutex<HashMap<String, Arc<Activity>>>,
+    briefs: Mutex<HashMap<String, Arc<str>>>,
 }
 
 /// The cache held in the application state.
@@ -158,6 +159,7 @@ impl DirectoryCache {
             points,
             links,
             activities: Mutex::new(HashMap::new()),
+            briefs: Mutex::new(HashMap::new()),
         });
         *guard = Some(snap.clone());
         Ok(snap)
@@ -197,7 +199,7 @@ impl DirectoryCache {
     }
 
     /// Activities by id (in order), from the snapshot where already loaded.
-    pub async fn load(&self, db: &Db, ids: &[String]) -> Result<Vec<Activity>, sqlx::Error> {
+    pub async fn load(&self, db: &Db, ids: &[String]) -> Result<Vec<Arc<Activity>>, sqlx::Error> {
         let snap = self.snapshot(db).await?;
         let missing: Vec<String> = {
             let map = snap
@@ -224,9 +226,29 @@ impl DirectoryCache {
         let out = ids
             .iter()
             .filter_map(|id| map.get(id).cloned().or_else(|| fresh.get(id).cloned()))
-            .map(|a| (*a).clone())
             .collect();
         map.extend(fresh);
         Ok(out)
+    }
+
+    /// Serialised JSON for a list item (keyed by record id), made once per snapshot.
+    pub async fn rendered(
+        &self,
+        db: &Db,
+        key: &str,
+        make: impl FnOnce() -> String,
+    ) -> Result<Arc<str>, sqlx::Error> {
+        let snap = self.snapshot(db).await?;
+        if let Some(v) = snap.briefs.lock().ok().and_then(|m| m.get(key).cloned()) {
+            return Ok(v);
+        }
+        let v: Arc<str> = Arc::from(make());
+        if let Ok(mut m) = snap.briefs.lock() {
+            if m.len() > MAX_ACTIVITIES {
+                m.clear();
+            }
+            m.insert(key.to_string(), v.clone());
+        }
+        Ok(v)
     }
 }

@@ -253,6 +253,24 @@ fn wrapper(total: i64, page: i64, per: i64, contents: Vec<Value>) -> Value {
     })
 }
 
+/// The page wrapper around items that are already serialised JSON.
+fn wrapper_raw(total: i64, page: i64, per: i64, items: &[std::sync::Arc<str>]) -> Response {
+    let total_pages = if total == 0 {
+        1
+    } else {
+        (total + per - 1) / per
+    };
+    let body = format!(
+        "{{\"total_items\":{total},\"total_pages\":{total_pages},\"page_number\":{page},\"size\":{},\"first_page\":{},\"last_page\":{},\"empty\":{},\"contents\":[{}]}}",
+        items.len(),
+        page == 1,
+        page >= total_pages,
+        items.is_empty(),
+        items.iter().map(|s| &**s).collect::<Vec<_>>().join(",")
+    );
+    cors(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
 fn pairs(raw: Option<String>) -> Vec<(String, String)> {
     raw.and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(&q).ok())
         .unwrap_or_default()
@@ -373,20 +391,22 @@ pub async fn services(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
         };
         let ids: Vec<String> = hits.iter().map(|h| h.activity_id.clone()).collect();
         let acts = state.directory.load(&state.db, &ids).await?;
-        Ok::<_, AppError>(wrapper(
-            total,
-            page,
-            per,
-            acts.iter()
-                .map(|a| Value::Object(service_brief(a)))
-                .collect(),
-        ))
+        let mut items = Vec::with_capacity(acts.len());
+        for a in &acts {
+            let key = format!("service:{}", a.id);
+            items.push(
+                state
+                    .directory
+                    .rendered(&state.db, &key, || {
+                        Value::Object(service_brief(a)).to_string()
+                    })
+                    .await?,
+            );
+        }
+        Ok::<_, AppError>(wrapper_raw(total, page, per, &items))
     }
     .await;
-    match result {
-        Ok(v) => ok(v),
-        Err(e) => err(e),
-    }
+    result.unwrap_or_else(err)
 }
 
 async fn active(state: &AppState, id: &str) -> Result<Activity, AppError> {
@@ -430,21 +450,24 @@ pub async fn service_at_locations(
         let mut ids: Vec<String> = hits.iter().map(|h| h.activity_id.clone()).collect();
         ids.dedup();
         let acts = state.directory.load(&state.db, &ids).await?;
-        let contents = hits
-            .iter()
-            .filter_map(|h| {
-                let a = acts.iter().find(|a| a.id == h.activity_id)?;
-                let l = a.locations.iter().find(|l| Some(&l.link_id) == h.link_id.as_ref())?;
-                Some(json!({ "id": l.link_id, "service_id": a.id, "location_id": l.id, "location": location_brief(l), "service": Value::Object(service_brief(a)) }))
-            })
-            .collect();
-        Ok::<_, AppError>(wrapper(total, page, per, contents))
+        let mut items = Vec::with_capacity(hits.len());
+        for h in &hits {
+            let Some(a) = acts.iter().find(|a| a.id == h.activity_id) else { continue };
+            let Some(l) = a.locations.iter().find(|l| Some(&l.link_id) == h.link_id.as_ref()) else { continue };
+            let key = format!("sal:{}", l.link_id);
+            items.push(
+                state
+                    .directory
+                    .rendered(&state.db, &key, || {
+                        json!({ "id": l.link_id, "service_id": a.id, "location_id": l.id, "location": location_brief(l), "service": Value::Object(service_brief(a)) }).to_string()
+                    })
+                    .await?,
+            );
+        }
+        Ok::<_, AppError>(wrapper_raw(total, page, per, &items))
     }
     .await;
-    match result {
-        Ok(v) => ok(v),
-        Err(e) => err(e),
-    }
+    result.unwrap_or_else(err)
 }
 
 /// GET /openreferral/service_at_locations/{id}

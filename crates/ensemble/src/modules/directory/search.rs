@@ -125,7 +125,7 @@ impl SearchForm {
 #[derive(Debug, Clone)]
 pub struct Outcome {
     /// Activities on this page, with the distance to each when a postcode was given.
-    pub results: Vec<(Activity, Option<f64>)>,
+    pub results: Vec<(std::sync::Arc<Activity>, Option<f64>)>,
     /// Total matches.
     pub total: i64,
     /// Where the search was centred.
