@@ -30,6 +30,8 @@ struct Snapshot {
     links: Vec<(String, String)>,
     activities: Mutex<HashMap<String, Arc<Activity>>>,
     briefs: Mutex<HashMap<String, Arc<str>>>,
+    /// Activity types (code, name) for the search form.
+    types: Arc<Vec<(String, String)>>,
 }
 
 /// The cache held in the application state.
@@ -154,12 +156,20 @@ impl DirectoryCache {
             ));
         }
         points.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+        let types = Arc::new(
+            store::activity_types(&db.read)
+                .await?
+                .into_iter()
+                .map(|t| (t.code, t.name))
+                .collect(),
+        );
         let snap = Arc::new(Snapshot {
             version: v,
             points,
             links,
             activities: Mutex::new(HashMap::new()),
             briefs: Mutex::new(HashMap::new()),
+            types,
         });
         *guard = Some(snap.clone());
         Ok(snap)
@@ -250,5 +260,10 @@ impl DirectoryCache {
             m.insert(key.to_string(), v.clone());
         }
         Ok(v)
+    }
+
+    /// Activity types (code, name), by name.
+    pub async fn types(&self, db: &Db) -> Result<Arc<Vec<(String, String)>>, sqlx::Error> {
+        Ok(self.snapshot(db).await?.types.clone())
     }
 }
