@@ -280,6 +280,37 @@ function isSignInPage(u) {
 
 // ---------------------------------------------------------------- anonymous
 
+for (const [label, p] of [
+  ['an empty directory search', '/activities?q=zzqqxxnothing&cost=free'],
+  ['the directory map view', '/activities?postcode=L1+8JQ&distance=3&view=map'],
+  ['the printable directory list', '/activities?postcode=L1+8JQ&distance=3&view=print'],
+  ['a directory search with a malformed postcode', '/activities?postcode=NOTAPOSTCODE'],
+]) {
+  test(`anonymous: ${label} passes axe`, async (t) => {
+    const ctx = await newContext();
+    try {
+      const page = await ctx.newPage();
+      const { response, errors } = await load(page, url(p));
+      const problems = await checkPage(page, {
+        label: p,
+        response,
+        errors,
+        expectStatus: p.includes('NOTAPOSTCODE') ? 422 : undefined,
+        screenshot: `anonymous--${slug(url(p))}`,
+      });
+      if (p.includes('zzqq')) {
+        const text = await page.textContent('main');
+        if (!/No activities found/.test(text) || !/start a new search/.test(text)) problems.push(`${p}: empty result does not say why or suggest a wider search`);
+      }
+      if (p.includes('view=map') && !(await page.$('svg[role="img"] title'))) problems.push(`${p}: no titled SVG map`);
+      if (p.includes('NOTAPOSTCODE') && !(await page.$('.nhsuk-error-summary'))) problems.push(`${p}: no error summary`);
+      assertNoProblems(problems, t);
+    } finally {
+      await ctx.close();
+    }
+  });
+}
+
 test('anonymous: crawl of the public directory has no errors or axe violations', async (t) => {
   const ctx = await newContext();
   try {
