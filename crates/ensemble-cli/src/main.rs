@@ -173,7 +173,7 @@ struct ServeArgs {
     #[arg(long, env = "ENSEMBLE_METRICS_TOKEN")]
     metrics_token: Option<String>,
     /// Behind a reverse proxy: take the client address (for sign-in rate limits) from the
-    /// first X-Forwarded-For entry. Only set this when the proxy overwrites that header.
+    /// last X-Forwarded-For entry (the address the proxy saw). Only set this behind a proxy.
     #[arg(long, env = "ENSEMBLE_TRUST_PROXY")]
     trust_proxy: bool,
     /// Do not run the job worker in this process.

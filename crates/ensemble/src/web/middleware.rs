@@ -104,7 +104,7 @@ pub async fn session_layer(
                 .and_then(|v| v.to_str().ok())
         })
         .flatten()
-        .and_then(|v| v.split(',').next())
+        .and_then(|v| v.rsplit(',').next())
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty());
     let client_ip = forwarded.unwrap_or_else(|| {

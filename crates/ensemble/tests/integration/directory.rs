@@ -804,3 +804,89 @@ async fn editing_keeps_other_venues_and_the_edited_venue_keeps_its_id_and_positi
             && page.body.contains("Second Hall")
     );
 }
+
+#[tokio::test]
+async fn hostile_inputs_get_4xx_or_clamping_never_a_500() {
+    let (app, org) = seeded().await;
+    let mut c = app.client();
+    for q in [
+        "/openreferral/taxonomies?per_page=nan",
+        "/openreferral/services?page=nan&per_page=inf",
+        "/openreferral/services?minimum_age=NaN",
+        "/activities?q=abc%5C",
+        "/openreferral/services?search=x%00y",
+    ] {
+        let r = c.get(q).await;
+        assert!(r.status.is_success(), "{q}: {}", r.status);
+    }
+    let (email, password, _) = app.user(Role::ProgrammeManager, &org).await;
+    let mut pm = app.client();
+    pm.sign_in(&email, &password).await;
+    let r = pm
+        .submit(
+            "/manage/activities/new",
+            "/manage/activities/new",
+            &[
+                ("organisation_id", &org),
+                ("name", "Euro"),
+                ("description", "x"),
+                ("how_to_join", "drop_in"),
+                ("cost", "free"),
+                ("types", "choir"),
+                ("online", "yes"),
+                ("freq", "WEEKLY"),
+                ("byday", "€"),
+                ("opens_at", "10:00"),
+                ("closes_at", "11:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("href=\"#byday\""));
+}
+
+#[tokio::test]
+async fn activities_of_an_archived_organisation_are_not_public() {
+    let (app, org) = seeded().await;
+    let (mut admin, _) = app.signed_in(Role::Administrator).await;
+    let id: String = {
+        use sqlx::Row;
+        sqlx::query("SELECT id FROM activities WHERE name = 'Alpha Choir'")
+            .fetch_one(&app.state.db.read)
+            .await
+            .unwrap()
+            .try_get(0)
+            .unwrap()
+    };
+    assert_eq!(
+        app.client().get(&format!("/activities/{id}")).await.status,
+        StatusCode::OK
+    );
+    let r = admin
+        .submit(
+            &format!("/admin/organisations/{org}"),
+            &format!("/admin/organisations/{org}"),
+            &[
+                ("name", "Sinfonia"),
+                ("kind", "cultural_organisation"),
+                ("archived", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let mut c = app.client();
+    assert_eq!(
+        c.get(&format!("/activities/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        c.get(&format!("/openreferral/services/{id}")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        !c.get("/activities?postcode=L1+8JQ&distance=10&unit=km")
+            .await
+            .body
+            .contains("Alpha Choir")
+    );
+}

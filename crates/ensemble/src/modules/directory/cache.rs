@@ -34,6 +34,10 @@ struct Snapshot {
     types: Arc<Vec<(String, String)>>,
 }
 
+/// A handle on the snapshot that answered a search, so that what is rendered from it is
+/// stored with it (and not with a newer snapshot).
+pub struct SnapshotRef(Arc<Snapshot>);
+
 /// The cache held in the application state.
 pub struct DirectoryCache {
     current: tokio::sync::Mutex<Option<Arc<Snapshot>>>,
@@ -210,6 +214,15 @@ impl DirectoryCache {
 
     /// Activities by id (in order), from the snapshot where already loaded.
     pub async fn load(&self, db: &Db, ids: &[String]) -> Result<Vec<Arc<Activity>>, sqlx::Error> {
+        Ok(self.load_with(db, ids).await?.0)
+    }
+
+    /// As [`DirectoryCache::load`], also returning the snapshot used.
+    pub async fn load_with(
+        &self,
+        db: &Db,
+        ids: &[String],
+    ) -> Result<(Vec<Arc<Activity>>, SnapshotRef), sqlx::Error> {
         let snap = self.snapshot(db).await?;
         let missing: Vec<String> = {
             let map = snap
@@ -222,44 +235,46 @@ impl DirectoryCache {
                 .collect()
         };
         let fetched = store::load(&db.read, &missing).await?;
-        let mut map = snap
-            .activities
-            .lock()
-            .map_err(|_| sqlx::Error::PoolClosed)?;
-        if map.len() + fetched.len() > MAX_ACTIVITIES {
-            map.clear();
-        }
-        let fresh: HashMap<String, Arc<Activity>> = fetched
-            .into_iter()
-            .map(|a| (a.id.clone(), Arc::new(a)))
-            .collect();
-        let out = ids
-            .iter()
-            .filter_map(|id| map.get(id).cloned().or_else(|| fresh.get(id).cloned()))
-            .collect();
-        map.extend(fresh);
-        Ok(out)
+        let out = {
+            let mut map = snap
+                .activities
+                .lock()
+                .map_err(|_| sqlx::Error::PoolClosed)?;
+            if map.len() + fetched.len() > MAX_ACTIVITIES {
+                map.clear();
+            }
+            let fresh: HashMap<String, Arc<Activity>> = fetched
+                .into_iter()
+                .map(|a| (a.id.clone(), Arc::new(a)))
+                .collect();
+            let out: Vec<Arc<Activity>> = ids
+                .iter()
+                .filter_map(|id| map.get(id).cloned().or_else(|| fresh.get(id).cloned()))
+                .collect();
+            map.extend(fresh);
+            out
+        };
+        Ok((out, SnapshotRef(snap)))
     }
 
     /// Serialised JSON for a list item (keyed by record id), made once per snapshot.
-    pub async fn rendered(
+    pub fn rendered(
         &self,
-        db: &Db,
+        snap: &SnapshotRef,
         key: &str,
         make: impl FnOnce() -> String,
-    ) -> Result<Arc<str>, sqlx::Error> {
-        let snap = self.snapshot(db).await?;
-        if let Some(v) = snap.briefs.lock().ok().and_then(|m| m.get(key).cloned()) {
-            return Ok(v);
+    ) -> Arc<str> {
+        if let Some(v) = snap.0.briefs.lock().ok().and_then(|m| m.get(key).cloned()) {
+            return v;
         }
         let v: Arc<str> = Arc::from(make());
-        if let Ok(mut m) = snap.briefs.lock() {
+        if let Ok(mut m) = snap.0.briefs.lock() {
             if m.len() > MAX_ACTIVITIES {
                 m.clear();
             }
             m.insert(key.to_string(), v.clone());
         }
-        Ok(v)
+        v
     }
 
     /// Activity types (code, name), by name.

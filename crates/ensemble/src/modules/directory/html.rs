@@ -314,7 +314,12 @@ pub async fn activity_page(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let a = service::get_public(&state, &id).await?;
-    let leads = super::practitioners::leads(&state, &a.id).await?;
+    // Only practitioners who made their profile public are named.
+    let leads: Vec<_> = super::practitioners::leads(&state, &a.id)
+        .await?
+        .into_iter()
+        .filter(|l| l.2)
+        .collect();
     let can_edit = ctx
         .actor()
         .is_some_and(|act| service::can_manage(&act, &a.organisation_id));

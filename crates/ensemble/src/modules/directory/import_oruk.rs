@@ -241,6 +241,7 @@ fn to_activity(
                 .collect()
         })
         .unwrap_or_default();
+    types.sort();
     types.dedup();
     if types.is_empty() {
         types.push("other_creative".into());
@@ -314,7 +315,12 @@ fn to_activity(
             Some(_) => Freq::Weekly,
             None => Freq::Once,
         };
-        let byday = text(sc, "byday").unwrap_or_default().to_uppercase();
+        let byday: String = text(sc, "byday")
+            .unwrap_or_default()
+            .to_uppercase()
+            .chars()
+            .filter(char::is_ascii)
+            .collect();
         let byday_ok = byday
             .split(',')
             .all(|d| Day::from_code(&d.trim()[d.trim().len().saturating_sub(2)..]).is_some())
@@ -485,16 +491,26 @@ pub async fn import_documents(
             }
             let org_id = organisation_for(state, s, "Imported services").await?;
             let mut notes = Vec::new();
-            let (mut v, locations, schedules) = to_activity(s, &org_id, &known, &mut notes);
-            for loc in v.location.iter_mut().filter(|l| l.point.is_none()) {
+            let (mut v, mut locations, schedules) = to_activity(s, &org_id, &known, &mut notes);
+            for loc in locations.iter_mut().filter(|l| l.point.is_none()) {
                 loc.point = crate::modules::places::find_postcode(&state.db, &loc.postcode)
                     .await?
                     .map(|p| p.point);
             }
+            v.location = locations.first().cloned();
             let mut tx = state.db.begin().await?;
             let id = match &existing {
                 Some(row) => {
                     let id: String = row.try_get("id")?;
+                    // The feed's copy replaces the venues and times wholesale.
+                    for table in ["activity_locations", "schedules"] {
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DELETE FROM {table} WHERE activity_id = $1"
+                        )))
+                        .bind(id.clone())
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                     service::overwrite(&mut tx, &actor, &id, &v).await?;
                     report.updated.push(source_id.clone());
                     id

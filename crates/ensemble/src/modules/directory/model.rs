@@ -147,6 +147,9 @@ impl Schedule {
             s.split(',')
                 .filter_map(|d| {
                     let d = d.trim();
+                    if !d.is_ascii() {
+                        return None;
+                    }
                     let (prefix, code) = d.split_at(d.len().saturating_sub(2));
                     let day = Day::from_code(code)?.label();
                     Some(match prefix {
@@ -239,6 +242,8 @@ pub struct Activity {
     pub contact_phone: Option<String>,
     /// `active` or `archived`.
     pub status: String,
+    /// The owning organisation is archived (its activities are not shown).
+    pub organisation_archived: bool,
     /// Unix seconds.
     pub last_reviewed_at: Option<i64>,
     /// Reviewer's name.
@@ -502,6 +507,7 @@ pub fn parse_url(s: &str) -> Option<String> {
 
 fn byday_ok(freq: Freq, byday: &str) -> bool {
     !byday.is_empty()
+        && byday.is_ascii()
         && byday.split(',').all(|d| {
             let d = d.trim();
             let (prefix, code) = d.split_at(d.len().saturating_sub(2));

@@ -225,6 +225,7 @@ fn paging(q: &[(String, String)]) -> (i64, i64) {
         q.iter()
             .find(|(key, _)| key == k)
             .and_then(|(_, v)| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite())
     };
     let page = get("page")
         .map(|p| p.clamp(1.0, 1_000_000.0) as i64)
@@ -298,11 +299,19 @@ async fn filters(state: &AppState, q: &[(String, String)]) -> Result<Filters, Ap
             .collect();
     }
     if let Some(t) = get("taxonomy_term_id") {
-        f.term_ids = t.split(',').map(|s| s.trim().to_string()).collect();
+        f.term_ids = t
+            .split(',')
+            .take(20)
+            .map(|s| s.trim().to_string())
+            .collect();
     }
     f.taxonomy_id = get("taxonomy_id");
-    f.minimum_age = get("minimum_age").and_then(|v| v.parse().ok());
-    f.maximum_age = get("maximum_age").and_then(|v| v.parse().ok());
+    f.minimum_age = get("minimum_age")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite());
+    f.maximum_age = get("maximum_age")
+        .and_then(|v| v.parse::<f64>().ok())
+        .filter(|v| v.is_finite());
     if let Some(d) = get("day") {
         let up = d.to_uppercase();
         f.day = Day::from_code(&up).or_else(|| {
@@ -390,17 +399,14 @@ pub async fn services(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
             store::search_page(&state.db.read, &f, per, (page - 1) * per).await?
         };
         let ids: Vec<String> = hits.iter().map(|h| h.activity_id.clone()).collect();
-        let acts = state.directory.load(&state.db, &ids).await?;
+        let (acts, snap) = state.directory.load_with(&state.db, &ids).await?;
         let mut items = Vec::with_capacity(acts.len());
         for a in &acts {
             let key = format!("service:{}", a.id);
             items.push(
                 state
                     .directory
-                    .rendered(&state.db, &key, || {
-                        Value::Object(service_brief(a)).to_string()
-                    })
-                    .await?,
+                    .rendered(&snap, &key, || Value::Object(service_brief(a)).to_string()),
             );
         }
         Ok::<_, AppError>(wrapper_raw(total, page, per, &items))
@@ -417,7 +423,7 @@ async fn active(state: &AppState, id: &str) -> Result<Activity, AppError> {
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
-    if a.status != "active" {
+    if a.status != "active" || a.organisation_archived {
         return Err(AppError::NotFound);
     }
     Ok(a)
@@ -449,7 +455,7 @@ pub async fn service_at_locations(
         };
         let mut ids: Vec<String> = hits.iter().map(|h| h.activity_id.clone()).collect();
         ids.dedup();
-        let acts = state.directory.load(&state.db, &ids).await?;
+        let (acts, snap) = state.directory.load_with(&state.db, &ids).await?;
         let mut items = Vec::with_capacity(hits.len());
         for h in &hits {
             let Some(a) = acts.iter().find(|a| a.id == h.activity_id) else { continue };
@@ -458,10 +464,9 @@ pub async fn service_at_locations(
             items.push(
                 state
                     .directory
-                    .rendered(&state.db, &key, || {
+                    .rendered(&snap, &key, || {
                         json!({ "id": l.link_id, "service_id": a.id, "location_id": l.id, "location": location_brief(l), "service": Value::Object(service_brief(a)) }).to_string()
-                    })
-                    .await?,
+                    }),
             );
         }
         Ok::<_, AppError>(wrapper_raw(total, page, per, &items))

@@ -65,7 +65,8 @@ async fn load(state: &AppState, user_id: &str) -> Result<Option<Profile>, AppErr
     let Some(r) = row else { return Ok(None) };
     let activities = sqlx::query(
         "SELECT a.id, a.name FROM activity_practitioners ap JOIN activities a ON a.id = ap.activity_id \
-         WHERE ap.user_id = $1 AND a.status = 'active' ORDER BY a.name",
+         JOIN organisations o ON o.id = a.organisation_id \
+         WHERE ap.user_id = $1 AND a.status = 'active' AND o.archived_at IS NULL ORDER BY a.name",
     )
     .bind(user_id.to_string())
     .fetch_all(&state.db.read)
@@ -191,6 +192,9 @@ pub async fn set_leads(
             format!("{bad} is not a practitioner of this organisation"),
         )]));
     }
+    let mut user_ids: Vec<&String> = user_ids.iter().collect();
+    user_ids.sort();
+    user_ids.dedup();
     sqlx::query("DELETE FROM activity_practitioners WHERE activity_id = $1")
         .bind(activity_id.to_string())
         .execute(&mut **tx)

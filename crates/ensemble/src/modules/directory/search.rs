@@ -230,7 +230,7 @@ pub async fn filters_from(
             )),
         }
     }
-    f.type_codes = form.types.clone();
+    f.type_codes = form.types.iter().take(20).cloned().collect();
     match form.online.as_str() {
         "" | "any" => {}
         "online" => f.online = Some(true),

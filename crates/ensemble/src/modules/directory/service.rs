@@ -533,7 +533,7 @@ pub async fn get_public(state: &AppState, id: &str) -> Result<Activity, AppError
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
-    if a.status != "active" {
+    if a.status != "active" || a.organisation_archived {
         return Err(AppError::NotFound);
     }
     Ok(a)

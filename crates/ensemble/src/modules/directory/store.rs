@@ -112,7 +112,7 @@ pub fn filter_clause(f: &Filters) -> Where {
     w.and("a.status = 'active'".into());
     w.and("o.archived_at IS NULL".into());
     for word in &f.words {
-        let like = format!("%{}%", word.to_lowercase().replace(['%', '_'], ""));
+        let like = format!("%{}%", word.to_lowercase().replace(['%', '_', '\\'], ""));
         let p = w.bind(Bind::T(like));
         w.and(format!(
             "(lower(a.name) LIKE {p} OR lower(a.description) LIKE {p} OR lower(o.name) LIKE {p})"
@@ -434,6 +434,7 @@ fn activity_from(r: &AnyRow) -> Result<Activity, sqlx::Error> {
         contact_email: r.try_get("contact_email")?,
         contact_phone: r.try_get("contact_phone")?,
         status: r.try_get("status")?,
+        organisation_archived: r.try_get::<Option<i64>, _>("org_archived_at")?.is_some(),
         last_reviewed_at: r.try_get("last_reviewed_at")?,
         reviewed_by_name: r.try_get("reviewer")?,
         updated_at: r.try_get("updated_at")?,
@@ -453,7 +454,7 @@ where
     }
     let ph = placeholders(ids.len());
     let sql = format!(
-        "SELECT a.*, o.name AS org_name, o.description AS org_description, u.display_name AS reviewer \
+        "SELECT a.*, o.name AS org_name, o.description AS org_description, o.archived_at AS org_archived_at, u.display_name AS reviewer \
          FROM activities a JOIN organisations o ON o.id = a.organisation_id LEFT JOIN users u ON u.id = a.reviewed_by \
          WHERE a.id IN ({ph})"
     );

@@ -224,7 +224,21 @@ type PostcodeRow = (
     Option<String>,
 );
 
+/// Keep only the last row for each key (PostgreSQL refuses to upsert one key twice in one
+/// statement).
+fn last_per_key<T>(batch: &mut Vec<T>, key: impl Fn(&T) -> String) {
+    let mut seen = std::collections::HashSet::new();
+    let mut kept: Vec<T> = batch
+        .drain(..)
+        .rev()
+        .filter(|r| seen.insert(key(r)))
+        .collect();
+    kept.reverse();
+    *batch = kept;
+}
+
 async fn flush_postcodes(db: &Db, batch: &mut Vec<PostcodeRow>) -> Result<u64, sqlx::Error> {
+    last_per_key(batch, |r| r.0.clone());
     if batch.is_empty() {
         return Ok(0);
     }
@@ -354,6 +368,7 @@ pub async fn import_centroids(
 type CentroidRow = (String, String, Option<String>, Option<String>, f64, f64);
 
 async fn flush_centroids(db: &Db, batch: &mut Vec<CentroidRow>) -> Result<u64, sqlx::Error> {
+    last_per_key(batch, |r| r.0.clone());
     if batch.is_empty() {
         return Ok(0);
     }
