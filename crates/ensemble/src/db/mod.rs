@@ -194,6 +194,81 @@ impl Db {
     }
 }
 
+/// A value bound to a dynamically built query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Bind {
+    /// Text.
+    T(String),
+    /// Text or NULL.
+    OptT(Option<String>),
+    /// Integer.
+    I(i64),
+    /// Integer or NULL.
+    OptI(Option<i64>),
+    /// Float.
+    F(f64),
+    /// Float or NULL.
+    OptF(Option<f64>),
+}
+
+/// Attach values to a query in placeholder order.
+pub fn bind_all<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    binds: &[Bind],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for b in binds {
+        q = match b {
+            Bind::T(t) => q.bind(t.clone()),
+            Bind::OptT(t) => q.bind(t.clone()),
+            Bind::I(i) => q.bind(*i),
+            Bind::OptI(i) => q.bind(*i),
+            Bind::F(f) => q.bind(*f),
+            Bind::OptF(f) => q.bind(*f),
+        };
+    }
+    q
+}
+
+/// Insert rows in one multi-row statement and one transaction, draining `rows`; `tail` is
+/// appended to the statement (an `ON CONFLICT …` clause, or empty). Table and column names
+/// are the caller's constants; every value is bound. Returns the rows affected.
+pub async fn insert_rows(
+    db: &Db,
+    table: &str,
+    cols: &[&str],
+    rows: &mut Vec<Vec<Bind>>,
+    tail: &str,
+) -> Result<u64, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let n = cols.len();
+    let values: Vec<String> = (0..rows.len())
+        .map(|r| {
+            format!(
+                "({})",
+                (1..=n)
+                    .map(|c| format!("${}", r * n + c))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO {table} ({}) VALUES {} {tail}",
+        cols.join(", "),
+        values.join(", ")
+    );
+    let binds: Vec<Bind> = rows.drain(..).flatten().collect();
+    let mut tx = db.begin().await?;
+    let affected = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    Ok(affected)
+}
+
 /// Seconds since the Unix epoch, UTC.
 pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::db::{Db, new_id, now};
 
-use super::store::{Bind, bind_all};
+use crate::db::Bind;
 
 /// What to generate.
 #[derive(Debug, Clone, Copy)]
@@ -56,33 +56,9 @@ async fn flush(
     cols: &[&str],
     rows: &mut Vec<Vec<Bind>>,
 ) -> Result<(), sqlx::Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let n = cols.len();
-    let values: Vec<String> = (0..rows.len())
-        .map(|r| {
-            format!(
-                "({})",
-                (1..=n)
-                    .map(|c| format!("${}", r * n + c))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO {table} ({}) VALUES {}",
-        cols.join(", "),
-        values.join(", ")
-    );
-    let binds: Vec<Bind> = rows.drain(..).flatten().collect();
-    let mut tx = db.begin().await?;
-    bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    crate::db::insert_rows(db, table, cols, rows, "")
+        .await
+        .map(|_| ())
 }
 
 /// Generate a directory of the given scale; `progress` gets (stage, done).

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::audit::{self, AuditActor, AuditEvent};
-use crate::db::{Tx, new_id, now};
+use crate::db::{Bind, Tx, bind_all, new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::modules::places::{self, Point};
 use crate::rbac::perm::ManageActivities;
@@ -251,6 +251,69 @@ pub async fn add_schedule(tx: &mut Tx, id: &str, v: &ValidActivity) -> Result<()
     Ok(())
 }
 
+/// The activity columns that the editor and importer set, in order.
+const EDITABLE: [&str; 20] = [
+    "name",
+    "description",
+    "first_visit",
+    "eligibility",
+    "minimum_age",
+    "maximum_age",
+    "how_to_join",
+    "capacity",
+    "waiting_list",
+    "cost",
+    "cost_amount",
+    "bursary",
+    "access_features",
+    "languages",
+    "online",
+    "online_url",
+    "url",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+];
+
+/// Values for [`EDITABLE`], in the same order.
+fn editable_values(v: &ValidActivity) -> Vec<Bind> {
+    vec![
+        Bind::T(v.name.clone()),
+        Bind::T(v.description.clone()),
+        Bind::T(v.first_visit.clone()),
+        Bind::T(v.eligibility.clone()),
+        Bind::OptI(v.minimum_age),
+        Bind::OptI(v.maximum_age),
+        Bind::T(v.how_to_join.code().into()),
+        Bind::OptI(v.capacity),
+        Bind::I(i64::from(v.waiting_list)),
+        Bind::T(v.cost.code().into()),
+        Bind::OptF(v.cost_amount),
+        Bind::I(i64::from(v.bursary)),
+        Bind::T(
+            v.access_features
+                .iter()
+                .map(|a| a.code())
+                .collect::<Vec<_>>()
+                .join(" "),
+        ),
+        Bind::T(v.languages.join("|")),
+        Bind::I(i64::from(v.online)),
+        Bind::OptT(v.online_url.clone()),
+        Bind::OptT(v.url.clone()),
+        Bind::OptT(v.contact_name.clone()),
+        Bind::OptT(v.contact_email.clone()),
+        Bind::OptT(v.contact_phone.clone()),
+    ]
+}
+
+fn placeholders(from: usize, n: usize) -> String {
+    (from..from + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Insert a validated activity (used by the service, the demo loader and the importer).
 pub async fn insert(
     tx: &mut Tx,
@@ -261,41 +324,26 @@ pub async fn insert(
 ) -> Result<String, AppError> {
     let id = new_id();
     let t = now();
-    sqlx::query(
-        "INSERT INTO activities (id, organisation_id, name, description, first_visit, eligibility, minimum_age, maximum_age, \
-         how_to_join, capacity, waiting_list, cost, cost_amount, bursary, access_features, languages, online, online_url, url, \
-         contact_name, contact_email, contact_phone, status, last_reviewed_at, reviewed_by, source, source_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, 'active', $23, $24, $25, $26, $27, $27)",
-    )
-    .bind(id.clone())
-    .bind(v.organisation_id.clone())
-    .bind(v.name.clone())
-    .bind(v.description.clone())
-    .bind(v.first_visit.clone())
-    .bind(v.eligibility.clone())
-    .bind(v.minimum_age)
-    .bind(v.maximum_age)
-    .bind(v.how_to_join.code())
-    .bind(v.capacity)
-    .bind(i64::from(v.waiting_list))
-    .bind(v.cost.code())
-    .bind(v.cost_amount)
-    .bind(i64::from(v.bursary))
-    .bind(v.access_features.iter().map(|a| a.code()).collect::<Vec<_>>().join(" "))
-    .bind(v.languages.join("|"))
-    .bind(i64::from(v.online))
-    .bind(v.online_url.clone())
-    .bind(v.url.clone())
-    .bind(v.contact_name.clone())
-    .bind(v.contact_email.clone())
-    .bind(v.contact_phone.clone())
-    .bind(reviewer.map(|_| t))
-    .bind(reviewer.map(str::to_string))
-    .bind(source.map(|s| s.0.to_string()))
-    .bind(source.map(|s| s.1.to_string()))
-    .bind(t)
-    .execute(&mut **tx)
-    .await?;
+    let mut values = vec![Bind::T(id.clone()), Bind::T(v.organisation_id.clone())];
+    values.extend(editable_values(v));
+    values.extend([
+        Bind::T("active".into()),
+        Bind::OptI(reviewer.map(|_| t)),
+        Bind::OptT(reviewer.map(str::to_string)),
+        Bind::OptT(source.map(|s| s.0.to_string())),
+        Bind::OptT(source.map(|s| s.1.to_string())),
+        Bind::I(t),
+        Bind::I(t),
+    ]);
+    let sql = format!(
+        "INSERT INTO activities (id, organisation_id, {}, status, last_reviewed_at, reviewed_by, source, source_id, \
+         created_at, updated_at) VALUES ({})",
+        EDITABLE.join(", "),
+        placeholders(1, values.len())
+    );
+    bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &values)
+        .execute(&mut **tx)
+        .await?;
     write_details(tx, &id, v, false).await?;
     audit::record(
         tx,
@@ -318,36 +366,22 @@ pub async fn overwrite(
     id: &str,
     v: &ValidActivity,
 ) -> Result<(), AppError> {
-    sqlx::query(
-        "UPDATE activities SET name = $1, description = $2, first_visit = $3, eligibility = $4, minimum_age = $5, maximum_age = $6, \
-         how_to_join = $7, capacity = $8, waiting_list = $9, cost = $10, cost_amount = $11, bursary = $12, access_features = $13, \
-         languages = $14, online = $15, online_url = $16, url = $17, contact_name = $18, contact_email = $19, contact_phone = $20, \
-         updated_at = $21 WHERE id = $22",
-    )
-    .bind(v.name.clone())
-    .bind(v.description.clone())
-    .bind(v.first_visit.clone())
-    .bind(v.eligibility.clone())
-    .bind(v.minimum_age)
-    .bind(v.maximum_age)
-    .bind(v.how_to_join.code())
-    .bind(v.capacity)
-    .bind(i64::from(v.waiting_list))
-    .bind(v.cost.code())
-    .bind(v.cost_amount)
-    .bind(i64::from(v.bursary))
-    .bind(v.access_features.iter().map(|a| a.code()).collect::<Vec<_>>().join(" "))
-    .bind(v.languages.join("|"))
-    .bind(i64::from(v.online))
-    .bind(v.online_url.clone())
-    .bind(v.url.clone())
-    .bind(v.contact_name.clone())
-    .bind(v.contact_email.clone())
-    .bind(v.contact_phone.clone())
-    .bind(now())
-    .bind(id.to_string())
-    .execute(&mut **tx)
-    .await?;
+    let mut values = editable_values(v);
+    values.extend([Bind::I(now()), Bind::T(id.to_string())]);
+    let set: Vec<String> = EDITABLE
+        .iter()
+        .enumerate()
+        .map(|(n, c)| format!("{c} = ${}", n + 1))
+        .collect();
+    let sql = format!(
+        "UPDATE activities SET {}, updated_at = ${} WHERE id = ${}",
+        set.join(", "),
+        EDITABLE.len() + 1,
+        EDITABLE.len() + 2
+    );
+    bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &values)
+        .execute(&mut **tx)
+        .await?;
     write_details(tx, id, v, true).await?;
     audit::record(
         tx,

@@ -13,16 +13,7 @@ use super::model::{
     TimeOfDay,
 };
 
-/// A bound value.
-#[derive(Debug, Clone)]
-pub enum Bind {
-    /// Text.
-    T(String),
-    /// Integer.
-    I(i64),
-    /// Float.
-    F(f64),
-}
+pub use crate::db::{Bind, bind_all};
 
 /// A WHERE clause under construction.
 #[derive(Debug, Default)]
@@ -52,21 +43,6 @@ impl Where {
             format!("WHERE {}", self.clauses.join(" AND "))
         }
     }
-}
-
-/// Attach binds to a query.
-pub fn bind_all<'q>(
-    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    binds: &[Bind],
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    for b in binds {
-        q = match b {
-            Bind::T(t) => q.bind(t.clone()),
-            Bind::I(i) => q.bind(*i),
-            Bind::F(f) => q.bind(*f),
-        };
-    }
-    q
 }
 
 /// What to look for.

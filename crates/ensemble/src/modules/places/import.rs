@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-use crate::db::Db;
+use crate::db::{Bind, Db, insert_rows};
 
 use super::postcode::Postcode;
 
@@ -151,7 +151,7 @@ pub async fn import_postcodes(
     let lad_nm = column(&headers, &["lad_nm", "lad25nm", "lad24nm", "ladnm"]);
     let doterm = column(&headers, &["doterm"]);
     let mut report = ImportReport::default();
-    let mut batch: Vec<PostcodeRow> = Vec::with_capacity(500);
+    let mut batch: Vec<Vec<Bind>> = Vec::with_capacity(500);
     let mut record = csv::StringRecord::new();
     loop {
         let line = rdr.position().line();
@@ -198,14 +198,14 @@ pub async fn import_postcodes(
             report.reject(line, format!("{postcode}: no usable latitude/longitude"));
             continue;
         };
-        batch.push((
-            postcode.as_str().to_string(),
-            la,
-            lo,
-            get(lsoa),
-            get(lad),
-            get(lad_nm),
-        ));
+        batch.push(vec![
+            Bind::T(postcode.as_str().to_string()),
+            Bind::F(la),
+            Bind::F(lo),
+            Bind::OptT(get(lsoa)),
+            Bind::OptT(get(lad)),
+            Bind::OptT(get(lad_nm)),
+        ]);
         if batch.len() == 500 {
             report.stored += flush_postcodes(db, &mut batch).await?;
         }
@@ -215,61 +215,30 @@ pub async fn import_postcodes(
     Ok(report)
 }
 
-type PostcodeRow = (
-    String,
-    f64,
-    f64,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-);
-
-/// Keep only the last row for each key (PostgreSQL refuses to upsert one key twice in one
-/// statement).
-fn last_per_key<T>(batch: &mut Vec<T>, key: impl Fn(&T) -> String) {
+/// Keep only the last row for each key (the first value): PostgreSQL refuses to upsert one
+/// key twice in one statement.
+fn last_per_key(batch: &mut Vec<Vec<Bind>>) {
     let mut seen = std::collections::HashSet::new();
-    let mut kept: Vec<T> = batch
+    let mut kept: Vec<Vec<Bind>> = batch
         .drain(..)
         .rev()
-        .filter(|r| seen.insert(key(r)))
+        .filter(|r| seen.insert(format!("{:?}", r.first())))
         .collect();
     kept.reverse();
     *batch = kept;
 }
 
-async fn flush_postcodes(db: &Db, batch: &mut Vec<PostcodeRow>) -> Result<u64, sqlx::Error> {
-    last_per_key(batch, |r| r.0.clone());
-    if batch.is_empty() {
-        return Ok(0);
-    }
-    let values: Vec<String> = (0..batch.len())
-        .map(|i| {
-            let b = i * 6;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6
-            )
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO places_postcodes (postcode, latitude, longitude, lsoa_code, lad_code, lad_name) VALUES {} \
-         ON CONFLICT (postcode) DO UPDATE SET latitude = excluded.latitude, longitude = excluded.longitude, \
+async fn flush_postcodes(db: &Db, batch: &mut Vec<Vec<Bind>>) -> Result<u64, sqlx::Error> {
+    last_per_key(batch);
+    insert_rows(
+        db,
+        "places_postcodes",
+        &["postcode", "latitude", "longitude", "lsoa_code", "lad_code", "lad_name"],
+        batch,
+        "ON CONFLICT (postcode) DO UPDATE SET latitude = excluded.latitude, longitude = excluded.longitude, \
          lsoa_code = excluded.lsoa_code, lad_code = excluded.lad_code, lad_name = excluded.lad_name",
-        values.join(", ")
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (p, la, lo, ls, lc, ln) in batch.drain(..) {
-        q = q.bind(p).bind(la).bind(lo).bind(ls).bind(lc).bind(ln);
-    }
-    let mut tx = db.begin().await?;
-    let n = q.execute(&mut *tx).await?.rows_affected();
-    tx.commit().await?;
-    Ok(n)
+    )
+    .await
 }
 
 /// Import LSOA population-weighted centroids (2011 or 2021 codes).
@@ -308,7 +277,7 @@ pub async fn import_centroids(
     let lad_nm = column(&headers, &["lad24nm", "lad22nm", "lad19nm", "lad_nm"]);
     let mut report = ImportReport::default();
     let mut record = csv::StringRecord::new();
-    let mut batch: Vec<CentroidRow> = Vec::new();
+    let mut batch: Vec<Vec<Bind>> = Vec::new();
     loop {
         let line = rdr.position().line();
         match rdr.read_record(&mut record) {
@@ -348,14 +317,14 @@ pub async fn import_centroids(
             report.reject(line, format!("{c}: latitude/longitude missing or out of range (easting/northing are not accepted; use the WGS84 columns)"));
             continue;
         };
-        batch.push((
-            c.clone(),
-            get(name).unwrap_or(c),
-            get(lad),
-            get(lad_nm),
-            la,
-            lo,
-        ));
+        batch.push(vec![
+            Bind::T(c.clone()),
+            Bind::T(get(name).unwrap_or(c)),
+            Bind::OptT(get(lad)),
+            Bind::OptT(get(lad_nm)),
+            Bind::F(la),
+            Bind::F(lo),
+        ]);
         if batch.len() == 500 {
             report.stored += flush_centroids(db, &mut batch).await?;
         }
@@ -365,41 +334,17 @@ pub async fn import_centroids(
     Ok(report)
 }
 
-type CentroidRow = (String, String, Option<String>, Option<String>, f64, f64);
-
-async fn flush_centroids(db: &Db, batch: &mut Vec<CentroidRow>) -> Result<u64, sqlx::Error> {
-    last_per_key(batch, |r| r.0.clone());
-    if batch.is_empty() {
-        return Ok(0);
-    }
-    let values: Vec<String> = (0..batch.len())
-        .map(|i| {
-            let b = i * 6;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6
-            )
-        })
-        .collect();
-    let sql = format!(
-        "INSERT INTO places_lsoas (code, name, lad_code, lad_name, latitude, longitude) VALUES {} \
-         ON CONFLICT (code) DO UPDATE SET name = excluded.name, lad_code = excluded.lad_code, \
+async fn flush_centroids(db: &Db, batch: &mut Vec<Vec<Bind>>) -> Result<u64, sqlx::Error> {
+    last_per_key(batch);
+    insert_rows(
+        db,
+        "places_lsoas",
+        &["code", "name", "lad_code", "lad_name", "latitude", "longitude"],
+        batch,
+        "ON CONFLICT (code) DO UPDATE SET name = excluded.name, lad_code = excluded.lad_code, \
          lad_name = excluded.lad_name, latitude = excluded.latitude, longitude = excluded.longitude",
-        values.join(", ")
-    );
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-    for (c, n, lc, ln, la, lo) in batch.drain(..) {
-        q = q.bind(c).bind(n).bind(lc).bind(ln).bind(la).bind(lo);
-    }
-    let mut tx = db.begin().await?;
-    let n = q.execute(&mut *tx).await?.rows_affected();
-    tx.commit().await?;
-    Ok(n)
+    )
+    .await
 }
 
 /// The shared open-data files this installation knows how to load, in order.
