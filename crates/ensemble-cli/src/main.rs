@@ -182,6 +182,17 @@ struct ServeArgs {
     /// Folder with the shared reference data (open data, standards).
     #[arg(long, env = "ENSEMBLE_SHARED_DIR", default_value = "../shared")]
     shared_dir: PathBuf,
+    /// The HL7 FHIR R4 JSON Schema used to check FHIR referrals (default: the copy in the
+    /// shared folder, standards/fhir/r4-json-schema/fhir.schema.json).
+    #[arg(long, env = "ENSEMBLE_FHIR_SCHEMA")]
+    fhir_schema: Option<PathBuf>,
+    /// A new referral's first contact is due within this many working days.
+    #[arg(long, env = "ENSEMBLE_FIRST_CONTACT_WORKING_DAYS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=30))]
+    first_contact_working_days: u32,
+    /// Hours a provider has to answer a referral before a reminder; after as many hours
+    /// again the referral returns to the link worker.
+    #[arg(long, env = "ENSEMBLE_PROVIDER_RESPONSE_HOURS", default_value_t = 72, value_parser = clap::value_parser!(u64).range(1..=2160))]
+    provider_response_hours: u64,
     /// Log format: `text` or `json`.
     #[arg(long, env = "ENSEMBLE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -311,6 +322,9 @@ fn config_from(args: &ServeArgs) -> Config {
     cfg.run_worker = !args.no_worker;
     cfg.trust_proxy = args.trust_proxy;
     cfg.shared_dir = args.shared_dir.clone();
+    cfg.fhir_schema = args.fhir_schema.clone();
+    cfg.first_contact_working_days = args.first_contact_working_days;
+    cfg.provider_response_time = Duration::from_secs(args.provider_response_hours * 3600);
     cfg
 }
 
@@ -486,6 +500,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             let mut cfg = Config::for_database(url.clone());
             cfg.base_url = format!("http://{}:{}", args.bind, args.port);
             cfg.require_staff_mfa = false;
+            cfg.shared_dir = args.shared_dir.clone();
             let db = open(&args.database).await?;
             let state = AppState::new(cfg.clone(), db).await?;
             let (postcodes, _) = ensemble::modules::places::counts(&state.db).await?;

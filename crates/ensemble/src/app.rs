@@ -23,6 +23,8 @@ pub fn all_routes() -> Vec<Route> {
     r.extend(crate::ops::routes());
     r.extend(crate::modules::accounts::routes());
     r.extend(crate::modules::directory::routes());
+    r.extend(crate::modules::people::routes());
+    r.extend(crate::modules::referrals::routes());
     r.extend(crate::api::v1::routes());
     r
 }

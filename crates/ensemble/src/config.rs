@@ -55,6 +55,14 @@ pub struct Config {
     /// How long a process trusts its directory snapshot before re-checking the database for
     /// changes made by other processes.
     pub directory_cache_ttl: Duration,
+    /// The HL7 FHIR R4 JSON Schema used to check FHIR input; none means
+    /// `<shared_dir>/standards/fhir/r4-json-schema/fhir.schema.json`.
+    pub fhir_schema: Option<PathBuf>,
+    /// A new referral's first contact is due within this many working days.
+    pub first_contact_working_days: u32,
+    /// A provider that has not answered a referral after this long is reminded; after the
+    /// same time again the referral returns to the link worker.
+    pub provider_response_time: Duration,
 }
 
 impl Config {
@@ -79,7 +87,18 @@ impl Config {
             invitation_ttl: Duration::from_secs(7 * 24 * 60 * 60),
             trust_proxy: false,
             directory_cache_ttl: Duration::from_millis(250),
+            fhir_schema: None,
+            first_contact_working_days: 5,
+            provider_response_time: Duration::from_secs(3 * 24 * 60 * 60),
         }
+    }
+
+    /// Where the FHIR R4 JSON Schema is read from.
+    pub fn fhir_schema_path(&self) -> PathBuf {
+        self.fhir_schema.clone().unwrap_or_else(|| {
+            self.shared_dir
+                .join("standards/fhir/r4-json-schema/fhir.schema.json")
+        })
     }
 
     /// Is the public base URL HTTPS?

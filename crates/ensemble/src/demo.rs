@@ -184,6 +184,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
     if let Some(p) = ACCOUNTS.iter().find(|a| a.role == "practitioner") {
         crate::modules::directory::demo::practitioner(state, p.email, p.organisation).await?;
     }
+    crate::modules::referrals::demo::load(state).await?;
     sqlx::query("INSERT INTO settings (key, value) VALUES ('demo_seeded', '1')")
         .execute(&state.db.write)
         .await?;

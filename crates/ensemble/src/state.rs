@@ -29,6 +29,10 @@ pub struct Inner {
     pub sign_in_limiter: RateLimiter,
     /// Snapshot of listed venue positions and recently shown activities.
     pub directory: crate::modules::directory::cache::DirectoryCache,
+    /// The FHIR R4 JSON Schema, compiled per resource type on first use.
+    pub fhir_schema: crate::modules::referrals::fhir::SchemaValidator,
+    /// Self-referrals per client address.
+    pub self_referral_limiter: RateLimiter,
 }
 
 impl std::ops::Deref for AppState {
@@ -45,6 +49,8 @@ impl AppState {
         let limiter = RateLimiter::new(cfg.sign_in_rate_per_ip, Duration::from_secs(5 * 60));
         let directory =
             crate::modules::directory::cache::DirectoryCache::new(cfg.directory_cache_ttl);
+        let fhir_schema =
+            crate::modules::referrals::fhir::SchemaValidator::new(cfg.fhir_schema_path());
         Ok(Self(Arc::new(Inner {
             cfg,
             db,
@@ -52,6 +58,8 @@ impl AppState {
             metrics: Metrics::new(),
             sign_in_limiter: limiter,
             directory,
+            fhir_schema,
+            self_referral_limiter: RateLimiter::new(10, Duration::from_secs(60 * 60)),
         })))
     }
 }

@@ -34,6 +34,7 @@ macro_rules! migration {
 pub const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_foundation.sql"),
     migration!(2, "0002_directory.sql"),
+    migration!(3, "0003_people_referrals.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

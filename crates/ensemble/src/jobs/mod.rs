@@ -131,6 +131,27 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
             tracing::info!(sessions.purged = n, "purged expired sessions");
             Ok(())
         }
+        "referral_provider_chase" => {
+            let id = job
+                .payload
+                .get("referral_id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| anyhow::anyhow!("referral_provider_chase without referral_id"))?;
+            let at = job
+                .payload
+                .get("requested_at")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| anyhow::anyhow!("referral_provider_chase without requested_at"))?;
+            crate::modules::referrals::service::provider_chase(state, id, at).await
+        }
+        "referral_task_due" => {
+            let id = job
+                .payload
+                .get("task_id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| anyhow::anyhow!("referral_task_due without task_id"))?;
+            crate::modules::referrals::service::task_due(state, id).await
+        }
         other => Err(anyhow::anyhow!("unknown job kind {other}")),
     }
 }

@@ -2,4 +2,6 @@
 
 pub mod accounts;
 pub mod directory;
+pub mod people;
 pub mod places;
+pub mod referrals;

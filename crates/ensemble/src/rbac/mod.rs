@@ -129,11 +129,21 @@ pub enum Permission {
     /// Programme managers (of the owning organisation) and administrators: create, edit,
     /// review and archive directory activities. Relationship checked by the service.
     ManageActivities,
+    /// Clinicians, link workers, programme managers and practitioners: refer someone and
+    /// follow the referrals they made.
+    MakeReferrals,
+    /// Link workers: work a caseload. Team membership checked by the service.
+    WorkCaseload,
+    /// Programme managers and practitioners: answer referrals to their organisation's
+    /// activities. Relationship checked by the service.
+    RespondToReferrals,
+    /// Researchers: download pseudonymised evaluation datasets (consented people only).
+    ExportEvaluationData,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 13] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::ViewOrganisations,
@@ -143,6 +153,10 @@ impl Permission {
         Permission::ViewAudit,
         Permission::ViewOperations,
         Permission::ManageActivities,
+        Permission::MakeReferrals,
+        Permission::WorkCaseload,
+        Permission::RespondToReferrals,
+        Permission::ExportEvaluationData,
     ];
 }
 
@@ -161,6 +175,18 @@ pub fn allows(roles: &[Role], signed_in: bool, permission: Permission) -> bool {
         | Permission::ManageAccounts
         | Permission::ViewAudit
         | Permission::ViewOperations => signed_in && has(Role::Administrator),
+        Permission::MakeReferrals => {
+            signed_in
+                && (has(Role::Clinician)
+                    || has(Role::LinkWorker)
+                    || has(Role::ProgrammeManager)
+                    || has(Role::Practitioner))
+        }
+        Permission::WorkCaseload => signed_in && has(Role::LinkWorker),
+        Permission::RespondToReferrals => {
+            signed_in && (has(Role::ProgrammeManager) || has(Role::Practitioner))
+        }
+        Permission::ExportEvaluationData => signed_in && has(Role::Researcher),
     }
 }
 
@@ -248,6 +274,10 @@ pub mod perm {
         ViewAudit,
         ViewOperations,
         ManageActivities,
+        MakeReferrals,
+        WorkCaseload,
+        RespondToReferrals,
+        ExportEvaluationData,
     );
 }
 

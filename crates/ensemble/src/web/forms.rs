@@ -223,3 +223,64 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
             })
     }
 }
+
+/// A textarea with label, hint and error.
+pub fn textarea(name: &str, label: &str, hint: &str, value: &str, errors: &[FieldError]) -> Markup {
+    let err = error_for(errors, name);
+    let mut described = Vec::new();
+    if !hint.is_empty() {
+        described.push(format!("{name}-hint"));
+    }
+    if err.is_some() {
+        described.push(format!("{name}-error"));
+    }
+    let described = described.join(" ");
+    html! {
+        div class=(if err.is_some() { "nhsuk-form-group nhsuk-form-group--error" } else { "nhsuk-form-group" }) {
+            label."nhsuk-label" for=(name) { (label) }
+            @if !hint.is_empty() { div."nhsuk-hint" id=(format!("{name}-hint")) { (hint) } }
+            @if let Some(e) = err { span."nhsuk-error-message" id=(format!("{name}-error")) { span."nhsuk-u-visually-hidden" { "Error: " } (e.message) } }
+            textarea class=(if err.is_some() { "nhsuk-textarea nhsuk-textarea--error" } else { "nhsuk-textarea" }) id=(name) name=(name) rows="4"
+                aria-describedby=[(!described.is_empty()).then_some(described.as_str())] { (value) }
+        }
+    }
+}
+
+/// A group of radio buttons of (value, label) options.
+pub fn radios(
+    name: &str,
+    legend: &str,
+    options: &[(&str, &str)],
+    selected: &str,
+    errors: &[FieldError],
+) -> Markup {
+    let err = error_for(errors, name);
+    html! {
+        div class=(if err.is_some() { "nhsuk-form-group nhsuk-form-group--error" } else { "nhsuk-form-group" }) {
+            fieldset."nhsuk-fieldset" aria-describedby=[err.map(|_| format!("{name}-error"))] {
+                legend."nhsuk-fieldset__legend"."nhsuk-fieldset__legend--s" { (legend) }
+                @if let Some(e) = err {
+                    span."nhsuk-error-message" id=(format!("{name}-error")) { span."nhsuk-u-visually-hidden" { "Error: " } (e.message) }
+                }
+                div."nhsuk-radios" {
+                    @for (i, (value, label)) in options.iter().enumerate() {
+                        @let id = if i == 0 { name.to_string() } else { format!("{name}-{i}") };
+                        div."nhsuk-radios__item" {
+                            input."nhsuk-radios__input" id=(id) name=(name) type="radio" value=(value) checked[*value == selected];
+                            label."nhsuk-label"."nhsuk-radios__label" for=(id) { (label) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One row of an NHS.UK summary list (nothing when the value is empty).
+pub fn summary_row(key: &str, value: &str) -> Markup {
+    html! {
+        @if !value.is_empty() {
+            div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { (key) } dd."nhsuk-summary-list__value" { (value) } }
+        }
+    }
+}

@@ -64,8 +64,41 @@ fn navigation(actor: Option<&Actor>) -> Vec<NavItem> {
         },
     ];
     let Some(actor) = actor else {
+        items.push(NavItem {
+            href: "/refer-yourself",
+            text: "Refer yourself",
+        });
         return items;
     };
+    if actor.has_role(Role::Participant) {
+        items.push(NavItem {
+            href: "/my/plan",
+            text: "My plan",
+        });
+    }
+    if actor.has_role(Role::LinkWorker) {
+        items.push(NavItem {
+            href: "/caseload",
+            text: "Caseload",
+        });
+    } else if actor.has_role(Role::Clinician) {
+        items.push(NavItem {
+            href: "/referrals/sent",
+            text: "Referrals",
+        });
+    }
+    if actor.has_role(Role::ProgrammeManager) || actor.has_role(Role::Practitioner) {
+        items.push(NavItem {
+            href: "/provider/referrals",
+            text: "Referrals to you",
+        });
+    }
+    if actor.has_role(Role::Researcher) {
+        items.push(NavItem {
+            href: "/research/datasets",
+            text: "Datasets",
+        });
+    }
     if actor.has_role(Role::ProgrammeManager) || actor.has_role(Role::Administrator) {
         items.push(NavItem {
             href: "/manage/activities",

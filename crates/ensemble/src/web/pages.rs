@@ -157,6 +157,12 @@ async fn home(ctx: PageCtx) -> Response {
                     p."nhsuk-card__description" { "For participants, practitioners, link workers, clinicians, programme teams, researchers and commissioners." }
                 }
             }
+            div."nhsuk-card"."nhsuk-card--clickable" {
+                div."nhsuk-card__content" {
+                    h2."nhsuk-card__heading"."nhsuk-heading-m" { a."nhsuk-card__link" href="/refer-yourself" { "Refer yourself to social prescribing" } }
+                    p."nhsuk-card__description" { "A link worker will talk with you about what matters to you and help you find music and creative activities. No account needed." }
+                }
+            }
         },
         Some(actor) => {
             let roles = actor.roles();
@@ -178,6 +184,21 @@ async fn home(ctx: PageCtx) -> Response {
                 h2."nhsuk-heading-m" { "What you can do" }
                 ul."nhsuk-grid-row"."nhsuk-card-group" {
                     (card("/account", "My account", "Your details, password, two-step sign-in and API tokens."))
+                    @if roles.contains(&Role::Participant) {
+                        (card("/my/plan", "My plan", "What matters to you, your goals and next steps, and how your information is used."))
+                    }
+                    @if roles.contains(&Role::LinkWorker) {
+                        (card("/caseload", "Caseload", "Referrals, tasks due, plans and messages from providers."))
+                    }
+                    @if roles.iter().any(|r| matches!(r, Role::Clinician | Role::LinkWorker | Role::ProgrammeManager | Role::Practitioner)) {
+                        (card("/referrals/new", "Make a referral", "Refer someone to social prescribing and follow what happens."))
+                    }
+                    @if roles.iter().any(|r| matches!(r, Role::ProgrammeManager | Role::Practitioner)) {
+                        (card("/provider/referrals", "Referrals to your activities", "Accept or decline referrals, mark attendance and message the link worker."))
+                    }
+                    @if roles.contains(&Role::Researcher) {
+                        (card("/research/datasets", "Evaluation datasets", "Pseudonymised data from people who agreed to evaluation."))
+                    }
                     @if actor.is_staff() {
                         (card("/organisations", "Organisations", "Partner organisations across the city region and who to contact."))
                     }

@@ -21,6 +21,13 @@ const STAFF: &[Role] = &[
 ];
 const MANAGERS: &[Role] = &[Role::ProgrammeManager, Role::Administrator];
 const ADMIN: &[Role] = &[Role::Administrator];
+const REFERRERS: &[Role] = &[
+    Role::Practitioner,
+    Role::LinkWorker,
+    Role::Clinician,
+    Role::ProgrammeManager,
+];
+const PROVIDERS: &[Role] = &[Role::Practitioner, Role::ProgrammeManager];
 
 /// Who may use each route: `None` means anyone, including anonymous visitors.
 fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
@@ -41,10 +48,30 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
             | "/activities"
             | "/activities/{id}"
             | "/practitioners"
-            | "/practitioners/{id}",
+            | "/practitioners/{id}"
+            | "/refer-yourself"
+            | "/refer-yourself/done",
         ) => None,
         ("GET", p) if p.starts_with("/openreferral/") => None,
         (_, "/account/profile") => Some(&[Role::Practitioner]),
+        (
+            _,
+            "/referrals/new"
+            | "/referrals/sent"
+            | "/referrals/{id}/message-back"
+            | "/api/v1/fhir/ServiceRequest"
+            | "/api/v1/fhir/$process-message"
+            | "/api/v1/fhir/ServiceRequest/{id}"
+            | "/api/v1/referrals/{id}/message-back",
+        ) => Some(REFERRERS),
+        (_, p) if p.starts_with("/caseload") || p.starts_with("/people/") => {
+            Some(&[Role::LinkWorker])
+        }
+        (_, p) if p.starts_with("/provider/") => Some(PROVIDERS),
+        (_, "/my/plan" | "/my/consents") => Some(ALL),
+        (_, p) if p.starts_with("/research/") || p.starts_with("/api/v1/evaluation/") => {
+            Some(&[Role::Researcher])
+        }
         (_, p) if p.starts_with("/manage/activities") => Some(MANAGERS),
         (
             _,
@@ -68,6 +95,8 @@ fn concrete(path: &str) -> String {
     path.replace("{*path}", "no-such-asset.css")
         .replace("{token}", "no-such-invitation-token")
         .replace("{membership_id}", "00000000-0000-7000-8000-000000000001")
+        .replace("{task_id}", "00000000-0000-7000-8000-000000000002")
+        .replace("{name}", "no-such-dataset")
         .replace("{id}", "00000000-0000-7000-8000-000000000000")
 }
 

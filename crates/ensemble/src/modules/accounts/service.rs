@@ -1434,6 +1434,18 @@ pub const SCOPES: &[(&str, &str)] = &[
         "Create organisations (administrators)",
     ),
     ("users:read", "Read accounts (administrators)"),
+    (
+        "referrals:write",
+        "Send referrals as FHIR (clinicians, link workers, programme teams)",
+    ),
+    (
+        "referrals:read",
+        "Read referrals you made or work on, and their message back",
+    ),
+    (
+        "evaluation:read",
+        "Download pseudonymised evaluation datasets (researchers)",
+    ),
 ];
 
 /// Create a token; returns the secret, shown once.

@@ -1,0 +1,228 @@
+//! Evaluation datasets: pseudonymised, consented rows for researchers. Every dataset joins
+//! the person's *current* evaluation consent, so a withdrawal takes effect from the moment
+//! it is recorded. Every table that holds a person or referral id is either covered by a
+//! dataset here or listed in [`NOT_FOR_EVALUATION`] with the reason; a test introspects the
+//! schema so that a new table cannot be forgotten.
+
+use hmac::{Hmac, Mac};
+use serde_json::json;
+use sha2::Sha256;
+use sqlx::Row;
+
+use crate::audit::{self, AuditEvent};
+use crate::error::AppError;
+use crate::rbac::Granted;
+use crate::rbac::perm::ExportEvaluationData;
+use crate::state::AppState;
+
+/// One dataset.
+#[derive(Debug, Clone, Copy)]
+pub struct Dataset {
+    /// URL name.
+    pub name: &'static str,
+    /// Title.
+    pub title: &'static str,
+    /// What it holds.
+    pub description: &'static str,
+    /// Tables it draws on.
+    pub tables: &'static [&'static str],
+    /// Output columns.
+    pub columns: &'static [&'static str],
+}
+
+/// The datasets.
+pub const DATASETS: &[Dataset] = &[
+    Dataset {
+        name: "referrals",
+        title: "Referrals",
+        description: "One row per referral: source, status, months, days to first contact, activity, provider answer, and banded demographics.",
+        tables: &["people", "referrals", "person_identities"],
+        columns: &[
+            "research_id",
+            "referral_ref",
+            "source",
+            "status",
+            "received_month",
+            "days_to_first_contact",
+            "closed_month",
+            "activity_id",
+            "provider_status",
+            "age_band",
+            "gender",
+            "ethnicity",
+            "local_authority",
+        ],
+    },
+    Dataset {
+        name: "barriers",
+        title: "Barriers to taking part",
+        description: "One row per barrier recorded, with what was done about it.",
+        tables: &["referral_barriers"],
+        columns: &["research_id", "referral_ref", "barrier", "action"],
+    },
+    Dataset {
+        name: "attendance",
+        title: "Attendance",
+        description: "One row per session marked for a referred person.",
+        tables: &["referral_attendance"],
+        columns: &["research_id", "referral_ref", "session_date", "status"],
+    },
+];
+
+/// Tables holding a person or referral id that are deliberately not evaluation data.
+pub const NOT_FOR_EVALUATION: &[(&str, &str)] = &[
+    (
+        "consent_decisions",
+        "the consent record itself, kept for accountability",
+    ),
+    (
+        "person_consents",
+        "the current consent state, used to filter every dataset",
+    ),
+    ("referral_events", "free-text case notes and messages"),
+    ("referral_tasks", "operational to-do items"),
+    (
+        "referral_plans",
+        "the person's own words, shared only with them and their care team",
+    ),
+];
+
+/// Find a dataset by name.
+pub fn dataset(name: &str) -> Option<&'static Dataset> {
+    DATASETS.iter().find(|d| d.name == name)
+}
+
+fn pseudonym(secret: &[u8], kind: &str, id: &str) -> String {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
+        return String::new();
+    };
+    mac.update(kind.as_bytes());
+    mac.update(b"|");
+    mac.update(id.as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..10])
+}
+
+const CONSENTED: &str = "JOIN person_consents ec ON ec.person_id = r.person_id AND ec.purpose = 'evaluation' AND ec.decision = 'given'";
+
+fn month(ts: Option<i64>) -> String {
+    ts.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
+        .map(|t| format!("{:04}-{:02}", t.year(), t.month() as u8))
+        .unwrap_or_default()
+}
+
+/// The rows of a dataset (header first), for consented people only; the export is audited.
+pub async fn export(
+    state: &AppState,
+    g: &Granted<ExportEvaluationData>,
+    name: &str,
+) -> Result<Vec<Vec<String>>, AppError> {
+    let ds = dataset(name).ok_or(AppError::NotFound)?;
+    let rows = rows(state, ds).await?;
+    let mut tx = state.db.begin().await?;
+    audit::record(
+        &mut tx,
+        &g.actor().audit(),
+        AuditEvent {
+            action: "evaluation.export",
+            entity_type: "dataset",
+            entity_id: Some(ds.name),
+            detail: json!({ "rows": rows.len() - 1 }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rows)
+}
+
+/// The rows without the audit (used by [`export`] and tests).
+pub async fn rows(state: &AppState, ds: &Dataset) -> Result<Vec<Vec<String>>, AppError> {
+    let mut out = vec![ds.columns.iter().map(|c| c.to_string()).collect::<Vec<_>>()];
+    let secret = &state.secret;
+    let today = time::OffsetDateTime::now_utc().date();
+    match ds.name {
+        "referrals" => {
+            let q = format!(
+                "SELECT r.id, r.person_id, r.source, r.status, r.created_at, r.first_contact_at, r.closed_at, r.activity_id, r.provider_status, \
+                 i.date_of_birth, i.gender, i.ethnicity, l.lad_name FROM referrals r {CONSENTED} \
+                 JOIN person_identities i ON i.person_id = r.person_id LEFT JOIN places_lsoas l ON l.code = i.lsoa_code ORDER BY r.created_at, r.id"
+            );
+            for r in sqlx::query(sqlx::AssertSqlSafe(q))
+                .fetch_all(&state.db.read)
+                .await?
+            {
+                let created: i64 = r.try_get("created_at")?;
+                let first: Option<i64> = r.try_get("first_contact_at")?;
+                let dob: Option<String> = r.try_get("date_of_birth")?;
+                out.push(vec![
+                    pseudonym(secret, "person", &r.try_get::<String, _>("person_id")?),
+                    pseudonym(secret, "referral", &r.try_get::<String, _>("id")?),
+                    r.try_get("source")?,
+                    r.try_get("status")?,
+                    month(Some(created)),
+                    first
+                        .map(|f| ((f - created).max(0) / 86_400).to_string())
+                        .unwrap_or_default(),
+                    month(r.try_get("closed_at")?),
+                    r.try_get::<Option<String>, _>("activity_id")?
+                        .unwrap_or_default(),
+                    r.try_get::<Option<String>, _>("provider_status")?
+                        .unwrap_or_default(),
+                    super::model::age_band(dob.as_deref().unwrap_or(""), today).to_string(),
+                    r.try_get::<Option<String>, _>("gender")?
+                        .unwrap_or_default(),
+                    r.try_get::<Option<String>, _>("ethnicity")?
+                        .unwrap_or_default(),
+                    r.try_get::<Option<String>, _>("lad_name")?
+                        .unwrap_or_default(),
+                ]);
+            }
+        }
+        "barriers" => {
+            let q = format!(
+                "SELECT r.person_id, r.id, b.barrier, b.action FROM referral_barriers b JOIN referrals r ON r.id = b.referral_id {CONSENTED} \
+                 ORDER BY b.created_at, b.id"
+            );
+            for r in sqlx::query(sqlx::AssertSqlSafe(q))
+                .fetch_all(&state.db.read)
+                .await?
+            {
+                out.push(vec![
+                    pseudonym(secret, "person", &r.try_get::<String, _>("person_id")?),
+                    pseudonym(secret, "referral", &r.try_get::<String, _>("id")?),
+                    r.try_get("barrier")?,
+                    r.try_get("action")?,
+                ]);
+            }
+        }
+        "attendance" => {
+            let q = format!(
+                "SELECT r.person_id, r.id, a.session_date, a.status FROM referral_attendance a JOIN referrals r ON r.id = a.referral_id {CONSENTED} \
+                 ORDER BY a.session_date, a.id"
+            );
+            for r in sqlx::query(sqlx::AssertSqlSafe(q))
+                .fetch_all(&state.db.read)
+                .await?
+            {
+                out.push(vec![
+                    pseudonym(secret, "person", &r.try_get::<String, _>("person_id")?),
+                    pseudonym(secret, "referral", &r.try_get::<String, _>("id")?),
+                    r.try_get("session_date")?,
+                    r.try_get("status")?,
+                ]);
+            }
+        }
+        _ => return Err(AppError::NotFound),
+    }
+    Ok(out)
+}
+
+/// The research id a dataset uses for a person (so tests and data controllers can find a
+/// person's rows).
+pub fn research_id(state: &AppState, person_id: &str) -> String {
+    pseudonym(&state.secret, "person", person_id)
+}
+
+/// The reference a dataset uses for a referral.
+pub fn referral_ref(state: &AppState, referral_id: &str) -> String {
+    pseudonym(&state.secret, "referral", referral_id)
+}

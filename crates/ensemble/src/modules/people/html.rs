@@ -1,0 +1,448 @@
+//! Pages for the person record, consent, the person's own plan and research datasets.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::evaluation;
+use super::model::{Decision, ETHNICITIES, GENDERS, METHODS, Purpose, label_of};
+use super::service::{self, ConsentInput, Identity, PersonInput};
+use crate::error::{ApiError, AppError, FieldError};
+use crate::rbac::Granted;
+use crate::rbac::perm::ExportEvaluationData;
+use crate::state::AppState;
+use crate::web::ctx::CurrentUser;
+use crate::web::forms::{
+    Input, PageForm, button, csrf, error_summary, radios, select, summary_row, textarea,
+};
+use crate::web::layout::datetime;
+use crate::web::{Page, PageCtx, page};
+
+fn options(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(c, l)| (c.to_string(), l.to_string()))
+        .collect()
+}
+
+/// The person-details fields, shared by the person page and the referral forms.
+pub fn person_fields(p: &PersonInput, errors: &[FieldError], care_team: bool) -> Markup {
+    html! {
+        (Input::new("given_name", "First name", &p.given_name).autocomplete("off").render(errors))
+        (Input::new("family_name", "Last name", &p.family_name).autocomplete("off").render(errors))
+        (Input::new("preferred_name", "Preferred name (optional)", &p.preferred_name).hint("What they like to be called").render(errors))
+        (Input::new("pronouns", "Pronouns (optional)", &p.pronouns).width("nhsuk-input--width-10").render(errors))
+        (Input::new("nhs_number", "NHS number (optional)", &p.nhs_number).hint("10 digits, like 943 476 5919").width("nhsuk-input--width-10").render(errors))
+        (Input::new("date_of_birth", "Date of birth (optional)", &p.date_of_birth).hint("Year-month-day, like 1984-03-27").width("nhsuk-input--width-10").render(errors))
+        (Input::new("email", "Email (optional)", &p.email).kind("email").render(errors))
+        (Input::new("phone", "Phone (optional)", &p.phone).kind("tel").width("nhsuk-input--width-20").render(errors))
+        (Input::new("address", "Address (optional)", &p.address).render(errors))
+        (Input::new("postcode", "Postcode (optional)", &p.postcode).width("nhsuk-input--width-10").render(errors))
+        (Input::new("communication_needs", "Communication needs (optional)", &p.communication_needs).hint("For example large print, British Sign Language, easy read").render(errors))
+        (Input::new("languages", "Languages (optional)", &p.languages).render(errors))
+        (select("ethnicity", "Ethnic group (optional)", &options(ETHNICITIES), &p.ethnicity, errors))
+        (select("gender", "Gender (optional)", &options(GENDERS), &p.gender, errors))
+        (Input::new("gp_practice", "GP practice (optional)", &p.gp_practice).render(errors))
+        @if care_team {
+            (textarea("emergency_contact", "Emergency contact (care team only)", "", &p.emergency_contact, errors))
+            (textarea("safeguarding_notes", "Safeguarding notes (care team only)", "Never shown to providers, referrers or the person's GP", &p.safeguarding_notes, errors))
+        }
+    }
+}
+
+/// A summary of a person for the care team.
+pub fn person_summary(p: &Identity) -> Markup {
+    let d = &p.details;
+    html! {
+        dl."nhsuk-summary-list" {
+            (summary_row("Name", &p.full_name()))
+            (summary_row("Preferred name", &d.preferred_name))
+            (summary_row("Pronouns", &d.pronouns))
+            (summary_row("NHS number", &super::model::NhsNumber::parse(&d.nhs_number).map(|n| n.display()).unwrap_or_default()))
+            (summary_row("Date of birth", &d.date_of_birth))
+            (summary_row("Phone", &d.phone))
+            (summary_row("Email", &d.email))
+            (summary_row("Address", format!("{} {}", d.address, d.postcode).trim()))
+            (summary_row("Communication needs", &d.communication_needs))
+            (summary_row("Languages", &d.languages))
+            (summary_row("Ethnic group", label_of(ETHNICITIES, &d.ethnicity)))
+            (summary_row("Gender", label_of(GENDERS, &d.gender)))
+            (summary_row("GP practice", &d.gp_practice))
+            (summary_row("Emergency contact", &d.emergency_contact))
+            (summary_row("Safeguarding notes", &d.safeguarding_notes))
+        }
+    }
+}
+
+/// The consent table and the form to record a decision.
+pub fn consent_section(
+    ctx: &PageCtx,
+    person_id: &str,
+    consents: &[service::CurrentConsent],
+    errors: &[FieldError],
+    form: &ConsentForm,
+) -> Markup {
+    html! {
+        h2."nhsuk-heading-m" id="consent" { "Consent" }
+        table."nhsuk-table" {
+            caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Current consent decisions" }
+            thead."nhsuk-table__head" { tr { th scope="col" { "Purpose" } th scope="col" { "Decision" } th scope="col" { "Statement" } th scope="col" { "When" } } }
+            tbody."nhsuk-table__body" {
+                @for p in Purpose::ALL {
+                    @let c = consents.iter().find(|c| c.purpose == p);
+                    tr."nhsuk-table__row" {
+                        td."nhsuk-table__cell" { (p.label()) }
+                        td."nhsuk-table__cell" { @match c { Some(c) => { (c.decision.label()) }, None => { "Not asked yet" } } }
+                        td."nhsuk-table__cell" { @if let Some(c) = c { "version " (c.version) } }
+                        td."nhsuk-table__cell" { @if let Some(c) = c { (datetime(c.decided_at)) } }
+                    }
+                }
+            }
+        }
+        details."nhsuk-details" open[!errors.is_empty()] {
+            summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Record a consent decision" } }
+            div."nhsuk-details__text" {
+                (error_summary(errors))
+                form method="post" action=(format!("/people/{person_id}/consents")) novalidate {
+                    (csrf(ctx))
+                    (select("purpose", "What it is for", &Purpose::ALL.iter().map(|p| (p.code().to_string(), p.label().to_string())).collect::<Vec<_>>(), &form.purpose, errors))
+                    (radios("decision", "Their decision", &[("given", "Agreed"), ("refused", "Declined"), ("withdrawn", "Withdrawn (takes effect now)")], &form.decision, errors))
+                    (radios("method", "How it was given", METHODS, &form.method, errors))
+                    (Input::new("witness", "Witness (for a verbal decision)", &form.witness).render(errors))
+                    (button("Record decision"))
+                }
+            }
+        }
+    }
+}
+
+/// The consent form.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ConsentForm {
+    purpose: String,
+    decision: String,
+    method: String,
+    witness: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn person_page_body(
+    ctx: &PageCtx,
+    p: &Identity,
+    form: &PersonInput,
+    consents: &[service::CurrentConsent],
+    errors: &[FieldError],
+    consent_errors: &[FieldError],
+    consent_form: &ConsentForm,
+    saved: bool,
+) -> Markup {
+    html! {
+        (error_summary(errors))
+        @if saved { div."nhsuk-inset-text" { span."nhsuk-u-visually-hidden" { "Information: " } p { "Saved." } } }
+        span."nhsuk-caption-l" { "Person record" }
+        h1 { (p.full_name()) }
+        (person_summary(p))
+        (consent_section(ctx, &p.person_id, consents, consent_errors, consent_form))
+        h2."nhsuk-heading-m" { "Change their details" }
+        form method="post" action=(format!("/people/{}", p.person_id)) novalidate {
+            (csrf(ctx))
+            (person_fields(form, errors, true))
+            (button("Save details"))
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn render_person(
+    state: &AppState,
+    ctx: &PageCtx,
+    actor: &crate::rbac::Actor,
+    id: &str,
+    form: Option<&PersonInput>,
+    errors: &[FieldError],
+    consent: (&[FieldError], &ConsentForm),
+    saved: bool,
+) -> Result<Response, AppError> {
+    let p = service::read(state, actor, id).await?;
+    let consents = service::consents(&state.db.read, id).await?;
+    let body = person_page_body(
+        ctx,
+        &p,
+        form.unwrap_or(&p.details),
+        &consents,
+        errors,
+        consent.0,
+        consent.1,
+        saved,
+    );
+    let mut r = page(
+        ctx,
+        Page::new(&p.full_name(), body)
+            .errors(!errors.is_empty() || !consent.0.is_empty())
+            .back("/caseload", "Back to caseload"),
+    );
+    if !errors.is_empty() || !consent.0.is_empty() {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    }
+    Ok(r)
+}
+
+/// GET /people/{id}
+pub async fn person_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    render_person(
+        &state,
+        &ctx,
+        &actor,
+        &id,
+        None,
+        &[],
+        (&[], &ConsentForm::default()),
+        false,
+    )
+    .await
+}
+
+/// POST /people/{id}
+pub async fn person_save(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<PersonInput>,
+) -> Result<Response, AppError> {
+    match service::update(&state, &actor, &id, &f).await {
+        Ok(()) => {
+            render_person(
+                &state,
+                &ctx,
+                &actor,
+                &id,
+                None,
+                &[],
+                (&[], &ConsentForm::default()),
+                true,
+            )
+            .await
+        }
+        Err(AppError::Invalid(e)) => {
+            render_person(
+                &state,
+                &ctx,
+                &actor,
+                &id,
+                Some(&f),
+                &e,
+                (&[], &ConsentForm::default()),
+                false,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// POST /people/{id}/consents
+pub async fn consent_save(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<ConsentForm>,
+) -> Result<Response, AppError> {
+    let mut e = Vec::new();
+    let purpose = Purpose::from_code(&f.purpose);
+    if purpose.is_none() {
+        e.push(FieldError::new("purpose", "Choose what the consent is for"));
+    }
+    let decision = Decision::from_code(&f.decision);
+    if decision.is_none() {
+        e.push(FieldError::new("decision", "Choose their decision"));
+    }
+    let result = match (purpose, decision) {
+        (Some(purpose), Some(decision)) if e.is_empty() => {
+            service::record_consent_as_staff(
+                &state,
+                &actor,
+                &id,
+                &ConsentInput {
+                    purpose,
+                    decision,
+                    method: &f.method,
+                    witness: &f.witness,
+                },
+            )
+            .await
+        }
+        _ => Err(AppError::Invalid(e)),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/people/{id}#consent")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            render_person(&state, &ctx, &actor, &id, None, &[], (&e, &f), false).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// GET /my/plan — the person's own plan(s) and consents.
+pub async fn my_plan(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+) -> Result<Response, AppError> {
+    let (plans, consents) = crate::modules::referrals::service::own_plans(&state, &actor).await?;
+    let body = html! {
+        h1 { "My plan" }
+        @if plans.is_empty() {
+            p."nhsuk-body" { "You do not have a social prescribing plan in Ensemble. If you would like one, you can " a href="/refer-yourself" { "refer yourself" } " and a link worker will be in touch." }
+        }
+        @for p in &plans {
+            div."nhsuk-card" { div."nhsuk-card__content" {
+                h2."nhsuk-card__heading" { "Your plan with " (p.team_name) }
+                p { strong."nhsuk-tag" class=(p.status.tag()) { (p.status.label()) } }
+                @if let Some(lw) = &p.link_worker { p { "Your link worker is " (lw) "." } }
+                @match &p.plan {
+                    Some(plan) => {
+                        dl."nhsuk-summary-list" {
+                            (summary_row("What matters to me", &plan.input.what_matters))
+                            (summary_row("My goals", &plan.input.goals))
+                            (summary_row("Support offered", &plan.input.support_offered))
+                            (summary_row("Next steps", &plan.input.next_steps))
+                            (summary_row("Review date", &plan.input.review_on))
+                        }
+                        @if plan.agreed_at.is_none() { p."nhsuk-body" { "This plan is still being worked out with you." } }
+                    }
+                    None => { p."nhsuk-body" { "Your link worker will talk with you about what matters to you, and you will make a plan together." } }
+                }
+                @if let (Some(name), Some(id)) = (&p.activity_name, &p.activity_id) {
+                    p { "Activity: " a href=(format!("/activities/{id}")) { (name) } }
+                }
+            } }
+        }
+        @if !plans.is_empty() {
+            h2."nhsuk-heading-m" { "How your information is used" }
+            p."nhsuk-body" { "You can change your mind at any time. Withdrawing takes effect straight away." }
+            table."nhsuk-table" {
+                caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Your consent decisions" }
+                thead."nhsuk-table__head" { tr { th scope="col" { "What for" } th scope="col" { "Your decision" } th scope="col" { span."nhsuk-u-visually-hidden" { "Action" } } } }
+                tbody."nhsuk-table__body" {
+                    @for purpose in Purpose::ALL {
+                        @let c = consents.iter().find(|c| c.purpose == purpose);
+                        tr."nhsuk-table__row" {
+                            td."nhsuk-table__cell" { (purpose.label()) }
+                            td."nhsuk-table__cell" { @match c { Some(c) => { (c.decision.label()) }, None => { "Not asked yet" } } }
+                            td."nhsuk-table__cell" {
+                                @if c.is_some_and(|c| c.decision == Decision::Given) {
+                                    form method="post" action="/my/consents" {
+                                        (csrf(&ctx))
+                                        input type="hidden" name="purpose" value=(purpose.code());
+                                        button."nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0" type="submit" { "Withdraw" span."nhsuk-u-visually-hidden" { " consent for " (purpose.label()) } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(&ctx, Page::new("My plan", body)))
+}
+
+/// Withdrawal form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WithdrawForm {
+    purpose: String,
+}
+
+/// POST /my/consents — withdraw one's own consent.
+pub async fn my_withdraw(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    PageForm(f): PageForm<WithdrawForm>,
+) -> Result<Response, AppError> {
+    let purpose = Purpose::from_code(&f.purpose)
+        .ok_or_else(|| AppError::BadRequest("Unknown consent purpose".into()))?;
+    service::withdraw_own(&state, &actor, purpose).await?;
+    Ok(Redirect::to("/my/plan").into_response())
+}
+
+/// GET /research/datasets
+pub async fn datasets_page(ctx: PageCtx, _g: Granted<ExportEvaluationData>) -> Response {
+    let body = html! {
+        h1 { "Evaluation datasets" }
+        p."nhsuk-lede-text" { "Pseudonymised data for evaluating the programme. Only people who currently agree to their information being used for evaluation are included: a withdrawal takes effect at once." }
+        p."nhsuk-body" { "Research ids are keyed hashes: the same person has the same id in every dataset, and ids cannot be turned back into names. Every download is recorded in the audit trail." }
+        ul."nhsuk-list" {
+            @for d in evaluation::DATASETS {
+                li {
+                    h2."nhsuk-heading-s" { (d.title) }
+                    p."nhsuk-body" { (d.description) }
+                    p { a href=(format!("/research/datasets/{}", d.name)) { "Download " (d.title.to_lowercase()) " (CSV)" } }
+                }
+            }
+        }
+    };
+    page(&ctx, Page::new("Evaluation datasets", body))
+}
+
+/// GET /research/datasets/{name} — CSV.
+pub async fn dataset_csv(
+    State(state): State<AppState>,
+    g: Granted<ExportEvaluationData>,
+    Path(name): Path<String>,
+) -> Result<Response, AppError> {
+    let rows = evaluation::export(&state, &g, &name).await?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in &rows {
+        w.write_record(r)
+            .map_err(|e| AppError::Internal(e.into()))?;
+    }
+    let bytes = w
+        .into_inner()
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"ensemble-{name}.csv\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+/// GET /api/v1/evaluation/{name} — the same rows as JSON objects.
+pub async fn dataset_api(
+    State(state): State<AppState>,
+    g: Granted<ExportEvaluationData>,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let rows = evaluation::export(&state, &g, &name).await?;
+    let header = rows.first().cloned().unwrap_or_default();
+    let items: Vec<serde_json::Value> = rows
+        .iter()
+        .skip(1)
+        .map(|r| {
+            serde_json::Value::Object(
+                header
+                    .iter()
+                    .cloned()
+                    .zip(r.iter().map(|v| serde_json::Value::String(v.clone())))
+                    .collect(),
+            )
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "dataset": name, "rows": items })))
+}

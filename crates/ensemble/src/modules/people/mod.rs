@@ -1,0 +1,38 @@
+//! People and consent (capability C3 with the consent half of C9): the person record kept
+//! apart from the pseudonymous id used everywhere else, versioned consent statements and
+//! decisions, and the evaluation datasets that honour consent withdrawal at once.
+
+pub mod evaluation;
+pub mod html;
+pub mod model;
+pub mod service;
+
+use crate::rbac::Permission as P;
+use crate::web::routes::Route;
+
+/// Every route of this module, each with its permission.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/people/{id}", P::WorkCaseload, html::person_page),
+        Route::post("/people/{id}", P::WorkCaseload, html::person_save),
+        Route::post("/people/{id}/consents", P::WorkCaseload, html::consent_save),
+        Route::get("/my/plan", P::SignedIn, html::my_plan),
+        Route::post("/my/consents", P::SignedIn, html::my_withdraw),
+        Route::get(
+            "/research/datasets",
+            P::ExportEvaluationData,
+            html::datasets_page,
+        ),
+        Route::get(
+            "/research/datasets/{name}",
+            P::ExportEvaluationData,
+            html::dataset_csv,
+        ),
+        Route::get(
+            "/api/v1/evaluation/{name}",
+            P::ExportEvaluationData,
+            html::dataset_api,
+        )
+        .scope("evaluation:read"),
+    ]
+}

@@ -1,0 +1,233 @@
+//! Demo referrals: a handful of fictional people at different points on the pathway, made
+//! through the same services the pages use, so every screen has something real to show.
+
+use sqlx::Row;
+
+use super::service::{self, NewReferral, PlanInput};
+use crate::error::AppError;
+use crate::modules::accounts::service::find_organisation;
+use crate::modules::people::model::{Decision, Purpose};
+use crate::modules::people::service::PersonInput;
+use crate::rbac::{Actor, Role};
+use crate::state::AppState;
+
+async fn actor(state: &AppState, email: &str) -> Result<Option<Actor>, AppError> {
+    let Some(u) = crate::modules::accounts::store::user_by_email(&state.db.read, email).await?
+    else {
+        return Ok(None);
+    };
+    let memberships = sqlx::query(
+        "SELECT m.organisation_id, o.name, m.role FROM memberships m JOIN organisations o ON o.id = m.organisation_id WHERE m.user_id = $1",
+    )
+    .bind(u.id.clone())
+    .fetch_all(&state.db.read)
+    .await?
+    .iter()
+    .filter_map(|r| {
+        Some((
+            r.try_get::<String, _>("organisation_id").ok()?,
+            r.try_get::<String, _>("name").ok()?,
+            Role::from_code(&r.try_get::<String, _>("role").ok()?)?,
+        ))
+    })
+    .collect();
+    Ok(Some(Actor {
+        user_id: u.id,
+        display_name: u.display_name,
+        email: u.email,
+        memberships,
+        request_id: None,
+        channel: "cli",
+    }))
+}
+
+fn person(given: &str, family: &str, postcode: &str, needs: &str) -> PersonInput {
+    PersonInput {
+        given_name: given.into(),
+        family_name: family.into(),
+        postcode: postcode.into(),
+        communication_needs: needs.into(),
+        ..Default::default()
+    }
+}
+
+/// Load the demo referrals (once). Returns how many were made.
+pub async fn load(state: &AppState) -> Result<usize, AppError> {
+    let (Some(lee), Some(chris)) = (
+        actor(state, "lee.linkworker@ensemble-demo.example").await?,
+        actor(state, "chris.clinician@ensemble-demo.example").await?,
+    ) else {
+        return Ok(0);
+    };
+    let Some(team) = find_organisation(state, "Knowsley Park Primary Care Network (demo)").await?
+    else {
+        return Ok(0);
+    };
+    let priya = actor(state, "priya.practitioner@ensemble-demo.example").await?;
+    let activity: Option<String> = sqlx::query(
+        "SELECT a.id FROM activities a JOIN organisations o ON o.id = a.organisation_id WHERE o.name = 'Liverpool City Sinfonia (demo)' \
+         AND a.status = 'active' ORDER BY a.name LIMIT 1",
+    )
+    .fetch_optional(&state.db.read)
+    .await?
+    .map(|r| r.try_get("id"))
+    .transpose()?;
+    let all = vec![
+        (Purpose::Contact, Decision::Given),
+        (Purpose::Evaluation, Decision::Given),
+        (Purpose::ShareGp, Decision::Given),
+    ];
+    let people = [
+        (
+            "Jordan",
+            "Example",
+            "L1 8JQ",
+            "",
+            "Low mood since losing my job; I used to play guitar and miss making music with others.",
+            all.clone(),
+        ),
+        (
+            "Sam",
+            "Example",
+            "L36 9UU",
+            "Prefers text messages",
+            "Feeling isolated after moving to the area. Would like to meet people.",
+            vec![(Purpose::Contact, Decision::Given)],
+        ),
+        (
+            "Alex",
+            "Example",
+            "L34 5GA",
+            "",
+            "Anxiety; interested in drumming but worried about groups.",
+            all.clone(),
+        ),
+        (
+            "Morgan",
+            "Example",
+            "L35 6NR",
+            "",
+            "Carer for a parent; needs something for themselves.",
+            vec![
+                (Purpose::Contact, Decision::Given),
+                (Purpose::Evaluation, Decision::Refused),
+            ],
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (given, family, postcode, needs, reason, consents) in people {
+        let Ok(valid) = person(given, family, postcode, needs).validate() else {
+            continue;
+        };
+        let c = service::create(
+            state,
+            &chris.audit(),
+            &NewReferral {
+                team_organisation_id: team.id.clone(),
+                source: "clinician",
+                referrer_user_id: Some(chris.user_id.clone()),
+                referrer_organisation_id: chris.memberships.first().map(|m| m.0.clone()),
+                referrer_name: chris.display_name.clone(),
+                referrer_email: chris.email.clone(),
+                source_system: Some("urn:ensemble:demo".into()),
+                source_identifier: Some(format!("demo-{given}")),
+                reason: reason.into(),
+                person: valid,
+                consents,
+                consent_method: "paper",
+                consent_witness: String::new(),
+                activity_id: None,
+                extra_tasks: vec![],
+            },
+        )
+        .await?;
+        ids.push(c.id);
+    }
+    // Jordan: plan agreed, connected, accepted, attending; linked to the participant account.
+    if let Some(jordan) = ids.first() {
+        service::take_on(state, &lee, jordan).await?;
+        service::change_status(state, &lee, jordan, "contacted", "").await?;
+        let review =
+            (time::OffsetDateTime::now_utc().date() + time::Duration::weeks(8)).to_string();
+        service::save_plan(state, &lee, jordan, &PlanInput {
+            what_matters: "Getting back to playing music and having a reason to leave the house each week.".into(),
+            needs: "Low confidence in groups; bus fares are hard at the moment.".into(),
+            goals: "Play guitar with other people again. Get out of the house twice a week.".into(),
+            support_offered: "Music groups with Liverpool City Sinfonia; travel bursary.".into(),
+            next_steps: "Lee to refer to the Sinfonia group; Jordan to try the first session.".into(),
+            review_on: review,
+            agreed: "yes".into(),
+        }).await?;
+        service::add_barrier(
+            state,
+            &lee,
+            jordan,
+            &service::BarrierInput {
+                barrier: "cost".into(),
+                detail: "Bus fares".into(),
+                action: "travel_help".into(),
+                action_detail: "Travel bursary for 12 weeks".into(),
+            },
+        )
+        .await?;
+        if let Some(a) = &activity {
+            service::connect(
+                state,
+                &lee,
+                jordan,
+                a,
+                "Jordan plays guitar and would like a friendly welcome.",
+            )
+            .await?;
+            if let Some(p) = &priya {
+                service::respond(state, p, jordan, "accept", "").await?;
+            }
+            let last_week =
+                (time::OffsetDateTime::now_utc().date() - time::Duration::days(7)).to_string();
+            service::mark_attendance(state, &lee, jordan, &last_week, "present").await?;
+        }
+        if let Some(u) = crate::modules::accounts::store::user_by_email(
+            &state.db.read,
+            "jordan.participant@ensemble-demo.example",
+        )
+        .await?
+        {
+            sqlx::query("UPDATE people SET user_id = $1 WHERE id = (SELECT person_id FROM referrals WHERE id = $2)")
+                .bind(u.id)
+                .bind(jordan.clone())
+                .execute(&state.db.write)
+                .await?;
+        }
+    }
+    // Alex: contacted, with a barrier.
+    if let Some(alex) = ids.get(2) {
+        service::take_on(state, &lee, alex).await?;
+        service::change_status(state, &lee, alex, "contacted", "").await?;
+        service::add_barrier(
+            state,
+            &lee,
+            alex,
+            &service::BarrierInput {
+                barrier: "confidence".into(),
+                detail: "Worried about groups".into(),
+                action: "buddy".into(),
+                action_detail: "Peer buddy for the first visit".into(),
+            },
+        )
+        .await?;
+    }
+    // Morgan: declined.
+    if let Some(morgan) = ids.get(3) {
+        service::take_on(state, &lee, morgan).await?;
+        service::change_status(state, &lee, morgan, "contacted", "").await?;
+        service::change_status(
+            state,
+            &lee,
+            morgan,
+            "declined",
+            "Not the right time; will self-refer later",
+        )
+        .await?;
+    }
+    Ok(ids.len())
+}
