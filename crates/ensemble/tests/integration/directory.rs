@@ -58,7 +58,7 @@ async fn load_postcodes(app: &TestApp) {
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn activity(
+pub async fn activity(
     app: &TestApp,
     org: &str,
     name: &str,
@@ -500,7 +500,7 @@ async fn the_map_view_draws_an_svg_with_a_title_and_the_same_results_as_a_list()
     );
 }
 
-fn shared_dir() -> Option<std::path::PathBuf> {
+pub fn shared_dir() -> Option<std::path::PathBuf> {
     let dir = std::env::var("ENSEMBLE_SHARED_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| {

@@ -13,3 +13,4 @@ mod authz;
 mod directory;
 mod email;
 mod platform;
+mod referrals;

@@ -187,8 +187,23 @@ impl SchemaValidator {
             .take(20)
             .map(|e| {
                 let path = e.instance_path().to_string();
-                let expr = format!("{resource_type}{}", path.replace('/', "."));
-                issue("structure", pointer_to_fhirpath(&expr), format!("{e}"))
+                let mut expr = format!("{resource_type}{}", path.replace('/', "."));
+                let mut code = "structure";
+                match e.kind() {
+                    jsonschema::error::ValidationErrorKind::Required { property } => {
+                        expr.push('.');
+                        expr.push_str(property.as_str().unwrap_or_default());
+                        code = "required";
+                    }
+                    jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } => {
+                        if let Some(first) = unexpected.first() {
+                            expr.push('.');
+                            expr.push_str(first);
+                        }
+                    }
+                    _ => {}
+                }
+                issue(code, pointer_to_fhirpath(&expr), format!("{e}"))
             })
             .collect();
         out.dedup_by(|a, b| a.expression == b.expression && a.diagnostics == b.diagnostics);

@@ -321,6 +321,19 @@ async fn provider_emails(
     .iter()
     .map(|r| r.try_get("email"))
     .collect::<Result<_, _>>()?;
+    if v.is_empty() {
+        // No programme manager and no named lead: tell the organisation's practitioners.
+        v = sqlx::query(
+            "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE m.organisation_id = $1 AND m.role = 'practitioner' AND u.disabled_at IS NULL",
+        )
+        .bind(org.to_string())
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get("email"))
+        .collect::<Result<_, _>>()?;
+    }
     v.sort();
     v.dedup();
     Ok(v)

@@ -1,0 +1,1384 @@
+//! People, consent and referrals: the whole pathway through the pages, the relationship
+//! rules (care team, referrer, provider, person), FHIR R4 intake, reminders from the job
+//! queue, the message back, and consent withdrawal leaving every evaluation set at once.
+
+use axum::http::StatusCode;
+use ensemble::modules::people::evaluation;
+use ensemble::modules::referrals::selfrefer;
+use ensemble::rbac::{Actor, Role};
+
+use crate::directory::{activity, shared_dir};
+use crate::support::{Client, TestApp};
+
+struct World {
+    app: TestApp,
+    team: String,
+    provider_org: String,
+    activity: String,
+    lw: (Client, String),
+    lw2: (Client, String),
+    other_team_lw: Client,
+    practitioner: (Client, String),
+    other_practitioner: Client,
+    clinician: (Client, String),
+    other_clinician: Client,
+}
+
+async fn signed(app: &TestApp, role: Role, org: &str) -> (Client, String, String) {
+    let (email, password, id) = app.user(role, org).await;
+    let mut c = app.client();
+    let r = c.sign_in(&email, &password).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    (c, id, email)
+}
+
+async fn world_with(adjust: impl FnOnce(&mut ensemble::config::Config)) -> World {
+    let app = TestApp::with(|cfg| {
+        if let Some(s) = shared_dir() {
+            cfg.shared_dir = s;
+        }
+        adjust(cfg);
+    })
+    .await;
+    let team = app.org("Knowsley Link Workers", "gp_practice_or_pcn").await;
+    let other_team = app.org("Sefton Link Workers", "gp_practice_or_pcn").await;
+    let provider_org = app.org("City Orchestra", "cultural_organisation").await;
+    let other_provider = app.org("Drum Circle", "community_group").await;
+    let trust = app.org("Mersey Trust", "nhs_trust").await;
+    let act = activity(
+        &app,
+        &provider_org,
+        "Singing for the Brain",
+        53.4,
+        -2.99,
+        "free",
+        "MO",
+        &[],
+    )
+    .await;
+    activity(
+        &app,
+        &other_provider,
+        "Drumming Together",
+        53.41,
+        -2.98,
+        "free",
+        "TU",
+        &[],
+    )
+    .await;
+    let (lw, lw_id, _) = signed(&app, Role::LinkWorker, &team).await;
+    let (lw2, lw2_id, _) = signed(&app, Role::LinkWorker, &team).await;
+    let (other_team_lw, _, _) = signed(&app, Role::LinkWorker, &other_team).await;
+    let (pr, pr_id, _) = signed(&app, Role::Practitioner, &provider_org).await;
+    let (other_pr, _, _) = signed(&app, Role::Practitioner, &other_provider).await;
+    let (cl, cl_id, _) = signed(&app, Role::Clinician, &trust).await;
+    let (other_cl, _, _) = signed(&app, Role::Clinician, &trust).await;
+    World {
+        app,
+        team,
+        provider_org,
+        activity: act,
+        lw: (lw, lw_id),
+        lw2: (lw2, lw2_id),
+        other_team_lw,
+        practitioner: (pr, pr_id),
+        other_practitioner: other_pr,
+        clinician: (cl, cl_id),
+        other_clinician: other_cl,
+    }
+}
+
+async fn world() -> World {
+    world_with(|_| {}).await
+}
+
+/// Submit the self-referral form as someone who spent a minute on it.
+async fn self_refer(app: &TestApp, fields: &[(&str, &str)]) -> crate::support::Resp {
+    let mut c = app.client();
+    let token = c.get("/refer-yourself").await.csrf();
+    let started = selfrefer::sign(&app.state.secret, ensemble::db::now() - 60);
+    let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token), ("started", &started)];
+    all.extend_from_slice(fields);
+    c.post_form("/refer-yourself", &all).await
+}
+
+const SELF: &[(&str, &str)] = &[
+    ("given_name", "Robin"),
+    ("family_name", "Tester"),
+    ("email", "robin@example.org"),
+    ("phone", "0151 000 0000"),
+    ("reason", "I feel lonely and used to sing in a choir."),
+    ("consent_contact", "yes"),
+    ("consent_evaluation", "yes"),
+    ("consent_research_contact", "no"),
+    ("consent_share_gp", "yes"),
+];
+
+async fn latest_referral(app: &TestApp) -> String {
+    use sqlx::Row;
+    sqlx::query("SELECT id FROM referrals ORDER BY created_at DESC, id DESC LIMIT 1")
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap()
+        .try_get("id")
+        .unwrap()
+}
+
+async fn post(
+    c: &mut Client,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> crate::support::Resp {
+    c.submit(page, action, fields).await
+}
+
+fn today() -> String {
+    time::OffsetDateTime::now_utc().date().to_string()
+}
+
+fn days_ago(n: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() - time::Duration::days(n)).to_string()
+}
+
+fn in_weeks(n: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() + time::Duration::weeks(n)).to_string()
+}
+
+#[tokio::test]
+async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
+    let mut w = world().await;
+    let r = self_refer(&w.app, SELF).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location(), "/refer-yourself/done");
+    let id = latest_referral(&w.app).await;
+    // Confirmation email to the person, notification (without personal data) to the team.
+    assert_eq!(
+        w.app
+            .count("SELECT COUNT(*) FROM outbox WHERE to_address = 'robin@example.org'")
+            .await,
+        1
+    );
+    let team_mail = w.app.count("SELECT COUNT(*) FROM outbox WHERE subject = 'New referral received' AND body_text NOT LIKE '%Robin%'").await;
+    assert_eq!(
+        team_mail, 2,
+        "both link workers are told, without the person's name"
+    );
+    // A first-contact task is due within the configured working days.
+    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'first_contact' AND done_at IS NULL")).await, 1);
+
+    let case = format!("/caseload/{id}");
+    let (lw, _) = &mut w.lw;
+    let page = lw.get("/caseload?show=unassigned").await;
+    assert!(page.body.contains("Robin Tester"), "{}", page.body);
+    assert_eq!(
+        post(lw, &case, &format!("{case}/take"), &[]).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert!(lw.get("/caseload").await.body.contains("Robin Tester"));
+    // Skipping ahead is refused with the reason.
+    let bad = post(
+        lw,
+        &case,
+        &format!("{case}/status"),
+        &[("status", "attending"), ("reason", "")],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("cannot move to"), "{}", bad.body);
+    assert_eq!(
+        post(
+            lw,
+            &case,
+            &format!("{case}/status"),
+            &[("status", "contacted"), ("reason", "")]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'first_contact' AND done_at IS NOT NULL")).await, 1);
+    // Agreeing a plan needs the person's goals and a review date.
+    let plan_page = format!("{case}/plan");
+    let bad = post(
+        lw,
+        &plan_page,
+        &plan_page,
+        &[("what_matters", "Singing"), ("agreed", "yes")],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("Write at least one goal"), "{}", bad.body);
+    let review = in_weeks(8);
+    let ok = post(
+        lw,
+        &plan_page,
+        &plan_page,
+        &[
+            ("what_matters", "Singing with other people again"),
+            ("needs", "Gets anxious in new places"),
+            ("goals", "Sing every week; make a friend"),
+            ("support_offered", "Singing for the Brain"),
+            (
+                "next_steps",
+                "Refer to the choir; buddy for the first visit",
+            ),
+            ("review_on", &review),
+            ("agreed", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(
+        w.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM referrals WHERE id = '{id}' AND status = 'plan_agreed'"
+            ))
+            .await,
+        1
+    );
+    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'review' AND done_at IS NULL")).await, 1);
+    // A barrier from the fixed list, with what was done.
+    assert_eq!(
+        post(
+            lw,
+            &case,
+            &format!("{case}/barriers"),
+            &[
+                ("barrier", "confidence"),
+                ("detail", ""),
+                ("action", "buddy"),
+                ("action_detail", "Volunteer buddy")
+            ]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    let bad = post(
+        lw,
+        &case,
+        &format!("{case}/barriers"),
+        &[("barrier", "weather"), ("action", "buddy")],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Connect to the activity: the provider is asked.
+    let c = post(
+        lw,
+        &case,
+        &format!("{case}/connect"),
+        &[
+            ("activity_id", &w.activity),
+            ("provider_note", "Robin would like a friendly welcome"),
+        ],
+    )
+    .await;
+    assert_eq!(c.status, StatusCode::SEE_OTHER, "{}", c.body);
+
+    let (pr, _) = &mut w.practitioner;
+    let inbox = pr.get("/provider/referrals").await;
+    assert!(inbox.body.contains("Robin"), "{}", inbox.body);
+    assert!(
+        !inbox.body.contains("Tester"),
+        "providers see only the first name"
+    );
+    let ppage = format!("/provider/referrals/{id}");
+    let view = pr.get(&ppage).await;
+    assert_eq!(view.status, StatusCode::OK);
+    assert!(view.body.contains("friendly welcome") && view.body.contains("Volunteer buddy"));
+    assert!(
+        !view.body.contains("robin@example.org"),
+        "no contact details before accepting"
+    );
+    assert!(
+        !view.body.contains("lonely"),
+        "the referral reason is not the provider's business"
+    );
+    assert_eq!(
+        post(
+            pr,
+            &ppage,
+            &format!("{ppage}/respond"),
+            &[("decision", "accept"), ("reason", "")]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    let view = pr.get(&ppage).await;
+    assert!(
+        view.body.contains("robin@example.org"),
+        "contact details once accepted, with consent"
+    );
+    // The provider marks attendance: the referral becomes "attending".
+    let yesterday = days_ago(1);
+    assert_eq!(
+        post(
+            pr,
+            &ppage,
+            &format!("{ppage}/attendance"),
+            &[("session_date", &yesterday), ("attendance", "present")]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        w.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM referrals WHERE id = '{id}' AND status = 'attending'"
+            ))
+            .await,
+        1
+    );
+    // Two missed sessions in a row prompt a gentle follow-up task.
+    let (lw, _) = &mut w.lw;
+    assert_eq!(
+        post(
+            lw,
+            &case,
+            &format!("{case}/attendance"),
+            &[("session_date", &days_ago(0)), ("attendance", "absent")]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'missed_sessions'")).await, 0);
+    let future = in_weeks(1);
+    let bad = post(
+        lw,
+        &case,
+        &format!("{case}/attendance"),
+        &[("session_date", &future), ("attendance", "absent")],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("cannot be in the future"));
+    // Marking the earlier session absent too makes two missed sessions in a row.
+    assert_eq!(
+        post(
+            lw,
+            &case,
+            &format!("{case}/attendance"),
+            &[("session_date", &yesterday), ("attendance", "absent")]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'missed_sessions' AND done_at IS NULL")).await, 1);
+
+    // The message back: with consent to share, the summary and the SNOMED code.
+    let mb = lw.get(&format!("/referrals/{id}/message-back")).await;
+    assert_eq!(mb.status, StatusCode::OK);
+    assert!(
+        mb.body.contains("871731000000106")
+            && mb.body.contains("Singing for the Brain")
+            && mb.body.contains("Robin Tester"),
+        "{}",
+        mb.body
+    );
+    let sent = post(
+        lw,
+        &format!("/referrals/{id}/message-back"),
+        &format!("{case}/message-back"),
+        &[],
+    )
+    .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER);
+    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referrals WHERE id = '{id}' AND message_back_sent_at IS NOT NULL")).await, 1);
+    // The person's plan can be seen by the person once their account is linked.
+    let (mut participant, pid) = {
+        let org = w.app.org("Participants", "community_group").await;
+        let (c, id, _) = signed(&w.app, Role::Participant, &org).await;
+        (c, id)
+    };
+    sqlx::query(
+        "UPDATE people SET user_id = $1 WHERE id = (SELECT person_id FROM referrals WHERE id = $2)",
+    )
+    .bind(pid)
+    .bind(id.clone())
+    .execute(&w.app.state.db.write)
+    .await
+    .unwrap();
+    let mine = participant.get("/my/plan").await;
+    assert!(
+        mine.body.contains("Sing every week; make a friend") && mine.body.contains("Attending"),
+        "{}",
+        mine.body
+    );
+    // Every read of the person record is audited.
+    assert!(w.app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'person.read' AND entity_id = (SELECT person_id FROM referrals WHERE id = '{id}')")).await >= 3);
+}
+
+#[tokio::test]
+async fn each_relationship_sees_only_what_it_should() {
+    let mut w = world().await;
+    let (cl, _) = &mut w.clinician;
+    let page = cl.get("/referrals/new").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let r = post(
+        cl,
+        "/referrals/new",
+        "/referrals/new",
+        &[
+            ("team", &w.team),
+            ("given_name", "Casey"),
+            ("family_name", "Private"),
+            ("nhs_number", "943 476 5919"),
+            ("safeguarding_notes", "Known to adult social care"),
+            ("reason", "Low mood"),
+            ("consents", "contact"),
+            ("consents", "evaluation"),
+            ("consent_method", "verbal"),
+            ("witness", "Nurse Jones"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let id = latest_referral(&w.app).await;
+    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM consent_decisions WHERE method = 'verbal' AND witness = 'Nurse Jones' AND person_id = (SELECT person_id FROM referrals WHERE id = '{id}')")).await, 2);
+    // Bad NHS number and missing witness are named.
+    let bad = post(
+        cl,
+        "/referrals/new",
+        "/referrals/new",
+        &[
+            ("team", &w.team),
+            ("given_name", "X"),
+            ("nhs_number", "943 476 5918"),
+            ("reason", "r"),
+            ("consents", "contact"),
+            ("consent_method", "verbal"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body.contains("not a valid NHS number") && bad.body.contains("witness"),
+        "{}",
+        bad.body
+    );
+    // The referrer follows the status; another clinician does not see it.
+    assert!(
+        cl.get("/referrals/sent")
+            .await
+            .body
+            .contains("Casey Private")
+    );
+    assert!(
+        !w.other_clinician
+            .get("/referrals/sent")
+            .await
+            .body
+            .contains("Casey")
+    );
+    assert_eq!(
+        w.other_clinician
+            .get(&format!("/referrals/{id}/message-back"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        cl.get(&format!("/referrals/{id}/message-back"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // The referrer cannot open the caseload record.
+    assert_eq!(
+        cl.get(&format!("/caseload/{id}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // Link workers of the team see it (their own and their team's); another team does not.
+    let (lw2, _) = &mut w.lw2;
+    assert_eq!(
+        lw2.get(&format!("/caseload/{id}")).await.status,
+        StatusCode::OK
+    );
+    assert!(
+        lw2.get("/caseload?show=team")
+            .await
+            .body
+            .contains("Casey Private")
+    );
+    assert_eq!(
+        w.other_team_lw.get(&format!("/caseload/{id}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        !w.other_team_lw
+            .get("/caseload?show=team")
+            .await
+            .body
+            .contains("Casey")
+    );
+    let person: String = {
+        use sqlx::Row;
+        sqlx::query("SELECT person_id FROM referrals WHERE id = $1")
+            .bind(id.clone())
+            .fetch_one(&w.app.state.db.read)
+            .await
+            .unwrap()
+            .try_get("person_id")
+            .unwrap()
+    };
+    assert_eq!(
+        w.other_team_lw
+            .get(&format!("/people/{person}"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let full = lw2.get(&format!("/people/{person}")).await;
+    assert!(full.body.contains("943 476 5919") && full.body.contains("Known to adult social care"));
+    // Providers see nothing until the person is referred to their activity, then only theirs.
+    let (pr, _) = &mut w.practitioner;
+    assert_eq!(
+        pr.get(&format!("/provider/referrals/{id}")).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (lw, _) = &mut w.lw;
+    let case = format!("/caseload/{id}");
+    post(
+        lw,
+        &case,
+        &format!("{case}/status"),
+        &[("status", "contacted")],
+    )
+    .await;
+    let plan = format!("{case}/plan");
+    let review = in_weeks(6);
+    post(
+        lw,
+        &plan,
+        &plan,
+        &[
+            ("what_matters", "Music"),
+            ("goals", "Join a choir"),
+            ("next_steps", "Refer"),
+            ("review_on", &review),
+            ("agreed", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        post(
+            lw,
+            &case,
+            &format!("{case}/connect"),
+            &[("activity_id", &w.activity)]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    let (pr, _) = &mut w.practitioner;
+    let view = pr.get(&format!("/provider/referrals/{id}")).await;
+    assert_eq!(view.status, StatusCode::OK);
+    for secret in [
+        "943 476 5919",
+        "9434765919",
+        "Known to adult social care",
+        "Private",
+        "Low mood",
+    ] {
+        assert!(!view.body.contains(secret), "provider page shows {secret}");
+    }
+    assert_eq!(
+        w.other_practitioner
+            .get(&format!("/provider/referrals/{id}"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(
+        !w.other_practitioner
+            .get("/provider/referrals")
+            .await
+            .body
+            .contains("Casey")
+    );
+    // A provider cannot mark attendance before accepting.
+    let p = format!("/provider/referrals/{id}");
+    let today = today();
+    assert_eq!(
+        post(
+            pr,
+            &p,
+            &format!("{p}/attendance"),
+            &[("session_date", &today), ("attendance", "present")]
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    // Declining needs a reason, and sends the referral back to the link worker with a task.
+    let bad = post(
+        pr,
+        &p,
+        &format!("{p}/respond"),
+        &[("decision", "decline"), ("reason", "")],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        post(
+            pr,
+            &p,
+            &format!("{p}/respond"),
+            &[
+                ("decision", "decline"),
+                ("reason", "Group is full until spring")
+            ]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'reconnect'")).await, 1);
+    assert_eq!(
+        post(pr, &p, &format!("{p}/respond"), &[("decision", "accept")])
+            .await
+            .status,
+        StatusCode::CONFLICT
+    );
+    // Messages between provider and link worker.
+    assert_eq!(
+        post(
+            pr,
+            &p,
+            &format!("{p}/message"),
+            &[("message", "We could offer the Tuesday group")]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    let (lw, _) = &mut w.lw;
+    assert!(
+        lw.get(&case)
+            .await
+            .body
+            .contains("We could offer the Tuesday group")
+    );
+    // Without consent to share with the GP, only the codes go back.
+    post(
+        lw,
+        &case,
+        &format!("{case}/status"),
+        &[("status", "declined"), ("reason", "Prefers to wait")],
+    )
+    .await;
+    let mb = lw.get(&format!("/referrals/{id}/message-back")).await;
+    assert!(
+        mb.body.contains("871711000000103") && mb.body.contains("only the codes"),
+        "{}",
+        mb.body
+    );
+    assert!(!mb.body.contains("Casey"));
+    let (cl, cl_id) = &w.clinician;
+    let actor = Actor {
+        user_id: cl_id.clone(),
+        display_name: "c".into(),
+        email: "c@example.org".into(),
+        memberships: vec![],
+        request_id: None,
+        channel: "api",
+    };
+    let token = ensemble::modules::accounts::service::create_token(
+        &w.app.state,
+        &actor,
+        "t",
+        &["referrals:read".to_string()],
+        "",
+    )
+    .await
+    .unwrap();
+    let _ = cl;
+    let fhir = w
+        .app
+        .client()
+        .api(
+            "GET",
+            &format!("/api/v1/referrals/{id}/message-back"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(fhir.status, StatusCode::OK);
+    let text = fhir.body.clone();
+    assert!(
+        text.contains("871711000000103") && !text.contains("Casey") && !text.contains("9434765919"),
+        "{text}"
+    );
+    if let Some(v) = w.app.state.fhir_schema.check("Bundle", &fhir.json()) {
+        assert!(
+            v.is_empty(),
+            "our message back is valid FHIR R4: {:?}",
+            v.iter().map(|i| &i.diagnostics).collect::<Vec<_>>()
+        );
+    }
+    // Every list and record view is audited.
+    assert!(
+        w.app
+            .count("SELECT COUNT(*) FROM audit_log WHERE action = 'caseload.view'")
+            .await
+            >= 2
+    );
+    assert!(
+        w.app
+            .count("SELECT COUNT(*) FROM audit_log WHERE action = 'referrals.provider.view'")
+            .await
+            >= 1
+    );
+    assert!(
+        w.app
+            .count("SELECT COUNT(*) FROM audit_log WHERE action = 'referrals.sent.view'")
+            .await
+            >= 1
+    );
+}
+
+#[tokio::test]
+async fn self_referral_spam_protection_and_bad_input() {
+    let w = world().await;
+    let before = w.app.count("SELECT COUNT(*) FROM referrals").await;
+    // Submitted at once: refused, nothing stored.
+    let mut c = w.app.client();
+    let token = c.get("/refer-yourself").await.csrf();
+    let started = selfrefer::sign(&w.app.state.secret, ensemble::db::now());
+    let mut fields = vec![
+        ("csrf_token", token.as_str()),
+        ("started", started.as_str()),
+    ];
+    fields.extend_from_slice(SELF);
+    let r = c.post_form("/refer-yourself", &fields).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("very quick"));
+    // A forged start time is refused.
+    let mut fields = vec![("csrf_token", token.as_str()), ("started", "1.forged")];
+    fields.extend_from_slice(SELF);
+    assert_eq!(
+        c.post_form("/refer-yourself", &fields).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // The honeypot: thanks, but nothing is kept.
+    let mut with_bot = SELF.to_vec();
+    with_bot.push(("website", "http://spam.example"));
+    let r = self_refer(&w.app, &with_bot).await;
+    assert_eq!(r.location(), "/refer-yourself/done");
+    // Missing contact routes, consent, reason and a bad postcode are named.
+    let r = self_refer(
+        &w.app,
+        &[
+            ("given_name", "A"),
+            ("postcode", "NOT A POSTCODE"),
+            ("consent_contact", "no"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for msg in [
+        "phone number or an email",
+        "what you would like help with",
+        "full UK postcode",
+        "cannot help without being able to reach you",
+        "evaluate the programme",
+    ] {
+        assert!(r.body.contains(msg), "missing message: {msg}");
+    }
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM referrals").await, before);
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM people").await, 0);
+    // The confirmation page is plain and public.
+    assert!(
+        w.app
+            .client()
+            .get("/refer-yourself/done")
+            .await
+            .body
+            .contains("What happens next")
+    );
+}
+
+fn read_shared(rel: &str) -> Option<String> {
+    let dir = shared_dir()?;
+    Some(std::fs::read_to_string(dir.join(rel)).unwrap())
+}
+
+#[tokio::test]
+async fn fhir_intake_accepts_the_bars_example_once_and_names_every_problem() {
+    let Some(valid) = read_shared(
+        "standards/fhir/bars-examples/process_message_request_ValidationRequest_POST.json",
+    ) else {
+        return;
+    };
+    let invalid =
+        read_shared("standards/fhir/bars-examples/service_request_id_GET-success.json").unwrap();
+    let w = world().await;
+    assert!(
+        w.app.state.fhir_schema.available(),
+        "the R4 schema is read from the shared folder"
+    );
+    let (_, cl_id) = &w.clinician;
+    let actor = Actor {
+        user_id: cl_id.clone(),
+        display_name: "c".into(),
+        email: "c@example.org".into(),
+        memberships: vec![],
+        request_id: None,
+        channel: "api",
+    };
+    let token = ensemble::modules::accounts::service::create_token(
+        &w.app.state,
+        &actor,
+        "gp",
+        &["referrals:write".to_string(), "referrals:read".to_string()],
+        "",
+    )
+    .await
+    .unwrap();
+    let mut api = w.app.client();
+    let r = api
+        .api(
+            "POST",
+            "/api/v1/fhir/$process-message",
+            Some(&token),
+            Some(&valid),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let j = r.json();
+    assert_eq!(j["resourceType"], "Bundle");
+    assert_eq!(j["entry"][0]["resource"]["response"]["code"], "ok");
+    let sr = &j["entry"][1]["resource"];
+    assert_eq!(sr["resourceType"], "ServiceRequest");
+    let id = sr["id"].as_str().unwrap().to_string();
+    assert!(
+        w.app
+            .state
+            .fhir_schema
+            .check("Bundle", &j)
+            .unwrap()
+            .is_empty(),
+        "our response is valid R4"
+    );
+    // The patient came across; the bad NHS number in the example becomes a task, not a refusal.
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM person_identities WHERE given_name = 'Julie' AND family_name = 'Jones' AND nhs_number IS NULL AND postcode = 'LS10 4YU'").await, 1);
+    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND title LIKE 'Check the NHS number%'")).await, 1);
+    // The same message again does not make a second referral.
+    let again = api
+        .api(
+            "POST",
+            "/api/v1/fhir/$process-message",
+            Some(&token),
+            Some(&valid),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.json()["entry"][1]["resource"]["id"], id.as_str());
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM referrals").await, 1);
+    // The referrer can read it back.
+    let back = api
+        .api(
+            "GET",
+            &format!("/api/v1/fhir/ServiceRequest/{id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::OK);
+    assert_eq!(back.json()["status"], "active");
+
+    // The invalid example: each schema problem is named.
+    let r = api
+        .api(
+            "POST",
+            "/api/v1/fhir/ServiceRequest",
+            Some(&token),
+            Some(&invalid),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let j = r.json();
+    assert_eq!(j["resourceType"], "OperationOutcome");
+    let text = r.body.clone();
+    assert!(
+        text.contains("ServiceRequest.basedOn") && text.contains("PatientInstruction"),
+        "{text}"
+    );
+
+    let sr = |extra: serde_json::Value| {
+        let mut v = serde_json::json!({
+            "resourceType": "ServiceRequest",
+            "identifier": [{ "system": "https://gp.example/referrals", "value": format!("R-{}", uuid::Uuid::new_v4()) }],
+            "status": "active", "intent": "order",
+            "contained": [{ "resourceType": "Patient", "id": "p", "name": [{ "given": ["Ada"], "family": "Lovelace" }],
+                            "identifier": [{ "system": "https://fhir.nhs.uk/Id/nhs-number", "value": "9434765919" }], "birthDate": "1960-12-10" }],
+            "subject": { "reference": "#p" },
+            "note": [{ "text": "Isolated; loves music" }]
+        });
+        for (k, val) in extra.as_object().unwrap() {
+            if val.is_null() {
+                v.as_object_mut().unwrap().remove(k);
+            } else {
+                v[k] = val.clone();
+            }
+        }
+        v.to_string()
+    };
+    // A good standalone ServiceRequest to a named activity.
+    let ok = api.api("POST", "/api/v1/fhir/ServiceRequest", Some(&token), Some(&sr(serde_json::json!({ "performer": [{ "reference": format!("HealthcareService/{}", w.activity) }] })))).await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
+    assert!(ok.headers.get("location").is_some());
+    assert_eq!(
+        w.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM referrals WHERE activity_id = '{}' AND source = 'fhir'",
+                w.activity
+            ))
+            .await,
+        1
+    );
+    // Malformed JSON.
+    let r = api
+        .api(
+            "POST",
+            "/api/v1/fhir/ServiceRequest",
+            Some(&token),
+            Some("{\"resourceType\": "),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("not valid JSON") && r.body.contains("OperationOutcome"));
+    // Wrong resource type.
+    let r = api
+        .api(
+            "POST",
+            "/api/v1/fhir/ServiceRequest",
+            Some(&token),
+            Some(r#"{"resourceType":"Patient"}"#),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Expected a ServiceRequest"), "{}", r.body);
+    // Missing subject.
+    let r = api
+        .api(
+            "POST",
+            "/api/v1/fhir/ServiceRequest",
+            Some(&token),
+            Some(&sr(serde_json::json!({ "subject": null }))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("ServiceRequest.subject"), "{}", r.body);
+    // Unknown activity.
+    let r = api.api("POST", "/api/v1/fhir/ServiceRequest", Some(&token), Some(&sr(serde_json::json!({ "performer": [{ "reference": "HealthcareService/no-such-activity" }] })))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("ServiceRequest.performer[0]") && r.body.contains("no-such-activity"),
+        "{}",
+        r.body
+    );
+    // A subject that is not in the request.
+    let r = api
+        .api(
+            "POST",
+            "/api/v1/fhir/ServiceRequest",
+            Some(&token),
+            Some(&sr(
+                serde_json::json!({ "subject": { "reference": "Patient/elsewhere" } }),
+            )),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("not in the request"));
+    // No identifier: refused, because duplicates could not be detected.
+    let r = api
+        .api(
+            "POST",
+            "/api/v1/fhir/ServiceRequest",
+            Some(&token),
+            Some(&sr(serde_json::json!({ "identifier": null }))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("ServiceRequest.identifier"));
+    // Nothing half-written by any of the refusals.
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM referrals").await, 2);
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM people").await, 2);
+    // Roles without referral rights are refused.
+    let (_, pid) = &w.practitioner;
+    let _ = pid;
+    let researcher_org = w.app.org("Uni", "university").await;
+    let (_, _, rid) = {
+        let (e, p, i) = w.app.user(Role::Researcher, &researcher_org).await;
+        (e, p, i)
+    };
+    let ractor = Actor {
+        user_id: rid,
+        display_name: "r".into(),
+        email: "r@example.org".into(),
+        memberships: vec![],
+        request_id: None,
+        channel: "api",
+    };
+    let rtoken = ensemble::modules::accounts::service::create_token(
+        &w.app.state,
+        &ractor,
+        "r",
+        &["referrals:write".to_string()],
+        "",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        api.api(
+            "POST",
+            "/api/v1/fhir/ServiceRequest",
+            Some(&rtoken),
+            Some(&sr(serde_json::json!({})))
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn an_unanswered_provider_is_reminded_then_the_referral_returns() {
+    let mut w = world_with(|cfg| cfg.provider_response_time = std::time::Duration::ZERO).await;
+    let r = self_refer(&w.app, SELF).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let id = latest_referral(&w.app).await;
+    let (lw, _) = &mut w.lw;
+    let case = format!("/caseload/{id}");
+    post(
+        lw,
+        &case,
+        &format!("{case}/status"),
+        &[("status", "contacted")],
+    )
+    .await;
+    let plan = format!("{case}/plan");
+    let review = in_weeks(4);
+    post(
+        lw,
+        &plan,
+        &plan,
+        &[
+            ("what_matters", "Music"),
+            ("goals", "Sing"),
+            ("next_steps", "Refer"),
+            ("review_on", &review),
+            ("agreed", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        post(
+            lw,
+            &case,
+            &format!("{case}/connect"),
+            &[("activity_id", &w.activity)]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    // First run: a reminder email to the provider; second: the referral comes back.
+    ensemble::jobs::run_due(&w.app.state).await.unwrap();
+    assert!(w.app.count("SELECT COUNT(*) FROM outbox WHERE subject = 'Reminder: a referral is waiting for your answer'").await >= 1);
+    assert_eq!(
+        w.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM referrals WHERE id = '{id}' AND provider_status = 'returned'"
+            ))
+            .await,
+        1
+    );
+    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'reconnect' AND done_at IS NULL")).await, 1);
+    assert!(
+        w.app
+            .count("SELECT COUNT(*) FROM outbox WHERE subject = 'A referral has come back to you'")
+            .await
+            >= 1
+    );
+    // The link worker can connect again.
+    assert_eq!(
+        post(
+            lw,
+            &case,
+            &format!("{case}/connect"),
+            &[("activity_id", &w.activity)]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        w.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM referrals WHERE id = '{id}' AND provider_status = 'pending'"
+            ))
+            .await,
+        1
+    );
+    // Task reminders are mailed when due.
+    assert!(
+        w.app
+            .count("SELECT COUNT(*) FROM jobs WHERE kind = 'referral_task_due'")
+            .await
+            >= 1
+    );
+    let _ = &w.provider_org;
+}
+
+/// Every table holding a person or referral id, by introspection.
+async fn person_tables(app: &TestApp) -> Vec<String> {
+    let outline = app.state.db.schema_outline().await.unwrap();
+    outline
+        .into_iter()
+        .filter(|(table, cols)| {
+            table == "people" || cols.iter().any(|c| c == "person_id" || c == "referral_id")
+        })
+        .map(|(t, _)| t)
+        .collect()
+}
+
+#[tokio::test]
+async fn withdrawing_consent_removes_the_person_from_every_evaluation_set_at_once() {
+    let mut w = world().await;
+    // Two people referred; both agree to evaluation. Give each rows in every table.
+    for name in ["Kim", "Lee"] {
+        let mut fields = SELF.to_vec();
+        fields[0] = ("given_name", name);
+        assert_eq!(
+            self_refer(&w.app, &fields).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let id = latest_referral(&w.app).await;
+        let (lw, _) = &mut w.lw;
+        let case = format!("/caseload/{id}");
+        post(lw, &case, &format!("{case}/take"), &[]).await;
+        post(
+            lw,
+            &case,
+            &format!("{case}/status"),
+            &[("status", "contacted")],
+        )
+        .await;
+        let plan = format!("{case}/plan");
+        let review = in_weeks(4);
+        post(
+            lw,
+            &plan,
+            &plan,
+            &[
+                ("what_matters", "Music"),
+                ("goals", "Sing"),
+                ("next_steps", "Refer"),
+                ("review_on", &review),
+                ("agreed", "yes"),
+            ],
+        )
+        .await;
+        post(
+            lw,
+            &case,
+            &format!("{case}/barriers"),
+            &[("barrier", "cost"), ("action", "bursary")],
+        )
+        .await;
+        post(
+            lw,
+            &case,
+            &format!("{case}/notes"),
+            &[("note", "Spoke on the phone")],
+        )
+        .await;
+        post(
+            lw,
+            &case,
+            &format!("{case}/connect"),
+            &[("activity_id", &w.activity)],
+        )
+        .await;
+        let y = days_ago(1);
+        assert_eq!(
+            post(
+                lw,
+                &case,
+                &format!("{case}/attendance"),
+                &[("session_date", &y), ("attendance", "present")]
+            )
+            .await
+            .status,
+            StatusCode::SEE_OTHER
+        );
+    }
+    use sqlx::Row;
+    let people: Vec<(String, String)> = sqlx::query("SELECT i.given_name, p.id FROM people p JOIN person_identities i ON i.person_id = p.id ORDER BY i.given_name")
+        .fetch_all(&w.app.state.db.read).await.unwrap().iter().map(|r| (r.try_get("given_name").unwrap(), r.try_get("id").unwrap())).collect();
+    let kim = people.iter().find(|p| p.0 == "Kim").unwrap().1.clone();
+    let lee = people.iter().find(|p| p.0 == "Lee").unwrap().1.clone();
+
+    // Every table with a person or referral id is either in a dataset or excluded on purpose.
+    let tables = person_tables(&w.app).await;
+    assert!(tables.len() >= 9, "{tables:?}");
+    for t in &tables {
+        let in_dataset = evaluation::DATASETS
+            .iter()
+            .any(|d| d.tables.contains(&t.as_str()));
+        let excluded = evaluation::NOT_FOR_EVALUATION.iter().any(|(x, _)| x == t);
+        assert!(
+            in_dataset ^ excluded,
+            "table {t} holds a person or referral id: add it to an evaluation dataset or to NOT_FOR_EVALUATION with a reason"
+        );
+        if in_dataset {
+            // The person has rows in it, so the check below is not vacuous.
+            let n = if t == "people" {
+                w.app
+                    .count(&format!("SELECT COUNT(*) FROM people WHERE id = '{kim}'"))
+                    .await
+            } else if t == "person_identities" || t == "referrals" {
+                w.app
+                    .count(&format!(
+                        "SELECT COUNT(*) FROM {t} WHERE person_id = '{kim}'"
+                    ))
+                    .await
+            } else {
+                w.app.count(&format!("SELECT COUNT(*) FROM {t} WHERE referral_id IN (SELECT id FROM referrals WHERE person_id = '{kim}')")).await
+            };
+            assert!(n > 0, "{t} has no rows for the test person");
+        }
+    }
+    let kim_rid = evaluation::research_id(&w.app.state, &kim);
+    let lee_rid = evaluation::research_id(&w.app.state, &lee);
+    let present = |rows: &Vec<Vec<String>>, rid: &str| rows.iter().skip(1).any(|r| r[0] == rid);
+    for d in evaluation::DATASETS {
+        let rows = evaluation::rows(&w.app.state, d).await.unwrap();
+        assert!(
+            present(&rows, &kim_rid) && present(&rows, &lee_rid),
+            "{} before withdrawal",
+            d.name
+        );
+    }
+    // Kim withdraws through the care team; from that moment no dataset or export has Kim.
+    let (lw, _) = &mut w.lw;
+    let r = post(
+        lw,
+        &format!("/people/{kim}"),
+        &format!("/people/{kim}/consents"),
+        &[
+            ("purpose", "evaluation"),
+            ("decision", "withdrawn"),
+            ("method", "verbal"),
+            ("witness", ""),
+        ],
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a verbal decision needs a witness"
+    );
+    let r = post(
+        lw,
+        &format!("/people/{kim}"),
+        &format!("/people/{kim}/consents"),
+        &[
+            ("purpose", "evaluation"),
+            ("decision", "withdrawn"),
+            ("method", "paper"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    for d in evaluation::DATASETS {
+        let rows = evaluation::rows(&w.app.state, d).await.unwrap();
+        assert!(
+            !present(&rows, &kim_rid),
+            "{} still has the withdrawn person",
+            d.name
+        );
+        assert!(
+            present(&rows, &lee_rid),
+            "{} lost a consenting person",
+            d.name
+        );
+    }
+    // The researcher's download and API agree, and are audited.
+    let org = w.app.org("Uni", "university").await;
+    let (mut res, res_id, _) = signed(&w.app, Role::Researcher, &org).await;
+    let csv = res.get("/research/datasets/referrals").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.contains(&lee_rid) && !csv.body.contains(&kim_rid));
+    assert!(
+        !csv.body.contains("Lee") && !csv.body.contains("robin@example.org"),
+        "no identity in exports"
+    );
+    let actor = Actor {
+        user_id: res_id,
+        display_name: "r".into(),
+        email: "r@example.org".into(),
+        memberships: vec![],
+        request_id: None,
+        channel: "api",
+    };
+    let token = ensemble::modules::accounts::service::create_token(
+        &w.app.state,
+        &actor,
+        "r",
+        &["evaluation:read".to_string()],
+        "",
+    )
+    .await
+    .unwrap();
+    let api = w
+        .app
+        .client()
+        .api("GET", "/api/v1/evaluation/attendance", Some(&token), None)
+        .await;
+    assert_eq!(api.status, StatusCode::OK);
+    assert!(api.body.contains(&lee_rid) && !api.body.contains(&kim_rid));
+    assert_eq!(
+        w.app
+            .client()
+            .api("GET", "/api/v1/evaluation/nope", Some(&token), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        w.app
+            .count("SELECT COUNT(*) FROM audit_log WHERE action = 'evaluation.export'")
+            .await
+            >= 2
+    );
+    // A participant withdraws their own consent from "My plan".
+    let porg = w.app.org("Participants", "community_group").await;
+    let (mut me, me_id, _) = signed(&w.app, Role::Participant, &porg).await;
+    sqlx::query("UPDATE people SET user_id = $1 WHERE id = $2")
+        .bind(me_id)
+        .bind(lee.clone())
+        .execute(&w.app.state.db.write)
+        .await
+        .unwrap();
+    let r = me
+        .submit("/my/plan", "/my/consents", &[("purpose", "evaluation")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    for d in evaluation::DATASETS {
+        assert!(!present(
+            &evaluation::rows(&w.app.state, d).await.unwrap(),
+            &lee_rid
+        ));
+    }
+    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM consent_decisions WHERE person_id = '{lee}' AND purpose = 'evaluation' AND decision = 'withdrawn' AND method = 'online'")).await, 1);
+}
