@@ -556,3 +556,101 @@ test('participant: /admin/users is refused with a styled 403 page', { skip: NO_A
     await page.close();
   }
 });
+
+// ---------------------------------------------------------------------------
+// The referral pathway end to end: a person refers themselves, the link worker
+// contacts them and agrees a plan, the provider accepts and marks attendance,
+// and the link worker sends the message back. Every page passes axe.
+
+async function checked(page, t, label, result, opts = {}) {
+  const problems = await checkPage(page, { label, response: result.response, errors: result.errors, screenshot: `pathway--${label}`, ...opts });
+  assertNoProblems(problems, t);
+}
+
+test('pathway: self-referral to message back, every page passing axe', { skip: NO_ACCOUNTS, timeout: 5 * 60_000 }, async (t) => {
+  const name = `Taylor${Date.now().toString().slice(-6)}`;
+  const anon = await newContext();
+  try {
+    const page = await anon.newPage();
+    await checked(page, t, 'refer-yourself', await load(page, url('/refer-yourself')));
+    // Sending it empty names every problem.
+    const empty = await submit(page, page.getByRole('button', { name: 'Send my referral' }));
+    await checked(page, t, 'refer-yourself-errors', empty, { expectStatus: 422 });
+    assert.ok(await page.locator('.nhsuk-error-summary a[href="#reason"]').count(), 'error summary links to the reason field');
+    await page.fill('#given_name', name);
+    await page.fill('#family_name', 'Example');
+    await page.fill('#email', `${name.toLowerCase()}@example.org`);
+    await page.fill('#phone', '0151 000 0000');
+    await page.fill('#reason', 'I would like to sing with other people again.');
+    await page.check('#consent_contact');
+    await page.check('#consent_evaluation');
+    await page.check('#consent_research_contact-1');
+    await page.check('#consent_share_gp');
+    await page.waitForTimeout(3200); // people take a few seconds; bots do not
+    const sent = await submit(page, page.getByRole('button', { name: 'Send my referral' }));
+    assert.match(page.url(), /\/refer-yourself\/done$/);
+    await checked(page, t, 'refer-yourself-done', sent);
+  } finally {
+    await anon.close();
+  }
+
+  const lw = sessions.get('link_worker');
+  assert.ok(lw, 'link worker did not sign in');
+  const lwPage = await lw.newPage();
+  let casePath;
+  try {
+    await checked(lwPage, t, 'caseload-unassigned', await load(lwPage, url('/caseload?show=unassigned')));
+    const link = lwPage.getByRole('link', { name: `${name} Example` });
+    casePath = new URL(await link.getAttribute('href'), BASE_URL).pathname;
+    await checked(lwPage, t, 'case-received', await load(lwPage, url(casePath)));
+    await submit(lwPage, lwPage.getByRole('button', { name: 'Take on this referral' }));
+    await lwPage.selectOption('#status', 'contacted');
+    await checked(lwPage, t, 'case-contacted', await submit(lwPage, lwPage.getByRole('button', { name: 'Update status' })));
+    await checked(lwPage, t, 'plan-form', await load(lwPage, url(`${casePath}/plan`)));
+    await lwPage.fill('#what_matters', 'Singing with other people; getting out of the house.');
+    await lwPage.fill('#goals', 'Sing every week and make a friend.');
+    await lwPage.fill('#support_offered', 'A music group with Liverpool City Sinfonia.');
+    await lwPage.fill('#next_steps', 'Refer to the group; first visit with a buddy.');
+    await lwPage.check('#agreed');
+    await checked(lwPage, t, 'case-plan-agreed', await submit(lwPage, lwPage.getByRole('button', { name: 'Save plan' })));
+    assert.match(await lwPage.locator('h1').textContent(), new RegExp(name));
+    const option = await lwPage.$$eval('#activity_id option', (os) => os.find((o) => /Sinfonia/.test(o.textContent))?.value);
+    assert.ok(option, 'a Liverpool City Sinfonia activity is offered');
+    await lwPage.selectOption('#activity_id', option);
+    await lwPage.fill('#provider_note', 'Would like a friendly welcome.');
+    await checked(lwPage, t, 'case-connected', await submit(lwPage, lwPage.getByRole('button', { name: 'Send to the provider' })));
+  } finally {
+    await lwPage.close();
+  }
+
+  const pr = sessions.get('practitioner');
+  assert.ok(pr, 'practitioner did not sign in');
+  const prPage = await pr.newPage();
+  try {
+    await prPage.setViewportSize({ width: 390, height: 844 });
+    await checked(prPage, t, 'provider-inbox', await load(prPage, url('/provider/referrals')));
+    const id = casePath.split('/').pop();
+    await checked(prPage, t, 'provider-referral', await load(prPage, url(`/provider/referrals/${id}`)));
+    const width = await prPage.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `provider page scrollWidth ${width}px at 390px`);
+    await prPage.check('#decision');
+    await checked(prPage, t, 'provider-accepted', await submit(prPage, prPage.getByRole('button', { name: 'Send answer' })));
+    assert.match(await prPage.textContent('body'), /Accepted by the provider/);
+    await checked(prPage, t, 'provider-attendance', await submit(prPage, prPage.getByRole('button', { name: 'Mark attendance' })));
+  } finally {
+    await prPage.close();
+  }
+
+  const lwPage2 = await lw.newPage();
+  try {
+    await checked(lwPage2, t, 'case-attending', await load(lwPage2, url(casePath)));
+    assert.match(await lwPage2.textContent('body'), /Attending/);
+    const id = casePath.split('/').pop();
+    await checked(lwPage2, t, 'message-back', await load(lwPage2, url(`/referrals/${id}/message-back`)));
+    assert.match(await lwPage2.textContent('body'), /871731000000106/);
+    await checked(lwPage2, t, 'message-back-sent', await submit(lwPage2, lwPage2.getByRole('button', { name: 'Send the message back' })));
+    assert.match(await lwPage2.textContent('body'), /has been sent/);
+  } finally {
+    await lwPage2.close();
+  }
+});

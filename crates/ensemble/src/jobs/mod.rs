@@ -144,6 +144,19 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("referral_provider_chase without requested_at"))?;
             crate::modules::referrals::service::provider_chase(state, id, at).await
         }
+        "referral_digest" => {
+            let team = job
+                .payload
+                .get("team")
+                .and_then(Value::as_str)
+                .ok_or_else(|| anyhow::anyhow!("referral_digest without team"))?;
+            let bucket = job
+                .payload
+                .get("bucket")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| anyhow::anyhow!("referral_digest without bucket"))?;
+            crate::modules::referrals::service::intake_digest(state, team, bucket).await
+        }
         "referral_task_due" => {
             let id = job
                 .payload

@@ -160,7 +160,19 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
             .await,
         1
     );
-    let team_mail = w.app.count("SELECT COUNT(*) FROM outbox WHERE subject = 'New referral received' AND body_text NOT LIKE '%Robin%'").await;
+    // The team gets one digest per quarter hour, without the person's name.
+    assert_eq!(
+        w.app
+            .count("SELECT COUNT(*) FROM jobs WHERE kind = 'referral_digest'")
+            .await,
+        1
+    );
+    sqlx::query("UPDATE jobs SET run_at = 0 WHERE kind = 'referral_digest'")
+        .execute(&w.app.state.db.write)
+        .await
+        .unwrap();
+    ensemble::jobs::run_due(&w.app.state).await.unwrap();
+    let team_mail = w.app.count("SELECT COUNT(*) FROM outbox WHERE subject = 'New referrals received' AND body_text LIKE '1 new referral has%' AND body_text NOT LIKE '%Robin%'").await;
     assert_eq!(
         team_mail, 2,
         "both link workers are told, without the person's name"
@@ -1316,7 +1328,7 @@ async fn withdrawing_consent_removes_the_person_from_every_evaluation_set_at_onc
     // The researcher's download and API agree, and are audited.
     let org = w.app.org("Uni", "university").await;
     let (mut res, res_id, _) = signed(&w.app, Role::Researcher, &org).await;
-    let csv = res.get("/research/datasets/referrals").await;
+    let csv = res.get("/research/datasets/referrals.csv").await;
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.body.contains(&lee_rid) && !csv.body.contains(&kim_rid));
     assert!(

@@ -387,7 +387,7 @@ pub async fn datasets_page(ctx: PageCtx, _g: Granted<ExportEvaluationData>) -> R
                 li {
                     h2."nhsuk-heading-s" { (d.title) }
                     p."nhsuk-body" { (d.description) }
-                    p { a href=(format!("/research/datasets/{}", d.name)) { "Download " (d.title.to_lowercase()) " (CSV)" } }
+                    p { a href=(format!("/research/datasets/{}.csv", d.name)) download { "Download " (d.title.to_lowercase()) " (CSV)" } }
                 }
             }
         }
@@ -395,12 +395,13 @@ pub async fn datasets_page(ctx: PageCtx, _g: Granted<ExportEvaluationData>) -> R
     page(&ctx, Page::new("Evaluation datasets", body))
 }
 
-/// GET /research/datasets/{name} — CSV.
+/// GET /research/datasets/{name}.csv — CSV.
 pub async fn dataset_csv(
     State(state): State<AppState>,
     g: Granted<ExportEvaluationData>,
-    Path(name): Path<String>,
+    Path(file): Path<String>,
 ) -> Result<Response, AppError> {
+    let name = file.strip_suffix(".csv").ok_or(AppError::NotFound)?;
     let rows = evaluation::export(&state, &g, &name).await?;
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in &rows {

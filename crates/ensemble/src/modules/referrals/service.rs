@@ -556,15 +556,17 @@ async fn create_tx(
         )
         .await?;
     }
-    let emails = team_emails(&mut tx, &n.team_organisation_id).await?;
-    email_all(
+    // The team hears about new referrals in one digest per quarter hour, not one email each.
+    let bucket = t / DIGEST_SECS;
+    crate::jobs::enqueue(
         &mut tx,
-        &emails,
-        "New referral received",
-        &format!(
-            "A new referral has arrived for your team. Open it in Ensemble (no personal details are sent by email):\n\n{}/caseload/{id}\n",
-            state.cfg.base_url
-        ),
+        "referral_digest",
+        json!({ "team": n.team_organisation_id, "bucket": bucket }),
+        Some(&format!(
+            "referral_digest:{}:{bucket}",
+            n.team_organisation_id
+        )),
+        (bucket + 1) * DIGEST_SECS - t,
     )
     .await?;
     audit_ref(
@@ -2351,6 +2353,37 @@ pub async fn provider_chase(
             json!({}),
         )
         .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// New referrals are announced to the team in one email per this many seconds.
+pub const DIGEST_SECS: i64 = 900;
+
+/// Job: tell a team's link workers how many referrals arrived in a quarter hour (no
+/// personal details by email).
+pub async fn intake_digest(state: &AppState, team: &str, bucket: i64) -> anyhow::Result<()> {
+    let mut tx = state.db.begin().await?;
+    let n: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM referrals WHERE team_organisation_id = $1 AND created_at >= $2 AND created_at < $3",
+    )
+    .bind(team.to_string())
+    .bind(bucket * DIGEST_SECS)
+    .bind((bucket + 1) * DIGEST_SECS)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get("n")?;
+    if n > 0 {
+        let to = team_emails(&mut tx, team).await?;
+        let what = if n == 1 {
+            "1 new referral has".to_string()
+        } else {
+            format!("{n} new referrals have")
+        };
+        email_all(&mut tx, &to, "New referrals received", &format!(
+            "{what} arrived for your team. See the unassigned referrals in Ensemble (no personal details are sent by email):\n\n{}/caseload?show=unassigned\n",
+            state.cfg.base_url)).await?;
     }
     tx.commit().await?;
     Ok(())
