@@ -402,7 +402,7 @@ pub async fn dataset_csv(
     Path(file): Path<String>,
 ) -> Result<Response, AppError> {
     let name = file.strip_suffix(".csv").ok_or(AppError::NotFound)?;
-    let rows = evaluation::export(&state, &g, &name).await?;
+    let rows = evaluation::export(&state, &g, name).await?;
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in &rows {
         w.write_record(r)
