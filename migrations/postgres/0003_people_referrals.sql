@@ -104,9 +104,9 @@ CREATE TABLE referrals (
     closed_at BIGINT,
     UNIQUE (source_system, source_identifier)
 );
-CREATE INDEX referrals_team_idx ON referrals (team_organisation_id, status, updated_at);
+CREATE INDEX referrals_team_idx ON referrals (team_organisation_id, updated_at, id);
 CREATE INDEX referrals_person_idx ON referrals (person_id);
-CREATE INDEX referrals_assigned_idx ON referrals (assigned_to);
+CREATE INDEX referrals_assigned_idx ON referrals (assigned_to, updated_at, id);
 CREATE INDEX referrals_referrer_idx ON referrals (referrer_user_id, created_at);
 CREATE INDEX referrals_referrer_organisation_idx ON referrals (referrer_organisation_id);
 CREATE INDEX referrals_activity_idx ON referrals (activity_id, provider_status);

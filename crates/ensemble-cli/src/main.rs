@@ -52,6 +52,9 @@ enum Command {
     /// Directory tools.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// Referral tools.
+    #[command(subcommand)]
+    Referrals(ReferralsCommand),
     /// Load official open data (postcodes, small-area centroids).
     #[command(subcommand)]
     Opendata(OpendataCommand),
@@ -72,6 +75,29 @@ enum OrganisationCommand {
         /// Borough or local authority area.
         #[arg(long, default_value = "")]
         borough: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReferralsCommand {
+    /// Generate a link-worker team with many referrals, for benchmarks. Prints the
+    /// benchmark link worker's sign-in and an API token for FHIR intake: use a throwaway
+    /// database, never a live one.
+    Generate {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Referrals in the team.
+        #[arg(long, default_value_t = 10_000)]
+        referrals: usize,
+        /// Open referrals on the benchmark link worker's own caseload.
+        #[arg(long, default_value_t = 250)]
+        caseload: usize,
+        /// Link workers in the team.
+        #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=1000))]
+        link_workers: u32,
+        /// Random seed.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
     },
 }
 
@@ -618,6 +644,38 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!(
                 "Generated {organisations} organisations, {activities} activities and {locations} venue links."
             );
+        }
+        Command::Referrals(ReferralsCommand::Generate {
+            db,
+            referrals,
+            caseload,
+            link_workers,
+            seed,
+        }) => {
+            if caseload > referrals {
+                bail!("--caseload ({caseload}) must not exceed --referrals ({referrals})");
+            }
+            let state = state_for(&db.database).await?;
+            let pb = bar("generating referrals");
+            let scale = ensemble::modules::referrals::generate::Scale {
+                referrals,
+                caseload,
+                link_workers: link_workers as usize,
+                seed,
+            };
+            let g = ensemble::modules::referrals::generate::generate(&state, scale, |n| {
+                pb.set_position(n as u64)
+            })
+            .await
+            .map_err(explain)?;
+            pb.finish_and_clear();
+            state.db.close().await;
+            println!(
+                "Generated {referrals} referrals ({caseload} on the benchmark caseload) for {link_workers} link workers."
+            );
+            println!("link worker: {}", g.email);
+            println!("password: {}", g.password);
+            println!("fhir token: {}", g.token);
         }
         Command::Directory(DirectoryCommand::ImportOruk { db, source }) => {
             use ensemble::modules::directory::import_oruk;

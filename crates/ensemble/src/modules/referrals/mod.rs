@@ -6,6 +6,7 @@
 
 pub mod demo;
 pub mod fhir;
+pub mod generate;
 pub mod html;
 pub mod model;
 pub mod selfrefer;

@@ -1814,28 +1814,65 @@ pub struct CaseloadQuery {
 /// Rows per caseload page.
 pub const PAGE: i64 = 50;
 
-fn row_to_case(r: &sqlx::any::AnyRow) -> Result<CaseRow, AppError> {
-    let status: String = r.try_get("status")?;
-    let preferred: String = r.try_get("preferred_name")?;
-    let given: String = r.try_get("given_name")?;
-    let family: String = r.try_get("family_name")?;
-    let first = if preferred.is_empty() {
-        given
-    } else {
-        preferred
+/// Run a [`LIST_SELECT`] query (with `$1` = now and `binds` from `$2`) and return its rows
+/// as one JSON document: the page travels from the database in a single row instead of one
+/// message per row, which matters while the single SQLite writer holds the audit
+/// transaction. The order is not kept; callers sort.
+async fn fetch_case_rows(
+    tx: &mut Tx,
+    backend: crate::db::Backend,
+    inner: &str,
+    binds: &[String],
+) -> Result<Vec<CaseRow>, AppError> {
+    const COLS: &str = "x.id, x.status, x.provider_status, x.created_at, x.updated_at, x.preferred_name, x.given_name, \
+        x.family_name, x.assigned_name, x.activity_name, x.overdue, x.next_due";
+    let sql = match backend {
+        crate::db::Backend::Sqlite => {
+            format!("SELECT json_group_array(json_array({COLS})) AS j FROM ({inner}) x")
+        }
+        crate::db::Backend::Postgres => format!(
+            "SELECT COALESCE(json_agg(json_build_array({COLS}))::text, '[]') AS j FROM ({inner}) x"
+        ),
     };
-    Ok(CaseRow {
-        id: r.try_get("id")?,
-        name: format!("{first} {family}").trim().to_string(),
-        status: Status::from_code(&status).unwrap_or(Status::Received),
-        assigned_name: r.try_get("assigned_name")?,
-        activity_name: r.try_get("activity_name")?,
-        provider_status: r.try_get("provider_status")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        overdue_tasks: r.try_get("overdue")?,
-        next_due: r.try_get("next_due")?,
-    })
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now());
+    for b in binds {
+        q = q.bind(b.clone());
+    }
+    let text: String = q.fetch_one(&mut **tx).await?.try_get("j")?;
+    let rows: Vec<Vec<serde_json::Value>> =
+        serde_json::from_str(&text).map_err(|e| AppError::Internal(e.into()))?;
+    let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
+    let i = |v: &serde_json::Value| v.as_i64();
+    rows.iter()
+        .map(|r| {
+            if r.len() != 12 {
+                return Err(AppError::Internal(anyhow::anyhow!(
+                    "caseload row has {} columns",
+                    r.len()
+                )));
+            }
+            let first = s(&r[5])
+                .filter(|p| !p.is_empty())
+                .or_else(|| s(&r[6]))
+                .unwrap_or_default();
+            let family = s(&r[7]).unwrap_or_default();
+            Ok(CaseRow {
+                id: s(&r[0]).unwrap_or_default(),
+                name: format!("{first} {family}").trim().to_string(),
+                status: s(&r[1])
+                    .as_deref()
+                    .and_then(Status::from_code)
+                    .unwrap_or(Status::Received),
+                provider_status: s(&r[2]),
+                created_at: i(&r[3]).unwrap_or_default(),
+                updated_at: i(&r[4]).unwrap_or_default(),
+                assigned_name: s(&r[8]),
+                activity_name: s(&r[9]),
+                overdue_tasks: i(&r[10]).unwrap_or_default(),
+                next_due: i(&r[11]),
+            })
+        })
+        .collect()
 }
 
 const LIST_SELECT: &str = "SELECT r.id, r.status, r.provider_status, r.created_at, r.updated_at, i.preferred_name, i.given_name, i.family_name, \
@@ -1869,7 +1906,10 @@ pub async fn caseload(
         )]));
     }
     let mut binds: Vec<String> = vec![];
-    let mut sql = format!("{LIST_SELECT} WHERE r.team_organisation_id IN (");
+    // The page of ids is chosen first (walking an index in update order), so the per-row
+    // task counts are computed for one page only.
+    let mut sql =
+        "WITH page AS (SELECT r.id FROM referrals r WHERE r.team_organisation_id IN (".to_string();
     for (i, t) in teams.iter().enumerate() {
         if i > 0 {
             sql.push_str(", ");
@@ -1914,22 +1954,20 @@ pub async fn caseload(
         }
     }
     sql.push_str(&format!(
-        " ORDER BY r.updated_at DESC, r.id DESC LIMIT {} OFFSET {}",
+        " ORDER BY r.updated_at DESC, r.id DESC LIMIT {} OFFSET {}) {LIST_SELECT} JOIN page ON page.id = r.id \
+         ORDER BY r.updated_at DESC, r.id DESC",
         PAGE + 1,
         (page - 1) * PAGE
     ));
-    let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now());
-    for b in binds {
-        query = query.bind(b);
-    }
     let mut tx = state.db.begin().await?;
-    let rows = query.fetch_all(&mut *tx).await?;
-    let more = rows.len() as i64 > PAGE;
-    let list = rows
-        .iter()
-        .take(PAGE as usize)
-        .map(row_to_case)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut list = fetch_case_rows(&mut tx, state.db.backend, &sql, &binds).await?;
+    list.sort_by(|a, b| {
+        b.updated_at
+            .cmp(&a.updated_at)
+            .then_with(|| b.id.cmp(&a.id))
+    });
+    let more = list.len() as i64 > PAGE;
+    list.truncate(PAGE as usize);
     audit::record(
         &mut tx,
         &actor.audit(),
@@ -1948,15 +1986,22 @@ pub async fn caseload(
 /// Referrals the actor made (any staff role); audited.
 pub async fn sent(state: &AppState, actor: &Actor) -> Result<Vec<CaseRow>, AppError> {
     let mut tx = state.db.begin().await?;
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!("{LIST_SELECT} WHERE r.referrer_user_id = $2 ORDER BY r.created_at DESC, r.id DESC LIMIT 200")))
-        .bind(now())
-        .bind(actor.user_id.clone())
-        .fetch_all(&mut *tx)
-        .await?;
-    let list = rows
-        .iter()
-        .map(row_to_case)
-        .collect::<Result<Vec<_>, _>>()?;
+    let inner = format!(
+        "WITH page AS (SELECT id FROM referrals WHERE referrer_user_id = $2 ORDER BY created_at DESC, id DESC LIMIT 200) \
+         {LIST_SELECT} JOIN page ON page.id = r.id"
+    );
+    let mut list = fetch_case_rows(
+        &mut tx,
+        state.db.backend,
+        &inner,
+        std::slice::from_ref(&actor.user_id),
+    )
+    .await?;
+    list.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| b.id.cmp(&a.id))
+    });
     audit::record(
         &mut tx,
         &actor.audit(),
@@ -1991,18 +2036,19 @@ pub async fn provider_inbox(state: &AppState, actor: &Actor) -> Result<Vec<CaseR
         }
         sql.push_str(&format!("${}", i + 2));
     }
-    sql.push_str(") ORDER BY (r.provider_status = 'pending') DESC, r.updated_at DESC LIMIT 200");
-    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now());
-    for o in orgs {
-        q = q.bind(o);
-    }
+    sql.push_str(") ORDER BY r.updated_at DESC LIMIT 200");
     let mut tx = state.db.begin().await?;
-    let rows = q.fetch_all(&mut *tx).await?;
+    let mut rows = fetch_case_rows(&mut tx, state.db.backend, &sql, &orgs).await?;
+    let pending = |c: &CaseRow| c.provider_status.as_deref() == Some("pending");
+    rows.sort_by(|a, b| {
+        pending(b)
+            .cmp(&pending(a))
+            .then_with(|| b.updated_at.cmp(&a.updated_at))
+    });
     // Providers see only the preferred or first name.
     let list = rows
-        .iter()
-        .map(|r| {
-            let mut c = row_to_case(r)?;
+        .into_iter()
+        .map(|mut c| {
             c.name = c
                 .name
                 .split_whitespace()
