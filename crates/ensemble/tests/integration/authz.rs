@@ -250,3 +250,197 @@ async fn each_role_gets_exactly_the_access_in_the_matrix() {
         }
     }
 }
+
+/// Relationship rules for people and referrals, written independently of the services:
+/// for one referral connected to one provider, which account may open which page.
+#[tokio::test]
+async fn referral_relationships_matrix() {
+    use ensemble::modules::people::model::{Decision, Purpose};
+    use ensemble::modules::people::service::PersonInput;
+    use ensemble::modules::referrals::service as referrals;
+
+    let app = TestApp::new().await;
+    let team = app.org("Team A", "gp_practice_or_pcn").await;
+    let other_team = app.org("Team B", "gp_practice_or_pcn").await;
+    let provider = app.org("Provider A", "cultural_organisation").await;
+    let other_provider = app.org("Provider B", "community_group").await;
+    let trust = app.org("Trust", "nhs_trust").await;
+    let uni = app.org("Uni", "university").await;
+    let activity =
+        crate::directory::activity(&app, &provider, "Choir", 53.4, -2.99, "free", "MO", &[]).await;
+
+    struct Who {
+        label: &'static str,
+        client: crate::support::Client,
+        id: String,
+        roles: Vec<(String, Role)>,
+    }
+    let mut people = Vec::new();
+    for (label, role, org) in [
+        ("care team link worker", Role::LinkWorker, &team),
+        ("other team link worker", Role::LinkWorker, &other_team),
+        ("referring clinician", Role::Clinician, &trust),
+        ("other clinician", Role::Clinician, &trust),
+        ("provider practitioner", Role::Practitioner, &provider),
+        (
+            "provider programme manager",
+            Role::ProgrammeManager,
+            &provider,
+        ),
+        (
+            "other provider practitioner",
+            Role::Practitioner,
+            &other_provider,
+        ),
+        ("the person", Role::Participant, &provider),
+        ("another participant", Role::Participant, &provider),
+        ("researcher", Role::Researcher, &uni),
+    ] {
+        let (email, password, id) = app.user(role, org).await;
+        let mut client = app.client();
+        assert_eq!(
+            client.sign_in(&email, &password).await.status,
+            StatusCode::SEE_OTHER
+        );
+        people.push(Who {
+            label,
+            client,
+            id,
+            roles: vec![(org.clone(), role)],
+        });
+    }
+    let actor = |w: &Who| ensemble::rbac::Actor {
+        user_id: w.id.clone(),
+        display_name: w.label.into(),
+        email: format!("{}@example.org", w.id),
+        memberships: w
+            .roles
+            .iter()
+            .map(|(o, r)| (o.clone(), "org".into(), *r))
+            .collect(),
+        request_id: None,
+        channel: "web",
+    };
+    let lw = actor(&people[0]);
+    let clinician = actor(&people[2]);
+    let created = referrals::create(
+        &app.state,
+        &clinician.audit(),
+        &referrals::NewReferral {
+            team_organisation_id: team.clone(),
+            source: "clinician",
+            referrer_user_id: Some(clinician.user_id.clone()),
+            referrer_organisation_id: Some(trust.clone()),
+            referrer_name: "Dr Test".into(),
+            referrer_email: "dr@example.org".into(),
+            source_system: None,
+            source_identifier: None,
+            reason: "Low mood".into(),
+            person: PersonInput {
+                given_name: "Pat".into(),
+                family_name: "Matrix".into(),
+                ..Default::default()
+            }
+            .validate()
+            .unwrap(),
+            consents: vec![(Purpose::Contact, Decision::Given)],
+            consent_method: "paper",
+            consent_witness: String::new(),
+            activity_id: None,
+            extra_tasks: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    let id = created.id;
+    referrals::change_status(&app.state, &lw, &id, "contacted", "")
+        .await
+        .unwrap();
+    let review = (time::OffsetDateTime::now_utc().date() + time::Duration::weeks(4)).to_string();
+    referrals::save_plan(
+        &app.state,
+        &lw,
+        &id,
+        &referrals::PlanInput {
+            what_matters: "Music".into(),
+            goals: "Sing".into(),
+            next_steps: "Refer".into(),
+            review_on: review,
+            agreed: "yes".into(),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    referrals::connect(&app.state, &lw, &id, &activity, "")
+        .await
+        .unwrap();
+    let person: String = {
+        use sqlx::Row;
+        sqlx::query("SELECT person_id FROM referrals WHERE id = $1")
+            .bind(id.clone())
+            .fetch_one(&app.state.db.read)
+            .await
+            .unwrap()
+            .try_get("person_id")
+            .unwrap()
+    };
+    sqlx::query("UPDATE people SET user_id = $1 WHERE id = $2")
+        .bind(people[7].id.clone())
+        .bind(person.clone())
+        .execute(&app.state.db.write)
+        .await
+        .unwrap();
+
+    // (page, who may open it). Everyone else gets 403.
+    let pages: Vec<(String, &[&str])> = vec![
+        (format!("/caseload/{id}"), &["care team link worker"]),
+        (format!("/caseload/{id}/plan"), &["care team link worker"]),
+        (format!("/people/{person}"), &["care team link worker"]),
+        (
+            format!("/provider/referrals/{id}"),
+            &["provider practitioner", "provider programme manager"],
+        ),
+        (
+            format!("/referrals/{id}/message-back"),
+            &["care team link worker", "referring clinician"],
+        ),
+    ];
+    for w in &mut people {
+        for (path, allowed) in &pages {
+            let r = w.client.get(path).await;
+            if allowed.contains(&w.label) {
+                assert_eq!(r.status, StatusCode::OK, "{} should open {path}", w.label);
+            } else {
+                assert_eq!(
+                    r.status,
+                    StatusCode::FORBIDDEN,
+                    "{} must not open {path}",
+                    w.label
+                );
+            }
+        }
+        // Lists show the referral only to those related to it.
+        let lists: &[(&str, &[&str])] = &[
+            ("/caseload?show=team", &["care team link worker"]),
+            ("/referrals/sent", &["referring clinician"]),
+            (
+                "/provider/referrals",
+                &["provider practitioner", "provider programme manager"],
+            ),
+            ("/my/plan", &["the person"]),
+        ];
+        for (path, allowed) in lists {
+            let r = w.client.get(path).await;
+            let shows = r.status == StatusCode::OK
+                && (r.body.contains(&id) || r.body.contains("Your plan with"));
+            assert_eq!(
+                shows,
+                allowed.contains(&w.label),
+                "{} on {path}: {}",
+                w.label,
+                r.status
+            );
+        }
+    }
+}

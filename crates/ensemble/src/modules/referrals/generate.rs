@@ -347,6 +347,8 @@ pub async fn generate(
         ],
     )
     .await?;
+    // Fresh planner statistics after a bulk load (PostgreSQL would otherwise guess).
+    sqlx::query("ANALYZE").execute(&state.db.write).await?;
     Ok(Generated {
         team_id: team,
         email: "bench.linkworker0@ensemble-bench.example".into(),
