@@ -383,6 +383,15 @@ async fn serve(cfg: Config, bind: &str, port: u16) -> anyhow::Result<()> {
     if state.cfg.run_worker {
         tokio::spawn(ensemble::jobs::worker(state.clone()));
     }
+    // Read and compile the FHIR R4 schema in the background, not on the first referral.
+    let warm = state.clone();
+    tokio::task::spawn_blocking(move || {
+        if warm.fhir_schema.preload() {
+            tracing::info!(path = %warm.fhir_schema.path().display(), "FHIR R4 JSON Schema loaded");
+        } else {
+            tracing::warn!(path = %warm.fhir_schema.path().display(), "FHIR R4 JSON Schema not available: FHIR referrals are checked with Ensemble's own rules only (set ENSEMBLE_FHIR_SCHEMA)");
+        }
+    });
     let app = build_router(state.clone());
     let listener = tokio::net::TcpListener::bind((bind, port))
         .await

@@ -211,6 +211,26 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
         StatusCode::SEE_OTHER
     );
     assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'first_contact' AND done_at IS NOT NULL")).await, 1);
+    // A plan is agreed only through the plan form, never by a bare status change.
+    assert_eq!(
+        post(
+            lw,
+            &case,
+            &format!("{case}/status"),
+            &[("status", "conversation")]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
+    let skip = post(
+        lw,
+        &case,
+        &format!("{case}/status"),
+        &[("status", "plan_agreed")],
+    )
+    .await;
+    assert_eq!(skip.status, StatusCode::UNPROCESSABLE_ENTITY);
     // Agreeing a plan needs the person's goals and a review date.
     let plan_page = format!("{case}/plan");
     let bad = post(
@@ -403,19 +423,50 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
     assert_eq!(sent.status, StatusCode::SEE_OTHER);
     assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referrals WHERE id = '{id}' AND message_back_sent_at IS NOT NULL")).await, 1);
     // The person's plan can be seen by the person once their account is linked.
-    let (mut participant, pid) = {
+    let (mut participant, participant_email) = {
         let org = w.app.org("Participants", "community_group").await;
-        let (c, id, _) = signed(&w.app, Role::Participant, &org).await;
-        (c, id)
+        let (c, _, email) = signed(&w.app, Role::Participant, &org).await;
+        (c, email)
     };
-    sqlx::query(
-        "UPDATE people SET user_id = $1 WHERE id = (SELECT person_id FROM referrals WHERE id = $2)",
+    assert!(
+        participant
+            .get("/my/plan")
+            .await
+            .body
+            .contains("You do not have a social prescribing plan")
+    );
+    let person: String = {
+        use sqlx::Row;
+        sqlx::query("SELECT person_id FROM referrals WHERE id = $1")
+            .bind(id.clone())
+            .fetch_one(&w.app.state.db.read)
+            .await
+            .unwrap()
+            .try_get("person_id")
+            .unwrap()
+    };
+    let (lw, _) = &mut w.lw;
+    let ppage = format!("/people/{person}");
+    let bad = post(
+        lw,
+        &ppage,
+        &format!("{ppage}/account"),
+        &[("account_email", "nobody@example.org")],
     )
-    .bind(pid)
-    .bind(id.clone())
-    .execute(&w.app.state.db.write)
-    .await
-    .unwrap();
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body
+            .contains("No participant account has that email address")
+    );
+    let ok = post(
+        lw,
+        &ppage,
+        &format!("{ppage}/account"),
+        &[("account_email", &participant_email)],
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
     let mine = participant.get("/my/plan").await;
     assert!(
         mine.body.contains("Sing every week; make a friend") && mine.body.contains("Attending"),
@@ -481,6 +532,19 @@ async fn each_relationship_sees_only_what_it_should() {
             .body
             .contains("Casey Private")
     );
+    // Page numbers out of range are refused, never a 500.
+    {
+        let (lw2, _) = &mut w.lw2;
+        assert_eq!(
+            lw2.get("/caseload?page=9223372036854775807").await.status,
+            StatusCode::UNPROCESSABLE_ENTITY
+        );
+        assert_eq!(
+            lw2.get("/caseload?page=abc").await.status,
+            StatusCode::BAD_REQUEST
+        );
+    }
+    let (cl, _) = &mut w.clinician;
     assert!(
         !w.other_clinician
             .get("/referrals/sent")
@@ -629,6 +693,18 @@ async fn each_relationship_sees_only_what_it_should() {
         .status,
         StatusCode::FORBIDDEN
     );
+    // Messages between provider and link worker.
+    assert_eq!(
+        post(
+            pr,
+            &p,
+            &format!("{p}/message"),
+            &[("message", "We could offer the Tuesday group")]
+        )
+        .await
+        .status,
+        StatusCode::SEE_OTHER
+    );
     // Declining needs a reason, and sends the referral back to the link worker with a task.
     let bad = post(
         pr,
@@ -653,24 +729,15 @@ async fn each_relationship_sees_only_what_it_should() {
         StatusCode::SEE_OTHER
     );
     assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'reconnect'")).await, 1);
+    // Once it has declined, the provider no longer sees the referral at all.
     assert_eq!(
         post(pr, &p, &format!("{p}/respond"), &[("decision", "accept")])
             .await
             .status,
-        StatusCode::CONFLICT
+        StatusCode::FORBIDDEN
     );
-    // Messages between provider and link worker.
-    assert_eq!(
-        post(
-            pr,
-            &p,
-            &format!("{p}/message"),
-            &[("message", "We could offer the Tuesday group")]
-        )
-        .await
-        .status,
-        StatusCode::SEE_OTHER
-    );
+    assert_eq!(pr.get(&p).await.status, StatusCode::FORBIDDEN);
+    assert!(!pr.get("/provider/referrals").await.body.contains(&id));
     let (lw, _) = &mut w.lw;
     assert!(
         lw.get(&case)
@@ -733,6 +800,16 @@ async fn each_relationship_sees_only_what_it_should() {
             v.is_empty(),
             "our message back is valid FHIR R4: {:?}",
             v.iter().map(|i| &i.diagnostics).collect::<Vec<_>>()
+        );
+    }
+    // Without consent to share, the referrer's list shows the status but not the activity.
+    {
+        let (cl, _) = &mut w.clinician;
+        let sent = cl.get("/referrals/sent").await;
+        assert!(
+            sent.body.contains("Casey Private") && !sent.body.contains("Singing for the Brain"),
+            "{}",
+            sent.body
         );
     }
     // Every list and record view is audited.
@@ -894,6 +971,35 @@ async fn fhir_intake_accepts_the_bars_example_once_and_names_every_problem() {
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json()["entry"][1]["resource"]["id"], id.as_str());
     assert_eq!(w.app.count("SELECT COUNT(*) FROM referrals").await, 1);
+    // The same identifier from another account is refused without revealing anything.
+    let (_, other_id) = &w.lw;
+    let other = Actor {
+        user_id: other_id.clone(),
+        display_name: "o".into(),
+        email: "o@example.org".into(),
+        memberships: vec![],
+        request_id: None,
+        channel: "api",
+    };
+    let other_token = ensemble::modules::accounts::service::create_token(
+        &w.app.state,
+        &other,
+        "o",
+        &["referrals:write".to_string()],
+        "",
+    )
+    .await
+    .unwrap();
+    let clash = api
+        .api(
+            "POST",
+            "/api/v1/fhir/$process-message",
+            Some(&other_token),
+            Some(&valid),
+        )
+        .await;
+    assert_eq!(clash.status, StatusCode::CONFLICT, "{}", clash.body);
+    assert!(clash.body.contains("OperationOutcome") && !clash.body.contains(&id));
     // The referrer can read it back.
     let back = api
         .api(

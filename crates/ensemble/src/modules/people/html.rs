@@ -146,6 +146,17 @@ fn person_page_body(
         h1 { (p.full_name()) }
         (person_summary(p))
         (consent_section(ctx, &p.person_id, consents, consent_errors, consent_form))
+        h2."nhsuk-heading-m" id="account" { "Their own view of the plan" }
+        @if p.user_id.is_some() {
+            p."nhsuk-body" { "Linked to their participant account: they can see their plan and change their consent at “My plan”." }
+        } @else {
+            p."nhsuk-body" { "Link this record to the person's participant account so that they can see their plan and change their consent." }
+        }
+        form method="post" action=(format!("/people/{}/account", p.person_id)) novalidate {
+            (csrf(ctx))
+            (Input::new("account_email", "Email address of their participant account", "").kind("email").render(consent_errors))
+            (button(if p.user_id.is_some() { "Link a different account" } else { "Link account" }))
+        }
         h2."nhsuk-heading-m" { "Change their details" }
         form method="post" action=(format!("/people/{}", p.person_id)) novalidate {
             (csrf(ctx))
@@ -313,6 +324,7 @@ pub async fn my_plan(
                     Some(plan) => {
                         dl."nhsuk-summary-list" {
                             (summary_row("What matters to me", &plan.input.what_matters))
+                            (summary_row("Needs and concerns", &plan.input.needs))
                             (summary_row("My goals", &plan.input.goals))
                             (summary_row("Support offered", &plan.input.support_offered))
                             (summary_row("Next steps", &plan.input.next_steps))
@@ -446,4 +458,38 @@ pub async fn dataset_api(
         })
         .collect();
     Ok(Json(serde_json::json!({ "dataset": name, "rows": items })))
+}
+
+/// The account-link form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AccountForm {
+    account_email: String,
+}
+
+/// POST /people/{id}/account
+pub async fn account_link(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<AccountForm>,
+) -> Result<Response, AppError> {
+    match service::link_account(&state, &actor, &id, &f.account_email).await {
+        Ok(()) => Ok(Redirect::to(&format!("/people/{id}#account")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            render_person(
+                &state,
+                &ctx,
+                &actor,
+                &id,
+                None,
+                &[],
+                (&e, &ConsentForm::default()),
+                false,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
 }

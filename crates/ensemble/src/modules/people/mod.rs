@@ -16,6 +16,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/people/{id}", P::WorkCaseload, html::person_page),
         Route::post("/people/{id}", P::WorkCaseload, html::person_save),
         Route::post("/people/{id}/consents", P::WorkCaseload, html::consent_save),
+        Route::post("/people/{id}/account", P::WorkCaseload, html::account_link),
         Route::get("/my/plan", P::SignedIn, html::my_plan),
         Route::post("/my/consents", P::SignedIn, html::my_withdraw),
         Route::get(

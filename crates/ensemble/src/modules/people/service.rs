@@ -663,3 +663,56 @@ pub async fn withdraw_own(
     tx.commit().await?;
     Ok(ids.len())
 }
+
+/// Let the person see their own plan: link their record to their participant account,
+/// found by email (care team only; audited). The account must hold the participant role.
+pub async fn link_account(
+    state: &AppState,
+    actor: &Actor,
+    person_id: &str,
+    email: &str,
+) -> Result<(), AppError> {
+    let email = Email::parse(email)
+        .map_err(|m| AppError::Invalid(vec![FieldError::new("account_email", m)]))?;
+    let mut tx = state.db.begin().await?;
+    let ident = load_unchecked(&mut *tx, person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if !in_care_team(actor, &ident.team_organisation_id) {
+        return Err(AppError::Forbidden);
+    }
+    let user: Option<String> = sqlx::query(
+        "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id \
+         WHERE u.email = $1 AND u.disabled_at IS NULL AND m.role = 'participant' LIMIT 1",
+    )
+    .bind(email.as_str().to_string())
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|r| r.try_get("id"))
+    .transpose()?;
+    let Some(user) = user else {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "account_email",
+            "No participant account has that email address. Ask an administrator to invite the person as a participant first.",
+        )]));
+    };
+    sqlx::query("UPDATE people SET user_id = $1, updated_at = $2 WHERE id = $3")
+        .bind(user.clone())
+        .bind(now())
+        .bind(person_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        &actor.audit(),
+        AuditEvent {
+            action: "person.link_account",
+            entity_type: "person",
+            entity_id: Some(person_id),
+            detail: json!({ "user_id": user }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

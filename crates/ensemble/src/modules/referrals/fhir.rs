@@ -148,6 +148,12 @@ impl SchemaValidator {
             .clone()
     }
 
+    /// Read and compile the validators used by the intake now, rather than on the first
+    /// request (call from a blocking thread at start-up).
+    pub fn preload(&self) -> bool {
+        self.validator("ServiceRequest").is_some() && self.validator("Bundle").is_some()
+    }
+
     /// Is the schema available?
     pub fn available(&self) -> bool {
         self.document().is_some()
@@ -854,10 +860,13 @@ async fn create_from(
 }
 
 fn schema_issues(state: &AppState, ty: &str, v: &Value) -> Vec<Issue> {
+    static WARNED: std::sync::Once = std::sync::Once::new();
     match state.fhir_schema.check(ty, v) {
         Some(issues) => issues,
         None => {
-            tracing::warn!(path = %state.fhir_schema.path().display(), "FHIR R4 JSON Schema not found: checking with Ensemble's own rules only");
+            WARNED.call_once(|| {
+                tracing::warn!(path = %state.fhir_schema.path().display(), "FHIR R4 JSON Schema not available: checking FHIR input with Ensemble's own rules only");
+            });
             vec![]
         }
     }

@@ -200,7 +200,19 @@ pub async fn create(
             team_organisation_id: f.team.clone(),
             source: source_for(&actor),
             referrer_user_id: Some(actor.user_id.clone()),
-            referrer_organisation_id: actor.memberships.first().map(|m| m.0.clone()),
+            referrer_organisation_id: actor
+                .memberships
+                .iter()
+                .find(|m| {
+                    matches!(
+                        m.2,
+                        Role::Clinician
+                            | Role::LinkWorker
+                            | Role::ProgrammeManager
+                            | Role::Practitioner
+                    )
+                })
+                .map(|m| m.0.clone()),
             referrer_name: actor.display_name.clone(),
             referrer_email: actor.email.clone(),
             source_system: None,

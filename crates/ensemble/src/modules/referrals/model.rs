@@ -116,14 +116,17 @@ impl Status {
         )
     }
 
-    /// Moves a link worker may make by hand from here. `Connected` is reached only by
-    /// choosing an activity, and `Attending` by marking attendance.
+    /// Moves a link worker may make by hand from here. `PlanAgreed` is reached only by
+    /// agreeing the plan, `Connected` by choosing an activity, and `Attending` by marking
+    /// attendance.
     pub fn next_by_hand(self) -> Vec<Status> {
         use Status::*;
         let forward: &[Status] = match self {
             Received => &[Contacted],
             Contacted => &[Conversation],
-            Conversation => &[PlanAgreed],
+            // A plan is agreed only through the plan form, which checks it has goals,
+            // next steps and a review date.
+            Conversation => &[],
             PlanAgreed => &[],
             Connected => &[],
             Attending => &[Reviewed],

@@ -143,12 +143,6 @@ pub async fn submit(
         // A bot filled the hidden field: say thanks, keep nothing.
         return Ok(Redirect::to("/refer-yourself/done").into_response());
     }
-    if let Err(wait) = state.self_referral_limiter.hit(&ctx.req.client_ip) {
-        return Err(AppError::TooManyRequests(format!(
-            "Too many referrals have been sent from this connection. Please try again in {} minutes, or phone your GP practice.",
-            wait.as_secs().div_ceil(60).max(1)
-        )));
-    }
     let mut errors = Vec::new();
     match started_at(&state.secret, &f.started) {
         Some(t) if now() - t < MIN_SECONDS => errors.push(FieldError::new("given_name", "That was very quick. Please check your answers and send the form again.")),
@@ -229,6 +223,14 @@ pub async fn submit(
     let (Some(valid), Some(team), true) = (valid, team, errors.is_empty()) else {
         return render(&state, &ctx, &f, &errors).await;
     };
+    // Only referrals that pass the checks count towards the per-connection limit, so a
+    // person correcting mistakes is never locked out.
+    if let Err(wait) = state.self_referral_limiter.hit(&ctx.req.client_ip) {
+        return Err(AppError::TooManyRequests(format!(
+            "Too many referrals have been sent from this connection. Please try again in {} minutes, or phone your GP practice.",
+            wait.as_secs().div_ceil(60).max(1)
+        )));
+    }
     let email = valid.email().to_string();
     let name = valid.given_name().to_string();
     let who = AuditActor {

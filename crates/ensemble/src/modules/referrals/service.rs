@@ -171,7 +171,8 @@ pub fn access(actor: &Actor, r: &Referral) -> Vec<Access> {
         v.push(Access::Referrer);
     }
     if let Some(org) = &r.activity_organisation_id
-        && r.provider_status.is_some()
+        && matches!(r.provider_status.as_deref(), Some("pending" | "accepted"))
+        && !r.status.is_final()
         && (actor.has_role_in(org, Role::ProgrammeManager)
             || actor.has_role_in(org, Role::Practitioner))
     {
@@ -446,9 +447,9 @@ pub async fn create(
     n: &NewReferral,
 ) -> Result<Created, AppError> {
     if let (Some(sys), Some(idf)) = (&n.source_system, &n.source_identifier)
-        && let Some(id) = existing(state, sys, idf).await?
+        && let Some((id, sender)) = existing(state, sys, idf).await?
     {
-        return Ok(Created { id, created: false });
+        return same_sender(id, sender, n);
     }
     let result = create_tx(state, who, n).await;
     match result {
@@ -459,7 +460,7 @@ pub async fn create(
             // A concurrent duplicate won the race.
             match (&n.source_system, &n.source_identifier) {
                 (Some(sys), Some(idf)) => match existing(state, sys, idf).await? {
-                    Some(id) => Ok(Created { id, created: false }),
+                    Some((id, sender)) => same_sender(id, sender, n),
                     None => Err(AppError::Internal(e)),
                 },
                 _ => Err(AppError::Internal(e)),
@@ -469,16 +470,32 @@ pub async fn create(
     }
 }
 
-async fn existing(state: &AppState, sys: &str, idf: &str) -> Result<Option<String>, AppError> {
-    Ok(
-        sqlx::query("SELECT id FROM referrals WHERE source_system = $1 AND source_identifier = $2")
-            .bind(sys.to_string())
-            .bind(idf.to_string())
-            .fetch_optional(&state.db.write)
-            .await?
-            .map(|r| r.try_get("id"))
-            .transpose()?,
+/// A repeat from the same sender gets its earlier referral; the same identifier from
+/// another account is refused without saying anything about the referral it names.
+fn same_sender(id: String, sender: Option<String>, n: &NewReferral) -> Result<Created, AppError> {
+    if sender == n.referrer_user_id {
+        Ok(Created { id, created: false })
+    } else {
+        Err(AppError::Conflict(
+            "This source identifier has already been used by another sender".into(),
+        ))
+    }
+}
+
+async fn existing(
+    state: &AppState,
+    sys: &str,
+    idf: &str,
+) -> Result<Option<(String, Option<String>)>, AppError> {
+    Ok(sqlx::query(
+        "SELECT id, referrer_user_id FROM referrals WHERE source_system = $1 AND source_identifier = $2",
     )
+    .bind(sys.to_string())
+    .bind(idf.to_string())
+    .fetch_optional(&state.db.write)
+    .await?
+    .map(|r| Ok::<_, sqlx::Error>((r.try_get("id")?, r.try_get("referrer_user_id")?)))
+    .transpose()?)
 }
 
 async fn create_tx(
@@ -1267,9 +1284,9 @@ pub async fn respond(
     .map_err(|e| AppError::Invalid(vec![e]))?;
     let mut tx = state.db.begin().await?;
     let r = load_for(&mut tx, actor, id, Access::Provider).await?;
-    if r.provider_status.as_deref() != Some("pending") {
+    if r.provider_status.as_deref() != Some("pending") || r.status.is_final() {
         return Err(AppError::Conflict(
-            "This referral has already been answered.".into(),
+            "This referral has already been answered or closed.".into(),
         ));
     }
     let t = now();
@@ -1745,7 +1762,15 @@ pub async fn provider_view(
         pronouns: p.details.pronouns.clone(),
         communication_needs: p.details.communication_needs.clone(),
         languages: p.details.languages.clone(),
-        barriers: barriers(&mut tx, id).await?,
+        // What was arranged, without the link worker's free-text detail of the barrier.
+        barriers: barriers(&mut tx, id)
+            .await?
+            .into_iter()
+            .map(|b| Barrier {
+                detail: String::new(),
+                ..b
+            })
+            .collect(),
         note: r.provider_note.clone(),
         contact: may_contact.then(|| (p.details.phone.clone(), p.details.email.clone())),
         link_worker: format!(
@@ -1899,10 +1924,10 @@ pub async fn caseload(
         return Err(AppError::Forbidden);
     }
     let page = q.page.unwrap_or(1);
-    if page < 1 {
+    if !(1..=100_000).contains(&page) {
         return Err(AppError::Invalid(vec![FieldError::new(
             "page",
-            "The page must be 1 or more",
+            "The page must be between 1 and 100000",
         )]));
     }
     let mut binds: Vec<String> = vec![];
@@ -2002,6 +2027,22 @@ pub async fn sent(state: &AppState, actor: &Actor) -> Result<Vec<CaseRow>, AppEr
             .cmp(&a.created_at)
             .then_with(|| b.id.cmp(&a.id))
     });
+    // Without the person's agreement to share with their GP and referrer, the referrer
+    // sees the status only: not the activity or the provider's answer.
+    let shared: std::collections::HashSet<String> = sqlx::query(
+        "SELECT r.id FROM referrals r JOIN person_consents c ON c.person_id = r.person_id \
+         WHERE r.referrer_user_id = $1 AND c.purpose = 'share_gp' AND c.decision = 'given'",
+    )
+    .bind(actor.user_id.clone())
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|r| r.try_get("id"))
+    .collect::<Result<_, _>>()?;
+    for c in list.iter_mut().filter(|c| !shared.contains(&c.id)) {
+        c.activity_name = None;
+        c.provider_status = None;
+    }
     audit::record(
         &mut tx,
         &actor.audit(),
@@ -2028,8 +2069,10 @@ pub async fn provider_inbox(state: &AppState, actor: &Actor) -> Result<Vec<CaseR
     if orgs.is_empty() {
         return Err(AppError::Forbidden);
     }
-    let mut sql =
-        format!("{LIST_SELECT} WHERE r.provider_status IS NOT NULL AND a.organisation_id IN (");
+    let mut sql = format!(
+        "{LIST_SELECT} WHERE r.provider_status IN ('pending', 'accepted') \
+         AND r.status NOT IN ('closed', 'declined', 'not_reached', 'did_not_attend') AND a.organisation_id IN ("
+    );
     for i in 0..orgs.len() {
         if i > 0 {
             sql.push_str(", ");
@@ -2171,7 +2214,7 @@ fn outcome_of(r: &Referral) -> &'static str {
         Status::DidNotAttend => "did not attend",
         Status::Connected if r.provider_status.as_deref() == Some("accepted") => "connected",
         Status::Attending | Status::Reviewed => "connected",
-        Status::Closed if r.activity_id.is_some() => "connected",
+        Status::Closed if r.provider_status.as_deref() == Some("accepted") => "connected",
         Status::Closed => "closed",
         _ => "in progress",
     }
@@ -2306,7 +2349,8 @@ pub async fn provider_chase(
     else {
         return Ok(());
     };
-    if r.provider_status.as_deref() != Some("pending")
+    if r.status.is_final()
+        || r.provider_status.as_deref() != Some("pending")
         || r.provider_requested_at != Some(requested_at)
     {
         return Ok(());
@@ -2458,7 +2502,13 @@ pub async fn task_due(state: &AppState, task_id: &str) -> anyhow::Result<()> {
             .iter()
             .map(|x| x.try_get("email"))
             .collect::<Result<_, _>>()?,
-        None => team_emails(&mut tx, &row.try_get::<String, _>("team_organisation_id")?).await?,
+        None => vec![],
+    };
+    // Unassigned, or assigned to someone who has left: the team is told.
+    let to = if to.is_empty() {
+        team_emails(&mut tx, &row.try_get::<String, _>("team_organisation_id")?).await?
+    } else {
+        to
     };
     email_all(&mut tx, &to, "A task is due", &format!(
         "A task on a referral is due today. Open it in Ensemble:\n\n{}/caseload/{referral_id}\n", state.cfg.base_url)).await?;
