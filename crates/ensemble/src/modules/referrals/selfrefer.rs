@@ -144,12 +144,18 @@ pub async fn submit(
         return Ok(Redirect::to("/refer-yourself/done").into_response());
     }
     let mut errors = Vec::new();
-    match started_at(&state.secret, &f.started) {
-        Some(t) if now() - t < MIN_SECONDS => errors.push(FieldError::new("given_name", "That was very quick. Please check your answers and send the form again.")),
-        Some(t) if now() - t > 24 * 3600 => errors.push(FieldError::new("given_name", "This form was opened more than a day ago. Please check your answers and send it again.")),
-        Some(_) => {}
-        None => errors.push(FieldError::new("given_name", "The form could not be checked. Please send it again.")),
-    }
+    // The timing check names a problem only when the answers are otherwise complete, so a
+    // person who sends an empty form sees what to fill in rather than "too quick".
+    let timing = match started_at(&state.secret, &f.started) {
+        Some(t) if now() - t < MIN_SECONDS => {
+            Some("That was very quick. Please check your answers and send the form again.")
+        }
+        Some(t) if now() - t > 24 * 3600 => Some(
+            "This form was opened more than a day ago. Please check your answers and send it again.",
+        ),
+        Some(_) => None,
+        None => Some("The form could not be checked. Please send it again."),
+    };
     let person = PersonInput {
         given_name: f.given_name.clone(),
         family_name: f.family_name.clone(),
@@ -215,6 +221,11 @@ pub async fn submit(
             "no" if purpose != Purpose::Contact => consents.push((purpose, Decision::Refused)),
             _ => errors.push(FieldError::new(field, message)),
         }
+    }
+    if let Some(message) = timing
+        && errors.is_empty()
+    {
+        errors.push(FieldError::new("given_name", message));
     }
     let team = service::intake_team(&state).await?;
     if team.is_none() && errors.is_empty() {
