@@ -50,10 +50,17 @@ pub fn routes() -> Vec<Route> {
                        `{\"errors\":[{\"code\",\"detail\",\"field\"}]}`.",
         license(name = "AGPL-3.0-or-later", identifier = "AGPL-3.0-or-later")
     ),
-    paths(me, list_organisations, create_organisation, list_users),
+    paths(me, list_organisations, create_organisation, list_users,
+        crate::modules::referrals::fhir::post_service_request,
+        crate::modules::referrals::fhir::process_message,
+        crate::modules::referrals::fhir::get_service_request,
+        crate::modules::referrals::fhir::get_message_back,
+        crate::modules::people::html::dataset_api),
     components(schemas(Me, MeMembership, Organisation, OrgKind, OrganisationInput, UserSummary, Membership, Role, ErrorEnvelope, ErrorItem, FieldError, UserPage)),
     modifiers(&BearerAuth),
-    tags((name = "accounts", description = "Accounts, organisations and roles"))
+    tags((name = "accounts", description = "Accounts, organisations and roles"),
+         (name = "referrals", description = "FHIR R4 referral intake and the message back (answers are FHIR JSON; problems are OperationOutcome resources)"),
+         (name = "evaluation", description = "Pseudonymised evaluation datasets for researchers"))
 )]
 pub struct ApiDoc;
 

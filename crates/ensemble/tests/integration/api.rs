@@ -240,3 +240,21 @@ async fn a_participant_token_cannot_read_organisations_or_accounts() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[test]
+fn every_api_route_is_in_the_openapi_document() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&ensemble::api::v1::openapi_document()).unwrap();
+    for r in ensemble::app::all_routes() {
+        let path = r.meta.path;
+        if !path.starts_with("/api/v1/") || path == "/api/v1/openapi.json" {
+            continue;
+        }
+        let method = r.meta.method.to_lowercase();
+        assert!(
+            doc["paths"][path][&method].is_object(),
+            "{} {path} is missing from the OpenAPI document",
+            r.meta.method
+        );
+    }
+}

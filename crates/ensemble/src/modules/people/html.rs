@@ -436,7 +436,12 @@ pub async fn dataset_csv(
         .into_response())
 }
 
-/// GET /api/v1/evaluation/{name} — the same rows as JSON objects.
+/// A pseudonymised evaluation dataset (`referrals`, `barriers` or `attendance`) as JSON
+/// objects: consented people only; every call is audited.
+#[utoipa::path(get, path = "/api/v1/evaluation/{name}", tag = "evaluation", security(("token" = [])),
+    params(("name" = String, Path, description = "referrals, barriers or attendance")),
+    responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::ErrorEnvelope),
+              (status = 403, body = crate::error::ErrorEnvelope), (status = 404, body = crate::error::ErrorEnvelope)))]
 pub async fn dataset_api(
     State(state): State<AppState>,
     g: Granted<ExportEvaluationData>,

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use super::model::{SNOMED_REFERRAL, SNOMED_SYSTEM, Status};
 use super::service::{self, Created, MessageBack, NewReferral, Referral};
 use crate::audit::AuditActor;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorEnvelope};
 use crate::modules::people::model::NhsNumber;
 use crate::modules::people::service::PersonInput;
 use crate::rbac::{Actor, Role};
@@ -872,7 +872,19 @@ fn schema_issues(state: &AppState, ty: &str, v: &Value) -> Vec<Issue> {
     }
 }
 
-/// POST /api/v1/fhir/ServiceRequest
+/// Send a referral as a FHIR R4 `ServiceRequest` (with the patient as a contained resource
+/// or identified by NHS number and name). Checked against the R4 JSON Schema, then
+/// Ensemble's rules; a repeat with the same identifier returns the first referral (200).
+#[utoipa::path(post, path = "/api/v1/fhir/ServiceRequest", tag = "referrals", security(("token" = [])),
+    request_body(content = serde_json::Value, content_type = "application/fhir+json", description = "A FHIR R4 ServiceRequest"),
+    responses(
+        (status = 201, description = "Created: the referral as a ServiceRequest", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "Already received: the earlier referral", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 400, description = "Not JSON: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 409, description = "The identifier was used by another sender", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 415, description = "Not FHIR JSON", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 422, description = "Each problem as an OperationOutcome issue with its expression", body = serde_json::Value, content_type = "application/fhir+json")))]
 pub async fn post_service_request(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
@@ -937,7 +949,19 @@ pub async fn post_service_request(
     }
 }
 
-/// POST /api/v1/fhir/$process-message — a BaRS-style message Bundle carrying a ServiceRequest.
+/// Send a referral as a FHIR R4 message Bundle (NHS Booking and Referral Standard style):
+/// the first entry a `MessageHeader`, its focus a `ServiceRequest`, the `Patient` an entry.
+/// Answers with a response message Bundle.
+#[utoipa::path(post, path = "/api/v1/fhir/$process-message", tag = "referrals", security(("token" = [])),
+    request_body(content = serde_json::Value, content_type = "application/fhir+json", description = "A FHIR R4 Bundle of type message"),
+    responses(
+        (status = 201, description = "Created: a response message Bundle", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "Already received", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 400, body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 409, body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 415, body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 422, body = serde_json::Value, content_type = "application/fhir+json")))]
 pub async fn process_message(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
@@ -1050,7 +1074,14 @@ pub async fn process_message(
     }
 }
 
-/// GET /api/v1/fhir/ServiceRequest/{id} — the care team or the referrer.
+/// A referral as a FHIR R4 `ServiceRequest` (the care team or the referrer).
+#[utoipa::path(get, path = "/api/v1/fhir/ServiceRequest/{id}", tag = "referrals", security(("token" = [])),
+    params(("id" = String, Path, description = "Referral id")),
+    responses(
+        (status = 200, body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 404, body = serde_json::Value, content_type = "application/fhir+json")))]
 pub async fn get_service_request(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
@@ -1062,7 +1093,15 @@ pub async fn get_service_request(
     }
 }
 
-/// GET /api/v1/referrals/{id}/message-back — the message back as FHIR JSON.
+/// The message back to the referrer and GP as a FHIR R4 Bundle: the referral's status and
+/// SNOMED CT coded observations; the person's details only with their consent.
+#[utoipa::path(get, path = "/api/v1/referrals/{id}/message-back", tag = "referrals", security(("token" = [])),
+    params(("id" = String, Path, description = "Referral id")),
+    responses(
+        (status = 200, body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 404, body = serde_json::Value, content_type = "application/fhir+json")))]
 pub async fn get_message_back(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
