@@ -182,6 +182,10 @@ impl PersonInput {
         if !p.gender.is_empty() && !GENDERS.iter().any(|(c, _)| *c == p.gender) {
             e.push(FieldError::new("gender", "Choose a gender from the list"));
         }
+        // Keep the normalised forms, so that stored values and change detection agree.
+        p.nhs_number = nhs_number.clone().unwrap_or_default();
+        p.date_of_birth = date_of_birth.clone().unwrap_or_default();
+        p.postcode = postcode.clone();
         if e.is_empty() {
             Ok(ValidPerson {
                 input: p,
@@ -715,4 +719,48 @@ pub async fn link_account(
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn person_input_is_normalised_and_every_problem_is_named() {
+        let v = PersonInput {
+            given_name: " Ada ".into(),
+            nhs_number: "943 476 5919".into(),
+            postcode: "l1 8jq".into(),
+            email: "Ada@Example.ORG".into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(v.input.given_name, "Ada");
+        assert_eq!(v.input.nhs_number, "9434765919");
+        assert_eq!(v.input.postcode, "L1 8JQ");
+        assert_eq!(v.input.email, "ada@example.org");
+        let e = PersonInput {
+            nhs_number: "943 476 5918".into(),
+            date_of_birth: "27/03/1984".into(),
+            ethnicity: "Q".into(),
+            gender: "male".into(),
+            postcode: "nowhere".into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap_err();
+        let fields: Vec<&str> = e.iter().map(|f| f.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "given_name",
+                "nhs_number",
+                "date_of_birth",
+                "postcode",
+                "ethnicity",
+                "gender"
+            ]
+        );
+    }
 }

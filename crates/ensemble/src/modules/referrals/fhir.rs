@@ -1087,8 +1087,8 @@ pub async fn get_service_request(
     CurrentUser(actor): CurrentUser,
     UrlPath(id): UrlPath<String>,
 ) -> Response {
-    match service::message_back(&state, &actor, &id).await {
-        Ok(mb) => fhir_json(StatusCode::OK, &service_request(&mb.referral)),
+    match service::read_for_referrer(&state, &actor, &id).await {
+        Ok(r) => fhir_json(StatusCode::OK, &service_request(&r)),
         Err(e) => app_error_outcome(e),
     }
 }

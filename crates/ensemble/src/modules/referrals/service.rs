@@ -2220,6 +2220,31 @@ fn outcome_of(r: &Referral) -> &'static str {
     }
 }
 
+/// One referral for the referrer or the care team, without the person's details (the FHIR
+/// read); audited.
+pub async fn read_for_referrer(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<Referral, AppError> {
+    let mut tx = state.db.begin().await?;
+    let r = load(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
+    let acc = access(actor, &r);
+    if !acc.contains(&Access::CareTeam) && !acc.contains(&Access::Referrer) {
+        return Err(AppError::Forbidden);
+    }
+    audit_ref(
+        &mut tx,
+        &actor.audit(),
+        "referral.read",
+        id,
+        json!({ "via": "fhir" }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(r)
+}
+
 /// Build the message back (care team or referrer); audited.
 pub async fn message_back(
     state: &AppState,
