@@ -795,6 +795,24 @@ async fn each_relationship_sees_only_what_it_should() {
         text.contains("871711000000103") && !text.contains("Casey") && !text.contains("9434765919"),
         "{text}"
     );
+    // The referrer's FHIR read follows the same consent: no activity without share_gp.
+    let sr = w
+        .app
+        .client()
+        .api(
+            "GET",
+            &format!("/api/v1/fhir/ServiceRequest/{id}"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(sr.status, StatusCode::OK);
+    assert!(
+        sr.json()["performer"].is_null() && !sr.body.contains("Singing"),
+        "{}",
+        sr.body
+    );
+    assert!(w.app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'referral.read' AND entity_id = '{id}'")).await >= 1);
     if let Some(v) = w.app.state.fhir_schema.check("Bundle", &fhir.json()) {
         assert!(
             v.is_empty(),

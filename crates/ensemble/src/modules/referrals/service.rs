@@ -2221,17 +2221,24 @@ fn outcome_of(r: &Referral) -> &'static str {
 }
 
 /// One referral for the referrer or the care team, without the person's details (the FHIR
-/// read); audited.
+/// read); audited. A referrer outside the care team sees the activity only when the person
+/// agreed to share with their GP and referrer.
 pub async fn read_for_referrer(
     state: &AppState,
     actor: &Actor,
     id: &str,
 ) -> Result<Referral, AppError> {
     let mut tx = state.db.begin().await?;
-    let r = load(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
+    let mut r = load(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
     let acc = access(actor, &r);
     if !acc.contains(&Access::CareTeam) && !acc.contains(&Access::Referrer) {
         return Err(AppError::Forbidden);
+    }
+    if !acc.contains(&Access::CareTeam)
+        && !people::has_consent(&mut *tx, &r.person_id, Purpose::ShareGp).await?
+    {
+        r.activity_id = None;
+        r.activity_name = None;
     }
     audit_ref(
         &mut tx,
