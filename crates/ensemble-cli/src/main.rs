@@ -80,6 +80,16 @@ enum OrganisationCommand {
 
 #[derive(Subcommand)]
 enum ReferralsCommand {
+    /// Show, or with --organisation set, the team that receives self-referrals and FHIR
+    /// referrals from accounts that are not link workers (default: the first organisation
+    /// with link workers, by name).
+    IntakeTeam {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Organisation name or id; it must have at least one link worker.
+        #[arg(long)]
+        organisation: Option<String>,
+    },
     /// Generate a link-worker team with many referrals, for benchmarks. Prints the
     /// benchmark link worker's sign-in and an API token for FHIR intake: use a throwaway
     /// database, never a live one.
@@ -653,6 +663,36 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
             println!(
                 "Generated {organisations} organisations, {activities} activities and {locations} venue links."
             );
+        }
+        Command::Referrals(ReferralsCommand::IntakeTeam { db, organisation }) => {
+            let state = state_for(&db.database).await?;
+            if let Some(org) = organisation {
+                let o = service::find_organisation(&state, &org)
+                    .await
+                    .map_err(explain)?
+                    .with_context(|| format!("--organisation: no organisation called \"{org}\""))?;
+                ensemble::modules::referrals::service::set_intake_team_as_operator(&state, &o.id)
+                    .await
+                    .map_err(explain)?;
+            }
+            let current = ensemble::modules::referrals::service::intake_team(&state)
+                .await
+                .map_err(explain)?;
+            let name = match &current {
+                Some(id) => service::find_organisation(&state, id)
+                    .await
+                    .map_err(explain)?
+                    .map(|o| o.name)
+                    .unwrap_or_default(),
+                None => String::new(),
+            };
+            state.db.close().await;
+            match current {
+                Some(_) => println!("Self-referrals and FHIR referrals go to: {name}"),
+                None => println!(
+                    "No organisation has link workers yet: self-referral is closed until one does."
+                ),
+            }
         }
         Command::Referrals(ReferralsCommand::Generate {
             db,

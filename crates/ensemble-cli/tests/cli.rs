@@ -282,3 +282,108 @@ fn bad_arguments_get_a_clear_message() {
         text(&o)
     );
 }
+
+#[test]
+fn the_intake_team_is_chosen_from_organisations_with_link_workers() {
+    let dir = temp_dir();
+    let db = dir.join("intake.db");
+    assert!(
+        run(&["migrate", "--database", p(&db)], None)
+            .status
+            .success()
+    );
+    for (name, kind) in [
+        ("Knowsley Team", "gp_practice_or_pcn"),
+        ("City Orchestra", "cultural_organisation"),
+    ] {
+        let o = run(
+            &[
+                "organisation",
+                "create",
+                "--database",
+                p(&db),
+                "--name",
+                name,
+                "--kind",
+                kind,
+            ],
+            None,
+        );
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    let o = run(&["referrals", "intake-team", "--database", p(&db)], None);
+    assert!(
+        o.status.success() && text(&o).contains("self-referral is closed"),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &[
+            "user",
+            "create",
+            "--database",
+            p(&db),
+            "--email",
+            "lw@example.org",
+            "--name",
+            "Lee",
+            "--organisation",
+            "Knowsley Team",
+            "--role",
+            "link_worker",
+            "--password-stdin",
+        ],
+        Some("lantern-harbour-tangerine\n"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    // An organisation without link workers is refused, naming the flag.
+    let o = run(
+        &[
+            "referrals",
+            "intake-team",
+            "--database",
+            p(&db),
+            "--organisation",
+            "City Orchestra",
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("--organisation: That organisation has no link workers"),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &[
+            "referrals",
+            "intake-team",
+            "--database",
+            p(&db),
+            "--organisation",
+            "Nowhere",
+        ],
+        None,
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("no organisation called \"Nowhere\""),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &[
+            "referrals",
+            "intake-team",
+            "--database",
+            p(&db),
+            "--organisation",
+            "knowsley team",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("go to: Knowsley Team"), "{}", text(&o));
+    let o = run(&["audit", "verify", "--database", p(&db)], None);
+    assert!(o.status.success(), "{}", text(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -427,6 +427,45 @@ pub async fn intake_team(state: &AppState) -> Result<Option<String>, AppError> {
     Ok(teams.into_iter().next().map(|(id, _)| id))
 }
 
+/// Choose the team that receives self-referrals and FHIR referrals from accounts that are
+/// not link workers (operators, from the command line; audited).
+pub async fn set_intake_team_as_operator(
+    state: &AppState,
+    organisation_id: &str,
+) -> Result<(), AppError> {
+    if !teams(state)
+        .await?
+        .iter()
+        .any(|(id, _)| id == organisation_id)
+    {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "organisation",
+            "That organisation has no link workers, so it cannot receive referrals; add a link worker first",
+        )]));
+    }
+    let mut tx = state.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES ('referrals.intake_team', $1) \
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )
+    .bind(organisation_id.to_string())
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &AuditActor::cli(),
+        AuditEvent {
+            action: "settings.intake_team",
+            entity_type: "organisation",
+            entity_id: Some(organisation_id),
+            detail: json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// Is this a listed activity? Returns its id.
 pub async fn active_activity(state: &AppState, id: &str) -> Result<bool, AppError> {
     Ok(sqlx::query(
