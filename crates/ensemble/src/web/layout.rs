@@ -236,9 +236,15 @@ pub fn shell(ctx: Option<&PageCtx>, page: Page<'_>) -> Markup {
     }
 }
 
-/// Render a full page as a response.
+/// Render a full page as a response. A page that shows input errors (`Page::errors`)
+/// answers 422, so every re-rendered form says the same thing to browsers and tests.
 pub fn page(ctx: &PageCtx, page: Page<'_>) -> Response {
-    Html(shell(Some(ctx), page).into_string()).into_response()
+    let status = if page.has_errors {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    (status, Html(shell(Some(ctx), page).into_string())).into_response()
 }
 
 /// Format Unix seconds as a UK date and time (UTC).

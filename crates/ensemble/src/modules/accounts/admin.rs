@@ -2,7 +2,6 @@
 //! the email outbox and the job queue.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -18,11 +17,6 @@ use crate::web::{Page, PageCtx, page};
 
 use super::model::{OrgKind, Organisation};
 use super::service::{self, InviteInput, OrganisationInput, UserInput};
-
-fn invalid(mut r: Response) -> Response {
-    *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    r
-}
 
 fn row(key: &str, value: Markup) -> Markup {
     html! { div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { (key) } dd."nhsuk-summary-list__value" { (value) } } }
@@ -143,13 +137,13 @@ fn org_form(
             }
         } }
     };
-    let r = page(
+
+    page(
         ctx,
         Page::new(title, body)
             .errors(!errors.is_empty())
             .back("/admin/organisations", "Back to organisations"),
-    );
-    if errors.is_empty() { r } else { invalid(r) }
+    )
 }
 
 /// GET /admin/organisations/new
@@ -379,7 +373,7 @@ async fn invite_form(
             .errors(!errors.is_empty())
             .back("/admin/users", "Back to accounts"),
     );
-    Ok(if errors.is_empty() { r } else { invalid(r) })
+    Ok(r)
 }
 
 /// GET /admin/users/invite
@@ -507,7 +501,7 @@ async fn user_page(
             .errors(!all_errors.is_empty())
             .back("/admin/users", "Back to accounts"),
     );
-    Ok(if all_errors.is_empty() { r } else { invalid(r) })
+    Ok(r)
 }
 
 /// GET /admin/users/{id}
@@ -741,7 +735,7 @@ pub async fn audit(
             .errors(!errors.is_empty())
             .back("/admin", "Back to administration"),
     );
-    Ok(if errors.is_empty() { r } else { invalid(r) })
+    Ok(r)
 }
 
 /// GET /admin/outbox

@@ -2,7 +2,7 @@
 //! staff view of partner organisations.
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -20,13 +20,6 @@ use crate::web::{Page, PageCtx, page};
 
 use super::service::{self, SCOPES};
 use super::store;
-
-fn with_status(mut r: Response, errors: bool) -> Response {
-    if errors {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
-}
 
 fn account_body(
     ctx: &PageCtx,
@@ -121,16 +114,13 @@ pub async fn change_password(
                 account_body(&ctx, &actor, totp_on(&ctx), &[], true),
             ),
         ),
-        Err(AppError::Invalid(errors)) => with_status(
-            page(
-                &ctx,
-                Page::new(
-                    "My account",
-                    account_body(&ctx, &actor, totp_on(&ctx), &errors, false),
-                )
-                .errors(true),
-            ),
-            true,
+        Err(AppError::Invalid(errors)) => page(
+            &ctx,
+            Page::new(
+                "My account",
+                account_body(&ctx, &actor, totp_on(&ctx), &errors, false),
+            )
+            .errors(true),
         ),
         Err(e) => e.into_response(),
     }
@@ -170,12 +160,9 @@ fn totp_form(ctx: &PageCtx, secret: &str, email: &str, errors: &[FieldError]) ->
             }
         } }
     };
-    with_status(
-        page(
-            ctx,
-            Page::new("Set up two-step sign-in", body).errors(!errors.is_empty()),
-        ),
-        !errors.is_empty(),
+    page(
+        ctx,
+        Page::new("Set up two-step sign-in", body).errors(!errors.is_empty()),
     )
 }
 
@@ -347,10 +334,7 @@ pub async fn tokens_create(
         }
         Err(AppError::Invalid(errors)) => {
             let body = tokens_body(&state, &ctx, &actor, &errors, &name, &scopes, None).await?;
-            Ok(with_status(
-                page(&ctx, Page::new("API tokens", body).errors(true)),
-                true,
-            ))
+            Ok(page(&ctx, Page::new("API tokens", body).errors(true)))
         }
         Err(e) => Err(e),
     }

@@ -61,11 +61,8 @@ fn sign_in_form(
             p."nhsuk-body" { "If you have forgotten your password, ask the administrator of your organisation to reset it." }
         } }
     };
-    let mut resp = page(ctx, Page::new("Sign in", body).errors(!errors.is_empty()));
-    if !errors.is_empty() {
-        *resp.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    resp
+
+    page(ctx, Page::new("Sign in", body).errors(!errors.is_empty()))
 }
 
 /// Query for the sign-in page.
@@ -170,14 +167,11 @@ fn verify_form(ctx: &PageCtx, errors: &[FieldError]) -> Response {
             }
         } }
     };
-    let mut r = page(
+
+    page(
         ctx,
         Page::new("Enter your security code", body).errors(!errors.is_empty()),
-    );
-    if !errors.is_empty() {
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    )
 }
 
 /// GET /sign-in/verify
@@ -287,14 +281,11 @@ async fn invitation_form(
             }
         } }
     };
-    let mut r = page(
+
+    page(
         ctx,
         Page::new("Set up your Ensemble account", body).errors(!errors.is_empty()),
-    );
-    if !errors.is_empty() {
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    )
 }
 
 /// GET /invitations/{token}

@@ -285,10 +285,7 @@ pub async fn search_page(
     } else {
         "Find a music or creative activity"
     };
-    let mut r = page(&ctx, Page::new(title, body).errors(!out.errors.is_empty()));
-    if !out.errors.is_empty() {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
+    let r = page(&ctx, Page::new(title, body).errors(!out.errors.is_empty()));
     Ok(r)
 }
 

@@ -3,7 +3,6 @@
 //! profiles list the activities the practitioner leads (assigned in the activity editor).
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
@@ -267,16 +266,13 @@ fn form_page(ctx: &PageCtx, p: &Profile, errors: &[FieldError], saved: bool) -> 
             @if p.public { p { a href=(format!("/practitioners/{}", p.user_id)) { "See your public profile" } } }
         } }
     };
-    let mut r = page(
+
+    page(
         ctx,
         Page::new("Your practitioner profile", body)
             .errors(!errors.is_empty())
             .back("/account", "Back to my account"),
-    );
-    if !errors.is_empty() {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
+    )
 }
 
 /// GET /account/profile (practitioners)

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -189,15 +189,12 @@ async fn render_person(
         consent.1,
         saved,
     );
-    let mut r = page(
+    let r = page(
         ctx,
         Page::new(&p.full_name(), body)
             .errors(!errors.is_empty() || !consent.0.is_empty())
             .back("/caseload", "Back to caseload"),
     );
-    if !errors.is_empty() || !consent.0.is_empty() {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
     Ok(r)
 }
 

@@ -2,7 +2,6 @@
 //! call the service, and re-render with the problems named when input is refused.
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -41,13 +40,6 @@ fn provider_label(s: Option<&str>) -> &'static str {
         Some("returned") => "No answer: returned",
         _ => "",
     }
-}
-
-fn invalid_status(mut r: Response, errors: &[FieldError]) -> Response {
-    if !errors.is_empty() {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
-    r
 }
 
 // ----- Staff referral form -----
@@ -107,12 +99,9 @@ async fn new_form_page(
             }
         } }
     };
-    Ok(invalid_status(
-        page(
-            ctx,
-            Page::new("Make a referral", body).errors(!errors.is_empty()),
-        ),
-        errors,
+    Ok(page(
+        ctx,
+        Page::new("Make a referral", body).errors(!errors.is_empty()),
     ))
 }
 
@@ -548,14 +537,11 @@ async fn case_page_with(
             }
         }
     };
-    Ok(invalid_status(
-        page(
-            ctx,
-            Page::new(&name, body)
-                .errors(!errors.is_empty())
-                .back("/caseload", "Back to caseload"),
-        ),
-        errors,
+    Ok(page(
+        ctx,
+        Page::new(&name, body)
+            .errors(!errors.is_empty())
+            .back("/caseload", "Back to caseload"),
     ))
 }
 
@@ -746,14 +732,11 @@ fn plan_page(ctx: &PageCtx, id: &str, p: &PlanInput, errors: &[FieldError]) -> R
             }
         } }
     };
-    invalid_status(
-        page(
-            ctx,
-            Page::new("What matters to me", body)
-                .errors(!errors.is_empty())
-                .back(&format!("/caseload/{id}"), "Back to the referral"),
-        ),
-        errors,
+    page(
+        ctx,
+        Page::new("What matters to me", body)
+            .errors(!errors.is_empty())
+            .back(&format!("/caseload/{id}"), "Back to the referral"),
     )
 }
 
@@ -944,14 +927,11 @@ async fn provider_page_with(
         }
         ul."nhsuk-list" { @for e in &v.messages { li { span."nhsuk-body-s" { (datetime(e.at)) " · " (e.actor.clone().unwrap_or_default()) } br; (e.body) } } }
     };
-    Ok(invalid_status(
-        page(
-            ctx,
-            Page::new(&v.name, body)
-                .errors(!errors.is_empty())
-                .back("/provider/referrals", "Back to referrals"),
-        ),
-        errors,
+    Ok(page(
+        ctx,
+        Page::new(&v.name, body)
+            .errors(!errors.is_empty())
+            .back("/provider/referrals", "Back to referrals"),
     ))
 }
 

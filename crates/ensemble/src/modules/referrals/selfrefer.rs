@@ -3,7 +3,6 @@
 //! form-start time that must be at least a few seconds old, and a per-address limit).
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -118,13 +117,10 @@ async fn render(
             }
         } }
     };
-    let mut r = page(
+    let r = page(
         ctx,
         Page::new("Refer yourself", body).errors(!errors.is_empty()),
     );
-    if !errors.is_empty() {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-    }
     Ok(r)
 }
 
