@@ -205,6 +205,20 @@ pub fn required(value: &str, field: &str, message: &str, errors: &mut Vec<FieldE
     v
 }
 
+/// Split a form's pairs into the values of one repeated field (a checkbox group) and a
+/// struct read from the rest: `serde_urlencoded` cannot put a repeated key into a `Vec`.
+pub fn with_repeated<T: serde::de::DeserializeOwned>(
+    pairs: Vec<(String, String)>,
+    key: &str,
+) -> Result<(T, Vec<String>), crate::error::AppError> {
+    let (repeated, rest): (Vec<_>, Vec<_>) = pairs.into_iter().partition(|(k, _)| k == key);
+    let encoded = serde_urlencoded::to_string(&rest).unwrap_or_default();
+    let t = serde_urlencoded::from_str(&encoded).map_err(|e| {
+        crate::error::AppError::BadRequest(format!("The form could not be read: {e}"))
+    })?;
+    Ok((t, repeated.into_iter().map(|(_, v)| v).collect()))
+}
+
 /// A URL-encoded form body; a body that cannot be read gets the styled 400 page.
 pub struct PageForm<T>(pub T);
 

@@ -15,7 +15,7 @@ use crate::error::{AppError, FieldError};
 use crate::rbac::{Actor, Role};
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
-use crate::web::forms::{Input, PageForm, button, csrf, error_summary};
+use crate::web::forms::{Input, PageForm, button, csrf, error_summary, textarea};
 use crate::web::{Page, PageCtx, page};
 
 /// A practitioner's profile.
@@ -223,24 +223,6 @@ pub async fn leads(
     .iter()
     .map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?, r.try_get::<i64, _>("public")? != 0)))
     .collect::<Result<Vec<_>, sqlx::Error>>()?)
-}
-
-fn textarea(
-    name: &str,
-    label: &str,
-    hint: &str,
-    value: &str,
-    errors: &[FieldError],
-) -> maud::Markup {
-    let err = errors.iter().find(|e| e.field == name);
-    html! {
-        div class=(if err.is_some() { "nhsuk-form-group nhsuk-form-group--error" } else { "nhsuk-form-group" }) {
-            label."nhsuk-label" for=(name) { (label) }
-            div."nhsuk-hint" id=(format!("{name}-hint")) { (hint) }
-            @if let Some(e) = err { span."nhsuk-error-message" id=(format!("{name}-error")) { span."nhsuk-u-visually-hidden" { "Error: " } (e.message) } }
-            textarea class=(if err.is_some() { "nhsuk-textarea nhsuk-textarea--error" } else { "nhsuk-textarea" }) id=(name) name=(name) rows="4" aria-describedby=(format!("{name}-hint")) { (value) }
-        }
-    }
 }
 
 fn form_page(ctx: &PageCtx, p: &Profile, errors: &[FieldError], saved: bool) -> Response {

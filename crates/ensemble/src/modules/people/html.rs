@@ -101,10 +101,9 @@ pub fn consent_section(
                 }
             }
         }
-        details."nhsuk-details" open[!errors.is_empty()] {
+        details."nhsuk-details" open[errors.iter().any(|e| CONSENT_FIELDS.contains(&e.field.as_str()))] {
             summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Record a consent decision" } }
             div."nhsuk-details__text" {
-                (error_summary(errors))
                 form method="post" action=(format!("/people/{person_id}/consents")) novalidate {
                     (csrf(ctx))
                     (select("purpose", "What it is for", &Purpose::ALL.iter().map(|p| (p.code().to_string(), p.label().to_string())).collect::<Vec<_>>(), &form.purpose, errors))
@@ -118,6 +117,9 @@ pub fn consent_section(
     }
 }
 
+/// The consent form's fields (its section opens when one of them is in error).
+const CONSENT_FIELDS: [&str; 4] = ["purpose", "decision", "method", "witness"];
+
 /// The consent form.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
@@ -128,24 +130,32 @@ pub struct ConsentForm {
     witness: String,
 }
 
-#[allow(clippy::too_many_arguments)]
-fn person_page_body(
-    ctx: &PageCtx,
-    p: &Identity,
-    form: &PersonInput,
-    consents: &[service::CurrentConsent],
-    errors: &[FieldError],
-    consent_errors: &[FieldError],
-    consent_form: &ConsentForm,
+/// What the person page shows besides the record: the forms' values when re-shown, the
+/// problems with any of its three forms (one error summary at the top), and a saved notice.
+#[derive(Default)]
+struct View<'a> {
+    form: Option<&'a PersonInput>,
+    errors: Vec<FieldError>,
+    consent_form: ConsentForm,
     saved: bool,
-) -> Markup {
-    html! {
+}
+
+async fn render_person(
+    state: &AppState,
+    ctx: &PageCtx,
+    actor: &crate::rbac::Actor,
+    id: &str,
+    v: View<'_>,
+) -> Result<Response, AppError> {
+    let (p, consents) = service::read(state, actor, id).await?;
+    let errors = &v.errors;
+    let body = html! {
         (error_summary(errors))
-        @if saved { div."nhsuk-inset-text" { span."nhsuk-u-visually-hidden" { "Information: " } p { "Saved." } } }
+        @if v.saved { div."nhsuk-inset-text" { span."nhsuk-u-visually-hidden" { "Information: " } p { "Saved." } } }
         span."nhsuk-caption-l" { "Person record" }
         h1 { (p.full_name()) }
-        (person_summary(p))
-        (consent_section(ctx, &p.person_id, consents, consent_errors, consent_form))
+        (person_summary(&p))
+        (consent_section(ctx, &p.person_id, &consents, errors, &v.consent_form))
         h2."nhsuk-heading-m" id="account" { "Their own view of the plan" }
         @if p.user_id.is_some() {
             p."nhsuk-body" { "Linked to their participant account: they can see their plan and change their consent at “My plan”." }
@@ -154,48 +164,22 @@ fn person_page_body(
         }
         form method="post" action=(format!("/people/{}/account", p.person_id)) novalidate {
             (csrf(ctx))
-            (Input::new("account_email", "Email address of their participant account", "").kind("email").render(consent_errors))
+            (Input::new("account_email", "Email address of their participant account", "").kind("email").render(errors))
             (button(if p.user_id.is_some() { "Link a different account" } else { "Link account" }))
         }
         h2."nhsuk-heading-m" { "Change their details" }
         form method="post" action=(format!("/people/{}", p.person_id)) novalidate {
             (csrf(ctx))
-            (person_fields(form, errors, true))
+            (person_fields(v.form.unwrap_or(&p.details), errors, true))
             (button("Save details"))
         }
-    }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn render_person(
-    state: &AppState,
-    ctx: &PageCtx,
-    actor: &crate::rbac::Actor,
-    id: &str,
-    form: Option<&PersonInput>,
-    errors: &[FieldError],
-    consent: (&[FieldError], &ConsentForm),
-    saved: bool,
-) -> Result<Response, AppError> {
-    let p = service::read(state, actor, id).await?;
-    let consents = service::consents(&state.db.read, id).await?;
-    let body = person_page_body(
-        ctx,
-        &p,
-        form.unwrap_or(&p.details),
-        &consents,
-        errors,
-        consent.0,
-        consent.1,
-        saved,
-    );
-    let r = page(
+    };
+    Ok(page(
         ctx,
         Page::new(&p.full_name(), body)
-            .errors(!errors.is_empty() || !consent.0.is_empty())
+            .errors(!errors.is_empty())
             .back("/caseload", "Back to caseload"),
-    );
-    Ok(r)
+    ))
 }
 
 /// GET /people/{id}
@@ -205,17 +189,7 @@ pub async fn person_page(
     CurrentUser(actor): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    render_person(
-        &state,
-        &ctx,
-        &actor,
-        &id,
-        None,
-        &[],
-        (&[], &ConsentForm::default()),
-        false,
-    )
-    .await
+    render_person(&state, &ctx, &actor, &id, View { ..View::default() }).await
 }
 
 /// POST /people/{id}
@@ -233,10 +207,10 @@ pub async fn person_save(
                 &ctx,
                 &actor,
                 &id,
-                None,
-                &[],
-                (&[], &ConsentForm::default()),
-                true,
+                View {
+                    saved: true,
+                    ..View::default()
+                },
             )
             .await
         }
@@ -246,10 +220,11 @@ pub async fn person_save(
                 &ctx,
                 &actor,
                 &id,
-                Some(&f),
-                &e,
-                (&[], &ConsentForm::default()),
-                false,
+                View {
+                    form: Some(&f),
+                    errors: e,
+                    ..View::default()
+                },
             )
             .await
         }
@@ -294,7 +269,18 @@ pub async fn consent_save(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/people/{id}#consent")).into_response()),
         Err(AppError::Invalid(e)) => {
-            render_person(&state, &ctx, &actor, &id, None, &[], (&e, &f), false).await
+            render_person(
+                &state,
+                &ctx,
+                &actor,
+                &id,
+                View {
+                    errors: e,
+                    consent_form: f,
+                    ..View::default()
+                },
+            )
+            .await
         }
         Err(e) => Err(e),
     }
@@ -485,10 +471,10 @@ pub async fn account_link(
                 &ctx,
                 &actor,
                 &id,
-                None,
-                &[],
-                (&e, &ConsentForm::default()),
-                false,
+                View {
+                    errors: e,
+                    ..View::default()
+                },
             )
             .await
         }

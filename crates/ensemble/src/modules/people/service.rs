@@ -359,8 +359,13 @@ pub fn in_care_team(actor: &Actor, team_organisation_id: &str) -> bool {
     actor.has_role_in(team_organisation_id, Role::LinkWorker)
 }
 
-/// Read a person's full record (care team only); the read is audited.
-pub async fn read(state: &AppState, actor: &Actor, person_id: &str) -> Result<Identity, AppError> {
+/// Read a person's full record and current consents (care team only), in one audited
+/// transaction.
+pub async fn read(
+    state: &AppState,
+    actor: &Actor,
+    person_id: &str,
+) -> Result<(Identity, Vec<CurrentConsent>), AppError> {
     let mut tx = state.db.begin().await?;
     let ident = load_unchecked(&mut *tx, person_id)
         .await?
@@ -379,8 +384,9 @@ pub async fn read(state: &AppState, actor: &Actor, person_id: &str) -> Result<Id
         },
     )
     .await?;
+    let consents = consents(&mut *tx, person_id).await?;
     tx.commit().await?;
-    Ok(ident)
+    Ok((ident, consents))
 }
 
 /// Update a person's details (care team only); audited with the names of changed fields.

@@ -17,7 +17,8 @@ use crate::rbac::{Actor, Role};
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
 use crate::web::forms::{
-    Input, PageForm, button, checkboxes, csrf, error_summary, radios, select, summary_row, textarea,
+    Input, PageForm, button, checkboxes, csrf, error_summary, radios, select, summary_row,
+    textarea, with_repeated,
 };
 use crate::web::layout::datetime;
 use crate::web::{Page, PageCtx, page};
@@ -120,21 +121,9 @@ pub async fn create(
     State(state): State<AppState>,
     ctx: PageCtx,
     CurrentUser(actor): CurrentUser,
-    body: axum::body::Bytes,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    // Checkbox lists repeat a key, which serde_urlencoded cannot put in a Vec: collect them.
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body)
-        .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
-    let consents: Vec<String> = pairs
-        .iter()
-        .filter(|(k, _)| k == "consents")
-        .map(|(_, v)| v.clone())
-        .collect();
-    let single: Vec<(String, String)> =
-        pairs.into_iter().filter(|(k, _)| k != "consents").collect();
-    let mut f: StaffReferralForm =
-        serde_urlencoded::from_str(&serde_urlencoded::to_string(&single).unwrap_or_default())
-            .map_err(|e| AppError::BadRequest(format!("The form could not be read: {e}")))?;
+    let (mut f, consents): (StaffReferralForm, _) = with_repeated(pairs, "consents")?;
     f.consents = consents;
     let mut errors = Vec::new();
     let teams = service::teams(&state).await?;
@@ -747,9 +736,8 @@ pub async fn plan_form(
     CurrentUser(actor): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let v = service::case_view(&state, &actor, &id).await?;
-    let mut input = v
-        .plan
+    let mut input = service::plan_for_care_team(&state, &actor, &id)
+        .await?
         .map(|p| {
             let agreed = p.agreed_at.is_some();
             let mut i = p.input;

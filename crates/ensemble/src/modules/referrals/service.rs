@@ -303,6 +303,29 @@ async fn team_emails(tx: &mut Tx, team: &str) -> Result<Vec<String>, sqlx::Error
     .collect()
 }
 
+/// The assigned link worker's address; the team's when nobody is assigned or the assignee's
+/// account is disabled, so that no message goes nowhere.
+async fn assignee_or_team_emails(
+    tx: &mut Tx,
+    assigned_to: Option<&str>,
+    team: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    if let Some(u) = assigned_to {
+        let mine: Vec<String> =
+            sqlx::query("SELECT email FROM users WHERE id = $1 AND disabled_at IS NULL")
+                .bind(u.to_string())
+                .fetch_all(&mut **tx)
+                .await?
+                .iter()
+                .map(|x| x.try_get("email"))
+                .collect::<Result<_, _>>()?;
+        if !mine.is_empty() {
+            return Ok(mine);
+        }
+    }
+    team_emails(tx, team).await
+}
+
 /// Email addresses of a provider organisation's programme managers and the activity's leads.
 async fn provider_emails(
     tx: &mut Tx,
@@ -1051,6 +1074,20 @@ where
     }))
 }
 
+/// A referral's plan, for the plan form (care team only; audited).
+pub async fn plan_for_care_team(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<Option<Plan>, AppError> {
+    let mut tx = state.db.begin().await?;
+    load_for(&mut tx, actor, id, Access::CareTeam).await?;
+    let p = plan(&mut *tx, id).await?;
+    audit_ref(&mut tx, &actor.audit(), "referral.plan.read", id, json!({})).await?;
+    tx.commit().await?;
+    Ok(p)
+}
+
 fn parse_date(s: &str) -> Option<time::Date> {
     let fmt = time::macros::format_description!("[year]-[month]-[day]");
     time::Date::parse(s.trim(), &fmt).ok()
@@ -1364,16 +1401,8 @@ pub async fn respond(
         )
         .await?;
     }
-    let to = match &r.assigned_to {
-        Some(u) => sqlx::query("SELECT email FROM users WHERE id = $1")
-            .bind(u.clone())
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|x| x.try_get("email"))
-            .collect::<Result<Vec<String>, _>>()?,
-        None => team_emails(&mut tx, &r.team_organisation_id).await?,
-    };
+    let to =
+        assignee_or_team_emails(&mut tx, r.assigned_to.as_deref(), &r.team_organisation_id).await?;
     email_all(
         &mut tx,
         &to,
@@ -2565,22 +2594,9 @@ pub async fn task_due(state: &AppState, task_id: &str) -> anyhow::Result<()> {
         return Ok(());
     }
     let referral_id: String = row.try_get("referral_id")?;
-    let to: Vec<String> = match row.try_get::<Option<String>, _>("assigned_to")? {
-        Some(u) => sqlx::query("SELECT email FROM users WHERE id = $1 AND disabled_at IS NULL")
-            .bind(u)
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(|x| x.try_get("email"))
-            .collect::<Result<_, _>>()?,
-        None => vec![],
-    };
-    // Unassigned, or assigned to someone who has left: the team is told.
-    let to = if to.is_empty() {
-        team_emails(&mut tx, &row.try_get::<String, _>("team_organisation_id")?).await?
-    } else {
-        to
-    };
+    let assigned: Option<String> = row.try_get("assigned_to")?;
+    let team: String = row.try_get("team_organisation_id")?;
+    let to = assignee_or_team_emails(&mut tx, assigned.as_deref(), &team).await?;
     email_all(&mut tx, &to, "A task is due", &format!(
         "A task on a referral is due today. Open it in Ensemble:\n\n{}/caseload/{referral_id}\n", state.cfg.base_url)).await?;
     tx.commit().await?;
