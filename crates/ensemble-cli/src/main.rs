@@ -2,6 +2,8 @@
 
 #![forbid(unsafe_code)]
 
+mod analyse;
+
 use std::io::Read;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -58,6 +60,35 @@ enum Command {
     /// Load official open data (postcodes, small-area centroids).
     #[command(subcommand)]
     Opendata(OpendataCommand),
+    /// Statistics for evaluators, on CSV files (no database needed).
+    #[command(subcommand)]
+    Analyse(AnalyseCommand),
+}
+
+#[derive(Subcommand)]
+enum AnalyseCommand {
+    /// Paired before/after analysis of two columns: means, mean change with its 95% CI,
+    /// paired t-test, Cohen's d_z and the Wilcoxon signed-rank test. Rows with a blank in
+    /// either column are dropped and counted.
+    Paired {
+        /// CSV file with a header row (`-` reads standard input).
+        file: PathBuf,
+        /// Column holding the first (baseline) score.
+        #[arg(long)]
+        before: String,
+        /// Column holding the second (follow-up) score.
+        #[arg(long)]
+        after: String,
+        /// Output: a table for people, or one JSON object.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Table,
+    Json,
 }
 
 #[derive(Subcommand)]
@@ -534,6 +565,7 @@ async fn state_for(db_arg: &str) -> anyhow::Result<AppState> {
 
 async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
+        Command::Analyse(_) => bail!("analyse runs without the runtime"),
         Command::Serve(args) => {
             init_logging(args.log_format == "json");
             let cfg = config_from(&args);
@@ -907,8 +939,41 @@ async fn user(cmd: UserCommand) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+/// File analyses run without the async runtime: they are pure computation.
+fn run_analyse(cmd: AnalyseCommand) -> std::process::ExitCode {
+    let AnalyseCommand::Paired {
+        file,
+        before,
+        after,
+        format,
+    } = cmd;
+    let outcome = analyse::read_input(&file)
+        .and_then(|data| analyse::read_pairs(&data, &before, &after))
+        .and_then(|pairs| analyse::analyse(&pairs).map(|r| (r, pairs.dropped)));
+    match outcome {
+        Ok((result, dropped)) => {
+            let text = match format {
+                Format::Json => format!("{}\n", analyse::to_json(&result, dropped)),
+                Format::Table => analyse::to_table(&result, dropped, &before, &after),
+            };
+            let mut stdout = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = std::io::Write::write_all(&mut stdout, text.as_bytes());
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    let cli = match cli.command {
+        Command::Analyse(cmd) => return run_analyse(cmd),
+        command => Cli { command },
+    };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
