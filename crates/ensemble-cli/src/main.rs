@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod analyse;
+mod score;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -63,6 +64,30 @@ enum Command {
     /// Statistics for evaluators, on CSV files (no database needed).
     #[command(subcommand)]
     Analyse(AnalyseCommand),
+    /// Score item-level answers with an instrument: INSTRUMENT is a built-in id (ons4,
+    /// ons_loneliness, swemwbs, wemwbs) or a definition file; FILE.csv has one column per
+    /// question id (blank = unanswered) and any other columns, which are copied through.
+    /// Writes the rows with their scores, bands and problems as CSV.
+    Score {
+        instrument: String,
+        /// CSV file (`-` reads standard input).
+        file: PathBuf,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
+    /// Instrument definitions.
+    #[command(subcommand)]
+    Instrument(InstrumentCommand),
+}
+
+#[derive(Subcommand)]
+enum InstrumentCommand {
+    /// Check a definition file against the format (docs/INSTRUMENTS.md), listing every problem
+    /// with its path.
+    Check { file: PathBuf },
+    /// Print a built-in definition as JSON (licensed instruments carry no wording).
+    Show { id: String },
 }
 
 #[derive(Subcommand)]
@@ -565,7 +590,9 @@ async fn state_for(db_arg: &str) -> anyhow::Result<AppState> {
 
 async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
-        Command::Analyse(_) => bail!("analyse runs without the runtime"),
+        Command::Analyse(_) | Command::Score { .. } | Command::Instrument(_) => {
+            bail!("file commands run without the runtime")
+        }
         Command::Serve(args) => {
             init_logging(args.log_format == "json");
             let cfg = config_from(&args);
@@ -968,10 +995,93 @@ fn run_analyse(cmd: AnalyseCommand) -> std::process::ExitCode {
     }
 }
 
+fn run_score(
+    instrument: &str,
+    file: &std::path::Path,
+    output: Option<&std::path::Path>,
+) -> std::process::ExitCode {
+    let outcome = score::load_instrument(instrument).and_then(|d| {
+        let data = analyse::read_input(file)?;
+        score::score_file(&d, &data)
+    });
+    match outcome {
+        Ok((csv, scored, refused)) => {
+            let written = match output {
+                Some(path) => std::fs::write(path, &csv)
+                    .map_err(|e| format!("could not write {}: {e}", path.display())),
+                None => {
+                    let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &csv);
+                    Ok(())
+                }
+            };
+            if let Err(e) = written {
+                eprintln!("error: {e}");
+                return std::process::ExitCode::from(1);
+            }
+            eprintln!("{scored} rows scored, {refused} could not be scored");
+            if refused > 0 && scored == 0 {
+                std::process::ExitCode::from(1)
+            } else {
+                std::process::ExitCode::SUCCESS
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
+fn run_instrument(cmd: InstrumentCommand) -> std::process::ExitCode {
+    match cmd {
+        InstrumentCommand::Check { file } => {
+            match score::load_instrument(&file.to_string_lossy()) {
+                Ok(d) => {
+                    println!(
+                        "{}: {} ({}), {} questions, {} scores — valid",
+                        file.display(),
+                        d.name,
+                        d.key(),
+                        d.items.len(),
+                        d.scores.len()
+                    );
+                    std::process::ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    std::process::ExitCode::from(1)
+                }
+            }
+        }
+        InstrumentCommand::Show { id } => {
+            match ensemble::modules::measures::definition::builtin(&id) {
+                Some(d) => {
+                    let text = serde_json::to_string_pretty(d).unwrap_or_default();
+                    let _ = std::io::Write::write_all(
+                        &mut std::io::stdout().lock(),
+                        format!("{text}\n").as_bytes(),
+                    );
+                    std::process::ExitCode::SUCCESS
+                }
+                None => {
+                    eprintln!("error: no built-in instrument \"{id}\"");
+                    std::process::ExitCode::from(1)
+                }
+            }
+        }
+    }
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let cli = match cli.command {
         Command::Analyse(cmd) => return run_analyse(cmd),
+        Command::Score {
+            instrument,
+            file,
+            output,
+        } => return run_score(&instrument, &file, output.as_deref()),
+        Command::Instrument(cmd) => return run_instrument(cmd),
         command => Cli { command },
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()

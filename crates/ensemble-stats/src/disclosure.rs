@@ -190,11 +190,11 @@ fn complete_lines(grid: &[Vec<u64>], suppressed: &mut [Vec<bool>]) {
         let mut changed = false;
         for line in &lines {
             let hidden = line.iter().filter(|p| suppressed[p.0][p.1]).count();
-            if hidden == 1 {
-                if let Some((a, b)) = pick_secondary(grid, suppressed, line) {
-                    suppressed[a][b] = true;
-                    changed = true;
-                }
+            if hidden == 1
+                && let Some((a, b)) = pick_secondary(grid, suppressed, line)
+            {
+                suppressed[a][b] = true;
+                changed = true;
             }
         }
         if !changed {
@@ -262,9 +262,9 @@ fn reduced_row_echelon(mut m: Vec<Vec<f64>>) -> Vec<Vec<f64>> {
         for r in 0..m.len() {
             if r != rank && m[r][column].abs() >= TOLERANCE {
                 let factor = m[r][column];
-                for c in 0..width {
-                    let delta = factor * m[rank][c];
-                    m[r][c] -= delta;
+                let pivot_row = m[rank].clone();
+                for (v, p) in m[r].iter_mut().zip(&pivot_row) {
+                    *v -= factor * p;
                 }
             }
         }
@@ -415,13 +415,14 @@ mod tests {
                 for k in 0..m.len() {
                     if k != r && m[k][c] != 0 {
                         let (a, b) = (m[r][c], m[k][c]);
-                        for x in 0..width {
-                            m[k][x] = m[k][x] * a - m[r][x] * b;
+                        let pivot_row = m[r].clone();
+                        for (v, p) in m[k].iter_mut().zip(&pivot_row) {
+                            *v = *v * a - p * b;
                         }
                         let g = m[k].iter().fold(0_i128, |g, &v| gcd(g, v.abs()));
                         if g > 1 {
-                            for x in 0..width {
-                                m[k][x] /= g;
+                            for v in &mut m[k] {
+                                *v /= g;
                             }
                         }
                     }

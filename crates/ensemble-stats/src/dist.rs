@@ -179,8 +179,16 @@ mod tests {
         assert!(close(t_critical(0.05, 1.0), 12.706_204_736_174_7, 1e-12));
         assert!(close(t_critical(0.05, 10.0), 2.228_138_851_986_273, 1e-12));
         // Values from scipy 1.17.1 (`stats.t.ppf(0.975, 999999)`, `2 * stats.t.sf(Z_975, 1e6)`).
-        assert!(close(t_critical(0.05, 999_999.0), 1.959_966_356_816_479_1, 1e-10));
-        assert!(close(t_two_sided_p(Z_975, 1e6), 0.050_000_277_295_221_7, 1e-10));
+        assert!(close(
+            t_critical(0.05, 999_999.0),
+            1.959_966_356_816_479_1,
+            1e-10
+        ));
+        assert!(close(
+            t_two_sided_p(Z_975, 1e6),
+            0.050_000_277_295_221_7,
+            1e-10
+        ));
     }
 
     #[test]

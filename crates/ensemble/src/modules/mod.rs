@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod directory;
+pub mod measures;
 pub mod people;
 pub mod places;
 pub mod referrals;

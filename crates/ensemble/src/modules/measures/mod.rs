@@ -1,0 +1,3 @@
+//! Measures: instrument definitions (data, not code), completion, scoring and scores.
+
+pub mod definition;
