@@ -33,7 +33,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import scipy
 from scipy import stats
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

@@ -16,7 +16,6 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scipy  # noqa: E402
-
 from paired_reference import analyse  # noqa: E402
 from wilcoxon_spec import exact_tails, permutation_counts, wilcoxon_two_sided  # noqa: E402
 

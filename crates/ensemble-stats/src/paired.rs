@@ -52,6 +52,11 @@ pub fn paired(before: &[f64], after: &[f64]) -> Result<Paired, StatsError> {
         changes.push(a - b);
     }
     let nf = n as f64;
+    // Identical changes (compared exactly, so that 0.1 three times is not mistaken for a tiny
+    // spread by rounding) leave nothing to test.
+    if changes.iter().all(|c| c.to_bits() == changes[0].to_bits()) {
+        return Err(StatsError::ZeroVariance { change: changes[0] });
+    }
     let mean_change = sum::mean(&changes);
     let sd_change = sum::variance(&changes, mean_change).sqrt();
     if sd_change == 0.0 || !sd_change.is_finite() {

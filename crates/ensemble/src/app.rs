@@ -25,6 +25,7 @@ pub fn all_routes() -> Vec<Route> {
     r.extend(crate::modules::directory::routes());
     r.extend(crate::modules::people::routes());
     r.extend(crate::modules::referrals::routes());
+    r.extend(crate::modules::measures::routes());
     r.extend(crate::api::v1::routes());
     r
 }

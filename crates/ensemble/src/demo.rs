@@ -132,6 +132,13 @@ pub const ACCOUNTS: &[DemoAccount] = &[
         organisation: "City Region Combined Authority (demo)",
     },
     DemoAccount {
+        role: "co_researcher",
+        email: "robin.coresearcher@ensemble-demo.example",
+        password: "demo-canvas-tideline-58",
+        name: "Robin Example (demo co-researcher)",
+        organisation: "Mersey Minds NHS Foundation Trust (demo)",
+    },
+    DemoAccount {
         role: "administrator",
         email: "ash.admin@ensemble-demo.example",
         password: "demo-signal-granite-74",
@@ -185,6 +192,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
         crate::modules::directory::demo::practitioner(state, p.email, p.organisation).await?;
     }
     crate::modules::referrals::demo::load(state).await?;
+    crate::modules::measures::demo::load(state).await?;
     sqlx::query("INSERT INTO settings (key, value) VALUES ('demo_seeded', '1')")
         .execute(&state.db.write)
         .await?;

@@ -55,12 +55,18 @@ pub fn routes() -> Vec<Route> {
         crate::modules::referrals::fhir::process_message,
         crate::modules::referrals::fhir::get_service_request,
         crate::modules::referrals::fhir::get_message_back,
-        crate::modules::people::html::dataset_api),
-    components(schemas(Me, MeMembership, Organisation, OrgKind, OrganisationInput, UserSummary, Membership, Role, ErrorEnvelope, ErrorItem, FieldError, UserPage)),
+        crate::modules::people::html::dataset_api,
+        crate::modules::measures::api::list_instruments,
+        crate::modules::measures::api::submit_response,
+        crate::modules::measures::api::person_scores),
+    components(schemas(Me, MeMembership, Organisation, OrgKind, OrganisationInput, UserSummary, Membership, Role, ErrorEnvelope, ErrorItem, FieldError, UserPage,
+        crate::modules::measures::api::InstrumentOut, crate::modules::measures::api::SubmitIn, crate::modules::measures::api::SubmitOut,
+        crate::modules::measures::service::InstrumentSummary, crate::modules::measures::service::ScoreRow)),
     modifiers(&BearerAuth),
     tags((name = "accounts", description = "Accounts, organisations and roles"),
          (name = "referrals", description = "FHIR R4 referral intake and the message back (answers are FHIR JSON; problems are OperationOutcome resources)"),
-         (name = "evaluation", description = "Pseudonymised evaluation datasets for researchers"))
+         (name = "evaluation", description = "Pseudonymised evaluation datasets for researchers"),
+         (name = "measures", description = "Wellbeing instruments, completed measures and scores"))
 )]
 pub struct ApiDoc;
 

@@ -35,6 +35,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(1, "0001_foundation.sql"),
     migration!(2, "0002_directory.sql"),
     migration!(3, "0003_people_referrals.sql"),
+    migration!(4, "0004_measures.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

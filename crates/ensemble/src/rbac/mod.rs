@@ -46,11 +46,13 @@ pub enum Role {
     Commissioner,
     /// Platform operator.
     Administrator,
+    /// A participant or expert by experience who co-designs measures and evaluation.
+    CoResearcher,
 }
 
 impl Role {
     /// Every role, in display order.
-    pub const ALL: [Role; 8] = [
+    pub const ALL: [Role; 9] = [
         Role::Participant,
         Role::Practitioner,
         Role::LinkWorker,
@@ -59,6 +61,7 @@ impl Role {
         Role::Researcher,
         Role::Commissioner,
         Role::Administrator,
+        Role::CoResearcher,
     ];
 
     /// The stored code.
@@ -72,6 +75,7 @@ impl Role {
             Role::Researcher => "researcher",
             Role::Commissioner => "commissioner",
             Role::Administrator => "administrator",
+            Role::CoResearcher => "co_researcher",
         }
     }
 
@@ -86,6 +90,7 @@ impl Role {
             Role::Researcher => "Researcher",
             Role::Commissioner => "Commissioner",
             Role::Administrator => "Administrator",
+            Role::CoResearcher => "Co-researcher",
         }
     }
 
@@ -96,7 +101,7 @@ impl Role {
 
     /// Staff roles must use a second factor; participants need no memory test.
     pub fn is_staff(self) -> bool {
-        self != Role::Participant
+        !matches!(self, Role::Participant | Role::CoResearcher)
     }
 }
 
@@ -139,11 +144,17 @@ pub enum Permission {
     RespondToReferrals,
     /// Researchers: download pseudonymised evaluation datasets (consented people only).
     ExportEvaluationData,
+    /// Link workers, practitioners and programme managers: enter wellbeing measures with a
+    /// person or from paper. Relationship with the person checked by the service.
+    RecordMeasures,
+    /// Programme managers and co-researchers: draft co-designed instruments and sit on
+    /// approval panels. Organisation checked by the service.
+    DesignInstruments,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 15] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::ViewOrganisations,
@@ -157,6 +168,8 @@ impl Permission {
         Permission::WorkCaseload,
         Permission::RespondToReferrals,
         Permission::ExportEvaluationData,
+        Permission::RecordMeasures,
+        Permission::DesignInstruments,
     ];
 }
 
@@ -187,6 +200,13 @@ pub fn allows(roles: &[Role], signed_in: bool, permission: Permission) -> bool {
             signed_in && (has(Role::ProgrammeManager) || has(Role::Practitioner))
         }
         Permission::ExportEvaluationData => signed_in && has(Role::Researcher),
+        Permission::RecordMeasures => {
+            signed_in
+                && (has(Role::LinkWorker) || has(Role::Practitioner) || has(Role::ProgrammeManager))
+        }
+        Permission::DesignInstruments => {
+            signed_in && (has(Role::ProgrammeManager) || has(Role::CoResearcher))
+        }
     }
 }
 
@@ -278,6 +298,8 @@ pub mod perm {
         WorkCaseload,
         RespondToReferrals,
         ExportEvaluationData,
+        RecordMeasures,
+        DesignInstruments,
     );
 }
 

@@ -75,6 +75,10 @@ fn navigation(actor: Option<&Actor>) -> Vec<NavItem> {
             href: "/my/plan",
             text: "My plan",
         });
+        items.push(NavItem {
+            href: "/check-ins",
+            text: "Check-ins",
+        });
     }
     if actor.has_role(Role::LinkWorker) {
         items.push(NavItem {
@@ -91,6 +95,15 @@ fn navigation(actor: Option<&Actor>) -> Vec<NavItem> {
         items.push(NavItem {
             href: "/provider/referrals",
             text: "Referrals to you",
+        });
+    }
+    if actor.has_role(Role::LinkWorker)
+        || actor.has_role(Role::Practitioner)
+        || actor.has_role(Role::ProgrammeManager)
+    {
+        items.push(NavItem {
+            href: "/measures",
+            text: "Measures",
         });
     }
     if actor.has_role(Role::Researcher) {

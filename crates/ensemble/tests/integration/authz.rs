@@ -28,6 +28,7 @@ const REFERRERS: &[Role] = &[
     Role::ProgrammeManager,
 ];
 const PROVIDERS: &[Role] = &[Role::Practitioner, Role::ProgrammeManager];
+const RECORDERS: &[Role] = &[Role::Practitioner, Role::LinkWorker, Role::ProgrammeManager];
 
 /// Who may use each route: `None` means anyone, including anonymous visitors.
 fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
@@ -69,6 +70,11 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
         }
         (_, p) if p.starts_with("/provider/") => Some(PROVIDERS),
         (_, "/my/plan" | "/my/consents") => Some(ALL),
+        (_, p) if p.starts_with("/check-ins") => Some(ALL),
+        (_, "/api/v1/instruments" | "/api/v1/people/{id}/scores") => Some(ALL),
+        (_, p) if p.starts_with("/measures") || p == "/api/v1/measures/responses" => {
+            Some(RECORDERS)
+        }
         (_, p) if p.starts_with("/research/") || p.starts_with("/api/v1/evaluation/") => {
             Some(&[Role::Researcher])
         }

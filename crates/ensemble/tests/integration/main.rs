@@ -12,5 +12,6 @@ mod auth;
 mod authz;
 mod directory;
 mod email;
+mod measures;
 mod platform;
 mod referrals;

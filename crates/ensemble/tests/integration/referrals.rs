@@ -1356,7 +1356,40 @@ async fn withdrawing_consent_removes_the_person_from_every_evaluation_set_at_onc
             .await
             .status,
             StatusCode::SEE_OTHER
-        );
+        ); // A wellbeing measure recorded with the person.
+        let person: String = sqlx::query_scalar("SELECT person_id FROM referrals WHERE id = $1")
+            .bind(id.clone())
+            .fetch_one(&w.app.state.db.read)
+            .await
+            .unwrap();
+        let started = post(
+            lw,
+            &case,
+            &format!("/measures/people/{person}/start"),
+            &[
+                ("instrument", "ons4"),
+                ("mode", "with_practitioner"),
+                ("referral_id", &id),
+            ],
+        )
+        .await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        let form = started.location().to_string();
+        let done = post(
+            lw,
+            &form,
+            &form,
+            &[
+                ("q_life_satisfaction", "6"),
+                ("q_worthwhile", "7"),
+                ("q_happiness", "5"),
+                ("q_anxiety", "3"),
+                ("action", "finish"),
+            ],
+        )
+        .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        assert!(done.body.contains("Thank you"), "{}", done.body);
     }
     use sqlx::Row;
     let people: Vec<(String, String)> = sqlx::query("SELECT i.given_name, p.id FROM people p JOIN person_identities i ON i.person_id = p.id ORDER BY i.given_name")

@@ -1446,6 +1446,14 @@ pub const SCOPES: &[(&str, &str)] = &[
         "evaluation:read",
         "Download pseudonymised evaluation datasets (researchers)",
     ),
+    (
+        "measures:read",
+        "List instruments, and read the scores of people you may see",
+    ),
+    (
+        "measures:write",
+        "Submit completed wellbeing measures (link workers, practitioners, programme teams)",
+    ),
 ];
 
 /// Create a token; returns the secret, shown once.

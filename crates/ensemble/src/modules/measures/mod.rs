@@ -1,3 +1,58 @@
-//! Measures: instrument definitions (data, not code), completion, scoring and scores.
+//! Measures (capability C5): instrument definitions as data (not code), the built-in library
+//! (ONS4, ONS loneliness, SWEMWBS and WEMWBS scoring), licensed wording overlays, completion
+//! by the person, with a practitioner or from paper (with double entry), scores per item
+//! and per scale, and the API. Statistics live in the pure `ensemble-stats` crate.
 
+pub mod api;
 pub mod definition;
+pub mod demo;
+pub mod html;
+pub mod service;
+
+use crate::rbac::Permission as P;
+use crate::web::routes::Route;
+
+/// Every route of this module, each with its permission.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/check-ins", P::SignedIn, html::my_check_ins),
+        Route::post("/check-ins/start", P::SignedIn, html::start_self),
+        Route::get("/check-ins/{id}", P::SignedIn, html::response_page),
+        Route::post("/check-ins/{id}", P::SignedIn, html::response_save),
+        Route::get("/measures", P::RecordMeasures, html::hub),
+        Route::get(
+            "/measures/instruments/{id}",
+            P::RecordMeasures,
+            html::instrument_page,
+        ),
+        Route::post(
+            "/measures/people/{id}/start",
+            P::RecordMeasures,
+            html::start_staff,
+        ),
+        Route::get(
+            "/admin/instrument-wording",
+            P::ManageOrganisations,
+            html::overlay_form,
+        ),
+        Route::post(
+            "/admin/instrument-wording",
+            P::ManageOrganisations,
+            html::overlay_upload,
+        ),
+        Route::get("/api/v1/instruments", P::SignedIn, api::list_instruments)
+            .scope("measures:read"),
+        Route::post(
+            "/api/v1/measures/responses",
+            P::RecordMeasures,
+            api::submit_response,
+        )
+        .scope("measures:write"),
+        Route::get(
+            "/api/v1/people/{id}/scores",
+            P::SignedIn,
+            api::person_scores,
+        )
+        .scope("measures:read"),
+    ]
+}

@@ -61,6 +61,24 @@ pub const DATASETS: &[Dataset] = &[
         columns: &["research_id", "referral_ref", "barrier", "action"],
     },
     Dataset {
+        name: "wellbeing",
+        title: "Wellbeing measures",
+        description: "One row per score of each completed measure: instrument and version, how it was completed, the month, weeks since the referral was received, the score and its band.",
+        tables: &["measure_responses", "measure_scores"],
+        columns: &[
+            "research_id",
+            "referral_ref",
+            "instrument",
+            "instrument_version",
+            "mode",
+            "completed_month",
+            "weeks_since_referral",
+            "score",
+            "value",
+            "band",
+        ],
+    },
+    Dataset {
         name: "attendance",
         title: "Attendance",
         description: "One row per session marked for a referred person.",
@@ -191,6 +209,37 @@ pub async fn rows(state: &AppState, ds: &Dataset) -> Result<Vec<Vec<String>>, Ap
                     pseudonym(secret, "referral", &r.try_get::<String, _>("id")?),
                     r.try_get("barrier")?,
                     r.try_get("action")?,
+                ]);
+            }
+        }
+        "wellbeing" => {
+            // Joined through the referral when there is one, else the person directly.
+            let q = "SELECT m.person_id, m.referral_id, m.instrument_id, m.instrument_version, m.mode, m.completed_at, \
+                     r.created_at AS referred_at, s.score_id, s.value, s.band FROM measure_responses m \
+                     JOIN measure_scores s ON s.response_id = m.id \
+                     JOIN person_consents ec ON ec.person_id = m.person_id AND ec.purpose = 'evaluation' AND ec.decision = 'given' \
+                     LEFT JOIN referrals r ON r.id = m.referral_id \
+                     WHERE m.status = 'complete' ORDER BY m.completed_at, m.id, s.score_id";
+            for r in sqlx::query(q).fetch_all(&state.db.read).await? {
+                let completed: Option<i64> = r.try_get("completed_at")?;
+                let referred: Option<i64> = r.try_get("referred_at")?;
+                let value: f64 = r.try_get("value")?;
+                out.push(vec![
+                    pseudonym(secret, "person", &r.try_get::<String, _>("person_id")?),
+                    r.try_get::<Option<String>, _>("referral_id")?
+                        .map(|id| pseudonym(secret, "referral", &id))
+                        .unwrap_or_default(),
+                    r.try_get("instrument_id")?,
+                    r.try_get::<i64, _>("instrument_version")?.to_string(),
+                    r.try_get("mode")?,
+                    month(completed),
+                    match (completed, referred) {
+                        (Some(c), Some(f)) => ((c - f).max(0) / (7 * 86_400)).to_string(),
+                        _ => String::new(),
+                    },
+                    r.try_get("score_id")?,
+                    crate::modules::measures::definition::num(value),
+                    r.try_get::<Option<String>, _>("band")?.unwrap_or_default(),
                 ]);
             }
         }

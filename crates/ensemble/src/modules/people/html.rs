@@ -320,6 +320,10 @@ pub async fn my_plan(
                 @if let (Some(name), Some(id)) = (&p.activity_name, &p.activity_id) {
                     p { "Activity: " a href=(format!("/activities/{id}")) { (name) } }
                 }
+                @if !p.scores.is_empty() {
+                    (crate::modules::measures::html::scores_panel(&p.scores, "My wellbeing"))
+                }
+                p { a href="/check-ins" { "Do a check-in" } }
             } }
         }
         @if !plans.is_empty() {

@@ -11,7 +11,7 @@ use crate::modules::people::service::PersonInput;
 use crate::rbac::{Actor, Role};
 use crate::state::AppState;
 
-async fn actor(state: &AppState, email: &str) -> Result<Option<Actor>, AppError> {
+pub(crate) async fn actor(state: &AppState, email: &str) -> Result<Option<Actor>, AppError> {
     let Some(u) = crate::modules::accounts::store::user_by_email(&state.db.read, email).await?
     else {
         return Ok(None);

@@ -812,6 +812,30 @@ pub fn message_back_bundle(mb: &MessageBack) -> Value {
             "effectiveDateTime": iso(r.updated_at),
         }}));
     }
+    // Latest wellbeing scores (only with consent to share): one Observation each, coded with
+    // the instrument's SNOMED CT concept where it has one.
+    for l in &mb.scores {
+        let sc = &l.score;
+        let code = match (&sc.snomed_code, &sc.snomed_display) {
+            (Some(c), Some(d)) => {
+                json!({ "coding": [{ "system": SNOMED_SYSTEM, "code": c, "display": d }], "text": format!("{}: {}", sc.instrument, sc.label) })
+            }
+            _ => json!({ "text": format!("{}: {}", sc.instrument, sc.label) }),
+        };
+        let mut obs = json!({
+            "resourceType": "Observation",
+            "status": "final",
+            "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "survey" }] }],
+            "code": code,
+            "subject": { "reference": subject },
+            "effectiveDateTime": iso(sc.completed_at),
+            "valueQuantity": { "value": sc.value },
+        });
+        if let Some(b) = &sc.band {
+            obs["interpretation"] = json!([{ "text": b }]);
+        }
+        entries.push(json!({ "fullUrl": format!("urn:uuid:{}", uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("{}:{}:{}", sc.response_id, sc.score_id, r.id).as_bytes())), "resource": obs }));
+    }
     if let Some((name, nhs, dob)) = &mb.person {
         let mut p = json!({ "resourceType": "Patient", "name": [{ "text": name }] });
         if !nhs.is_empty() {

@@ -427,6 +427,10 @@ async fn case_page_with(
                 (button("Send to the provider"))
             }
         }
+        div id="wellbeing" {
+            (crate::modules::measures::html::scores_panel(&v.scores, "Wellbeing"))
+            (crate::modules::measures::html::start_form(ctx, &r.person_id, Some(id)))
+        }
         @if can_attend {
             h2."nhsuk-heading-m" id="attendance" { "Attendance" }
             @if !v.attendance.is_empty() {
@@ -816,6 +820,9 @@ pub async fn message_back(
                 (summary_row("Sessions attended", &mb.sessions_attended.map(|n| n.to_string()).unwrap_or_default()))
                 (summary_row("Their goals", mb.goals.as_deref().unwrap_or("")))
             }
+            @if !mb.scores.is_empty() {
+                (crate::modules::measures::html::scores_panel(&mb.scores, "Latest wellbeing scores"))
+            }
         } @else {
             div."nhsuk-inset-text" { span."nhsuk-u-visually-hidden" { "Information: " } p { "The person has not agreed to share details with their GP or referrer, so only the codes are sent." } }
         }
@@ -895,6 +902,12 @@ async fn provider_page_with(
                 (radios("decision", "Your answer", &[("accept", "Accept – we will welcome them"), ("decline", "Decline")], "", errors))
                 (Input::new("reason", "Reason (needed if you decline)", "").render(errors))
                 (button("Send answer"))
+            }
+        }
+        @if v.provider_status == "accepted" {
+            div id="wellbeing" {
+                (crate::modules::measures::html::scores_panel(&v.scores, "Wellbeing"))
+                (crate::modules::measures::html::start_form(ctx, &v.person_id, Some(id)))
             }
         }
         @if v.provider_status == "accepted" && matches!(v.status, Status::Connected | Status::Attending | Status::Reviewed) {

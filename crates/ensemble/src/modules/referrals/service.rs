@@ -1661,6 +1661,8 @@ pub struct CaseView {
     pub plan: Option<Plan>,
     /// Attendance (date, status), newest first.
     pub attendance: Vec<(String, String)>,
+    /// The person's latest wellbeing scores.
+    pub scores: Vec<crate::modules::measures::service::LatestScore>,
 }
 
 async fn events(tx: &mut Tx, id: &str, provider_only: bool) -> Result<Vec<Event>, AppError> {
@@ -1760,6 +1762,8 @@ pub async fn case_view(state: &AppState, actor: &Actor, id: &str) -> Result<Case
         },
     )
     .await?;
+    let scores =
+        crate::modules::measures::service::latest_scores(&mut tx, &referral.person_id).await?;
     tx.commit().await?;
     Ok(CaseView {
         referral,
@@ -1770,6 +1774,7 @@ pub async fn case_view(state: &AppState, actor: &Actor, id: &str) -> Result<Case
         barriers,
         plan,
         attendance,
+        scores,
     })
 }
 
@@ -1806,6 +1811,10 @@ pub struct ProviderView {
     pub attendance: Vec<(String, String)>,
     /// When asked.
     pub requested_at: Option<i64>,
+    /// Pseudonymous person id (to record measures).
+    pub person_id: String,
+    /// The person's latest wellbeing scores.
+    pub scores: Vec<crate::modules::measures::service::LatestScore>,
 }
 
 /// The provider's view of one referral; audited.
@@ -1851,6 +1860,8 @@ pub async fn provider_view(
         messages: events(&mut tx, id, true).await?,
         attendance: attendance(&mut tx, id).await?,
         requested_at: r.provider_requested_at,
+        person_id: r.person_id.clone(),
+        scores: crate::modules::measures::service::latest_scores(&mut tx, &r.person_id).await?,
     };
     audit::record(
         &mut tx,
@@ -2205,6 +2216,8 @@ pub struct OwnPlan {
     pub link_worker: Option<String>,
     /// Team.
     pub team_name: String,
+    /// The person's latest wellbeing scores.
+    pub scores: Vec<crate::modules::measures::service::LatestScore>,
 }
 
 /// Plans for the signed-in person; audited.
@@ -2228,6 +2241,7 @@ pub async fn own_plans(
         }
         out.push(OwnPlan {
             plan: plan(&mut *tx, &r.id).await?,
+            scores: crate::modules::measures::service::latest_scores(&mut tx, &r.person_id).await?,
             referral_id: r.id,
             person_id: r.person_id,
             status: r.status,
@@ -2273,6 +2287,8 @@ pub struct MessageBack {
     pub sessions_attended: Option<i64>,
     /// Shared only with consent: goals.
     pub goals: Option<String>,
+    /// Shared only with consent: the latest wellbeing scores, with SNOMED CT codes.
+    pub scores: Vec<crate::modules::measures::service::LatestScore>,
 }
 
 fn outcome_of(r: &Referral) -> &'static str {
@@ -2352,6 +2368,11 @@ async fn message_back_tx(tx: &mut Tx, actor: &Actor, id: &str) -> Result<Message
     if outcome == "declined" {
         codes.push(super::model::SNOMED_DECLINED);
     }
+    let scores = if share {
+        crate::modules::measures::service::latest_scores(tx, &r.person_id).await?
+    } else {
+        Vec::new()
+    };
     let (person, activity, sessions, goals) = if share {
         let p = people::load_unchecked(&mut **tx, &r.person_id)
             .await?
@@ -2387,6 +2408,7 @@ async fn message_back_tx(tx: &mut Tx, actor: &Actor, id: &str) -> Result<Message
         activity,
         sessions_attended: sessions,
         goals,
+        scores,
     })
 }
 

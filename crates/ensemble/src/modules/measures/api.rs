@@ -1,0 +1,143 @@
+//! The measures API: instrument definitions, submitting a completed instrument, and a
+//! person's scores.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::definition::Answer;
+use super::service::{self, InstrumentSummary, Mode, NewResponse, ScoreRow};
+use crate::error::{ApiError, AppError, FieldError};
+use crate::state::AppState;
+use crate::web::ctx::CurrentUser;
+
+/// An instrument with its full definition (licensed instruments carry no wording).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InstrumentOut {
+    #[serde(flatten)]
+    pub summary: InstrumentSummary,
+    /// The definition in the format of docs/INSTRUMENTS.md.
+    #[schema(value_type = Object)]
+    pub definition: serde_json::Value,
+}
+
+/// Every usable instrument: the built-in library and approved co-designed instruments.
+#[utoipa::path(get, path = "/api/v1/instruments", tag = "measures", security(("token" = [])),
+    responses((status = 200, body = [InstrumentOut]), (status = 401, body = crate::error::ErrorEnvelope)))]
+pub async fn list_instruments(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<InstrumentOut>>, ApiError> {
+    let mut out = Vec::new();
+    for s in service::list(&state).await? {
+        let d = service::definition(&state.db.read, &s.id, Some(s.version)).await?;
+        out.push(InstrumentOut {
+            definition: serde_json::to_value(&d).map_err(|e| AppError::Internal(e.into()))?,
+            summary: s,
+        });
+    }
+    Ok(Json(out))
+}
+
+/// A completed instrument.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubmitIn {
+    pub person_id: String,
+    /// Instrument id, e.g. `ons4`.
+    pub instrument: String,
+    /// The version answered; when given it must be usable.
+    #[serde(default)]
+    pub version: Option<u32>,
+    #[serde(default)]
+    pub referral_id: Option<String>,
+    /// `with_practitioner` (default) or `paper`; `self` for the person's own account.
+    #[serde(default)]
+    pub mode: Option<String>,
+    /// Answers by item id: numbers, or text for free-text items.
+    #[schema(value_type = Object)]
+    pub answers: BTreeMap<String, Answer>,
+}
+
+/// The stored response with its scores.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SubmitOut {
+    pub id: String,
+    pub instrument: String,
+    pub version: u32,
+    #[schema(value_type = Object)]
+    pub scores: Vec<super::definition::Score>,
+}
+
+/// Submit a completed instrument for a person you may see; answers are checked against the
+/// scales and the missing-item rules, scored, and stored with the version.
+#[utoipa::path(post, path = "/api/v1/measures/responses", tag = "measures", security(("token" = [])),
+    request_body = SubmitIn,
+    responses((status = 201, body = SubmitOut), (status = 400, body = crate::error::ErrorEnvelope),
+              (status = 401, body = crate::error::ErrorEnvelope), (status = 403, body = crate::error::ErrorEnvelope),
+              (status = 404, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)))]
+pub async fn submit_response(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    body: Result<Json<SubmitIn>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(b) = body.map_err(|e| {
+        AppError::BadRequest(format!(
+            "the body is not a valid request: {}",
+            e.body_text()
+        ))
+    })?;
+    let mode = match b.mode.as_deref() {
+        None => Mode::WithPractitioner,
+        Some(m) => Mode::from_code(m).ok_or_else(|| {
+            AppError::Invalid(vec![FieldError::new(
+                "mode",
+                "must be with_practitioner, paper or self",
+            )])
+        })?,
+    };
+    let (id, def, scores) = service::submit(
+        &state,
+        &actor,
+        NewResponse {
+            person_id: b.person_id,
+            instrument_id: b.instrument,
+            referral_id: b.referral_id,
+            schedule_id: None,
+            mode,
+            double_entry: false,
+            easy_read: false,
+            one_per_page: false,
+        },
+        b.version,
+        b.answers,
+    )
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(SubmitOut {
+            id,
+            instrument: def.id,
+            version: def.version,
+            scores,
+        }),
+    )
+        .into_response())
+}
+
+/// A person's scores, newest first: for their care team, the provider of an open referral,
+/// and the person themselves. Every call is audited.
+#[utoipa::path(get, path = "/api/v1/people/{id}/scores", tag = "measures", security(("token" = [])),
+    params(("id" = String, Path, description = "Pseudonymous person id")),
+    responses((status = 200, body = [ScoreRow]), (status = 401, body = crate::error::ErrorEnvelope),
+              (status = 403, body = crate::error::ErrorEnvelope), (status = 404, body = crate::error::ErrorEnvelope)))]
+pub async fn person_scores(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<ScoreRow>>, ApiError> {
+    Ok(Json(service::person_scores(&state, &actor, &id).await?))
+}

@@ -1,0 +1,122 @@
+//! Demo measures: a clearly marked, made-up stand-in for the licensed SWEMWBS wording (the
+//! real wording is never shipped), and a few earlier check-ins so that change shows.
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+
+use super::definition::Answer;
+use super::service::{self, Mode, NewResponse};
+use crate::error::AppError;
+use crate::modules::referrals::demo::actor;
+use crate::state::AppState;
+
+/// Made-up questions standing in for SWEMWBS in the demo. They are NOT the SWEMWBS items
+/// and are marked as a stand-in wherever they are shown.
+pub const STAND_IN_SWEMWBS: &str = r#"{
+  "instrument": "swemwbs",
+  "version": 1,
+  "source": "Ensemble demo: made-up stand-in questions, not the licensed SWEMWBS wording",
+  "stand_in": true,
+  "instructions": "Demo stand-in: choose how often each made-up statement has been true for you.",
+  "easy_read_instructions": "Demo stand-in: pick how often each sentence was true for you.",
+  "items": {
+    "optimistic": { "text": "Demo question 1: I have had something to look forward to.", "easy_read": "Demo 1: I had something nice coming up." },
+    "useful": { "text": "Demo question 2: I have helped someone out.", "easy_read": "Demo 2: I helped someone." },
+    "relaxed": { "text": "Demo question 3: I have had a calm evening.", "easy_read": "Demo 3: I had a calm evening." },
+    "dealing_with_problems": { "text": "Demo question 4: I have sorted out a small hassle.", "easy_read": "Demo 4: I sorted out a small problem." },
+    "thinking_clearly": { "text": "Demo question 5: I have finished a crossword or puzzle.", "easy_read": "Demo 5: I finished a puzzle." },
+    "close_to_others": { "text": "Demo question 6: I have shared a meal with someone.", "easy_read": "Demo 6: I ate with someone." },
+    "own_mind": { "text": "Demo question 7: I have picked what to watch or listen to.", "easy_read": "Demo 7: I chose what to watch or hear." }
+  }
+}"#;
+
+async fn backdate(state: &AppState, id: &str, days: i64) -> Result<(), AppError> {
+    let at = crate::db::now() - days * 86_400;
+    sqlx::query("UPDATE measure_responses SET started_at = $1, updated_at = $1, completed_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(id.to_string())
+        .execute(&state.db.write)
+        .await?;
+    Ok(())
+}
+
+fn answers(pairs: &[(&str, f64)]) -> BTreeMap<String, Answer> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), Answer::Number(*v)))
+        .collect()
+}
+
+/// Load the demo measures.
+pub async fn load(state: &AppState) -> Result<(), AppError> {
+    let (Some(admin), Some(lee)) = (
+        actor(state, "ash.admin@ensemble-demo.example").await?,
+        actor(state, "lee.linkworker@ensemble-demo.example").await?,
+    ) else {
+        return Ok(());
+    };
+    for org in [
+        "Knowsley Park Primary Care Network (demo)",
+        "Liverpool City Sinfonia (demo)",
+    ] {
+        if let Some(o) = crate::modules::accounts::service::find_organisation(state, org).await? {
+            service::upload_overlay(state, &admin, &o.id, STAND_IN_SWEMWBS).await?;
+        }
+    }
+    // Earlier check-ins for Jordan (entered with Lee four weeks ago) and Alex.
+    let people = sqlx::query(
+        "SELECT r.person_id, r.id, r.source_identifier FROM referrals r WHERE r.source_identifier IN ('demo-Jordan', 'demo-Alex')",
+    )
+    .fetch_all(&state.db.read)
+    .await?;
+    for row in people {
+        let person_id: String = row.try_get("person_id")?;
+        let referral_id: String = row.try_get("id")?;
+        let who: Option<String> = row.try_get("source_identifier")?;
+        let jordan = who.as_deref() == Some("demo-Jordan");
+        let n = |instrument: &str, mode| NewResponse {
+            person_id: person_id.clone(),
+            instrument_id: instrument.into(),
+            referral_id: Some(referral_id.clone()),
+            schedule_id: None,
+            mode,
+            double_entry: false,
+            easy_read: false,
+            one_per_page: false,
+        };
+        let ons = if jordan {
+            answers(&[
+                ("life_satisfaction", 4.0),
+                ("worthwhile", 5.0),
+                ("happiness", 3.0),
+                ("anxiety", 7.0),
+            ])
+        } else {
+            answers(&[
+                ("life_satisfaction", 5.0),
+                ("worthwhile", 6.0),
+                ("happiness", 5.0),
+                ("anxiety", 8.0),
+            ])
+        };
+        let (id, _, _) =
+            service::submit(state, &lee, n("ons4", Mode::WithPractitioner), None, ons).await?;
+        backdate(state, &id, 28).await?;
+        if jordan {
+            let sw = answers(&[
+                ("optimistic", 2.0),
+                ("useful", 3.0),
+                ("relaxed", 2.0),
+                ("dealing_with_problems", 3.0),
+                ("thinking_clearly", 3.0),
+                ("close_to_others", 2.0),
+                ("own_mind", 3.0),
+            ]);
+            let (id, _, _) =
+                service::submit(state, &lee, n("swemwbs", Mode::Paper), None, sw).await?;
+            backdate(state, &id, 28).await?;
+        }
+    }
+    Ok(())
+}
