@@ -79,6 +79,16 @@ enum Command {
     /// Instrument definitions.
     #[command(subcommand)]
     Instrument(InstrumentCommand),
+    /// Stored measures.
+    #[command(subcommand)]
+    Measures(MeasuresCommand),
+}
+
+#[derive(Subcommand)]
+enum MeasuresCommand {
+    /// Recompute every completed measure's scores from its stored answers and the definition
+    /// of the version it was collected with (after a scoring fix, for example).
+    Recompute(DbArgs),
 }
 
 #[derive(Subcommand)]
@@ -592,6 +602,15 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Analyse(_) | Command::Score { .. } | Command::Instrument(_) => {
             bail!("file commands run without the runtime")
+        }
+        Command::Measures(MeasuresCommand::Recompute(db)) => {
+            let state = state_for(&db.database).await?;
+            let (done, changed) = ensemble::modules::measures::service::recompute_all(&state)
+                .await
+                .map_err(explain)?;
+            println!(
+                "{done} completed measures recomputed; {changed} had different scores and were updated."
+            );
         }
         Command::Serve(args) => {
             init_logging(args.log_format == "json");

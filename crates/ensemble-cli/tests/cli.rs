@@ -63,7 +63,18 @@ fn help_covers_every_subcommand() {
     assert!(top.status.success());
     let t = text(&top);
     for sub in [
-        "serve", "demo", "migrate", "user", "audit", "backup", "restore", "worker",
+        "serve",
+        "demo",
+        "migrate",
+        "user",
+        "audit",
+        "backup",
+        "restore",
+        "worker",
+        "analyse",
+        "score",
+        "instrument",
+        "measures",
     ] {
         assert!(t.contains(sub), "--help lacks {sub}");
         assert!(run(&[sub, "--help"], None).status.success(), "{sub} --help");
@@ -386,4 +397,202 @@ fn the_intake_team_is_chosen_from_organisations_with_link_workers() {
     let o = run(&["audit", "verify", "--database", p(&db)], None);
     assert!(o.status.success(), "{}", text(&o));
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn analyse_paired_prints_the_analysis_and_refuses_bad_files_clearly() {
+    let dir = temp_dir();
+    let file = dir.join("pairs.csv");
+    // scipy 1.17.1: ttest_rel(after, before) t = 2.4494897427831783, p = 0.07048399691021992;
+    // wilcoxon(after, before) W = 1, p = 0.125 (a tie, so the permutation test).
+    std::fs::write(
+        &file,
+        "id,before,after\n1,21,24\n2,25,24\n3,18,21\n4,30,35\n5,27,29\n6,,30\n",
+    )
+    .unwrap();
+    let o = run(
+        &[
+            "analyse",
+            "paired",
+            p(&file),
+            "--before",
+            "before",
+            "--after",
+            "after",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["n"], 5);
+    assert_eq!(v["dropped"], 1);
+    assert_eq!(v["t"], 2.449_489_742_783_178_3);
+    assert!((v["p_value"].as_f64().unwrap() - 0.070_483_996_910_219_92).abs() < 1e-15);
+    assert_eq!(v["wilcoxon_w"], 1.0);
+    assert_eq!(v["wilcoxon_p"], 0.125);
+    assert_eq!(v["wilcoxon_method"], "permutation");
+    for key in [
+        "mean_before",
+        "mean_after",
+        "mean_change",
+        "sd_change",
+        "ci95_low",
+        "ci95_high",
+        "df",
+        "cohen_dz",
+    ] {
+        assert!(v[key].is_number(), "{key}: {v}");
+    }
+    let o = run(
+        &[
+            "analyse",
+            "paired",
+            p(&file),
+            "--before",
+            "before",
+            "--after",
+            "after",
+        ],
+        None,
+    );
+    assert!(o.status.success());
+    assert!(text(&o).contains("95% CI of mean change"), "{}", text(&o));
+
+    let cases: &[(&str, &str)] = &[
+        (
+            "id,before,after\n1,20,abc\n2,3,4\n",
+            "row 1, column \"after\": \"abc\" is not a number",
+        ),
+        (
+            "id,before,after\n1,20,NaN\n2,3,4\n",
+            "is not a finite number",
+        ),
+        (
+            "id,before,after\n1,20,22\n",
+            "need at least 2 rows with both values",
+        ),
+        (
+            "id,before,after\n1,20,22\n2,21,23\n",
+            "standard deviation of change is zero",
+        ),
+        (
+            "id,before,after\n1,20,20\n2,21,21\n",
+            "every change is zero",
+        ),
+        ("id,start,after\n1,20,22\n", "no column \"before\""),
+        ("", "the file is empty"),
+    ];
+    for (content, message) in cases {
+        std::fs::write(&file, content).unwrap();
+        let o = run(
+            &[
+                "analyse",
+                "paired",
+                p(&file),
+                "--before",
+                "before",
+                "--after",
+                "after",
+                "--format",
+                "json",
+            ],
+            None,
+        );
+        assert_eq!(o.status.code(), Some(1), "{content:?}: {}", text(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.starts_with("error: ") && err.contains(message),
+            "{content:?}: {err}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&o.stdout)
+                .to_lowercase()
+                .contains("nan")
+        );
+    }
+    let o = run(
+        &[
+            "analyse",
+            "paired",
+            "/no/such/file.csv",
+            "--before",
+            "a",
+            "--after",
+            "b",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("could not read /no/such/file.csv"),
+        "{}",
+        text(&o)
+    );
+    let o = run(&["analyse", "paired", p(&file), "--before", "a"], None);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a missing option is a usage error"
+    );
+}
+
+#[test]
+fn score_and_instrument_check_work_on_files() {
+    let dir = temp_dir();
+    let answers = dir.join("answers.csv");
+    std::fs::write(
+        &answers,
+        "participant,optimistic,useful,relaxed,dealing_with_problems,thinking_clearly,close_to_others,own_mind\n\
+         P1,4,4,3,4,3,4,4\nP2,4,4,3,,3,4,4\nP3,4,4,3,9,3,4,4\n",
+    )
+    .unwrap();
+    let o = run(&["score", "swemwbs", p(&answers)], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "participant,raw,metric,problems");
+    assert_eq!(lines[1], "P1,26,23.21,");
+    assert!(lines[2].contains("not answered"), "{out}");
+    assert!(lines[3].contains("9 is not an allowed answer"), "{out}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("1 rows scored, 2 could not be scored"));
+    let o = run(&["score", "no-such-instrument", p(&answers)], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("neither a built-in instrument"),
+        "{}",
+        text(&o)
+    );
+
+    let def = dir.join("check-in.json");
+    std::fs::write(
+        &def,
+        r#"{"id":"check_in","version":1,"name":"Check-in","short_name":"Check-in",
+            "licence":{"kind":"open","holder":"Us"},
+            "scales":{"five":{"kind":"numeric","min":1,"max":5}},
+            "items":[{"id":"mood","scale":"agree5","text":"Mood?"}],
+            "scores":[{"id":"total","label":"Total","method":"sum"}]}"#,
+    )
+    .unwrap();
+    let o = run(&["instrument", "check", p(&def)], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o).contains("items[0].scale: unknown scale \"agree5\""),
+        "{}",
+        text(&o)
+    );
+    std::fs::write(
+        &def,
+        std::fs::read_to_string(&def)
+            .unwrap()
+            .replace("agree5", "five"),
+    )
+    .unwrap();
+    let o = run(&["instrument", "check", p(&def)], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("valid"));
+    let o = run(&["instrument", "show", "swemwbs"], None);
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("\"licensed_wording_not_shipped\""));
 }

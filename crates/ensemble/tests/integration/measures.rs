@@ -2,9 +2,13 @@
 //! scoring, refusals naming the item, who may see scores, the API, and the referral link.
 
 use axum::http::StatusCode;
-use ensemble::rbac::Role;
+use ensemble::modules::measures::demo::STAND_IN_SWEMWBS;
+use ensemble::modules::measures::service;
+use ensemble::rbac::{Actor, Role};
+use sqlx::Row;
 
-use crate::support::TestApp;
+use crate::referrals::{SELF, World, in_weeks, latest_referral, post, self_refer, world};
+use crate::support::{Client, TestApp};
 
 #[tokio::test]
 async fn a_participant_without_a_record_is_told_what_to_do() {
@@ -14,4 +18,685 @@ async fn a_participant_without_a_record_is_told_what_to_do() {
         .submit("/check-ins", "/check-ins/start", &[("instrument", "ons4")])
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = c.get("/check-ins").await;
+    assert!(page.body.contains("no participant record"), "{}", page.body);
+}
+
+/// A self-referral taken on, planned, connected and accepted; the person has a participant
+/// account linked. Returns (referral id, person id, the participant's client).
+async fn connected(w: &mut World, given: &str) -> (String, String, Client) {
+    let mut fields = SELF.to_vec();
+    fields[0] = ("given_name", given);
+    assert_eq!(
+        self_refer(&w.app, &fields).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let id = latest_referral(&w.app).await;
+    let (lw, _) = &mut w.lw;
+    let case = format!("/caseload/{id}");
+    post(lw, &case, &format!("{case}/take"), &[]).await;
+    post(
+        lw,
+        &case,
+        &format!("{case}/status"),
+        &[("status", "contacted")],
+    )
+    .await;
+    let plan = format!("{case}/plan");
+    let review = in_weeks(4);
+    let r = post(
+        lw,
+        &plan,
+        &plan,
+        &[
+            ("what_matters", "Music"),
+            ("goals", "Sing"),
+            ("next_steps", "Refer"),
+            ("review_on", &review),
+            ("agreed", "yes"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = post(
+        lw,
+        &case,
+        &format!("{case}/connect"),
+        &[("activity_id", &w.activity)],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (pr, _) = &mut w.practitioner;
+    let p = format!("/provider/referrals/{id}");
+    let r = post(pr, &p, &format!("{p}/respond"), &[("decision", "accept")]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let person: String = sqlx::query_scalar("SELECT person_id FROM referrals WHERE id = $1")
+        .bind(id.clone())
+        .fetch_one(&w.app.state.db.read)
+        .await
+        .unwrap();
+    let (email, password, user_id) = w.app.user(Role::Participant, &w.team).await;
+    sqlx::query("UPDATE people SET user_id = $1 WHERE id = $2")
+        .bind(user_id)
+        .bind(person.clone())
+        .execute(&w.app.state.db.write)
+        .await
+        .unwrap();
+    let mut c = w.app.client();
+    assert_eq!(
+        c.sign_in(&email, &password).await.status,
+        StatusCode::SEE_OTHER
+    );
+    (id, person, c)
+}
+
+async fn token(app: &TestApp, user_id: &str, scopes: &[&str]) -> String {
+    let actor = Actor {
+        user_id: user_id.to_string(),
+        display_name: "t".into(),
+        email: "t@example.org".into(),
+        memberships: vec![],
+        request_id: None,
+        channel: "api",
+    };
+    let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+    ensemble::modules::accounts::service::create_token(&app.state, &actor, "t", &scopes, "")
+        .await
+        .unwrap()
+}
+
+async fn status_of(app: &TestApp, id: &str) -> String {
+    sqlx::query_scalar("SELECT status FROM measure_responses WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap()
+}
+
+fn response_id(location: &str) -> String {
+    location
+        .trim_start_matches("/check-ins/")
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_participant_completes_swemwbs_with_uploaded_wording_and_ons4_and_staff_see_the_scores() {
+    let mut w = world().await;
+    let (rid, person, mut me) = connected(&mut w, "Avery").await;
+
+    // Without licensed wording SWEMWBS is not offered and cannot be started by the person.
+    let page = me.get("/check-ins").await;
+    assert!(page.body.contains("Start ONS4"), "{}", page.body);
+    assert!(!page.body.contains("Start SWEMWBS"));
+    let r = me
+        .submit(
+            "/check-ins",
+            "/check-ins/start",
+            &[("instrument", "swemwbs")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("has not been uploaded"), "{}", r.body);
+
+    // An administrator uploads wording for the person's team; bad uploads name the problem.
+    let org = w.team.clone();
+    let (mut admin, _) = w.app.signed_in(Role::Administrator).await;
+    let bad = STAND_IN_SWEMWBS.replace("\"own_mind\"", "\"own_minds\"");
+    let r = admin
+        .submit(
+            "/admin/instrument-wording",
+            "/admin/instrument-wording",
+            &[("organisation_id", &org), ("overlay", &bad)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(
+        r.body
+            .contains("items.own_mind: no wording for this question"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("items.own_minds"), "{}", r.body);
+    let r = admin
+        .submit(
+            "/admin/instrument-wording",
+            "/admin/instrument-wording",
+            &[("organisation_id", &org), ("overlay", STAND_IN_SWEMWBS)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body.contains("demonstration stand-in wording"),
+        "{}",
+        r.body
+    );
+
+    // One question per page: Continue needs an answer; answers are kept between pages.
+    let r = me
+        .submit(
+            "/check-ins",
+            "/check-ins/start",
+            &[("instrument", "swemwbs"), ("one_per_page", "yes")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let form = r.location().to_string();
+    let sw = response_id(&form);
+    let q1 = me.get(&form).await;
+    assert!(q1.body.contains("Demonstration wording"), "{}", q1.body);
+    assert!(q1.body.contains("Demo question 1"), "{}", q1.body);
+    let r = me
+        .submit(&form, &form, &[("q", "1"), ("action", "next")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("Question 1: choose an answer"),
+        "{}",
+        r.body
+    );
+    let answers = [
+        ("optimistic", "4"),
+        ("useful", "4"),
+        ("relaxed", "3"),
+        ("dealing_with_problems", "4"),
+        ("thinking_clearly", "3"),
+        ("close_to_others", "4"),
+        ("own_mind", "4"),
+    ];
+    for (i, (item, value)) in answers.iter().enumerate() {
+        let field = format!("q_{item}");
+        let q = (i + 1).to_string();
+        let action = if i + 1 == answers.len() {
+            "finish"
+        } else {
+            "next"
+        };
+        let page = format!("/check-ins/{sw}?q={q}");
+        let r = me
+            .submit(
+                &page,
+                &page,
+                &[("q", &q), (&field, value), ("action", action)],
+            )
+            .await;
+        if action == "next" {
+            assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+            assert_eq!(r.location(), format!("/check-ins/{sw}?q={}", i + 2));
+        } else {
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+            assert!(r.body.contains("Thank you"), "{}", r.body);
+        }
+    }
+    assert_eq!(status_of(&w.app, &sw).await, "complete");
+    // Raw 26 → metric 23.21 through the published table.
+    let scores: Vec<(String, f64)> = sqlx::query(
+        "SELECT score_id, value FROM measure_scores WHERE response_id = $1 ORDER BY score_id",
+    )
+    .bind(sw.clone())
+    .fetch_all(&w.app.state.db.read)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| (r.try_get("score_id").unwrap(), r.try_get("value").unwrap()))
+    .collect();
+    assert_eq!(
+        scores,
+        vec![("metric".to_string(), 23.21), ("raw".to_string(), 26.0)]
+    );
+    let version: i64 =
+        sqlx::query_scalar("SELECT instrument_version FROM measure_responses WHERE id = $1")
+            .bind(sw.clone())
+            .fetch_one(&w.app.state.db.read)
+            .await
+            .unwrap();
+    assert_eq!(version, 1, "the version answered is recorded");
+
+    // ONS4 on one page: an out-of-range answer and a missing one are refused by name, and
+    // nothing is completed until they are fixed; saving keeps partial answers.
+    let r = me
+        .submit(
+            "/check-ins",
+            "/check-ins/start",
+            &[("instrument", "ons4"), ("easy_read", "yes")],
+        )
+        .await;
+    let form = r.location().to_string();
+    let ons = response_id(&form);
+    let page = me.get(&form).await;
+    assert!(
+        page.body
+            .contains("How happy are you with your life these days?"),
+        "easy read: {}",
+        page.body
+    );
+    let r = me
+        .submit(
+            &form,
+            &form,
+            &[
+                ("q_life_satisfaction", "6"),
+                ("q_worthwhile", "8"),
+                ("q_happiness", "7"),
+                ("q_anxiety", "11"),
+                ("action", "finish"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("Question 4: 11 is not an allowed answer"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("href=\"#q_anxiety\""),
+        "error summary links to the item"
+    );
+    assert_eq!(status_of(&w.app, &ons).await, "in_progress");
+    let kept: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM measure_answers WHERE response_id = $1")
+            .bind(ons.clone())
+            .fetch_one(&w.app.state.db.read)
+            .await
+            .unwrap();
+    assert_eq!(kept, 0, "a refused page stores nothing");
+    let r = me
+        .submit(
+            &form,
+            &form,
+            &[
+                ("q_life_satisfaction", "6"),
+                ("q_worthwhile", "8"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let resumed = me.get(&format!("/check-ins/{ons}")).await;
+    assert!(
+        resumed.body.contains("value=\"8\" checked"),
+        "resumes with answers: {}",
+        resumed.body
+    );
+    let r = me
+        .submit(&form, &form, &[("q_happiness", "7"), ("action", "finish")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body
+            .contains("question 4 (&quot;anxiety&quot;) not answered"),
+        "{}",
+        r.body
+    );
+    let r = me
+        .submit(
+            &form,
+            &form,
+            &[("q_happiness", "7"), ("q_anxiety", "2"), ("action", "finish")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(status_of(&w.app, &ons).await, "complete");
+
+    // The person sees them on their plan; the provider's practitioner and the care team on
+    // their pages; the message back carries them with the SNOMED CT code (consent given).
+    let plan = me.get("/my/plan").await;
+    assert!(
+        plan.body.contains("My wellbeing") && plan.body.contains("23.21"),
+        "{}",
+        plan.body
+    );
+    let (pr, _) = &mut w.practitioner;
+    let p = pr.get(&format!("/provider/referrals/{rid}")).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(
+        p.body.contains("Metric score") && p.body.contains("23.21"),
+        "{}",
+        p.body
+    );
+    assert!(
+        p.body.contains("Life satisfaction") && p.body.contains("(medium)"),
+        "{}",
+        p.body
+    );
+    let (lw, lw_id) = &mut w.lw;
+    let case = lw.get(&format!("/caseload/{rid}")).await;
+    assert!(case.body.contains("23.21"), "{}", case.body);
+    let mb = lw.get(&format!("/referrals/{rid}/message-back")).await;
+    assert!(mb.body.contains("960481000000107"), "{}", mb.body);
+    let t = token(&w.app, lw_id, &["referrals:read", "measures:read"]).await;
+    let fhir = w
+        .app
+        .client()
+        .api(
+            "GET",
+            &format!("/api/v1/referrals/{rid}/message-back"),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(fhir.status, StatusCode::OK);
+    let bundle = fhir.json();
+    let obs: Vec<&serde_json::Value> = bundle["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .filter(|r| r["code"]["coding"][0]["code"] == "960481000000107")
+        .collect();
+    assert_eq!(obs.len(), 1, "{bundle}");
+    assert_eq!(obs[0]["valueQuantity"]["value"], 23.21);
+
+    // The API lists the same scores for the care team; others are refused.
+    let scores = w
+        .app
+        .client()
+        .api(
+            "GET",
+            &format!("/api/v1/people/{person}/scores"),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(scores.status, StatusCode::OK, "{}", scores.body);
+    let rows = scores.json();
+    assert_eq!(rows.as_array().unwrap().len(), 6, "{rows}");
+    let audited = w
+        .app
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'measure.scores.read'")
+        .await;
+    assert_eq!(audited, 1);
+}
+
+#[tokio::test]
+async fn only_people_who_may_see_the_person_see_a_response() {
+    let mut w = world().await;
+    let (_rid, person, mut me) = connected(&mut w, "Blake").await;
+    let r = me
+        .submit("/check-ins", "/check-ins/start", &[("instrument", "ons4")])
+        .await;
+    let form = r.location().to_string();
+    let (lw, _) = &mut w.lw;
+    assert_eq!(lw.get(&form).await.status, StatusCode::OK, "care team");
+    let (pr, _) = &mut w.practitioner;
+    assert_eq!(pr.get(&form).await.status, StatusCode::OK, "provider");
+    assert_eq!(
+        w.other_team_lw.get(&form).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        w.other_practitioner.get(&form).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (cl, _) = &mut w.clinician;
+    assert_eq!(cl.get(&form).await.status, StatusCode::FORBIDDEN);
+    let (mut other_participant, _) = w.app.signed_in(Role::Participant).await;
+    assert_eq!(
+        other_participant.get(&form).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (mut researcher, researcher_id) = w.app.signed_in(Role::Researcher).await;
+    assert_eq!(researcher.get(&form).await.status, StatusCode::FORBIDDEN);
+    let t = token(&w.app, &researcher_id, &["measures:read"]).await;
+    let r = w
+        .app
+        .client()
+        .api(
+            "GET",
+            &format!("/api/v1/people/{person}/scores"),
+            Some(&t),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Staff of another team cannot start one for the person either.
+    let r = w
+        .other_team_lw
+        .submit(
+            "/measures",
+            &format!("/measures/people/{person}/start"),
+            &[("instrument", "ons4"), ("mode", "paper")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn paper_double_entry_needs_a_second_person_and_flags_differences() {
+    let mut w = world().await;
+    let (rid, person, _me) = connected(&mut w, "Casey").await;
+    let start = format!("/measures/people/{person}/start");
+    let (lw, _) = &mut w.lw;
+    // Licensed wording is not needed to key a paper form.
+    let r = post(
+        lw,
+        "/measures",
+        &start,
+        &[
+            ("instrument", "swemwbs"),
+            ("mode", "paper"),
+            ("double_entry", "yes"),
+            ("referral_id", &rid),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let form = r.location().to_string();
+    let id = response_id(&form);
+    let page = lw.get(&form).await;
+    assert!(
+        page.body.contains("Question 1 on the paper form"),
+        "{}",
+        page.body
+    );
+    let first = [
+        ("q_optimistic", "3"),
+        ("q_useful", "3"),
+        ("q_relaxed", "3"),
+        ("q_dealing_with_problems", "3"),
+        ("q_thinking_clearly", "3"),
+        ("q_close_to_others", "3"),
+        ("q_own_mind", "3"),
+        ("action", "finish"),
+    ];
+    let r = post(lw, &form, &form, &first).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("First keying saved"), "{}", r.body);
+    assert_eq!(status_of(&w.app, &id).await, "awaiting_second_entry");
+    let none: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM measure_scores WHERE response_id = $1")
+            .bind(id.clone())
+            .fetch_one(&w.app.state.db.read)
+            .await
+            .unwrap();
+    assert_eq!(none, 0, "no scores before the second keying");
+    // The same person cannot key it again.
+    let r = lw.get(&form).await;
+    assert!(r.body.contains("Someone else now keys"), "{}", r.body);
+    let csrf = lw.get("/measures").await.csrf();
+    let r = lw
+        .post_form(
+            &form,
+            &[
+                ("csrf_token", &csrf),
+                ("q_optimistic", "3"),
+                ("action", "finish"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    // A colleague keys it with one difference.
+    let (lw2, _) = &mut w.lw2;
+    let mut second = first.to_vec();
+    second[2] = ("q_relaxed", "4");
+    let r = post(lw2, &form, &form, &second).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("1 answers differ"), "{}", r.body);
+    assert_eq!(status_of(&w.app, &id).await, "mismatch");
+    let check = lw2.get(&form).await;
+    assert!(
+        check
+            .body
+            .contains("first keying <strong>3</strong>, second keying <strong>4</strong>"),
+        "{}",
+        check.body
+    );
+    let r = post(
+        lw2,
+        &form,
+        &form,
+        &[("q_relaxed", "4"), ("action", "finish")],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(status_of(&w.app, &id).await, "complete");
+    let raw: f64 = sqlx::query_scalar(
+        "SELECT value FROM measure_scores WHERE response_id = $1 AND score_id = 'raw'",
+    )
+    .bind(id.clone())
+    .fetch_one(&w.app.state.db.read)
+    .await
+    .unwrap();
+    assert_eq!(raw, 22.0, "scored from the checked answers");
+
+    // Scores can be recomputed from the stored answers and the definition.
+    sqlx::query("UPDATE measure_scores SET value = 0 WHERE response_id = $1")
+        .bind(id.clone())
+        .execute(&w.app.state.db.write)
+        .await
+        .unwrap();
+    let (done, changed) = service::recompute_all(&w.app.state).await.unwrap();
+    assert!(done >= 1 && changed == 1, "{done} {changed}");
+    let raw: f64 = sqlx::query_scalar(
+        "SELECT value FROM measure_scores WHERE response_id = $1 AND score_id = 'raw'",
+    )
+    .bind(id)
+    .fetch_one(&w.app.state.db.read)
+    .await
+    .unwrap();
+    assert_eq!(raw, 22.0);
+}
+
+#[tokio::test]
+async fn the_api_lists_instruments_and_takes_completed_measures_refusing_bad_answers_whole() {
+    let mut w = world().await;
+    let (rid, person, _me) = connected(&mut w, "Drew").await;
+    let (_, lw_id) = &w.lw;
+    let t = token(&w.app, lw_id, &["measures:read", "measures:write"]).await;
+    let list = w
+        .app
+        .client()
+        .api("GET", "/api/v1/instruments", Some(&t), None)
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    let all = list.json();
+    let sw = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "swemwbs")
+        .expect("swemwbs listed");
+    assert_eq!(sw["licence"], "licensed_wording_not_shipped");
+    assert_eq!(sw["snomed_code"], "960481000000107");
+    assert!(
+        sw["definition"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i.get("text").is_none())
+    );
+
+    let before = w.app.count("SELECT COUNT(*) FROM measure_responses").await;
+    let body = serde_json::json!({
+        "person_id": person, "instrument": "ons4", "referral_id": rid,
+        "answers": { "life_satisfaction": 7, "worthwhile": 8, "happiness": 12, "anxiety": "a lot" }
+    });
+    let r = w
+        .app
+        .client()
+        .api(
+            "POST",
+            "/api/v1/measures/responses",
+            Some(&t),
+            Some(&body.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let fields: Vec<String> = r.json()["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        fields,
+        vec!["answers.anxiety", "answers.happiness"],
+        "{}",
+        r.body
+    );
+    let missing = serde_json::json!({
+        "person_id": person, "instrument": "ons4", "answers": { "life_satisfaction": 7 }
+    });
+    let r = w
+        .app
+        .client()
+        .api(
+            "POST",
+            "/api/v1/measures/responses",
+            Some(&t),
+            Some(&missing.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("not answered"), "{}", r.body);
+    let r = w
+        .app
+        .client()
+        .api(
+            "POST",
+            "/api/v1/measures/responses",
+            Some(&t),
+            Some("{not json"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.body);
+    assert_eq!(
+        w.app.count("SELECT COUNT(*) FROM measure_responses").await,
+        before,
+        "refused submissions leave nothing behind"
+    );
+    let good = serde_json::json!({
+        "person_id": person, "instrument": "ons4", "version": 1, "referral_id": rid,
+        "answers": { "life_satisfaction": 7, "worthwhile": 8, "happiness": 9, "anxiety": 1 }
+    });
+    let r = w
+        .app
+        .client()
+        .api(
+            "POST",
+            "/api/v1/measures/responses",
+            Some(&t),
+            Some(&good.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let out = r.json();
+    assert_eq!(out["version"], 1);
+    assert_eq!(out["scores"][3]["band"], "very low", "{out}");
+    // A token without the write scope is refused.
+    let read_only = token(&w.app, lw_id, &["measures:read"]).await;
+    let r = w
+        .app
+        .client()
+        .api(
+            "POST",
+            "/api/v1/measures/responses",
+            Some(&read_only),
+            Some(&good.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
 }

@@ -10,18 +10,18 @@ use ensemble::rbac::{Actor, Role};
 use crate::directory::{activity, shared_dir};
 use crate::support::{Client, TestApp};
 
-struct World {
-    app: TestApp,
-    team: String,
-    provider_org: String,
-    activity: String,
-    lw: (Client, String),
-    lw2: (Client, String),
-    other_team_lw: Client,
-    practitioner: (Client, String),
-    other_practitioner: Client,
-    clinician: (Client, String),
-    other_clinician: Client,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
+    pub(crate) team: String,
+    pub(crate) provider_org: String,
+    pub(crate) activity: String,
+    pub(crate) lw: (Client, String),
+    pub(crate) lw2: (Client, String),
+    pub(crate) other_team_lw: Client,
+    pub(crate) practitioner: (Client, String),
+    pub(crate) other_practitioner: Client,
+    pub(crate) clinician: (Client, String),
+    pub(crate) other_clinician: Client,
 }
 
 async fn signed(app: &TestApp, role: Role, org: &str) -> (Client, String, String) {
@@ -89,12 +89,12 @@ async fn world_with(adjust: impl FnOnce(&mut ensemble::config::Config)) -> World
     }
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     world_with(|_| {}).await
 }
 
 /// Submit the self-referral form as someone who spent a minute on it.
-async fn self_refer(app: &TestApp, fields: &[(&str, &str)]) -> crate::support::Resp {
+pub(crate) async fn self_refer(app: &TestApp, fields: &[(&str, &str)]) -> crate::support::Resp {
     let mut c = app.client();
     let token = c.get("/refer-yourself").await.csrf();
     let started = selfrefer::sign(&app.state.secret, ensemble::db::now() - 60);
@@ -103,7 +103,7 @@ async fn self_refer(app: &TestApp, fields: &[(&str, &str)]) -> crate::support::R
     c.post_form("/refer-yourself", &all).await
 }
 
-const SELF: &[(&str, &str)] = &[
+pub(crate) const SELF: &[(&str, &str)] = &[
     ("given_name", "Robin"),
     ("family_name", "Tester"),
     ("email", "robin@example.org"),
@@ -115,7 +115,7 @@ const SELF: &[(&str, &str)] = &[
     ("consent_share_gp", "yes"),
 ];
 
-async fn latest_referral(app: &TestApp) -> String {
+pub(crate) async fn latest_referral(app: &TestApp) -> String {
     use sqlx::Row;
     sqlx::query("SELECT id FROM referrals ORDER BY created_at DESC, id DESC LIMIT 1")
         .fetch_one(&app.state.db.read)
@@ -125,7 +125,7 @@ async fn latest_referral(app: &TestApp) -> String {
         .unwrap()
 }
 
-async fn post(
+pub(crate) async fn post(
     c: &mut Client,
     page: &str,
     action: &str,
@@ -138,11 +138,11 @@ fn today() -> String {
     time::OffsetDateTime::now_utc().date().to_string()
 }
 
-fn days_ago(n: i64) -> String {
+pub(crate) fn days_ago(n: i64) -> String {
     (time::OffsetDateTime::now_utc().date() - time::Duration::days(n)).to_string()
 }
 
-fn in_weeks(n: i64) -> String {
+pub(crate) fn in_weeks(n: i64) -> String {
     (time::OffsetDateTime::now_utc().date() + time::Duration::weeks(n)).to_string()
 }
 

@@ -585,6 +585,7 @@ pub struct StartSelf {
 /// POST /check-ins/start
 pub async fn start_self(
     State(state): State<AppState>,
+    ctx: PageCtx,
     CurrentUser(actor): CurrentUser,
     PageForm(f): PageForm<StartSelf>,
 ) -> Result<Response, AppError> {
@@ -592,7 +593,7 @@ pub async fn start_self(
         // No participant record linked: the list page explains what to do.
         return Ok(Redirect::to("/check-ins").into_response());
     };
-    let id = service::start(
+    let outcome = service::start(
         &state,
         &actor,
         NewResponse {
@@ -606,8 +607,22 @@ pub async fn start_self(
             one_per_page: f.one_per_page == "yes",
         },
     )
-    .await?;
-    Ok(Redirect::to(&format!("/check-ins/{id}")).into_response())
+    .await;
+    match outcome {
+        Ok(id) => Ok(Redirect::to(&format!("/check-ins/{id}")).into_response()),
+        Err(AppError::Invalid(errors)) => {
+            let body = html! {
+                (error_summary(&errors))
+                h1 { "This check-in cannot be started" }
+                p."nhsuk-body" { a href="/check-ins" { "Back to your check-ins" } }
+            };
+            Ok(page(
+                &ctx,
+                Page::new("This check-in cannot be started", body).errors(true),
+            ))
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Form to start entry by staff.
