@@ -36,6 +36,7 @@ const ROLES = [
   'researcher',
   'commissioner',
   'administrator',
+  'co_researcher',
 ];
 
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
@@ -652,5 +653,103 @@ test('pathway: self-referral to message back, every page passing axe', { skip: N
     assert.match(await lwPage2.textContent('body'), /has been sent/);
   } finally {
     await lwPage2.close();
+  }
+});
+
+test('measures: a participant completes SWEMWBS (uploaded wording) and ONS4 on a phone; the practitioner sees the scores', { skip: NO_ACCOUNTS, timeout: 5 * 60_000 }, async (t) => {
+  const noScroll = async (page, label) => {
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `${label}: scrollWidth ${width}px at 390px`);
+  };
+  // An administrator uploads (made-up, clearly marked) stand-in wording for the participant's team.
+  const admin = sessions.get('administrator');
+  assert.ok(admin, 'administrator did not sign in');
+  const adminPage = await admin.newPage();
+  const stamp = Date.now().toString().slice(-5);
+  try {
+    await checked(adminPage, t, 'wording-form', await load(adminPage, url('/admin/instrument-wording')));
+    const empty = await submit(adminPage, adminPage.getByRole('button', { name: 'Upload wording' }));
+    await checked(adminPage, t, 'wording-errors', empty, { expectStatus: 422 });
+    const org = await adminPage.$$eval('#organisation_id option', (os) => os.find((o) => /Knowsley/.test(o.textContent))?.value);
+    assert.ok(org, 'the Knowsley team is offered');
+    await adminPage.selectOption('#organisation_id', org);
+    const ids = ['optimistic', 'useful', 'relaxed', 'dealing_with_problems', 'thinking_clearly', 'close_to_others', 'own_mind'];
+    const items = Object.fromEntries(ids.map((id, i) => [id, { text: `Browser stand-in ${stamp}, question ${i + 1}: a made-up statement.` }]));
+    await adminPage.fill('#overlay', JSON.stringify({ instrument: 'swemwbs', version: 1, stand_in: true, source: 'browser test stand-in, not the licensed wording', items }));
+    const uploaded = await submit(adminPage, adminPage.getByRole('button', { name: 'Upload wording' }));
+    await checked(adminPage, t, 'wording-uploaded', uploaded);
+    assert.match(await adminPage.textContent('body'), /The wording is uploaded/);
+  } finally {
+    await adminPage.close();
+  }
+
+  const me = sessions.get('participant');
+  assert.ok(me, 'participant did not sign in');
+  const page = await me.newPage();
+  try {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await checked(page, t, 'check-ins', await load(page, url('/check-ins')));
+    await noScroll(page, 'check-ins');
+    await page.check('#swemwbs-one');
+    const q1 = await submit(page, page.getByRole('button', { name: 'Start SWEMWBS' }));
+    await checked(page, t, 'swemwbs-q1', q1);
+    assert.match(await page.textContent('main'), new RegExp(`Browser stand-in ${stamp}, question 1`));
+    assert.match(await page.textContent('main'), /Demonstration wording/);
+    await noScroll(page, 'swemwbs-q1');
+    // Continuing without an answer names the question.
+    const unanswered = await submit(page, page.getByRole('button', { name: 'Continue' }));
+    await checked(page, t, 'swemwbs-q1-error', unanswered, { expectStatus: 422 });
+    assert.match(await page.textContent('.nhsuk-error-summary'), /Question 1: choose an answer/);
+    const values = [4, 4, 3, 4, 3, 4, 4]; // raw 26, metric 23.21
+    for (let i = 0; i < values.length; i += 1) {
+      const name = await page.$eval('input[type=radio]', (el) => el.name);
+      await page.check(`input[name="${name}"][value="${values[i]}"]`);
+      const last = i === values.length - 1;
+      const result = await submit(page, page.getByRole('button', { name: last ? 'Finish' : 'Continue' }));
+      await checked(page, t, last ? 'swemwbs-done' : `swemwbs-q${i + 2}`, result);
+      await noScroll(page, `swemwbs step ${i + 2}`);
+    }
+    assert.match(await page.textContent('main'), /Thank you/);
+    assert.match(await page.textContent('main'), /23\.21/);
+
+    await load(page, url('/check-ins'));
+    const ons = await submit(page, page.getByRole('button', { name: 'Start ONS4' }));
+    await checked(page, t, 'ons4', ons);
+    await noScroll(page, 'ons4');
+    for (const [item, value] of [['life_satisfaction', 7], ['worthwhile', 8], ['happiness', 6]]) {
+      await page.check(`#q_${item}-${value}`);
+    }
+    // Finishing with the anxiety question unanswered names it.
+    const missing = await submit(page, page.getByRole('button', { name: 'Finish' }));
+    await checked(page, t, 'ons4-missing', missing, { expectStatus: 422 });
+    assert.match(await page.textContent('.nhsuk-error-summary'), /anxiety/i);
+    await page.check("#q_anxiety-3");
+    const done = await submit(page, page.getByRole('button', { name: 'Finish' }));
+    await checked(page, t, 'ons4-done', done);
+    assert.match(await page.textContent('main'), /Thank you/);
+    await checked(page, t, 'my-plan-scores', await load(page, url('/my/plan')));
+    assert.match(await page.textContent('main'), /My wellbeing/);
+  } finally {
+    await page.close();
+  }
+
+  const pr = sessions.get('practitioner');
+  assert.ok(pr, 'practitioner did not sign in');
+  const prPage = await pr.newPage();
+  try {
+    await prPage.setViewportSize({ width: 390, height: 844 });
+    await load(prPage, url('/provider/referrals'));
+    const link = prPage.getByRole('link', { name: /Jordan/ }).first();
+    const href = await link.getAttribute('href');
+    const view = await load(prPage, url(href));
+    await checked(prPage, t, 'provider-scores', view);
+    const text = await prPage.textContent('#wellbeing');
+    assert.match(text, /Metric score/);
+    assert.match(text, /23\.21/);
+    assert.match(text, /Life satisfaction/);
+    assert.match(text, /960481000000107/);
+    await noScroll(prPage, 'provider-scores');
+  } finally {
+    await prPage.close();
   }
 });

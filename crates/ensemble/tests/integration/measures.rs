@@ -335,7 +335,11 @@ async fn a_participant_completes_swemwbs_with_uploaded_wording_and_ons4_and_staf
         .submit(
             &form,
             &form,
-            &[("q_happiness", "7"), ("q_anxiety", "2"), ("action", "finish")],
+            &[
+                ("q_happiness", "7"),
+                ("q_anxiety", "2"),
+                ("action", "finish"),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
