@@ -106,6 +106,12 @@ fn navigation(actor: Option<&Actor>) -> Vec<NavItem> {
             text: "Measures",
         });
     }
+    if actor.has_role(Role::ProgrammeManager) || actor.has_role(Role::CoResearcher) {
+        items.push(NavItem {
+            href: "/measures/design",
+            text: "Co-design",
+        });
+    }
     if actor.has_role(Role::Researcher) {
         items.push(NavItem {
             href: "/research/datasets",

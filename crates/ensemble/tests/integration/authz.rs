@@ -70,7 +70,10 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
         }
         (_, p) if p.starts_with("/provider/") => Some(PROVIDERS),
         (_, "/my/plan" | "/my/consents") => Some(ALL),
-        (_, p) if p.starts_with("/check-ins") => Some(ALL),
+        (_, p) if p.starts_with("/check-ins") || p.starts_with("/instrument-reviews") => Some(ALL),
+        (_, p) if p.starts_with("/measures/design") => {
+            Some(&[Role::ProgrammeManager, Role::CoResearcher])
+        }
         (_, "/api/v1/instruments" | "/api/v1/people/{id}/scores") => Some(ALL),
         (_, p) if p.starts_with("/measures") || p == "/api/v1/measures/responses" => {
             Some(RECORDERS)
@@ -103,6 +106,7 @@ fn concrete(path: &str) -> String {
         .replace("{membership_id}", "00000000-0000-7000-8000-000000000001")
         .replace("{task_id}", "00000000-0000-7000-8000-000000000002")
         .replace("{name}", "no-such-dataset")
+        .replace("{version}", "1")
         .replace("{id}", "00000000-0000-7000-8000-000000000000")
 }
 

@@ -704,3 +704,208 @@ async fn the_api_lists_instruments_and_takes_completed_measures_refusing_bad_ans
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_co_designed_instrument_needs_a_named_panel_and_keeps_every_version() {
+    let mut w = world().await;
+    let org = w.provider_org.clone();
+    let app = &w.app;
+    let sign = |role: Role| {
+        let org = org.clone();
+        async move {
+            let (email, password, id) = app.user(role, &org).await;
+            let mut c = app.client();
+            assert_eq!(
+                c.sign_in(&email, &password).await.status,
+                StatusCode::SEE_OTHER
+            );
+            (c, id)
+        }
+    };
+    let (mut designer, _) = sign(Role::CoResearcher).await;
+    let (mut panel1, panel1_id) = sign(Role::Participant).await;
+    let (mut panel2, panel2_id) = sign(Role::ProgrammeManager).await;
+
+    let r = designer
+        .submit(
+            "/measures/design",
+            "/measures/design",
+            &[("organisation_id", &org), ("name", ""), ("short_name", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = designer
+        .submit(
+            "/measures/design",
+            "/measures/design",
+            &[
+                ("organisation_id", &org),
+                ("name", "Singing group check-in"),
+                ("short_name", "Sing check-in"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = r.location().to_string();
+    let id = page.split('/').nth(3).unwrap().to_string();
+    let questions = [
+        ("name", "Singing group check-in"),
+        ("short_name", "Sing check-in"),
+        ("q_text_0", "How was the singing today?"),
+        ("q_kind_0", "faces5"),
+        ("q_text_1", "I felt tense"),
+        ("q_kind_1", "agree5"),
+        ("q_reverse_1", "yes"),
+        ("scoring", "sum"),
+    ];
+    // Adding a question keeps what was typed and adds an empty one.
+    let mut add = questions[..4].to_vec();
+    add.push(("action", "add"));
+    let r = designer.submit(&page, &page, &add).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("id=\"q_text_1\""),
+        "a second question appears"
+    );
+    // Sending it with one panel member is refused; so is an empty question.
+    let mut send = questions.to_vec();
+    send.push(("panel", &panel1_id));
+    send.push(("action", "submit"));
+    let r = designer.submit(&page, &page, &send).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("at least two people"),
+        "{}",
+        r.body.chars().take(300).collect::<String>()
+    );
+    send.push(("panel", &panel2_id));
+    let mut blank = send.clone();
+    blank[4] = ("q_text_1", "");
+    let r = designer.submit(&page, &page, &blank).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Question 2: enter the question"));
+    let r = designer.submit(&page, &page, &send).await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.body.chars().take(500).collect::<String>()
+    );
+    assert!(designer.get(&page).await.body.contains("With the panel"));
+    // Not usable until approved.
+    assert!(
+        service::definition(&w.app.state.db.read, &id, None)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    // A panel member asks for changes (a comment is needed): back to draft.
+    let review = format!("/instrument-reviews/{id}/1");
+    assert!(
+        panel1
+            .get("/instrument-reviews")
+            .await
+            .body
+            .contains("Singing group check-in")
+    );
+    let r = panel1
+        .submit(&review, &review, &[("decision", "changes")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = panel1
+        .submit(
+            &review,
+            &review,
+            &[
+                ("decision", "changes"),
+                ("comment", "Use easier words in question 2"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let body = designer.get(&page).await.body;
+    assert!(
+        body.contains("Draft") && body.contains("Use easier words"),
+        "the comment reaches the designer"
+    );
+    // Resubmitted; both approve; now it is in use and participants can complete it.
+    let mut send2 = send.clone();
+    send2[4] = ("q_text_1", "I felt worried");
+    assert_eq!(
+        designer.submit(&page, &page, &send2).await.status,
+        StatusCode::SEE_OTHER
+    );
+    for c in [&mut panel1, &mut panel2] {
+        let r = c.submit(&review, &review, &[("decision", "approve")]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+    }
+    let d = service::definition(&w.app.state.db.read, &id, None)
+        .await
+        .unwrap()
+        .expect("approved");
+    assert_eq!((d.version, d.items.len()), (1, 2));
+    assert!(d.items[1].reverse);
+    // Someone outside the panel cannot decide.
+    let (mut outsider, _) = w.app.signed_in(Role::CoResearcher).await;
+    assert_eq!(outsider.get(&review).await.status, StatusCode::FORBIDDEN);
+
+    // A person referred to this organisation's activity can complete it, with version 1.
+    let (_rid, _person, mut me) = connected(&mut w, "Ellis").await;
+    let list = me.get("/check-ins").await;
+    assert!(
+        list.body.contains("Singing group check-in"),
+        "offered to the participant"
+    );
+    let r = me
+        .submit("/check-ins", "/check-ins/start", &[("instrument", &id)])
+        .await;
+    let form = r.location().to_string();
+    let r = me
+        .submit(
+            &form,
+            &form,
+            &[("q_q1", "4"), ("q_q2", "2"), ("action", "finish")],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        r.body.chars().take(300).collect::<String>()
+    );
+    // q2 reverse scored on 1–5: 6 − 2 = 4, so the total is 8.
+    let total: f64 = sqlx::query_scalar(
+        "SELECT s.value FROM measure_scores s JOIN measure_responses r ON r.id = s.response_id WHERE r.instrument_id = $1",
+    )
+    .bind(id.clone())
+    .fetch_one(&w.app.state.db.read)
+    .await
+    .unwrap();
+    assert_eq!(total, 8.0);
+
+    // A new version starts as a draft copy and needs a note of what changed; version 1 stays.
+    let r = designer
+        .submit(&page, &format!("/measures/design/{id}/1/new-version"), &[])
+        .await;
+    assert_eq!(r.location(), format!("/measures/design/{id}/2"));
+    let page2 = format!("/measures/design/{id}/2");
+    let r = designer.submit(&page2, &page2, &send2).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Say what changed"));
+    let versions: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM instrument_versions WHERE instrument_id = $1")
+            .bind(id.clone())
+            .fetch_one(&w.app.state.db.read)
+            .await
+            .unwrap();
+    assert_eq!(versions, 2);
+    let used: i64 = sqlx::query_scalar(
+        "SELECT instrument_version FROM measure_responses WHERE instrument_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&w.app.state.db.read)
+    .await
+    .unwrap();
+    assert_eq!(used, 1);
+}

@@ -716,6 +716,7 @@ pub async fn hub(
                 }
             }
         }
+        p."nhsuk-body" { a href="/instrument-reviews" { "Co-designed instruments waiting for your review" } }
         h2."nhsuk-heading-m" { "Instrument library" }
         table."nhsuk-table" {
             caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Instruments" }

@@ -6,6 +6,8 @@
 pub mod api;
 pub mod definition;
 pub mod demo;
+pub mod design;
+pub mod design_html;
 pub mod html;
 pub mod service;
 
@@ -29,6 +31,38 @@ pub fn routes() -> Vec<Route> {
             "/measures/people/{id}/start",
             P::RecordMeasures,
             html::start_staff,
+        ),
+        Route::get("/measures/design", P::DesignInstruments, design_html::list),
+        Route::post(
+            "/measures/design",
+            P::DesignInstruments,
+            design_html::create,
+        ),
+        Route::get(
+            "/measures/design/{id}/{version}",
+            P::DesignInstruments,
+            design_html::version,
+        ),
+        Route::post(
+            "/measures/design/{id}/{version}",
+            P::DesignInstruments,
+            design_html::save,
+        ),
+        Route::post(
+            "/measures/design/{id}/{version}/new-version",
+            P::DesignInstruments,
+            design_html::new_version,
+        ),
+        Route::get("/instrument-reviews", P::SignedIn, design_html::reviews),
+        Route::get(
+            "/instrument-reviews/{id}/{version}",
+            P::SignedIn,
+            design_html::review,
+        ),
+        Route::post(
+            "/instrument-reviews/{id}/{version}",
+            P::SignedIn,
+            design_html::decide,
         ),
         Route::get(
             "/admin/instrument-wording",
