@@ -157,6 +157,11 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
                 .ok_or_else(|| anyhow::anyhow!("referral_digest without bucket"))?;
             crate::modules::referrals::service::intake_digest(state, team, bucket).await
         }
+        "measures_due_reminders" => {
+            let n = crate::modules::measures::schedules::daily_reminders(state).await?;
+            tracing::info!(emails = n, "queued wellbeing-measure reminders");
+            Ok(())
+        }
         "referral_task_due" => {
             let id = job
                 .payload
@@ -198,6 +203,24 @@ pub async fn worker(state: AppState) {
             .await;
             if let Err(e) = queued {
                 tracing::warn!(error = %e, "could not queue session purge");
+            }
+            // Once a day (the first hourly tick of each day): measure reminders.
+            let day = format!("measures_due_reminders:{}", t / 86_400);
+            let queued = async {
+                let mut tx = state.db.begin().await?;
+                enqueue(
+                    &mut tx,
+                    "measures_due_reminders",
+                    Value::Null,
+                    Some(&day),
+                    0,
+                )
+                .await?;
+                tx.commit().await
+            }
+            .await;
+            if let Err(e) = queued {
+                tracing::warn!(error = %e, "could not queue measure reminders");
             }
         }
         if let Err(e) = run_due(&state).await {

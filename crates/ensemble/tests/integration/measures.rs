@@ -909,3 +909,112 @@ async fn a_co_designed_instrument_needs_a_named_panel_and_keeps_every_version() 
     .unwrap();
     assert_eq!(used, 1);
 }
+
+#[tokio::test]
+async fn a_programme_plans_its_core_set_and_due_measures_reach_staff_the_person_and_email() {
+    let mut w = world().await;
+    let (rid, _person, mut me) = connected(&mut w, "Finley").await;
+    let (email, password, _) = w.app.user(Role::ProgrammeManager, &w.provider_org).await;
+    let mut pm = w.app.client();
+    pm.sign_in(&email, &password).await;
+    let plan = format!("/manage/activities/{}/measures", w.activity);
+    let r = pm
+        .submit(
+            &plan,
+            &plan,
+            &[
+                ("instrument", "ons4"),
+                ("timepoint", "repeat"),
+                ("weeks", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("whole number of weeks"));
+    let r = pm
+        .submit(
+            &plan,
+            &plan,
+            &[
+                ("instrument", "ons4"),
+                ("timepoint", "baseline"),
+                ("anchor", "first_contact"),
+                ("window_days", "14"),
+                ("core", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.body.chars().take(300).collect::<String>()
+    );
+    let body = pm.get(&plan).await.body;
+    assert!(
+        body.contains("Core set") && body.contains("at first contact"),
+        "{}",
+        body.chars().take(300).collect::<String>()
+    );
+    // Other organisations' managers cannot change it.
+    let (mut other_pm, _) = w.app.signed_in(Role::ProgrammeManager).await;
+    assert_eq!(other_pm.get(&plan).await.status, StatusCode::FORBIDDEN);
+
+    // First contact was today, so the baseline is due: the link worker and the provider see
+    // it, the person is told, and the daily reminder emails both staff (without names).
+    let (lw, _) = &mut w.lw;
+    let hub = lw.get("/measures").await;
+    assert!(
+        hub.body.contains("Due now") && hub.body.contains("Finley"),
+        "{}",
+        hub.body.chars().take(300).collect::<String>()
+    );
+    let (pr, _) = &mut w.practitioner;
+    assert!(pr.get("/measures").await.body.contains("Finley"));
+    assert!(me.get("/check-ins").await.body.contains("Due now: ONS4"));
+    let sent = ensemble::modules::measures::schedules::daily_reminders(&w.app.state)
+        .await
+        .unwrap();
+    assert!(sent >= 2, "{sent}");
+    let mails = w.app.count("SELECT COUNT(*) FROM outbox WHERE subject = 'Wellbeing measures are due' AND body_text NOT LIKE '%Finley%'").await;
+    assert_eq!(mails as usize, sent);
+    // Once done, it is no longer due.
+    let r = me
+        .submit("/check-ins", "/check-ins/start", &[("instrument", "ons4")])
+        .await;
+    let form = r.location().to_string();
+    let r = me
+        .submit(
+            &form,
+            &form,
+            &[
+                ("q_life_satisfaction", "6"),
+                ("q_worthwhile", "6"),
+                ("q_happiness", "6"),
+                ("q_anxiety", "6"),
+                ("action", "finish"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let (lw, _) = &mut w.lw;
+    assert!(!lw.get("/measures").await.body.contains("Finley"));
+    let _ = rid;
+    // Removing a rule keeps the answers.
+    let id: String = sqlx::query_scalar("SELECT id FROM measure_schedules LIMIT 1")
+        .fetch_one(&w.app.state.db.read)
+        .await
+        .unwrap();
+    let r = pm.submit(&plan, &format!("{plan}/{id}/remove"), &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        w.app.count("SELECT COUNT(*) FROM measure_schedules").await,
+        0
+    );
+    assert_eq!(
+        w.app
+            .count("SELECT COUNT(*) FROM measure_responses WHERE status = 'complete'")
+            .await,
+        1
+    );
+}

@@ -64,6 +64,37 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
             service::upload_overlay(state, &admin, &o.id, STAND_IN_SWEMWBS).await?;
         }
     }
+    // The Sinfonia programme's measurement plan: ONS4 at first contact and SWEMWBS every four
+    // weeks from the first session, both in the core set.
+    if let Some(pat) = actor(state, "pat.programmes@ensemble-demo.example").await? {
+        let activity: Option<String> = sqlx::query_scalar(
+            "SELECT activity_id FROM referrals WHERE source_identifier = 'demo-Jordan' AND activity_id IS NOT NULL",
+        )
+        .fetch_optional(&state.db.read)
+        .await?;
+        if let Some(a) = activity {
+            for (instrument, timepoint, anchor, weeks) in [
+                ("ons4", "baseline", "first_contact", ""),
+                ("swemwbs", "repeat", "first_session", "4"),
+                ("ons4", "end", "first_contact", ""),
+            ] {
+                super::schedules::add(
+                    state,
+                    &pat,
+                    &a,
+                    &super::schedules::RuleInput {
+                        instrument: instrument.into(),
+                        timepoint: timepoint.into(),
+                        anchor: anchor.into(),
+                        weeks: weeks.into(),
+                        window_days: "14".into(),
+                        core: "yes".into(),
+                    },
+                )
+                .await?;
+            }
+        }
+    }
     // Earlier check-ins for Jordan (entered with Lee four weeks ago) and Alex.
     let people = sqlx::query(
         "SELECT r.person_id, r.id, r.source_identifier FROM referrals r WHERE r.source_identifier IN ('demo-Jordan', 'demo-Alex')",

@@ -526,6 +526,7 @@ pub async fn my_check_ins(
         return Ok(page(&ctx, Page::new("Your check-ins", body)));
     };
     let available = service::available_for(&state, &actor, &person_id).await?;
+    let due = super::schedules::due_for_person(&state, &person_id).await?;
     let latest = service::own_latest(&state, &actor, &person_id).await?;
     let pending = service::pending_for(&state, &actor).await?;
     let body = html! {
@@ -537,6 +538,12 @@ pub async fn my_check_ins(
                 h2."nhsuk-heading-m" { "Carry on where you left off" }
                 ul."nhsuk-list" {
                     @for p in mine { li { a href=(format!("/check-ins/{}", p.id)) { "Continue " (p.instrument) } } }
+                }
+            }
+            @if !due.is_empty() {
+                div."nhsuk-inset-text" {
+                    span."nhsuk-u-visually-hidden" { "Information: " }
+                    p { "Due now: " (due.iter().map(|d| available.iter().find(|(a, _)| a.id == d.instrument_id).map(|(a, _)| a.short_name.clone()).unwrap_or_else(|| d.instrument_id.clone())).collect::<Vec<_>>().join(", ")) }
                 }
             }
             h2."nhsuk-heading-m" { "Start a check-in" }
@@ -688,8 +695,10 @@ pub async fn hub(
 ) -> Result<Response, AppError> {
     let pending = service::pending_for(&state, &actor).await?;
     let instruments = service::list(&state).await?;
+    let due = super::schedules::due_for_actor(&state, &actor).await?;
     let body = html! {
         h1 { "Measures" }
+        (due_table(&due))
         h2."nhsuk-heading-m" { "Waiting for you" }
         @if pending.is_empty() {
             p."nhsuk-body" { "Nothing is waiting: no unfinished entries, second keyings or differences to check." }
@@ -869,5 +878,158 @@ pub async fn overlay_upload(
         Ok(()) => overlay_page(&state, &ctx, &OverlayForm::default(), &[], true).await,
         Err(AppError::Invalid(e)) => overlay_page(&state, &ctx, &f, &e, false).await,
         Err(e) => Err(e),
+    }
+}
+
+async fn plan_view(
+    state: &AppState,
+    ctx: &PageCtx,
+    actor: &Actor,
+    activity_id: &str,
+    f: &super::schedules::RuleInput,
+    errors: &[FieldError],
+) -> Result<Response, AppError> {
+    use super::schedules::Timepoint;
+    let (name, rules) = super::schedules::plan(state, actor, activity_id).await?;
+    let instruments = service::list(state).await?;
+    let options: Vec<(String, String)> =
+        std::iter::once((String::new(), "Choose an instrument".to_owned()))
+            .chain(
+                instruments
+                    .iter()
+                    .map(|i| (i.id.clone(), format!("{} (version {})", i.name, i.version))),
+            )
+            .collect();
+    let timepoints: Vec<(&str, &str)> = Timepoint::ALL.iter().map(|t| (t.1, t.2)).collect();
+    let label = |id: &str| {
+        instruments
+            .iter()
+            .find(|i| i.id == id)
+            .map(|i| i.short_name.clone())
+            .unwrap_or_else(|| id.to_owned())
+    };
+    let body = html! {
+        div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
+            (error_summary(errors))
+            span."nhsuk-caption-l" { (name) }
+            h1 { "Measurement plan" }
+            p."nhsuk-body" { "Choose what this programme collects and when. Instruments in the core set are collected at every site, so results stay comparable. Link workers and practitioners see what is due; participants see their check-ins; reminders go out daily." }
+            @if rules.is_empty() { p."nhsuk-body" { "Nothing is scheduled yet." } } @else {
+                table."nhsuk-table" {
+                    caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Scheduled measures" }
+                    thead."nhsuk-table__head" { tr."nhsuk-table__row" {
+                        th."nhsuk-table__header" scope="col" { "Instrument" }
+                        th."nhsuk-table__header" scope="col" { "When" }
+                        th."nhsuk-table__header" scope="col" { "Window" }
+                        th."nhsuk-table__header" scope="col" { span."nhsuk-u-visually-hidden" { "Action" } }
+                    } }
+                    tbody."nhsuk-table__body" { @for r in &rules {
+                        tr."nhsuk-table__row" {
+                            td."nhsuk-table__cell" { (label(&r.instrument_id)) " v" (r.instrument_version) @if r.core { br; strong."nhsuk-tag nhsuk-tag--blue" { "Core set" } } }
+                            td."nhsuk-table__cell" { (r.describe()) }
+                            td."nhsuk-table__cell" { "± " (r.window_days) " days" }
+                            td."nhsuk-table__cell" {
+                                form method="post" action=(format!("/manage/activities/{activity_id}/measures/{}/remove", r.id)) {
+                                    (csrf(ctx))
+                                    button."nhsuk-button nhsuk-button--secondary ensemble-small-button" type="submit" { "Remove" span."nhsuk-u-visually-hidden" { " " (label(&r.instrument_id)) " " (r.describe()) } }
+                                }
+                            }
+                        }
+                    } }
+                }
+            }
+            h2."nhsuk-heading-m" { "Add to the plan" }
+            form method="post" action=(format!("/manage/activities/{activity_id}/measures")) novalidate {
+                (csrf(ctx))
+                (select("instrument", "Instrument", &options, &f.instrument, errors))
+                (radios("timepoint", "When", &timepoints, &f.timepoint, errors))
+                (radios("anchor", "Counting from", &[("first_contact", "First contact with the link worker"), ("first_session", "The first session attended")], if f.anchor.is_empty() { "first_contact" } else { &f.anchor }, errors))
+                (crate::web::forms::Input::new("weeks", "Weeks (for repeats and follow-ups)", &f.weeks).width("nhsuk-input--width-4").render(errors))
+                (crate::web::forms::Input::new("window_days", "Window in days either side", if f.window_days.is_empty() { "14" } else { &f.window_days }).width("nhsuk-input--width-4").render(errors))
+                (checkboxes("core", "Core set", &[("yes", "Every site collects this (core set)", "")], std::slice::from_ref(&f.core), errors))
+                (button("Add"))
+            }
+        } }
+    };
+    Ok(page(
+        ctx,
+        Page::new("Measurement plan", body)
+            .errors(!errors.is_empty())
+            .back(
+                &format!("/manage/activities/{activity_id}"),
+                "Back to the activity",
+            ),
+    ))
+}
+
+/// GET /manage/activities/{id}/measures
+pub async fn plan_page(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    plan_view(
+        &state,
+        &ctx,
+        &actor,
+        &id,
+        &super::schedules::RuleInput::default(),
+        &[],
+    )
+    .await
+}
+
+/// POST /manage/activities/{id}/measures
+pub async fn plan_add(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<super::schedules::RuleInput>,
+) -> Result<Response, AppError> {
+    match super::schedules::add(&state, &actor, &id, &f).await {
+        Ok(()) => Ok(Redirect::to(&format!("/manage/activities/{id}/measures")).into_response()),
+        Err(AppError::Invalid(e)) => plan_view(&state, &ctx, &actor, &id, &f, &e).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// POST /manage/activities/{id}/measures/{schedule_id}/remove
+pub async fn plan_remove(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path((id, schedule_id)): Path<(String, String)>,
+) -> Result<Response, AppError> {
+    super::schedules::remove(&state, &actor, &id, &schedule_id).await?;
+    Ok(Redirect::to(&format!("/manage/activities/{id}/measures")).into_response())
+}
+
+/// The due list on the staff hub.
+fn due_table(due: &[super::schedules::DueRow]) -> Markup {
+    html! {
+        h2."nhsuk-heading-m" { "Due and overdue" }
+        @if due.is_empty() {
+            p."nhsuk-body" { "No measures are due for the people you work with." }
+        } @else {
+            table."nhsuk-table" {
+                caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Measures due" }
+                thead."nhsuk-table__head" { tr."nhsuk-table__row" {
+                    th."nhsuk-table__header" scope="col" { "Person" }
+                    th."nhsuk-table__header" scope="col" { "Measure" }
+                    th."nhsuk-table__header" scope="col" { "Due" }
+                } }
+                tbody."nhsuk-table__body" { @for d in due {
+                    tr."nhsuk-table__row" {
+                        td."nhsuk-table__cell" { a href=(format!("{}#wellbeing", d.link)) { (d.name) } br; span."nhsuk-body-s" { (d.activity) } }
+                        td."nhsuk-table__cell" { (d.instrument) br; span."nhsuk-body-s" { (d.item.timepoint.label()) } }
+                        td."nhsuk-table__cell" {
+                            strong class=(match d.item.state { super::schedules::DueState::Overdue => "nhsuk-tag nhsuk-tag--red", super::schedules::DueState::Due => "nhsuk-tag nhsuk-tag--yellow", _ => "nhsuk-tag nhsuk-tag--grey" }) { (d.item.state.label()) }
+                            br; span."nhsuk-body-s" { (d.item.due_on.to_string()) }
+                        }
+                    }
+                } }
+            }
+        }
     }
 }

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod design;
 pub mod design_html;
 pub mod html;
+pub mod schedules;
 pub mod service;
 
 use crate::rbac::Permission as P;
@@ -31,6 +32,21 @@ pub fn routes() -> Vec<Route> {
             "/measures/people/{id}/start",
             P::RecordMeasures,
             html::start_staff,
+        ),
+        Route::get(
+            "/manage/activities/{id}/measures",
+            P::ManageActivities,
+            html::plan_page,
+        ),
+        Route::post(
+            "/manage/activities/{id}/measures",
+            P::ManageActivities,
+            html::plan_add,
+        ),
+        Route::post(
+            "/manage/activities/{id}/measures/{schedule_id}/remove",
+            P::ManageActivities,
+            html::plan_remove,
         ),
         Route::get("/measures/design", P::DesignInstruments, design_html::list),
         Route::post(
