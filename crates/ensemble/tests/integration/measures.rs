@@ -1018,3 +1018,114 @@ async fn a_programme_plans_its_core_set_and_due_measures_reach_staff_the_person_
         1
     );
 }
+
+#[tokio::test]
+async fn programme_results_pair_first_and_latest_and_hide_small_numbers() {
+    let mut w = world().await;
+    let (_, lw_id) = &w.lw;
+    let lw_id = lw_id.clone();
+    let t = token(&w.app, &lw_id, &["measures:write"]).await;
+    let mut people = Vec::new();
+    for i in 0..9 {
+        let (_, person, _) = connected(&mut w, &format!("Gale{i}")).await;
+        people.push(person);
+    }
+    let submit = |person: String, instrument: &'static str, answers: serde_json::Value| {
+        let app = &w.app;
+        let t = t.clone();
+        async move {
+            let body = serde_json::json!({ "person_id": person, "instrument": instrument, "mode": "paper", "answers": answers });
+            let r = app
+                .client()
+                .api(
+                    "POST",
+                    "/api/v1/measures/responses",
+                    Some(&t),
+                    Some(&body.to_string()),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+            r.json()["id"].as_str().unwrap().to_string()
+        }
+    };
+    let month_ago = ensemble::db::now() - 40 * 86_400;
+    for (i, person) in people.iter().enumerate() {
+        let first = submit(person.clone(), "ons4", serde_json::json!({"life_satisfaction": 4, "worthwhile": 5, "happiness": 4, "anxiety": 6})).await;
+        sqlx::query("UPDATE measure_responses SET completed_at = $1 WHERE id = $2")
+            .bind(month_ago)
+            .bind(first)
+            .execute(&w.app.state.db.write)
+            .await
+            .unwrap();
+        let later = 5 + (i % 4) as i64;
+        submit(person.clone(), "ons4", serde_json::json!({"life_satisfaction": later, "worthwhile": 6, "happiness": 5, "anxiety": 5})).await;
+        if i < 3 {
+            let sw = serde_json::json!({"optimistic": 3, "useful": 3, "relaxed": 3, "dealing_with_problems": 3, "thinking_clearly": 3, "close_to_others": 3, "own_mind": 3});
+            submit(person.clone(), "swemwbs", sw).await;
+        }
+    }
+    let (email, password, pm_id) = w.app.user(Role::ProgrammeManager, &w.provider_org).await;
+    let mut pm = w.app.client();
+    pm.sign_in(&email, &password).await;
+    let plan = format!("/manage/activities/{}/measures", w.activity);
+    let page = pm.get(&plan).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Results so far"));
+    assert!(
+        page.body.contains("Average change (95% CI)"),
+        "ONS4 is analysed with 9 people"
+    );
+    assert!(
+        page.body.contains("Figures are shown once at least 8"),
+        "SWEMWBS (3 people) is not"
+    );
+
+    // The same figures as the statistics core on the same pairs; counts protected.
+    let actor = Actor {
+        user_id: pm_id,
+        display_name: "pm".into(),
+        email,
+        memberships: vec![(w.provider_org.clone(), "org".into(), Role::ProgrammeManager)],
+        request_id: None,
+        channel: "web",
+    };
+    let results =
+        ensemble::modules::measures::results::for_activity(&w.app.state, &actor, &w.activity)
+            .await
+            .unwrap();
+    let life = results
+        .scores
+        .iter()
+        .find(|s| s.label == "Life satisfaction")
+        .unwrap();
+    let after: Vec<f64> = (0..9).map(|i| 5.0 + (i % 4) as f64).collect();
+    let expected = ensemble_stats::paired(&[4.0; 9], &after).unwrap();
+    assert_eq!(life.analysis.as_ref().unwrap(), &expected);
+    assert_eq!(
+        life.people,
+        ensemble_stats::Published::Value(10),
+        "9 rounds to 10"
+    );
+    let table = &results.table;
+    let all = table
+        .cells
+        .iter()
+        .flatten()
+        .chain(&table.row_totals)
+        .chain(&table.column_totals);
+    for p in all {
+        if let ensemble_stats::Published::Value(v) = p {
+            assert!(*v == 0 || *v >= 8, "{table:?}");
+        }
+    }
+    let sw_row = results.rows.iter().position(|r| r == "SWEMWBS").unwrap();
+    let hidden = table.cells[sw_row]
+        .iter()
+        .chain(std::iter::once(&table.row_totals[sw_row]))
+        .filter(|p| **p == ensemble_stats::Published::Suppressed)
+        .count();
+    assert!(
+        hidden >= 2,
+        "a lone suppressed cell would be recoverable: {table:?}"
+    );
+}

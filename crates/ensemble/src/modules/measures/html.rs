@@ -892,6 +892,7 @@ async fn plan_view(
     use super::schedules::Timepoint;
     let (name, rules) = super::schedules::plan(state, actor, activity_id).await?;
     let instruments = service::list(state).await?;
+    let results = super::results::for_activity(state, actor, activity_id).await?;
     let options: Vec<(String, String)> =
         std::iter::once((String::new(), "Choose an instrument".to_owned()))
             .chain(
@@ -949,6 +950,7 @@ async fn plan_view(
                 (checkboxes("core", "Core set", &[("yes", "Every site collects this (core set)", "")], std::slice::from_ref(&f.core), errors))
                 (button("Add"))
             }
+            (results_section(&results))
         } }
     };
     Ok(page(
@@ -1029,6 +1031,82 @@ fn due_table(due: &[super::schedules::DueRow]) -> Markup {
                         }
                     }
                 } }
+            }
+        }
+    }
+}
+
+fn published(p: ensemble_stats::Published) -> String {
+    p.to_string()
+}
+
+fn p_text(p: f64) -> String {
+    if p < 0.001 {
+        "< 0.001".into()
+    } else {
+        format!("{p:.3}")
+    }
+}
+
+/// "Results so far" for a programme: paired analysis of first and latest results, with
+/// small numbers suppressed.
+fn results_section(r: &super::results::ProgrammeResults) -> Markup {
+    html! {
+        h2."nhsuk-heading-m" id="results" { "Results so far" }
+        p."nhsuk-body" { "Each person's first and latest results are compared. Counts from 1 to 7 are shown as “fewer than 8” and other counts are rounded to the nearest 5, so that nobody can be recognised." }
+        @for s in &r.scores {
+            h3."nhsuk-heading-s" { (s.instrument) ": " (s.label) }
+            p."nhsuk-body" { "People with a first and a later result: " strong { (published(s.people)) } }
+            @if let Some(why) = &s.why_not { p."nhsuk-body" { (why) } }
+            @if let Some(a) = &s.analysis {
+                dl."nhsuk-summary-list" {
+                    div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Average first / latest" } dd."nhsuk-summary-list__value" { (format!("{:.2}", a.mean_before)) " / " (format!("{:.2}", a.mean_after)) } }
+                    div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Average change (95% CI)" } dd."nhsuk-summary-list__value" { (format!("{:+.2} ({:.2} to {:.2})", a.mean_change, a.ci95_low, a.ci95_high)) } }
+                    div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Paired t-test" } dd."nhsuk-summary-list__value" { "t = " (format!("{:.2}", a.t)) ", p " (p_text(a.p_value)) "; effect size d" sub { "z" } " = " (format!("{:.2}", a.cohen_dz)) } }
+                    div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Wilcoxon signed-rank" } dd."nhsuk-summary-list__value" { "p " (p_text(a.wilcoxon.p_value)) } }
+                }
+            }
+            @if let (Some(shares), Some(t)) = (&s.shares, s.threshold) {
+                table."nhsuk-table" {
+                    caption."nhsuk-table__caption" { "Change of at least " (super::definition::num(t)) " points" }
+                    thead."nhsuk-table__head" { tr."nhsuk-table__row" {
+                        th."nhsuk-table__header" scope="col" { "Improved" } th."nhsuk-table__header" scope="col" { "About the same" } th."nhsuk-table__header" scope="col" { "Worse" }
+                    } }
+                    tbody."nhsuk-table__body" { tr."nhsuk-table__row" {
+                        @for (count, share) in shares {
+                            td."nhsuk-table__cell" { (published(*count)) @if let Some(sh) = share { " (" (format!("{:.0}%", sh * 100.0)) ")" } }
+                        }
+                    } }
+                }
+            }
+            @if let Some((up, down)) = &s.reliable {
+                p."nhsuk-body" { "Reliable improvement: " (published(*up)) "; reliable deterioration: " (published(*down)) " (reliable change index beyond ±1.96)." }
+            }
+        }
+        @if !r.months.is_empty() {
+            div."ensemble-table-scroll" {
+                table."nhsuk-table" {
+                    caption."nhsuk-table__caption" { "Completed measures by month" }
+                    thead."nhsuk-table__head" { tr."nhsuk-table__row" {
+                        th."nhsuk-table__header" scope="col" { "Instrument" }
+                        @for m in &r.months { th."nhsuk-table__header" scope="col" { (m) } }
+                        th."nhsuk-table__header" scope="col" { "Total" }
+                    } }
+                    tbody."nhsuk-table__body" {
+                        @for (i, name) in r.rows.iter().enumerate() {
+                            tr."nhsuk-table__row" {
+                                th."nhsuk-table__header" scope="row" { (name) }
+                                @for c in &r.table.cells[i] { td."nhsuk-table__cell" { (published(*c)) } }
+                                td."nhsuk-table__cell" { (published(r.table.row_totals[i])) }
+                            }
+                        }
+                        tr."nhsuk-table__row" {
+                            th."nhsuk-table__header" scope="row" { "Total" }
+                            @for c in &r.table.column_totals { td."nhsuk-table__cell" { (published(*c)) } }
+                            td."nhsuk-table__cell" { (published(r.table.total)) }
+                        }
+                    }
+                }
             }
         }
     }

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod design;
 pub mod design_html;
 pub mod html;
+pub mod results;
 pub mod schedules;
 pub mod service;
 
