@@ -1129,3 +1129,68 @@ async fn programme_results_pair_first_and_latest_and_hide_small_numbers() {
         "a lone suppressed cell would be recoverable: {table:?}"
     );
 }
+
+/// Every SWEMWBS raw total 7–35, scored from item answers, converts exactly to the metric
+/// value in the shared reference table; ONS4 bands match the ONS thresholds file.
+#[tokio::test]
+async fn builtin_scoring_matches_the_shared_reference_tables() {
+    use ensemble::modules::measures::definition::{Answer, builtin};
+    use std::collections::BTreeMap;
+    let Some(shared) = crate::directory::shared_dir() else {
+        return; // shared_dir() has said loudly why (and fails under ENSEMBLE_REQUIRE_SHARED=1)
+    };
+    let measures = shared.join("standards/measures");
+    let table = std::fs::read_to_string(measures.join("swemwbs_raw_to_metric.csv")).unwrap();
+    let sw = builtin("swemwbs").unwrap();
+    let ids: Vec<String> = sw.items.iter().map(|i| i.id.clone()).collect();
+    let mut checked = 0;
+    for line in table.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let (raw, metric) = line.split_once(',').unwrap();
+        let raw: i64 = raw.trim().parse().unwrap();
+        let metric: f64 = metric.trim().parse().unwrap();
+        // Spread the raw total over the seven items (each 1–5).
+        let mut left = raw - 7;
+        let mut answers = BTreeMap::new();
+        for id in &ids {
+            let extra = left.min(4);
+            left -= extra;
+            answers.insert(id.clone(), Answer::Number((1 + extra) as f64));
+        }
+        let scores = sw.score(&answers).unwrap();
+        let got = scores.iter().find(|s| s.id == "metric").unwrap().value;
+        assert_eq!(got, metric, "raw {raw}");
+        checked += 1;
+    }
+    assert_eq!(checked, 29, "raw totals 7 to 35");
+
+    let ons = builtin("ons4").unwrap();
+    let thresholds = std::fs::read_to_string(measures.join("ons4_thresholds.csv")).unwrap();
+    let mut rows = 0;
+    for line in thresholds.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (measure, band, min, max) = (f[0], f[1].replace('_', " "), f[2], f[3]);
+        let rule = ons.scores.iter().find(|s| s.id == measure).unwrap();
+        let b = rule.bands.iter().find(|b| b.label == band).unwrap();
+        assert_eq!(
+            (b.min, b.max),
+            (min.parse().unwrap(), max.parse().unwrap()),
+            "{line}"
+        );
+        // And scoring puts the edges in that band.
+        for v in [b.min, b.max] {
+            let mut answers: BTreeMap<String, Answer> = ons
+                .items
+                .iter()
+                .map(|i| (i.id.clone(), Answer::Number(5.0)))
+                .collect();
+            answers.insert(measure.to_string(), Answer::Number(v));
+            let s = ons.score(&answers).unwrap();
+            let got = s.iter().find(|s| s.id == measure).unwrap();
+            assert_eq!(got.band.as_deref(), Some(band.as_str()), "{measure} {v}");
+        }
+        rows += 1;
+    }
+    assert_eq!(rows, 16);
+    let bands: usize = ons.scores.iter().map(|s| s.bands.len()).sum();
+    assert_eq!(bands, rows, "no band beyond the file");
+}
