@@ -205,8 +205,11 @@ pub fn shell(ctx: Option<&PageCtx>, page: Page<'_>) -> Markup {
                     nav."nhsuk-header__navigation" aria-label="Menu" {
                         div."nhsuk-header__navigation-container"."nhsuk-width-container" {
                             ul."nhsuk-header__navigation-list" {
-                                @for item in navigation(actor.as_ref()) {
-                                    @if is_current(path, item.href) {
+                                @let items = navigation(actor.as_ref());
+                                // The most specific matching item is the current one.
+                                @let current = items.iter().filter(|i| is_current(path, i.href)).map(|i| i.href).max_by_key(|h| h.len());
+                                @for item in items.iter() {
+                                    @if current == Some(item.href) {
                                         li."nhsuk-header__navigation-item"."nhsuk-header__navigation-item--current" {
                                             a."nhsuk-header__navigation-link" href=(item.href) aria-current="page" {
                                                 strong."nhsuk-header__navigation-item-current-fallback" { (item.text) }

@@ -1033,8 +1033,8 @@ mod tests {
         let text = r#"{"id":"mood_check","version":2,"name":"Mood check","short_name":"Mood",
           "licence":{"kind":"open","holder":"Us"},
           "scales":{"five":{"kind":"faces","options":[
-             {"value":1,"label":"Very low","face":"😞"},{"value":2,"label":"Low","face":"🙁"},
-             {"value":3,"label":"Okay","face":"😐"},{"value":4,"label":"Good","face":"🙂"},
+             {"value":1,"label":"Very low","face":"😞"},{"value":2,"label":"Low","face":"😟"},
+             {"value":3,"label":"Okay","face":"😐"},{"value":4,"label":"Good","face":"😊"},
              {"value":5,"label":"Very good","face":"😄"}]},
              "note":{"kind":"free_text","max_length":20}},
           "items":[{"id":"calm","scale":"five","text":"Calm?"},

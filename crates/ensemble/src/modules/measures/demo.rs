@@ -95,6 +95,75 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
             }
         }
     }
+    // A check-in co-designed for the Sinfonia programme, approved by a panel of a
+    // practitioner and a participant.
+    if let (Some(pat), Some(priya), Some(jordan)) = (
+        actor(state, "pat.programmes@ensemble-demo.example").await?,
+        actor(state, "priya.practitioner@ensemble-demo.example").await?,
+        actor(state, "jordan.participant@ensemble-demo.example").await?,
+    ) && let Some(org) = crate::modules::accounts::service::find_organisation(
+        state,
+        "Liverpool City Sinfonia (demo)",
+    )
+    .await?
+    {
+        use super::design::{self, DraftInput, QuestionInput};
+        let (id, version) = design::create(
+            state,
+            &pat,
+            &org.id,
+            "Sinfonia session check-in",
+            "Session check-in",
+        )
+        .await?;
+        let q = |text: &str, easy: &str, kind: &str| QuestionInput {
+            text: text.into(),
+            easy_read: easy.into(),
+            kind: kind.into(),
+            reverse: false,
+        };
+        let input = DraftInput {
+            name: "Sinfonia session check-in".into(),
+            short_name: "Session check-in".into(),
+            description:
+                "A quick check-in at the end of a music session, co-designed with participants."
+                    .into(),
+            instructions: "Think about today's session.".into(),
+            easy_read_instructions: "Think about today.".into(),
+            scoring: "sum".into(),
+            meaningful_change: "2".into(),
+            changes: String::new(),
+            questions: vec![
+                q(
+                    "How did the music make you feel today?",
+                    "How did the music make you feel?",
+                    "faces5",
+                ),
+                q(
+                    "I felt part of the group",
+                    "I felt part of the group",
+                    "agree5",
+                ),
+                q(
+                    "Anything you would like us to know?",
+                    "Anything else?",
+                    "free_text",
+                ),
+            ],
+        };
+        design::save(
+            state,
+            &pat,
+            &id,
+            version,
+            &input,
+            Some(&[priya.user_id.clone(), jordan.user_id.clone()]),
+        )
+        .await?;
+        for member in [&priya, &jordan] {
+            design::review(state, member, &id, version, true, "").await?;
+        }
+    }
     // Earlier check-ins for Jordan (entered with Lee four weeks ago) and Alex.
     let people = sqlx::query(
         "SELECT r.person_id, r.id, r.source_identifier FROM referrals r WHERE r.source_identifier IN ('demo-Jordan', 'demo-Alex')",

@@ -47,8 +47,8 @@ fn scale(kind: &str) -> Value {
             {"value": 3, "label": "Neither agree nor disagree"}, {"value": 4, "label": "Agree"},
             {"value": 5, "label": "Strongly agree"}]}),
         "faces5" => json!({"kind": "faces", "options": [
-            {"value": 1, "label": "Very low", "face": "😞"}, {"value": 2, "label": "Low", "face": "🙁"},
-            {"value": 3, "label": "Okay", "face": "😐"}, {"value": 4, "label": "Good", "face": "🙂"},
+            {"value": 1, "label": "Very low", "face": "😞"}, {"value": 2, "label": "Low", "face": "😟"},
+            {"value": 3, "label": "Okay", "face": "😐"}, {"value": 4, "label": "Good", "face": "😊"},
             {"value": 5, "label": "Very good", "face": "😄"}]}),
         "yes_no" => json!({"kind": "labelled", "options": [
             {"value": 0, "label": "No"}, {"value": 1, "label": "Yes"}]}),
