@@ -69,14 +69,15 @@ pub fn scores_panel(latest: &[LatestScore], heading: &str) -> Markup {
 }
 
 /// The form staff use to record a measure for a person.
-pub fn start_form(ctx: &PageCtx, person_id: &str, referral_id: Option<&str>) -> Markup {
+pub fn start_form(
+    ctx: &PageCtx,
+    instruments: &[service::InstrumentSummary],
+    person_id: &str,
+    referral_id: Option<&str>,
+) -> Markup {
     let options: Vec<(String, String)> =
         std::iter::once((String::new(), "Choose a measure".to_owned()))
-            .chain(
-                super::definition::builtins()
-                    .iter()
-                    .map(|d| (d.id.clone(), d.name.clone())),
-            )
+            .chain(instruments.iter().map(|d| (d.id.clone(), d.name.clone())))
             .collect();
     html! {
         details."nhsuk-details" {

@@ -350,6 +350,7 @@ async fn case_page_with(
     errors: &[FieldError],
 ) -> Result<Response, AppError> {
     let v = service::case_view(state, actor, id).await?;
+    let instruments = crate::modules::measures::service::list(state).await?;
     let r = &v.referral;
     let next = r.status.next_by_hand();
     let activities = if matches!(r.status, Status::PlanAgreed | Status::Connected) {
@@ -429,7 +430,7 @@ async fn case_page_with(
         }
         div id="wellbeing" {
             (crate::modules::measures::html::scores_panel(&v.scores, "Wellbeing"))
-            (crate::modules::measures::html::start_form(ctx, &r.person_id, Some(id)))
+            (crate::modules::measures::html::start_form(ctx, &instruments, &r.person_id, Some(id)))
         }
         @if can_attend {
             h2."nhsuk-heading-m" id="attendance" { "Attendance" }
@@ -870,6 +871,7 @@ async fn provider_page_with(
     errors: &[FieldError],
 ) -> Result<Response, AppError> {
     let v = service::provider_view(state, actor, id).await?;
+    let instruments = crate::modules::measures::service::list(state).await?;
     let today = time::OffsetDateTime::now_utc().date().to_string();
     let body = html! {
         (error_summary(errors))
@@ -907,7 +909,7 @@ async fn provider_page_with(
         @if v.provider_status == "accepted" {
             div id="wellbeing" {
                 (crate::modules::measures::html::scores_panel(&v.scores, "Wellbeing"))
-                (crate::modules::measures::html::start_form(ctx, &v.person_id, Some(id)))
+                (crate::modules::measures::html::start_form(ctx, &instruments, &v.person_id, Some(id)))
             }
         }
         @if v.provider_status == "accepted" && matches!(v.status, Status::Connected | Status::Attending | Status::Reviewed) {
