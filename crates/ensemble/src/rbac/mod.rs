@@ -147,8 +147,8 @@ pub enum Permission {
     /// Link workers, practitioners and programme managers: enter wellbeing measures with a
     /// person or from paper. Relationship with the person checked by the service.
     RecordMeasures,
-    /// Programme managers and co-researchers: draft co-designed instruments and sit on
-    /// approval panels. Organisation checked by the service.
+    /// Programme managers and co-researchers: draft co-designed instruments for their
+    /// organisation (checked by the service). Panels may include any member of it.
     DesignInstruments,
 }
 

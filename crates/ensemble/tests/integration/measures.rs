@@ -392,7 +392,14 @@ async fn a_participant_completes_swemwbs_with_uploaded_wording_and_ons4_and_staf
         .filter(|r| r["code"]["coding"][0]["code"] == "960481000000107")
         .collect();
     assert_eq!(obs.len(), 1, "{bundle}");
-    assert_eq!(obs[0]["valueQuantity"]["value"], 23.21);
+    assert_eq!(
+        obs[0]["valueQuantity"]["value"], 26.0,
+        "the coded score is the raw 7–35 total"
+    );
+    assert!(
+        bundle.to_string().contains("23.21"),
+        "the metric score goes too, as text-coded"
+    );
 
     // The API lists the same scores for the care team; others are refused.
     let scores = w
@@ -656,6 +663,38 @@ async fn the_api_lists_instruments_and_takes_completed_measures_refusing_bad_ans
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert!(r.body.contains("not answered"), "{}", r.body);
+    // Licensed wording not uploaded: only from paper; people's own check-ins are not API work.
+    let sw = serde_json::json!({
+        "person_id": person, "instrument": "swemwbs", "mode": "with_practitioner",
+        "answers": {"optimistic": 3, "useful": 3, "relaxed": 3, "dealing_with_problems": 3, "thinking_clearly": 3, "close_to_others": 3, "own_mind": 3}
+    });
+    let r = w
+        .app
+        .client()
+        .api(
+            "POST",
+            "/api/v1/measures/responses",
+            Some(&t),
+            Some(&sw.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("only be entered from paper"), "{}", r.body);
+    let own = serde_json::json!({
+        "person_id": person, "instrument": "ons4", "mode": "self",
+        "answers": { "life_satisfaction": 7, "worthwhile": 8, "happiness": 9, "anxiety": 1 }
+    });
+    let r = w
+        .app
+        .client()
+        .api(
+            "POST",
+            "/api/v1/measures/responses",
+            Some(&t),
+            Some(&own.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let r = w
         .app
         .client()
@@ -975,9 +1014,14 @@ async fn a_programme_plans_its_core_set_and_due_measures_reach_staff_the_person_
     let sent = ensemble::modules::measures::schedules::daily_reminders(&w.app.state)
         .await
         .unwrap();
-    assert!(sent >= 2, "{sent}");
-    let mails = w.app.count("SELECT COUNT(*) FROM outbox WHERE subject = 'Wellbeing measures are due' AND body_text NOT LIKE '%Finley%'").await;
-    assert_eq!(mails as usize, sent);
+    let staff = w.app.count("SELECT COUNT(*) FROM outbox WHERE subject = 'Wellbeing measures are due' AND body_text NOT LIKE '%Finley%'").await;
+    assert!(staff >= 2, "the link worker and the practitioner: {staff}");
+    let nudges = w
+        .app
+        .count("SELECT COUNT(*) FROM outbox WHERE subject = 'A check-in is waiting for you'")
+        .await;
+    assert_eq!(nudges, 1, "the person, who agreed to be contacted");
+    assert_eq!((staff + nudges) as usize, sent);
     // Once done, it is no longer due.
     let r = me
         .submit("/check-ins", "/check-ins/start", &[("instrument", "ons4")])

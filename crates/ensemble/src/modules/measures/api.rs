@@ -54,7 +54,8 @@ pub struct SubmitIn {
     pub version: Option<u32>,
     #[serde(default)]
     pub referral_id: Option<String>,
-    /// `with_practitioner` (default) or `paper`; `self` for the person's own account.
+    /// `with_practitioner` (default) or `paper`. A licensed instrument whose wording the
+    /// person's organisations have not uploaded can only be entered from `paper`.
     #[serde(default)]
     pub mode: Option<String>,
     /// Answers by item id: numbers, or text for free-text items.
@@ -92,12 +93,16 @@ pub async fn submit_response(
     })?;
     let mode = match b.mode.as_deref() {
         None => Mode::WithPractitioner,
-        Some(m) => Mode::from_code(m).ok_or_else(|| {
-            AppError::Invalid(vec![FieldError::new(
-                "mode",
-                "must be with_practitioner, paper or self",
-            )])
-        })?,
+        Some(m) => match Mode::from_code(m) {
+            Some(Mode::SelfReport) | None => {
+                return Err(AppError::Invalid(vec![FieldError::new(
+                    "mode",
+                    "must be with_practitioner or paper (people complete their own check-ins on /check-ins)",
+                )])
+                .into());
+            }
+            Some(mode) => mode,
+        },
     };
     let (id, def, scores) = service::submit(
         &state,

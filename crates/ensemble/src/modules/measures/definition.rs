@@ -700,8 +700,10 @@ impl Definition {
                     }
                     match rule.method {
                         Method::Mean => total / answered as f64,
-                        Method::Sum if answered < items.len() => {
-                            total / answered as f64 * items.len() as f64
+                        // Prorated only for required items left blank (within max_missing);
+                        // optional items simply do not count.
+                        Method::Sum if !missing.is_empty() => {
+                            total / answered as f64 * (answered + missing.len()) as f64
                         }
                         _ => total,
                     }
@@ -1017,7 +1019,9 @@ mod tests {
         a.insert("relaxed".into(), Answer::Number(2.0));
         let e = d.score(&a).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(
-            e.contains("Raw score cannot be scored: question 4 (\"dealing_with_problems\")"),
+            e.contains(
+                "Raw score (7 to 35) cannot be scored: question 4 (\"dealing_with_problems\")"
+            ),
             "{e}"
         );
         a.insert("made_up".into(), Answer::Number(1.0));

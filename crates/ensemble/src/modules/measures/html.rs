@@ -697,6 +697,20 @@ pub async fn hub(
     let pending = service::pending_for(&state, &actor).await?;
     let instruments = service::list(&state).await?;
     let due = super::schedules::due_for_actor(&state, &actor).await?;
+    // The list names people: record who saw which.
+    let mut tx = state.db.begin().await?;
+    crate::audit::record(
+        &mut tx,
+        &actor.audit(),
+        crate::audit::AuditEvent {
+            action: "measure.due.view",
+            entity_type: "person",
+            entity_id: None,
+            detail: serde_json::json!({ "people": due.iter().map(|d| d.person_id.as_str()).collect::<Vec<_>>() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
     let body = html! {
         h1 { "Measures" }
         (due_table(&due))

@@ -1,5 +1,6 @@
 //! Results so far for a programme: for each headline score of the instruments it collects,
-//! each person's first and latest completed measures are paired and analysed with the
+//! each consenting person's first and latest completed measures (people who have agreed to
+//! their information being used for evaluation, at this moment) are paired and analysed with the
 //! statistics core, and every count passes through disclosure control (small numbers
 //! suppressed, the rest rounded; secondary suppression in the monthly table).
 
@@ -67,6 +68,7 @@ pub async fn for_activity(
     let rows = sqlx::query(
         "SELECT m.person_id, m.instrument_id, m.instrument_version, m.completed_at, s.score_id, s.value \
          FROM measure_responses m JOIN measure_scores s ON s.response_id = m.id \
+         JOIN person_consents ec ON ec.person_id = m.person_id AND ec.purpose = 'evaluation' AND ec.decision = 'given' \
          WHERE m.status = 'complete' AND m.person_id IN (SELECT person_id FROM referrals WHERE activity_id = $1) \
          ORDER BY m.completed_at, m.id",
     )

@@ -111,7 +111,7 @@ impl Rule {
 pub struct Anchors {
     pub first_contact: Option<Date>,
     pub first_session: Option<Date>,
-    /// When the referral ended (closed or reviewed).
+    /// When the referral closed.
     pub ended: Option<Date>,
 }
 
@@ -510,7 +510,8 @@ pub async fn due_for_actor(state: &AppState, actor: &Actor) -> Result<Vec<DueRow
         .collect();
     for org in provider_orgs {
         let q = format!(
-            "{select} WHERE a.organisation_id = $1 AND r.provider_status = 'accepted' AND {OPEN_OR_RECENT}"
+            "{select} WHERE a.organisation_id = $1 AND r.provider_status = 'accepted' AND r.closed_at IS NULL \
+             AND r.status NOT IN ('closed', 'declined', 'not_reached', 'did_not_attend') AND {OPEN_OR_RECENT}"
         );
         for r in sqlx::query(sqlx::AssertSqlSafe(q))
             .bind(org.clone())
@@ -602,7 +603,8 @@ pub async fn due_for_person(state: &AppState, person_id: &str) -> Result<Vec<Due
 }
 
 /// The daily reminder: every account that records measures and has some due or overdue gets
-/// one email with the count and a link (no names in the email).
+/// one email with the count and a link (no names in the email); every person with an
+/// account, who agreed to be contacted and has a check-in due, gets a short nudge.
 pub async fn daily_reminders(state: &AppState) -> anyhow::Result<usize> {
     let users = sqlx::query(
         "SELECT DISTINCT u.id, u.email, u.display_name FROM users u JOIN memberships m ON m.user_id = u.id \
@@ -654,6 +656,38 @@ pub async fn daily_reminders(state: &AppState) -> anyhow::Result<usize> {
             "Wellbeing measures are due",
             &format!(
                 "{now_due} wellbeing measure(s) are due and {overdue} overdue for people you work with.\n\nSee them at {}/measures",
+                state.cfg.base_url.trim_end_matches('/')
+            ),
+        )
+        .await?;
+        tx.commit().await?;
+        sent += 1;
+    }
+    // People with an account who agreed to be contacted: a nudge that a check-in is waiting
+    // (no instrument names or scores in the email).
+    let people = sqlx::query(
+        "SELECT p.id, u.email FROM people p JOIN users u ON u.id = p.user_id \
+         JOIN person_consents c ON c.person_id = p.id AND c.purpose = 'contact' AND c.decision = 'given' \
+         WHERE u.disabled_at IS NULL",
+    )
+    .fetch_all(&state.db.read)
+    .await?;
+    for p in people {
+        let person_id: String = p.try_get("id")?;
+        let due = due_for_person(state, &person_id)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        if due.is_empty() {
+            continue;
+        }
+        let email: String = p.try_get("email")?;
+        let mut tx = state.db.begin().await?;
+        crate::notify::queue_email(
+            &mut tx,
+            &email,
+            "A check-in is waiting for you",
+            &format!(
+                "A short check-in about how you have been is waiting for you. It takes a few minutes, and you can stop and come back.\n\n{}/check-ins",
                 state.cfg.base_url.trim_end_matches('/')
             ),
         )

@@ -933,6 +933,19 @@ pub async fn recompute_all(state: &AppState) -> Result<(usize, usize), AppError>
         tx.commit().await?;
         done += 1;
     }
+    let mut tx = state.db.begin().await?;
+    audit::record(
+        &mut tx,
+        &crate::audit::AuditActor::cli(),
+        AuditEvent {
+            action: "measure.recompute",
+            entity_type: "measure_response",
+            entity_id: None,
+            detail: json!({ "recomputed": done, "changed": changed }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
     Ok((done, changed))
 }
 
@@ -984,10 +997,7 @@ pub async fn scores_for_person(tx: &mut Tx, person_id: &str) -> Result<Vec<Score
         let Some(rule) = def.scores.iter().find(|s| s.id == score_id) else {
             continue;
         };
-        let snomed = rule
-            .snomed
-            .as_ref()
-            .or(def.snomed.as_ref().filter(|_| rule.headline));
+        let snomed = rule.snomed.as_ref();
         out.push(ScoreRow {
             response_id: r.try_get("id")?,
             instrument_id: instrument,
@@ -1238,6 +1248,15 @@ pub async fn submit(
         }
     }
     let overlay = overlay_for(&mut tx, &access.organisations, &def).await?;
+    if def.is_licensed() && overlay.is_none() && n.mode != Mode::Paper {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "mode",
+            format!(
+                "the wording of {} has not been uploaded for this person's organisations, so it can only be entered from paper",
+                def.short_name
+            ),
+        )]));
+    }
     let id = new_id();
     let at = now();
     sqlx::query(
