@@ -26,6 +26,7 @@ pub fn all_routes() -> Vec<Route> {
     r.extend(crate::modules::people::routes());
     r.extend(crate::modules::referrals::routes());
     r.extend(crate::modules::measures::routes());
+    r.extend(crate::modules::practice::routes());
     r.extend(crate::api::v1::routes());
     r
 }

@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(2, "0002_directory.sql"),
     migration!(3, "0003_people_referrals.sql"),
     migration!(4, "0004_measures.sql"),
+    migration!(5, "0005_practice.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

@@ -5,4 +5,5 @@ pub mod directory;
 pub mod measures;
 pub mod people;
 pub mod places;
+pub mod practice;
 pub mod referrals;

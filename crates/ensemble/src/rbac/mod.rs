@@ -150,11 +150,14 @@ pub enum Permission {
     /// Programme managers and co-researchers: draft co-designed instruments for their
     /// organisation (checked by the service). Panels may include any member of it.
     DesignInstruments,
+    /// Practitioners and programme managers: plan and log sessions and take registers for
+    /// their organisation's activities (organisation checked by the service).
+    RunSessions,
 }
 
 impl Permission {
     /// Every permission.
-    pub const ALL: [Permission; 15] = [
+    pub const ALL: [Permission; 16] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::ViewOrganisations,
@@ -170,6 +173,7 @@ impl Permission {
         Permission::ExportEvaluationData,
         Permission::RecordMeasures,
         Permission::DesignInstruments,
+        Permission::RunSessions,
     ];
 }
 
@@ -206,6 +210,9 @@ pub fn allows(roles: &[Role], signed_in: bool, permission: Permission) -> bool {
         }
         Permission::DesignInstruments => {
             signed_in && (has(Role::ProgrammeManager) || has(Role::CoResearcher))
+        }
+        Permission::RunSessions => {
+            signed_in && (has(Role::Practitioner) || has(Role::ProgrammeManager))
         }
     }
 }
@@ -300,6 +307,7 @@ pub mod perm {
         ExportEvaluationData,
         RecordMeasures,
         DesignInstruments,
+        RunSessions,
     );
 }
 

@@ -97,6 +97,12 @@ fn navigation(actor: Option<&Actor>) -> Vec<NavItem> {
             text: "Referrals to you",
         });
     }
+    if actor.has_role(Role::Practitioner) || actor.has_role(Role::ProgrammeManager) {
+        items.push(NavItem {
+            href: "/sessions",
+            text: "Sessions",
+        });
+    }
     if actor.has_role(Role::LinkWorker)
         || actor.has_role(Role::Practitioner)
         || actor.has_role(Role::ProgrammeManager)

@@ -68,7 +68,7 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
         (_, p) if p.starts_with("/caseload") || p.starts_with("/people/") => {
             Some(&[Role::LinkWorker])
         }
-        (_, p) if p.starts_with("/provider/") => Some(PROVIDERS),
+        (_, p) if p.starts_with("/provider/") || p.starts_with("/sessions") => Some(PROVIDERS),
         (_, "/my/plan" | "/my/consents") => Some(ALL),
         (_, p) if p.starts_with("/check-ins") || p.starts_with("/instrument-reviews") => Some(ALL),
         (_, p) if p.starts_with("/measures/design") => {

@@ -14,4 +14,5 @@ mod directory;
 mod email;
 mod measures;
 mod platform;
+mod practice;
 mod referrals;

@@ -24,7 +24,7 @@ async fn a_participant_without_a_record_is_told_what_to_do() {
 
 /// A self-referral taken on, planned, connected and accepted; the person has a participant
 /// account linked. Returns (referral id, person id, the participant's client).
-async fn connected(w: &mut World, given: &str) -> (String, String, Client) {
+pub(crate) async fn connected(w: &mut World, given: &str) -> (String, String, Client) {
     let mut fields = SELF.to_vec();
     fields[0] = ("given_name", given);
     assert_eq!(

@@ -98,6 +98,10 @@ pub const NOT_FOR_EVALUATION: &[(&str, &str)] = &[
         "the current consent state, used to filter every dataset",
     ),
     ("referral_events", "free-text case notes and messages"),
+    (
+        "register_entries",
+        "the session register; attendance reaches evaluation through referral_attendance",
+    ),
     ("referral_tasks", "operational to-do items"),
     (
         "referral_plans",

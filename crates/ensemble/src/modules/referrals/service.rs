@@ -1536,6 +1536,22 @@ pub async fn mark_attendance(
             ),
         )]));
     }
+    record_attendance_tx(&mut tx, actor, &r, d, status).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Record one session's attendance for a referral in the caller's transaction (the check of
+/// who may do it is the caller's): moves a connected referral to attending on the first
+/// presence, counts missed sessions in a row and adds a gentle follow-up task after two.
+pub async fn record_attendance_tx(
+    tx: &mut Tx,
+    actor: &Actor,
+    r: &Referral,
+    d: time::Date,
+    status: &str,
+) -> Result<(), AppError> {
+    let id = r.id.as_str();
     sqlx::query(
         "INSERT INTO referral_attendance (id, referral_id, session_date, status, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (referral_id, session_date) DO UPDATE SET status = excluded.status, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
@@ -1546,14 +1562,14 @@ pub async fn mark_attendance(
     .bind(status.to_string())
     .bind(actor.user_id.clone())
     .bind(now())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     if status == "present" && r.status == Status::Connected {
-        set_status(&mut tx, actor, &r, Status::Attending, "").await?;
+        set_status(tx, actor, r, Status::Attending, "").await?;
     }
     let recent: Vec<String> = sqlx::query("SELECT status FROM referral_attendance WHERE referral_id = $1 ORDER BY session_date DESC LIMIT 20")
         .bind(id.to_string())
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut **tx)
         .await?
         .iter()
         .map(|x| x.try_get("status"))
@@ -1563,17 +1579,17 @@ pub async fn mark_attendance(
         .bind(missed)
         .bind(now())
         .bind(id.to_string())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     if missed >= 2 {
         let open: i64 = sqlx::query("SELECT COUNT(*) AS n FROM referral_tasks WHERE referral_id = $1 AND kind = 'missed_sessions' AND done_at IS NULL")
             .bind(id.to_string())
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?
             .try_get("n")?;
         if open == 0 {
             add_task_tx(
-                &mut tx,
+                tx,
                 id,
                 "missed_sessions",
                 "Missed two sessions in a row: check in gently",
@@ -1584,14 +1600,13 @@ pub async fn mark_attendance(
         }
     }
     audit_ref(
-        &mut tx,
+        tx,
         &actor.audit(),
         "referral.attendance",
         id,
         json!({ "date": d.to_string(), "status": status }),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

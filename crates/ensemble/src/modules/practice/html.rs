@@ -1,0 +1,482 @@
+//! Pages of the practitioner toolkit, built for a phone or tablet in a community room or on
+//! a ward: sessions, the plan, a one-tap register and the three-part log.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use super::model::{ACTIVITIES, REGISTER_STATUSES, label_of};
+use super::service::{self, Log, LogSaved, NewSession, Plan, Session};
+use crate::error::{AppError, FieldError};
+use crate::rbac::Actor;
+use crate::state::AppState;
+use crate::web::ctx::CurrentUser;
+use crate::web::forms::{Input, PageForm, button, csrf, error_summary, select, textarea};
+use crate::web::{Page, PageCtx, page};
+
+fn when(s: &Session) -> String {
+    let f = |t: i64| {
+        time::OffsetDateTime::from_unix_timestamp(t)
+            .map(|t| {
+                (
+                    t.date().to_string(),
+                    format!("{:02}:{:02}", t.hour(), t.minute()),
+                )
+            })
+            .unwrap_or_default()
+    };
+    let (d, a) = f(s.starts_at);
+    let (_, b) = f(s.ends_at);
+    format!("{d}, {a} to {b}")
+}
+
+fn status_tag(status: &str) -> Markup {
+    let (class, text) = match status {
+        "held" => ("nhsuk-tag nhsuk-tag--green", "Held"),
+        "cancelled" => ("nhsuk-tag nhsuk-tag--grey", "Cancelled"),
+        _ => ("nhsuk-tag", "Planned"),
+    };
+    html! { strong class=(class) { (text) } }
+}
+
+async fn list_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    actor: &Actor,
+    f: &NewSession,
+    errors: &[FieldError],
+) -> Result<Response, AppError> {
+    let sessions = service::list(state, actor).await?;
+    let activities = service::activities(state, actor).await?;
+    let templates = service::templates(state, actor).await?;
+    let mut activity_options = vec![(String::new(), "Choose an activity".to_string())];
+    activity_options.extend(activities);
+    let mut template_options = vec![(String::new(), "No template".to_string())];
+    template_options.extend(templates);
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let body = html! {
+        div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
+            (error_summary(errors))
+            h1 { "Sessions" }
+            @if sessions.is_empty() { p."nhsuk-body" { "No sessions from the last week onwards." } } @else {
+                ul."nhsuk-list ensemble-session-list" {
+                    @for s in &sessions {
+                        li {
+                            a href=(format!("/sessions/{}", s.id)) { (s.activity_name) }
+                            " " (status_tag(&s.status)) br;
+                            span."nhsuk-body-s" { (time::OffsetDateTime::from_unix_timestamp(s.starts_at).map(|t| format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute())).unwrap_or_default()) }
+                        }
+                    }
+                }
+            }
+            h2."nhsuk-heading-m" { "Plan a session" }
+            form method="post" action="/sessions" novalidate {
+                (csrf(ctx))
+                (select("activity_id", "Activity", &activity_options, &f.activity_id, errors))
+                (Input::new("date", "Date", if f.date.is_empty() { &today } else { &f.date }).hint("Year-month-day").width("nhsuk-input--width-10").render(errors))
+                (Input::new("starts", "Starts", &f.starts).hint("Hours:minutes, like 14:00").width("nhsuk-input--width-5").render(errors))
+                (Input::new("ends", "Ends", &f.ends).hint("Hours:minutes, like 15:30").width("nhsuk-input--width-5").render(errors))
+                (Input::new("venue", "Venue or room (optional)", &f.venue).render(errors))
+                (select("template_id", "Start from a plan template", &template_options, &f.template_id, errors))
+                (button("Plan session"))
+            }
+        } }
+    };
+    Ok(page(
+        ctx,
+        Page::new("Sessions", body).errors(!errors.is_empty()),
+    ))
+}
+
+/// GET /sessions
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+) -> Result<Response, AppError> {
+    list_page(&state, &ctx, &actor, &NewSession::default(), &[]).await
+}
+
+/// POST /sessions
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    PageForm(f): PageForm<NewSession>,
+) -> Result<Response, AppError> {
+    match service::create(&state, &actor, &f).await {
+        Ok(id) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+        Err(AppError::Invalid(e)) => list_page(&state, &ctx, &actor, &f, &e).await,
+        Err(e) => Err(e),
+    }
+}
+
+fn activity_checkboxes(selected: &[String], errors: &[FieldError]) -> Markup {
+    let err = errors.iter().find(|e| e.field == "musical_activities");
+    html! {
+        div class=(if err.is_some() { "nhsuk-form-group nhsuk-form-group--error" } else { "nhsuk-form-group" }) {
+            fieldset."nhsuk-fieldset" aria-describedby=[err.map(|_| "musical_activities-error")] {
+                legend."nhsuk-fieldset__legend nhsuk-fieldset__legend--s" { "Musical activities" }
+                @if let Some(e) = err { span."nhsuk-error-message" id="musical_activities-error" { span."nhsuk-u-visually-hidden" { "Error: " } (e.message) } }
+                div."nhsuk-checkboxes" {
+                    @for (i, (code, label)) in ACTIVITIES.iter().enumerate() {
+                        @let id = if i == 0 { "musical_activities".to_string() } else { format!("musical_activities-{i}") };
+                        div."nhsuk-checkboxes__item" {
+                            input."nhsuk-checkboxes__input" type="checkbox" id=(id) name="musical_activities" value=(code) checked[selected.iter().any(|s| s == code)];
+                            label."nhsuk-label nhsuk-checkboxes__label" for=(id) { (label) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn session_page(
+    ctx: &PageCtx,
+    s: &Session,
+    plan: &Plan,
+    version: i64,
+    errors: &[FieldError],
+    conflict: bool,
+) -> Response {
+    let body = html! {
+        div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
+            (error_summary(errors))
+            @if conflict {
+                div."nhsuk-warning-callout" {
+                    h3."nhsuk-warning-callout__label" { span role="text" { span."nhsuk-u-visually-hidden" { "Important: " } "Someone else saved the plan" } }
+                    p { "Your changes are below but not saved. Check them against the plan as it is now, then save again." }
+                }
+            }
+            span."nhsuk-caption-l" { (s.activity_name) }
+            h1 { "Session: " (when(s)) }
+            p { (status_tag(&s.status)) @if !s.venue.is_empty() { " " (s.venue) } }
+            @if s.status == "cancelled" {
+                p."nhsuk-body" { "Cancelled: " (s.cancel_reason) }
+            } @else {
+                ul."nhsuk-list ensemble-button-row" {
+                    li { a."nhsuk-button" href=(format!("/sessions/{}/register", s.id)) { "Register" } }
+                    li { a."nhsuk-button nhsuk-button--secondary" href=(format!("/sessions/{}/log", s.id)) { "Session log" } }
+                }
+                h2."nhsuk-heading-m" { "Plan" }
+                form method="post" action=(format!("/sessions/{}/plan", s.id)) novalidate {
+                    (csrf(ctx))
+                    input type="hidden" name="version" value=(version);
+                    (textarea("aims", "Aims", "What this session is for", &plan.aims, errors))
+                    (activity_checkboxes(&plan.musical_activities, errors))
+                    (textarea("adaptations", "Adaptations for the group", "", &plan.adaptations, errors))
+                    (textarea("risks", "Risks and how they are managed", "", &plan.risks, errors))
+                    (textarea("materials", "Materials", "Instruments, lyric sheets, equipment", &plan.materials, errors))
+                    (Input::new("template_name", "Also keep as a template called (optional)", "").render(errors))
+                    (button("Save plan"))
+                }
+                @if s.status == "planned" {
+                    details."nhsuk-details" {
+                        summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Cancel this session" } }
+                        div."nhsuk-details__text" {
+                            form method="post" action=(format!("/sessions/{}/cancel", s.id)) novalidate {
+                                (csrf(ctx))
+                                (Input::new("reason", "Why is it cancelled?", "").render(errors))
+                                button."nhsuk-button nhsuk-button--warning" type="submit" { "Cancel session" }
+                            }
+                        }
+                    }
+                }
+            }
+        } }
+    };
+    page(
+        ctx,
+        Page::new("Session", body)
+            .errors(!errors.is_empty())
+            .back("/sessions", "Sessions"),
+    )
+}
+
+/// GET /sessions/{id}
+pub async fn view(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let s = service::get(&state, &actor, &id).await?;
+    Ok(session_page(&ctx, &s, &s.plan, s.plan_version, &[], false))
+}
+
+/// The plan form, read from repeated checkboxes.
+fn plan_from(form: &[(String, String)]) -> (Plan, i64, String) {
+    let get = |k: &str| {
+        form.iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    (
+        Plan {
+            aims: get("aims"),
+            musical_activities: form
+                .iter()
+                .filter(|(k, _)| k == "musical_activities")
+                .map(|(_, v)| v.clone())
+                .collect(),
+            adaptations: get("adaptations"),
+            risks: get("risks"),
+            materials: get("materials"),
+        },
+        get("version").parse().unwrap_or(-1),
+        get("template_name"),
+    )
+}
+
+/// POST /sessions/{id}/plan
+pub async fn save_plan(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let (plan, version, template) = plan_from(&form);
+    match service::save_plan(&state, &actor, &id, &plan, version, &template).await {
+        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            let s = service::get(&state, &actor, &id).await?;
+            Ok(session_page(&ctx, &s, &plan, version, &e, false))
+        }
+        Err(AppError::Conflict(_)) => {
+            let s = service::get(&state, &actor, &id).await?;
+            let mut r = session_page(&ctx, &s, &plan, s.plan_version, &[], true);
+            *r.status_mut() = axum::http::StatusCode::CONFLICT;
+            Ok(r)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Cancel form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct CancelForm {
+    reason: String,
+}
+
+/// POST /sessions/{id}/cancel
+pub async fn cancel(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<CancelForm>,
+) -> Result<Response, AppError> {
+    match service::cancel(&state, &actor, &id, &f.reason).await {
+        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            let s = service::get(&state, &actor, &id).await?;
+            Ok(session_page(&ctx, &s, &s.plan, s.plan_version, &e, false))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn register_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    actor: &Actor,
+    id: &str,
+    errors: &[FieldError],
+) -> Result<Response, AppError> {
+    let (s, lines) = service::register(state, actor, id).await?;
+    let body = html! {
+        (error_summary(errors))
+        span."nhsuk-caption-l" { (s.activity_name) }
+        h1 { "Register" }
+        p."nhsuk-body" { (when(&s)) }
+        @if s.status == "cancelled" {
+            p."nhsuk-body" { "This session was cancelled." }
+        }
+        @if lines.is_empty() { p."nhsuk-body" { "Nobody is expected yet. Add walk-ins below." } }
+        ul."nhsuk-list ensemble-register" {
+            @for l in &lines {
+                li."ensemble-register__line" {
+                    p."ensemble-register__name" {
+                        strong { (l.name) }
+                        @if !l.referred { " (walk-in)" }
+                        " — " span { (l.status.as_deref().map(|c| label_of(REGISTER_STATUSES, c)).unwrap_or("not marked")) }
+                    }
+                    form."ensemble-register__marks" method="post" action=(format!("/sessions/{id}/register")) {
+                        (csrf(ctx))
+                        input type="hidden" name="key" value=(l.key);
+                        @for (code, label) in REGISTER_STATUSES {
+                            button class=(if l.status.as_deref() == Some(*code) { "nhsuk-button ensemble-mark ensemble-mark--on" } else { "nhsuk-button nhsuk-button--secondary ensemble-mark" }) type="submit" name="status" value=(code) aria-pressed=(if l.status.as_deref() == Some(*code) { "true" } else { "false" }) {
+                                (label) span."nhsuk-u-visually-hidden" { ": " (l.name) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        h2."nhsuk-heading-m" { "Add a walk-in" }
+        form method="post" action=(format!("/sessions/{id}/register")) novalidate {
+            (csrf(ctx))
+            input type="hidden" name="status" value="present";
+            (Input::new("walk_in", "First name", "").width("nhsuk-input--width-20").render(errors))
+            (button("Add as present"))
+        }
+        p { a href=(format!("/sessions/{id}")) { "Back to the session" } }
+    };
+    Ok(page(
+        ctx,
+        Page::new("Register", body).errors(!errors.is_empty()),
+    ))
+}
+
+/// GET /sessions/{id}/register
+pub async fn register(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    register_page(&state, &ctx, &actor, &id, &[]).await
+}
+
+/// Register form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MarkForm {
+    key: String,
+    status: String,
+    walk_in: String,
+}
+
+/// POST /sessions/{id}/register
+pub async fn mark(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<MarkForm>,
+) -> Result<Response, AppError> {
+    match service::mark(&state, &actor, &id, &f.key, &f.status, &f.walk_in).await {
+        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}/register")).into_response()),
+        Err(AppError::Invalid(e)) => register_page(&state, &ctx, &actor, &id, &e).await,
+        Err(e) => Err(e),
+    }
+}
+
+fn log_page(
+    ctx: &PageCtx,
+    s: &Session,
+    log: &Log,
+    version: i64,
+    errors: &[FieldError],
+    conflict: Option<(&Log, &str)>,
+) -> Response {
+    let body = html! {
+        div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
+            (error_summary(errors))
+            @if let Some((theirs, by)) = conflict {
+                div."nhsuk-warning-callout" {
+                    h3."nhsuk-warning-callout__label" { span role="text" { span."nhsuk-u-visually-hidden" { "Important: " } "Someone else saved this log" } }
+                    p { (by) " saved the log while you were writing. Nothing was lost: your text is in the form, theirs is here. Combine them and save again." }
+                    dl."nhsuk-summary-list" {
+                        @for (k, v) in [("What happened", &theirs.what_happened), ("Engagement observed", &theirs.engagement), ("Moments that mattered", &theirs.moments), ("Debrief", &theirs.debrief), ("Next time", &theirs.next_time)] {
+                            @if !v.is_empty() { div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { (k) } dd."nhsuk-summary-list__value" { (v) } } }
+                        }
+                    }
+                }
+            }
+            span."nhsuk-caption-l" { (s.activity_name) }
+            h1 { "Session log" }
+            p."nhsuk-body" { (when(s)) }
+            h2."nhsuk-heading-m" { "1. The plan" }
+            dl."nhsuk-summary-list" {
+                div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Aims" } dd."nhsuk-summary-list__value" { (if s.plan.aims.is_empty() { "No plan written" } else { &s.plan.aims }) } }
+                div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Activities" } dd."nhsuk-summary-list__value" { (s.plan.musical_activities.iter().map(|c| label_of(ACTIVITIES, c)).collect::<Vec<_>>().join(", ")) } }
+            }
+            form method="post" action=(format!("/sessions/{}/log", s.id)) novalidate {
+                (csrf(ctx))
+                input type="hidden" name="version" value=(version);
+                h2."nhsuk-heading-m" { "2. The session" }
+                (textarea("what_happened", "What happened", "", &log.what_happened, errors))
+                (textarea("engagement", "Engagement observed", "How people took part", &log.engagement, errors))
+                (textarea("moments", "Moments that mattered", "Do not name anyone here unless they agreed", &log.moments, errors))
+                h2."nhsuk-heading-m" { "3. Reflective debrief" }
+                (textarea("debrief", "Debrief", "What went well, what was hard", &log.debrief, errors))
+                (textarea("next_time", "What to change next time", "", &log.next_time, errors))
+                (button("Save log"))
+            }
+        } }
+    };
+    let has_errors = !errors.is_empty();
+    let mut r = page(
+        ctx,
+        Page::new("Session log", body)
+            .errors(has_errors)
+            .back(&format!("/sessions/{}", s.id), "Back to the session"),
+    );
+    if conflict.is_some() && !has_errors {
+        *r.status_mut() = axum::http::StatusCode::CONFLICT;
+    }
+    r
+}
+
+/// GET /sessions/{id}/log
+pub async fn log(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let s = service::get(&state, &actor, &id).await?;
+    Ok(log_page(&ctx, &s, &s.log, s.log_version, &[], None))
+}
+
+/// Log form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct LogForm {
+    version: String,
+    what_happened: String,
+    engagement: String,
+    moments: String,
+    debrief: String,
+    next_time: String,
+}
+
+/// POST /sessions/{id}/log
+pub async fn save_log(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<LogForm>,
+) -> Result<Response, AppError> {
+    let log = Log {
+        what_happened: f.what_happened,
+        engagement: f.engagement,
+        moments: f.moments,
+        debrief: f.debrief,
+        next_time: f.next_time,
+    };
+    let version: i64 = f.version.parse().unwrap_or(-1);
+    match service::save_log(&state, &actor, &id, &log, version).await {
+        Ok(LogSaved::Saved) => Ok(Redirect::to(&format!("/sessions/{id}/log")).into_response()),
+        Ok(LogSaved::Conflict {
+            version,
+            theirs,
+            by,
+        }) => {
+            let s = service::get(&state, &actor, &id).await?;
+            Ok(log_page(&ctx, &s, &log, version, &[], Some((&theirs, &by))))
+        }
+        Err(AppError::Invalid(e)) => {
+            let s = service::get(&state, &actor, &id).await?;
+            Ok(log_page(&ctx, &s, &log, version, &e, None))
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,26 @@
+//! Practitioner toolkit (capability C4), first part: sessions of an activity, their plan and
+//! reusable plan templates, a one-tap register that feeds the referral pathway's attendance,
+//! and the three-part session log (plan, session, reflective debrief) that co-facilitators
+//! add to, with conflicts detected rather than overwritten.
+
+pub mod html;
+pub mod model;
+pub mod service;
+
+use crate::rbac::Permission as P;
+use crate::web::routes::Route;
+
+/// Every route of this module, each with its permission.
+pub fn routes() -> Vec<Route> {
+    vec![
+        Route::get("/sessions", P::RunSessions, html::list),
+        Route::post("/sessions", P::RunSessions, html::create),
+        Route::get("/sessions/{id}", P::RunSessions, html::view),
+        Route::post("/sessions/{id}/plan", P::RunSessions, html::save_plan),
+        Route::post("/sessions/{id}/cancel", P::RunSessions, html::cancel),
+        Route::get("/sessions/{id}/register", P::RunSessions, html::register),
+        Route::post("/sessions/{id}/register", P::RunSessions, html::mark),
+        Route::get("/sessions/{id}/log", P::RunSessions, html::log),
+        Route::post("/sessions/{id}/log", P::RunSessions, html::save_log),
+    ]
+}

@@ -1,0 +1,357 @@
+//! Practitioner toolkit: planning sessions, plans and templates, the register feeding the
+//! referral pathway, the three-part log with conflict detection, bad input and access.
+
+use axum::http::StatusCode;
+use ensemble::rbac::Role;
+
+use crate::measures::connected;
+use crate::referrals::world;
+
+fn days_from_today(n: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() + time::Duration::days(n)).to_string()
+}
+
+#[tokio::test]
+async fn a_practitioner_plans_a_session_takes_the_register_and_writes_the_log() {
+    let mut w = world().await;
+    let (rid, _person, _me) = connected(&mut w, "Harper").await;
+    let activity = w.activity.clone();
+    let (pr, _) = &mut w.practitioner;
+
+    // Bad input names the field and stores nothing.
+    let old = days_from_today(-30);
+    let r = pr
+        .submit(
+            "/sessions",
+            "/sessions",
+            &[
+                ("activity_id", &activity),
+                ("date", &old),
+                ("starts", "14:00"),
+                ("ends", "13:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("up to 7 days after it happened"),
+        "past window"
+    );
+    assert!(r.body.contains("must end after it starts"));
+    let r = pr
+        .submit(
+            "/sessions",
+            "/sessions",
+            &[
+                ("activity_id", "nope"),
+                ("date", "2026-13-40"),
+                ("starts", "2pm"),
+                ("ends", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for m in [
+        "Choose one of your organisation",
+        "year-month-day",
+        "hours:minutes, like 14:00",
+        "like 15:30",
+    ] {
+        assert!(r.body.contains(m), "{m}");
+    }
+    assert_eq!(
+        w.app.count("SELECT COUNT(*) FROM practice_sessions").await,
+        0
+    );
+
+    let today = days_from_today(0);
+    let r = pr
+        .submit(
+            "/sessions",
+            "/sessions",
+            &[
+                ("activity_id", &activity),
+                ("date", &today),
+                ("starts", "00:00"),
+                ("ends", "00:45"),
+                ("venue", "Church hall"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.body.chars().take(400).collect::<String>()
+    );
+    let page = r.location().to_string();
+    let id = page.trim_start_matches("/sessions/").to_string();
+
+    // The plan: required fields, then saved and kept as a template; a stale save conflicts.
+    let r = pr
+        .submit(
+            &page,
+            &format!("{page}/plan"),
+            &[("version", "0"), ("aims", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Enter the aims") && r.body.contains("at least one musical activity"));
+    let plan = [
+        ("version", "0"),
+        ("aims", "Warm up voices; learn a round"),
+        ("musical_activities", "singing"),
+        ("musical_activities", "percussion"),
+        ("risks", "Trip hazards: cables taped down"),
+        ("template_name", "Singing warm-up"),
+    ];
+    let r = pr.submit(&page, &format!("{page}/plan"), &plan).await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.body.chars().take(400).collect::<String>()
+    );
+    let r = pr.submit(&page, &format!("{page}/plan"), &plan).await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "a save based on version 0 again"
+    );
+    assert!(r.body.contains("Someone else saved the plan"));
+    assert!(
+        pr.get("/sessions").await.body.contains("Singing warm-up"),
+        "the template is offered"
+    );
+
+    // The register lists the referred person; one tap marks them and feeds the pathway.
+    let reg = format!("{page}/register");
+    let r = pr.get(&reg).await;
+    assert!(
+        r.body.contains("Harper"),
+        "{}",
+        r.body.chars().take(300).collect::<String>()
+    );
+    let key = format!("r:{rid}");
+    let r = pr
+        .submit(&reg, &reg, &[("key", &key), ("status", "late")])
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.body.chars().take(400).collect::<String>()
+    );
+    let status: String = sqlx::query_scalar("SELECT status FROM referrals WHERE id = $1")
+        .bind(rid.clone())
+        .fetch_one(&w.app.state.db.read)
+        .await
+        .unwrap();
+    assert_eq!(status, "attending", "late counts as present on the pathway");
+    let attendance: String =
+        sqlx::query_scalar("SELECT status FROM referral_attendance WHERE referral_id = $1")
+            .bind(rid.clone())
+            .fetch_one(&w.app.state.db.read)
+            .await
+            .unwrap();
+    assert_eq!(attendance, "present");
+    let r = pr
+        .submit(&reg, &reg, &[("walk_in", "Sky"), ("status", "present")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = pr
+        .submit(&reg, &reg, &[("walk_in", ""), ("status", "present")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = pr
+        .submit(&reg, &reg, &[("key", &key), ("status", "asleep")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body = pr.get(&reg).await.body;
+    assert!(body.contains("Sky") && body.contains("(walk-in)"));
+    let revisions = w
+        .app
+        .count(&format!(
+            "SELECT COUNT(*) FROM session_revisions WHERE session_id = '{id}' AND part = 'register'"
+        ))
+        .await;
+    assert_eq!(revisions, 2, "every register change is versioned");
+    assert!(
+        w.app
+            .count("SELECT COUNT(*) FROM audit_log WHERE action = 'session.register.mark'")
+            .await
+            >= 2
+    );
+
+    // The log: two practitioners edit at once; the second is told and loses nothing.
+    let (email, password, _) = w.app.user(Role::Practitioner, &w.provider_org).await;
+    let mut colleague = w.app.client();
+    colleague.sign_in(&email, &password).await;
+    let log = format!("{page}/log");
+    let (pr, _) = &mut w.practitioner;
+    let r = pr
+        .submit(
+            &log,
+            &log,
+            &[
+                ("version", "0"),
+                ("what_happened", "Eight came; we learned a round."),
+                ("debrief", "Pace was right."),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.body.chars().take(400).collect::<String>()
+    );
+    let r = colleague
+        .submit(
+            &log,
+            &log,
+            &[
+                ("version", "0"),
+                ("what_happened", "Drumming went well."),
+                ("engagement", "Everyone joined in."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.body.contains("Someone else saved this log"));
+    assert!(
+        r.body.contains("Eight came; we learned a round."),
+        "their text is shown"
+    );
+    assert!(
+        r.body.contains("Drumming went well."),
+        "mine is kept in the form"
+    );
+    assert!(
+        r.body.contains("name=\"version\" value=\"1\""),
+        "ready to save on top of theirs"
+    );
+    let r = colleague
+        .submit(
+            &log,
+            &log,
+            &[
+                ("version", "1"),
+                (
+                    "what_happened",
+                    "Eight came; we learned a round. Drumming went well.",
+                ),
+                ("engagement", "Everyone joined in."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let versions = w
+        .app
+        .count(&format!(
+            "SELECT COUNT(*) FROM session_revisions WHERE session_id = '{id}' AND part = 'log'"
+        ))
+        .await;
+    assert_eq!(versions, 2, "both versions kept");
+    let r = colleague
+        .submit(&log, &log, &[("version", "2"), ("what_happened", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Another organisation's practitioner cannot see or change it.
+    assert_eq!(
+        w.other_practitioner.get(&page).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        w.other_practitioner.get(&reg).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (lw, _) = &mut w.lw;
+    assert_eq!(
+        lw.get(&page).await.status,
+        StatusCode::FORBIDDEN,
+        "link workers do not run sessions"
+    );
+}
+
+#[tokio::test]
+async fn a_cancelled_session_takes_no_register_or_log() {
+    let mut w = world().await;
+    let (rid, _, _) = connected(&mut w, "Indigo").await;
+    let activity = w.activity.clone();
+    let (pr, _) = &mut w.practitioner;
+    let today = days_from_today(0);
+    let r = pr
+        .submit(
+            "/sessions",
+            "/sessions",
+            &[
+                ("activity_id", &activity),
+                ("date", &today),
+                ("starts", "00:00"),
+                ("ends", "01:00"),
+            ],
+        )
+        .await;
+    let page = r.location().to_string();
+    let r = pr
+        .submit(&page, &format!("{page}/cancel"), &[("reason", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = pr
+        .submit(
+            &page,
+            &format!("{page}/cancel"),
+            &[("reason", "Hall flooded")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let reg = format!("{page}/register");
+    let r = pr
+        .submit(
+            &reg,
+            &reg,
+            &[("key", &format!("r:{rid}")), ("status", "present")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("cancelled, so it has no register"));
+    assert_eq!(
+        w.app.count("SELECT COUNT(*) FROM register_entries").await,
+        0
+    );
+    assert_eq!(
+        w.app
+            .count("SELECT COUNT(*) FROM referral_attendance")
+            .await,
+        0,
+        "nothing partial"
+    );
+    let log = format!("{page}/log");
+    let r = pr
+        .submit(&log, &log, &[("version", "0"), ("what_happened", "x")])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    // A session tomorrow has no register yet.
+    let tomorrow = days_from_today(1);
+    let r = pr
+        .submit(
+            "/sessions",
+            "/sessions",
+            &[
+                ("activity_id", &activity),
+                ("date", &tomorrow),
+                ("starts", "10:00"),
+                ("ends", "11:00"),
+            ],
+        )
+        .await;
+    let next = r.location().to_string();
+    let reg = format!("{next}/register");
+    let r = pr
+        .submit(&reg, &reg, &[("walk_in", "Robin"), ("status", "present")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("on the day of the session"));
+}
