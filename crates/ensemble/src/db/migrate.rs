@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(3, "0003_people_referrals.sql"),
     migration!(4, "0004_measures.sql"),
     migration!(5, "0005_practice.sql"),
+    migration!(6, "0006_incidents.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

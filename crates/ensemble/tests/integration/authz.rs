@@ -70,7 +70,13 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
         }
         (_, p) if p.starts_with("/provider/") || p.starts_with("/sessions") => Some(PROVIDERS),
         (_, "/my/plan" | "/my/consents") => Some(ALL),
-        (_, p) if p.starts_with("/check-ins") || p.starts_with("/instrument-reviews") => Some(ALL),
+        (_, p)
+            if p.starts_with("/check-ins")
+                || p.starts_with("/instrument-reviews")
+                || p.starts_with("/incidents") =>
+        {
+            Some(ALL)
+        }
         (_, p) if p.starts_with("/measures/design") => {
             Some(&[Role::ProgrammeManager, Role::CoResearcher])
         }

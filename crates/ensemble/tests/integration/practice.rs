@@ -355,3 +355,168 @@ async fn a_cancelled_session_takes_no_register_or_log() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("on the day of the session"));
 }
+
+#[tokio::test]
+async fn incidents_reach_the_named_lead_and_only_those_who_need_them() {
+    let mut w = world().await;
+    let activity = w.activity.clone();
+    let (_, clinician_id) = &w.clinician;
+    let clinician_email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(clinician_id.clone())
+        .fetch_one(&w.app.state.db.read)
+        .await
+        .unwrap();
+    // A programme manager names the partner trust's clinician as the clinical lead.
+    let (email, password, _) = w.app.user(Role::ProgrammeManager, &w.provider_org).await;
+    let mut pm = w.app.client();
+    pm.sign_in(&email, &password).await;
+    let leads = format!("/manage/activities/{activity}/leads");
+    let r = pm
+        .submit(
+            &leads,
+            &leads,
+            &[("email", "nobody@example.org"), ("kind", "clinical")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = pm
+        .submit(
+            &leads,
+            &leads,
+            &[("email", &clinician_email), ("kind", "clinical")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    let (pr, _) = &mut w.practitioner;
+    let today = days_from_today(0);
+    let r = pr
+        .submit(
+            "/sessions",
+            "/sessions",
+            &[
+                ("activity_id", &activity),
+                ("date", &today),
+                ("starts", "00:00"),
+                ("ends", "01:00"),
+            ],
+        )
+        .await;
+    let session = r.location().to_string();
+    let form = format!("{session}/incident");
+    let r = pr.submit(&form, &form, &[("category", "incident")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for m in [
+        "Choose how serious it is",
+        "Say what happened",
+        "Say what was done straight away",
+    ] {
+        assert!(r.body.contains(m), "{m}");
+    }
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM incidents").await, 0);
+    let r = pr
+        .submit(
+            &form,
+            &form,
+            &[
+                ("category", "incident"),
+                ("severity", "serious"),
+                ("what_happened", "A participant fainted during the warm-up."),
+                (
+                    "immediate_action",
+                    "First aid given; ambulance called; carer told.",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        r.body.chars().take(400).collect::<String>()
+    );
+    let incident = r.location().to_string();
+    let mails = w
+        .app
+        .count(&format!("SELECT COUNT(*) FROM outbox WHERE to_address = '{clinician_email}' AND subject = 'An incident needs you' AND body_text NOT LIKE '%fainted%'"))
+        .await;
+    assert_eq!(
+        mails, 1,
+        "the clinical lead is notified, without the details"
+    );
+
+    // The lead sees it (audited) and follows up; others do not.
+    let (cl, _) = &mut w.clinician;
+    let view = cl.get(&incident).await;
+    assert_eq!(view.status, StatusCode::OK);
+    assert!(view.body.contains("fainted") && view.body.contains("Escalated"));
+    assert!(
+        cl.get("/incidents")
+            .await
+            .body
+            .contains("Singing for the Brain")
+    );
+    let r = cl
+        .submit(
+            &incident,
+            &format!("{incident}/follow-up"),
+            &[("body", "Spoke to the GP."), ("action", "note")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = cl
+        .submit(
+            &incident,
+            &format!("{incident}/follow-up"),
+            &[
+                ("body", "Resolved; risk assessment updated."),
+                ("action", "close"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(cl.get(&incident).await.body.contains("Closed"));
+    assert!(
+        w.app
+            .count("SELECT COUNT(*) FROM audit_log WHERE action = 'incident.read'")
+            .await
+            >= 2
+    );
+    assert_eq!(
+        w.other_clinician.get(&incident).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        w.other_practitioner.get(&incident).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let (lw, _) = &mut w.lw;
+    assert_eq!(lw.get(&incident).await.status, StatusCode::FORBIDDEN);
+    // The reporter sees it but does not close it.
+    let (pr, _) = &mut w.practitioner;
+    assert_eq!(pr.get(&incident).await.status, StatusCode::OK);
+    let csrf = pr.get("/sessions").await.csrf();
+    let r = pr
+        .post_form(
+            &format!("{incident}/follow-up"),
+            &[("csrf_token", &csrf), ("body", "x"), ("action", "close")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A low concern not escalated notifies nobody.
+    let before = w.app.count("SELECT COUNT(*) FROM outbox").await;
+    let r = pr
+        .submit(
+            &form,
+            &form,
+            &[
+                ("category", "safeguarding"),
+                ("severity", "low"),
+                ("what_happened", "A comment about home worried me."),
+                ("immediate_action", "Listened; will talk to the lead."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM outbox").await, before);
+}

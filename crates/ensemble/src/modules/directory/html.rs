@@ -719,6 +719,7 @@ pub async fn manage_edit(
     let extra = html! {
         h2."nhsuk-heading-m" { "Wellbeing measures" }
         p."nhsuk-body" { a href=(format!("/manage/activities/{id}/measures")) { "Measurement plan: the core set and when each measure is due" } }
+        p."nhsuk-body" { a href=(format!("/manage/activities/{id}/leads")) { "Named clinical and safeguarding leads" } }
         h2."nhsuk-heading-m" { "Keep the listing up to date" }
         form method="post" action=(format!("/manage/activities/{id}/review")) { (csrf(&ctx)) p."nhsuk-body" { "Checked that everything here is still right? Record it so people can trust the listing." } button."nhsuk-button"."nhsuk-button--secondary" type="submit" { "Mark as checked today" } }
         form method="post" action=(format!("/manage/activities/{id}/{}", if a.status == "active" { "archive" } else { "restore" })) {

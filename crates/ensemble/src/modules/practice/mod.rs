@@ -4,6 +4,7 @@
 //! add to, with conflicts detected rather than overwritten.
 
 pub mod html;
+pub mod incidents;
 pub mod model;
 pub mod service;
 
@@ -22,5 +23,32 @@ pub fn routes() -> Vec<Route> {
         Route::post("/sessions/{id}/register", P::RunSessions, html::mark),
         Route::get("/sessions/{id}/log", P::RunSessions, html::log),
         Route::post("/sessions/{id}/log", P::RunSessions, html::save_log),
+        Route::get(
+            "/sessions/{id}/incident",
+            P::RunSessions,
+            html::incident_form,
+        ),
+        Route::post(
+            "/sessions/{id}/incident",
+            P::RunSessions,
+            html::incident_report,
+        ),
+        Route::get("/incidents", P::SignedIn, html::incidents_list),
+        Route::get("/incidents/{id}", P::SignedIn, html::incident_view),
+        Route::post(
+            "/incidents/{id}/follow-up",
+            P::SignedIn,
+            html::incident_follow_up,
+        ),
+        Route::get(
+            "/manage/activities/{id}/leads",
+            P::ManageActivities,
+            html::leads,
+        ),
+        Route::post(
+            "/manage/activities/{id}/leads",
+            P::ManageActivities,
+            html::name_lead,
+        ),
     ]
 }

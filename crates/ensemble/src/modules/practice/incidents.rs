@@ -1,0 +1,505 @@
+//! Incidents and safeguarding: a practitioner records what happened and what they did at
+//! once; escalation notifies the programme's named clinical or safeguarding leads (by email,
+//! with a link and no details); the leads and the organisation's programme managers follow
+//! up and close it. Only the reporter, the named leads and the programme managers see an
+//! incident, and every view is audited.
+
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+
+use super::service::runs_sessions;
+use crate::audit::{self, AuditEvent};
+use crate::db::{Tx, new_id, now};
+use crate::error::{AppError, FieldError};
+use crate::modules::directory::service::can_manage;
+use crate::rbac::Actor;
+use crate::state::AppState;
+
+pub const SEVERITIES: &[(&str, &str)] = &[
+    ("low", "Low: no harm, worth noting"),
+    ("moderate", "Moderate: some distress or minor harm"),
+    ("serious", "Serious: harm, or risk of harm"),
+    ("critical", "Critical: immediate danger"),
+];
+
+pub const CATEGORIES: &[(&str, &str)] = &[
+    (
+        "incident",
+        "Incident (health and safety, behaviour, an accident)",
+    ),
+    ("safeguarding", "Safeguarding concern"),
+];
+
+pub const LEAD_KINDS: &[(&str, &str)] = &[
+    ("clinical", "Clinical lead"),
+    ("safeguarding", "Safeguarding lead"),
+];
+
+/// The incident form.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct IncidentInput {
+    pub category: String,
+    pub severity: String,
+    pub what_happened: String,
+    pub immediate_action: String,
+    pub escalate: String,
+}
+
+/// Named leads of an activity: (user id, name, kind).
+pub async fn leads<'e, E>(
+    exec: E,
+    activity_id: &str,
+) -> Result<Vec<(String, String, String)>, AppError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let rows = sqlx::query(
+        "SELECT l.user_id, u.display_name, l.kind FROM programme_leads l JOIN users u ON u.id = l.user_id \
+         WHERE l.activity_id = $1 ORDER BY l.kind, u.display_name",
+    )
+    .bind(activity_id.to_string())
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("user_id")?,
+                r.try_get("display_name")?,
+                r.try_get("kind")?,
+            ))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(AppError::from)
+}
+
+async fn activity_org(state: &AppState, activity_id: &str) -> Result<(String, String), AppError> {
+    let r = sqlx::query("SELECT organisation_id, name FROM activities WHERE id = $1")
+        .bind(activity_id.to_string())
+        .fetch_optional(&state.db.read)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((r.try_get("organisation_id")?, r.try_get("name")?))
+}
+
+/// Name a lead (programme managers of the organisation running the activity). The lead may
+/// be any enabled account, for example a clinician of the partner trust, found by email.
+pub async fn name_lead(
+    state: &AppState,
+    actor: &Actor,
+    activity_id: &str,
+    email: &str,
+    kind: &str,
+) -> Result<(), AppError> {
+    let (org, _) = activity_org(state, activity_id).await?;
+    if !can_manage(actor, &org) {
+        return Err(AppError::Forbidden);
+    }
+    let mut e = Vec::new();
+    if !LEAD_KINDS.iter().any(|(k, _)| *k == kind) {
+        e.push(FieldError::new(
+            "kind",
+            "Choose clinical or safeguarding lead",
+        ));
+    }
+    let user: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM users WHERE lower(email) = lower($1) AND disabled_at IS NULL",
+    )
+    .bind(email.trim().to_string())
+    .fetch_optional(&state.db.read)
+    .await?;
+    if user.is_none() {
+        e.push(FieldError::new(
+            "email",
+            "No active account has that email address",
+        ));
+    }
+    if !e.is_empty() {
+        return Err(AppError::Invalid(e));
+    }
+    let user = user.unwrap_or_default();
+    let mut tx = state.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO programme_leads (activity_id, user_id, kind, named_by, named_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+    )
+    .bind(activity_id.to_string())
+    .bind(user.clone())
+    .bind(kind.to_string())
+    .bind(actor.user_id.clone())
+    .bind(now())
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        &actor.audit(),
+        AuditEvent {
+            action: "programme.lead.name",
+            entity_type: "activity",
+            entity_id: Some(activity_id),
+            detail: json!({ "user_id": user, "kind": kind }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Leads for the leads page (programme managers).
+pub async fn leads_page(
+    state: &AppState,
+    actor: &Actor,
+    activity_id: &str,
+) -> Result<(String, Vec<(String, String, String)>), AppError> {
+    let (org, name) = activity_org(state, activity_id).await?;
+    if !can_manage(actor, &org) {
+        return Err(AppError::Forbidden);
+    }
+    Ok((name, leads(&state.db.read, activity_id).await?))
+}
+
+/// Record an incident from a session. With `escalate` (always for serious and critical
+/// ones) the named leads of the matching kind are notified — every named lead when none of
+/// that kind is named, and the organisation's programme managers when there are none.
+pub async fn report(
+    state: &AppState,
+    actor: &Actor,
+    session_id: &str,
+    f: &IncidentInput,
+) -> Result<String, AppError> {
+    let mut e = Vec::new();
+    if !CATEGORIES.iter().any(|(k, _)| *k == f.category) {
+        e.push(FieldError::new(
+            "category",
+            "Choose incident or safeguarding concern",
+        ));
+    }
+    if !SEVERITIES.iter().any(|(k, _)| *k == f.severity) {
+        e.push(FieldError::new("severity", "Choose how serious it is"));
+    }
+    if f.what_happened.trim().is_empty() {
+        e.push(FieldError::new("what_happened", "Say what happened"));
+    }
+    if f.immediate_action.trim().is_empty() {
+        e.push(FieldError::new(
+            "immediate_action",
+            "Say what was done straight away",
+        ));
+    }
+    for (field, v) in [
+        ("what_happened", &f.what_happened),
+        ("immediate_action", &f.immediate_action),
+    ] {
+        if v.chars().count() > 10_000 {
+            e.push(FieldError::new(field, "Keep this to 10,000 characters"));
+        }
+    }
+    if !e.is_empty() {
+        return Err(AppError::Invalid(e));
+    }
+    let mut tx = state.db.begin().await?;
+    let s = sqlx::query("SELECT activity_id, organisation_id FROM practice_sessions WHERE id = $1")
+        .bind(session_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let activity: String = s.try_get("activity_id")?;
+    let org: String = s.try_get("organisation_id")?;
+    if !runs_sessions(actor, &org) {
+        return Err(AppError::Forbidden);
+    }
+    let escalate = f.escalate == "yes" || matches!(f.severity.as_str(), "serious" | "critical");
+    let id = new_id();
+    let at = now();
+    sqlx::query(
+        "INSERT INTO incidents (id, session_id, activity_id, organisation_id, category, severity, what_happened, immediate_action, status, \
+         reported_by, reported_at, escalated_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)",
+    )
+    .bind(id.clone())
+    .bind(session_id.to_string())
+    .bind(activity.clone())
+    .bind(org.clone())
+    .bind(f.category.clone())
+    .bind(f.severity.clone())
+    .bind(f.what_happened.trim().to_string())
+    .bind(f.immediate_action.trim().to_string())
+    .bind(if escalate { "escalated" } else { "open" })
+    .bind(actor.user_id.clone())
+    .bind(at)
+    .bind(escalate.then_some(at))
+    .execute(&mut *tx)
+    .await?;
+    let mut notified = 0;
+    if escalate {
+        let kind = if f.category == "safeguarding" {
+            "safeguarding"
+        } else {
+            "clinical"
+        };
+        let all = leads(&mut *tx, &activity).await?;
+        let mut to: Vec<String> = all
+            .iter()
+            .filter(|l| l.2 == kind)
+            .map(|l| l.0.clone())
+            .collect();
+        if to.is_empty() {
+            to = all.iter().map(|l| l.0.clone()).collect();
+        }
+        if to.is_empty() {
+            to = sqlx::query_scalar(
+                "SELECT user_id FROM memberships WHERE organisation_id = $1 AND role = 'programme_manager'",
+            )
+            .bind(org.clone())
+            .fetch_all(&mut *tx)
+            .await?;
+        }
+        to.sort();
+        to.dedup();
+        for user in &to {
+            let email: Option<String> =
+                sqlx::query_scalar("SELECT email FROM users WHERE id = $1 AND disabled_at IS NULL")
+                    .bind(user.clone())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(email) = email {
+                crate::notify::queue_email(
+                    &mut tx,
+                    &email,
+                    if f.category == "safeguarding" { "A safeguarding concern needs you" } else { "An incident needs you" },
+                    &format!(
+                        "A {} {} was recorded at a session and escalated to you.\n\nSee it at {}/incidents/{id}",
+                        f.severity,
+                        if f.category == "safeguarding" { "safeguarding concern" } else { "incident" },
+                        state.cfg.base_url.trim_end_matches('/')
+                    ),
+                )
+                .await?;
+                notified += 1;
+            }
+        }
+    }
+    audit_incident(&mut tx, actor, "incident.report", &id, json!({ "severity": f.severity, "category": f.category, "escalated": escalate, "notified": notified })).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+async fn audit_incident(
+    tx: &mut Tx,
+    actor: &Actor,
+    action: &str,
+    id: &str,
+    detail: serde_json::Value,
+) -> Result<(), AppError> {
+    audit::record(
+        tx,
+        &actor.audit(),
+        AuditEvent {
+            action,
+            entity_type: "incident",
+            entity_id: Some(id),
+            detail,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// An incident with its follow-ups.
+#[derive(Debug, Clone, Serialize)]
+pub struct Incident {
+    pub id: String,
+    pub session_id: Option<String>,
+    pub activity_name: String,
+    pub category: String,
+    pub severity: String,
+    pub what_happened: String,
+    pub immediate_action: String,
+    pub status: String,
+    pub reported_by: String,
+    pub reported_at: i64,
+    pub closure_note: String,
+    pub updates: Vec<(String, String, i64)>,
+    /// Whether the viewer may follow up and close (a named lead or a programme manager).
+    pub can_follow_up: bool,
+}
+
+/// Who may see an incident: its reporter, the activity's named leads, and programme
+/// managers of the organisation.
+async fn may_see(
+    tx: &mut Tx,
+    actor: &Actor,
+    activity: &str,
+    org: &str,
+    reporter: &str,
+) -> Result<(bool, bool), AppError> {
+    let lead: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM programme_leads WHERE activity_id = $1 AND user_id = $2",
+    )
+    .bind(activity.to_string())
+    .bind(actor.user_id.clone())
+    .fetch_one(&mut **tx)
+    .await?;
+    let manager = actor.has_role_in(org, crate::rbac::Role::ProgrammeManager);
+    let follow = lead > 0 || manager;
+    Ok((follow || reporter == actor.user_id, follow))
+}
+
+/// One incident (audited).
+pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<Incident, AppError> {
+    let mut tx = state.db.begin().await?;
+    let r = sqlx::query(
+        "SELECT i.*, a.name AS activity_name, u.display_name AS reporter FROM incidents i JOIN activities a ON a.id = i.activity_id \
+         JOIN users u ON u.id = i.reported_by WHERE i.id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let activity: String = r.try_get("activity_id")?;
+    let org: String = r.try_get("organisation_id")?;
+    let reporter: String = r.try_get("reported_by")?;
+    let (see, follow) = may_see(&mut tx, actor, &activity, &org, &reporter).await?;
+    if !see {
+        return Err(AppError::Forbidden);
+    }
+    let updates = sqlx::query(
+        "SELECT u.display_name, x.body, x.at FROM incident_updates x JOIN users u ON u.id = x.author_id WHERE x.incident_id = $1 ORDER BY x.at, x.id",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|x| Ok((x.try_get("display_name")?, x.try_get("body")?, x.try_get("at")?)))
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    audit_incident(&mut tx, actor, "incident.read", id, json!({})).await?;
+    tx.commit().await?;
+    Ok(Incident {
+        id: id.to_string(),
+        session_id: r.try_get("session_id")?,
+        activity_name: r.try_get("activity_name")?,
+        category: r.try_get("category")?,
+        severity: r.try_get("severity")?,
+        what_happened: r.try_get("what_happened")?,
+        immediate_action: r.try_get("immediate_action")?,
+        status: r.try_get("status")?,
+        reported_by: r.try_get("reporter")?,
+        reported_at: r.try_get("reported_at")?,
+        closure_note: r.try_get("closure_note")?,
+        updates,
+        can_follow_up: follow,
+    })
+}
+
+/// Add a follow-up note, or close with a note (leads and programme managers).
+pub async fn follow_up(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    body: &str,
+    close: bool,
+) -> Result<(), AppError> {
+    if body.trim().is_empty() || body.chars().count() > 10_000 {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "body",
+            "Write the follow-up (up to 10,000 characters)",
+        )]));
+    }
+    let mut tx = state.db.begin().await?;
+    let r = sqlx::query(
+        "SELECT activity_id, organisation_id, reported_by, status FROM incidents WHERE id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let (_, follow) = may_see(
+        &mut tx,
+        actor,
+        &r.try_get::<String, _>("activity_id")?,
+        &r.try_get::<String, _>("organisation_id")?,
+        &r.try_get::<String, _>("reported_by")?,
+    )
+    .await?;
+    if !follow {
+        return Err(AppError::Forbidden);
+    }
+    if r.try_get::<String, _>("status")? == "closed" {
+        return Err(AppError::Conflict("This incident is closed".into()));
+    }
+    let at = now();
+    if close {
+        sqlx::query("UPDATE incidents SET status = 'closed', closed_by = $1, closed_at = $2, closure_note = $3, updated_at = $2 WHERE id = $4")
+            .bind(actor.user_id.clone())
+            .bind(at)
+            .bind(body.trim().to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+    } else {
+        sqlx::query("INSERT INTO incident_updates (id, incident_id, author_id, body, at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(new_id())
+            .bind(id.to_string())
+            .bind(actor.user_id.clone())
+            .bind(body.trim().to_string())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE incidents SET updated_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
+    audit_incident(
+        &mut tx,
+        actor,
+        if close {
+            "incident.close"
+        } else {
+            "incident.follow_up"
+        },
+        id,
+        json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A row in the incidents list.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentRow {
+    pub id: String,
+    pub activity_name: String,
+    pub category: String,
+    pub severity: String,
+    pub status: String,
+    pub reported_at: i64,
+}
+
+/// Incidents the actor may see, newest first.
+pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<IncidentRow>, AppError> {
+    let rows = sqlx::query(
+        "SELECT i.id, a.name, i.category, i.severity, i.status, i.reported_at, i.organisation_id FROM incidents i \
+         JOIN activities a ON a.id = i.activity_id \
+         WHERE i.reported_by = $1 OR i.activity_id IN (SELECT activity_id FROM programme_leads WHERE user_id = $1) \
+         OR i.organisation_id IN (SELECT organisation_id FROM memberships WHERE user_id = $1 AND role = 'programme_manager') \
+         ORDER BY i.reported_at DESC LIMIT 200",
+    )
+    .bind(actor.user_id.clone())
+    .fetch_all(&state.db.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(IncidentRow {
+                id: r.try_get("id")?,
+                activity_name: r.try_get("name")?,
+                category: r.try_get("category")?,
+                severity: r.try_get("severity")?,
+                status: r.try_get("status")?,
+                reported_at: r.try_get("reported_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(AppError::from)
+}
