@@ -38,6 +38,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(4, "0004_measures.sql"),
     migration!(5, "0005_practice.sql"),
     migration!(6, "0006_incidents.sql"),
+    migration!(7, "0007_observations.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

@@ -258,6 +258,53 @@ async fn a_practitioner_plans_a_session_takes_the_register_and_writes_the_log() 
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 
+    // The observation scale (from the measures engine): every question needed, then scored.
+    let obs = format!("{page}/observation");
+    let r = colleague
+        .submit(
+            &log,
+            &obs,
+            &[
+                ("instrument", "session_observation"),
+                ("q_group_engagement", "4"),
+                ("q_participation", "9"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("Question 3: 9 is not an allowed answer"),
+        "{}",
+        r.body.chars().take(300).collect::<String>()
+    );
+    let r = colleague
+        .submit(
+            &log,
+            &obs,
+            &[
+                ("instrument", "session_observation"),
+                ("q_group_engagement", "4"),
+                ("q_wellbeing_observed", "3"),
+                ("q_participation", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let body = colleague.get(&log).await.body;
+    assert!(
+        body.contains("Group engagement 4; Wellbeing observed 3; Participation 5"),
+        "{}",
+        body.chars().take(300).collect::<String>()
+    );
+    let (_, _, mut me) = connected(&mut w, "Jules").await;
+    assert!(
+        !me.get("/check-ins")
+            .await
+            .body
+            .contains("Session observation"),
+        "not offered to participants"
+    );
+
     // Another organisation's practitioner cannot see or change it.
     assert_eq!(
         w.other_practitioner.get(&page).await.status,

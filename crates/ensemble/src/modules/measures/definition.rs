@@ -872,12 +872,16 @@ impl Overlay {
     }
 }
 
-const BUILTIN_SOURCES: [&str; 4] = [
+const BUILTIN_SOURCES: [&str; 5] = [
     include_str!("builtin/ons4.json"),
     include_str!("builtin/ons_loneliness.json"),
     include_str!("builtin/swemwbs.json"),
     include_str!("builtin/wemwbs.json"),
+    include_str!("builtin/session_observation.json"),
 ];
+
+/// Built-in instruments that are observer scales for sessions, not for people to answer.
+pub const OBSERVATION_SCALES: &[&str] = &["session_observation"];
 
 /// The built-in library, parsed once.
 pub fn builtins() -> &'static [Definition] {

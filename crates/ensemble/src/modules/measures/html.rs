@@ -77,7 +77,12 @@ pub fn start_form(
 ) -> Markup {
     let options: Vec<(String, String)> =
         std::iter::once((String::new(), "Choose a measure".to_owned()))
-            .chain(instruments.iter().map(|d| (d.id.clone(), d.name.clone())))
+            .chain(
+                instruments
+                    .iter()
+                    .filter(|d| !super::definition::OBSERVATION_SCALES.contains(&d.id.as_str()))
+                    .map(|d| (d.id.clone(), d.name.clone())),
+            )
             .collect();
     html! {
         details."nhsuk-details" {
@@ -130,7 +135,7 @@ fn question_text(item: &Item, index: usize, easy: bool, worded: bool) -> String 
 }
 
 /// One question as a fieldset.
-fn question(
+pub(crate) fn question(
     def: &Definition,
     index: usize,
     item: &Item,

@@ -1141,7 +1141,10 @@ pub async fn available_for(
         return Err(AppError::Forbidden);
     }
     let mut out = Vec::new();
-    for d in builtins() {
+    for d in builtins()
+        .iter()
+        .filter(|d| !super::definition::OBSERVATION_SCALES.contains(&d.id.as_str()))
+    {
         let worded = !d.is_licensed()
             || overlay_for(&mut tx, &access.organisations, d)
                 .await?

@@ -369,6 +369,58 @@ pub async fn mark(
     }
 }
 
+/// Observations and scales shown on the log page.
+pub struct ObservationPart {
+    pub recorded: Vec<service::Observation>,
+    pub scales: Vec<crate::modules::measures::definition::Definition>,
+}
+
+async fn observation_part(
+    state: &AppState,
+    actor: &Actor,
+    s: &Session,
+) -> Result<ObservationPart, AppError> {
+    Ok(ObservationPart {
+        recorded: service::observations(state, actor, &s.id).await?,
+        scales: service::observation_scales(state, &s.organisation_id).await?,
+    })
+}
+
+fn observation_section(
+    ctx: &PageCtx,
+    s: &Session,
+    part: &ObservationPart,
+    errors: &[FieldError],
+) -> Markup {
+    let values: std::collections::BTreeMap<String, crate::modules::measures::definition::Answer> =
+        std::collections::BTreeMap::new();
+    html! {
+        h2."nhsuk-heading-m" id="observation" { "Observation scale" }
+        @for o in &part.recorded {
+            p."nhsuk-body" {
+                strong { (o.instrument) } ", " (datetime_of(o.recorded_at)) ": "
+                (o.scores.iter().map(|sc| format!("{} {}", sc.label, crate::modules::measures::definition::num(sc.value))).collect::<Vec<_>>().join("; "))
+            }
+        }
+        @for (k, d) in part.scales.iter().enumerate() {
+            details."nhsuk-details" open[k == 0 && part.recorded.is_empty()] {
+                summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Record " (d.name) } }
+                div."nhsuk-details__text" {
+                    form method="post" action=(format!("/sessions/{}/observation", s.id)) novalidate {
+                        (csrf(ctx))
+                        input type="hidden" name="instrument" value=(d.id);
+                        @if let Some(i) = &d.instructions { p."nhsuk-body" { (i) } }
+                        @for (i, item) in d.items.iter().enumerate() {
+                            (crate::modules::measures::html::question(d, i, item, values.get(&item.id), false, true, errors))
+                        }
+                        (button("Save observation"))
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn log_page(
     ctx: &PageCtx,
     s: &Session,
@@ -376,6 +428,7 @@ fn log_page(
     version: i64,
     errors: &[FieldError],
     conflict: Option<(&Log, &str)>,
+    part: &ObservationPart,
 ) -> Response {
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
@@ -411,6 +464,7 @@ fn log_page(
                 (textarea("next_time", "What to change next time", "", &log.next_time, errors))
                 (button("Save log"))
             }
+            (observation_section(ctx, s, part, errors))
         } }
     };
     let has_errors = !errors.is_empty();
@@ -434,7 +488,8 @@ pub async fn log(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let s = service::get(&state, &actor, &id).await?;
-    Ok(log_page(&ctx, &s, &s.log, s.log_version, &[], None))
+    let part = observation_part(&state, &actor, &s).await?;
+    Ok(log_page(&ctx, &s, &s.log, s.log_version, &[], None, &part))
 }
 
 /// Log form.
@@ -473,11 +528,21 @@ pub async fn save_log(
             by,
         }) => {
             let s = service::get(&state, &actor, &id).await?;
-            Ok(log_page(&ctx, &s, &log, version, &[], Some((&theirs, &by))))
+            let part = observation_part(&state, &actor, &s).await?;
+            Ok(log_page(
+                &ctx,
+                &s,
+                &log,
+                version,
+                &[],
+                Some((&theirs, &by)),
+                &part,
+            ))
         }
         Err(AppError::Invalid(e)) => {
             let s = service::get(&state, &actor, &id).await?;
-            Ok(log_page(&ctx, &s, &log, version, &e, None))
+            let part = observation_part(&state, &actor, &s).await?;
+            Ok(log_page(&ctx, &s, &log, version, &e, None, &part))
         }
         Err(e) => Err(e),
     }
@@ -722,6 +787,47 @@ pub async fn name_lead(
     match incidents::name_lead(&state, &actor, &id, &f.email, &f.kind).await {
         Ok(()) => Ok(Redirect::to(&format!("/manage/activities/{id}/leads")).into_response()),
         Err(AppError::Invalid(e)) => leads_view(&state, &ctx, &actor, &id, &f, &e).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// POST /sessions/{id}/observation
+pub async fn observe(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    PageForm(form): PageForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    use crate::modules::measures::definition::Answer;
+    let instrument = form
+        .iter()
+        .find(|(k, _)| k == "instrument")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let answers: std::collections::BTreeMap<String, Answer> = form
+        .iter()
+        .filter_map(|(k, v)| {
+            let item = k.strip_prefix("q_")?;
+            let v = v.trim();
+            (!v.is_empty()).then(|| {
+                (
+                    item.to_string(),
+                    v.parse::<f64>()
+                        .ok()
+                        .filter(|x| x.is_finite())
+                        .map_or_else(|| Answer::Text(v.to_string()), Answer::Number),
+                )
+            })
+        })
+        .collect();
+    match service::observe(&state, &actor, &id, &instrument, answers).await {
+        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}/log#observation")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            let s = service::get(&state, &actor, &id).await?;
+            let part = observation_part(&state, &actor, &s).await?;
+            Ok(log_page(&ctx, &s, &s.log, s.log_version, &e, None, &part))
+        }
         Err(e) => Err(e),
     }
 }

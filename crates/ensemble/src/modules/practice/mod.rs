@@ -33,6 +33,7 @@ pub fn routes() -> Vec<Route> {
             P::RunSessions,
             html::incident_report,
         ),
+        Route::post("/sessions/{id}/observation", P::RunSessions, html::observe),
         Route::get("/incidents", P::SignedIn, html::incidents_list),
         Route::get("/incidents/{id}", P::SignedIn, html::incident_view),
         Route::post(

@@ -881,3 +881,147 @@ pub async fn mark(
     tx.commit().await?;
     Ok(())
 }
+
+/// Observation scales offered for a session: the built-in session observation scale and the
+/// organisation's approved co-designed instruments.
+pub async fn observation_scales(
+    state: &AppState,
+    organisation_id: &str,
+) -> Result<Vec<crate::modules::measures::definition::Definition>, AppError> {
+    use crate::modules::measures::definition::{OBSERVATION_SCALES, builtin};
+    let mut out: Vec<_> = OBSERVATION_SCALES
+        .iter()
+        .filter_map(|id| builtin(id).cloned())
+        .collect();
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT instrument_id FROM instrument_versions WHERE organisation_id = $1 AND status = 'approved' ORDER BY instrument_id",
+    )
+    .bind(organisation_id.to_string())
+    .fetch_all(&state.db.read)
+    .await?;
+    for id in ids {
+        if let Some(d) =
+            crate::modules::measures::service::definition(&state.db.read, &id, None).await?
+        {
+            out.push(d);
+        }
+    }
+    Ok(out)
+}
+
+/// A recorded observation: instrument name and its scores.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    pub instrument: String,
+    pub scores: Vec<crate::modules::measures::definition::Score>,
+    pub recorded_at: i64,
+}
+
+/// Observations recorded for a session, newest first.
+pub async fn observations(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<Vec<Observation>, AppError> {
+    let mut tx = state.db.begin().await?;
+    load_for(&mut tx, actor, id).await?;
+    let rows = sqlx::query(
+        "SELECT instrument_id, scores, recorded_at FROM session_observations WHERE session_id = $1 ORDER BY recorded_at DESC, id",
+    )
+    .bind(id.to_string())
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let mut out = Vec::new();
+    for r in rows {
+        let instrument: String = r.try_get("instrument_id")?;
+        let scores: Vec<crate::modules::measures::definition::Score> =
+            serde_json::from_str::<Vec<serde_json::Value>>(&r.try_get::<String, _>("scores")?)
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|v| {
+                    Some(crate::modules::measures::definition::Score {
+                        id: v["id"].as_str()?.to_string(),
+                        label: v["label"].as_str()?.to_string(),
+                        value: v["value"].as_f64()?,
+                        band: v["band"].as_str().map(str::to_string),
+                    })
+                })
+                .collect();
+        out.push(Observation {
+            instrument: crate::modules::measures::definition::builtin(&instrument)
+                .map(|d| d.short_name.clone())
+                .unwrap_or(instrument),
+            scores,
+            recorded_at: r.try_get("recorded_at")?,
+        });
+    }
+    Ok(out)
+}
+
+/// Record an observation scale for a session: answers checked against the scale (every
+/// problem named by question), scored, stored with the version, audited.
+pub async fn observe(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    instrument: &str,
+    answers: std::collections::BTreeMap<String, crate::modules::measures::definition::Answer>,
+) -> Result<(), AppError> {
+    let mut tx = state.db.begin().await?;
+    let s = load_for(&mut tx, actor, id).await?;
+    if s.status == "cancelled" {
+        return Err(AppError::Conflict("This session was cancelled".into()));
+    }
+    let scales = observation_scales(state, &s.organisation_id).await?;
+    let def = scales
+        .into_iter()
+        .find(|d| d.id == instrument)
+        .ok_or_else(|| {
+            AppError::Invalid(vec![FieldError::new(
+                "instrument",
+                "Choose an observation scale",
+            )])
+        })?;
+    let problems = crate::modules::measures::service::check_answers(&def, &answers);
+    if !problems.is_empty() {
+        return Err(AppError::Invalid(
+            problems
+                .into_iter()
+                .map(|p| FieldError::new(format!("q_{}", p.field), p.message))
+                .collect(),
+        ));
+    }
+    let scores = def.score(&answers).map_err(|e| {
+        AppError::Invalid(
+            e.0.into_iter()
+                .map(|p| FieldError::new(format!("q_{}", p.item), p.message))
+                .collect(),
+        )
+    })?;
+    let obs_id = new_id();
+    sqlx::query(
+        "INSERT INTO session_observations (id, session_id, instrument_id, instrument_version, answers, scores, recorded_by, recorded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(obs_id.clone())
+    .bind(id.to_string())
+    .bind(def.id.clone())
+    .bind(i64::from(def.version))
+    .bind(serde_json::to_string(&answers).map_err(anyhow::Error::from)?)
+    .bind(serde_json::to_string(&scores).map_err(anyhow::Error::from)?)
+    .bind(actor.user_id.clone())
+    .bind(now())
+    .execute(&mut *tx)
+    .await?;
+    audit_session(
+        &mut tx,
+        actor,
+        "session.observation",
+        id,
+        json!({ "instrument": def.key() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
