@@ -753,3 +753,92 @@ test('measures: a participant completes SWEMWBS (uploaded wording) and ONS4 on a
     await prPage.close();
   }
 });
+
+test('practice: on a phone, a practitioner plans a session, takes the register, logs it with the observation scale and records an incident that reaches the clinical lead', { skip: NO_ACCOUNTS, timeout: 5 * 60_000 }, async (t) => {
+  const pr = sessions.get('practitioner');
+  assert.ok(pr, 'practitioner did not sign in');
+  const page = await pr.newPage();
+  const noScroll = async (label) => {
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `${label}: scrollWidth ${width}px at 390px`);
+  };
+  let incidentPath;
+  try {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await checked(page, t, 'sessions', await load(page, url('/sessions')));
+    await noScroll('sessions');
+    // Plan today's session for the activity of the demo's earlier session (Jordan's group).
+    const earlier = await page.locator('.ensemble-session-list a').first().textContent();
+    const option = await page.$$eval('#activity_id option', (os, name) => os.find((o) => o.textContent.trim() === name.trim())?.value, earlier);
+    assert.ok(option, `activity ${earlier} is offered`);
+    await page.selectOption('#activity_id', option);
+    await page.fill('#starts', '00:00');
+    await page.fill('#ends', '23:59');
+    await page.fill('#venue', 'Community room');
+    const planned = await submit(page, page.getByRole('button', { name: 'Plan session' }));
+    await checked(page, t, 'session', planned);
+    await noScroll('session');
+    const sessionPath = new URL(page.url()).pathname;
+    const empty = await submit(page, page.getByRole('button', { name: 'Save plan' }));
+    await checked(page, t, 'session-plan-errors', empty, { expectStatus: 422 });
+    await page.fill('#aims', 'Warm up; learn a round; everyone leads a rhythm.');
+    await page.check('#musical_activities');
+    await page.check('#musical_activities-2');
+    await page.fill('#risks', 'Cables taped down.');
+    await checked(page, t, 'session-planned', await submit(page, page.getByRole('button', { name: 'Save plan' })));
+
+    await checked(page, t, 'register', await load(page, url(`${sessionPath}/register`)));
+    await noScroll('register');
+    await checked(page, t, 'register-marked', await submit(page, page.getByRole('button', { name: /^Present\b.*Jordan/ })));
+    assert.match(await page.textContent('main'), /Jordan\s+—\s+Present/);
+    await page.fill('#walk_in', 'Sam');
+    await checked(page, t, 'register-walk-in', await submit(page, page.getByRole('button', { name: 'Add as present' })));
+    assert.match(await page.textContent('main'), /Sam\s+\(walk-in\)/);
+    await noScroll('register-walk-in');
+
+    await checked(page, t, 'log', await load(page, url(`${sessionPath}/log`)));
+    await page.fill('#what_happened', 'Seven came; we learned a round.');
+    await page.fill('#engagement', 'Everyone sang by the end.');
+    await page.fill('#debrief', 'Good pace; the round needs more practice.');
+    await page.fill('#next_time', 'Start with rhythm.');
+    await checked(page, t, 'log-saved', await submit(page, page.getByRole('button', { name: 'Save log' })));
+    await page.check('#q_group_engagement-3');
+    await page.check('#q_wellbeing_observed-3');
+    await page.check('#q_participation-4');
+    await checked(page, t, 'log-observed', await submit(page, page.getByRole('button', { name: 'Save observation' })));
+    assert.match(await page.textContent('main'), /Group engagement 4; Wellbeing observed 4; Participation 5/);
+    await noScroll('log-observed');
+
+    await checked(page, t, 'incident-form', await load(page, url(`${sessionPath}/incident`)));
+    await page.check('#category');
+    await page.check('#severity-2');
+    await page.fill('#what_happened', 'A participant felt faint during the warm-up.');
+    await page.fill('#immediate_action', 'Sat them down, water, first aid; carer called.');
+    await checked(page, t, 'incident', await submit(page, page.getByRole('button', { name: 'Record' })));
+    assert.match(await page.textContent('main'), /Escalated/);
+    incidentPath = new URL(page.url()).pathname;
+    await noScroll('incident');
+  } finally {
+    await page.close();
+  }
+
+  // The named clinical lead (the demo clinician) was emailed and can open it.
+  const admin = sessions.get('administrator');
+  const adminPage = await admin.newPage();
+  try {
+    await load(adminPage, url('/admin/outbox'));
+    const outbox = await adminPage.textContent('main');
+    assert.match(outbox, /chris\.clinician@ensemble-demo\.example/);
+    assert.match(outbox, /An incident needs you/);
+  } finally {
+    await adminPage.close();
+  }
+  const cl = sessions.get('clinician');
+  const clPage = await cl.newPage();
+  try {
+    await checked(clPage, t, 'incident-lead', await load(clPage, url(incidentPath)));
+    assert.match(await clPage.textContent('main'), /felt faint/);
+  } finally {
+    await clPage.close();
+  }
+});
