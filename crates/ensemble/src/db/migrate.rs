@@ -39,6 +39,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(5, "0005_practice.sql"),
     migration!(6, "0006_incidents.sql"),
     migration!(7, "0007_observations.sql"),
+    migration!(8, "0008_reflection.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

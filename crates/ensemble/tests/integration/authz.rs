@@ -69,6 +69,8 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
             Some(&[Role::LinkWorker])
         }
         (_, p) if p.starts_with("/provider/") || p.starts_with("/sessions") => Some(PROVIDERS),
+        ("GET", "/practice/supervision" | "/practice/supervision/{id}") => Some(ALL),
+        (_, p) if p.starts_with("/practice/") => Some(PROVIDERS),
         (_, "/my/plan" | "/my/consents") => Some(ALL),
         (_, p)
             if p.starts_with("/check-ins")

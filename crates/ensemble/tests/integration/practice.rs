@@ -567,3 +567,115 @@ async fn incidents_reach_the_named_lead_and_only_those_who_need_them() {
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(w.app.count("SELECT COUNT(*) FROM outbox").await, before);
 }
+
+#[tokio::test]
+async fn journals_are_private_and_supervision_is_shared_only_with_the_supervisor() {
+    let w = world().await;
+    let app = &w.app;
+    let sign = |role: Role| {
+        let org = w.provider_org.clone();
+        async move {
+            let (email, password, id) = app.user(role, &org).await;
+            let mut c = app.client();
+            c.sign_in(&email, &password).await;
+            (c, id, email)
+        }
+    };
+    let (mut me, _, _) = sign(Role::Practitioner).await;
+    let (mut colleague, _, _) = sign(Role::Practitioner).await;
+    let (mut supervisor, _, supervisor_email) = sign(Role::ProgrammeManager).await;
+    let (mut other_manager, _, _) = sign(Role::ProgrammeManager).await;
+
+    let r = me
+        .submit(
+            "/practice/journal",
+            "/practice/journal",
+            &[("title", ""), ("body", "")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = me
+        .submit(
+            "/practice/journal",
+            "/practice/journal",
+            &[
+                ("title", "Hard session"),
+                ("body", "I felt out of my depth when a participant cried."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let entry = r.location().to_string();
+    assert!(me.get(&entry).await.body.contains("out of my depth"));
+    for c in [&mut colleague, &mut supervisor] {
+        let r = c.get(&entry).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "private to its author");
+        assert!(
+            !c.get("/practice/journal")
+                .await
+                .body
+                .contains("Hard session")
+        );
+    }
+    let (mut admin, _) = w.app.signed_in(Role::Administrator).await;
+    assert!(matches!(
+        admin.get(&entry).await.status,
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ));
+
+    let future = days_from_today(3);
+    let r = me
+        .submit(
+            "/practice/supervision",
+            "/practice/supervision",
+            &[
+                ("supervisor_email", "nobody@example.org"),
+                ("met_on", &future),
+                ("themes", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for m in [
+        "No active account has that email",
+        "cannot be in the future",
+        "Write the themes",
+    ] {
+        assert!(r.body.contains(m), "{m}");
+    }
+    let today = days_from_today(0);
+    let r = me
+        .submit(
+            "/practice/supervision",
+            "/practice/supervision",
+            &[
+                ("supervisor_email", &supervisor_email),
+                ("met_on", &today),
+                ("themes", "Holding emotion in groups"),
+                ("actions", "Read the trust's guidance"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let record = r.location().to_string();
+    assert!(
+        supervisor
+            .get(&record)
+            .await
+            .body
+            .contains("Holding emotion in groups")
+    );
+    assert!(
+        supervisor
+            .get("/practice/supervision")
+            .await
+            .body
+            .contains("supervising")
+    );
+    assert_eq!(colleague.get(&record).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        other_manager.get(&record).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(w.app.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('journal.read', 'supervision.read')").await >= 3);
+}

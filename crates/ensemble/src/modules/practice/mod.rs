@@ -7,6 +7,7 @@ pub mod demo;
 pub mod html;
 pub mod incidents;
 pub mod model;
+pub mod reflection;
 pub mod service;
 
 use crate::rbac::Permission as P;
@@ -35,6 +36,24 @@ pub fn routes() -> Vec<Route> {
             html::incident_report,
         ),
         Route::post("/sessions/{id}/observation", P::RunSessions, html::observe),
+        Route::get("/practice/journal", P::RunSessions, html::journal),
+        Route::post("/practice/journal", P::RunSessions, html::journal_write),
+        Route::get(
+            "/practice/journal/{id}",
+            P::RunSessions,
+            html::journal_entry,
+        ),
+        Route::get("/practice/supervision", P::SignedIn, html::supervision),
+        Route::post(
+            "/practice/supervision",
+            P::RunSessions,
+            html::supervision_write,
+        ),
+        Route::get(
+            "/practice/supervision/{id}",
+            P::SignedIn,
+            html::supervision_record,
+        ),
         Route::get("/incidents", P::SignedIn, html::incidents_list),
         Route::get("/incidents/{id}", P::SignedIn, html::incident_view),
         Route::post(
