@@ -296,6 +296,27 @@ async fn a_practitioner_plans_a_session_takes_the_register_and_writes_the_log() 
         "{}",
         body.chars().take(300).collect::<String>()
     );
+    // The practice summary: the figures in tables beside the charts.
+    let (pr, _) = &mut w.practitioner;
+    let summary = pr.get("/practice/summary").await;
+    assert_eq!(summary.status, StatusCode::OK);
+    assert!(summary.body.contains("Sessions delivered") && summary.body.contains("role=\"img\""));
+    assert!(
+        summary.body.contains(
+            "<td class=\"nhsuk-table__cell\">Late</td><td class=\"nhsuk-table__cell\">1</td>"
+        ),
+        "{}",
+        summary.body.chars().take(200).collect::<String>()
+    );
+    assert!(summary.body.contains("Group engagement"));
+    let org = w.provider_org.clone();
+    assert_eq!(
+        pr.get(&format!("/practice/summary?organisation={org}"))
+            .await
+            .status,
+        StatusCode::FORBIDDEN,
+        "organisation view is for programme managers"
+    );
     let (_, _, mut me) = connected(&mut w, "Jules").await;
     assert!(
         !me.get("/check-ins")

@@ -61,6 +61,7 @@ async fn list_page(
             h1 { "Sessions" }
             ul."nhsuk-list" {
                 li { a href="/incidents" { "Incidents and safeguarding concerns" } }
+                li { a href="/practice/summary" { "Practice summary" } }
                 li { a href="/practice/journal" { "Reflective journal" } }
                 li { a href="/practice/supervision" { "Supervision" } }
             }
@@ -1006,4 +1007,114 @@ pub async fn supervision_record(
         &ctx,
         Page::new("Supervision record", body).back("/practice/supervision", "Supervision"),
     ))
+}
+
+// ---------------------------------------------------------------- practice summary
+
+use super::summary::{self, Scope};
+
+/// A horizontal bar chart as SVG, described for screen readers (the table beside it holds
+/// the same figures).
+fn bars(title: &str, data: &[(String, f64)]) -> Markup {
+    let max = data.iter().map(|d| d.1).fold(0.0_f64, f64::max).max(1.0);
+    let row = 28.0;
+    let height = (data.len() as f64 * row).max(row);
+    html! {
+        svg."ensemble-chart" viewBox=(format!("0 0 320 {height}")) role="img" aria-label=(format!("{title} (the table below has the same figures)")) {
+            @for (i, (label, v)) in data.iter().enumerate() {
+                @let y = i as f64 * row;
+                text x="0" y=(y + 18.0) font-size="12" fill="#212b32" { (label) }
+                rect x="110" y=(y + 6.0) width=(format!("{:.1}", 170.0 * v / max)) height="16" fill="#005eb8" {}
+                text x=(format!("{:.1}", 115.0 + 170.0 * v / max)) y=(y + 18.0) font-size="12" fill="#212b32" { (crate::modules::measures::definition::num((*v * 100.0).round() / 100.0)) }
+            }
+        }
+    }
+}
+
+/// Query of the summary page.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct SummaryQuery {
+    organisation: String,
+}
+
+/// GET /practice/summary
+pub async fn practice_summary(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    axum::extract::Query(q): axum::extract::Query<SummaryQuery>,
+) -> Result<Response, AppError> {
+    let scope = if q.organisation.is_empty() {
+        Scope::Mine
+    } else {
+        Scope::Organisation(q.organisation.clone())
+    };
+    let s = summary::summary(&state, &actor, &scope).await?;
+    let managed: Vec<&(String, String, crate::rbac::Role)> = actor
+        .memberships
+        .iter()
+        .filter(|m| m.2 == crate::rbac::Role::ProgrammeManager)
+        .collect();
+    let sessions: Vec<(String, f64)> = s
+        .sessions
+        .iter()
+        .map(|(m, h, _)| (m.clone(), *h as f64))
+        .collect();
+    let marks: Vec<(String, f64)> = s
+        .marks
+        .iter()
+        .map(|(k, n)| (label_of(REGISTER_STATUSES, k).to_string(), *n as f64))
+        .collect();
+    let incidents: Vec<(String, f64)> = s
+        .incidents
+        .iter()
+        .map(|(k, n)| (k.clone(), *n as f64))
+        .collect();
+    let body = html! {
+        span."nhsuk-caption-l" { "Practice summary, last 12 months" }
+        h1 { (s.title) }
+        @if !managed.is_empty() {
+            ul."nhsuk-list" {
+                li { a href="/practice/summary" { "Your practice" } }
+                @for m in &managed { li { a href=(format!("/practice/summary?organisation={}", m.0)) { (m.1) } } }
+            }
+        }
+        h2."nhsuk-heading-m" { "Sessions delivered" }
+        @if sessions.is_empty() { p."nhsuk-body" { "No sessions yet." } } @else {
+            (bars("Sessions held by month", &sessions))
+            table."nhsuk-table" {
+                caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Sessions by month" }
+                thead."nhsuk-table__head" { tr."nhsuk-table__row" { th."nhsuk-table__header" scope="col" { "Month" } th."nhsuk-table__header" scope="col" { "Held" } th."nhsuk-table__header" scope="col" { "Cancelled" } } }
+                tbody."nhsuk-table__body" { @for (m, h, c) in &s.sessions { tr."nhsuk-table__row" { td."nhsuk-table__cell" { (m) } td."nhsuk-table__cell" { (h) } td."nhsuk-table__cell" { (c) } } } }
+            }
+        }
+        h2."nhsuk-heading-m" { "Attendance" }
+        @if marks.is_empty() { p."nhsuk-body" { "No registers taken yet." } } @else {
+            @if let Some(a) = s.average_attendance { p."nhsuk-body" { "On average " strong { (format!("{a:.1}")) } " people attended each session with a register." } }
+            (bars("Register marks", &marks))
+            table."nhsuk-table" {
+                caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Register marks" }
+                thead."nhsuk-table__head" { tr."nhsuk-table__row" { th."nhsuk-table__header" scope="col" { "Mark" } th."nhsuk-table__header" scope="col" { "Count" } } }
+                tbody."nhsuk-table__body" { @for (k, n) in &s.marks { tr."nhsuk-table__row" { td."nhsuk-table__cell" { (label_of(REGISTER_STATUSES, k)) } td."nhsuk-table__cell" { (n) } } } }
+            }
+        }
+        h2."nhsuk-heading-m" { "Observation trends" }
+        @if s.observations.is_empty() { p."nhsuk-body" { "No observation scales recorded yet." } } @else {
+            table."nhsuk-table" {
+                caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Average observation scores by month" }
+                thead."nhsuk-table__head" { tr."nhsuk-table__row" { th."nhsuk-table__header" scope="col" { "Month" } th."nhsuk-table__header" scope="col" { "Score" } th."nhsuk-table__header" scope="col" { "Average" } th."nhsuk-table__header" scope="col" { "Sessions" } } }
+                tbody."nhsuk-table__body" { @for (m, l, mean, n) in &s.observations { tr."nhsuk-table__row" { td."nhsuk-table__cell" { (m) } td."nhsuk-table__cell" { (l) } td."nhsuk-table__cell" { (format!("{mean:.2}")) } td."nhsuk-table__cell" { (n) } } } }
+            }
+        }
+        h2."nhsuk-heading-m" { "Incidents by severity" }
+        (bars("Incidents by severity", &incidents))
+        table."nhsuk-table" {
+            caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Incidents by severity" }
+            thead."nhsuk-table__head" { tr."nhsuk-table__row" { th."nhsuk-table__header" scope="col" { "Severity" } th."nhsuk-table__header" scope="col" { "Count" } } }
+            tbody."nhsuk-table__body" { @for (k, n) in &s.incidents { tr."nhsuk-table__row" { td."nhsuk-table__cell" { (k) } td."nhsuk-table__cell" { (n) } } } }
+        }
+        p."nhsuk-body" { "CPD by competency domain will appear here with the portfolio (not yet built)." }
+    };
+    Ok(page(&ctx, Page::new("Practice summary", body)))
 }

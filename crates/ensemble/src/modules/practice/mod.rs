@@ -9,6 +9,7 @@ pub mod incidents;
 pub mod model;
 pub mod reflection;
 pub mod service;
+pub mod summary;
 
 use crate::rbac::Permission as P;
 use crate::web::routes::Route;
@@ -36,6 +37,7 @@ pub fn routes() -> Vec<Route> {
             html::incident_report,
         ),
         Route::post("/sessions/{id}/observation", P::RunSessions, html::observe),
+        Route::get("/practice/summary", P::RunSessions, html::practice_summary),
         Route::get("/practice/journal", P::RunSessions, html::journal),
         Route::post("/practice/journal", P::RunSessions, html::journal_write),
         Route::get(

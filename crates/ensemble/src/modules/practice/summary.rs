@@ -1,0 +1,170 @@
+//! Practice summary: for a practitioner (the sessions they led) and for an organisation
+//! (programme managers: all its sessions) — sessions delivered by month, register marks,
+//! observation trends and incidents by severity, each as a chart with the same figures in a
+//! table. Aggregates computed in the database.
+
+use std::collections::BTreeMap;
+
+use sqlx::Row;
+
+use crate::error::AppError;
+use crate::rbac::{Actor, Role};
+use crate::state::AppState;
+
+/// Whose practice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// The actor's own sessions (led by them).
+    Mine,
+    /// An organisation the actor manages.
+    Organisation(String),
+}
+
+/// The figures.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub title: String,
+    /// (month, sessions held, sessions cancelled).
+    pub sessions: Vec<(String, i64, i64)>,
+    /// Register marks by status.
+    pub marks: Vec<(String, i64)>,
+    /// Average marked present (present, late, left early) per held session with a register.
+    pub average_attendance: Option<f64>,
+    /// (month, score label, mean, n) for observation scores.
+    pub observations: Vec<(String, String, f64, i64)>,
+    /// Incidents by severity.
+    pub incidents: Vec<(String, i64)>,
+}
+
+/// Months covered (the last twelve).
+const MONTHS: i64 = 12;
+
+fn month_key(ts: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .map(|t| format!("{:04}-{:02}", t.year(), t.month() as u8))
+        .unwrap_or_default()
+}
+
+/// Work out the summary for a scope the actor may see.
+pub async fn summary(state: &AppState, actor: &Actor, scope: &Scope) -> Result<Summary, AppError> {
+    let since = crate::db::now() - MONTHS * 31 * 86_400;
+    let (filter, bind, title) = match scope {
+        Scope::Mine => (
+            "s.lead_user_id = $1",
+            actor.user_id.clone(),
+            "Your practice".to_string(),
+        ),
+        Scope::Organisation(org) => {
+            if !actor.has_role_in(org, Role::ProgrammeManager) {
+                return Err(AppError::Forbidden);
+            }
+            let name = actor
+                .memberships
+                .iter()
+                .find(|m| &m.0 == org)
+                .map(|m| m.1.clone())
+                .unwrap_or_default();
+            ("s.organisation_id = $1", org.clone(), name)
+        }
+    };
+    let mut out = Summary {
+        title,
+        ..Summary::default()
+    };
+    // Sessions by month and status.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT s.starts_at, s.status FROM practice_sessions s WHERE {filter} AND s.starts_at >= $2 AND s.starts_at <= $3"
+    )))
+    .bind(bind.clone())
+    .bind(since)
+    .bind(crate::db::now())
+    .fetch_all(&state.db.read)
+    .await?;
+    let mut by_month: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for r in &rows {
+        let m = month_key(r.try_get("starts_at")?);
+        let e = by_month.entry(m).or_default();
+        match r.try_get::<String, _>("status")?.as_str() {
+            "cancelled" => e.1 += 1,
+            "held" => e.0 += 1,
+            _ => {}
+        }
+    }
+    out.sessions = by_month.into_iter().map(|(m, (h, c))| (m, h, c)).collect();
+    // Register marks.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT e.status, COUNT(*) AS n FROM register_entries e JOIN practice_sessions s ON s.id = e.session_id \
+         WHERE {filter} AND s.starts_at >= $2 GROUP BY e.status ORDER BY e.status"
+    )))
+    .bind(bind.clone())
+    .bind(since)
+    .fetch_all(&state.db.read)
+    .await?;
+    for r in &rows {
+        out.marks.push((r.try_get("status")?, r.try_get("n")?));
+    }
+    let with_register: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(DISTINCT e.session_id) FROM register_entries e JOIN practice_sessions s ON s.id = e.session_id \
+         WHERE {filter} AND s.starts_at >= $2"
+    )))
+    .bind(bind.clone())
+    .bind(since)
+    .fetch_one(&state.db.read)
+    .await?;
+    let attended: i64 = out
+        .marks
+        .iter()
+        .filter(|(s, _)| s != "absent")
+        .map(|(_, n)| n)
+        .sum();
+    if with_register > 0 {
+        out.average_attendance = Some(attended as f64 / with_register as f64);
+    }
+    // Observation trends: mean of each score by month.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT o.recorded_at, o.scores FROM session_observations o JOIN practice_sessions s ON s.id = o.session_id \
+         WHERE {filter} AND o.recorded_at >= $2"
+    )))
+    .bind(bind.clone())
+    .bind(since)
+    .fetch_all(&state.db.read)
+    .await?;
+    let mut sums: BTreeMap<(String, String), (f64, i64)> = BTreeMap::new();
+    for r in &rows {
+        let m = month_key(r.try_get("recorded_at")?);
+        let scores: Vec<serde_json::Value> =
+            serde_json::from_str(&r.try_get::<String, _>("scores")?).unwrap_or_default();
+        for s in scores {
+            if let (Some(label), Some(v)) = (s["label"].as_str(), s["value"].as_f64()) {
+                let e = sums.entry((m.clone(), label.to_string())).or_default();
+                e.0 += v;
+                e.1 += 1;
+            }
+        }
+    }
+    out.observations = sums
+        .into_iter()
+        .map(|((m, l), (sum, n))| (m, l, sum / n as f64, n))
+        .collect();
+    // Incidents by severity.
+    let incident_filter = match scope {
+        Scope::Mine => "i.reported_by = $1",
+        Scope::Organisation(_) => "i.organisation_id = $1",
+    };
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT i.severity, COUNT(*) AS n FROM incidents i WHERE {incident_filter} AND i.reported_at >= $2 GROUP BY i.severity"
+    )))
+    .bind(bind)
+    .bind(since)
+    .fetch_all(&state.db.read)
+    .await?;
+    for sev in ["low", "moderate", "serious", "critical"] {
+        let n = rows
+            .iter()
+            .find(|r| r.try_get::<String, _>("severity").ok().as_deref() == Some(sev))
+            .and_then(|r| r.try_get::<i64, _>("n").ok())
+            .unwrap_or(0);
+        out.incidents.push((sev.to_string(), n));
+    }
+    Ok(out)
+}
