@@ -58,6 +58,9 @@ enum Command {
     /// Referral tools.
     #[command(subcommand)]
     Referrals(ReferralsCommand),
+    /// Practitioner toolkit tools.
+    #[command(subcommand)]
+    Practice(PracticeCommand),
     /// Load official open data (postcodes, small-area centroids).
     #[command(subcommand)]
     Opendata(OpendataCommand),
@@ -82,6 +85,24 @@ enum Command {
     /// Stored measures.
     #[command(subcommand)]
     Measures(MeasuresCommand),
+}
+
+#[derive(Subcommand)]
+enum PracticeCommand {
+    /// Generate an organisation with practitioners, a year of sessions, register marks and
+    /// observations for benchmarks (marked as generated; never run on a live database).
+    Generate {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        practitioners: u32,
+        #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        sessions: u32,
+        #[arg(long, default_value_t = 60_000, value_parser = clap::value_parser!(u32).range(0..=10_000_000))]
+        marks: u32,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -602,6 +623,35 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command {
         Command::Analyse(_) | Command::Score { .. } | Command::Instrument(_) => {
             bail!("file commands run without the runtime")
+        }
+        Command::Practice(PracticeCommand::Generate {
+            db,
+            practitioners,
+            sessions,
+            marks,
+            seed,
+        }) => {
+            let state = state_for(&db.database).await?;
+            let g = ensemble::modules::practice::generate::generate(
+                &state,
+                ensemble::modules::practice::generate::Scale {
+                    practitioners: practitioners as usize,
+                    sessions: sessions as usize,
+                    marks: marks as usize,
+                    seed,
+                },
+            )
+            .await
+            .map_err(explain)?;
+            state.db.close().await;
+            println!(
+                "Generated {practitioners} practitioners, {sessions} sessions and {marks} register marks."
+            );
+            println!("practitioner: {}", g.practitioner_email);
+            println!("manager: {}", g.manager_email);
+            println!("password: {}", g.password);
+            println!("organisation: {}", g.organisation_id);
+            println!("session: {}", g.session_id);
         }
         Command::Measures(MeasuresCommand::Recompute(db)) => {
             let state = state_for(&db.database).await?;

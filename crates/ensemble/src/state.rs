@@ -15,6 +15,13 @@ use crate::ops::metrics::Metrics;
 pub struct AppState(Arc<Inner>);
 
 /// The contents of [`AppState`].
+impl AppState {
+    /// A number unique to this running state (for process-local caches keyed per state).
+    pub fn instance_id(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+}
+
 pub struct Inner {
     /// Configuration.
     pub cfg: Config,

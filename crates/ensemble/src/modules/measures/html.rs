@@ -918,6 +918,7 @@ async fn plan_view(
             .chain(
                 instruments
                     .iter()
+                    .filter(|i| !super::definition::OBSERVATION_SCALES.contains(&i.id.as_str()))
                     .map(|i| (i.id.clone(), format!("{} (version {})", i.name, i.version))),
             )
             .collect();

@@ -410,6 +410,15 @@ pub async fn start(state: &AppState, actor: &Actor, n: NewResponse) -> Result<St
             )])
         })?;
     let overlay = overlay_for(&mut tx, &access.organisations, &def).await?;
+    if super::definition::OBSERVATION_SCALES.contains(&def.id.as_str()) {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "instrument",
+            format!(
+                "{} is an observation scale for sessions, not a measure for a person",
+                def.short_name
+            ),
+        )]));
+    }
     if def.is_licensed() && overlay.is_none() && n.mode != Mode::Paper {
         return Err(AppError::Invalid(vec![FieldError::new(
             "instrument",
@@ -1251,6 +1260,15 @@ pub async fn submit(
         }
     }
     let overlay = overlay_for(&mut tx, &access.organisations, &def).await?;
+    if super::definition::OBSERVATION_SCALES.contains(&def.id.as_str()) {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "instrument",
+            format!(
+                "{} is an observation scale for sessions, not a measure for a person",
+                def.short_name
+            ),
+        )]));
+    }
     if def.is_licensed() && overlay.is_none() && n.mode != Mode::Paper {
         return Err(AppError::Invalid(vec![FieldError::new(
             "mode",

@@ -280,6 +280,7 @@ pub async fn report(
     }
     audit_incident(&mut tx, actor, "incident.report", &id, json!({ "severity": f.severity, "category": f.category, "escalated": escalate, "notified": notified })).await?;
     tx.commit().await?;
+    super::summary::invalidate();
     Ok(id)
 }
 
@@ -463,6 +464,7 @@ pub async fn follow_up(
     )
     .await?;
     tx.commit().await?;
+    super::summary::invalidate();
     Ok(())
 }
 
@@ -489,6 +491,19 @@ pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<IncidentRow>, A
     .bind(actor.user_id.clone())
     .fetch_all(&state.db.read)
     .await?;
+    let mut tx = state.db.begin().await?;
+    audit::record(
+        &mut tx,
+        &actor.audit(),
+        AuditEvent {
+            action: "incident.list",
+            entity_type: "incident",
+            entity_id: None,
+            detail: json!({ "rows": rows.len() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
     rows.iter()
         .map(|r| {
             Ok(IncidentRow {

@@ -4,6 +4,7 @@
 //! add to, with conflicts detected rather than overwritten.
 
 pub mod demo;
+pub mod generate;
 pub mod html;
 pub mod incidents;
 pub mod model;

@@ -219,6 +219,7 @@ pub async fn create(state: &AppState, actor: &Actor, f: &NewSession) -> Result<S
     )
     .await?;
     tx.commit().await?;
+    super::summary::invalidate();
     Ok(id)
 }
 
@@ -512,6 +513,7 @@ pub async fn save_plan(
     )
     .await?;
     tx.commit().await?;
+    super::summary::invalidate();
     Ok(())
 }
 
@@ -644,6 +646,7 @@ pub async fn save_log(
     )
     .await?;
     tx.commit().await?;
+    super::summary::invalidate();
     Ok(LogSaved::Saved)
 }
 
@@ -675,6 +678,7 @@ pub async fn cancel(
         .await?;
     audit_session(&mut tx, actor, "session.cancel", id, json!({})).await?;
     tx.commit().await?;
+    super::summary::invalidate();
     Ok(())
 }
 
@@ -879,6 +883,7 @@ pub async fn mark(
     )
     .await?;
     tx.commit().await?;
+    super::summary::invalidate();
     Ok(())
 }
 
@@ -1023,5 +1028,6 @@ pub async fn observe(
     )
     .await?;
     tx.commit().await?;
+    super::summary::invalidate();
     Ok(())
 }

@@ -3,7 +3,10 @@
 //! observation trends and incidents by severity, each as a chart with the same figures in a
 //! table. Aggregates computed in the database.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use sqlx::Row;
 
@@ -45,8 +48,67 @@ fn month_key(ts: i64) -> String {
         .unwrap_or_default()
 }
 
-/// Work out the summary for a scope the actor may see.
+/// Bumped by every change to sessions, registers, observations or incidents.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+/// How long a computed summary may be reused when nothing has changed in this process.
+const CACHE_FOR: Duration = Duration::from_secs(60);
+
+type Cache = Mutex<HashMap<(usize, String), (Instant, u64, Summary)>>;
+
+fn cache() -> &'static Cache {
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    CACHE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// Forget computed summaries (called after every change that feeds them).
+pub fn invalidate() {
+    GENERATION.fetch_add(1, Ordering::Relaxed);
+}
+
+/// The summary for a scope the actor may see. Computed in the database and reused for up to
+/// a minute until anything that feeds it changes in this process (other processes' changes
+/// show within the minute).
 pub async fn summary(state: &AppState, actor: &Actor, scope: &Scope) -> Result<Summary, AppError> {
+    if let Scope::Organisation(org) = scope
+        && !actor.has_role_in(org, Role::ProgrammeManager)
+    {
+        return Err(AppError::Forbidden);
+    }
+    let key = (
+        state.instance_id(),
+        match scope {
+            Scope::Mine => format!("mine:{}", actor.user_id),
+            Scope::Organisation(org) => format!("org:{org}"),
+        },
+    );
+    let generation = GENERATION.load(Ordering::Relaxed);
+    if let Ok(c) = cache().lock()
+        && let Some((at, g, s)) = c.get(&key)
+        && *g == generation
+        && at.elapsed() < CACHE_FOR
+    {
+        let mut s = s.clone();
+        if let Scope::Organisation(_) = scope {
+            s.title = actor
+                .memberships
+                .iter()
+                .find(|m| key.1.ends_with(&m.0))
+                .map(|m| m.1.clone())
+                .unwrap_or(s.title);
+        }
+        return Ok(s);
+    }
+    let fresh = compute(state, actor, scope).await?;
+    if let Ok(mut c) = cache().lock() {
+        if c.len() > 1000 {
+            c.clear();
+        }
+        c.insert(key, (Instant::now(), generation, fresh.clone()));
+    }
+    Ok(fresh)
+}
+
+async fn compute(state: &AppState, actor: &Actor, scope: &Scope) -> Result<Summary, AppError> {
     let since = crate::db::now() - MONTHS * 31 * 86_400;
     let (filter, bind, title) = match scope {
         Scope::Mine => (
