@@ -274,6 +274,20 @@ pub fn now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// A stored time's calendar date (UTC) as `2026-11-26`; empty when out of range.
+pub fn date_of(ts: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .map(|t| t.date().to_string())
+        .unwrap_or_default()
+}
+
+/// A stored time's month (UTC) as `2026-11`; empty when out of range.
+pub fn month_of(ts: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(ts)
+        .map(|t| format!("{:04}-{:02}", t.year(), t.month() as u8))
+        .unwrap_or_default()
+}
+
 /// A new time-ordered identifier.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -21,6 +21,18 @@ pub fn can_manage(actor: &Actor, organisation_id: &str) -> bool {
         || actor.has_role_in(organisation_id, Role::ProgrammeManager)
 }
 
+/// The organisation running an activity, and the activity's name (404 when there is none):
+/// for other modules that authorise against the activity's owner.
+pub async fn owner(state: &AppState, activity_id: &str) -> Result<(String, String), AppError> {
+    let r = sqlx::query("SELECT organisation_id, name FROM activities WHERE id = $1")
+        .bind(activity_id.to_string())
+        .fetch_optional(&state.db.read)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    use sqlx::Row;
+    Ok((r.try_get("organisation_id")?, r.try_get("name")?))
+}
+
 async fn type_codes(state: &AppState) -> Result<Vec<String>, AppError> {
     Ok(store::activity_types(&state.db.read)
         .await?

@@ -20,11 +20,7 @@ use crate::web::ctx::CurrentUser;
 use crate::web::forms::{PageForm, button, checkboxes, csrf, error_summary, radios, select};
 use crate::web::{Page, PageCtx, page};
 
-fn date(ts: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .map(|t| t.date().to_string())
-        .unwrap_or_default()
-}
+use crate::db::date_of as date;
 
 fn field(item: &str) -> String {
     format!("q_{item}")

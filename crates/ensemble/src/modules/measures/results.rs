@@ -50,11 +50,7 @@ pub struct ProgrammeResults {
     pub months: Vec<String>,
 }
 
-fn month_of(ts: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .map(|t| format!("{:04}-{:02}", t.year(), t.month() as u8))
-        .unwrap_or_default()
-}
+use crate::db::month_of;
 
 /// Results for the programme (activity); programme managers of its organisation only.
 pub async fn for_activity(

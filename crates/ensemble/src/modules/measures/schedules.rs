@@ -256,22 +256,13 @@ pub struct RuleInput {
     pub core: String,
 }
 
-async fn activity_org(state: &AppState, activity_id: &str) -> Result<(String, String), AppError> {
-    let r = sqlx::query("SELECT organisation_id, name FROM activities WHERE id = $1")
-        .bind(activity_id.to_string())
-        .fetch_optional(&state.db.read)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((r.try_get("organisation_id")?, r.try_get("name")?))
-}
-
 /// The activity's name and plan, for its programme managers.
 pub async fn plan(
     state: &AppState,
     actor: &Actor,
     activity_id: &str,
 ) -> Result<(String, Vec<Rule>), AppError> {
-    let (org, name) = activity_org(state, activity_id).await?;
+    let (org, name) = crate::modules::directory::service::owner(state, activity_id).await?;
     if !can_manage(actor, &org) {
         return Err(AppError::Forbidden);
     }
@@ -285,7 +276,7 @@ pub async fn add(
     activity_id: &str,
     f: &RuleInput,
 ) -> Result<(), AppError> {
-    let (org, _) = activity_org(state, activity_id).await?;
+    let (org, _) = crate::modules::directory::service::owner(state, activity_id).await?;
     if !can_manage(actor, &org) {
         return Err(AppError::Forbidden);
     }
@@ -373,7 +364,7 @@ pub async fn remove(
     activity_id: &str,
     schedule_id: &str,
 ) -> Result<(), AppError> {
-    let (org, _) = activity_org(state, activity_id).await?;
+    let (org, _) = crate::modules::directory::service::owner(state, activity_id).await?;
     if !can_manage(actor, &org) {
         return Err(AppError::Forbidden);
     }

@@ -144,10 +144,10 @@ where
     if let Some(d) = builtin(id) {
         return Ok((version.is_none() || version == Some(d.version)).then(|| d.clone()));
     }
-    let row: Option<String> = match version {
+    let row = match version {
         Some(v) => {
-            sqlx::query_scalar(
-                "SELECT definition FROM instrument_versions WHERE instrument_id = $1 AND version = $2 AND status IN ('approved', 'retired')",
+            sqlx::query(
+                "SELECT version, definition FROM instrument_versions WHERE instrument_id = $1 AND version = $2 AND status IN ('approved', 'retired')",
             )
             .bind(id.to_string())
             .bind(i64::from(v))
@@ -155,19 +155,31 @@ where
             .await?
         }
         None => {
-            sqlx::query_scalar(
-                "SELECT definition FROM instrument_versions WHERE instrument_id = $1 AND status = 'approved' ORDER BY version DESC LIMIT 1",
+            sqlx::query(
+                "SELECT version, definition FROM instrument_versions WHERE instrument_id = $1 AND status = 'approved' ORDER BY version DESC LIMIT 1",
             )
             .bind(id.to_string())
             .fetch_optional(exec)
             .await?
         }
     };
-    row.map(|text| {
-        Definition::parse(&text)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!("stored definition {id}: {e}")))
-    })
-    .transpose()
+    let Some(row) = row else { return Ok(None) };
+    // Approved and retired versions never change, so each is parsed (and checked against
+    // the schema) once per process.
+    type Parsed = std::sync::Mutex<std::collections::HashMap<(String, i64), Definition>>;
+    static PARSED: std::sync::OnceLock<Parsed> = std::sync::OnceLock::new();
+    let key = (id.to_string(), row.try_get::<i64, _>("version")?);
+    let parsed = PARSED.get_or_init(Default::default);
+    if let Some(d) = parsed.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(Some(d));
+    }
+    let text: String = row.try_get("definition")?;
+    let d = Definition::parse(&text)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("stored definition {id}: {e}")))?;
+    if let Ok(mut m) = parsed.lock() {
+        m.insert(key, d.clone());
+    }
+    Ok(Some(d))
 }
 
 /// An instrument in a list.

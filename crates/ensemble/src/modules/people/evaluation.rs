@@ -127,9 +127,7 @@ fn pseudonym(secret: &[u8], kind: &str, id: &str) -> String {
 const CONSENTED: &str = "JOIN person_consents ec ON ec.person_id = r.person_id AND ec.purpose = 'evaluation' AND ec.decision = 'given'";
 
 fn month(ts: Option<i64>) -> String {
-    ts.and_then(|t| time::OffsetDateTime::from_unix_timestamp(t).ok())
-        .map(|t| format!("{:04}-{:02}", t.year(), t.month() as u8))
-        .unwrap_or_default()
+    ts.map(crate::db::month_of).unwrap_or_default()
 }
 
 /// The rows of a dataset (header first), for consented people only; the export is audited.

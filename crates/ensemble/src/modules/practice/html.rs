@@ -13,6 +13,7 @@ use crate::rbac::Actor;
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
 use crate::web::forms::{Input, PageForm, button, csrf, error_summary, select, textarea};
+use crate::web::layout::datetime;
 use crate::web::{Page, PageCtx, page};
 
 fn when(s: &Session) -> String {
@@ -403,7 +404,7 @@ fn observation_section(
         h2."nhsuk-heading-m" id="observation" { "Observation scale" }
         @for o in &part.recorded {
             p."nhsuk-body" {
-                strong { (o.instrument) } ", " (datetime_of(o.recorded_at)) ": "
+                strong { (o.instrument) } ", " (datetime(o.recorded_at)) ": "
                 (o.scores.iter().map(|sc| format!("{} {}", sc.label, crate::modules::measures::definition::num(sc.value))).collect::<Vec<_>>().join("; "))
             }
         }
@@ -622,12 +623,6 @@ pub async fn incident_report(
     }
 }
 
-fn datetime_of(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .map(|t| format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute()))
-        .unwrap_or_default()
-}
-
 /// GET /incidents
 pub async fn incidents_list(
     State(state): State<AppState>,
@@ -642,7 +637,7 @@ pub async fn incidents_list(
             ul."nhsuk-list" {
                 @for r in &rows {
                     li { a href=(format!("/incidents/{}", r.id)) { (label_of(CATEGORIES, &r.category).split(' ').next().unwrap_or("")) " at " (r.activity_name) }
-                        br; span."nhsuk-body-s" { (label_of(SEVERITIES, &r.severity).split(':').next().unwrap_or("")) ", " (r.status) ", " (datetime_of(r.reported_at)) } }
+                        br; span."nhsuk-body-s" { (label_of(SEVERITIES, &r.severity).split(':').next().unwrap_or("")) ", " (r.status) ", " (datetime(r.reported_at)) } }
                 }
             }
         }
@@ -665,7 +660,7 @@ async fn incident_page(
             h1 { (label_of(CATEGORIES, &i.category).split(' ').next().unwrap_or("Incident")) ": " (label_of(SEVERITIES, &i.severity).split(':').next().unwrap_or("")) }
             p { strong class=(if i.status == "closed" { "nhsuk-tag nhsuk-tag--grey" } else { "nhsuk-tag nhsuk-tag--red" }) { (match i.status.as_str() { "escalated" => "Escalated", "closed" => "Closed", _ => "Open" }) } }
             dl."nhsuk-summary-list" {
-                div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Reported" } dd."nhsuk-summary-list__value" { (i.reported_by) ", " (datetime_of(i.reported_at)) } }
+                div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Reported" } dd."nhsuk-summary-list__value" { (i.reported_by) ", " (datetime(i.reported_at)) } }
                 div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "What happened" } dd."nhsuk-summary-list__value ensemble-detail" { (i.what_happened) } }
                 div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Done straight away" } dd."nhsuk-summary-list__value ensemble-detail" { (i.immediate_action) } }
                 @if !i.closure_note.is_empty() {
@@ -674,7 +669,7 @@ async fn incident_page(
             }
             @if !i.updates.is_empty() {
                 h2."nhsuk-heading-m" { "Follow-up" }
-                ul."nhsuk-list" { @for (who, body, at) in &i.updates { li { strong { (who) } ", " (datetime_of(*at)) ": " (body) } } }
+                ul."nhsuk-list" { @for (who, body, at) in &i.updates { li { strong { (who) } ", " (datetime(*at)) ": " (body) } } }
             }
             @if i.can_follow_up && i.status != "closed" {
                 form method="post" action=(format!("/incidents/{}/follow-up", i.id)) novalidate {
@@ -870,7 +865,7 @@ async fn journal_page(
             }
             @if !entries.is_empty() {
                 h2."nhsuk-heading-m" { "Entries" }
-                ul."nhsuk-list" { @for e in &entries { li { a href=(format!("/practice/journal/{}", e.id)) { (e.title) } " — " (datetime_of(e.created_at)) } } }
+                ul."nhsuk-list" { @for e in &entries { li { a href=(format!("/practice/journal/{}", e.id)) { (e.title) } " — " (datetime(e.created_at)) } } }
             }
         } }
     };
@@ -912,7 +907,7 @@ pub async fn journal_entry(
 ) -> Result<Response, AppError> {
     let e = reflection::entry(&state, &actor, &id).await?;
     let body = html! {
-        span."nhsuk-caption-l" { "Journal, " (datetime_of(e.created_at)) }
+        span."nhsuk-caption-l" { "Journal, " (datetime(e.created_at)) }
         h1 { (e.title) }
         p."nhsuk-body ensemble-detail" style="white-space: pre-line" { (e.body) }
     };
@@ -1016,6 +1011,10 @@ use super::summary::{self, Scope};
 /// A horizontal bar chart as SVG, described for screen readers (the table beside it holds
 /// the same figures).
 fn bars(title: &str, data: &[(String, f64)]) -> Markup {
+    if data.iter().all(|d| d.1 == 0.0) {
+        // Nothing to draw: the table below says it.
+        return html! {};
+    }
     let max = data.iter().map(|d| d.1).fold(0.0_f64, f64::max).max(1.0);
     let row = 28.0;
     let height = (data.len() as f64 * row).max(row);

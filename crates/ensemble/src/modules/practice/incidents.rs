@@ -74,15 +74,6 @@ where
         .map_err(AppError::from)
 }
 
-async fn activity_org(state: &AppState, activity_id: &str) -> Result<(String, String), AppError> {
-    let r = sqlx::query("SELECT organisation_id, name FROM activities WHERE id = $1")
-        .bind(activity_id.to_string())
-        .fetch_optional(&state.db.read)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((r.try_get("organisation_id")?, r.try_get("name")?))
-}
-
 /// Name a lead (programme managers of the organisation running the activity). The lead may
 /// be any enabled account, for example a clinician of the partner trust, found by email.
 pub async fn name_lead(
@@ -92,7 +83,7 @@ pub async fn name_lead(
     email: &str,
     kind: &str,
 ) -> Result<(), AppError> {
-    let (org, _) = activity_org(state, activity_id).await?;
+    let (org, _) = crate::modules::directory::service::owner(state, activity_id).await?;
     if !can_manage(actor, &org) {
         return Err(AppError::Forbidden);
     }
@@ -151,7 +142,7 @@ pub async fn leads_page(
     actor: &Actor,
     activity_id: &str,
 ) -> Result<(String, Vec<(String, String, String)>), AppError> {
-    let (org, name) = activity_org(state, activity_id).await?;
+    let (org, name) = crate::modules::directory::service::owner(state, activity_id).await?;
     if !can_manage(actor, &org) {
         return Err(AppError::Forbidden);
     }

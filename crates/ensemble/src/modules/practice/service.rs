@@ -887,31 +887,18 @@ pub async fn mark(
     Ok(())
 }
 
-/// Observation scales offered for a session: the built-in session observation scale and the
-/// organisation's approved co-designed instruments.
+/// Observation scales offered for a session: the built-in observer scales. (Co-designed
+/// instruments are answered by people about themselves; nothing yet marks one as an
+/// observer scale, so none is offered here.)
 pub async fn observation_scales(
-    state: &AppState,
-    organisation_id: &str,
+    _state: &AppState,
+    _organisation_id: &str,
 ) -> Result<Vec<crate::modules::measures::definition::Definition>, AppError> {
     use crate::modules::measures::definition::{OBSERVATION_SCALES, builtin};
-    let mut out: Vec<_> = OBSERVATION_SCALES
+    Ok(OBSERVATION_SCALES
         .iter()
         .filter_map(|id| builtin(id).cloned())
-        .collect();
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT DISTINCT instrument_id FROM instrument_versions WHERE organisation_id = $1 AND status = 'approved' ORDER BY instrument_id",
-    )
-    .bind(organisation_id.to_string())
-    .fetch_all(&state.db.read)
-    .await?;
-    for id in ids {
-        if let Some(d) =
-            crate::modules::measures::service::definition(&state.db.read, &id, None).await?
-        {
-            out.push(d);
-        }
-    }
-    Ok(out)
+        .collect())
 }
 
 /// A recorded observation: instrument name and its scores.

@@ -42,11 +42,7 @@ pub struct Summary {
 /// Months covered (the last twelve).
 const MONTHS: i64 = 12;
 
-fn month_key(ts: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .map(|t| format!("{:04}-{:02}", t.year(), t.month() as u8))
-        .unwrap_or_default()
-}
+use crate::db::month_of as month_key;
 
 /// Bumped by every change to sessions, registers, observations or incidents.
 static GENERATION: AtomicU64 = AtomicU64::new(0);

@@ -23,11 +23,7 @@ use crate::web::forms::{
 use crate::web::layout::datetime;
 use crate::web::{Page, PageCtx, page};
 
-fn date(ts: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .map(|t| t.date().to_string())
-        .unwrap_or_default()
-}
+use crate::db::date_of as date;
 
 fn tag(s: Status) -> Markup {
     html! { strong class=(format!("nhsuk-tag {}", s.tag())) { (s.label()) } }
