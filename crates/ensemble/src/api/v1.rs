@@ -58,7 +58,8 @@ pub fn routes() -> Vec<Route> {
         crate::modules::people::html::dataset_api,
         crate::modules::measures::api::list_instruments,
         crate::modules::measures::api::submit_response,
-        crate::modules::measures::api::person_scores),
+        crate::modules::measures::api::person_scores,
+        crate::modules::practice::portfolio_html::api_portfolio),
     components(schemas(Me, MeMembership, Organisation, OrgKind, OrganisationInput, UserSummary, Membership, Role, ErrorEnvelope, ErrorItem, FieldError, UserPage,
         crate::modules::measures::api::InstrumentOut, crate::modules::measures::api::SubmitIn, crate::modules::measures::api::SubmitOut,
         crate::modules::measures::service::InstrumentSummary, crate::modules::measures::service::ScoreRow)),
@@ -66,7 +67,8 @@ pub fn routes() -> Vec<Route> {
     tags((name = "accounts", description = "Accounts, organisations and roles"),
          (name = "referrals", description = "FHIR R4 referral intake and the message back (answers are FHIR JSON; problems are OperationOutcome resources)"),
          (name = "evaluation", description = "Pseudonymised evaluation datasets for researchers"),
-         (name = "measures", description = "Wellbeing instruments, completed measures and scores"))
+         (name = "measures", description = "Wellbeing instruments, completed measures and scores"),
+         (name = "practice", description = "The practitioner toolkit: the CPD portfolio"))
 )]
 pub struct ApiDoc;
 

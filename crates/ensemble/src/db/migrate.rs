@@ -40,6 +40,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(6, "0006_incidents.sql"),
     migration!(7, "0007_observations.sql"),
     migration!(8, "0008_reflection.sql"),
+    migration!(9, "0009_portfolio.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

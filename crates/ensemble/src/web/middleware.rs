@@ -177,8 +177,20 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
         .map(|c| c.csrf_binding.clone())
         .unwrap_or_default();
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_FORM_BYTES).await {
+    let multipart = crate::web::upload::boundary(
+        parts
+            .headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let limit = if multipart.is_some() {
+        crate::web::upload::MAX_UPLOAD_BYTES
+    } else {
+        MAX_FORM_BYTES
+    };
+    let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
+        Err(_) if multipart.is_some() => return crate::web::upload::too_large().into_response(),
         Err(_) => {
             return AppError::BadRequest("The form was too large to accept.".into())
                 .into_response();
@@ -189,14 +201,24 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let form_token = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
-        .ok()
-        .and_then(|pairs| {
-            pairs
-                .into_iter()
-                .find(|(k, _)| k == csrf::FIELD)
-                .map(|(_, v)| v)
-        });
+    let form_token = match &multipart {
+        Some(b) => crate::web::upload::parts(bytes.clone(), b)
+            .await
+            .ok()
+            .and_then(|ps| {
+                ps.into_iter()
+                    .find(|p| p.name == csrf::FIELD && p.filename.is_none())
+                    .map(|p| String::from_utf8_lossy(&p.data).into_owned())
+            }),
+        None => serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
+            .ok()
+            .and_then(|pairs| {
+                pairs
+                    .into_iter()
+                    .find(|(k, _)| k == csrf::FIELD)
+                    .map(|(_, v)| v)
+            }),
+    };
     let submitted = form_token.or(header_token).unwrap_or_default();
     if !csrf::verify(&state.secret, &binding, &submitted) {
         tracing::info!("refused a form without a valid CSRF token");

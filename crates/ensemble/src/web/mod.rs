@@ -9,6 +9,7 @@ pub mod layout;
 pub mod middleware;
 pub mod pages;
 pub mod routes;
+pub mod upload;
 
 pub use ctx::PageCtx;
 pub use layout::{Page, page};

@@ -70,6 +70,15 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
         }
         (_, p) if p.starts_with("/provider/") || p.starts_with("/sessions") => Some(PROVIDERS),
         ("GET", "/practice/supervision" | "/practice/supervision/{id}") => Some(ALL),
+        // Supervisors and peers asked for an assessment may hold any role.
+        (
+            "GET",
+            "/practice/assessments"
+            | "/practice/assessments/{id}"
+            | "/practice/portfolio/certificates/{id}",
+        )
+        | ("POST", "/practice/assessments/{id}") => Some(ALL),
+        (_, "/api/v1/practice/portfolio") => Some(PROVIDERS),
         (_, p) if p.starts_with("/practice/") => Some(PROVIDERS),
         (_, "/my/plan" | "/my/consents") => Some(ALL),
         (_, p)
@@ -115,6 +124,7 @@ fn concrete(path: &str) -> String {
         .replace("{task_id}", "00000000-0000-7000-8000-000000000002")
         .replace("{name}", "no-such-dataset")
         .replace("{version}", "1")
+        .replace("{competency}", "00000000-0000-7000-8000-000000000003")
         .replace("{id}", "00000000-0000-7000-8000-000000000000")
 }
 

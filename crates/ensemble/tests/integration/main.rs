@@ -14,5 +14,6 @@ mod directory;
 mod email;
 mod measures;
 mod platform;
+mod portfolio;
 mod practice;
 mod referrals;

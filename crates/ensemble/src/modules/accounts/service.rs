@@ -1454,6 +1454,10 @@ pub const SCOPES: &[(&str, &str)] = &[
         "measures:write",
         "Submit completed wellbeing measures (link workers, practitioners, programme teams)",
     ),
+    (
+        "practice:read",
+        "Export your own CPD portfolio (practitioners, programme teams)",
+    ),
 ];
 
 /// Create a token; returns the secret, shown once.

@@ -104,6 +104,14 @@ pub const NOT_FOR_EVALUATION: &[(&str, &str)] = &[
     ),
     ("referral_tasks", "operational to-do items"),
     (
+        "session_moments",
+        "a practitioner's free-text notes about a moment, shown to the person and their practitioners only",
+    ),
+    (
+        "session_observations",
+        "practitioner observations of a session or of one participant, for practice review, not outcome evaluation",
+    ),
+    (
         "referral_plans",
         "the person's own words, shared only with them and their care team",
     ),

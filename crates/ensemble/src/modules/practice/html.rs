@@ -65,6 +65,9 @@ async fn list_page(
                 li { a href="/practice/summary" { "Practice summary" } }
                 li { a href="/practice/journal" { "Reflective journal" } }
                 li { a href="/practice/supervision" { "Supervision" } }
+                li { a href="/practice/portfolio" { "CPD portfolio" } }
+                li { a href="/practice/framework" { "Competency framework" } }
+                li { a href="/practice/assessments" { "Assessments asked of you" } }
             }
             @if sessions.is_empty() { p."nhsuk-body" { "No sessions from the last week onwards." } } @else {
                 ul."nhsuk-list ensemble-session-list" {
@@ -1070,6 +1073,11 @@ pub async fn practice_summary(
         .iter()
         .map(|(k, n)| (k.clone(), *n as f64))
         .collect();
+    let cpd: Vec<(String, f64)> = s
+        .cpd
+        .iter()
+        .map(|(d, n, _, _)| (d.clone(), *n as f64))
+        .collect();
     let body = html! {
         span."nhsuk-caption-l" { "Practice summary, last 12 months" }
         h1 { (s.title) }
@@ -1113,7 +1121,17 @@ pub async fn practice_summary(
             thead."nhsuk-table__head" { tr."nhsuk-table__row" { th."nhsuk-table__header" scope="col" { "Severity" } th."nhsuk-table__header" scope="col" { "Count" } } }
             tbody."nhsuk-table__body" { @for (k, n) in &s.incidents { tr."nhsuk-table__row" { td."nhsuk-table__cell" { (k) } td."nhsuk-table__cell" { (n) } } } }
         }
-        p."nhsuk-body" { "CPD by competency domain will appear here with the portfolio (not yet built)." }
+        h2."nhsuk-heading-m" { "CPD by competency domain" }
+        @if s.cpd.iter().all(|d| d.1 == 0) {
+            p."nhsuk-body" { "No portfolio evidence yet. " a href="/practice/portfolio" { "Add evidence to a portfolio" } "." }
+        } @else {
+            (bars("Portfolio evidence by domain", &cpd))
+            table."nhsuk-table" {
+                caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "CPD by competency domain" }
+                thead."nhsuk-table__head" { tr."nhsuk-table__row" { th."nhsuk-table__header" scope="col" { "Domain" } th."nhsuk-table__header" scope="col" { "Evidence" } th."nhsuk-table__header" scope="col" { "Training hours" } @if !matches!(scope, Scope::Mine) { th."nhsuk-table__header" scope="col" { "Practitioners" } } } }
+                tbody."nhsuk-table__body" { @for (d, n, h, p) in &s.cpd { tr."nhsuk-table__row" { td."nhsuk-table__cell" { (d) } td."nhsuk-table__cell" { (n) } td."nhsuk-table__cell" { (format!("{h:.1}")) } @if !matches!(scope, Scope::Mine) { td."nhsuk-table__cell" { (p) } } } } }
+            }
+        }
     };
     Ok(page(&ctx, Page::new("Practice summary", body)))
 }

@@ -3,17 +3,21 @@
 //! and the three-part session log (plan, session, reflective debrief) that co-facilitators
 //! add to, with conflicts detected rather than overwritten.
 
+pub mod competencies;
 pub mod demo;
 pub mod generate;
 pub mod html;
 pub mod incidents;
 pub mod model;
+pub mod portfolio;
+pub mod portfolio_html;
 pub mod reflection;
 pub mod service;
 pub mod summary;
 
 use crate::rbac::Permission as P;
 use crate::web::routes::Route;
+use portfolio_html as ph;
 
 /// Every route of this module, each with its permission.
 pub fn routes() -> Vec<Route> {
@@ -64,6 +68,76 @@ pub fn routes() -> Vec<Route> {
             P::SignedIn,
             html::incident_follow_up,
         ),
+        Route::get("/practice/portfolio", P::RunSessions, ph::overview),
+        Route::get("/practice/portfolio/print", P::RunSessions, ph::print),
+        Route::get(
+            "/practice/portfolio/export.json",
+            P::RunSessions,
+            ph::export_json,
+        ),
+        Route::get(
+            "/practice/portfolio/evidence/new",
+            P::RunSessions,
+            ph::new_evidence,
+        ),
+        Route::post(
+            "/practice/portfolio/evidence",
+            P::RunSessions,
+            ph::add_evidence,
+        ),
+        Route::get(
+            "/practice/portfolio/evidence/{id}",
+            P::RunSessions,
+            ph::evidence,
+        ),
+        Route::post(
+            "/practice/portfolio/evidence/{id}/remove",
+            P::RunSessions,
+            ph::remove_evidence,
+        ),
+        Route::get(
+            "/practice/portfolio/certificates/{id}",
+            P::SignedIn,
+            ph::certificate,
+        ),
+        Route::get(
+            "/practice/portfolio/assess",
+            P::RunSessions,
+            ph::assess_form,
+        ),
+        Route::post("/practice/portfolio/assess", P::RunSessions, ph::assess),
+        Route::get(
+            "/practice/portfolio/request",
+            P::RunSessions,
+            ph::request_form,
+        ),
+        Route::post("/practice/portfolio/request", P::RunSessions, ph::request),
+        Route::get("/practice/assessments", P::SignedIn, ph::asked),
+        Route::get("/practice/assessments/{id}", P::SignedIn, ph::request_view),
+        Route::post("/practice/assessments/{id}", P::SignedIn, ph::answer),
+        Route::get("/practice/framework", P::RunSessions, ph::framework),
+        Route::post("/practice/framework", P::RunSessions, ph::start_draft),
+        Route::post(
+            "/practice/framework/{id}/competencies",
+            P::RunSessions,
+            ph::add_competency,
+        ),
+        Route::post(
+            "/practice/framework/{id}/competencies/{competency}",
+            P::RunSessions,
+            ph::edit_competency,
+        ),
+        Route::post(
+            "/practice/framework/{id}/publish",
+            P::RunSessions,
+            ph::publish,
+        ),
+        Route::get(
+            "/api/v1/practice/portfolio",
+            P::RunSessions,
+            ph::api_portfolio,
+        )
+        .scope("practice:read"),
         Route::get(
             "/manage/activities/{id}/leads",
             P::ManageActivities,

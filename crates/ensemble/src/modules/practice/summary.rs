@@ -1,6 +1,6 @@
 //! Practice summary: for a practitioner (the sessions they led) and for an organisation
 //! (programme managers: all its sessions) — sessions delivered by month, register marks,
-//! observation trends and incidents by severity, each as a chart with the same figures in a
+//! observation trends, incidents by severity and CPD by competency domain, each as a chart with the same figures in a
 //! table. Aggregates computed in the database.
 
 use std::collections::{BTreeMap, HashMap};
@@ -37,6 +37,8 @@ pub struct Summary {
     pub observations: Vec<(String, String, f64, i64)>,
     /// Incidents by severity.
     pub incidents: Vec<(String, i64)>,
+    /// CPD by competency domain: (domain, evidence items, training hours, practitioners).
+    pub cpd: Vec<(String, i64, f64, i64)>,
 }
 
 /// Months covered (the last twelve).
@@ -212,7 +214,7 @@ async fn compute(state: &AppState, actor: &Actor, scope: &Scope) -> Result<Summa
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT i.severity, COUNT(*) AS n FROM incidents i WHERE {incident_filter} AND i.reported_at >= $2 GROUP BY i.severity"
     )))
-    .bind(bind)
+    .bind(bind.clone())
     .bind(since)
     .fetch_all(&state.db.read)
     .await?;
@@ -224,5 +226,15 @@ async fn compute(state: &AppState, actor: &Actor, scope: &Scope) -> Result<Summa
             .unwrap_or(0);
         out.incidents.push((sev.to_string(), n));
     }
+    // CPD by domain, against the framework in use (all time: a portfolio is cumulative).
+    out.cpd = match scope {
+        Scope::Mine => match super::portfolio::home(actor) {
+            Ok((org, _)) => {
+                super::portfolio::cpd_by_domain(state, &org, Some(&actor.user_id)).await?
+            }
+            Err(_) => Vec::new(),
+        },
+        Scope::Organisation(org) => super::portfolio::cpd_by_domain(state, org, None).await?,
+    };
     Ok(out)
 }
