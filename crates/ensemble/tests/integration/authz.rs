@@ -472,3 +472,255 @@ async fn referral_relationships_matrix() {
         }
     }
 }
+
+/// Relationship rules of the practitioner toolkit, written independently of the services:
+/// journals (their author only), supervision records (the practitioner and supervisor),
+/// incidents (the reporter, the named lead and the organisation's programme managers),
+/// portfolio evidence (its owner) and what an assessor may see (the request and the
+/// certificates linked to the competency asked about). Everyone else gets 403 or 404.
+#[tokio::test]
+async fn practice_relationships_matrix() {
+    let app = TestApp::new().await;
+    let provider = app.org("Provider A", "cultural_organisation").await;
+    let other_provider = app.org("Provider B", "community_group").await;
+    let trust = app.org("Trust", "nhs_trust").await;
+    let activity = crate::directory::activity(
+        &app,
+        &provider,
+        "Ward music",
+        53.4,
+        -2.99,
+        "free",
+        "MO",
+        &[],
+    )
+    .await;
+
+    struct Who {
+        label: &'static str,
+        client: crate::support::Client,
+        id: String,
+        email: String,
+    }
+    let mut people = Vec::new();
+    for (label, role, org) in [
+        ("author", Role::Practitioner, &provider),
+        ("colleague", Role::Practitioner, &provider),
+        ("programme manager", Role::ProgrammeManager, &provider),
+        ("supervisor", Role::Clinician, &trust),
+        ("named lead", Role::Clinician, &trust),
+        ("other clinician", Role::Clinician, &trust),
+        (
+            "other provider practitioner",
+            Role::Practitioner,
+            &other_provider,
+        ),
+        ("participant", Role::Participant, &provider),
+        ("administrator", Role::Administrator, &provider),
+    ] {
+        let (email, password, id) = app.user(role, org).await;
+        let mut client = app.client();
+        assert_eq!(
+            client.sign_in(&email, &password).await.status,
+            StatusCode::SEE_OTHER
+        );
+        people.push(Who {
+            label,
+            client,
+            id,
+            email,
+        });
+    }
+    let emails: Vec<(&str, String)> = people.iter().map(|w| (w.label, w.email.clone())).collect();
+    let email = |label: &str| emails.iter().find(|w| w.0 == label).unwrap().1.clone();
+    let lead_email = email("named lead");
+    let supervisor_email = email("supervisor");
+    let colleague_email = email("colleague");
+    let pm_id = people[2].id.clone();
+
+    // The programme manager names the lead and publishes a framework.
+    let leads = format!("/manage/activities/{activity}/leads");
+    let r = people[2]
+        .client
+        .submit(
+            &leads,
+            &leads,
+            &[("email", &lead_email), ("kind", "clinical")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let pm = ensemble::rbac::Actor {
+        user_id: pm_id,
+        display_name: "pm".into(),
+        email: email("programme manager"),
+        memberships: vec![(
+            provider.clone(),
+            "Provider A".into(),
+            Role::ProgrammeManager,
+        )],
+        request_id: None,
+        channel: "web",
+    };
+    let draft = ensemble::modules::practice::competencies::start_draft(&app.state, &pm, &provider)
+        .await
+        .unwrap();
+    ensemble::modules::practice::competencies::publish(&app.state, &pm, &draft, "v1")
+        .await
+        .unwrap();
+
+    // The author's records.
+    let author = &mut people[0].client;
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let session = author
+        .submit(
+            "/sessions",
+            "/sessions",
+            &[
+                ("activity_id", &activity),
+                ("date", &today),
+                ("starts", "00:00"),
+                ("ends", "01:00"),
+            ],
+        )
+        .await
+        .location()
+        .to_string();
+    let form = format!("{session}/incident");
+    let incident = author
+        .submit(
+            &form,
+            &form,
+            &[
+                ("category", "safeguarding"),
+                ("severity", "serious"),
+                ("what_happened", "A disclosure during the session."),
+                ("immediate_action", "Listened and reported."),
+            ],
+        )
+        .await
+        .location()
+        .to_string();
+    let journal = author
+        .submit(
+            "/practice/journal",
+            "/practice/journal",
+            &[("title", "Hard day"), ("body", "Private thoughts.")],
+        )
+        .await
+        .location()
+        .to_string();
+    let supervision = author
+        .submit(
+            "/practice/supervision",
+            "/practice/supervision",
+            &[
+                ("supervisor_email", &supervisor_email),
+                ("met_on", &today),
+                ("themes", "Boundaries"),
+            ],
+        )
+        .await
+        .location()
+        .to_string();
+    let token = author.get("/practice/portfolio/evidence/new").await.csrf();
+    let cert = b"%PDF-1.4 certificate".to_vec();
+    let evidence = author
+        .post_multipart(
+            "/practice/portfolio/evidence",
+            &[
+                ("csrf_token", &token),
+                ("kind", "training"),
+                ("title", "Safeguarding adults"),
+                ("occurred_on", &today),
+                ("competencies", "S1"),
+            ],
+            &[("certificate", "cert.pdf", &cert)],
+        )
+        .await
+        .location()
+        .to_string();
+    let r = author
+        .submit(
+            "/practice/portfolio/request",
+            "/practice/portfolio/request",
+            &[
+                ("competency", "S1"),
+                ("kind", "peer"),
+                ("assessor_email", &colleague_email),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let ids = |sql: &'static str| {
+        let app = &app;
+        async move {
+            sqlx::query_scalar::<_, String>(sql)
+                .fetch_one(&app.state.db.read)
+                .await
+                .unwrap()
+        }
+    };
+    let certificate = format!(
+        "/practice/portfolio/certificates/{}",
+        ids("SELECT id FROM certificates").await
+    );
+    let request = format!(
+        "/practice/assessments/{}",
+        ids("SELECT id FROM competency_assessments").await
+    );
+    for p in [&incident, &journal, &supervision, &evidence] {
+        assert!(p.starts_with('/'), "created: {p}");
+    }
+
+    let pages: Vec<(&str, &[&str])> = vec![
+        (&journal, &["author"]),
+        (&supervision, &["author", "supervisor"]),
+        (&incident, &["author", "named lead", "programme manager"]),
+        (&evidence, &["author"]),
+        (&certificate, &["author", "colleague"]),
+        (&request, &["author", "colleague"]),
+    ];
+    for w in &mut people {
+        for (path, allowed) in &pages {
+            let r = w.client.get(path).await;
+            if allowed.contains(&w.label) {
+                assert_eq!(r.status, StatusCode::OK, "{} should open {path}", w.label);
+            } else {
+                assert!(
+                    r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND,
+                    "{} must not open {path}: {}",
+                    w.label,
+                    r.status
+                );
+            }
+        }
+        // Lists show the record only to those related to it.
+        let incident_id = incident.trim_start_matches("/incidents/");
+        let supervision_id = supervision.trim_start_matches("/practice/supervision/");
+        let request_id = request.trim_start_matches("/practice/assessments/");
+        let lists: &[(&str, &str, &[&str])] = &[
+            (
+                "/incidents",
+                incident_id,
+                &["author", "named lead", "programme manager"],
+            ),
+            (
+                "/practice/supervision",
+                supervision_id,
+                &["author", "supervisor"],
+            ),
+            ("/practice/assessments", request_id, &["colleague"]),
+        ];
+        for (path, id, allowed) in lists {
+            let r = w.client.get(path).await;
+            let shows = r.status == StatusCode::OK && r.body.contains(id);
+            assert_eq!(
+                shows,
+                allowed.contains(&w.label),
+                "{} on {path}: {}",
+                w.label,
+                r.status
+            );
+        }
+    }
+}

@@ -14,7 +14,7 @@ fn days_from_today(n: i64) -> String {
 #[tokio::test]
 async fn a_practitioner_plans_a_session_takes_the_register_and_writes_the_log() {
     let mut w = world().await;
-    let (rid, _person, _me) = connected(&mut w, "Harper").await;
+    let (rid, person, mut me) = connected(&mut w, "Harper").await;
     let activity = w.activity.clone();
     let (pr, _) = &mut w.practitioner;
 
@@ -119,6 +119,10 @@ async fn a_practitioner_plans_a_session_takes_the_register_and_writes_the_log() 
         "a save based on version 0 again"
     );
     assert!(r.body.contains("Someone else saved the plan"));
+    assert!(
+        r.body.contains("The plan as it is now:") && r.body.contains("Risks and mitigations</dt>"),
+        "the saved plan is shown beside yours"
+    );
     assert!(
         pr.get("/sessions").await.body.contains("Singing warm-up"),
         "the template is offered"
@@ -296,6 +300,101 @@ async fn a_practitioner_plans_a_session_takes_the_register_and_writes_the_log() 
         "{}",
         body.chars().take(300).collect::<String>()
     );
+    // An observation of one participant (someone marked as attending).
+    let r = colleague
+        .submit(
+            &log,
+            &obs,
+            &[
+                ("instrument", "session_observation"),
+                ("about", "not-a-person"),
+                ("q_group_engagement", "4"),
+                ("q_wellbeing_observed", "3"),
+                ("q_participation", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("someone marked as attending this session"));
+    let r = colleague
+        .submit(
+            &log,
+            &obs,
+            &[
+                ("instrument", "session_observation"),
+                ("about", &person),
+                ("q_group_engagement", "5"),
+                ("q_wellbeing_observed", "4"),
+                ("q_participation", "5"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let body = colleague.get(&log).await.body;
+    assert!(
+        body.contains(" about Harper"),
+        "{}",
+        &body[body.find("id=\"observation\"").unwrap_or(0)..][..600]
+    );
+
+    // Moments linked to a participant need their consent to share stories.
+    let moments = format!("{page}/moments");
+    let r = colleague
+        .submit(
+            &log,
+            &moments,
+            &[("person", &person), ("moment", "Harper sang the solo")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Harper has not agreed to share stories"));
+    sqlx::query(
+        "INSERT INTO person_consents (person_id, purpose, decision, statement_id, decided_at) \
+         SELECT person_id, 'share_stories', 'given', statement_id, decided_at FROM person_consents WHERE person_id = $1 AND purpose = 'contact'",
+    )
+    .bind(person.clone())
+    .execute(&w.app.state.db.write)
+    .await
+    .unwrap();
+    let r = colleague
+        .submit(&log, &moments, &[("person", &person), ("moment", "")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Describe the moment"));
+    let r = colleague
+        .submit(
+            &log,
+            &moments,
+            &[
+                ("person", &person),
+                ("moment", "Harper sang the solo for the first time"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        colleague
+            .get(&log)
+            .await
+            .body
+            .contains("Harper sang the solo for the first time")
+    );
+    assert!(
+        me.get("/my/plan")
+            .await
+            .body
+            .contains("Harper sang the solo for the first time"),
+        "the person sees moments about them"
+    );
+    // Withdrawing the consent hides the moment everywhere at once.
+    sqlx::query("UPDATE person_consents SET decision = 'withdrawn' WHERE person_id = $1 AND purpose = 'share_stories'")
+        .bind(person.clone())
+        .execute(&w.app.state.db.write)
+        .await
+        .unwrap();
+    assert!(!colleague.get(&log).await.body.contains("sang the solo"));
+    assert!(!me.get("/my/plan").await.body.contains("sang the solo"));
+
     // The practice summary: the figures in tables beside the charts.
     let (pr, _) = &mut w.practitioner;
     let summary = pr.get("/practice/summary").await;

@@ -293,6 +293,14 @@ pub async fn my_plan(
     CurrentUser(actor): CurrentUser,
 ) -> Result<Response, AppError> {
     let (plans, consents) = crate::modules::referrals::service::own_plans(&state, &actor).await?;
+    let mut moments = Vec::new();
+    let people: Vec<String> = sqlx::query_scalar("SELECT id FROM people WHERE user_id = $1")
+        .bind(actor.user_id.clone())
+        .fetch_all(&state.db.read)
+        .await?;
+    for person in &people {
+        moments.extend(crate::modules::practice::moments::for_person(&state, person).await?);
+    }
     let body = html! {
         h1 { "My plan" }
         @if plans.is_empty() {
@@ -325,6 +333,15 @@ pub async fn my_plan(
                 }
                 p { a href="/check-ins" { "Do a check-in" } }
             } }
+        }
+        @if !moments.is_empty() {
+            h2."nhsuk-heading-m" { "Moments from your sessions" }
+            p."nhsuk-body" { "Shared because you agreed to share stories. If you withdraw that, they are hidden straight away." }
+            ul."nhsuk-list nhsuk-list--border" {
+                @for m in &moments {
+                    li { (m.moment) br; span."nhsuk-body-s" { (m.activity) ", " (crate::db::date_of(m.session_starts_at)) ", noted by " (m.recorded_by) } }
+                }
+            }
         }
         @if !plans.is_empty() {
             h2."nhsuk-heading-m" { "How your information is used" }

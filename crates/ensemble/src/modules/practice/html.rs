@@ -157,7 +157,13 @@ fn session_page(
             @if conflict {
                 div."nhsuk-warning-callout" {
                     h3."nhsuk-warning-callout__label" { span role="text" { span."nhsuk-u-visually-hidden" { "Important: " } "Someone else saved the plan" } }
-                    p { "Your changes are below but not saved. Check them against the plan as it is now, then save again." }
+                    p { "Your changes are in the form below but not saved. The plan as it is now:" }
+                    dl."nhsuk-summary-list" {
+                        @for (k, v) in [("Aims", s.plan.aims.clone()), ("Musical activities", s.plan.musical_activities.iter().map(|c| label_of(ACTIVITIES, c)).collect::<Vec<_>>().join(", ")), ("Adaptations", s.plan.adaptations.clone()), ("Risks and mitigations", s.plan.risks.clone()), ("Materials", s.plan.materials.clone())] {
+                            @if !v.is_empty() { div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { (k) } dd."nhsuk-summary-list__value ensemble-detail" { (v) } } }
+                        }
+                    }
+                    p { "Combine the two in the form, then save again." }
                 }
             }
             span."nhsuk-caption-l" { (s.activity_name) }
@@ -382,6 +388,8 @@ pub async fn mark(
 pub struct ObservationPart {
     pub recorded: Vec<service::Observation>,
     pub scales: Vec<crate::modules::measures::definition::Definition>,
+    pub attendees: Vec<super::moments::Attendee>,
+    pub moments: Vec<super::moments::Moment>,
 }
 
 async fn observation_part(
@@ -392,6 +400,8 @@ async fn observation_part(
     Ok(ObservationPart {
         recorded: service::observations(state, actor, &s.id).await?,
         scales: service::observation_scales(state, &s.organisation_id).await?,
+        attendees: super::moments::attendees(state, &s.id).await?,
+        moments: super::moments::for_session(state, &s.id).await?,
     })
 }
 
@@ -407,7 +417,7 @@ fn observation_section(
         h2."nhsuk-heading-m" id="observation" { "Observation scale" }
         @for o in &part.recorded {
             p."nhsuk-body" {
-                strong { (o.instrument) } ", " (datetime(o.recorded_at)) ": "
+                strong { (o.instrument) } @if let Some(a) = &o.about { " about " (a) } ", " (datetime(o.recorded_at)) ": "
                 (o.scores.iter().map(|sc| format!("{} {}", sc.label, crate::modules::measures::definition::num(sc.value))).collect::<Vec<_>>().join("; "))
             }
         }
@@ -418,11 +428,43 @@ fn observation_section(
                     form method="post" action=(format!("/sessions/{}/observation", s.id)) novalidate {
                         (csrf(ctx))
                         input type="hidden" name="instrument" value=(d.id);
+                        @if !part.attendees.is_empty() {
+                            @let about_id = format!("about-{k}");
+                            div class=(if errors.iter().any(|e| e.field == "about") { "nhsuk-form-group nhsuk-form-group--error" } else { "nhsuk-form-group" }) {
+                                label."nhsuk-label" for=(about_id) { "Who is this about?" }
+                                @if let Some(e) = errors.iter().find(|e| e.field == "about") { span."nhsuk-error-message" { span."nhsuk-u-visually-hidden" { "Error: " } (e.message) } }
+                                select."nhsuk-select" id=(about_id) name="about" {
+                                    option value="" { "The whole group" }
+                                    @for a in &part.attendees { option value=(a.person_id) { (a.name) } }
+                                }
+                            }
+                        }
                         @if let Some(i) = &d.instructions { p."nhsuk-body" { (i) } }
                         @for (i, item) in d.items.iter().enumerate() {
                             (crate::modules::measures::html::question(d, i, item, values.get(&item.id), false, true, errors))
                         }
                         (button("Save observation"))
+                    }
+                }
+            }
+        }
+        h2."nhsuk-heading-m" id="moments" { "Moments linked to a participant" }
+        @for m in &part.moments {
+            p."nhsuk-body" { strong { (m.name) } ": " (m.moment) br; span."nhsuk-body-s" { (m.recorded_by) ", " (datetime(m.recorded_at)) } }
+        }
+        @let sharing: Vec<&super::moments::Attendee> = part.attendees.iter().filter(|a| a.shares_stories).collect();
+        @if sharing.is_empty() {
+            p."nhsuk-body" { "A moment can be linked to someone marked as attending who has agreed to share stories. No one at this session has, so write moments in the log without names." }
+        } @else {
+            details."nhsuk-details" open[errors.iter().any(|e| e.field == "person" || e.field == "moment")] {
+                summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Link a moment to a participant" } }
+                div."nhsuk-details__text" {
+                    p."nhsuk-body-s" { "Only people who have agreed to share stories are listed. They will see the moment on their own page." }
+                    form method="post" action=(format!("/sessions/{}/moments", s.id)) novalidate {
+                        (csrf(ctx))
+                        (select("person", "Who", &std::iter::once((String::new(), "Choose a person".to_string())).chain(sharing.iter().map(|a| (a.person_id.clone(), a.name.clone()))).collect::<Vec<_>>(), "", errors))
+                        (textarea("moment", "The moment", "What happened, in a sentence or two", "", errors))
+                        (button("Save moment"))
                     }
                 }
             }
@@ -824,8 +866,40 @@ pub async fn observe(
             })
         })
         .collect();
-    match service::observe(&state, &actor, &id, &instrument, answers).await {
+    let about = form
+        .iter()
+        .find(|(k, _)| k == "about")
+        .map(|(_, v)| v.trim().to_string())
+        .filter(|v| !v.is_empty());
+    match service::observe(&state, &actor, &id, &instrument, about.as_deref(), answers).await {
         Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}/log#observation")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            let s = service::get(&state, &actor, &id).await?;
+            let part = observation_part(&state, &actor, &s).await?;
+            Ok(log_page(&ctx, &s, &s.log, s.log_version, &e, None, &part))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Moment form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MomentForm {
+    person: String,
+    moment: String,
+}
+
+/// POST /sessions/{id}/moments
+pub async fn add_moment(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<MomentForm>,
+) -> Result<Response, AppError> {
+    match super::moments::add(&state, &actor, &id, &f.person, &f.moment).await {
+        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}/log#moments")).into_response()),
         Err(AppError::Invalid(e)) => {
             let s = service::get(&state, &actor, &id).await?;
             let part = observation_part(&state, &actor, &s).await?;

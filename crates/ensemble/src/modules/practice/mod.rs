@@ -9,6 +9,7 @@ pub mod generate;
 pub mod html;
 pub mod incidents;
 pub mod model;
+pub mod moments;
 pub mod portfolio;
 pub mod portfolio_html;
 pub mod reflection;
@@ -42,6 +43,7 @@ pub fn routes() -> Vec<Route> {
             html::incident_report,
         ),
         Route::post("/sessions/{id}/observation", P::RunSessions, html::observe),
+        Route::post("/sessions/{id}/moments", P::RunSessions, html::add_moment),
         Route::get("/practice/summary", P::RunSessions, html::practice_summary),
         Route::get("/practice/journal", P::RunSessions, html::journal),
         Route::post("/practice/journal", P::RunSessions, html::journal_write),

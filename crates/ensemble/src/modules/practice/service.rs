@@ -907,6 +907,8 @@ pub struct Observation {
     pub instrument: String,
     pub scores: Vec<crate::modules::measures::definition::Score>,
     pub recorded_at: i64,
+    /// The participant observed (first name), when not the whole group.
+    pub about: Option<String>,
 }
 
 /// Observations recorded for a session, newest first.
@@ -918,7 +920,9 @@ pub async fn observations(
     let mut tx = state.db.begin().await?;
     load_for(&mut tx, actor, id).await?;
     let rows = sqlx::query(
-        "SELECT instrument_id, scores, recorded_at FROM session_observations WHERE session_id = $1 ORDER BY recorded_at DESC, id",
+        "SELECT o.instrument_id, o.scores, o.recorded_at, COALESCE(NULLIF(i.preferred_name, ''), i.given_name) AS about \
+         FROM session_observations o LEFT JOIN person_identities i ON i.person_id = o.person_id \
+         WHERE o.session_id = $1 ORDER BY o.recorded_at DESC, o.id",
     )
     .bind(id.to_string())
     .fetch_all(&mut *tx)
@@ -946,6 +950,7 @@ pub async fn observations(
                 .unwrap_or(instrument),
             scores,
             recorded_at: r.try_get("recorded_at")?,
+            about: r.try_get("about")?,
         });
     }
     Ok(out)
@@ -958,12 +963,25 @@ pub async fn observe(
     actor: &Actor,
     id: &str,
     instrument: &str,
+    about: Option<&str>,
     answers: std::collections::BTreeMap<String, crate::modules::measures::definition::Answer>,
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin().await?;
     let s = load_for(&mut tx, actor, id).await?;
     if s.status == "cancelled" {
         return Err(AppError::Conflict("This session was cancelled".into()));
+    }
+    // An observation of one participant: someone marked as attending this session.
+    if let Some(person) = about
+        && !super::moments::attendees(state, id)
+            .await?
+            .iter()
+            .any(|a| a.person_id == person)
+    {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "about",
+            "Choose the whole group or someone marked as attending this session",
+        )]));
     }
     let scales = observation_scales(state, &s.organisation_id).await?;
     let def = scales
@@ -993,8 +1011,8 @@ pub async fn observe(
     })?;
     let obs_id = new_id();
     sqlx::query(
-        "INSERT INTO session_observations (id, session_id, instrument_id, instrument_version, answers, scores, recorded_by, recorded_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO session_observations (id, session_id, instrument_id, instrument_version, answers, scores, recorded_by, recorded_at, person_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(obs_id.clone())
     .bind(id.to_string())
@@ -1004,6 +1022,7 @@ pub async fn observe(
     .bind(serde_json::to_string(&scores).map_err(anyhow::Error::from)?)
     .bind(actor.user_id.clone())
     .bind(now())
+    .bind(about.map(str::to_string))
     .execute(&mut *tx)
     .await?;
     audit_session(
@@ -1011,7 +1030,7 @@ pub async fn observe(
         actor,
         "session.observation",
         id,
-        json!({ "instrument": def.key() }),
+        json!({ "instrument": def.key(), "participant": about.is_some() }),
     )
     .await?;
     tx.commit().await?;

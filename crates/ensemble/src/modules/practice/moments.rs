@@ -1,0 +1,169 @@
+//! Moments that mattered, linked to one participant — only with their consent to share
+//! stories ("share_stories"). The consent is checked when the moment is written and again
+//! every time moments are shown, so withdrawing it hides them at once. The person sees the
+//! moments about them on their own plan page.
+
+use serde_json::json;
+use sqlx::Row;
+
+use crate::audit::{self, AuditEvent};
+use crate::db::{new_id, now};
+use crate::error::{AppError, FieldError};
+use crate::rbac::Actor;
+use crate::state::AppState;
+
+/// Someone marked as attending a session (present, late or left early), from a referral.
+#[derive(Debug, Clone)]
+pub struct Attendee {
+    pub person_id: String,
+    /// First (preferred) name only.
+    pub name: String,
+    /// Has agreed to share stories (so a moment may be linked to them).
+    pub shares_stories: bool,
+}
+
+/// People who attended the session. The caller has checked access to the session.
+pub async fn attendees(state: &AppState, session: &str) -> Result<Vec<Attendee>, AppError> {
+    let rows = sqlx::query(
+        "SELECT r.person_id, COALESCE(NULLIF(i.preferred_name, ''), i.given_name) AS name, \
+           (SELECT COUNT(*) FROM person_consents c WHERE c.person_id = r.person_id AND c.purpose = 'share_stories' AND c.decision = 'given') AS shares \
+         FROM register_entries e JOIN referrals r ON r.id = e.referral_id \
+         LEFT JOIN person_identities i ON i.person_id = r.person_id \
+         WHERE e.session_id = $1 AND e.status IN ('present', 'late', 'left_early') ORDER BY name",
+    )
+    .bind(session.to_string())
+    .fetch_all(&state.db.read)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Attendee {
+                person_id: r.try_get("person_id")?,
+                name: r
+                    .try_get::<Option<String>, _>("name")?
+                    .unwrap_or_else(|| "(no name)".into()),
+                shares_stories: r.try_get::<i64, _>("shares")? > 0,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(AppError::from)
+}
+
+/// A moment as shown.
+#[derive(Debug, Clone)]
+pub struct Moment {
+    pub name: String,
+    pub moment: String,
+    pub recorded_by: String,
+    pub recorded_at: i64,
+    pub activity: String,
+    pub session_starts_at: i64,
+}
+
+const SELECT: &str = "SELECT m.moment, m.recorded_at, u.display_name AS recorded_by, s.starts_at, a.name AS activity, \
+    COALESCE(NULLIF(i.preferred_name, ''), i.given_name) AS name \
+    FROM session_moments m JOIN users u ON u.id = m.recorded_by JOIN practice_sessions s ON s.id = m.session_id \
+    JOIN activities a ON a.id = s.activity_id LEFT JOIN person_identities i ON i.person_id = m.person_id \
+    JOIN person_consents c ON c.person_id = m.person_id AND c.purpose = 'share_stories' AND c.decision = 'given'";
+
+fn rows(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Moment>, AppError> {
+    rows.iter()
+        .map(|r| {
+            Ok(Moment {
+                name: r.try_get::<Option<String>, _>("name")?.unwrap_or_default(),
+                moment: r.try_get("moment")?,
+                recorded_by: r.try_get("recorded_by")?,
+                recorded_at: r.try_get("recorded_at")?,
+                activity: r.try_get("activity")?,
+                session_starts_at: r.try_get("starts_at")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(AppError::from)
+}
+
+/// Moments of a session (only of people whose consent still stands). The caller has checked
+/// access to the session.
+pub async fn for_session(state: &AppState, session: &str) -> Result<Vec<Moment>, AppError> {
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE m.session_id = $1 ORDER BY m.recorded_at, m.id"
+    )))
+    .bind(session.to_string())
+    .fetch_all(&state.db.read)
+    .await?;
+    rows(&r)
+}
+
+/// Moments about a person, for their own page (newest first).
+pub async fn for_person(state: &AppState, person: &str) -> Result<Vec<Moment>, AppError> {
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE m.person_id = $1 ORDER BY s.starts_at DESC, m.id LIMIT 50"
+    )))
+    .bind(person.to_string())
+    .fetch_all(&state.db.read)
+    .await?;
+    rows(&r)
+}
+
+/// Link a moment to a participant who attended and has agreed to share stories.
+pub async fn add(
+    state: &AppState,
+    actor: &Actor,
+    session: &str,
+    person: &str,
+    moment: &str,
+) -> Result<(), AppError> {
+    // Access to the session (404 / 403 as for the log).
+    let s = super::service::get(state, actor, session).await?;
+    if s.status == "cancelled" {
+        return Err(AppError::Conflict("This session was cancelled".into()));
+    }
+    let mut e = Vec::new();
+    let who = attendees(state, session).await?;
+    match who.iter().find(|a| a.person_id == person) {
+        None => e.push(FieldError::new(
+            "person",
+            "Choose someone marked as attending this session",
+        )),
+        Some(a) if !a.shares_stories => e.push(FieldError::new(
+            "person",
+            format!(
+                "{} has not agreed to share stories, so a moment cannot be linked to them: write it in the log without their name",
+                a.name
+            ),
+        )),
+        Some(_) => {}
+    }
+    if moment.trim().is_empty() || moment.chars().count() > 2_000 {
+        e.push(FieldError::new(
+            "moment",
+            "Describe the moment (up to 2,000 characters)",
+        ));
+    }
+    if !e.is_empty() {
+        return Err(AppError::Invalid(e));
+    }
+    let id = new_id();
+    let mut tx = state.db.begin().await?;
+    sqlx::query("INSERT INTO session_moments (id, session_id, person_id, moment, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(id.clone())
+        .bind(session.to_string())
+        .bind(person.to_string())
+        .bind(moment.trim().to_string())
+        .bind(actor.user_id.clone())
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        &actor.audit(),
+        AuditEvent {
+            action: "session.moment",
+            entity_type: "practice_session",
+            entity_id: Some(session),
+            detail: json!({ "moment": id }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
