@@ -42,7 +42,7 @@ const ROLES = [
 const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 
 // Paths the crawler never follows.
-const SKIP_PREFIXES = ['/sign-out', '/assets/', '/api/', '/openreferral/'];
+const SKIP_PREFIXES = ['/sign-out', '/assets/', '/api/', '/openreferral/', '/practice/portfolio/certificates/'];
 const SKIP_EXACT = ['/metrics', '/healthz', '/readyz', '/api', '/openreferral'];
 const SKIP_SUFFIX = /\.(json|csv|svg|png)$/i;
 
@@ -840,5 +840,79 @@ test('practice: on a phone, a practitioner plans a session, takes the register, 
     assert.match(await clPage.textContent('main'), /felt faint/);
   } finally {
     await clPage.close();
+  }
+});
+
+test('portfolio: on a phone, a practitioner adds training with a certificate (a wrong file first), assesses themselves and exports; their supervisor gives an assessment', { skip: NO_ACCOUNTS, timeout: 5 * 60_000 }, async (t) => {
+  const pr = sessions.get('practitioner');
+  assert.ok(pr, 'practitioner did not sign in');
+  const page = await pr.newPage();
+  const noScroll = async (label) => {
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 390, `${label}: scrollWidth ${width}px at 390px`);
+  };
+  try {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await checked(page, t, 'portfolio', await load(page, url('/practice/portfolio')));
+    await noScroll('portfolio');
+    await checked(page, t, 'portfolio-add', await submit(page, page.getByRole('link', { name: 'Add evidence' })));
+    const empty = await submit(page, page.getByRole('button', { name: 'Add to portfolio' }));
+    await checked(page, t, 'portfolio-add-errors', empty, { expectStatus: 422 });
+    assert.match(await page.textContent('.nhsuk-error-summary'), /Choose what kind of evidence this is/);
+    await noScroll('portfolio-add-errors');
+    const fill = async () => {
+      await page.check('#kind-3');
+      await page.fill('#title', 'Mental health first aid');
+      await page.fill('#occurred_on', '2026-10-14');
+      await page.fill('#hours', '7.5');
+      await page.check('#competencies-4');
+    };
+    await fill();
+    await page.setInputFiles('#certificate', { name: 'certificate.docx', mimeType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', buffer: Buffer.from('PK\x03\x04 not a pdf') });
+    const wrong = await submit(page, page.getByRole('button', { name: 'Add to portfolio' }));
+    await checked(page, t, 'portfolio-add-wrong-file', wrong, { expectStatus: 422 });
+    assert.match(await page.textContent('.nhsuk-error-summary'), /"certificate\.docx" is not a PDF, PNG or JPEG file/);
+    await fill();
+    await page.setInputFiles('#certificate', { name: 'mhfa.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% certificate\n') });
+    await checked(page, t, 'portfolio-evidence', await submit(page, page.getByRole('button', { name: 'Add to portfolio' })));
+    assert.match(await page.textContent('main'), /Download mhfa\.pdf/);
+    await noScroll('portfolio-evidence');
+
+    await checked(page, t, 'portfolio-assess', await load(page, url('/practice/portfolio/assess')));
+    await page.selectOption('#competency', 'MHA1');
+    await page.check('#level-1');
+    await page.fill('#comment', 'Confident with support; want more practice on wards.');
+    await checked(page, t, 'portfolio-assessed', await submit(page, page.getByRole('button', { name: 'Save my assessment' })));
+    assert.match(await page.textContent('main'), /Recognises distress and responds well \(MHA1\)\s*1 evidence · You: 2 Developing/);
+
+    await checked(page, t, 'portfolio-print', await load(page, url('/practice/portfolio/print')));
+    assert.match(await page.textContent('main'), /Mental health first aid/);
+    const exported = await page.request.get(url('/practice/portfolio/export.json'));
+    assert.equal(exported.status(), 200);
+    const doc = await exported.json();
+    assert.equal(doc.format, 'ensemble-cpd-portfolio/1');
+    assert.ok(doc.evidence.some((e) => e.title === 'Mental health first aid' && e.certificate?.filename === 'mhfa.pdf'));
+    await checked(page, t, 'portfolio-summary', await load(page, url('/practice/summary')));
+    assert.match(await page.textContent('main'), /CPD by competency domain/);
+  } finally {
+    await page.close();
+  }
+
+  // The supervisor (the demo programme manager) answers the demo's request.
+  const pm = sessions.get('programme_manager');
+  const pmPage = await pm.newPage();
+  try {
+    await pmPage.setViewportSize({ width: 390, height: 844 });
+    await checked(pmPage, t, 'assessments', await load(pmPage, url('/practice/assessments')));
+    await checked(pmPage, t, 'assessment', await submit(pmPage, pmPage.locator('li', { hasText: 'waiting for you' }).getByRole('link', { name: /F2/ }).first()));
+    const none = await submit(pmPage, pmPage.getByRole('button', { name: 'Give assessment' }));
+    await checked(pmPage, t, 'assessment-errors', none, { expectStatus: 422 });
+    await pmPage.check('#level-2');
+    await pmPage.fill('#comment', 'Plans are clear and reviewed the same day; seen in supervision.');
+    await checked(pmPage, t, 'assessment-given', await submit(pmPage, pmPage.getByRole('button', { name: 'Give assessment' })));
+    assert.match(await pmPage.textContent('main'), /level 3 Competent|level 3 – Competent/);
+    await checked(pmPage, t, 'framework', await load(pmPage, url('/practice/framework')));
+  } finally {
+    await pmPage.close();
   }
 });

@@ -421,7 +421,7 @@ async fn a_framework_is_shaped_together_and_a_portfolio_is_built_against_it() {
     // The portfolio, its printable page and JSON export.
     let (pr, _) = &mut w.practitioner;
     let page = pr.get("/practice/portfolio").await;
-    assert!(page.body.contains("3 – Competent"));
+    assert!(page.body.contains("Peer: 3 Competent"));
     let print = pr.get("/practice/portfolio/print").await;
     assert_eq!(print.status, StatusCode::OK);
     assert!(print.body.contains("Raised a concern promptly"));

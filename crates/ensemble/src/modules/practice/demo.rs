@@ -1,5 +1,7 @@
 //! Demo practice data: named leads for the Sinfonia activity Jordan attends, a plan template,
-//! and yesterday's session with its plan, register and log.
+//! yesterday's session with its plan and log, a published competency framework, and Priya's
+//! CPD portfolio (evidence, a training certificate, a self-assessment and a request for a
+//! supervisor assessment waiting for Pat).
 
 use crate::error::AppError;
 use crate::modules::referrals::demo::actor;
@@ -68,5 +70,135 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
         next_time: "Start with the rhythm game; bring more shakers.".into(),
     };
     super::service::save_log(state, &priya, &id, &log, 0).await?;
+
+    // The framework, shaped by Pat and Priya, and Priya's portfolio.
+    let org: Option<String> =
+        sqlx::query_scalar("SELECT organisation_id FROM practice_sessions WHERE id = $1")
+            .bind(id.clone())
+            .fetch_optional(&state.db.read)
+            .await?;
+    let Some(org) = org else { return Ok(()) };
+    let draft = super::competencies::start_draft(state, &pat, &org).await?;
+    super::competencies::add(
+        state,
+        &priya,
+        &draft,
+        &super::competencies::CompetencyInput {
+            new_domain: "Performance".into(),
+            title: "Performs for audiences in care settings".into(),
+            description: "Chooses repertoire and pace for wards, day centres and care homes."
+                .into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    super::competencies::publish(
+        state,
+        &pat,
+        &draft,
+        "Version 1, shaped with the practitioners at the autumn practice day.",
+    )
+    .await?;
+    super::portfolio::add_evidence(
+        state,
+        &priya,
+        &super::portfolio::EvidenceInput {
+            kind: "session".into(),
+            source: format!("session:{id}"),
+            detail: "Adapted the round for two people who preferred to sit and listen first."
+                .into(),
+            competencies: vec!["F2".into(), "MP1".into()],
+            ..Default::default()
+        },
+        None,
+    )
+    .await?;
+    let last_month =
+        (time::OffsetDateTime::now_utc().date() - time::Duration::days(30)).to_string();
+    super::portfolio::add_evidence(
+        state,
+        &priya,
+        &super::portfolio::EvidenceInput {
+            kind: "training".into(),
+            title: "Safeguarding adults, level 2".into(),
+            occurred_on: last_month.clone(),
+            hours: "6".into(),
+            detail: "Recognising abuse and neglect; the reporting route.".into(),
+            competencies: vec!["S1".into()],
+            ..Default::default()
+        },
+        Some(super::portfolio::Upload {
+            filename: "safeguarding-level-2-certificate.pdf".into(),
+            data: certificate_pdf("Demonstration certificate: Safeguarding adults, level 2"),
+        }),
+    )
+    .await?;
+    super::portfolio::self_assess(
+        state,
+        &priya,
+        &super::portfolio::AssessInput {
+            competency: "F2".into(),
+            level: "3".into(),
+            comment: "I plan every session with clear aims and review it the same day.".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    super::reflection::record_supervision(
+        state,
+        &priya,
+        &super::reflection::SupervisionInput {
+            supervisor_email: "pat.programmes@ensemble-demo.example".into(),
+            met_on: last_month,
+            themes: "Pacing sessions on the ward; looking after myself after a hard session."
+                .into(),
+            actions: "Try a shorter warm-up; book the next supervision in four weeks.".into(),
+        },
+    )
+    .await?;
+    super::portfolio::request(
+        state,
+        &priya,
+        &super::portfolio::AssessInput {
+            competency: "F2".into(),
+            kind: "supervisor".into(),
+            assessor_email: "pat.programmes@ensemble-demo.example".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
     Ok(())
+}
+
+/// A one-page PDF with a line of text: a stand-in certificate for the demo.
+fn certificate_pdf(text: &str) -> Vec<u8> {
+    let stream = format!("BT /F1 16 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
 }

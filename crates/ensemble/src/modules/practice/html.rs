@@ -1093,15 +1093,22 @@ fn bars(title: &str, data: &[(String, f64)]) -> Markup {
         return html! {};
     }
     let max = data.iter().map(|d| d.1).fold(0.0_f64, f64::max).max(1.0);
-    let row = 28.0;
+    // Long labels (more than about 15 characters at this size) go above their bar.
+    let stacked = data.iter().any(|d| d.0.chars().count() > 15);
+    let (row, bar_x, label_dy, bar_dy) = if stacked {
+        (40.0, 0.0, 14.0, 20.0)
+    } else {
+        (28.0, 110.0, 18.0, 6.0)
+    };
+    let width = if stacked { 280.0 } else { 170.0 };
     let height = (data.len() as f64 * row).max(row);
     html! {
         svg."ensemble-chart" viewBox=(format!("0 0 320 {height}")) role="img" aria-label=(format!("{title} (the table below has the same figures)")) {
             @for (i, (label, v)) in data.iter().enumerate() {
                 @let y = i as f64 * row;
-                text x="0" y=(y + 18.0) font-size="12" fill="#212b32" { (label) }
-                rect x="110" y=(y + 6.0) width=(format!("{:.1}", 170.0 * v / max)) height="16" fill="#005eb8" {}
-                text x=(format!("{:.1}", 115.0 + 170.0 * v / max)) y=(y + 18.0) font-size="12" fill="#212b32" { (crate::modules::measures::definition::num((*v * 100.0).round() / 100.0)) }
+                text x="0" y=(y + label_dy) font-size="12" fill="#212b32" { (label) }
+                rect x=(bar_x) y=(y + bar_dy) width=(format!("{:.1}", width * v / max)) height="16" fill="#005eb8" {}
+                text x=(format!("{:.1}", bar_x + 5.0 + width * v / max)) y=(y + bar_dy + 12.0) font-size="12" fill="#212b32" { (crate::modules::measures::definition::num((*v * 100.0).round() / 100.0)) }
             }
         }
     }

@@ -46,6 +46,13 @@ fn level_text(a: Option<&portfolio::Assessment>) -> String {
     }
 }
 
+fn level_short(a: Option<&portfolio::Assessment>) -> String {
+    match a.and_then(|a| a.level) {
+        Some(l) => format!("{l} {}", level_name(l)),
+        None => "not yet".into(),
+    }
+}
+
 fn size_text(bytes: i64) -> String {
     if bytes >= 1024 * 1024 {
         format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
@@ -59,14 +66,14 @@ fn competency_table(p: &Portfolio, f: &Framework, full: bool) -> Markup {
         @for domain in f.domains() {
             h2."nhsuk-heading-m" { (domain) }
             @for c in f.competencies.iter().filter(|c| c.domain == domain) {
-                div."nhsuk-card" { div."nhsuk-card__content" {
-                    h3."nhsuk-card__heading nhsuk-heading-s" { (c.title) " " span."nhsuk-caption-m" { "(" (c.code) ")" } }
+                div."nhsuk-card nhsuk-u-margin-bottom-3" { div."nhsuk-card__content ensemble-card-compact" {
+                    h3."nhsuk-heading-s nhsuk-u-margin-bottom-1" { (c.title) " (" (c.code) ")" }
                     @if full && !c.description.is_empty() { p."nhsuk-body-s" { (c.description) } }
-                    dl."nhsuk-summary-list nhsuk-u-margin-bottom-0" {
-                        div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Evidence" } dd."nhsuk-summary-list__value" { (p.evidence_for(&c.code).len()) " item(s)" } }
-                        div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Your view" } dd."nhsuk-summary-list__value" { (level_text(p.latest(&c.code, "self"))) } }
-                        div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Peer" } dd."nhsuk-summary-list__value" { (level_text(p.latest(&c.code, "peer"))) } }
-                        div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Supervisor" } dd."nhsuk-summary-list__value" { (level_text(p.latest(&c.code, "supervisor"))) } }
+                    p."nhsuk-body-s nhsuk-u-margin-bottom-0" {
+                        (p.evidence_for(&c.code).len()) " evidence · "
+                        "You: " (level_short(p.latest(&c.code, "self"))) " · "
+                        "Peer: " (level_short(p.latest(&c.code, "peer"))) " · "
+                        "Supervisor: " (level_short(p.latest(&c.code, "supervisor")))
                     }
                     @if full {
                         @for e in p.evidence_for(&c.code) {
