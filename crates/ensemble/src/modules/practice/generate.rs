@@ -91,7 +91,7 @@ pub async fn generate(state: &AppState, scale: Scale) -> Result<Generated, AppEr
         practitioners.push((id, email));
     }
     let manager_email = "manager@bench.example".to_string();
-    accounts::create_user_as_operator(
+    let manager_id = accounts::create_user_as_operator(
         state,
         &manager_email,
         "Bench Manager",
@@ -99,6 +99,21 @@ pub async fn generate(state: &AppState, scale: Scale) -> Result<Generated, AppEr
         Some((&org.id, Role::ProgrammeManager)),
     )
     .await?;
+    // The starter competency framework, published, so the summary's CPD part has work.
+    let manager = crate::rbac::Actor {
+        user_id: manager_id,
+        display_name: "Bench Manager".into(),
+        email: manager_email.clone(),
+        memberships: vec![(org.id.clone(), name.into(), Role::ProgrammeManager)],
+        request_id: None,
+        channel: "web",
+    };
+    let draft = super::competencies::start_draft(state, &manager, &org.id).await?;
+    super::competencies::publish(state, &manager, &draft, "Generated for benchmarks.").await?;
+    let codes: Vec<String> = super::competencies::current(state, &org.id)
+        .await?
+        .map(|f| f.competencies.into_iter().map(|c| c.code).collect())
+        .unwrap_or_default();
     let ts = now();
     let activity = new_id();
     sqlx::query(
@@ -217,6 +232,54 @@ pub async fn generate(state: &AppState, scale: Scale) -> Result<Generated, AppEr
     flush(state, "practice_sessions", &session_cols, &mut sessions).await?;
     flush(state, "register_entries", &mark_cols, &mut marks).await?;
     flush(state, "session_observations", &obs_cols, &mut observations).await?;
+    // Twenty pieces of portfolio evidence per practitioner, each showing one or two
+    // competencies.
+    let (mut evidence, mut links) = (Vec::new(), Vec::new());
+    for (user, _) in &practitioners {
+        for k in 0..20 {
+            let id = new_id();
+            let training = k % 4 == 0;
+            evidence.push(vec![
+                Bind::T(id.clone()),
+                Bind::T(user.clone()),
+                Bind::T(if training { "training" } else { "peer_observation" }.into()),
+                Bind::T(format!("Generated evidence {k}")),
+                Bind::T(crate::db::date_of(today_start - rng.random_range(1..365) * 86_400)),
+                Bind::T("Generated.".into()),
+                Bind::I(ts),
+            ]);
+            // One competency, or two different ones.
+            let n = codes.len().max(1);
+            let first = rng.random_range(0..n);
+            let mut picked = vec![first];
+            if n > 1 && k % 2 == 1 {
+                picked.push((first + 1 + rng.random_range(0..n - 1)) % n);
+            }
+            for c in picked {
+                if let Some(code) = codes.get(c) {
+                    links.push(vec![Bind::T(id.clone()), Bind::T(code.clone())]);
+                }
+            }
+        }
+    }
+    for chunk in evidence.chunks(200) {
+        flush(
+            state,
+            "portfolio_evidence",
+            &["id", "user_id", "kind", "title", "occurred_on", "detail", "created_at"],
+            &mut chunk.to_vec(),
+        )
+        .await?;
+    }
+    for chunk in links.chunks(400) {
+        flush(
+            state,
+            "portfolio_evidence_competencies",
+            &["evidence_id", "competency_code"],
+            &mut chunk.to_vec(),
+        )
+        .await?;
+    }
     Ok(Generated {
         organisation_id: org.id,
         practitioner_email: practitioners[0].1.clone(),
