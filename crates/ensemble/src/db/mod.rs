@@ -304,3 +304,104 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
         _ => false,
     }
 }
+
+/// UK civil time (the platform's home region): GMT, or BST (UTC+1) from 01:00 UTC on the
+/// last Sunday of March to 01:00 UTC on the last Sunday of October (the Summer Time Order
+/// 2002). Times people type (a session's start) are UK wall-clock times; they are stored as
+/// UTC instants and shown back in UK time.
+pub mod uk {
+    use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
+
+    fn last_sunday(year: i32, month: Month) -> Option<Date> {
+        let mut d = Date::from_calendar_date(year, month, month.length(year)).ok()?;
+        while d.weekday() != Weekday::Sunday {
+            d = d.previous_day()?;
+        }
+        Some(d)
+    }
+
+    /// The UK offset from UTC at an instant.
+    pub fn offset_at(ts: i64) -> UtcOffset {
+        let Ok(t) = OffsetDateTime::from_unix_timestamp(ts) else {
+            return UtcOffset::UTC;
+        };
+        let year = t.year();
+        let one = Time::from_hms(1, 0, 0).unwrap_or(Time::MIDNIGHT);
+        let (Some(start), Some(end)) = (
+            last_sunday(year, Month::March),
+            last_sunday(year, Month::October),
+        ) else {
+            return UtcOffset::UTC;
+        };
+        let start = PrimitiveDateTime::new(start, one)
+            .assume_utc()
+            .unix_timestamp();
+        let end = PrimitiveDateTime::new(end, one)
+            .assume_utc()
+            .unix_timestamp();
+        if (start..end).contains(&ts) {
+            UtcOffset::from_hms(1, 0, 0).unwrap_or(UtcOffset::UTC)
+        } else {
+            UtcOffset::UTC
+        }
+    }
+
+    /// An instant in UK time.
+    pub fn local(ts: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(ts)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+            .to_offset(offset_at(ts))
+    }
+
+    /// Today's date in the UK.
+    pub fn today() -> Date {
+        local(super::now()).date()
+    }
+
+    /// The instant of a UK wall-clock time. In the hour skipped in March the time is read
+    /// as GMT; in the hour repeated in October, as the first (BST) one.
+    pub fn instant(date: Date, time: Time) -> i64 {
+        let as_utc = PrimitiveDateTime::new(date, time)
+            .assume_utc()
+            .unix_timestamp();
+        let summer = as_utc - 3600;
+        if offset_at(summer).whole_hours() == 1 {
+            summer
+        } else {
+            as_utc
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+        use time::macros::{date, time};
+
+        #[test]
+        fn british_summer_time_starts_and_ends_on_the_last_sundays() {
+            // 2026: BST from 29 March 01:00 UTC to 25 October 01:00 UTC.
+            let before = instant(date!(2026 - 03 - 29), time!(00:30));
+            assert_eq!(offset_at(before).whole_hours(), 0);
+            let after = instant(date!(2026 - 03 - 29), time!(02:30));
+            assert_eq!(offset_at(after).whole_hours(), 1);
+            assert_eq!(after, before + 3600);
+            let summer = instant(date!(2026 - 07 - 01), time!(10:00));
+            assert_eq!(local(summer).hour(), 10);
+            assert_eq!(
+                summer,
+                PrimitiveDateTime::new(date!(2026 - 07 - 01), time!(09:00))
+                    .assume_utc()
+                    .unix_timestamp()
+            );
+            let winter = instant(date!(2026 - 11 - 26), time!(10:00));
+            assert_eq!(local(winter).hour(), 10);
+            assert_eq!(offset_at(winter).whole_hours(), 0);
+            // The repeated hour in October reads as BST; the hour after it as GMT.
+            let repeated = instant(date!(2026 - 10 - 25), time!(01:30));
+            assert_eq!(offset_at(repeated).whole_hours(), 1);
+            let later = instant(date!(2026 - 10 - 25), time!(03:00));
+            assert_eq!(offset_at(later).whole_hours(), 0);
+            assert_eq!(local(later).hour(), 3);
+        }
+    }
+}

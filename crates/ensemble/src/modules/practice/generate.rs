@@ -242,9 +242,18 @@ pub async fn generate(state: &AppState, scale: Scale) -> Result<Generated, AppEr
             evidence.push(vec![
                 Bind::T(id.clone()),
                 Bind::T(user.clone()),
-                Bind::T(if training { "training" } else { "peer_observation" }.into()),
+                Bind::T(
+                    if training {
+                        "training"
+                    } else {
+                        "peer_observation"
+                    }
+                    .into(),
+                ),
                 Bind::T(format!("Generated evidence {k}")),
-                Bind::T(crate::db::date_of(today_start - rng.random_range(1..365) * 86_400)),
+                Bind::T(crate::db::date_of(
+                    today_start - rng.random_range(1..365) * 86_400,
+                )),
                 Bind::T("Generated.".into()),
                 Bind::I(ts),
             ]);
@@ -266,7 +275,15 @@ pub async fn generate(state: &AppState, scale: Scale) -> Result<Generated, AppEr
         flush(
             state,
             "portfolio_evidence",
-            &["id", "user_id", "kind", "title", "occurred_on", "detail", "created_at"],
+            &[
+                "id",
+                "user_id",
+                "kind",
+                "title",
+                "occurred_on",
+                "detail",
+                "created_at",
+            ],
             &mut chunk.to_vec(),
         )
         .await?;

@@ -17,15 +17,13 @@ use crate::web::layout::datetime;
 use crate::web::{Page, PageCtx, page};
 
 fn when(s: &Session) -> String {
+    // Shown in UK time, as typed.
     let f = |t: i64| {
-        time::OffsetDateTime::from_unix_timestamp(t)
-            .map(|t| {
-                (
-                    t.date().to_string(),
-                    format!("{:02}:{:02}", t.hour(), t.minute()),
-                )
-            })
-            .unwrap_or_default()
+        let t = crate::db::uk::local(t);
+        (
+            t.date().to_string(),
+            format!("{:02}:{:02}", t.hour(), t.minute()),
+        )
     };
     let (d, a) = f(s.starts_at);
     let (_, b) = f(s.ends_at);
@@ -75,7 +73,7 @@ async fn list_page(
                         li {
                             a href=(format!("/sessions/{}", s.id)) { (s.activity_name) }
                             " " (status_tag(&s.status)) br;
-                            span."nhsuk-body-s" { (time::OffsetDateTime::from_unix_timestamp(s.starts_at).map(|t| format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute())).unwrap_or_default()) }
+                            span."nhsuk-body-s" { ({ let t = crate::db::uk::local(s.starts_at); format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute()) }) }
                         }
                     }
                 }

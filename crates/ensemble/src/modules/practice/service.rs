@@ -8,7 +8,7 @@
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
-use time::{Date, Duration, OffsetDateTime, PrimitiveDateTime, Time};
+use time::{Date, Duration, Time};
 
 use super::model::{ACTIVITIES, REGISTER_STATUSES};
 use crate::audit::{self, AuditEvent};
@@ -102,7 +102,7 @@ pub async fn create(state: &AppState, actor: &Actor, f: &NewSession) -> Result<S
             None
         }
     };
-    let today = OffsetDateTime::now_utc().date();
+    let today = crate::db::uk::today();
     let date = match parse_date(&f.date) {
         None => {
             e.push(FieldError::new(
@@ -176,11 +176,8 @@ pub async fn create(state: &AppState, actor: &Actor, f: &NewSession) -> Result<S
     let (Some(org), Some(date), Some(starts), Some(ends)) = (org, date, starts, ends) else {
         return Err(AppError::Invalid(vec![]));
     };
-    let at = |t: Time| {
-        PrimitiveDateTime::new(date, t)
-            .assume_utc()
-            .unix_timestamp()
-    };
+    // Times are typed in UK time and stored as the instant.
+    let at = |t: Time| crate::db::uk::instant(date, t);
     let text = |k: &str| -> String {
         template
             .as_ref()
@@ -772,10 +769,8 @@ pub async fn mark(
             "This session was cancelled, so it has no register",
         )]));
     }
-    let session_day = OffsetDateTime::from_unix_timestamp(s.starts_at)
-        .map(|t| t.date())
-        .unwrap_or_else(|_| OffsetDateTime::now_utc().date());
-    if session_day > OffsetDateTime::now_utc().date() {
+    let session_day = crate::db::uk::local(s.starts_at).date();
+    if session_day > crate::db::uk::today() {
         return Err(AppError::Invalid(vec![FieldError::new(
             "status",
             "The register can be taken on the day of the session",
