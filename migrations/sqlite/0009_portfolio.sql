@@ -103,3 +103,15 @@ CREATE TABLE session_moments (
 CREATE INDEX session_moments_session_idx ON session_moments (session_id);
 CREATE INDEX session_moments_person_idx ON session_moments (person_id);
 CREATE INDEX session_moments_recorded_by_idx ON session_moments (recorded_by);
+
+-- Register marks counted per session, kept by every register change (the practice summary
+-- sums these instead of scanning every mark), filled here for existing sessions.
+ALTER TABLE practice_sessions ADD COLUMN marks_present INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE practice_sessions ADD COLUMN marks_late INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE practice_sessions ADD COLUMN marks_left_early INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE practice_sessions ADD COLUMN marks_absent INTEGER NOT NULL DEFAULT 0;
+UPDATE practice_sessions SET
+    marks_present = (SELECT COUNT(*) FROM register_entries e WHERE e.session_id = practice_sessions.id AND e.status = 'present'),
+    marks_late = (SELECT COUNT(*) FROM register_entries e WHERE e.session_id = practice_sessions.id AND e.status = 'late'),
+    marks_left_early = (SELECT COUNT(*) FROM register_entries e WHERE e.session_id = practice_sessions.id AND e.status = 'left_early'),
+    marks_absent = (SELECT COUNT(*) FROM register_entries e WHERE e.session_id = practice_sessions.id AND e.status = 'absent');

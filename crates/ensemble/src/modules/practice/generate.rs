@@ -232,6 +232,7 @@ pub async fn generate(state: &AppState, scale: Scale) -> Result<Generated, AppEr
     flush(state, "practice_sessions", &session_cols, &mut sessions).await?;
     flush(state, "register_entries", &mark_cols, &mut marks).await?;
     flush(state, "session_observations", &obs_cols, &mut observations).await?;
+    super::service::recount_organisation_marks(state, &org.id).await?;
     // Twenty pieces of portfolio evidence per practitioner, each showing one or two
     // competencies.
     let (mut evidence, mut links) = (Vec::new(), Vec::new());

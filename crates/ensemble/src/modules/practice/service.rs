@@ -869,6 +869,7 @@ pub async fn mark(
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
+    recount_marks(&mut tx, id).await?;
     audit_session(
         &mut tx,
         actor,
@@ -879,6 +880,33 @@ pub async fn mark(
     .await?;
     tx.commit().await?;
     super::summary::invalidate();
+    Ok(())
+}
+
+/// The session's register marks, counted by status (`practice_sessions.marks_*`), recounted
+/// from its register (a dozen rows) so the stored counts cannot drift.
+const RECOUNT: &str = "UPDATE practice_sessions SET \
+    marks_present = (SELECT COUNT(*) FROM register_entries e WHERE e.session_id = practice_sessions.id AND e.status = 'present'), \
+    marks_late = (SELECT COUNT(*) FROM register_entries e WHERE e.session_id = practice_sessions.id AND e.status = 'late'), \
+    marks_left_early = (SELECT COUNT(*) FROM register_entries e WHERE e.session_id = practice_sessions.id AND e.status = 'left_early'), \
+    marks_absent = (SELECT COUNT(*) FROM register_entries e WHERE e.session_id = practice_sessions.id AND e.status = 'absent')";
+
+async fn recount_marks(tx: &mut Tx, id: &str) -> Result<(), AppError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!("{RECOUNT} WHERE id = $1")))
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Recount the marks of every session of an organisation (after a bulk load).
+pub async fn recount_organisation_marks(state: &AppState, org: &str) -> Result<(), AppError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{RECOUNT} WHERE organisation_id = $1"
+    )))
+    .bind(org.to_string())
+    .execute(&state.db.write)
+    .await?;
     Ok(())
 }
 

@@ -131,19 +131,38 @@ async fn compute(state: &AppState, actor: &Actor, scope: &Scope) -> Result<Summa
         title,
         ..Summary::default()
     };
-    // Sessions by month and status.
+    // Sessions by month and status, and register marks (kept per session by every
+    // register change), in one pass over the sessions.
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT s.starts_at, s.status FROM practice_sessions s WHERE {filter} AND s.starts_at >= $2 AND s.starts_at <= $3"
+        "SELECT s.starts_at, s.status, s.marks_present, s.marks_late, s.marks_left_early, s.marks_absent \
+         FROM practice_sessions s WHERE {filter} AND s.starts_at >= $2"
     )))
     .bind(bind.clone())
     .bind(since)
-    .bind(crate::db::now())
     .fetch_all(&state.db.read)
     .await?;
+    let now = crate::db::now();
     let mut by_month: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut marks = [0_i64; 4];
+    let mut with_register = 0_i64;
     for r in &rows {
-        let m = month_key(r.try_get("starts_at")?);
-        let e = by_month.entry(m).or_default();
+        let starts: i64 = r.try_get("starts_at")?;
+        let m: [i64; 4] = [
+            r.try_get("marks_absent")?,
+            r.try_get("marks_late")?,
+            r.try_get("marks_left_early")?,
+            r.try_get("marks_present")?,
+        ];
+        if m.iter().any(|n| *n > 0) {
+            with_register += 1;
+        }
+        for (t, n) in marks.iter_mut().zip(m) {
+            *t += n;
+        }
+        if starts > now {
+            continue;
+        }
+        let e = by_month.entry(month_key(starts)).or_default();
         match r.try_get::<String, _>("status")?.as_str() {
             "cancelled" => e.1 += 1,
             "held" => e.0 += 1,
@@ -151,26 +170,14 @@ async fn compute(state: &AppState, actor: &Actor, scope: &Scope) -> Result<Summa
         }
     }
     out.sessions = by_month.into_iter().map(|(m, (h, c))| (m, h, c)).collect();
-    // Register marks.
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT e.status, COUNT(*) AS n FROM register_entries e JOIN practice_sessions s ON s.id = e.session_id \
-         WHERE {filter} AND s.starts_at >= $2 GROUP BY e.status ORDER BY e.status"
-    )))
-    .bind(bind.clone())
-    .bind(since)
-    .fetch_all(&state.db.read)
-    .await?;
-    for r in &rows {
-        out.marks.push((r.try_get("status")?, r.try_get("n")?));
+    for (status, n) in ["absent", "late", "left_early", "present"]
+        .iter()
+        .zip(marks)
+    {
+        if n > 0 {
+            out.marks.push((status.to_string(), n));
+        }
     }
-    let with_register: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "SELECT COUNT(DISTINCT e.session_id) FROM register_entries e JOIN practice_sessions s ON s.id = e.session_id \
-         WHERE {filter} AND s.starts_at >= $2"
-    )))
-    .bind(bind.clone())
-    .bind(since)
-    .fetch_one(&state.db.read)
-    .await?;
     let attended: i64 = out
         .marks
         .iter()
