@@ -1,7 +1,8 @@
 -- Practitioner toolkit (issue 6), second part: a versioned competency framework that an
 -- organisation co-creates with its practitioners, and each practitioner's CPD portfolio
 -- (evidence linked to competencies, training certificates, self / peer / supervisor
--- assessment); observations about one participant; moments linked to a participant.
+-- assessment); observations about one participant; moments linked to a participant;
+-- register mark counts per session; regular members of an activity.
 -- Kept column-for-column identical to the other backend's file.
 
 CREATE TABLE competency_frameworks (
@@ -115,3 +116,19 @@ UPDATE practice_sessions SET
     marks_late = (SELECT COUNT(*) FROM register_entries e WHERE e.session_id = practice_sessions.id AND e.status = 'late'),
     marks_left_early = (SELECT COUNT(*) FROM register_entries e WHERE e.session_id = practice_sessions.id AND e.status = 'left_early'),
     marks_absent = (SELECT COUNT(*) FROM register_entries e WHERE e.session_id = practice_sessions.id AND e.status = 'absent');
+
+-- Regular members of an activity who were not referred (first name only): expected on
+-- every session's register until they stop coming.
+CREATE TABLE activity_members (
+    id TEXT PRIMARY KEY,
+    activity_id TEXT NOT NULL REFERENCES activities (id),
+    name TEXT NOT NULL,
+    added_by TEXT NOT NULL REFERENCES users (id),
+    added_at INTEGER NOT NULL,
+    left_at INTEGER
+);
+CREATE INDEX activity_members_activity_idx ON activity_members (activity_id);
+CREATE INDEX activity_members_added_by_idx ON activity_members (added_by);
+ALTER TABLE register_entries ADD COLUMN member_id TEXT REFERENCES activity_members (id);
+CREATE UNIQUE INDEX register_entries_session_member_idx ON register_entries (session_id, member_id);
+CREATE INDEX register_entries_member_idx ON register_entries (member_id);

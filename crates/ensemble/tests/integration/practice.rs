@@ -173,13 +173,69 @@ async fn a_practitioner_plans_a_session_takes_the_register_and_writes_the_log() 
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let body = pr.get(&reg).await.body;
     assert!(body.contains("Sky") && body.contains("(walk-in)"));
+    // A regular member (not referred) is expected at the activity's later sessions until
+    // they stop coming.
+    let r = pr
+        .submit(
+            &reg,
+            &reg,
+            &[
+                ("walk_in", "Kit"),
+                ("status", "present"),
+                ("regular", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(pr.get(&reg).await.body.contains("Kit</strong> (regular)"));
+    let tomorrow = days_from_today(1);
+    let next = pr
+        .submit(
+            "/sessions",
+            "/sessions",
+            &[
+                ("activity_id", &activity),
+                ("date", &tomorrow),
+                ("starts", "10:00"),
+                ("ends", "11:00"),
+            ],
+        )
+        .await
+        .location()
+        .to_string();
+    let next_reg = format!("{next}/register");
+    let body = pr.get(&next_reg).await.body;
+    assert!(
+        body.contains("Kit</strong> (regular)"),
+        "expected next time"
+    );
+    let member: String = sqlx::query_scalar("SELECT id FROM activity_members WHERE name = 'Kit'")
+        .fetch_one(&w.app.state.db.read)
+        .await
+        .unwrap();
+    let r = pr
+        .submit(
+            &next_reg,
+            &format!("{next}/members"),
+            &[("member", &member)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        !pr.get(&next_reg).await.body.contains("Kit"),
+        "no longer expected"
+    );
+    assert!(
+        pr.get(&reg).await.body.contains("Kit</strong> (regular)"),
+        "past marks stay"
+    );
     let revisions = w
         .app
         .count(&format!(
             "SELECT COUNT(*) FROM session_revisions WHERE session_id = '{id}' AND part = 'register'"
         ))
         .await;
-    assert_eq!(revisions, 2, "every register change is versioned");
+    assert_eq!(revisions, 3, "every register change is versioned");
     assert!(
         w.app
             .count("SELECT COUNT(*) FROM audit_log WHERE action = 'session.register.mark'")

@@ -318,7 +318,7 @@ async fn register_page(
                 li."ensemble-register__line" {
                     p."ensemble-register__name" {
                         strong { (l.name) }
-                        @if !l.referred { " (walk-in)" }
+                        @if l.member { " (regular)" } @else if !l.referred { " (walk-in)" }
                         " — " span { (l.status.as_deref().map(|c| label_of(REGISTER_STATUSES, c)).unwrap_or("not marked")) }
                     }
                     form."ensemble-register__marks" method="post" action=(format!("/sessions/{id}/register")) {
@@ -338,7 +338,27 @@ async fn register_page(
             (csrf(ctx))
             input type="hidden" name="status" value="present";
             (Input::new("walk_in", "First name", "").width("nhsuk-input--width-20").render(errors))
+            (crate::web::forms::checkboxes("regular", "Coming regularly?", &[("yes", "Expect them at every session of this activity", "Only their first name is kept.")], &[], errors))
             (button("Add as present"))
+        }
+        @let members: Vec<&service::RegisterLine> = lines.iter().filter(|l| l.member).collect();
+        @if !members.is_empty() {
+            details."nhsuk-details" {
+                summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Regular members who have stopped coming" } }
+                div."nhsuk-details__text" {
+                    ul."nhsuk-list" {
+                        @for m in &members {
+                            li {
+                                form method="post" action=(format!("/sessions/{id}/members")) {
+                                    (csrf(ctx))
+                                    input type="hidden" name="member" value=(m.key.trim_start_matches("m:"));
+                                    button."nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-2" type="submit" { "No longer expect " (m.name) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         }
         p { a href=(format!("/sessions/{id}")) { "Back to the session" } }
     };
@@ -365,6 +385,25 @@ pub struct MarkForm {
     key: String,
     status: String,
     walk_in: String,
+    regular: String,
+}
+
+/// Member form.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MemberForm {
+    member: String,
+}
+
+/// POST /sessions/{id}/members — a regular member is no longer expected.
+pub async fn member_leaves(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<MemberForm>,
+) -> Result<Response, AppError> {
+    service::member_leaves(&state, &actor, &id, &f.member).await?;
+    Ok(Redirect::to(&format!("/sessions/{id}/register")).into_response())
 }
 
 /// POST /sessions/{id}/register
@@ -375,7 +414,17 @@ pub async fn mark(
     Path(id): Path<String>,
     PageForm(f): PageForm<MarkForm>,
 ) -> Result<Response, AppError> {
-    match service::mark(&state, &actor, &id, &f.key, &f.status, &f.walk_in).await {
+    match service::mark(
+        &state,
+        &actor,
+        &id,
+        &f.key,
+        &f.status,
+        &f.walk_in,
+        f.regular == "yes",
+    )
+    .await
+    {
         Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}/register")).into_response()),
         Err(AppError::Invalid(e)) => register_page(&state, &ctx, &actor, &id, &e).await,
         Err(e) => Err(e),

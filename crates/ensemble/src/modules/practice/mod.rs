@@ -44,6 +44,11 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::post("/sessions/{id}/observation", P::RunSessions, html::observe),
         Route::post("/sessions/{id}/moments", P::RunSessions, html::add_moment),
+        Route::post(
+            "/sessions/{id}/members",
+            P::RunSessions,
+            html::member_leaves,
+        ),
         Route::get("/practice/summary", P::RunSessions, html::practice_summary),
         Route::get("/practice/journal", P::RunSessions, html::journal),
         Route::post("/practice/journal", P::RunSessions, html::journal_write),

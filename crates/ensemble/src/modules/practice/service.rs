@@ -686,6 +686,8 @@ pub struct RegisterLine {
     pub key: String,
     pub name: String,
     pub referred: bool,
+    /// A regular member of the activity (not referred).
+    pub member: bool,
     pub status: Option<String>,
 }
 
@@ -717,10 +719,30 @@ pub async fn register(
                 .try_get::<Option<String>, _>("name")?
                 .unwrap_or_else(|| "(no name)".into()),
             referred: true,
+            member: false,
             status: r.try_get("status")?,
         });
     }
-    for r in sqlx::query("SELECT id, walk_in_name, status FROM register_entries WHERE session_id = $1 AND referral_id IS NULL ORDER BY walk_in_name")
+    // Regular members: current ones, and former ones already marked on this register.
+    for r in sqlx::query(
+        "SELECT m.id, m.name, e.status FROM activity_members m \
+         LEFT JOIN register_entries e ON e.session_id = $2 AND e.member_id = m.id \
+         WHERE m.activity_id = $1 AND (m.left_at IS NULL OR e.id IS NOT NULL) ORDER BY m.name, m.id",
+    )
+    .bind(s.activity_id.clone())
+    .bind(id.to_string())
+    .fetch_all(&mut *tx)
+    .await?
+    {
+        lines.push(RegisterLine {
+            key: format!("m:{}", r.try_get::<String, _>("id")?),
+            name: r.try_get("name")?,
+            referred: false,
+            member: true,
+            status: r.try_get("status")?,
+        });
+    }
+    for r in sqlx::query("SELECT id, walk_in_name, status FROM register_entries WHERE session_id = $1 AND referral_id IS NULL AND member_id IS NULL ORDER BY walk_in_name")
         .bind(id.to_string())
         .fetch_all(&mut *tx)
         .await?
@@ -729,6 +751,7 @@ pub async fn register(
             key: format!("w:{}", r.try_get::<String, _>("id")?),
             name: r.try_get("walk_in_name")?,
             referred: false,
+            member: false,
             status: Some(r.try_get("status")?),
         });
     }
@@ -754,6 +777,7 @@ pub async fn mark(
     key: &str,
     status: &str,
     walk_in: &str,
+    regular: bool,
 ) -> Result<(), AppError> {
     if !REGISTER_STATUSES.iter().any(|(k, _)| *k == status) {
         return Err(AppError::Invalid(vec![FieldError::new(
@@ -816,6 +840,56 @@ pub async fn mark(
             "present"
         };
         referrals::record_attendance_tx(&mut tx, actor, &r, session_day, attended).await?;
+    } else if let Some(member) = key.strip_prefix("m:") {
+        let (name, left): (String, Option<i64>) = {
+            let r = sqlx::query(
+                "SELECT name, left_at FROM activity_members WHERE id = $1 AND activity_id = $2",
+            )
+            .bind(member.to_string())
+            .bind(s.activity_id.clone())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(AppError::NotFound)?;
+            (r.try_get("name")?, r.try_get("left_at")?)
+        };
+        let already: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM register_entries WHERE session_id = $1 AND member_id = $2",
+        )
+        .bind(id.to_string())
+        .bind(member.to_string())
+        .fetch_optional(&mut *tx)
+        .await?;
+        match already {
+            Some(entry) => {
+                sqlx::query("UPDATE register_entries SET status = $1, recorded_by = $2, recorded_at = $3 WHERE id = $4")
+                    .bind(status.to_string())
+                    .bind(actor.user_id.clone())
+                    .bind(at)
+                    .bind(entry)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            None if left.is_some() => {
+                return Err(AppError::Invalid(vec![FieldError::new(
+                    "status",
+                    format!("{name} is no longer a regular member: add them as a walk-in"),
+                )]));
+            }
+            None => {
+                sqlx::query(
+                    "INSERT INTO register_entries (id, session_id, walk_in_name, member_id, status, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(new_id())
+                .bind(id.to_string())
+                .bind(name)
+                .bind(member.to_string())
+                .bind(status.to_string())
+                .bind(actor.user_id.clone())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
     } else if let Some(entry) = key.strip_prefix("w:") {
         let n = sqlx::query("UPDATE register_entries SET status = $1, recorded_by = $2, recorded_at = $3 WHERE id = $4 AND session_id = $5")
             .bind(status.to_string())
@@ -837,12 +911,28 @@ pub async fn mark(
                 "Enter the walk-in's first name (up to 100 characters)",
             )]));
         }
+        // A regular member is expected at every later session of the activity.
+        let member = if regular {
+            let m = new_id();
+            sqlx::query("INSERT INTO activity_members (id, activity_id, name, added_by, added_at) VALUES ($1, $2, $3, $4, $5)")
+                .bind(m.clone())
+                .bind(s.activity_id.clone())
+                .bind(name.to_string())
+                .bind(actor.user_id.clone())
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            Some(m)
+        } else {
+            None
+        };
         sqlx::query(
-            "INSERT INTO register_entries (id, session_id, walk_in_name, status, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO register_entries (id, session_id, walk_in_name, member_id, status, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(new_id())
         .bind(id.to_string())
         .bind(name.to_string())
+        .bind(member)
         .bind(status.to_string())
         .bind(actor.user_id.clone())
         .bind(at)
@@ -861,7 +951,7 @@ pub async fn mark(
         id,
         "register",
         version + 1,
-        json!({ "key": key, "status": status, "walk_in": !walk_in.trim().is_empty() }),
+        json!({ "key": key, "status": status, "walk_in": !walk_in.trim().is_empty(), "regular": regular }),
     )
     .await?;
     sqlx::query("UPDATE practice_sessions SET status = CASE WHEN status = 'planned' THEN 'held' ELSE status END, updated_at = $1 WHERE id = $2")
@@ -880,6 +970,38 @@ pub async fn mark(
     .await?;
     tx.commit().await?;
     super::summary::invalidate();
+    Ok(())
+}
+
+/// A regular member stops being expected (from the register of one of the activity's
+/// sessions). Their past marks stay.
+pub async fn member_leaves(
+    state: &AppState,
+    actor: &Actor,
+    session: &str,
+    member: &str,
+) -> Result<(), AppError> {
+    let mut tx = state.db.begin().await?;
+    let s = load_for(&mut tx, actor, session).await?;
+    let n = sqlx::query("UPDATE activity_members SET left_at = $1 WHERE id = $2 AND activity_id = $3 AND left_at IS NULL")
+        .bind(now())
+        .bind(member.to_string())
+        .bind(s.activity_id.clone())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if n == 0 {
+        return Err(AppError::NotFound);
+    }
+    audit_session(
+        &mut tx,
+        actor,
+        "session.member.left",
+        session,
+        json!({ "member": member }),
+    )
+    .await?;
+    tx.commit().await?;
     Ok(())
 }
 
