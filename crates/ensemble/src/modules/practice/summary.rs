@@ -44,8 +44,6 @@ pub struct Summary {
 /// Months covered (the last twelve).
 const MONTHS: i64 = 12;
 
-use crate::db::month_of as month_key;
-
 /// Bumped by every change to sessions, registers, observations or incidents.
 static GENERATION: AtomicU64 = AtomicU64::new(0);
 /// How long a computed summary may be reused when nothing has changed in this process.
@@ -106,6 +104,40 @@ pub async fn summary(state: &AppState, actor: &Actor, scope: &Scope) -> Result<S
     Ok(fresh)
 }
 
+/// The UTC months from `since` to `now`: (`2026-11`, first second, first second of the next
+/// month, or just after `now` for the current one).
+fn month_bounds(since: i64, now: i64) -> Vec<(String, i64, i64)> {
+    use time::{Date, Month, OffsetDateTime};
+    let first_of = |y: i32, m: Month| {
+        Date::from_calendar_date(y, m, 1)
+            .map(|d| d.midnight().assume_utc().unix_timestamp())
+            .unwrap_or(now)
+    };
+    let mut out = Vec::new();
+    let Ok(start) = OffsetDateTime::from_unix_timestamp(since) else {
+        return out;
+    };
+    let (mut y, mut m) = (start.year(), start.month());
+    loop {
+        let a = first_of(y, m).max(since);
+        if a > now {
+            break;
+        }
+        let (ny, nm) = if m == Month::December {
+            (y + 1, Month::January)
+        } else {
+            (y, m.next())
+        };
+        let b = first_of(ny, nm).min(now + 1);
+        out.push((format!("{y:04}-{:02}", m as u8), a, b));
+        (y, m) = (ny, nm);
+        if out.len() > 24 {
+            break;
+        }
+    }
+    out
+}
+
 async fn compute(state: &AppState, actor: &Actor, scope: &Scope) -> Result<Summary, AppError> {
     let since = crate::db::now() - MONTHS * 31 * 86_400;
     let (filter, bind, title) = match scope {
@@ -131,45 +163,46 @@ async fn compute(state: &AppState, actor: &Actor, scope: &Scope) -> Result<Summa
         title,
         ..Summary::default()
     };
-    // Sessions by month and status, and register marks (kept per session by every
-    // register change), in one pass over the sessions.
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT s.starts_at, s.status, s.marks_present, s.marks_late, s.marks_left_early, s.marks_absent \
-         FROM practice_sessions s WHERE {filter} AND s.starts_at >= $2"
+    // Sessions held and cancelled by (UTC) month, and register marks (kept per session by
+    // every register change), summed in one query: one pair of sums per month.
+    let now = crate::db::now();
+    let months = month_bounds(since, now);
+    let mut cols: Vec<String> = Vec::new();
+    for (i, (_, a, b)) in months.iter().enumerate() {
+        for (tag, status) in [("h", "held"), ("c", "cancelled")] {
+            cols.push(format!(
+                "CAST(COALESCE(SUM(CASE WHEN s.starts_at >= {a} AND s.starts_at < {b} AND s.status = '{status}' THEN 1 ELSE 0 END), 0) AS BIGINT) AS {tag}{i}"
+            ));
+        }
+    }
+    for c in ["absent", "late", "left_early", "present"] {
+        cols.push(format!(
+            "CAST(COALESCE(SUM(s.marks_{c}), 0) AS BIGINT) AS m_{c}"
+        ));
+    }
+    cols.push("CAST(COALESCE(SUM(CASE WHEN s.marks_present + s.marks_late + s.marks_left_early + s.marks_absent > 0 THEN 1 ELSE 0 END), 0) AS BIGINT) AS with_register".into());
+    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {} FROM practice_sessions s WHERE {filter} AND s.starts_at >= $2",
+        cols.join(", ")
     )))
     .bind(bind.clone())
     .bind(since)
-    .fetch_all(&state.db.read)
+    .fetch_one(&state.db.read)
     .await?;
-    let now = crate::db::now();
-    let mut by_month: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    let mut marks = [0_i64; 4];
-    let mut with_register = 0_i64;
-    for r in &rows {
-        let starts: i64 = r.try_get("starts_at")?;
-        let m: [i64; 4] = [
-            r.try_get("marks_absent")?,
-            r.try_get("marks_late")?,
-            r.try_get("marks_left_early")?,
-            r.try_get("marks_present")?,
-        ];
-        if m.iter().any(|n| *n > 0) {
-            with_register += 1;
-        }
-        for (t, n) in marks.iter_mut().zip(m) {
-            *t += n;
-        }
-        if starts > now {
-            continue;
-        }
-        let e = by_month.entry(month_key(starts)).or_default();
-        match r.try_get::<String, _>("status")?.as_str() {
-            "cancelled" => e.1 += 1,
-            "held" => e.0 += 1,
-            _ => {}
+    for (i, (key, _, _)) in months.iter().enumerate() {
+        let (h, c): (i64, i64) = (
+            r.try_get(format!("h{i}").as_str())?,
+            r.try_get(format!("c{i}").as_str())?,
+        );
+        if h + c > 0 {
+            out.sessions.push((key.clone(), h, c));
         }
     }
-    out.sessions = by_month.into_iter().map(|(m, (h, c))| (m, h, c)).collect();
+    let marks: Vec<i64> = ["absent", "late", "left_early", "present"]
+        .iter()
+        .map(|c| r.try_get::<i64, _>(format!("m_{c}").as_str()))
+        .collect::<Result<_, _>>()?;
+    let with_register: i64 = r.try_get("with_register")?;
     for (status, n) in ["absent", "late", "left_early", "present"]
         .iter()
         .zip(marks)
@@ -198,7 +231,7 @@ async fn compute(state: &AppState, actor: &Actor, scope: &Scope) -> Result<Summa
     .await?;
     let mut sums: BTreeMap<(String, String), (f64, i64)> = BTreeMap::new();
     for r in &rows {
-        let m = month_key(r.try_get("recorded_at")?);
+        let m = crate::db::month_of(r.try_get("recorded_at")?);
         let scores: Vec<serde_json::Value> =
             serde_json::from_str(&r.try_get::<String, _>("scores")?).unwrap_or_default();
         for s in scores {
@@ -244,4 +277,29 @@ async fn compute(state: &AppState, actor: &Actor, scope: &Scope) -> Result<Summa
         Scope::Organisation(org) => super::portfolio::cpd_by_domain(state, org, None).await?,
     };
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::month_bounds;
+    use time::macros::datetime;
+
+    #[test]
+    fn months_cover_the_window_without_gaps() {
+        let since = datetime!(2026-01-15 00:00 UTC).unix_timestamp();
+        let now = datetime!(2026-03-10 12:00 UTC).unix_timestamp();
+        let m = month_bounds(since, now);
+        let keys: Vec<&str> = m.iter().map(|x| x.0.as_str()).collect();
+        assert_eq!(keys, ["2026-01", "2026-02", "2026-03"]);
+        assert_eq!(m[0].1, since);
+        assert_eq!(m[0].2, datetime!(2026-02-01 00:00 UTC).unix_timestamp());
+        assert_eq!(m[1].2, m[2].1);
+        assert_eq!(m[2].2, now + 1);
+        let dec = month_bounds(
+            datetime!(2025-12-31 23:00 UTC).unix_timestamp(),
+            datetime!(2026-01-01 01:00 UTC).unix_timestamp(),
+        );
+        assert_eq!(dec.len(), 2);
+        assert_eq!(dec[1].0, "2026-01");
+    }
 }
