@@ -47,13 +47,14 @@ CREATE TABLE certificates (
     size_bytes BIGINT NOT NULL,
     sha256 TEXT NOT NULL,
     data BYTEA NOT NULL,
-    created_at INTEGER NOT NULL
+    created_at BIGINT NOT NULL
 );
 CREATE INDEX certificates_user_idx ON certificates (user_id);
 
 CREATE TABLE portfolio_evidence (
     id TEXT PRIMARY KEY,
     user_id TEXT NOT NULL REFERENCES users (id),
+    organisation_id TEXT NOT NULL REFERENCES organisations (id),
     kind TEXT NOT NULL CHECK (kind IN ('session', 'reflection', 'supervision', 'training', 'peer_observation')),
     title TEXT NOT NULL,
     occurred_on TEXT NOT NULL,
@@ -61,10 +62,11 @@ CREATE TABLE portfolio_evidence (
     source_id TEXT,
     hours DOUBLE PRECISION,
     certificate_id TEXT REFERENCES certificates (id),
-    created_at INTEGER NOT NULL
+    created_at BIGINT NOT NULL
 );
 CREATE INDEX portfolio_evidence_user_idx ON portfolio_evidence (user_id, occurred_on);
 CREATE INDEX portfolio_evidence_certificate_idx ON portfolio_evidence (certificate_id);
+CREATE INDEX portfolio_evidence_organisation_idx ON portfolio_evidence (organisation_id);
 
 CREATE TABLE portfolio_evidence_competencies (
     evidence_id TEXT NOT NULL REFERENCES portfolio_evidence (id),
@@ -99,7 +101,7 @@ CREATE TABLE session_moments (
     person_id TEXT NOT NULL REFERENCES people (id),
     moment TEXT NOT NULL,
     recorded_by TEXT NOT NULL REFERENCES users (id),
-    recorded_at INTEGER NOT NULL
+    recorded_at BIGINT NOT NULL
 );
 CREATE INDEX session_moments_session_idx ON session_moments (session_id);
 CREATE INDEX session_moments_person_idx ON session_moments (person_id);

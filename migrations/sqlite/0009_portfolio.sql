@@ -54,6 +54,7 @@ CREATE INDEX certificates_user_idx ON certificates (user_id);
 CREATE TABLE portfolio_evidence (
     id TEXT PRIMARY KEY,
     user_id TEXT NOT NULL REFERENCES users (id),
+    organisation_id TEXT NOT NULL REFERENCES organisations (id),
     kind TEXT NOT NULL CHECK (kind IN ('session', 'reflection', 'supervision', 'training', 'peer_observation')),
     title TEXT NOT NULL,
     occurred_on TEXT NOT NULL,
@@ -65,6 +66,7 @@ CREATE TABLE portfolio_evidence (
 );
 CREATE INDEX portfolio_evidence_user_idx ON portfolio_evidence (user_id, occurred_on);
 CREATE INDEX portfolio_evidence_certificate_idx ON portfolio_evidence (certificate_id);
+CREATE INDEX portfolio_evidence_organisation_idx ON portfolio_evidence (organisation_id);
 
 CREATE TABLE portfolio_evidence_competencies (
     evidence_id TEXT NOT NULL REFERENCES portfolio_evidence (id),

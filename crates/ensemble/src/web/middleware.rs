@@ -183,14 +183,18 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
             .get(axum::http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok()),
     );
-    let limit = if multipart.is_some() {
+    // Only the forms that take a file accept a large body; every other form, multipart or
+    // not, is held to the usual limit before anything is parsed.
+    let upload =
+        multipart.is_some() && crate::web::upload::UPLOAD_PATHS.contains(&parts.uri.path());
+    let limit = if upload {
         crate::web::upload::MAX_UPLOAD_BYTES
     } else {
         MAX_FORM_BYTES
     };
     let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
-        Err(_) if multipart.is_some() => return crate::web::upload::too_large().into_response(),
+        Err(_) if upload => return crate::web::upload::too_large().into_response(),
         Err(_) => {
             return AppError::BadRequest("The form was too large to accept.".into())
                 .into_response();
@@ -202,14 +206,13 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let form_token = match &multipart {
-        Some(b) => crate::web::upload::parts(bytes.clone(), b)
-            .await
-            .ok()
-            .and_then(|ps| {
-                ps.into_iter()
-                    .find(|p| p.name == csrf::FIELD && p.filename.is_none())
-                    .map(|p| String::from_utf8_lossy(&p.data).into_owned())
-            }),
+        Some(b) => match crate::web::upload::parts(bytes.clone(), b).await {
+            Ok(ps) => ps
+                .into_iter()
+                .find(|p| p.name == csrf::FIELD && p.filename.is_none())
+                .map(|p| String::from_utf8_lossy(&p.data).into_owned()),
+            Err(e) => return e.into_response(),
+        },
         None => serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)
             .ok()
             .and_then(|pairs| {

@@ -12,6 +12,9 @@ use crate::error::AppError;
 /// oversized file is answered with a form error naming the limit, not a bare refusal.
 pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
 
+/// The forms that take a file (the only paths given [`MAX_UPLOAD_BYTES`]).
+pub const UPLOAD_PATHS: &[&str] = &["/practice/portfolio/evidence"];
+
 /// One part of a multipart form.
 #[derive(Debug, Clone)]
 pub struct Part {

@@ -146,6 +146,45 @@ async fn a_framework_is_shaped_together_and_a_portfolio_is_built_against_it() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT);
+    // A new draft: a removed competency's code is never given to another one.
+    let r = pr
+        .submit(
+            "/practice/framework",
+            "/practice/framework",
+            &[("organisation", &org)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let (draft2, p1): (String, String) = {
+        use sqlx::Row;
+        let r = sqlx::query("SELECT f.id, c.id AS c FROM competency_frameworks f JOIN competencies c ON c.framework_id = f.id WHERE f.status = 'draft' AND c.code = 'P1'")
+            .fetch_one(&w.app.state.db.read)
+            .await
+            .unwrap();
+        (r.try_get("id").unwrap(), r.try_get("c").unwrap())
+    };
+    let edit = format!("/practice/framework/{draft2}/competencies/{p1}");
+    let r = pr
+        .submit("/practice/framework", &edit, &[("action", "remove")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = pr
+        .submit(
+            "/practice/framework",
+            &format!("/practice/framework/{draft2}/competencies"),
+            &[("domain", "Performance"), ("title", "Leads a concert")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        w.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM competencies WHERE framework_id = '{draft2}' AND code = 'P2'"
+            ))
+            .await,
+        1,
+        "P1 is not reused"
+    );
 
     // Evidence: a session the practitioner led.
     let today = time::OffsetDateTime::now_utc().date().to_string();
@@ -258,6 +297,25 @@ async fn a_framework_is_shaped_together_and_a_portfolio_is_built_against_it() {
     ] {
         assert!(r.body.contains(m), "{m}");
     }
+    // Other forms do not take large bodies, and a malformed multipart body is a 400.
+    let r = pr
+        .post_multipart(
+            "/practice/journal",
+            &[("csrf_token", &token), ("title", "x"), ("body", "y")],
+            &[("certificate", "big.pdf", &big)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = pr
+        .send(
+            axum::http::Request::post("/practice/portfolio/evidence")
+                .header("content-type", "multipart/form-data; boundary=XyZ")
+                .body(axum::body::Body::from("--XyZ\r\nbroken"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body.contains("could not be read"));
     // Without the CSRF token the upload is refused.
     let r = pr
         .post_multipart("/practice/portfolio/evidence", &training("x"), &[])

@@ -445,11 +445,15 @@ pub async fn add(
     let mut tx = state.db.begin().await?;
     draft_for_edit(&mut tx, actor, framework).await?;
     let (domain, title, description) = input.check()?;
-    let codes: Vec<String> =
-        sqlx::query_scalar("SELECT code FROM competencies WHERE framework_id = $1")
-            .bind(framework.to_string())
-            .fetch_all(&mut *tx)
-            .await?;
+    // Codes are never reused: evidence and assessments link by code, so a code once used
+    // in any version of the organisation's framework keeps its meaning.
+    let codes: Vec<String> = sqlx::query_scalar(
+        "SELECT c.code FROM competencies c JOIN competency_frameworks f ON f.id = c.framework_id \
+         WHERE f.organisation_id = (SELECT organisation_id FROM competency_frameworks WHERE id = $1)",
+    )
+    .bind(framework.to_string())
+    .fetch_all(&mut *tx)
+    .await?;
     let p = prefix(&domain);
     let mut n = 1;
     while codes.contains(&format!("{p}{n}")) {

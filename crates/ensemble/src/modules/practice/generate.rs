@@ -243,6 +243,7 @@ pub async fn generate(state: &AppState, scale: Scale) -> Result<Generated, AppEr
             evidence.push(vec![
                 Bind::T(id.clone()),
                 Bind::T(user.clone()),
+                Bind::T(org.id.clone()),
                 Bind::T(
                     if training {
                         "training"
@@ -279,6 +280,7 @@ pub async fn generate(state: &AppState, scale: Scale) -> Result<Generated, AppEr
             &[
                 "id",
                 "user_id",
+                "organisation_id",
                 "kind",
                 "title",
                 "occurred_on",

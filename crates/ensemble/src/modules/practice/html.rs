@@ -341,7 +341,7 @@ async fn register_page(
             (crate::web::forms::checkboxes("regular", "Coming regularly?", &[("yes", "Expect them at every session of this activity", "Only their first name is kept.")], &[], errors))
             (button("Add as present"))
         }
-        @let members: Vec<&service::RegisterLine> = lines.iter().filter(|l| l.member).collect();
+        @let members: Vec<&service::RegisterLine> = lines.iter().filter(|l| l.member && !l.left).collect();
         @if !members.is_empty() {
             details."nhsuk-details" {
                 summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Regular members who have stopped coming" } }

@@ -126,9 +126,12 @@ impl Portfolio {
 /// The organisation whose framework a practitioner's portfolio uses: the first where they
 /// are a practitioner, else the first they manage.
 pub fn home(actor: &Actor) -> Result<(String, String), AppError> {
-    competencies::organisations(actor)
-        .into_iter()
-        .next()
+    actor
+        .memberships
+        .iter()
+        .find(|m| m.2 == Role::Practitioner)
+        .map(|m| (m.0.clone(), m.1.clone()))
+        .or_else(|| competencies::organisations(actor).into_iter().next())
         .ok_or(AppError::Forbidden)
 }
 
@@ -157,22 +160,25 @@ async fn audit_it(
 async fn evidence_rows(
     db: &sqlx::AnyPool,
     user: &str,
+    org: &str,
     only_code: Option<&str>,
 ) -> Result<Vec<Evidence>, AppError> {
     let rows = sqlx::query(
         "SELECT e.id, e.kind, e.title, e.occurred_on, e.detail, e.source_id, e.hours, \
          c.id AS cert_id, c.filename, c.content_type, c.size_bytes, c.sha256 \
          FROM portfolio_evidence e LEFT JOIN certificates c ON c.id = e.certificate_id \
-         WHERE e.user_id = $1 ORDER BY e.occurred_on DESC, e.created_at DESC",
+         WHERE e.user_id = $1 AND e.organisation_id = $2 ORDER BY e.occurred_on DESC, e.created_at DESC",
     )
     .bind(user.to_string())
+    .bind(org.to_string())
     .fetch_all(db)
     .await?;
     let links = sqlx::query(
         "SELECT l.evidence_id, l.competency_code FROM portfolio_evidence_competencies l \
-         JOIN portfolio_evidence e ON e.id = l.evidence_id WHERE e.user_id = $1 ORDER BY l.competency_code",
+         JOIN portfolio_evidence e ON e.id = l.evidence_id WHERE e.user_id = $1 AND e.organisation_id = $2 ORDER BY l.competency_code",
     )
     .bind(user.to_string())
+    .bind(org.to_string())
     .fetch_all(db)
     .await?;
     let mut by_evidence: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -241,11 +247,12 @@ fn assessment_row(r: &sqlx::any::AnyRow) -> Result<Assessment, sqlx::Error> {
 pub async fn mine(state: &AppState, actor: &Actor) -> Result<Portfolio, AppError> {
     let (org, org_name) = home(actor)?;
     let framework = competencies::current(state, &org).await?;
-    let evidence = evidence_rows(&state.db.read, &actor.user_id, None).await?;
+    let evidence = evidence_rows(&state.db.read, &actor.user_id, &org, None).await?;
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{ASSESSMENT_SELECT} WHERE a.practitioner_id = $1 ORDER BY a.requested_at DESC, a.id"
+        "{ASSESSMENT_SELECT} WHERE a.practitioner_id = $1 AND a.organisation_id = $2 ORDER BY a.requested_at DESC, a.id"
     )))
     .bind(actor.user_id.clone())
+    .bind(org.clone())
     .fetch_all(&state.db.read)
     .await?;
     let assessments = rows
@@ -432,7 +439,8 @@ pub async fn add_evidence(
             "Choose what kind of evidence this is",
         ));
     }
-    let mut title = f.title.trim().to_string();
+    let typed_title = f.title.trim().to_string();
+    let mut title = typed_title.clone();
     let mut occurred_on = f.occurred_on.trim().to_string();
     let mut source_id = None;
     if matches!(kind, "session" | "reflection" | "supervision") {
@@ -445,7 +453,7 @@ pub async fn add_evidence(
             Some((_, id, label, date)) => {
                 source_id = Some(id.clone());
                 if title.is_empty() {
-                    title = label.clone();
+                    title = label.chars().take(200).collect();
                 }
                 if occurred_on.is_empty() {
                     occurred_on = date.clone();
@@ -479,7 +487,7 @@ pub async fn add_evidence(
             },
         ));
     }
-    if title.chars().count() > 200 {
+    if typed_title.chars().count() > 200 {
         e.push(FieldError::new("title", "Keep the title to 200 characters"));
     }
     let today = time::OffsetDateTime::now_utc().date();
@@ -582,8 +590,8 @@ pub async fn add_evidence(
         }
         None => None,
     };
-    sqlx::query("INSERT INTO portfolio_evidence (id, user_id, kind, title, occurred_on, detail, source_id, hours, certificate_id, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+    sqlx::query("INSERT INTO portfolio_evidence (id, user_id, organisation_id, kind, title, occurred_on, detail, source_id, hours, certificate_id, created_at) \
+                 VALUES ($1, $2, $11, $3, $4, $5, $6, $7, $8, $9, $10)")
         .bind(id.clone())
         .bind(actor.user_id.clone())
         .bind(kind.to_string())
@@ -594,6 +602,7 @@ pub async fn add_evidence(
         .bind(hours)
         .bind(cert_id.clone())
         .bind(now())
+        .bind(org.clone())
         .execute(&mut *tx)
         .await?;
     for c in &codes {
@@ -919,7 +928,13 @@ pub async fn request_view(
     let evidence = if a.status == "declined" && practitioner != actor.user_id {
         Vec::new()
     } else {
-        evidence_rows(&state.db.read, &practitioner, Some(&a.competency_code)).await?
+        evidence_rows(
+            &state.db.read,
+            &practitioner,
+            &org,
+            Some(&a.competency_code),
+        )
+        .await?
     };
     let mut tx = state.db.begin().await?;
     audit_it(
@@ -978,14 +993,20 @@ pub async fn answer(
     if !e.is_empty() {
         return Err(AppError::Invalid(e));
     }
-    sqlx::query("UPDATE competency_assessments SET status = $1, level = $2, comment = $3, given_at = $4 WHERE id = $5")
+    let changed = sqlx::query("UPDATE competency_assessments SET status = $1, level = $2, comment = $3, given_at = $4 WHERE id = $5 AND status = 'requested'")
         .bind(if decline { "declined" } else { "given" })
         .bind(level)
         .bind(f.comment.trim().to_string())
         .bind(now())
         .bind(id.to_string())
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+    if changed == 0 {
+        return Err(AppError::Conflict(
+            "This assessment has already been answered".into(),
+        ));
+    }
     audit_it(
         &mut tx,
         actor,
@@ -1019,9 +1040,10 @@ pub async fn cpd_by_domain(
         Some(u) => {
             sqlx::query(
                 "SELECT e.id, e.user_id, e.hours, l.competency_code FROM portfolio_evidence e \
-                 JOIN portfolio_evidence_competencies l ON l.evidence_id = e.id WHERE e.user_id = $1",
+                 JOIN portfolio_evidence_competencies l ON l.evidence_id = e.id WHERE e.user_id = $1 AND e.organisation_id = $2",
             )
             .bind(u.to_string())
+            .bind(org.to_string())
             .fetch_all(&state.db.read)
             .await?
         }
@@ -1029,7 +1051,7 @@ pub async fn cpd_by_domain(
             sqlx::query(
                 "SELECT e.id, e.user_id, e.hours, l.competency_code FROM portfolio_evidence e \
                  JOIN portfolio_evidence_competencies l ON l.evidence_id = e.id \
-                 WHERE e.user_id IN (SELECT m.user_id FROM memberships m WHERE m.organisation_id = $1 AND m.role IN ('practitioner', 'programme_manager'))",
+                 WHERE e.organisation_id = $1",
             )
             .bind(org.to_string())
             .fetch_all(&state.db.read)

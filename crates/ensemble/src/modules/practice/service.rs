@@ -688,6 +688,8 @@ pub struct RegisterLine {
     pub referred: bool,
     /// A regular member of the activity (not referred).
     pub member: bool,
+    /// A regular member who has stopped coming (shown only where already marked).
+    pub left: bool,
     pub status: Option<String>,
 }
 
@@ -720,17 +722,19 @@ pub async fn register(
                 .unwrap_or_else(|| "(no name)".into()),
             referred: true,
             member: false,
+            left: false,
             status: r.try_get("status")?,
         });
     }
     // Regular members: current ones, and former ones already marked on this register.
     for r in sqlx::query(
-        "SELECT m.id, m.name, e.status FROM activity_members m \
+        "SELECT m.id, m.name, m.left_at, e.status FROM activity_members m \
          LEFT JOIN register_entries e ON e.session_id = $2 AND e.member_id = m.id \
-         WHERE m.activity_id = $1 AND (m.left_at IS NULL OR e.id IS NOT NULL) ORDER BY m.name, m.id",
+         WHERE m.activity_id = $1 AND (e.id IS NOT NULL OR (m.left_at IS NULL AND m.added_at <= $3)) ORDER BY m.name, m.id",
     )
     .bind(s.activity_id.clone())
     .bind(id.to_string())
+    .bind(s.ends_at)
     .fetch_all(&mut *tx)
     .await?
     {
@@ -739,6 +743,7 @@ pub async fn register(
             name: r.try_get("name")?,
             referred: false,
             member: true,
+            left: r.try_get::<Option<i64>, _>("left_at")?.is_some(),
             status: r.try_get("status")?,
         });
     }
@@ -752,6 +757,7 @@ pub async fn register(
             name: r.try_get("walk_in_name")?,
             referred: false,
             member: false,
+            left: false,
             status: Some(r.try_get("status")?),
         });
     }
@@ -877,7 +883,8 @@ pub async fn mark(
             }
             None => {
                 sqlx::query(
-                    "INSERT INTO register_entries (id, session_id, walk_in_name, member_id, status, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO register_entries (id, session_id, walk_in_name, member_id, status, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (session_id, member_id) DO UPDATE SET status = excluded.status, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
                 )
                 .bind(new_id())
                 .bind(id.to_string())
