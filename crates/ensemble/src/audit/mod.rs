@@ -141,6 +141,30 @@ impl AuditRow {
 }
 
 /// Append one event inside the caller's transaction.
+/// Record that a signed-in actor did `action` to an entity: the short form the module
+/// services use (their per-entity helpers call this).
+pub async fn by(
+    tx: &mut Tx,
+    actor: &crate::rbac::Actor,
+    action: &str,
+    entity_type: &str,
+    entity_id: Option<&str>,
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    record(
+        tx,
+        &actor.audit(),
+        AuditEvent {
+            action,
+            entity_type,
+            entity_id,
+            detail,
+        },
+    )
+    .await
+    .map(|_| ())
+}
+
 pub async fn record(
     tx: &mut Tx,
     actor: &AuditActor,

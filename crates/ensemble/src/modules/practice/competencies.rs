@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit;
 use crate::db::{Tx, new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::rbac::{Actor, Role};
@@ -261,27 +261,6 @@ async fn contributed(tx: &mut Tx, framework: &str, actor: &Actor) -> Result<(), 
     Ok(())
 }
 
-async fn audit_it(
-    tx: &mut Tx,
-    actor: &Actor,
-    action: &str,
-    id: &str,
-    detail: serde_json::Value,
-) -> Result<(), AppError> {
-    audit::record(
-        tx,
-        &actor.audit(),
-        AuditEvent {
-            action,
-            entity_type: "competency_framework",
-            entity_id: Some(id),
-            detail,
-        },
-    )
-    .await?;
-    Ok(())
-}
-
 /// The code prefix for a domain: its initials (`Mental health awareness` → `MHA`).
 fn prefix(domain: &str) -> String {
     let p: String = domain
@@ -361,11 +340,12 @@ pub async fn start_draft(state: &AppState, actor: &Actor, org: &str) -> Result<S
             .await?;
     }
     contributed(&mut tx, &id, actor).await?;
-    audit_it(
+    audit::by(
         &mut tx,
         actor,
         "framework.draft",
-        &id,
+        "competency_framework",
+        Some(&id),
         json!({ "version": version }),
     )
     .await?;
@@ -476,11 +456,12 @@ pub async fn add(
         .execute(&mut *tx)
         .await?;
     contributed(&mut tx, framework, actor).await?;
-    audit_it(
+    audit::by(
         &mut tx,
         actor,
         "framework.competency_added",
-        framework,
+        "competency_framework",
+        Some(framework),
         json!({ "code": code }),
     )
     .await?;
@@ -528,7 +509,15 @@ pub async fn edit(
         }
     };
     contributed(&mut tx, framework, actor).await?;
-    audit_it(&mut tx, actor, action, framework, json!({ "code": code })).await?;
+    audit::by(
+        &mut tx,
+        actor,
+        action,
+        "competency_framework",
+        Some(framework),
+        json!({ "code": code }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -578,7 +567,15 @@ pub async fn publish(
         .execute(&mut *tx)
         .await?;
     contributed(&mut tx, framework, actor).await?;
-    audit_it(&mut tx, actor, "framework.publish", framework, json!({})).await?;
+    audit::by(
+        &mut tx,
+        actor,
+        "framework.publish",
+        "competency_framework",
+        Some(framework),
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     super::summary::invalidate();
     Ok(())

@@ -282,17 +282,7 @@ async fn audit_incident(
     id: &str,
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
-    audit::record(
-        tx,
-        &actor.audit(),
-        AuditEvent {
-            action,
-            entity_type: "incident",
-            entity_id: Some(id),
-            detail,
-        },
-    )
-    .await?;
+    audit::by(tx, actor, action, "incident", Some(id), detail).await?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 use serde_json::json;
 use sqlx::Row;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit;
 use crate::db::{new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::rbac::Actor;
@@ -153,15 +153,13 @@ pub async fn add(
         .bind(now())
         .execute(&mut *tx)
         .await?;
-    audit::record(
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "session.moment",
-            entity_type: "practice_session",
-            entity_id: Some(session),
-            detail: json!({ "moment": id }),
-        },
+        actor,
+        "session.moment",
+        "practice_session",
+        Some(session),
+        json!({ "moment": id }),
     )
     .await?;
     tx.commit().await?;

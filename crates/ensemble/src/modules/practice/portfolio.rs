@@ -13,8 +13,8 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::competencies::{self, Framework};
-use crate::audit::{self, AuditEvent};
-use crate::db::{Tx, new_id, now};
+use crate::audit;
+use crate::db::{new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::rbac::{Actor, Role};
 use crate::state::AppState;
@@ -135,28 +135,6 @@ pub fn home(actor: &Actor) -> Result<(String, String), AppError> {
         .ok_or(AppError::Forbidden)
 }
 
-async fn audit_it(
-    tx: &mut Tx,
-    actor: &Actor,
-    action: &str,
-    kind: &str,
-    id: Option<&str>,
-    detail: serde_json::Value,
-) -> Result<(), AppError> {
-    audit::record(
-        tx,
-        &actor.audit(),
-        AuditEvent {
-            action,
-            entity_type: kind,
-            entity_id: id,
-            detail,
-        },
-    )
-    .await?;
-    Ok(())
-}
-
 async fn evidence_rows(
     db: &sqlx::AnyPool,
     user: &str,
@@ -273,7 +251,7 @@ pub async fn mine(state: &AppState, actor: &Actor) -> Result<Portfolio, AppError
 pub async fn export(state: &AppState, actor: &Actor) -> Result<serde_json::Value, AppError> {
     let p = mine(state, actor).await?;
     let mut tx = state.db.begin().await?;
-    audit_it(
+    audit::by(
         &mut tx,
         actor,
         "portfolio.export",
@@ -612,7 +590,7 @@ pub async fn add_evidence(
             .execute(&mut *tx)
             .await?;
     }
-    audit_it(
+    audit::by(
         &mut tx,
         actor,
         "portfolio.evidence_added",
@@ -653,7 +631,7 @@ pub async fn remove_evidence(state: &AppState, actor: &Actor, id: &str) -> Resul
             .execute(&mut *tx)
             .await?;
     }
-    audit_it(
+    audit::by(
         &mut tx,
         actor,
         "portfolio.evidence_removed",
@@ -686,7 +664,7 @@ pub async fn certificate(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    audit_it(
+    audit::by(
         &mut tx,
         actor,
         "portfolio.certificate_read",
@@ -772,7 +750,7 @@ pub async fn self_assess(state: &AppState, actor: &Actor, f: &AssessInput) -> Re
         .bind(now())
         .execute(&mut *tx)
         .await?;
-    audit_it(
+    audit::by(
         &mut tx,
         actor,
         "portfolio.self_assessed",
@@ -867,7 +845,7 @@ pub async fn request(state: &AppState, actor: &Actor, f: &AssessInput) -> Result
         .bind(now())
         .execute(&mut *tx)
         .await?;
-    audit_it(
+    audit::by(
         &mut tx,
         actor,
         "portfolio.assessment_requested",
@@ -937,7 +915,7 @@ pub async fn request_view(
         .await?
     };
     let mut tx = state.db.begin().await?;
-    audit_it(
+    audit::by(
         &mut tx,
         actor,
         "portfolio.assessment_read",
@@ -1007,7 +985,7 @@ pub async fn answer(
             "This assessment has already been answered".into(),
         ));
     }
-    audit_it(
+    audit::by(
         &mut tx,
         actor,
         if decline {

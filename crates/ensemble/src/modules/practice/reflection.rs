@@ -6,32 +6,11 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 
-use crate::audit::{self, AuditEvent};
-use crate::db::{Tx, new_id, now};
+use crate::audit;
+use crate::db::{new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::rbac::Actor;
 use crate::state::AppState;
-
-async fn audit_it(
-    tx: &mut Tx,
-    actor: &Actor,
-    action: &str,
-    kind: &str,
-    id: Option<&str>,
-) -> Result<(), AppError> {
-    audit::record(
-        tx,
-        &actor.audit(),
-        AuditEvent {
-            action,
-            entity_type: kind,
-            entity_id: id,
-            detail: json!({}),
-        },
-    )
-    .await?;
-    Ok(())
-}
 
 /// A journal entry.
 #[derive(Debug, Clone, Serialize)]
@@ -49,7 +28,7 @@ pub async fn journal(state: &AppState, actor: &Actor) -> Result<Vec<Entry>, AppE
         .bind(actor.user_id.clone())
         .fetch_all(&mut *tx)
         .await?;
-    audit_it(&mut tx, actor, "journal.read", "journal", None).await?;
+    audit::by(&mut tx, actor, "journal.read", "journal", None, json!({})).await?;
     tx.commit().await?;
     rows.iter()
         .map(|r| {
@@ -75,7 +54,15 @@ pub async fn entry(state: &AppState, actor: &Actor, id: &str) -> Result<Entry, A
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    audit_it(&mut tx, actor, "journal.read", "journal_entry", Some(id)).await?;
+    audit::by(
+        &mut tx,
+        actor,
+        "journal.read",
+        "journal_entry",
+        Some(id),
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(Entry {
         id: r.try_get("id")?,
@@ -118,7 +105,15 @@ pub async fn write(
         .bind(now())
         .execute(&mut *tx)
         .await?;
-    audit_it(&mut tx, actor, "journal.write", "journal_entry", Some(&id)).await?;
+    audit::by(
+        &mut tx,
+        actor,
+        "journal.write",
+        "journal_entry",
+        Some(&id),
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -159,7 +154,15 @@ pub async fn supervision(state: &AppState, actor: &Actor) -> Result<Vec<Supervis
     .bind(actor.user_id.clone())
     .fetch_all(&mut *tx)
     .await?;
-    audit_it(&mut tx, actor, "supervision.read", "supervision", None).await?;
+    audit::by(
+        &mut tx,
+        actor,
+        "supervision.read",
+        "supervision",
+        None,
+        json!({}),
+    )
+    .await?;
     tx.commit().await?;
     rows.iter()
         .map(|r| row(r, &actor.user_id))
@@ -182,12 +185,13 @@ pub async fn supervision_record(
     .fetch_optional(&mut *tx)
     .await?
     .ok_or(AppError::NotFound)?;
-    audit_it(
+    audit::by(
         &mut tx,
         actor,
         "supervision.read",
         "supervision_record",
         Some(id),
+        json!({}),
     )
     .await?;
     tx.commit().await?;
@@ -276,12 +280,13 @@ pub async fn record_supervision(
     .bind(now())
     .execute(&mut *tx)
     .await?;
-    audit_it(
+    audit::by(
         &mut tx,
         actor,
         "supervision.write",
         "supervision_record",
         Some(&id),
+        json!({}),
     )
     .await?;
     tx.commit().await?;

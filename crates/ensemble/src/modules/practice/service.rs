@@ -11,7 +11,7 @@ use sqlx::Row;
 use time::{Date, Duration, Time};
 
 use super::model::{ACTIVITIES, REGISTER_STATUSES};
-use crate::audit::{self, AuditEvent};
+use crate::audit;
 use crate::db::{Tx, new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::modules::referrals::model::Status;
@@ -227,17 +227,7 @@ async fn audit_session(
     id: &str,
     detail: serde_json::Value,
 ) -> Result<(), AppError> {
-    audit::record(
-        tx,
-        &actor.audit(),
-        AuditEvent {
-            action,
-            entity_type: "practice_session",
-            entity_id: Some(id),
-            detail,
-        },
-    )
-    .await?;
+    audit::by(tx, actor, action, "practice_session", Some(id), detail).await?;
     Ok(())
 }
 
