@@ -176,7 +176,7 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
         .get::<RequestCtx>()
         .map(|c| c.csrf_binding.clone())
         .unwrap_or_default();
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let multipart = crate::web::upload::boundary(
         parts
             .headers
@@ -206,11 +206,14 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let form_token = match &multipart {
+        // Split once: the handler's `MultipartForm` takes these parts from the request.
         Some(b) => match crate::web::upload::parts(bytes.clone(), b).await {
-            Ok(ps) => ps
-                .into_iter()
-                .find(|p| p.name == csrf::FIELD && p.filename.is_none())
-                .map(|p| String::from_utf8_lossy(&p.data).into_owned()),
+            Ok(ps) => {
+                let form = crate::web::upload::MultipartForm { parts: ps };
+                let token = form.text(csrf::FIELD);
+                parts.extensions.insert(form);
+                (!token.is_empty()).then_some(token)
+            }
             Err(e) => return e.into_response(),
         },
         None => serde_urlencoded::from_bytes::<Vec<(String, String)>>(&bytes)

@@ -1,6 +1,7 @@
 //! Forms with a file (`multipart/form-data`): the body is read whole (up to
-//! [`MAX_UPLOAD_BYTES`]) and split into its parts with `multer`. The CSRF layer reads the
-//! token from the same parts, so upload forms are protected like every other form.
+//! [`MAX_UPLOAD_BYTES`] on [`UPLOAD_PATHS`]) and split into its parts with `multer`, once,
+//! by the CSRF layer, which reads the token from the parts and leaves them on the request
+//! for the handler's [`MultipartForm`].
 
 use axum::body::Bytes;
 use axum::extract::Request;
@@ -110,6 +111,12 @@ impl<S: Send + Sync> axum::extract::FromRequest<S> for MultipartForm {
     type Rejection = AppError;
 
     async fn from_request(req: Request, _state: &S) -> Result<Self, Self::Rejection> {
+        // Already split by the CSRF layer (every page form passes through it).
+        let (mut head, body) = req.into_parts();
+        if let Some(form) = head.extensions.remove::<MultipartForm>() {
+            return Ok(form);
+        }
+        let req = Request::from_parts(head, body);
         let ct = req
             .headers()
             .get(CONTENT_TYPE)
@@ -135,6 +142,15 @@ pub fn too_large() -> AppError {
         "The form was too large to accept: files of up to {} MB are accepted.",
         MAX_UPLOAD_BYTES / (1024 * 1024)
     ))
+}
+
+/// A file size for people: KB under a megabyte, else MB to one decimal place.
+pub fn file_size(bytes: usize) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    } else {
+        format!("{} KB", bytes.div_ceil(1024))
+    }
 }
 
 /// What a file's first bytes say it is: only the types the platform accepts are named.

@@ -138,6 +138,27 @@ where
         .transpose()
 }
 
+/// An enabled account by email, ignoring case and surrounding spaces (for naming a lead, a
+/// supervisor or an assessor).
+pub async fn active_user_by_email<'e, E>(
+    exec: E,
+    email: &str,
+) -> Result<Option<UserSummary>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let sql = format!(
+        "SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower($1) AND disabled_at IS NULL"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(email.trim().to_string())
+        .fetch_optional(exec)
+        .await?
+        .as_ref()
+        .map(user_from)
+        .transpose()
+}
+
 /// Memberships of an account or of an organisation.
 pub async fn memberships<'e, E>(
     exec: E,

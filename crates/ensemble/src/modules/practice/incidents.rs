@@ -94,12 +94,9 @@ pub async fn name_lead(
             "Choose clinical or safeguarding lead",
         ));
     }
-    let user: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM users WHERE lower(email) = lower($1) AND disabled_at IS NULL",
-    )
-    .bind(email.trim().to_string())
-    .fetch_optional(&state.db.read)
-    .await?;
+    let user = crate::modules::accounts::store::active_user_by_email(&state.db.read, email)
+        .await?
+        .map(|u| u.id);
     if user.is_none() {
         e.push(FieldError::new(
             "email",

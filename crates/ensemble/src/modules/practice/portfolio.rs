@@ -346,6 +346,20 @@ pub async fn linkable(
     Ok(out)
 }
 
+/// The actor's portfolio organisation and its framework in use (409 when it has none).
+pub async fn framework_in_use(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<(String, Framework), AppError> {
+    let (org, _) = home(actor)?;
+    let f = competencies::current(state, &org).await?.ok_or_else(|| {
+        AppError::Conflict(
+            "Your organisation has not published a competency framework yet: start one on the framework page".into(),
+        )
+    })?;
+    Ok((org, f))
+}
+
 /// New evidence (fields of the form).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
 #[serde(default)]
@@ -367,10 +381,6 @@ pub struct Upload {
     pub data: Vec<u8>,
 }
 
-fn megabytes(n: usize) -> String {
-    format!("{:.1} MB", n as f64 / (1024.0 * 1024.0))
-}
-
 /// Check a certificate: size and type (from its first bytes, not its name).
 pub fn check_certificate(u: &Upload) -> Result<&'static str, FieldError> {
     if u.data.len() > MAX_CERTIFICATE_BYTES {
@@ -379,8 +389,8 @@ pub fn check_certificate(u: &Upload) -> Result<&'static str, FieldError> {
             format!(
                 "The certificate \"{}\" is {}; the largest accepted is {}",
                 u.filename,
-                megabytes(u.data.len()),
-                megabytes(MAX_CERTIFICATE_BYTES)
+                crate::web::upload::file_size(u.data.len()),
+                crate::web::upload::file_size(MAX_CERTIFICATE_BYTES)
             ),
         ));
     }
@@ -403,12 +413,7 @@ pub async fn add_evidence(
     f: &EvidenceInput,
     certificate: Option<Upload>,
 ) -> Result<String, AppError> {
-    let (org, _) = home(actor)?;
-    let framework = competencies::current(state, &org).await?.ok_or_else(|| {
-        AppError::Conflict(
-            "Your organisation has not published a competency framework yet: start one on the framework page".into(),
-        )
-    })?;
+    let (org, framework) = framework_in_use(state, actor).await?;
     let mut e = Vec::new();
     let kind = f.kind.trim();
     if !KINDS.iter().any(|(k, _)| *k == kind) {
@@ -468,19 +473,17 @@ pub async fn add_evidence(
     if typed_title.chars().count() > 200 {
         e.push(FieldError::new("title", "Keep the title to 200 characters"));
     }
-    let today = time::OffsetDateTime::now_utc().date();
-    match time::Date::parse(
-        &occurred_on,
-        time::macros::format_description!("[year]-[month]-[day]"),
-    ) {
-        Ok(d) if d > today => e.push(FieldError::new(
+    let today = crate::db::uk::today();
+    match super::service::parse_date(&occurred_on) {
+        Some(d) if d > today => e.push(FieldError::new(
             "occurred_on",
             "The date cannot be in the future",
         )),
-        Ok(_) => {}
-        Err(_)
-            if source_id.is_none() && matches!(kind, "session" | "reflection" | "supervision") => {}
-        Err(_) => e.push(FieldError::new(
+        Some(_) => {}
+        // A missing record is reported on its own field.
+        None if source_id.is_none() && matches!(kind, "session" | "reflection" | "supervision") => {
+        }
+        None => e.push(FieldError::new(
             "occurred_on",
             "Enter the date as year-month-day, like 2026-11-20",
         )),
@@ -709,12 +712,7 @@ async fn competency_in_use(
     code: &str,
     e: &mut Vec<FieldError>,
 ) -> Result<Option<(String, i64)>, AppError> {
-    let (org, _) = home(actor)?;
-    let Some(f) = competencies::current(state, &org).await? else {
-        return Err(AppError::Conflict(
-            "Your organisation has not published a competency framework yet".into(),
-        ));
-    };
+    let (org, f) = framework_in_use(state, actor).await?;
     if f.by_code(code.trim()).is_none() {
         e.push(FieldError::new("competency", "Choose a competency"));
         return Ok(None);
@@ -774,12 +772,9 @@ pub async fn request(state: &AppState, actor: &Actor, f: &AssessInput) -> Result
     if !matches!(kind, "peer" | "supervisor") {
         e.push(FieldError::new("kind", "Choose a peer or your supervisor"));
     }
-    let assessor = sqlx::query(
-        "SELECT id, email FROM users WHERE lower(email) = lower($1) AND disabled_at IS NULL",
-    )
-    .bind(f.assessor_email.trim().to_string())
-    .fetch_optional(&state.db.read)
-    .await?;
+    let assessor =
+        crate::modules::accounts::store::active_user_by_email(&state.db.read, &f.assessor_email)
+            .await?;
     let mut assessor_id = String::new();
     let mut assessor_email = String::new();
     match &assessor {
@@ -787,9 +782,9 @@ pub async fn request(state: &AppState, actor: &Actor, f: &AssessInput) -> Result
             "assessor_email",
             "No active account has that email address",
         )),
-        Some(r) => {
-            assessor_id = r.try_get("id")?;
-            assessor_email = r.try_get("email")?;
+        Some(u) => {
+            assessor_id = u.id.clone();
+            assessor_email = u.email.clone();
             if assessor_id == actor.user_id {
                 e.push(FieldError::new(
                     "assessor_email",

@@ -41,23 +41,8 @@ fn kind_label(kind: &str) -> &'static str {
 
 fn level_text(a: Option<&portfolio::Assessment>) -> String {
     match a.and_then(|a| a.level) {
-        Some(l) => format!("{l} – {}", level_name(l)),
-        None => "Not yet".into(),
-    }
-}
-
-fn level_short(a: Option<&portfolio::Assessment>) -> String {
-    match a.and_then(|a| a.level) {
         Some(l) => format!("{l} {}", level_name(l)),
         None => "not yet".into(),
-    }
-}
-
-fn size_text(bytes: i64) -> String {
-    if bytes >= 1024 * 1024 {
-        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
-    } else {
-        format!("{} KB", (bytes + 1023) / 1024)
     }
 }
 
@@ -71,9 +56,9 @@ fn competency_table(p: &Portfolio, f: &Framework, full: bool) -> Markup {
                     @if full && !c.description.is_empty() { p."nhsuk-body-s" { (c.description) } }
                     p."nhsuk-body-s nhsuk-u-margin-bottom-0" {
                         (p.evidence_for(&c.code).len()) " evidence · "
-                        "You: " (level_short(p.latest(&c.code, "self"))) " · "
-                        "Peer: " (level_short(p.latest(&c.code, "peer"))) " · "
-                        "Supervisor: " (level_short(p.latest(&c.code, "supervisor")))
+                        "You: " (level_text(p.latest(&c.code, "self"))) " · "
+                        "Peer: " (level_text(p.latest(&c.code, "peer"))) " · "
+                        "Supervisor: " (level_text(p.latest(&c.code, "supervisor")))
                     }
                     @if full {
                         @for e in p.evidence_for(&c.code) {
@@ -218,12 +203,7 @@ async fn evidence_form(
     f: &EvidenceInput,
     errors: &[FieldError],
 ) -> Result<Response, AppError> {
-    let p = portfolio::mine(state, actor).await?;
-    let Some(fw) = &p.framework else {
-        return Err(AppError::Conflict(
-            "Your organisation has not published a competency framework yet: start one on the framework page".into(),
-        ));
-    };
+    let (_, fw) = portfolio::framework_in_use(state, actor).await?;
     let records = portfolio::linkable(state, actor).await?;
     let mut sources = vec![(
         String::new(),
@@ -353,7 +333,7 @@ pub async fn evidence(
             @if !e.detail.is_empty() { div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Notes" } dd."nhsuk-summary-list__value ensemble-detail" { (e.detail) } } }
             @if let Some(href) = &source_href { div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Record" } dd."nhsuk-summary-list__value" { a href=(href) { "Open the record" } } } }
             @if let Some(c) = &e.certificate { div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Certificate" } dd."nhsuk-summary-list__value" {
-                a href=(format!("/practice/portfolio/certificates/{}", c.id)) { "Download " (c.filename) } " (" (size_text(c.size_bytes)) ")" } } }
+                a href=(format!("/practice/portfolio/certificates/{}", c.id)) { "Download " (c.filename) } " (" (crate::web::upload::file_size(usize::try_from(c.size_bytes).unwrap_or(0))) ")" } } }
         }
         form method="post" action=(format!("/practice/portfolio/evidence/{}/remove", e.id)) {
             (csrf(&ctx))
@@ -426,10 +406,7 @@ async fn assess_page(
     f: &AssessInput,
     errors: &[FieldError],
 ) -> Result<Response, AppError> {
-    let (org, _) = portfolio::home(actor)?;
-    let fw = competencies::current(state, &org).await?.ok_or_else(|| {
-        AppError::Conflict("Your organisation has not published a competency framework yet".into())
-    })?;
+    let (_, fw) = portfolio::framework_in_use(state, actor).await?;
     let title = if ask {
         "Ask for an assessment"
     } else {

@@ -215,12 +215,10 @@ pub async fn record_supervision(
     f: &SupervisionInput,
 ) -> Result<String, AppError> {
     let mut e = Vec::new();
-    let supervisor: Option<String> = sqlx::query_scalar(
-        "SELECT id FROM users WHERE lower(email) = lower($1) AND disabled_at IS NULL",
-    )
-    .bind(f.supervisor_email.trim().to_string())
-    .fetch_optional(&state.db.read)
-    .await?;
+    let supervisor =
+        crate::modules::accounts::store::active_user_by_email(&state.db.read, &f.supervisor_email)
+            .await?
+            .map(|u| u.id);
     match &supervisor {
         None => e.push(FieldError::new(
             "supervisor_email",
@@ -232,21 +230,18 @@ pub async fn record_supervision(
         )),
         _ => {}
     }
-    let today = time::OffsetDateTime::now_utc().date();
-    match time::Date::parse(
-        f.met_on.trim(),
-        time::macros::format_description!("[year]-[month]-[day]"),
-    ) {
-        Ok(d) if d > today => e.push(FieldError::new(
+    let today = crate::db::uk::today();
+    match super::service::parse_date(&f.met_on) {
+        Some(d) if d > today => e.push(FieldError::new(
             "met_on",
             "The date cannot be in the future",
         )),
-        Ok(d) if d < today - time::Duration::days(366) => e.push(FieldError::new(
+        Some(d) if d < today - time::Duration::days(366) => e.push(FieldError::new(
             "met_on",
             "Record supervision within a year of it",
         )),
-        Ok(_) => {}
-        Err(_) => e.push(FieldError::new(
+        Some(_) => {}
+        None => e.push(FieldError::new(
             "met_on",
             "Enter the date as year-month-day, like 2026-11-20",
         )),

@@ -40,7 +40,8 @@ pub struct NewSession {
     pub template_id: String,
 }
 
-fn parse_date(s: &str) -> Option<Date> {
+/// A `YYYY-MM-DD` date as typed (surrounding spaces ignored).
+pub(super) fn parse_date(s: &str) -> Option<Date> {
     Date::parse(
         s.trim(),
         time::macros::format_description!("[year]-[month]-[day]"),
