@@ -483,10 +483,10 @@ async fn serve(cfg: Config, bind: &str, port: u16) -> anyhow::Result<()> {
     // Read and compile the FHIR R4 schema in the background, not on the first referral.
     let warm = state.clone();
     tokio::task::spawn_blocking(move || {
-        if warm.fhir_schema.preload() {
-            tracing::info!(path = %warm.fhir_schema.path().display(), "FHIR R4 JSON Schema loaded");
+        if ensemble::modules::referrals::fhir::schema(&warm).preload() {
+            tracing::info!(path = %ensemble::modules::referrals::fhir::schema(&warm).path().display(), "FHIR R4 JSON Schema loaded");
         } else {
-            tracing::warn!(path = %warm.fhir_schema.path().display(), "FHIR R4 JSON Schema not available: FHIR referrals are checked with Ensemble's own rules only (set ENSEMBLE_FHIR_SCHEMA)");
+            tracing::warn!(path = %ensemble::modules::referrals::fhir::schema(&warm).path().display(), "FHIR R4 JSON Schema not available: FHIR referrals are checked with Ensemble's own rules only (set ENSEMBLE_FHIR_SCHEMA)");
         }
     });
     let app = build_router(state.clone());

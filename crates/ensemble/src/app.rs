@@ -12,28 +12,83 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use std::sync::Arc;
+
+use crate::jobs::{Every, JobHandler, JobRegistry, Schedule};
+use crate::manifest::Manifest;
 use crate::state::AppState;
 use crate::web::routes::{self, Route};
 use crate::web::{middleware, pages};
 
+/// The platform's own manifest: shared pages, operations endpoints, the `/api/v1` core,
+/// email delivery and the session purge.
+fn platform() -> Manifest {
+    let mut routes = pages::routes();
+    routes.extend(crate::ops::routes());
+    routes.extend(crate::api::v1::routes());
+    Manifest::new("platform", routes)
+        .jobs(vec![
+            JobHandler::of::<crate::notify::SendEmail>(),
+            JobHandler::of::<crate::auth::session::PurgeSessions>(),
+        ])
+        .schedules(vec![
+            Schedule::every::<crate::auth::session::PurgeSessions>(Every::Hour),
+        ])
+        .tables(&[
+            "settings",
+            "sessions",
+            "audit_head",
+            "audit_log",
+            "outbox",
+            "jobs",
+        ])
+}
+
+/// Every manifest: the platform's and each capability module's. Adding a module means
+/// adding its `manifest()` here, and nowhere else.
+pub fn manifests() -> Vec<Manifest> {
+    vec![
+        platform(),
+        crate::modules::accounts::manifest(),
+        crate::modules::places::manifest(),
+        crate::modules::directory::manifest(),
+        crate::modules::people::manifest(),
+        crate::modules::referrals::manifest(),
+        crate::modules::measures::manifest(),
+        crate::modules::practice::manifest(),
+    ]
+}
+
 /// Every declared route of the application.
 pub fn all_routes() -> Vec<Route> {
-    let mut r = Vec::new();
-    r.extend(pages::routes());
-    r.extend(crate::ops::routes());
-    r.extend(crate::modules::accounts::routes());
-    r.extend(crate::modules::directory::routes());
-    r.extend(crate::modules::people::routes());
-    r.extend(crate::modules::referrals::routes());
-    r.extend(crate::modules::measures::routes());
-    r.extend(crate::modules::practice::routes());
-    r.extend(crate::api::v1::routes());
-    r
+    manifests().into_iter().flat_map(|m| m.routes).collect()
+}
+
+/// The job registry built from every manifest's jobs and schedules.
+pub fn job_registry() -> anyhow::Result<JobRegistry> {
+    let mut registry = JobRegistry::default();
+    for m in manifests() {
+        for job in m.jobs {
+            registry.register(job).map_err(anyhow::Error::msg)?;
+        }
+        for s in m.schedules {
+            registry.schedule(s).map_err(anyhow::Error::msg)?;
+        }
+    }
+    Ok(registry)
+}
+
+impl AppState {
+    /// Build the state for a migrated database, with every module's jobs registered.
+    pub async fn new(cfg: crate::config::Config, db: crate::db::Db) -> anyhow::Result<Self> {
+        let registry: Arc<dyn std::any::Any + Send + Sync> = Arc::new(job_registry()?);
+        AppState::assemble(cfg, db, vec![registry]).await
+    }
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
     tracing::error!("a request handler panicked");
-    crate::web::pages::error_response(&crate::error::AppError::Internal(anyhow::anyhow!("panic")))
+    crate::error::error_response(&crate::error::AppError::Internal(anyhow::anyhow!("panic")))
 }
 
 /// Build the application.

@@ -106,8 +106,66 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
-        crate::web::pages::error_response(&self)
+        error_response(&self)
     }
+}
+
+/// Error details carried on a response until `render_errors` draws the page.
+#[derive(Debug, Clone)]
+pub struct ErrorPage {
+    /// The page heading.
+    pub title: &'static str,
+    /// What happened and what to do.
+    pub detail: String,
+}
+
+fn error_content(err: &AppError) -> ErrorPage {
+    let (title, detail) = match err {
+        AppError::BadRequest(msg) => ("There is a problem with your request", msg.clone()),
+        AppError::Invalid(fields) => (
+            "There is a problem with your request",
+            fields.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join(" "),
+        ),
+        AppError::Unauthenticated => (
+            "You need to sign in",
+            "Your session may have ended. Sign in again to continue.".into(),
+        ),
+        AppError::Forbidden => (
+            "You do not have permission to see this page",
+            "Your account does not give you access to this page. If you think it should, ask an administrator of your organisation.".into(),
+        ),
+        AppError::NotFound => (
+            "Page not found",
+            "If you typed the web address, check it is correct. If you pasted the web address, check you copied the entire address.".into(),
+        ),
+        AppError::Conflict(msg) => ("This clashes with something already saved", msg.clone()),
+        AppError::TooManyRequests(msg) => ("Too many attempts", msg.clone()),
+        AppError::Internal(_) => (
+            "Sorry, there is a problem with the service",
+            "Try again later. Nothing you entered has been half-saved: the change was not made. The problem has been logged.".into(),
+        ),
+    };
+    ErrorPage { title, detail }
+}
+
+/// A bare error response; `render_errors` turns it into a full page.
+pub fn error_response(err: &AppError) -> Response {
+    let mut resp = err.status().into_response();
+    if matches!(err, AppError::Unauthenticated) {
+        *resp.status_mut() = StatusCode::UNAUTHORIZED;
+    }
+    resp.extensions_mut().insert(error_content(err));
+    resp
+}
+
+/// The response for a form posted without a valid CSRF token.
+pub fn csrf_failure_response() -> Response {
+    let mut resp = StatusCode::FORBIDDEN.into_response();
+    resp.extensions_mut().insert(ErrorPage {
+        title: "This form has expired",
+        detail: "For your security, forms only work for a while and only from this site. Go back, reload the page and try again.".into(),
+    });
+    resp
 }
 
 /// The JSON error envelope.

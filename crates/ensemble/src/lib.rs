@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod app;
+pub mod arch;
 pub mod audit;
 pub mod auth;
 pub mod backup;
@@ -16,6 +17,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod jobs;
+pub mod manifest;
 pub mod modules;
 pub mod notify;
 pub mod ops;

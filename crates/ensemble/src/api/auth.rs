@@ -12,14 +12,22 @@ use crate::error::AppError;
 use crate::rbac::{Actor, Permission, allows};
 use crate::state::AppState;
 use crate::web::ctx::ApiCaller;
-use crate::web::routes::RouteMeta;
+
+/// What an API route asks of its caller: a permission and, optionally, a token scope.
+#[derive(Debug, Clone, Copy)]
+pub struct Requirement {
+    /// The route's permission.
+    pub permission: Permission,
+    /// The token scope it needs, if any.
+    pub scope: Option<&'static str>,
+}
 
 /// Authenticate and authorise an API request for a route. `Ok(None)` for public routes.
 pub async fn authenticate(
     state: &AppState,
     headers: &HeaderMap,
     request_id: Option<String>,
-    meta: RouteMeta,
+    meta: Requirement,
 ) -> Result<Option<ApiCaller>, AppError> {
     if meta.permission == Permission::Public {
         return Ok(None);

@@ -140,12 +140,12 @@ impl AuditRow {
     }
 }
 
-/// Append one event inside the caller's transaction.
 /// Record that a signed-in actor did `action` to an entity: the short form the module
-/// services use (their per-entity helpers call this).
+/// services use (their per-entity helpers call this). `rbac::Actor` converts into an
+/// [`AuditActor`].
 pub async fn by(
     tx: &mut Tx,
-    actor: &crate::rbac::Actor,
+    actor: impl Into<AuditActor>,
     action: &str,
     entity_type: &str,
     entity_id: Option<&str>,
@@ -153,7 +153,7 @@ pub async fn by(
 ) -> Result<(), sqlx::Error> {
     record(
         tx,
-        &actor.audit(),
+        &actor.into(),
         AuditEvent {
             action,
             entity_type,
@@ -165,6 +165,7 @@ pub async fn by(
     .map(|_| ())
 }
 
+/// Append one event inside the caller's transaction.
 pub async fn record(
     tx: &mut Tx,
     actor: &AuditActor,

@@ -164,6 +164,20 @@ pub async fn destroy_all_for(tx: &mut Tx, user_id: &str) -> Result<u64, sqlx::Er
     Ok(r.rows_affected())
 }
 
+/// The hourly job that deletes expired sessions.
+pub struct PurgeSessions;
+
+impl crate::jobs::JobKind for PurgeSessions {
+    const KIND: &'static str = "purge_sessions";
+    type Payload = ();
+
+    async fn run(state: &crate::state::AppState, (): ()) -> anyhow::Result<()> {
+        let n = purge_expired(&state.db, &state.cfg).await?;
+        tracing::info!(sessions.purged = n, "purged expired sessions");
+        Ok(())
+    }
+}
+
 /// Delete expired sessions (a periodic job).
 pub async fn purge_expired(db: &Db, cfg: &Config) -> Result<u64, sqlx::Error> {
     let t = now();

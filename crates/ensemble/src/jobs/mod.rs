@@ -2,18 +2,57 @@
 //! claims one due job at a time with a conditional update (safe with several workers on
 //! PostgreSQL, and serialised by the single writer on SQLite), runs it, and records the
 //! outcome with exponential back-off on failure.
+//!
+//! This layer knows no module: each module declares its job kinds ([`JobKind`]) and
+//! schedules in its manifest, and `app` collects them into the [`JobRegistry`].
 
+use std::collections::HashMap;
 use std::time::Duration;
 
+use futures_util::future::BoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::Row;
 
 use crate::db::{Tx, new_id, now};
 use crate::state::AppState;
 
-/// Queue a job inside the caller's transaction. A job with the same dedupe key is not
-/// queued twice.
-pub async fn enqueue(
+/// A kind of background job: its stable name, the payload it carries (ids only, never
+/// personal data) and what it does. Modules implement this and list a
+/// [`JobHandler::of`] for each kind in their manifest; `app` builds the [`JobRegistry`].
+pub trait JobKind: Send + Sync + 'static {
+    /// The stable name stored in `jobs.kind`.
+    const KIND: &'static str;
+    /// What the job carries, as JSON.
+    type Payload: Serialize + DeserializeOwned + Send + Sync;
+    /// Do the work. Must be idempotent: a job may run more than once.
+    fn run(
+        state: &AppState,
+        payload: Self::Payload,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send;
+    /// Called once when the job has failed `max_attempts` times.
+    fn gave_up(
+        _state: &AppState,
+        _payload: Self::Payload,
+    ) -> impl Future<Output = anyhow::Result<()>> + Send {
+        async { Ok(()) }
+    }
+}
+
+/// Queue a job of kind `J` inside the caller's transaction. A job with the same dedupe key
+/// is not queued twice.
+pub async fn enqueue<J: JobKind>(
+    tx: &mut Tx,
+    payload: &J::Payload,
+    dedupe_key: Option<&str>,
+    delay_secs: i64,
+) -> Result<(), sqlx::Error> {
+    let payload = serde_json::to_value(payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    enqueue_raw(tx, J::KIND, payload, dedupe_key, delay_secs).await
+}
+
+async fn enqueue_raw(
     tx: &mut Tx,
     kind: &str,
     payload: Value,
@@ -34,6 +73,132 @@ pub async fn enqueue(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// A job kind with its payload type erased, as the registry holds it.
+trait ErasedJob: Send + Sync {
+    fn run<'a>(&'a self, state: &'a AppState, payload: Value) -> BoxFuture<'a, anyhow::Result<()>>;
+    fn gave_up<'a>(
+        &'a self,
+        state: &'a AppState,
+        payload: Value,
+    ) -> BoxFuture<'a, anyhow::Result<()>>;
+}
+
+struct Typed<J>(std::marker::PhantomData<fn() -> J>);
+
+fn decode<J: JobKind>(payload: Value) -> anyhow::Result<J::Payload> {
+    serde_json::from_value(payload)
+        .map_err(|e| anyhow::anyhow!("{} job with an unreadable payload: {e}", J::KIND))
+}
+
+impl<J: JobKind> ErasedJob for Typed<J> {
+    fn run<'a>(&'a self, state: &'a AppState, payload: Value) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move { J::run(state, decode::<J>(payload)?).await })
+    }
+    fn gave_up<'a>(
+        &'a self,
+        state: &'a AppState,
+        payload: Value,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move { J::gave_up(state, decode::<J>(payload)?).await })
+    }
+}
+
+/// One job kind, ready to go in a module's manifest.
+pub struct JobHandler {
+    kind: &'static str,
+    handler: Box<dyn ErasedJob>,
+}
+
+impl JobHandler {
+    /// The handler for job kind `J`.
+    pub fn of<J: JobKind>() -> Self {
+        Self {
+            kind: J::KIND,
+            handler: Box::new(Typed::<J>(std::marker::PhantomData)),
+        }
+    }
+
+    /// The kind's stable name.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+}
+
+/// How often a scheduled job is queued by the worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Every {
+    /// At the first worker tick of each hour (dedupe key per UTC hour).
+    Hour,
+    /// At the first worker tick of each day (dedupe key per UTC day).
+    Day,
+}
+
+/// A job the worker queues on a fixed rhythm, with no payload.
+#[derive(Debug, Clone, Copy)]
+pub struct Schedule {
+    kind: &'static str,
+    every: Every,
+}
+
+impl Schedule {
+    /// Queue job kind `J` (whose payload is `()`) once every `every`.
+    pub fn every<J: JobKind<Payload = ()>>(every: Every) -> Self {
+        Self {
+            kind: J::KIND,
+            every,
+        }
+    }
+
+    /// The job kind.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+}
+
+/// Every job kind and schedule of the application, built by `app` from the modules'
+/// manifests and kept in the [`AppState`].
+#[derive(Default)]
+pub struct JobRegistry {
+    handlers: HashMap<&'static str, Box<dyn ErasedJob>>,
+    schedules: Vec<Schedule>,
+}
+
+impl JobRegistry {
+    /// Add a job kind. Two handlers for one kind is a programming error, reported by
+    /// [`JobRegistry::check`].
+    pub fn register(&mut self, job: JobHandler) -> Result<(), String> {
+        if self.handlers.contains_key(job.kind) {
+            return Err(format!("job kind {} is registered twice", job.kind));
+        }
+        self.handlers.insert(job.kind, job.handler);
+        Ok(())
+    }
+
+    /// Add a schedule; its kind must be registered.
+    pub fn schedule(&mut self, schedule: Schedule) -> Result<(), String> {
+        if !self.handlers.contains_key(schedule.kind) {
+            return Err(format!(
+                "schedule for unregistered job kind {}",
+                schedule.kind
+            ));
+        }
+        self.schedules.push(schedule);
+        Ok(())
+    }
+
+    /// The registered kinds, sorted.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let mut k: Vec<_> = self.handlers.keys().copied().collect();
+        k.sort_unstable();
+        k
+    }
+
+    /// The schedules.
+    pub fn schedules(&self) -> &[Schedule] {
+        &self.schedules
+    }
 }
 
 /// A claimed job.
@@ -106,71 +271,27 @@ async fn finish(
                 .execute(&state.db.write)
                 .await?;
             if give_up
-                && job.kind == "send_email"
-                && let Some(id) = job.payload.get("outbox_id").and_then(Value::as_str)
+                && let Some(handler) = registry(state)?.handlers.get(job.kind.as_str())
+                && let Err(e) = handler.gave_up(state, job.payload.clone()).await
             {
-                crate::notify::mark_failed(&state.db, id).await?;
+                tracing::warn!(job.id = %job.id, job.kind = %job.kind, error = %e, "job clean-up after giving up failed");
             }
         }
     }
     Ok(())
 }
 
+fn registry(state: &AppState) -> Result<std::sync::Arc<JobRegistry>, sqlx::Error> {
+    state.get::<JobRegistry>().ok_or_else(|| {
+        sqlx::Error::Configuration("the job registry is not installed in this AppState".into())
+    })
+}
+
 async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
-    match job.kind.as_str() {
-        "send_email" => {
-            let id = job
-                .payload
-                .get("outbox_id")
-                .and_then(Value::as_str)
-                .ok_or_else(|| anyhow::anyhow!("send_email job without outbox_id"))?;
-            crate::notify::deliver(state, id).await
-        }
-        "purge_sessions" => {
-            let n = crate::auth::session::purge_expired(&state.db, &state.cfg).await?;
-            tracing::info!(sessions.purged = n, "purged expired sessions");
-            Ok(())
-        }
-        "referral_provider_chase" => {
-            let id = job
-                .payload
-                .get("referral_id")
-                .and_then(Value::as_str)
-                .ok_or_else(|| anyhow::anyhow!("referral_provider_chase without referral_id"))?;
-            let at = job
-                .payload
-                .get("requested_at")
-                .and_then(Value::as_i64)
-                .ok_or_else(|| anyhow::anyhow!("referral_provider_chase without requested_at"))?;
-            crate::modules::referrals::service::provider_chase(state, id, at).await
-        }
-        "referral_digest" => {
-            let team = job
-                .payload
-                .get("team")
-                .and_then(Value::as_str)
-                .ok_or_else(|| anyhow::anyhow!("referral_digest without team"))?;
-            let bucket = job
-                .payload
-                .get("bucket")
-                .and_then(Value::as_i64)
-                .ok_or_else(|| anyhow::anyhow!("referral_digest without bucket"))?;
-            crate::modules::referrals::service::intake_digest(state, team, bucket).await
-        }
-        "measures_due_reminders" => {
-            let n = crate::modules::measures::schedules::daily_reminders(state).await?;
-            tracing::info!(emails = n, "queued wellbeing-measure reminders");
-            Ok(())
-        }
-        "referral_task_due" => {
-            let id = job
-                .payload
-                .get("task_id")
-                .and_then(Value::as_str)
-                .ok_or_else(|| anyhow::anyhow!("referral_task_due without task_id"))?;
-            crate::modules::referrals::service::task_due(state, id).await
-        }
-        other => Err(anyhow::anyhow!("unknown job kind {other}")),
+    let registry = registry(state)?;
+    match registry.handlers.get(job.kind.as_str()) {
+        Some(handler) => handler.run(state, job.payload.clone()).await,
+        None => Err(anyhow::anyhow!("unknown job kind {}", job.kind)),
     }
 }
 
@@ -185,42 +306,35 @@ pub async fn run_due(state: &AppState) -> Result<usize, sqlx::Error> {
     Ok(n)
 }
 
-/// The worker loop inside `serve`: polls every second, and queues a session purge hourly.
+/// Queue the registry's scheduled jobs that are due at Unix time `t`: each kind once per
+/// hour or day, whichever worker gets there first (the dedupe key holds the period).
+pub async fn queue_scheduled(state: &AppState, t: i64) -> Result<(), sqlx::Error> {
+    let registry = registry(state)?;
+    for s in registry.schedules() {
+        let period = match s.every {
+            Every::Hour => 3600,
+            Every::Day => 86_400,
+        };
+        let key = format!("{}:{}", s.kind, t / period);
+        let mut tx = state.db.begin().await?;
+        enqueue_raw(&mut tx, s.kind, Value::Null, Some(&key), 0).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// The worker loop inside `serve`: polls every second, and queues the scheduled jobs on
+/// the first tick and then hourly.
 pub async fn worker(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut last_purge = 0_i64;
+    let mut last_schedule = i64::MIN;
     loop {
         tick.tick().await;
         let t = now();
-        if t - last_purge >= 3600 {
-            last_purge = t;
-            let key = format!("purge_sessions:{}", t / 3600);
-            let queued = async {
-                let mut tx = state.db.begin().await?;
-                enqueue(&mut tx, "purge_sessions", Value::Null, Some(&key), 0).await?;
-                tx.commit().await
-            }
-            .await;
-            if let Err(e) = queued {
-                tracing::warn!(error = %e, "could not queue session purge");
-            }
-            // Once a day (the first hourly tick of each day): measure reminders.
-            let day = format!("measures_due_reminders:{}", t / 86_400);
-            let queued = async {
-                let mut tx = state.db.begin().await?;
-                enqueue(
-                    &mut tx,
-                    "measures_due_reminders",
-                    Value::Null,
-                    Some(&day),
-                    0,
-                )
-                .await?;
-                tx.commit().await
-            }
-            .await;
-            if let Err(e) = queued {
-                tracing::warn!(error = %e, "could not queue measure reminders");
+        if t.saturating_sub(last_schedule) >= 3600 {
+            last_schedule = t;
+            if let Err(e) = queue_scheduled(&state, t).await {
+                tracing::warn!(error = %e, "could not queue scheduled jobs");
             }
         }
         if let Err(e) = run_due(&state).await {

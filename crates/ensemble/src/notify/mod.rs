@@ -4,7 +4,6 @@
 
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde_json::json;
 use sqlx::Row;
 
 use crate::db::{Db, Tx, new_id, now};
@@ -41,10 +40,11 @@ pub async fn queue_email(
     .bind(now())
     .execute(&mut **tx)
     .await?;
-    crate::jobs::enqueue(
+    crate::jobs::enqueue::<SendEmail>(
         tx,
-        "send_email",
-        json!({ "outbox_id": id }),
+        &SendEmailPayload {
+            outbox_id: id.clone(),
+        },
         Some(&format!("send_email:{id}")),
         0,
     )
@@ -96,6 +96,29 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<OutboxMessage>, sqlx::Err
             })
         })
         .collect()
+}
+
+/// The job that delivers one outbox message.
+pub struct SendEmail;
+
+/// What a [`SendEmail`] job carries.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct SendEmailPayload {
+    /// The outbox row.
+    pub outbox_id: String,
+}
+
+impl crate::jobs::JobKind for SendEmail {
+    const KIND: &'static str = "send_email";
+    type Payload = SendEmailPayload;
+
+    async fn run(state: &AppState, p: SendEmailPayload) -> anyhow::Result<()> {
+        deliver(state, &p.outbox_id).await
+    }
+
+    async fn gave_up(state: &AppState, p: SendEmailPayload) -> anyhow::Result<()> {
+        Ok(mark_failed(&state.db, &p.outbox_id).await?)
+    }
 }
 
 /// Deliver one outbox message (idempotent: a message already sent is left alone).

@@ -270,6 +270,12 @@ impl Actor {
     }
 }
 
+impl From<&Actor> for crate::audit::AuditActor {
+    fn from(actor: &Actor) -> Self {
+        actor.audit()
+    }
+}
+
 /// A permission as a type, so proofs can name it.
 pub trait Perm: Send + Sync + 'static {
     /// The permission this type stands for.

@@ -228,7 +228,7 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
     let submitted = form_token.or(header_token).unwrap_or_default();
     if !csrf::verify(&state.secret, &binding, &submitted) {
         tracing::info!("refused a form without a valid CSRF token");
-        return crate::web::pages::csrf_failure_response();
+        return crate::error::csrf_failure_response();
     }
     next.run(Request::from_parts(parts, Body::from(bytes)))
         .await

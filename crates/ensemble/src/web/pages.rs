@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use maud::{Markup, html};
 
-use crate::error::AppError;
+use crate::error::{AppError, ErrorPage};
 use crate::rbac::{Permission, Role};
 use crate::state::AppState;
 
@@ -25,62 +25,6 @@ pub fn routes() -> Vec<Route> {
         Route::get("/privacy", Permission::Public, privacy),
         Route::get("/assets/{*path}", Permission::Public, asset),
     ]
-}
-
-/// Error details carried on a response until `render_errors` draws the page.
-#[derive(Debug, Clone)]
-pub struct ErrorPage {
-    title: &'static str,
-    detail: String,
-}
-
-fn error_content(err: &AppError) -> ErrorPage {
-    let (title, detail) = match err {
-        AppError::BadRequest(msg) => ("There is a problem with your request", msg.clone()),
-        AppError::Invalid(fields) => (
-            "There is a problem with your request",
-            fields.iter().map(|f| f.message.clone()).collect::<Vec<_>>().join(" "),
-        ),
-        AppError::Unauthenticated => (
-            "You need to sign in",
-            "Your session may have ended. Sign in again to continue.".into(),
-        ),
-        AppError::Forbidden => (
-            "You do not have permission to see this page",
-            "Your account does not give you access to this page. If you think it should, ask an administrator of your organisation.".into(),
-        ),
-        AppError::NotFound => (
-            "Page not found",
-            "If you typed the web address, check it is correct. If you pasted the web address, check you copied the entire address.".into(),
-        ),
-        AppError::Conflict(msg) => ("This clashes with something already saved", msg.clone()),
-        AppError::TooManyRequests(msg) => ("Too many attempts", msg.clone()),
-        AppError::Internal(_) => (
-            "Sorry, there is a problem with the service",
-            "Try again later. Nothing you entered has been half-saved: the change was not made. The problem has been logged.".into(),
-        ),
-    };
-    ErrorPage { title, detail }
-}
-
-/// A bare error response; `render_errors` turns it into a full page.
-pub fn error_response(err: &AppError) -> Response {
-    let mut resp = err.status().into_response();
-    if matches!(err, AppError::Unauthenticated) {
-        *resp.status_mut() = StatusCode::UNAUTHORIZED;
-    }
-    resp.extensions_mut().insert(error_content(err));
-    resp
-}
-
-/// The response for a form posted without a valid CSRF token.
-pub fn csrf_failure_response() -> Response {
-    let mut resp = StatusCode::FORBIDDEN.into_response();
-    resp.extensions_mut().insert(ErrorPage {
-        title: "This form has expired",
-        detail: "For your security, forms only work for a while and only from this site. Go back, reload the page and try again.".into(),
-    });
-    resp
 }
 
 fn error_body(e: &ErrorPage, status: StatusCode) -> Markup {

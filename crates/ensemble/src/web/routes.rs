@@ -152,7 +152,17 @@ pub async fn enforce(
                 .extensions()
                 .get::<RequestCtx>()
                 .map(|c| c.request_id.clone());
-            match crate::api::auth::authenticate(&state, &headers, request_id, meta).await {
+            match crate::api::auth::authenticate(
+                &state,
+                &headers,
+                request_id,
+                crate::api::auth::Requirement {
+                    permission: meta.permission,
+                    scope: meta.scope,
+                },
+            )
+            .await
+            {
                 Ok(Some(caller)) => {
                     req.extensions_mut().insert(caller);
                     None

@@ -813,7 +813,12 @@ async fn each_relationship_sees_only_what_it_should() {
         sr.body
     );
     assert!(w.app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'referral.read' AND entity_id = '{id}'")).await >= 1);
-    if let Some(v) = w.app.state.fhir_schema.check("Bundle", &fhir.json()) {
+    if let Some(v) = w
+        .app
+        .state
+        .ext::<ensemble::modules::referrals::fhir::SchemaValidator>()
+        .check("Bundle", &fhir.json())
+    {
         assert!(
             v.is_empty(),
             "our message back is valid FHIR R4: {:?}",
@@ -928,7 +933,10 @@ async fn fhir_intake_accepts_the_bars_example_once_and_names_every_problem() {
         read_shared("standards/fhir/bars-examples/service_request_id_GET-success.json").unwrap();
     let w = world().await;
     assert!(
-        w.app.state.fhir_schema.available(),
+        w.app
+            .state
+            .ext::<ensemble::modules::referrals::fhir::SchemaValidator>()
+            .available(),
         "the R4 schema is read from the shared folder"
     );
     let (_, cl_id) = &w.clinician;
@@ -968,7 +976,7 @@ async fn fhir_intake_accepts_the_bars_example_once_and_names_every_problem() {
     assert!(
         w.app
             .state
-            .fhir_schema
+            .ext::<ensemble::modules::referrals::fhir::SchemaValidator>()
             .check("Bundle", &j)
             .unwrap()
             .is_empty(),

@@ -9,6 +9,7 @@ pub mod service;
 pub mod signin;
 pub mod store;
 
+use crate::manifest::Manifest;
 use crate::rbac::Permission as P;
 use crate::web::routes::Route;
 
@@ -108,4 +109,16 @@ pub fn routes() -> Vec<Route> {
         Route::get("/admin/outbox", P::ViewOperations, admin::outbox),
         Route::get("/admin/jobs", P::ViewOperations, admin::jobs),
     ]
+}
+
+/// What this module declares to the application: routes, jobs and the tables it owns.
+pub fn manifest() -> Manifest {
+    Manifest::new("accounts", routes()).tables(&[
+        "organisations",
+        "users",
+        "memberships",
+        "recovery_codes",
+        "invitations",
+        "api_tokens",
+    ])
 }

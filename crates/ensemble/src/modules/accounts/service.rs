@@ -640,7 +640,7 @@ pub async fn update_organisation(
         .await?
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
-    state.directory.invalidate();
+    crate::modules::directory::forget_cached(state);
     Ok(org)
 }
 

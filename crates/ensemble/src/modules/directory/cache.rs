@@ -72,6 +72,17 @@ async fn version(db: &Db) -> Result<String, sqlx::Error> {
     )
 }
 
+/// This process's directory cache.
+pub fn of(state: &crate::state::AppState) -> std::sync::Arc<DirectoryCache> {
+    state.ext::<DirectoryCache>()
+}
+
+impl crate::state::StateExt for DirectoryCache {
+    fn init(cfg: &crate::config::Config) -> Self {
+        Self::new(cfg.directory_cache_ttl)
+    }
+}
+
 impl DirectoryCache {
     /// A cache that re-checks the directory version at most once per `ttl`.
     pub fn new(ttl: Duration) -> Self {

@@ -176,7 +176,7 @@ pub async fn load(state: &AppState) -> Result<usize, AppError> {
         tx.commit().await?;
         n += 1;
     }
-    state.directory.invalidate();
+    super::cache::of(state).invalidate();
     Ok(n)
 }
 

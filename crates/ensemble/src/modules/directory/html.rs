@@ -210,7 +210,7 @@ pub async fn search_page(
         _ => "list",
     };
     let out = search::run(&state, &form, view == "print").await?;
-    let types = state.directory.types(&state.db).await?;
+    let types = super::cache::of(&state).types(&state.db).await?;
     let pages = (out.total + search::PER_PAGE - 1) / search::PER_PAGE;
     let heading = match (&out.centre, out.total) {
         (_, 0) => "No activities found".to_string(),

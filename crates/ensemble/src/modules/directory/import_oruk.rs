@@ -555,7 +555,7 @@ pub async fn import_documents(
                 .extend(notes.into_iter().map(|n| (source_id.clone(), n)));
         }
     }
-    state.directory.invalidate();
+    super::cache::of(state).invalidate();
     Ok(report)
 }
 

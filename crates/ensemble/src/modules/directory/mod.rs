@@ -14,6 +14,7 @@ pub mod search;
 pub mod service;
 pub mod store;
 
+use crate::manifest::Manifest;
 use crate::rbac::Permission as P;
 use crate::web::routes::Route;
 
@@ -99,4 +100,25 @@ pub fn routes() -> Vec<Route> {
             oruk::organization_one,
         ),
     ]
+}
+
+/// What this module declares to the application: routes, jobs and the tables it owns.
+pub fn manifest() -> Manifest {
+    Manifest::new("directory", routes()).tables(&[
+        "taxonomies",
+        "taxonomy_terms",
+        "activities",
+        "activity_terms",
+        "locations",
+        "activity_locations",
+        "schedules",
+        "practitioner_profiles",
+        "activity_practitioners",
+    ])
+}
+
+/// Forget this process's cached directory snapshot at once (after a change elsewhere,
+/// such as an organisation archived, that the directory's searches depend on).
+pub fn forget_cached(state: &crate::state::AppState) {
+    cache::of(state).invalidate();
 }

@@ -337,8 +337,7 @@ async fn filters(state: &AppState, q: &[(String, String)]) -> Result<Filters, Ap
                 }
             },
         };
-        let place = state
-            .directory
+        let place = super::cache::of(&state)
             .postcode(&state.db, &postcode)
             .await?
             .ok_or_else(|| {
@@ -399,13 +398,12 @@ pub async fn services(State(state): State<AppState>, RawQuery(raw): RawQuery) ->
             store::search_page(&state.db.read, &f, per, (page - 1) * per).await?
         };
         let ids: Vec<String> = hits.iter().map(|h| h.activity_id.clone()).collect();
-        let (acts, snap) = state.directory.load_with(&state.db, &ids).await?;
+        let (acts, snap) = super::cache::of(&state).load_with(&state.db, &ids).await?;
         let mut items = Vec::with_capacity(acts.len());
         for a in &acts {
             let key = format!("service:{}", a.id);
             items.push(
-                state
-                    .directory
+                super::cache::of(&state)
                     .rendered(&snap, &key, || Value::Object(service_brief(a)).to_string()),
             );
         }
@@ -455,16 +453,15 @@ pub async fn service_at_locations(
         };
         let mut ids: Vec<String> = hits.iter().map(|h| h.activity_id.clone()).collect();
         ids.dedup();
-        let (acts, snap) = state.directory.load_with(&state.db, &ids).await?;
+        let (acts, snap) = super::cache::of(&state).load_with(&state.db, &ids).await?;
         let mut items = Vec::with_capacity(hits.len());
         for h in &hits {
             let Some(a) = acts.iter().find(|a| a.id == h.activity_id) else { continue };
             let Some(l) = a.locations.iter().find(|l| Some(&l.link_id) == h.link_id.as_ref()) else { continue };
             let key = format!("sal:{}", l.link_id);
             items.push(
-                state
-                    .directory
-                    .rendered(&snap, &key, || {
+                super::cache::of(&state)
+                                        .rendered(&snap, &key, || {
                         json!({ "id": l.link_id, "service_id": a.id, "location_id": l.id, "location": location_brief(l), "service": Value::Object(service_brief(a)) }).to_string()
                     }),
             );

@@ -179,7 +179,7 @@ pub async fn filters_from(
                 } else {
                     distance * 1000.0
                 };
-                match state.directory.postcode(&state.db, &pc).await {
+                match super::cache::of(state).postcode(&state.db, &pc).await {
                     Ok(Some(place)) => {
                         f.near = Some((place.point, radius));
                         centre = Some((pc, place.point, radius));
@@ -281,7 +281,7 @@ pub async fn run(
         store::search_page(&state.db.read, &f, per, offset).await?
     };
     let ids: Vec<String> = hits.iter().map(|h| h.activity_id.clone()).collect();
-    let activities = state.directory.load(&state.db, &ids).await?;
+    let activities = super::cache::of(state).load(&state.db, &ids).await?;
     let results = activities
         .into_iter()
         .zip(hits.iter().map(|h| h.distance_m))

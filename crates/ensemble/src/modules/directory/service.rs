@@ -442,7 +442,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    state.directory.invalidate();
+    super::cache::of(state).invalidate();
     Ok(id)
 }
 
@@ -478,7 +478,7 @@ pub async fn update(
     super::practitioners::set_leads(&mut tx, state, id, &a.organisation_id, &input.practitioners)
         .await?;
     tx.commit().await?;
-    state.directory.invalidate();
+    super::cache::of(state).invalidate();
     Ok(())
 }
 
@@ -509,7 +509,7 @@ pub async fn mark_reviewed(
     )
     .await?;
     tx.commit().await?;
-    state.directory.invalidate();
+    super::cache::of(state).invalidate();
     Ok(())
 }
 
@@ -546,7 +546,7 @@ pub async fn set_archived(
     )
     .await?;
     tx.commit().await?;
-    state.directory.invalidate();
+    super::cache::of(state).invalidate();
     Ok(())
 }
 
@@ -608,7 +608,9 @@ pub async fn pairs_near(
                     ..Default::default()
                 }) =>
         {
-            state.directory.pairs_near(&state.db, centre, radius).await
+            super::cache::of(state)
+                .pairs_near(&state.db, centre, radius)
+                .await
         }
         _ => super::store::pairs_near(&state.db.read, f).await,
     }

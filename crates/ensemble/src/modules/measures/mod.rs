@@ -13,6 +13,8 @@ pub mod results;
 pub mod schedules;
 pub mod service;
 
+use crate::jobs::{Every, JobHandler, Schedule};
+use crate::manifest::Manifest;
 use crate::rbac::Permission as P;
 use crate::web::routes::Route;
 
@@ -106,4 +108,20 @@ pub fn routes() -> Vec<Route> {
         )
         .scope("measures:read"),
     ]
+}
+
+/// What this module declares to the application: routes, jobs and the tables it owns.
+pub fn manifest() -> Manifest {
+    Manifest::new("measures", routes())
+        .jobs(vec![JobHandler::of::<schedules::DueReminders>()])
+        .schedules(vec![Schedule::every::<schedules::DueReminders>(Every::Day)])
+        .tables(&[
+            "instrument_versions",
+            "instrument_panel",
+            "instrument_overlays",
+            "measure_schedules",
+            "measure_responses",
+            "measure_answers",
+            "measure_scores",
+        ])
 }

@@ -593,6 +593,20 @@ pub async fn due_for_person(state: &AppState, person_id: &str) -> Result<Vec<Due
     Ok(out)
 }
 
+/// The daily job that sends [`daily_reminders`].
+pub struct DueReminders;
+
+impl crate::jobs::JobKind for DueReminders {
+    const KIND: &'static str = "measures_due_reminders";
+    type Payload = ();
+
+    async fn run(state: &AppState, (): ()) -> anyhow::Result<()> {
+        let n = daily_reminders(state).await?;
+        tracing::info!(emails = n, "queued wellbeing-measure reminders");
+        Ok(())
+    }
+}
+
 /// The daily reminder: every account that records measures and has some due or overdue gets
 /// one email with the count and a link (no names in the email); every person with an
 /// account, who agreed to be contacted and has a check-in due, gets a short nudge.

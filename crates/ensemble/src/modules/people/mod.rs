@@ -7,6 +7,7 @@ pub mod html;
 pub mod model;
 pub mod service;
 
+use crate::manifest::Manifest;
 use crate::rbac::Permission as P;
 use crate::web::routes::Route;
 
@@ -36,4 +37,15 @@ pub fn routes() -> Vec<Route> {
         )
         .scope("evaluation:read"),
     ]
+}
+
+/// What this module declares to the application: routes, jobs and the tables it owns.
+pub fn manifest() -> Manifest {
+    Manifest::new("people", routes()).tables(&[
+        "people",
+        "person_identities",
+        "consent_statements",
+        "consent_decisions",
+        "person_consents",
+    ])
 }

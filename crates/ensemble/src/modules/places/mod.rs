@@ -9,6 +9,7 @@ pub use postcode::Postcode;
 use sqlx::Row;
 
 use crate::db::Db;
+use crate::manifest::Manifest;
 
 /// A point on the map.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -123,4 +124,9 @@ mod tests {
             assert!(distance_m(c, Point { lat, lon }) >= 5000.0);
         }
     }
+}
+
+/// What this module declares to the application: routes, jobs and the tables it owns.
+pub fn manifest() -> Manifest {
+    Manifest::new("places", Vec::new()).tables(&["places_postcodes", "places_lsoas"])
 }

@@ -16,6 +16,7 @@ pub mod reflection;
 pub mod service;
 pub mod summary;
 
+use crate::manifest::Manifest;
 use crate::rbac::Permission as P;
 use crate::web::routes::Route;
 use portfolio_html as ph;
@@ -156,4 +157,30 @@ pub fn routes() -> Vec<Route> {
             html::name_lead,
         ),
     ]
+}
+
+/// What this module declares to the application: routes, jobs and the tables it owns.
+pub fn manifest() -> Manifest {
+    Manifest::new("practice", routes()).tables(&[
+        "practice_sessions",
+        "session_facilitators",
+        "session_revisions",
+        "plan_templates",
+        "register_entries",
+        "programme_leads",
+        "incidents",
+        "incident_updates",
+        "session_observations",
+        "journal_entries",
+        "supervision_records",
+        "competency_frameworks",
+        "competencies",
+        "competency_framework_contributors",
+        "certificates",
+        "portfolio_evidence",
+        "portfolio_evidence_competencies",
+        "competency_assessments",
+        "session_moments",
+        "activity_members",
+    ])
 }

@@ -118,6 +118,17 @@ pub struct SchemaValidator {
     compiled: Mutex<HashMap<String, Arc<jsonschema::Validator>>>,
 }
 
+/// This process's FHIR R4 JSON Schema validator.
+pub fn schema(state: &AppState) -> std::sync::Arc<SchemaValidator> {
+    state.ext::<SchemaValidator>()
+}
+
+impl crate::state::StateExt for SchemaValidator {
+    fn init(cfg: &crate::config::Config) -> Self {
+        Self::new(cfg.fhir_schema_path())
+    }
+}
+
 impl SchemaValidator {
     /// A validator reading the schema from `path` when first needed.
     pub fn new(path: PathBuf) -> Self {
@@ -885,11 +896,11 @@ async fn create_from(
 
 fn schema_issues(state: &AppState, ty: &str, v: &Value) -> Vec<Issue> {
     static WARNED: std::sync::Once = std::sync::Once::new();
-    match state.fhir_schema.check(ty, v) {
+    match schema(state).check(ty, v) {
         Some(issues) => issues,
         None => {
             WARNED.call_once(|| {
-                tracing::warn!(path = %state.fhir_schema.path().display(), "FHIR R4 JSON Schema not available: checking FHIR input with Ensemble's own rules only");
+                tracing::warn!(path = %schema(state).path().display(), "FHIR R4 JSON Schema not available: checking FHIR input with Ensemble's own rules only");
             });
             vec![]
         }

@@ -8,10 +8,13 @@ pub mod demo;
 pub mod fhir;
 pub mod generate;
 pub mod html;
+pub mod jobs;
 pub mod model;
 pub mod selfrefer;
 pub mod service;
 
+use crate::jobs::JobHandler;
+use crate::manifest::Manifest;
 use crate::rbac::Permission as P;
 use crate::web::routes::Route;
 
@@ -108,4 +111,22 @@ pub fn routes() -> Vec<Route> {
         )
         .scope("referrals:read"),
     ]
+}
+
+/// What this module declares to the application: routes, jobs and the tables it owns.
+pub fn manifest() -> Manifest {
+    Manifest::new("referrals", routes())
+        .jobs(vec![
+            JobHandler::of::<jobs::ProviderChase>(),
+            JobHandler::of::<jobs::Digest>(),
+            JobHandler::of::<jobs::TaskDue>(),
+        ])
+        .tables(&[
+            "referrals",
+            "referral_events",
+            "referral_tasks",
+            "referral_barriers",
+            "referral_plans",
+            "referral_attendance",
+        ])
 }

@@ -278,10 +278,11 @@ async fn add_task_tx(
     .bind(now())
     .execute(&mut **tx)
     .await?;
-    crate::jobs::enqueue(
+    crate::jobs::enqueue::<super::jobs::TaskDue>(
         tx,
-        "referral_task_due",
-        json!({ "task_id": id }),
+        &super::jobs::TaskDuePayload {
+            task_id: id.clone(),
+        },
         Some(&format!("referral_task_due:{id}")),
         (due_at - now()).max(0),
     )
@@ -637,10 +638,12 @@ async fn create_tx(
     }
     // The team hears about new referrals in one digest per quarter hour, not one email each.
     let bucket = t / DIGEST_SECS;
-    crate::jobs::enqueue(
+    crate::jobs::enqueue::<super::jobs::Digest>(
         &mut tx,
-        "referral_digest",
-        json!({ "team": n.team_organisation_id, "bucket": bucket }),
+        &super::jobs::DigestPayload {
+            team: n.team_organisation_id.clone(),
+            bucket,
+        },
         Some(&format!(
             "referral_digest:{}:{bucket}",
             n.team_organisation_id
@@ -1301,10 +1304,12 @@ pub async fn connect(
     email_all(&mut tx, &to, "A new referral to your activity", &format!(
         "A link worker has referred someone to one of your activities. Please accept or decline in Ensemble:\n\n{}/provider/referrals/{id}\n",
         state.cfg.base_url)).await?;
-    crate::jobs::enqueue(
+    crate::jobs::enqueue::<super::jobs::ProviderChase>(
         &mut tx,
-        "referral_provider_chase",
-        json!({ "referral_id": id, "requested_at": t }),
+        &super::jobs::ProviderChasePayload {
+            referral_id: id.to_string(),
+            requested_at: t,
+        },
         Some(&format!("referral_provider_chase:{id}:{t}:0")),
         state.cfg.provider_response_time.as_secs() as i64,
     )
@@ -2524,10 +2529,12 @@ pub async fn provider_chase(
             false,
         )
         .await?;
-        crate::jobs::enqueue(
+        crate::jobs::enqueue::<super::jobs::ProviderChase>(
             &mut tx,
-            "referral_provider_chase",
-            json!({ "referral_id": referral_id, "requested_at": requested_at }),
+            &super::jobs::ProviderChasePayload {
+                referral_id: referral_id.to_string(),
+                requested_at,
+            },
             Some(&format!(
                 "referral_provider_chase:{referral_id}:{requested_at}:1"
             )),

@@ -1,0 +1,489 @@
+//! Checks over the crate's own source that keep its shape: the platform layers import no
+//! capability module and form no import cycle, and a capability module's private tables
+//! are named only by that module. Each check is a pure function over `(path, source)`
+//! pairs, so the tests below run it on the real tree and on bad samples.
+//!
+//! A "unit" is a top-level part of the crate (`db`, `web`, `jobs`…) or one capability
+//! module (`modules::referrals`).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Units that are the platform: they may import each other (without cycles) but never a
+/// capability module, `api`, `app` or `demo`.
+pub const PLATFORM: &[&str] = &[
+    "api", "audit", "auth", "config", "db", "error", "jobs", "manifest", "notify", "ops", "rbac",
+    "state", "web",
+];
+
+/// Units that assemble the modules and so may import every one of them: `app` (the
+/// manifests, the router, the state) and `api::v1` (the OpenAPI document lists every
+/// module's operations). Nothing in the platform may import them.
+pub const COMPOSITION: &[&str] = &["app", "api::v1", "demo", "backup"];
+
+/// Tables that only their owning module may name in SQL (or anywhere in its source):
+/// identity and safeguarding-grade records, read by others only through the owner's
+/// functions that take a proof and write the audit row.
+pub const PRIVATE_TABLES: &[(&str, &str)] = &[
+    ("person_identities", "modules::people"),
+    ("journal_entries", "modules::practice"),
+    ("supervision_records", "modules::practice"),
+    ("certificates", "modules::practice"),
+    ("sessions", "auth"),
+    ("recovery_codes", "modules::accounts"),
+    ("api_tokens", "modules::accounts"),
+];
+
+/// The unit a source path (relative to `src/`) belongs to: `modules::<name>` for a
+/// capability module, `<dir>::<file>` inside a platform folder (`auth::session`), else the
+/// top-level name (`state`, `app`).
+pub fn unit_of(path: &str) -> String {
+    let path = path.trim_start_matches("./");
+    let mut parts = path.split('/');
+    let first = parts.next().unwrap_or_default().trim_end_matches(".rs");
+    let second = parts.next().map(|p| p.trim_end_matches(".rs"));
+    match (first, second) {
+        ("modules", Some(m)) if m != "mod" => format!("modules::{m}"),
+        ("modules", _) => "modules".to_string(),
+        (dir, Some(file)) if file != "mod" && PLATFORM.contains(&dir) => format!("{dir}::{file}"),
+        (dir, _) => dir.to_string(),
+    }
+}
+
+/// The platform layer a unit belongs to (`auth::session` → `auth`).
+fn layer(unit: &str) -> &str {
+    if unit.starts_with("modules") {
+        return unit;
+    }
+    unit.split("::").next().unwrap_or(unit)
+}
+
+/// Strip `//` comments (line and doc comments) so prose does not count as an import.
+fn code_lines(source: &str) -> impl Iterator<Item = &str> {
+    source.lines().map(|l| match l.find("//") {
+        // A `//` inside a string literal such as "http://" is kept: only cut when the part
+        // before it has an even number of quotes.
+        Some(i) if l[..i].matches('"').count() % 2 == 0 => &l[..i],
+        _ => l,
+    })
+}
+
+fn ident_at(s: &str) -> &str {
+    let end = s
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(s.len());
+    &s[..end]
+}
+
+/// Units named by `crate::…` paths in a source file (grouped `crate::{a, b::c}` included).
+pub fn references(source: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let code: String = code_lines(source).collect::<Vec<_>>().join("\n");
+    let mut rest = code.as_str();
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // Take the brace group and the first identifier of each top-level item.
+            let mut depth = 1;
+            let mut end = group.len();
+            for (j, c) in group.char_indices() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            end = j;
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            let inner = &group[..end];
+            let mut item_start = 0;
+            let mut d = 0;
+            let bytes: Vec<char> = inner.chars().collect();
+            let mut items = Vec::new();
+            for (j, c) in bytes.iter().enumerate() {
+                match c {
+                    '{' => d += 1,
+                    '}' => d -= 1,
+                    ',' if d == 0 => {
+                        items.push(bytes[item_start..j].iter().collect::<String>());
+                        item_start = j + 1;
+                    }
+                    _ => {}
+                }
+            }
+            items.push(bytes[item_start..].iter().collect::<String>());
+            for item in items {
+                let item = item.trim();
+                add_path(&mut out, item);
+            }
+        } else {
+            add_path(&mut out, rest);
+        }
+    }
+    out
+}
+
+fn add_path(out: &mut BTreeSet<String>, path: &str) {
+    let first = ident_at(path);
+    if first.is_empty() || first == "self" {
+        return;
+    }
+    if first == "modules" {
+        let after = &path[first.len()..];
+        if let Some(rest) = after.strip_prefix("::") {
+            if let Some(group) = rest.strip_prefix('{') {
+                for m in group.split(',') {
+                    let m = ident_at(m.trim());
+                    if !m.is_empty() {
+                        out.insert(format!("modules::{m}"));
+                    }
+                }
+            } else {
+                let m = ident_at(rest);
+                if !m.is_empty() {
+                    out.insert(format!("modules::{m}"));
+                }
+            }
+        } else {
+            out.insert("modules".into());
+        }
+    } else {
+        let after = &path[first.len()..];
+        match after.strip_prefix("::") {
+            Some(rest) if rest.starts_with('{') => {
+                for m in rest[1..].split(',') {
+                    let m = ident_at(m.trim());
+                    if !m.is_empty() {
+                        out.insert(format!("{first}::{m}"));
+                    }
+                }
+            }
+            Some(rest) if !ident_at(rest).is_empty() => {
+                out.insert(format!("{first}::{}", ident_at(rest)));
+            }
+            _ => {
+                out.insert(first.to_string());
+            }
+        }
+    }
+}
+
+/// `super::x` paths of a file inside a platform folder name its siblings.
+fn super_references(source: &str) -> BTreeSet<String> {
+    let code: String = code_lines(source).collect::<Vec<_>>().join("\n");
+    let mut out = BTreeSet::new();
+    let mut rest = code.as_str();
+    while let Some(i) = rest.find("super::") {
+        rest = &rest[i + "super::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            for m in group
+                .split(['}', ';'])
+                .next()
+                .unwrap_or_default()
+                .split(',')
+            {
+                let m = ident_at(m.trim());
+                if !m.is_empty() {
+                    out.insert(m.to_string());
+                }
+            }
+        } else {
+            let m = ident_at(rest);
+            if !m.is_empty() {
+                out.insert(m.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The import graph between units.
+pub fn graph(files: &[(String, String)]) -> BTreeMap<String, BTreeSet<String>> {
+    let units: BTreeSet<String> = files.iter().map(|(p, _)| unit_of(p)).collect();
+    let resolve = |r: &str| -> String {
+        if units.contains(r) || r.starts_with("modules") {
+            return r.to_string();
+        }
+        r.split("::").next().unwrap_or(r).to_string()
+    };
+    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (path, source) in files {
+        let from = unit_of(path);
+        let mut refs: BTreeSet<String> = references(source).iter().map(|r| resolve(r)).collect();
+        // Siblings inside a platform folder (`super::session` from `auth/csrf.rs`).
+        if from.contains("::") && !from.starts_with("modules") {
+            let dir = layer(&from).to_string();
+            for s in super_references(source) {
+                refs.insert(resolve(&format!("{dir}::{s}")));
+            }
+        }
+        let entry = g.entry(from.clone()).or_default();
+        for r in refs {
+            if r != from {
+                entry.insert(r);
+            }
+        }
+    }
+    g
+}
+
+/// Problems with the platform layers: imports of modules (or of `api`, `app`, `demo`)
+/// and any import cycle among platform units.
+pub fn platform_violations(files: &[(String, String)]) -> Vec<String> {
+    let g = graph(files);
+    let mut problems = Vec::new();
+    for (from, tos) in &g {
+        if !PLATFORM.contains(&layer(from)) || COMPOSITION.contains(&from.as_str()) {
+            continue;
+        }
+        for to in tos {
+            if to.starts_with("modules") || COMPOSITION.contains(&to.as_str()) {
+                problems.push(format!("platform layer `{from}` imports `{to}`"));
+            }
+        }
+    }
+    // Cycles among platform units: depth-first search with colours.
+    let platform: BTreeSet<&str> = g
+        .keys()
+        .map(String::as_str)
+        .filter(|u| PLATFORM.contains(&layer(u)) && !COMPOSITION.contains(u))
+        .collect();
+    let mut colour: BTreeMap<&str, u8> = BTreeMap::new();
+    fn visit<'a>(
+        n: &'a str,
+        g: &'a BTreeMap<String, BTreeSet<String>>,
+        platform: &BTreeSet<&str>,
+        colour: &mut BTreeMap<&'a str, u8>,
+        stack: &mut Vec<&'a str>,
+        problems: &mut Vec<String>,
+    ) {
+        colour.insert(n, 1);
+        stack.push(n);
+        if let Some(tos) = g.get(n) {
+            for to in tos {
+                if !platform.contains(to.as_str()) {
+                    continue;
+                }
+                match colour.get(to.as_str()).copied().unwrap_or(0) {
+                    0 => visit(to, g, platform, colour, stack, problems),
+                    1 => {
+                        let start = stack.iter().position(|s| *s == to).unwrap_or(0);
+                        let mut cycle: Vec<&str> = stack[start..].to_vec();
+                        cycle.push(to);
+                        problems.push(format!("import cycle: {}", cycle.join(" → ")));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        stack.pop();
+        colour.insert(n, 2);
+    }
+    for n in platform.clone() {
+        if colour.get(n).copied().unwrap_or(0) == 0 {
+            let mut stack = Vec::new();
+            visit(n, &g, &platform, &mut colour, &mut stack, &mut problems);
+        }
+    }
+    problems
+}
+
+/// SQL keywords after which a name is a table.
+const TABLE_KEYWORDS: &[&str] = &["FROM", "JOIN", "INTO", "UPDATE", "TABLE", "EXISTS"];
+
+/// Whether the text before a name ends with a table keyword (skipping white space and the
+/// `\` of a continued string literal).
+fn after_table_keyword(before: &str) -> bool {
+    let trimmed = before.trim_end_matches(|c: char| c.is_whitespace() || c == '\\' || c == '"');
+    TABLE_KEYWORDS.iter().any(|k| {
+        trimmed.len() >= k.len()
+            && trimmed[trimmed.len() - k.len()..].eq_ignore_ascii_case(k)
+            && !trimmed[..trimmed.len() - k.len()]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
+/// Source files whose SQL names a private table they do not own (`FROM person_identities`,
+/// `JOIN journal_entries`, `UPDATE sessions`…).
+pub fn private_table_violations(files: &[(String, String)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (path, source) in files {
+        let unit = unit_of(path);
+        let unit = layer(&unit);
+        let code: String = code_lines(source).collect::<Vec<_>>().join("\n");
+        for (table, owner) in PRIVATE_TABLES {
+            if unit == *owner {
+                continue;
+            }
+            let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
+            let found = code.match_indices(table).any(|(i, _)| {
+                !word(code[..i].chars().next_back())
+                    && !word(code[i + table.len()..].chars().next())
+                    && after_table_keyword(&code[..i])
+            });
+            if found {
+                problems.push(format!(
+                    "{path} queries `{table}`, which only `{owner}` may read"
+                ));
+            }
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn crate_sources() -> Vec<(String, String)> {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut out = Vec::new();
+        let mut dirs = vec![root.clone()];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    let rel = p
+                        .strip_prefix(&root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/");
+                    if rel == "arch.rs" {
+                        continue; // names the tables on purpose
+                    }
+                    out.push((rel, std::fs::read_to_string(&p).unwrap()));
+                }
+            }
+        }
+        assert!(out.len() > 50, "found only {} source files", out.len());
+        out
+    }
+
+    fn sample(path: &str, source: &str) -> (String, String) {
+        (path.to_string(), source.to_string())
+    }
+
+    #[test]
+    fn platform_layers_import_no_capability_module_and_form_no_cycle() {
+        let problems = platform_violations(&crate_sources());
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    #[test]
+    fn only_the_owning_module_names_a_private_table() {
+        let problems = private_table_violations(&crate_sources());
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    #[test]
+    fn the_platform_check_catches_a_module_import_and_a_cycle() {
+        let bad = vec![
+            sample(
+                "jobs/mod.rs",
+                "use crate::modules::referrals::service;\nuse crate::state::AppState;",
+            ),
+            sample(
+                "state.rs",
+                "use crate::{config::Config, jobs::JobRegistry};",
+            ),
+            sample("error.rs", "fn f() { crate::web::pages::x() }"),
+            sample("web/pages.rs", "use crate::error::AppError;"),
+            sample(
+                "modules/referrals/service.rs",
+                "use crate::jobs; // crate::modules::x in prose",
+            ),
+        ];
+        let problems = platform_violations(&bad);
+        assert!(
+            problems
+                .iter()
+                .any(|p| p == "platform layer `jobs` imports `modules::referrals`"),
+            "{problems:#?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.starts_with("import cycle: ")
+                && p.contains("jobs")
+                && p.contains("state")),
+            "{problems:#?}"
+        );
+        assert!(
+            problems.iter().any(|p| p.starts_with("import cycle: ")
+                && p.contains("error")
+                && p.contains("web")),
+            "{problems:#?}"
+        );
+        // A module importing the platform is fine, and comments are not imports.
+        assert!(
+            !problems
+                .iter()
+                .any(|p| p.contains("`modules::referrals` imports"))
+        );
+    }
+
+    #[test]
+    fn grouped_and_nested_imports_are_seen() {
+        let refs = references(
+            "use crate::{db::Tx, modules::{people, referrals::service}, web::routes::Route};\n\
+             // use crate::demo;\n\
+             let url = \"http://x\"; crate::audit::by(tx);",
+        );
+        let want: BTreeSet<String> = [
+            "db::Tx",
+            "modules::people",
+            "modules::referrals",
+            "web::routes",
+            "audit::by",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect();
+        assert_eq!(refs, want);
+    }
+
+    #[test]
+    fn the_table_check_catches_another_module_reading_person_identities() {
+        let bad = vec![
+            sample(
+                "modules/measures/schedules.rs",
+                "sqlx::query(\"SELECT given_name FROM person_identities WHERE person_id = $1\")",
+            ),
+            sample(
+                "modules/people/service.rs",
+                "\"SELECT * FROM person_identities\"",
+            ),
+            sample(
+                "modules/practice/reflection.rs",
+                "\"SELECT * FROM journal_entries\"",
+            ),
+            sample(
+                "modules/referrals/x.rs",
+                "let person_identities_count = 1; // FROM person_identities",
+            ),
+            sample(
+                "modules/referrals/y.rs",
+                "\"DELETE FROM \\\n sessions WHERE user_id = $1\" // the practice sessions",
+            ),
+            sample(
+                "modules/practice/z.rs",
+                "\"SELECT * FROM practice_sessions\"; let s = \"past sessions\";",
+            ),
+        ];
+        let problems = private_table_violations(&bad);
+        assert_eq!(
+            problems,
+            vec![
+                "modules/measures/schedules.rs queries `person_identities`, which only `modules::people` may read".to_string(),
+                "modules/referrals/y.rs queries `sessions`, which only `auth` may read".to_string(),
+            ]
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! What a capability module declares to the application: its routes, its background job
+//! kinds and their schedules, and the tables it owns. `app` collects one [`Manifest`] from
+//! each module (and one for the platform's own pages and jobs); nothing else lists them.
+
+use crate::jobs::{JobHandler, Schedule};
+use crate::web::routes::Route;
+
+/// One module's declaration.
+pub struct Manifest {
+    /// Short name (`referrals`), as in `modules/<name>/`.
+    pub name: &'static str,
+    /// Every route, each with its permission.
+    pub routes: Vec<Route>,
+    /// Every job kind the module handles.
+    pub jobs: Vec<JobHandler>,
+    /// Jobs the worker queues on a fixed rhythm.
+    pub schedules: Vec<Schedule>,
+    /// The tables this module owns: only its store reads or writes them; other modules call
+    /// its functions.
+    pub tables: &'static [&'static str],
+}
+
+impl Manifest {
+    /// A manifest with routes only.
+    pub fn new(name: &'static str, routes: Vec<Route>) -> Self {
+        Self {
+            name,
+            routes,
+            jobs: Vec::new(),
+            schedules: Vec::new(),
+            tables: &[],
+        }
+    }
+
+    /// Add job kinds.
+    pub fn jobs(mut self, jobs: Vec<JobHandler>) -> Self {
+        self.jobs = jobs;
+        self
+    }
+
+    /// Add schedules.
+    pub fn schedules(mut self, schedules: Vec<Schedule>) -> Self {
+        self.schedules = schedules;
+        self
+    }
+
+    /// Name the tables owned.
+    pub fn tables(mut self, tables: &'static [&'static str]) -> Self {
+        self.tables = tables;
+        self
+    }
+}
