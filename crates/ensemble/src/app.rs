@@ -41,6 +41,7 @@ fn platform() -> Manifest {
             "audit_log",
             "outbox",
             "jobs",
+            "api_tokens",
         ])
 }
 

@@ -3,6 +3,7 @@
 //! from the handlers' annotations.
 
 pub mod auth;
+pub mod tokens;
 pub mod v1;
 
 use axum::extract::{FromRequest, Request};

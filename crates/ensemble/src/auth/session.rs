@@ -155,6 +155,19 @@ pub async fn destroy(tx: &mut Tx, id_hash: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// End every session of an account except the one whose hash is `keep` (after a password
+/// change in that session); returns how many ended.
+pub async fn destroy_others(tx: &mut Tx, user_id: &str, keep: &str) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
+            .bind(user_id.to_string())
+            .bind(keep.to_string())
+            .execute(&mut **tx)
+            .await?
+            .rows_affected(),
+    )
+}
+
 /// End every session of an account (disable, password change).
 pub async fn destroy_all_for(tx: &mut Tx, user_id: &str) -> Result<u64, sqlx::Error> {
     let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1")

@@ -119,6 +119,5 @@ pub fn manifest() -> Manifest {
         "memberships",
         "recovery_codes",
         "invitations",
-        "api_tokens",
     ])
 }

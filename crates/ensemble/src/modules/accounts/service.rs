@@ -398,12 +398,7 @@ pub async fn change_password(
         .bind(actor.user_id.clone())
         .execute(&mut *tx)
         .await?;
-    let ended = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
-        .bind(actor.user_id.clone())
-        .bind(session_hash.to_string())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+    let ended = session::destroy_others(&mut tx, &actor.user_id, session_hash).await?;
     audit::record(
         &mut tx,
         &actor.audit(),
@@ -1514,18 +1509,19 @@ pub async fn create_token(
     let id = new_id();
     let t = now();
     let mut tx = state.db.begin().await?;
-    sqlx::query(
-        "INSERT INTO api_tokens (id, user_id, name, token_prefix, token_hash, scopes, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    crate::api::tokens::insert(
+        &mut tx,
+        &crate::api::tokens::NewToken {
+            id: &id,
+            user_id: &actor.user_id,
+            name,
+            token_prefix: &token[..10],
+            token_hash: &token_hash(&token),
+            scopes: &scopes.join(" "),
+            created_at: t,
+            expires_at: days.map(|d| t + d * 86_400),
+        },
     )
-    .bind(id.clone())
-    .bind(actor.user_id.clone())
-    .bind(name.to_string())
-    .bind(token[..10].to_string())
-    .bind(token_hash(&token))
-    .bind(scopes.join(" "))
-    .bind(t)
-    .bind(days.map(|d| t + d * 86_400))
-    .execute(&mut *tx)
     .await?;
     audit::record(
         &mut tx,
@@ -1545,13 +1541,7 @@ pub async fn create_token(
 /// Revoke one of one's own tokens.
 pub async fn revoke_token(state: &AppState, actor: &Actor, id: &str) -> Result<(), AppError> {
     let mut tx = state.db.begin().await?;
-    let r = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
-        .bind(now())
-        .bind(id.to_string())
-        .bind(actor.user_id.clone())
-        .execute(&mut *tx)
-        .await?;
-    if r.rows_affected() == 0 {
+    if !crate::api::tokens::revoke(&mut tx, id, &actor.user_id, now()).await? {
         return Err(AppError::NotFound);
     }
     audit::record(

@@ -1,8 +1,8 @@
 //! SQL for organisations, accounts, memberships, invitations and tokens. Only this module's
 //! service calls these functions.
 
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
 
 use crate::rbac::Role;
 
@@ -196,48 +196,4 @@ where
     Ok(out)
 }
 
-/// A stored API token.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct TokenRow {
-    /// Id.
-    pub id: String,
-    /// Owner's label.
-    pub name: String,
-    /// First characters, to recognise it.
-    pub token_prefix: String,
-    /// Space-separated scopes.
-    pub scopes: String,
-    /// Unix seconds.
-    pub created_at: i64,
-    /// Unix seconds.
-    pub expires_at: Option<i64>,
-    /// Unix seconds.
-    pub last_used_at: Option<i64>,
-    /// Unix seconds.
-    pub revoked_at: Option<i64>,
-}
-
-/// An account's tokens, newest first.
-pub async fn tokens(pool: &AnyPool, user_id: &str) -> Result<Vec<TokenRow>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT id, name, token_prefix, scopes, created_at, expires_at, last_used_at, revoked_at \
-         FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
-    )
-    .bind(user_id.to_string())
-    .fetch_all(pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(TokenRow {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                token_prefix: r.try_get("token_prefix")?,
-                scopes: r.try_get("scopes")?,
-                created_at: r.try_get("created_at")?,
-                expires_at: r.try_get("expires_at")?,
-                last_used_at: r.try_get("last_used_at")?,
-                revoked_at: r.try_get("revoked_at")?,
-            })
-        })
-        .collect()
-}
+pub use crate::api::tokens::{TokenRow, list as tokens};

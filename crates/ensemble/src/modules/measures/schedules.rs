@@ -477,9 +477,8 @@ const OPEN_OR_RECENT: &str = "r.activity_id IS NOT NULL AND r.status NOT IN ('de
 /// the people a practitioner's or programme manager's organisation has accepted.
 pub async fn due_for_actor(state: &AppState, actor: &Actor) -> Result<Vec<DueRow>, AppError> {
     let year_ago = now() - 365 * 86_400;
-    let select = "SELECT r.id, r.person_id, r.activity_id, r.first_contact_at, r.closed_at, a.name AS activity, \
-        COALESCE(NULLIF(i.preferred_name, ''), i.given_name) AS name FROM referrals r JOIN activities a ON a.id = r.activity_id \
-        LEFT JOIN person_identities i ON i.person_id = r.person_id";
+    let select = "SELECT r.id, r.person_id, r.activity_id, r.first_contact_at, r.closed_at, a.name AS activity \
+        FROM referrals r JOIN activities a ON a.id = r.activity_id";
     let mut rows = Vec::new();
     if actor.roles().contains(&Role::LinkWorker) {
         let q = format!("{select} WHERE r.assigned_to = $1 AND {OPEN_OR_RECENT}");
@@ -519,6 +518,14 @@ pub async fn due_for_actor(state: &AppState, actor: &Actor) -> Result<Vec<DueRow
             }
         }
     }
+    let person_ids = rows
+        .iter()
+        .map(|(r, _)| r.try_get::<String, _>("person_id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let names = {
+        let mut conn = state.db.read.acquire().await?;
+        crate::modules::people::service::display_names(&mut conn, &person_ids).await?
+    };
     let today = time::OffsetDateTime::now_utc().date();
     let mut cache = HashMap::new();
     let mut out = Vec::new();
@@ -541,8 +548,10 @@ pub async fn due_for_actor(state: &AppState, actor: &Actor) -> Result<Vec<DueRow
             out.push(DueRow {
                 referral_id: referral_id.clone(),
                 person_id: person_id.clone(),
-                name: r
-                    .try_get::<Option<String>, _>("name")?
+                name: names
+                    .get(&person_id)
+                    .map(|n| n.short.clone())
+                    .filter(|n| !n.is_empty())
                     .unwrap_or_else(|| "(no name)".into()),
                 activity: r.try_get("activity")?,
                 instrument: builtin(&item.instrument_id)

@@ -3,6 +3,8 @@
 //! only by their pseudonymous id. Reading an identity is allowed to the care team (link
 //! workers of the person's team organisation) and always writes an audit row.
 
+use std::collections::HashMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::Row;
@@ -306,6 +308,57 @@ async fn write_identity(
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// A person's name as lists show it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DisplayName {
+    /// The preferred name, or else the given name.
+    pub short: String,
+    /// The short name and the family name.
+    pub full: String,
+}
+
+/// The names to show in lists (caseload, register, due lists) for these people: the only
+/// way another module reads anything from `person_identities`. Names only, no other
+/// detail, so it is not audited row by row; the caller audits the page it shows, and the
+/// full record is read through [`read`], which is. People without a record are left out.
+pub async fn display_names(
+    conn: &mut sqlx::AnyConnection,
+    person_ids: &[String],
+) -> Result<HashMap<String, DisplayName>, sqlx::Error> {
+    let mut out = HashMap::new();
+    let mut ids: Vec<&String> = person_ids.iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for chunk in ids.chunks(500) {
+        let marks = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT person_id, preferred_name, given_name, family_name FROM person_identities \
+             WHERE person_id IN ({marks})"
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in chunk {
+            q = q.bind((*id).clone());
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            let preferred: Option<String> = r.try_get("preferred_name")?;
+            let given: Option<String> = r.try_get("given_name")?;
+            let family: Option<String> = r.try_get("family_name")?;
+            let short = preferred
+                .filter(|p| !p.is_empty())
+                .or(given)
+                .unwrap_or_default();
+            let full = format!("{short} {}", family.unwrap_or_default())
+                .trim()
+                .to_string();
+            out.insert(r.try_get("person_id")?, DisplayName { short, full });
+        }
+    }
+    Ok(out)
 }
 
 /// Load an identity without any check or audit: for services that have already

@@ -25,27 +25,38 @@ pub struct Attendee {
 /// People who attended the session. The caller has checked access to the session.
 pub async fn attendees(state: &AppState, session: &str) -> Result<Vec<Attendee>, AppError> {
     let rows = sqlx::query(
-        "SELECT r.person_id, COALESCE(NULLIF(i.preferred_name, ''), i.given_name) AS name, \
+        "SELECT r.person_id, \
            (SELECT COUNT(*) FROM person_consents c WHERE c.person_id = r.person_id AND c.purpose = 'share_stories' AND c.decision = 'given') AS shares \
          FROM register_entries e JOIN referrals r ON r.id = e.referral_id \
-         LEFT JOIN person_identities i ON i.person_id = r.person_id \
-         WHERE e.session_id = $1 AND e.status IN ('present', 'late', 'left_early') ORDER BY name",
+         WHERE e.session_id = $1 AND e.status IN ('present', 'late', 'left_early')",
     )
     .bind(session.to_string())
     .fetch_all(&state.db.read)
     .await?;
-    rows.iter()
+    let ids = rows
+        .iter()
+        .map(|r| r.try_get::<String, _>("person_id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let names = {
+        let mut conn = state.db.read.acquire().await?;
+        crate::modules::people::service::display_names(&mut conn, &ids).await?
+    };
+    let mut out = rows
+        .iter()
         .map(|r| {
+            let person_id: String = r.try_get("person_id")?;
             Ok(Attendee {
-                person_id: r.try_get("person_id")?,
-                name: r
-                    .try_get::<Option<String>, _>("name")?
+                name: names
+                    .get(&person_id)
+                    .map(|n| n.short.clone())
                     .unwrap_or_else(|| "(no name)".into()),
+                person_id,
                 shares_stories: r.try_get::<i64, _>("shares")? > 0,
             })
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
-        .map_err(AppError::from)
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
 }
 
 /// A moment as shown.
@@ -60,16 +71,28 @@ pub struct Moment {
 }
 
 const SELECT: &str = "SELECT m.moment, m.recorded_at, u.display_name AS recorded_by, s.starts_at, a.name AS activity, \
-    COALESCE(NULLIF(i.preferred_name, ''), i.given_name) AS name \
+    m.person_id \
     FROM session_moments m JOIN users u ON u.id = m.recorded_by JOIN practice_sessions s ON s.id = m.session_id \
-    JOIN activities a ON a.id = s.activity_id LEFT JOIN person_identities i ON i.person_id = m.person_id \
+    JOIN activities a ON a.id = s.activity_id \
     JOIN person_consents c ON c.person_id = m.person_id AND c.purpose = 'share_stories' AND c.decision = 'given'";
 
-fn rows(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Moment>, AppError> {
+async fn rows(state: &AppState, rows: &[sqlx::any::AnyRow]) -> Result<Vec<Moment>, AppError> {
+    let ids = rows
+        .iter()
+        .map(|r| r.try_get::<String, _>("person_id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let names = {
+        let mut conn = state.db.read.acquire().await?;
+        crate::modules::people::service::display_names(&mut conn, &ids).await?
+    };
     rows.iter()
         .map(|r| {
+            let person_id: String = r.try_get("person_id")?;
             Ok(Moment {
-                name: r.try_get::<Option<String>, _>("name")?.unwrap_or_default(),
+                name: names
+                    .get(&person_id)
+                    .map(|n| n.short.clone())
+                    .unwrap_or_default(),
                 moment: r.try_get("moment")?,
                 recorded_by: r.try_get("recorded_by")?,
                 recorded_at: r.try_get("recorded_at")?,
@@ -90,7 +113,7 @@ pub async fn for_session(state: &AppState, session: &str) -> Result<Vec<Moment>,
     .bind(session.to_string())
     .fetch_all(&state.db.read)
     .await?;
-    rows(&r)
+    rows(state, &r).await
 }
 
 /// Moments about a person, for their own page (newest first).
@@ -101,7 +124,7 @@ pub async fn for_person(state: &AppState, person: &str) -> Result<Vec<Moment>, A
     .bind(person.to_string())
     .fetch_all(&state.db.read)
     .await?;
-    rows(&r)
+    rows(state, &r).await
 }
 
 /// Link a moment to a participant who attended and has agreed to share stories.

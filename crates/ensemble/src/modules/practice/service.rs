@@ -694,22 +694,28 @@ pub async fn register(
     let mut tx = state.db.begin().await?;
     let s = load_for(&mut tx, actor, id).await?;
     let expected = sqlx::query(
-        "SELECT r.id, COALESCE(NULLIF(i.preferred_name, ''), i.given_name) AS name, e.status FROM referrals r \
-         LEFT JOIN person_identities i ON i.person_id = r.person_id \
+        "SELECT r.id, r.person_id, e.status FROM referrals r \
          LEFT JOIN register_entries e ON e.session_id = $2 AND e.referral_id = r.id \
-         WHERE r.activity_id = $1 AND r.provider_status = 'accepted' AND (r.status IN ('connected', 'attending', 'reviewed') OR e.id IS NOT NULL) \
-         ORDER BY name",
+         WHERE r.activity_id = $1 AND r.provider_status = 'accepted' AND (r.status IN ('connected', 'attending', 'reviewed') OR e.id IS NOT NULL)",
     )
     .bind(s.activity_id.clone())
     .bind(id.to_string())
     .fetch_all(&mut *tx)
     .await?;
+    let person_ids = expected
+        .iter()
+        .map(|r| r.try_get::<String, _>("person_id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let names = crate::modules::people::service::display_names(&mut *tx, &person_ids).await?;
     let mut lines = Vec::new();
     for r in expected {
+        let person_id: String = r.try_get("person_id")?;
         lines.push(RegisterLine {
             key: format!("r:{}", r.try_get::<String, _>("id")?),
-            name: r
-                .try_get::<Option<String>, _>("name")?
+            name: names
+                .get(&person_id)
+                .map(|n| n.short.clone())
+                .filter(|n| !n.is_empty())
                 .unwrap_or_else(|| "(no name)".into()),
             referred: true,
             member: false,
@@ -717,6 +723,7 @@ pub async fn register(
             status: r.try_get("status")?,
         });
     }
+    lines.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.key.cmp(&b.key)));
     // Regular members: current ones, and former ones already marked on this register.
     for r in sqlx::query(
         "SELECT m.id, m.name, m.left_at, e.status FROM activity_members m \
@@ -1063,13 +1070,18 @@ pub async fn observations(
     let mut tx = state.db.begin().await?;
     load_for(&mut tx, actor, id).await?;
     let rows = sqlx::query(
-        "SELECT o.instrument_id, o.scores, o.recorded_at, COALESCE(NULLIF(i.preferred_name, ''), i.given_name) AS about \
-         FROM session_observations o LEFT JOIN person_identities i ON i.person_id = o.person_id \
+        "SELECT o.instrument_id, o.scores, o.recorded_at, o.person_id \
+         FROM session_observations o \
          WHERE o.session_id = $1 ORDER BY o.recorded_at DESC, o.id",
     )
     .bind(id.to_string())
     .fetch_all(&mut *tx)
     .await?;
+    let person_ids = rows
+        .iter()
+        .filter_map(|r| r.try_get::<Option<String>, _>("person_id").ok().flatten())
+        .collect::<Vec<_>>();
+    let names = crate::modules::people::service::display_names(&mut *tx, &person_ids).await?;
     tx.commit().await?;
     let mut out = Vec::new();
     for r in rows {
@@ -1093,7 +1105,9 @@ pub async fn observations(
                 .unwrap_or(instrument),
             scores,
             recorded_at: r.try_get("recorded_at")?,
-            about: r.try_get("about")?,
+            about: r
+                .try_get::<Option<String>, _>("person_id")?
+                .map(|p| names.get(&p).map(|n| n.short.clone()).unwrap_or_default()),
         });
     }
     Ok(out)

@@ -1948,8 +1948,8 @@ async fn fetch_case_rows(
     inner: &str,
     binds: &[String],
 ) -> Result<Vec<CaseRow>, AppError> {
-    const COLS: &str = "x.id, x.status, x.provider_status, x.created_at, x.updated_at, x.preferred_name, x.given_name, \
-        x.family_name, x.assigned_name, x.activity_name, x.overdue, x.next_due";
+    const COLS: &str = "x.id, x.status, x.provider_status, x.created_at, x.updated_at, x.person_id, \
+        x.assigned_name, x.activity_name, x.overdue, x.next_due";
     let sql = match backend {
         crate::db::Backend::Sqlite => {
             format!("SELECT json_group_array(json_array({COLS})) AS j FROM ({inner}) x")
@@ -1967,43 +1967,42 @@ async fn fetch_case_rows(
         serde_json::from_str(&text).map_err(|e| AppError::Internal(e.into()))?;
     let s = |v: &serde_json::Value| v.as_str().map(str::to_string);
     let i = |v: &serde_json::Value| v.as_i64();
-    rows.iter()
-        .map(|r| {
-            if r.len() != 12 {
-                return Err(AppError::Internal(anyhow::anyhow!(
-                    "caseload row has {} columns",
-                    r.len()
-                )));
-            }
-            let first = s(&r[5])
-                .filter(|p| !p.is_empty())
-                .or_else(|| s(&r[6]))
-                .unwrap_or_default();
-            let family = s(&r[7]).unwrap_or_default();
-            Ok(CaseRow {
-                id: s(&r[0]).unwrap_or_default(),
-                name: format!("{first} {family}").trim().to_string(),
-                status: s(&r[1])
-                    .as_deref()
-                    .and_then(Status::from_code)
-                    .unwrap_or(Status::Received),
-                provider_status: s(&r[2]),
-                created_at: i(&r[3]).unwrap_or_default(),
-                updated_at: i(&r[4]).unwrap_or_default(),
-                assigned_name: s(&r[8]),
-                activity_name: s(&r[9]),
-                overdue_tasks: i(&r[10]).unwrap_or_default(),
-                next_due: i(&r[11]),
-            })
+    if let Some(r) = rows.iter().find(|r| r.len() != 10) {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "caseload row has {} columns",
+            r.len()
+        )));
+    }
+    let person_ids: Vec<String> = rows.iter().filter_map(|r| s(&r[5])).collect();
+    let names = crate::modules::people::service::display_names(&mut **tx, &person_ids).await?;
+    Ok(rows
+        .iter()
+        .map(|r| CaseRow {
+            id: s(&r[0]).unwrap_or_default(),
+            name: s(&r[5])
+                .and_then(|p| names.get(&p))
+                .map(|n| n.full.clone())
+                .unwrap_or_default(),
+            status: s(&r[1])
+                .as_deref()
+                .and_then(Status::from_code)
+                .unwrap_or(Status::Received),
+            provider_status: s(&r[2]),
+            created_at: i(&r[3]).unwrap_or_default(),
+            updated_at: i(&r[4]).unwrap_or_default(),
+            assigned_name: s(&r[6]),
+            activity_name: s(&r[7]),
+            overdue_tasks: i(&r[8]).unwrap_or_default(),
+            next_due: i(&r[9]),
         })
-        .collect()
+        .collect())
 }
 
-const LIST_SELECT: &str = "SELECT r.id, r.status, r.provider_status, r.created_at, r.updated_at, i.preferred_name, i.given_name, i.family_name, \
+const LIST_SELECT: &str = "SELECT r.id, r.status, r.provider_status, r.created_at, r.updated_at, r.person_id, \
     au.display_name AS assigned_name, a.name AS activity_name, \
     (SELECT COUNT(*) FROM referral_tasks k WHERE k.referral_id = r.id AND k.done_at IS NULL AND k.due_at < $1) AS overdue, \
     (SELECT MIN(k.due_at) FROM referral_tasks k WHERE k.referral_id = r.id AND k.done_at IS NULL) AS next_due \
-    FROM referrals r JOIN person_identities i ON i.person_id = r.person_id LEFT JOIN users au ON au.id = r.assigned_to \
+    FROM referrals r LEFT JOIN users au ON au.id = r.assigned_to \
     LEFT JOIN activities a ON a.id = r.activity_id";
 
 /// A link worker's caseload (their own, their team's, or unassigned), one page at a time;
