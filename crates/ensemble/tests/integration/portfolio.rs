@@ -187,7 +187,8 @@ async fn a_framework_is_shaped_together_and_a_portfolio_is_built_against_it() {
     );
 
     // Evidence: a session the practitioner led.
-    let today = time::OffsetDateTime::now_utc().date().to_string();
+    // Session and evidence dates are UK dates on the server.
+    let today = ensemble::db::uk::today().to_string();
     let r = pr
         .submit(
             "/sessions",
