@@ -21,6 +21,28 @@ fn pdf(len: usize) -> Vec<u8> {
     v
 }
 
+/// A certificate is served only as a download, never shown inline, and never cached.
+fn assert_certificate_is_an_uncached_attachment(r: &crate::support::Resp, filename: &str) {
+    let header = |name: &str| {
+        r.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let disposition = header("content-disposition");
+    assert!(
+        disposition.starts_with("attachment;") || disposition == "attachment",
+        "{disposition}"
+    );
+    assert!(
+        disposition.contains(&format!("filename=\"{filename}\"")),
+        "{disposition}"
+    );
+    assert_eq!(header("cache-control"), "no-store");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+}
+
 #[tokio::test]
 async fn a_framework_is_shaped_together_and_a_portfolio_is_built_against_it() {
     let mut w = world().await;
@@ -348,6 +370,7 @@ async fn a_framework_is_shaped_together_and_a_portfolio_is_built_against_it() {
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.headers["content-type"], "application/pdf");
     assert_eq!(got.body.len(), cert.len());
+    assert_certificate_is_an_uncached_attachment(&got, "safeguarding-certificate.pdf");
 
     // Self-assessment.
     let r = pr
