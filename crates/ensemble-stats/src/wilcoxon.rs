@@ -145,11 +145,23 @@ fn permutation_two_sided(doubled_ranks: &[u64], doubled_r_plus: u64) -> f64 {
 /// `min(1, 2 · min(#{S ≤ k}, #{S ≥ k}) / 2^m)` where S runs over the sums of the 2^m
 /// subsets of `values`.
 fn tails(values: &[u64], k: u64) -> f64 {
-    let max: u64 = values.iter().sum();
-    let Ok(max) = usize::try_from(max) else {
+    let Some(counts) = subset_sum_counts(values) else {
         return 1.0;
     };
-    // counts[s] = number of subsets summing to s.
+    let max = counts.len() - 1;
+    let k = (k as usize).min(max);
+    let lower: u64 = counts[..=k].iter().sum();
+    let upper: u64 = counts[k..].iter().sum();
+    let subsets = (values.len() as f64).exp2();
+    (2.0 * lower.min(upper) as f64 / subsets).min(1.0)
+}
+
+/// `counts[s]` = the number of the 2^m subsets of `values` whose sum is `s`, for `s` from 0
+/// to the sum of all values: the null distribution of the positive rank sum, times 2^m.
+/// `None` when the sum does not fit in memory's index range.
+fn subset_sum_counts(values: &[u64]) -> Option<Vec<u64>> {
+    let max: u64 = values.iter().sum();
+    let max = usize::try_from(max).ok()?;
     let mut counts = vec![0_u64; max + 1];
     counts[0] = 1;
     let mut reach = 0usize;
@@ -160,11 +172,7 @@ fn tails(values: &[u64], k: u64) -> f64 {
             counts[s] += counts[s - v];
         }
     }
-    let k = (k as usize).min(max);
-    let lower: u64 = counts[..=k].iter().sum();
-    let upper: u64 = counts[k..].iter().sum();
-    let subsets = (values.len() as f64).exp2();
-    (2.0 * lower.min(upper) as f64 / subsets).min(1.0)
+    Some(counts)
 }
 
 #[cfg(test)]
@@ -175,10 +183,23 @@ mod tests {
     fn exact_distribution_sums_to_one_and_is_symmetric() {
         for n in [1, 2, 5, 20, 50] {
             let max = n * (n + 1) / 2;
-            let all: f64 = (0..=max)
+            let ranks: Vec<u64> = (1..=n as u64).collect();
+            let counts = subset_sum_counts(&ranks).unwrap_or_default();
+            assert_eq!(counts.len(), max + 1, "n={n}");
+            // The probabilities P(T+ = k) = counts[k] / 2^n add up to one, exactly as counts.
+            let subsets = 1_u64 << n;
+            assert_eq!(counts.iter().sum::<u64>(), subsets, "n={n}");
+            let total: f64 = counts.iter().map(|&c| c as f64 / subsets as f64).sum();
+            assert!((total - 1.0).abs() < 1e-12, "n={n}: {total}");
+            assert!(
+                counts.iter().eq(counts.iter().rev()),
+                "n={n}: not symmetric"
+            );
+            // The largest two-sided p-value is 1 (at the centre of the distribution).
+            let largest = (0..=max)
                 .map(|k| exact_two_sided(n, k as f64))
                 .fold(0.0, f64::max);
-            assert!((all - 1.0).abs() < 1e-12, "n={n}");
+            assert!((largest - 1.0).abs() < 1e-12, "n={n}");
             assert!(exact_two_sided(n, 0.0) > 0.0);
             for k in 0..=max {
                 let a = exact_two_sided(n, k as f64);

@@ -205,3 +205,89 @@ async fn navigation_fits_the_role() {
     let anon = app.client().get("/").await;
     assert!(anon.body.contains("href=\"/sign-in\""));
 }
+
+#[tokio::test]
+async fn an_invitation_link_stops_working_seven_days_after_it_was_sent() {
+    let app = TestApp::new().await;
+    let (mut admin, _) = app.signed_in(Role::Administrator).await;
+    let org = app.org("Liverpool Sinfonia", "cultural_organisation").await;
+    let r = admin
+        .submit(
+            "/admin/users/invite",
+            "/admin/users/invite",
+            &[
+                ("display_name", "Morgan Musician"),
+                ("email", "morgan@example.org"),
+                ("organisation_id", &org),
+                ("role", "practitioner"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let body: String = sqlx::query("SELECT body_text FROM outbox")
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let link = body
+        .lines()
+        .find(|l| l.contains("/invitations/"))
+        .expect("link in email");
+    let path = link[link.find("/invitations/").unwrap()..]
+        .trim()
+        .to_string();
+    let row = sqlx::query("SELECT created_at, expires_at FROM invitations")
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap();
+    let (created, expires): (i64, i64) = (row.try_get(0).unwrap(), row.try_get(1).unwrap());
+    assert_eq!(expires - created, 7 * 24 * 3600, "valid for 7 days");
+    // Sent 7 days less a minute ago: it still works.
+    let sent_ago = |secs: i64| {
+        let app = &app;
+        async move {
+            let now = ensemble::db::now();
+            sqlx::query("UPDATE invitations SET created_at = $1, expires_at = $2")
+                .bind(now - secs)
+                .bind(now - secs + 7 * 24 * 3600)
+                .execute(&app.state.db.write)
+                .await
+                .unwrap();
+        }
+    };
+    sent_ago(7 * 24 * 3600 - 60).await;
+    let mut person = app.client();
+    let page = person.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Set up your Ensemble account"));
+    let csrf = page.csrf();
+    // Sent 7 days ago: the link no longer works, and the account cannot be set up.
+    sent_ago(7 * 24 * 3600).await;
+    let page = person.get(&path).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(page.body.contains("This invitation link does not work"));
+    let r = person
+        .post_form(
+            &path,
+            &[
+                ("csrf_token", &csrf),
+                ("new_password", "cello harbour lantern"),
+                ("confirm_password", "cello harbour lantern"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM users WHERE email = 'morgan@example.org'")
+            .await,
+        0
+    );
+    assert_eq!(
+        person
+            .sign_in("morgan@example.org", "cello harbour lantern")
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}

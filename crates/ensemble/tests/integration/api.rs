@@ -39,14 +39,7 @@ async fn the_openapi_document_is_3_1_and_matches_the_snapshot() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/integration/openapi.snapshot.json"
     );
-    if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
-        std::fs::write(path, &r.body).unwrap();
-    }
-    let expected = std::fs::read_to_string(path).expect("snapshot (run with UPDATE_SNAPSHOTS=1)");
-    assert_eq!(
-        r.body, expected,
-        "the OpenAPI document changed; review and run with UPDATE_SNAPSHOTS=1"
-    );
+    crate::support::check_snapshot(path, &r.body, "the OpenAPI document");
 }
 
 #[tokio::test]
@@ -257,4 +250,77 @@ fn every_api_route_is_in_the_openapi_document() {
             r.meta.method
         );
     }
+}
+
+#[tokio::test]
+async fn an_api_token_stops_working_when_it_expires() {
+    let app = TestApp::new().await;
+    let (mut c, user_id) = app.signed_in(Role::Participant).await;
+    let token = token_for(&app, &mut c, &["account:read"]).await;
+    let mut api = app.client();
+    assert_eq!(
+        api.api("GET", "/api/v1/me", Some(&token), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // A minute before its expiry it still works; at its expiry it does not.
+    let expire_in = |secs: i64| {
+        let app = &app;
+        let user_id = user_id.clone();
+        async move {
+            sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE user_id = $2")
+                .bind(ensemble::db::now() + secs)
+                .bind(user_id)
+                .execute(&app.state.db.write)
+                .await
+                .unwrap();
+        }
+    };
+    expire_in(60).await;
+    assert_eq!(
+        api.api("GET", "/api/v1/me", Some(&token), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    expire_in(0).await;
+    let r = api.api("GET", "/api/v1/me", Some(&token), None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(r.headers.get("www-authenticate").is_some());
+    assert!(
+        c.get("/account/tokens").await.body.contains("Expired"),
+        "the list says so"
+    );
+}
+
+#[tokio::test]
+async fn an_api_token_stops_working_at_once_when_its_owner_is_disabled() {
+    let app = TestApp::new().await;
+    let (mut admin, _) = app.signed_in(Role::Administrator).await;
+    let (mut owner, owner_id) = app.signed_in(Role::Researcher).await;
+    let token = token_for(&app, &mut owner, &["account:read"]).await;
+    let mut api = app.client();
+    assert_eq!(
+        api.api("GET", "/api/v1/me", Some(&token), None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let r = admin
+        .submit(
+            &format!("/admin/users/{owner_id}"),
+            &format!("/admin/users/{owner_id}/disable"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let r = api.api("GET", "/api/v1/me", Some(&token), None).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        r.json()["errors"][0]["code"],
+        "unauthenticated",
+        "{}",
+        r.body
+    );
 }

@@ -305,3 +305,133 @@ async fn a_form_without_a_valid_csrf_token_gets_a_403_page() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn changing_your_own_password_ends_your_other_sessions() {
+    let app = TestApp::new().await;
+    let org = app.org("Trust", "nhs_trust").await;
+    let (email, password, id) = app.user(Role::Practitioner, &org).await;
+    let mut here = app.client();
+    let mut elsewhere = app.client();
+    assert_eq!(
+        here.sign_in(&email, &password).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        elsewhere.sign_in(&email, &password).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(elsewhere.get("/account").await.status, StatusCode::OK);
+    let r = here
+        .submit(
+            "/account",
+            "/account/password",
+            &[
+                ("current_password", &password),
+                ("new_password", "plum orbit kettle"),
+                ("confirm_password", "plum orbit kettle"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    // The other browser is signed out; this one stays signed in.
+    let r = elsewhere.get("/account").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(r.location().starts_with("/sign-in"), "{}", r.location());
+    assert_eq!(here.get("/account").await.status, StatusCode::OK);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM sessions WHERE user_id = '{id}'"
+        ))
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_session_ends_twelve_hours_after_sign_in_even_while_in_use() {
+    let app = TestApp::new().await;
+    let (mut c, id) = app.signed_in(Role::Practitioner).await;
+    assert_eq!(c.get("/account").await.status, StatusCode::OK);
+    let row = sqlx::query("SELECT created_at, expires_at FROM sessions WHERE user_id = $1")
+        .bind(id.clone())
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap();
+    let (created, expires): (i64, i64) = (row.try_get(0).unwrap(), row.try_get(1).unwrap());
+    assert_eq!(expires - created, 12 * 3600, "12 hours after sign-in");
+    // Signed in 11 hours 59 minutes ago, and active a moment ago: still signed in.
+    let age = |secs: i64| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            let now = ensemble::db::now();
+            sqlx::query(
+                "UPDATE sessions SET created_at = $1, expires_at = $2, last_seen_at = $3 WHERE user_id = $4",
+            )
+            .bind(now - secs)
+            .bind(now - secs + 12 * 3600)
+            .bind(now - 5)
+            .bind(id)
+            .execute(&app.state.db.write)
+            .await
+            .unwrap();
+        }
+    };
+    age(12 * 3600 - 60).await;
+    assert_eq!(c.get("/account").await.status, StatusCode::OK);
+    // Signed in 12 hours ago and still active: the session has ended all the same.
+    age(12 * 3600).await;
+    let r = c.get("/account").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        r.location().starts_with("/sign-in?next=%2Faccount"),
+        "{}",
+        r.location()
+    );
+}
+
+#[tokio::test]
+async fn a_totp_code_already_used_to_sign_in_is_refused_at_the_next_sign_in() {
+    let app = TestApp::new().await;
+    let org = app.org("Choir", "community_group").await;
+    let (email, password, id) = app.user(Role::Participant, &org).await;
+    let secret = totp::new_secret();
+    sqlx::query("UPDATE users SET totp_secret = $1, totp_enabled_at = $2 WHERE id = $3")
+        .bind(secret.clone())
+        .bind(ensemble::db::now())
+        .bind(id)
+        .execute(&app.state.db.write)
+        .await
+        .unwrap();
+    let code = totp::current_code(&secret).unwrap();
+    let mut c = app.client();
+    assert_eq!(
+        c.sign_in(&email, &password).await.location(),
+        "/sign-in/verify"
+    );
+    let r = c
+        .submit("/sign-in/verify", "/sign-in/verify", &[("code", &code)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(c.get("/account").await.status, StatusCode::OK);
+    let token = c.get("/account").await.csrf();
+    assert_eq!(
+        c.post_form("/sign-out", &[("csrf_token", &token)])
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    // The same code again, at once (so it is still within its time step): refused.
+    let mut again = app.client();
+    assert_eq!(
+        again.sign_in(&email, &password).await.location(),
+        "/sign-in/verify"
+    );
+    let r = again
+        .submit("/sign-in/verify", "/sign-in/verify", &[("code", &code)])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let r = again.get("/account").await;
+    assert_ne!(r.status, StatusCode::OK, "the second factor is still owed");
+}

@@ -477,7 +477,10 @@ async fn referral_relationships_matrix() {
 /// journals (their author only), supervision records (the practitioner and supervisor),
 /// incidents (the reporter, the named lead and the organisation's programme managers),
 /// portfolio evidence (its owner) and what an assessor may see (the request and the
-/// certificates linked to the competency asked about). Everyone else gets 403 or 404.
+/// certificates linked to the competency asked about). Everyone else who may reach the page
+/// gets what docs/SECURITY.md promises: 404 for journals, supervision records, evidence,
+/// certificates and assessment requests (their existence is not revealed), 403 for
+/// incidents; those whose role may not reach the page at all get the route's 403.
 #[tokio::test]
 async fn practice_relationships_matrix() {
     let app = TestApp::new().await;
@@ -498,6 +501,7 @@ async fn practice_relationships_matrix() {
 
     struct Who {
         label: &'static str,
+        role: Role,
         client: crate::support::Client,
         id: String,
         email: String,
@@ -526,6 +530,7 @@ async fn practice_relationships_matrix() {
         );
         people.push(Who {
             label,
+            role,
             client,
             id,
             email,
@@ -570,7 +575,8 @@ async fn practice_relationships_matrix() {
 
     // The author's records.
     let author = &mut people[0].client;
-    let today = time::OffsetDateTime::now_utc().date().to_string();
+    // Session and evidence dates are UK dates on the server.
+    let today = ensemble::db::uk::today().to_string();
     let session = author
         .submit(
             "/sessions",
@@ -672,27 +678,38 @@ async fn practice_relationships_matrix() {
         assert!(p.starts_with('/'), "created: {p}");
     }
 
-    let pages: Vec<(&str, &[&str])> = vec![
-        (&journal, &["author"]),
-        (&supervision, &["author", "supervisor"]),
-        (&incident, &["author", "named lead", "programme manager"]),
-        (&evidence, &["author"]),
-        (&certificate, &["author", "colleague"]),
-        (&request, &["author", "colleague"]),
+    const HIDDEN: StatusCode = StatusCode::NOT_FOUND;
+    const REFUSED: StatusCode = StatusCode::FORBIDDEN;
+    let pages: Vec<(&str, &[&str], StatusCode)> = vec![
+        (&journal, &["author"], HIDDEN),
+        (&supervision, &["author", "supervisor"], HIDDEN),
+        (
+            &incident,
+            &["author", "named lead", "programme manager"],
+            REFUSED,
+        ),
+        (&evidence, &["author"], HIDDEN),
+        (&certificate, &["author", "colleague"], HIDDEN),
+        (&request, &["author", "colleague"], HIDDEN),
     ];
     for w in &mut people {
-        for (path, allowed) in &pages {
+        for (path, allowed, others) in &pages {
             let r = w.client.get(path).await;
             if allowed.contains(&w.label) {
                 assert_eq!(r.status, StatusCode::OK, "{} should open {path}", w.label);
-            } else {
-                assert!(
-                    r.status == StatusCode::FORBIDDEN || r.status == StatusCode::NOT_FOUND,
-                    "{} must not open {path}: {}",
-                    w.label,
-                    r.status
-                );
+                continue;
             }
+            let permission = r.permission.expect("every route declares a permission");
+            let expected = if ensemble::rbac::allows(&[w.role], true, permission) {
+                *others
+            } else {
+                REFUSED
+            };
+            assert_eq!(
+                r.status, expected,
+                "{} must not open {path} ({permission:?})",
+                w.label
+            );
         }
         // Lists show the record only to those related to it.
         let incident_id = incident.trim_start_matches("/incidents/");

@@ -68,6 +68,22 @@ pub async fn activity(
     day: &str,
     access: &[&str],
 ) -> String {
+    activity_of_types(app, org, name, lat, lon, cost, day, access, &["choir"]).await
+}
+
+/// An activity listed under the given activity types (taxonomy codes).
+#[allow(clippy::too_many_arguments)]
+pub async fn activity_of_types(
+    app: &TestApp,
+    org: &str,
+    name: &str,
+    lat: f64,
+    lon: f64,
+    cost: &str,
+    day: &str,
+    access: &[&str],
+    types: &[&str],
+) -> String {
     let input = ActivityInput {
         organisation_id: org.into(),
         name: name.into(),
@@ -79,7 +95,7 @@ pub async fn activity(
         } else {
             String::new()
         },
-        types: vec!["choir".into()],
+        types: types.iter().map(|s| s.to_string()).collect(),
         access_features: access.iter().map(|s| s.to_string()).collect(),
         location_name: format!("{name} Hall"),
         address_1: "1 Test Street".into(),
@@ -298,12 +314,49 @@ async fn the_oruk_api_pages_consistently_and_finds_each_item_by_id() {
         (p3["size"].as_i64(), p3["last_page"].as_bool()),
         (Some(1), Some(true))
     );
-    // Out-of-range paging is clamped, not an error.
+    // Out-of-range paging is clamped, not an error: at least 1 per page, at most page
+    // 1,000,000 (past the end, so empty), and at most 100 per page.
+    let r = c
+        .get("/openreferral/services?per_page=-3&page=99999999999")
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let clamped = r.json();
+    assert_eq!(clamped["page_number"], 1_000_000, "{clamped}");
+    assert_eq!(clamped["total_pages"], 5, "one per page: {clamped}");
+    assert_eq!(clamped["total_items"], 5);
+    assert_eq!(clamped["size"], 0);
+    assert_eq!(clamped["contents"].as_array().map(Vec::len), Some(0));
     assert_eq!(
-        c.get("/openreferral/services?per_page=-3&page=99999999999")
-            .await
-            .status,
-        StatusCode::OK
+        (
+            clamped["first_page"].as_bool(),
+            clamped["last_page"].as_bool(),
+            clamped["empty"].as_bool()
+        ),
+        (Some(false), Some(true), Some(true))
+    );
+    let low = c
+        .get("/openreferral/services?per_page=0&page=-7")
+        .await
+        .json();
+    assert_eq!(
+        (
+            low["page_number"].as_i64(),
+            low["size"].as_i64(),
+            low["total_pages"].as_i64()
+        ),
+        (Some(1), Some(1), Some(5)),
+        "{low}"
+    );
+    assert_eq!(low["contents"][0]["id"], p1["contents"][0]["id"]);
+    let high = c.get("/openreferral/services?per_page=100000").await.json();
+    assert_eq!(
+        (
+            high["page_number"].as_i64(),
+            high["size"].as_i64(),
+            high["total_pages"].as_i64()
+        ),
+        (Some(1), Some(5), Some(1)),
+        "{high}"
     );
     let id = p1["contents"][0]["id"].as_str().unwrap().to_string();
     let full = c.get(&format!("/openreferral/services/{id}")).await.json();
@@ -328,13 +381,87 @@ async fn the_oruk_api_pages_consistently_and_finds_each_item_by_id() {
     assert_eq!(r.json()["errors"][0]["code"], "not_found");
     let terms = c.get("/openreferral/taxonomy_terms").await.json();
     assert_eq!(terms["total_items"], 11);
-    let term = terms["contents"][0]["id"].as_str().unwrap().to_string();
-    assert_eq!(
-        c.get(&format!("/openreferral/services?taxonomy_term_id={term}"))
-            .await
-            .status,
-        StatusCode::OK
-    );
+    let term_id = |code: &str| {
+        terms["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["code"] == code)
+            .unwrap_or_else(|| panic!("no term {code}: {terms}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // Two drumming groups beside the five choirs: the filter finds exactly those listed
+    // under the term, and every one it returns carries the term.
+    let org: String = sqlx::query_scalar("SELECT id FROM organisations")
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap();
+    for name in ["Foxtrot Drums", "Golf Beats"] {
+        crate::directory::activity_of_types(
+            &app,
+            &org,
+            name,
+            53.41,
+            -2.99,
+            "free",
+            "TH",
+            &[],
+            &["drumming"],
+        )
+        .await;
+    }
+    let named = |page: &serde_json::Value| {
+        let mut names: Vec<String> = page["contents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    let has_term = |service: &serde_json::Value, id: &str| {
+        service["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["taxonomy_term_id"] == id && a["taxonomy_term"]["id"] == id)
+    };
+    for (code, expected) in [
+        ("drumming", vec!["Foxtrot Drums", "Golf Beats"]),
+        (
+            "choir",
+            vec![
+                "Alpha Choir",
+                "Bravo Drums",
+                "Charlie Songs",
+                "Delta Strings",
+                "Echo Far Away",
+            ],
+        ),
+        ("visual_art", vec![]),
+    ] {
+        let id = term_id(code);
+        let r = c
+            .get(&format!("/openreferral/services?taxonomy_term_id={id}"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        let page = r.json();
+        assert_eq!(named(&page), expected, "{code}");
+        assert_eq!(page["total_items"], expected.len(), "{code}");
+        for listed in page["contents"].as_array().unwrap() {
+            let service = c
+                .get(&format!(
+                    "/openreferral/services/{}",
+                    listed["id"].as_str().unwrap()
+                ))
+                .await
+                .json();
+            assert!(has_term(&service, &id), "{code}: {service}");
+        }
+    }
     assert_eq!(
         c.get("/openreferral/organizations").await.json()["total_items"],
         1
@@ -544,13 +671,38 @@ async fn the_validator_default_samples_import_cleanly_and_again_change_nothing()
         "{again:?}"
     );
     assert_eq!(again.unchanged.len(), r.created.len() + r.unchanged.len());
-    // The imported service is served back through the API.
-    let id = &r.created[0];
-    let res = app
-        .client()
-        .get(&format!("/openreferral/services/{id}"))
-        .await;
-    assert!(res.status == StatusCode::OK || res.status == StatusCode::NOT_FOUND);
+    // Each imported service is served back through the API under its Ensemble id, with
+    // what was imported.
+    let mut c = app.client();
+    let mut served = Vec::new();
+    for source_id in &r.created {
+        let id: String = sqlx::query_scalar(
+            "SELECT id FROM activities WHERE source = 'mocks' AND source_id = $1",
+        )
+        .bind(source_id.clone())
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap();
+        let res = c.get(&format!("/openreferral/services/{id}")).await;
+        assert_eq!(res.status, StatusCode::OK, "{source_id}: {}", res.body);
+        let service = res.json();
+        assert_eq!(service["id"], id.as_str());
+        served.push(service);
+    }
+    // The validator's full service sample comes back with its own name and description.
+    let sample: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("service_full.json")).unwrap())
+            .unwrap();
+    let service = served
+        .iter()
+        .find(|s| s["name"] == sample["name"])
+        .unwrap_or_else(|| panic!("{} was not served: {served:?}", sample["name"]));
+    // Text is stored trimmed.
+    assert_eq!(
+        service["description"].as_str(),
+        sample["description"].as_str().map(str::trim)
+    );
+    assert!(service["service_at_locations"].is_array());
 }
 
 #[tokio::test]

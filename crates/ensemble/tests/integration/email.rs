@@ -92,11 +92,18 @@ async fn an_invitation_email_is_delivered_over_smtp_by_the_job_worker() {
 
 #[tokio::test]
 async fn a_failing_smtp_server_leaves_the_message_queued_for_retry() {
-    // Nothing listens on this port.
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    // A server that refuses every connection with an SMTP error. It keeps the port for the
+    // whole test, so no other process can take it and answer instead.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let _ = socket
+                .write_all(b"554 5.3.2 fake.smtp is not accepting mail\r\n")
+                .await;
+            let _ = socket.shutdown().await;
+        }
+    });
     let app = TestApp::with(|c| c.smtp_url = Some(format!("smtp://127.0.0.1:{port}"))).await;
     let (mut admin, _) = app.signed_in(Role::Administrator).await;
     let org = app.org("Halton Voices", "community_group").await;

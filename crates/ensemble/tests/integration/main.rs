@@ -13,6 +13,8 @@ mod authz;
 mod directory;
 mod email;
 mod measures;
+mod people;
+mod places;
 mod platform;
 mod portfolio;
 mod practice;

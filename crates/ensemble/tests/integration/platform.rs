@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use ensemble::db::{Db, MIGRATIONS};
 
-use crate::support::{TestApp, backend, fresh_database_url};
+use crate::support::{TestApp, backend, check_snapshot, fresh_database_url, update_snapshots};
 
 fn folder_names(dir: &str) -> Vec<String> {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations/");
@@ -46,17 +46,7 @@ async fn migrated_schema_has_the_same_tables_and_columns_on_both_backends() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/integration/schema_outline.txt"
     );
-    if std::env::var("UPDATE_SNAPSHOTS").is_ok() {
-        std::fs::write(path, &text).expect("write snapshot");
-    }
-    let expected =
-        std::fs::read_to_string(path).expect("schema_outline.txt (run with UPDATE_SNAPSHOTS=1)");
-    assert_eq!(
-        text,
-        expected,
-        "schema on {:?} differs from the committed outline",
-        backend()
-    );
+    check_snapshot(path, &text, &format!("the schema on {:?}", backend()));
 }
 
 #[tokio::test]
@@ -190,4 +180,100 @@ async fn backup_then_restore_into_a_new_database_gives_identical_data() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("is not an Ensemble database backup"), "{err}");
+}
+
+#[test]
+fn only_update_snapshots_1_rewrites_the_snapshots() {
+    assert!(update_snapshots(Some("1")));
+    for other in [
+        None,
+        Some("0"),
+        Some(""),
+        Some("true"),
+        Some("yes"),
+        Some("01"),
+    ] {
+        assert!(!update_snapshots(other), "{other:?}");
+    }
+}
+
+/// The values are the ones docs/SECURITY.md lists, character for character.
+#[tokio::test]
+async fn personal_pages_carry_every_security_header_with_the_documented_values() {
+    let app = TestApp::new().await;
+    let (mut participant, _) = app.signed_in(ensemble::rbac::Role::Participant).await;
+    let (mut practitioner, _) = app.signed_in(ensemble::rbac::Role::Practitioner).await;
+    let expected = [
+        (
+            "content-security-policy",
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+        ),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "same-origin"),
+        ("x-frame-options", "DENY"),
+        ("cross-origin-opener-policy", "same-origin"),
+        (
+            "permissions-policy",
+            "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+        ),
+        ("cache-control", "no-store"),
+    ];
+    let mut pages = Vec::new();
+    for path in ["/account", "/account/tokens", "/my/plan", "/check-ins"] {
+        pages.push((path, participant.get(path).await));
+    }
+    for path in ["/practice/journal", "/practice/portfolio"] {
+        pages.push((path, practitioner.get(path).await));
+    }
+    pages.push(("/sign-in", app.client().get("/sign-in").await));
+    for (path, r) in &pages {
+        assert_eq!(r.status, StatusCode::OK, "{path}");
+        for (name, value) in expected {
+            assert_eq!(
+                r.headers.get(name).and_then(|v| v.to_str().ok()),
+                Some(value),
+                "{path}: {name}"
+            );
+        }
+        assert!(
+            r.headers.get("strict-transport-security").is_none(),
+            "{path}: no HSTS over plain HTTP"
+        );
+    }
+}
+
+#[tokio::test]
+async fn metrics_need_the_token_when_one_is_configured() {
+    let app = TestApp::with(|c| c.metrics_token = Some("scrape-me-9f2c".into())).await;
+    let mut c = app.client();
+    let r = c.get("/metrics").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "no token");
+    assert!(!r.body.contains("ensemble_http_requests_total"));
+    let with = |token: &str| {
+        axum::http::Request::get("/metrics")
+            .header("authorization", format!("Bearer {token}"))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    for wrong in ["wrong-token", "scrape-me-9f2", "scrape-me-9f2cX", ""] {
+        let r = c.send(with(wrong)).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "token {wrong:?}");
+        assert!(!r.body.contains("ensemble_http_requests_total"));
+    }
+    let r = c
+        .send(
+            axum::http::Request::get("/metrics")
+                .header("authorization", "Basic scrape-me-9f2c")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "not a bearer token");
+    let r = c.send(with("scrape-me-9f2c")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("ensemble_http_requests_total"),
+        "{}",
+        r.body
+    );
 }

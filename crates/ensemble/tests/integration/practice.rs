@@ -7,8 +7,9 @@ use ensemble::rbac::Role;
 use crate::measures::connected;
 use crate::referrals::world;
 
+/// A date `n` days from today, in UK time as the server reads typed session dates.
 fn days_from_today(n: i64) -> String {
-    (time::OffsetDateTime::now_utc().date() + time::Duration::days(n)).to_string()
+    (ensemble::db::uk::today() + time::Duration::days(n)).to_string()
 }
 
 #[tokio::test]

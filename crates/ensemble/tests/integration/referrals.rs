@@ -134,6 +134,8 @@ pub(crate) async fn post(
     c.submit(page, action, fields).await
 }
 
+// The referral service reads typed dates (review, attendance) against the UTC date, so
+// these helpers do too.
 fn today() -> String {
     time::OffsetDateTime::now_utc().date().to_string()
 }
@@ -860,10 +862,12 @@ async fn each_relationship_sees_only_what_it_should() {
 async fn self_referral_spam_protection_and_bad_input() {
     let w = world().await;
     let before = w.app.count("SELECT COUNT(*) FROM referrals").await;
-    // Submitted at once: refused, nothing stored.
+    // Sent less than 3 seconds after the form was opened: refused, nothing stored. The
+    // signed start time is an hour ahead of the clock, so however slow the machine, the
+    // server sees under 3 seconds.
     let mut c = w.app.client();
     let token = c.get("/refer-yourself").await.csrf();
-    let started = selfrefer::sign(&w.app.state.secret, ensemble::db::now());
+    let started = selfrefer::sign(&w.app.state.secret, ensemble::db::now() + 3600);
     let mut fields = vec![
         ("csrf_token", token.as_str()),
         ("started", started.as_str()),
@@ -915,6 +919,54 @@ async fn self_referral_spam_protection_and_bad_input() {
             .body
             .contains("What happens next")
     );
+}
+
+/// Submit the self-referral form with a start time `age` seconds before now.
+async fn self_refer_opened(app: &TestApp, age: i64) -> crate::support::Resp {
+    let mut c = app.client();
+    let token = c.get("/refer-yourself").await.csrf();
+    let started = selfrefer::sign(&app.state.secret, ensemble::db::now() - age);
+    let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token), ("started", &started)];
+    all.extend_from_slice(SELF);
+    c.post_form("/refer-yourself", &all).await
+}
+
+#[tokio::test]
+async fn a_self_referral_form_opened_more_than_a_day_ago_is_refused() {
+    let w = world().await;
+    let r = self_refer_opened(&w.app, 24 * 3600 + 60).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("This form was opened more than a day ago"),
+        "{}",
+        r.body
+    );
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM referrals").await, 0);
+    // Opened a little under a day ago, it is still accepted.
+    let r = self_refer_opened(&w.app, 24 * 3600 - 60).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM referrals").await, 1);
+}
+
+#[tokio::test]
+async fn the_eleventh_self_referral_from_one_address_within_an_hour_is_refused() {
+    let w = world().await;
+    for n in 1..=10 {
+        let r = self_refer(&w.app, SELF).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "referral {n}: {}", r.body);
+    }
+    let r = self_refer(&w.app, SELF).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        r.body
+            .contains("Too many referrals have been sent from this connection"),
+        "{}",
+        r.body
+    );
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM referrals").await, 10);
+    // Forms with mistakes do not count, and are still answered with the mistakes.
+    let r = self_refer(&w.app, &[("given_name", "A")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
 fn read_shared(rel: &str) -> Option<String> {
@@ -1194,9 +1246,24 @@ async fn fhir_intake_accepts_the_bars_example_once_and_names_every_problem() {
     );
 }
 
+/// Move every queued provider chase `secs` earlier, as if that much time had passed.
+async fn let_time_pass_for_the_provider(app: &TestApp, secs: i64) {
+    sqlx::query(
+        "UPDATE jobs SET run_at = run_at - $1 WHERE kind = 'referral_provider_chase' AND status = 'queued'",
+    )
+    .bind(secs)
+    .execute(&app.state.db.write)
+    .await
+    .unwrap();
+}
+
 #[tokio::test]
 async fn an_unanswered_provider_is_reminded_then_the_referral_returns() {
-    let mut w = world_with(|cfg| cfg.provider_response_time = std::time::Duration::ZERO).await;
+    let window = 3 * 24 * 3600;
+    let mut w = world_with(|cfg| {
+        cfg.provider_response_time = std::time::Duration::from_secs(window as u64);
+    })
+    .await;
     let r = self_refer(&w.app, SELF).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let id = latest_referral(&w.app).await;
@@ -1235,25 +1302,73 @@ async fn an_unanswered_provider_is_reminded_then_the_referral_returns() {
         .status,
         StatusCode::SEE_OTHER
     );
-    // First run: a reminder email to the provider; second: the referral comes back.
-    ensemble::jobs::run_due(&w.app.state).await.unwrap();
-    assert!(w.app.count("SELECT COUNT(*) FROM outbox WHERE subject = 'Reminder: a referral is waiting for your answer'").await >= 1);
+    let app = &w.app;
+    let reminders = || {
+        app.count("SELECT COUNT(*) FROM outbox WHERE subject = 'Reminder: a referral is waiting for your answer'")
+    };
+    let returned_sql = format!(
+        "SELECT COUNT(*) FROM referrals WHERE id = '{id}' AND provider_status = 'returned'"
+    );
+    let returned = || app.count(&returned_sql);
+    let reconnect_sql = format!(
+        "SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'reconnect' AND done_at IS NULL"
+    );
+    let reconnect_tasks = || app.count(&reconnect_sql);
+    let came_back = || {
+        app.count("SELECT COUNT(*) FROM outbox WHERE subject = 'A referral has come back to you'")
+    };
+    // Within the window nothing happens.
+    ensemble::jobs::run_due(&app.state).await.unwrap();
+    assert_eq!(reminders().await, 0);
+    // A minute short of the window: still nothing.
+    let_time_pass_for_the_provider(app, window - 60).await;
+    ensemble::jobs::run_due(&app.state).await.unwrap();
+    assert_eq!(reminders().await, 0);
+    // The window has passed: the provider is reminded, and the referral stays with it.
+    let_time_pass_for_the_provider(app, 60).await;
+    ensemble::jobs::run_due(&app.state).await.unwrap();
+    assert!(reminders().await >= 1);
+    let sent = reminders().await;
     assert_eq!(
-        w.app
-            .count(&format!(
-                "SELECT COUNT(*) FROM referrals WHERE id = '{id}' AND provider_status = 'returned'"
-            ))
-            .await,
+        returned().await,
+        0,
+        "only a reminder after the first window"
+    );
+    assert_eq!(reconnect_tasks().await, 0);
+    assert_eq!(came_back().await, 0);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM referrals WHERE id = '{id}' AND provider_status = 'pending' AND provider_reminders = 1"
+        ))
+        .await,
         1
     );
-    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'reconnect' AND done_at IS NULL")).await, 1);
-    assert!(
-        w.app
-            .count("SELECT COUNT(*) FROM outbox WHERE subject = 'A referral has come back to you'")
-            .await
-            >= 1
+    // Running the queue again before the second window ends changes nothing.
+    ensemble::jobs::run_due(&app.state).await.unwrap();
+    let_time_pass_for_the_provider(app, window - 60).await;
+    ensemble::jobs::run_due(&app.state).await.unwrap();
+    assert_eq!(
+        returned().await,
+        0,
+        "not returned before the second window ends"
+    );
+    assert_eq!(reminders().await, sent, "reminded once");
+    // As long again: the referral returns to the link worker with a task.
+    let_time_pass_for_the_provider(app, 60).await;
+    ensemble::jobs::run_due(&app.state).await.unwrap();
+    assert_eq!(returned().await, 1);
+    assert_eq!(reconnect_tasks().await, 1);
+    assert!(came_back().await >= 1);
+    assert_eq!(reminders().await, sent, "no second reminder");
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE entity_id = '{id}' AND action IN ('referral.provider_reminder', 'referral.provider_returned') AND actor_label = 'system'"
+        ))
+        .await,
+        2
     );
     // The link worker can connect again.
+    let (lw, _) = &mut w.lw;
     assert_eq!(
         post(
             lw,

@@ -71,6 +71,25 @@ pub fn test_config(url: &str) -> Config {
     cfg
 }
 
+/// Compare `actual` with the committed snapshot at `path`. With `UPDATE_SNAPSHOTS=1` (and
+/// only that value) the snapshot is rewritten first, for review in the diff.
+pub fn check_snapshot(path: &str, actual: &str, what: &str) {
+    if update_snapshots(std::env::var("UPDATE_SNAPSHOTS").ok().as_deref()) {
+        std::fs::write(path, actual).expect("write snapshot");
+    }
+    let expected = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{path}: {e} (run with UPDATE_SNAPSHOTS=1)"));
+    assert!(
+        actual == expected,
+        "{what} differs from {path}; review and run with UPDATE_SNAPSHOTS=1"
+    );
+}
+
+/// Does this value of `UPDATE_SNAPSHOTS` ask for the snapshots to be rewritten?
+pub fn update_snapshots(value: Option<&str>) -> bool {
+    value == Some("1")
+}
+
 /// A running application on a fresh database.
 pub struct TestApp {
     pub state: AppState,
