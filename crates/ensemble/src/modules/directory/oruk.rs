@@ -337,7 +337,7 @@ async fn filters(state: &AppState, q: &[(String, String)]) -> Result<Filters, Ap
                 }
             },
         };
-        let place = super::cache::of(&state)
+        let place = super::cache::of(state)
             .postcode(&state.db, &postcode)
             .await?
             .ok_or_else(|| {

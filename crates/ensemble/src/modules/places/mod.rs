@@ -93,6 +93,11 @@ pub async fn counts(db: &Db) -> Result<(i64, i64), sqlx::Error> {
     Ok((p, l))
 }
 
+/// What this module declares to the application: routes, jobs and the tables it owns.
+pub fn manifest() -> Manifest {
+    Manifest::new("places", Vec::new()).tables(&["places_postcodes", "places_lsoas"])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,9 +129,4 @@ mod tests {
             assert!(distance_m(c, Point { lat, lon }) >= 5000.0);
         }
     }
-}
-
-/// What this module declares to the application: routes, jobs and the tables it owns.
-pub fn manifest() -> Manifest {
-    Manifest::new("places", Vec::new()).tables(&["places_postcodes", "places_lsoas"])
 }

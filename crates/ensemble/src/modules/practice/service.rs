@@ -706,7 +706,7 @@ pub async fn register(
         .iter()
         .map(|r| r.try_get::<String, _>("person_id"))
         .collect::<Result<Vec<_>, _>>()?;
-    let names = crate::modules::people::service::display_names(&mut *tx, &person_ids).await?;
+    let names = crate::modules::people::service::display_names(&mut tx, &person_ids).await?;
     let mut lines = Vec::new();
     for r in expected {
         let person_id: String = r.try_get("person_id")?;
@@ -1081,7 +1081,7 @@ pub async fn observations(
         .iter()
         .filter_map(|r| r.try_get::<Option<String>, _>("person_id").ok().flatten())
         .collect::<Vec<_>>();
-    let names = crate::modules::people::service::display_names(&mut *tx, &person_ids).await?;
+    let names = crate::modules::people::service::display_names(&mut tx, &person_ids).await?;
     tx.commit().await?;
     let mut out = Vec::new();
     for r in rows {

@@ -1974,7 +1974,7 @@ async fn fetch_case_rows(
         )));
     }
     let person_ids: Vec<String> = rows.iter().filter_map(|r| s(&r[5])).collect();
-    let names = crate::modules::people::service::display_names(&mut **tx, &person_ids).await?;
+    let names = crate::modules::people::service::display_names(tx, &person_ids).await?;
     Ok(rows
         .iter()
         .map(|r| CaseRow {
