@@ -655,7 +655,8 @@ class Conformance:
             self.rep.note(f"{len(items) - len(located)} of {len(items)} results carry no location latitude/longitude; distance checks ignore them")
         if not located:
             for check in (within_name, order_name):
-                self.rep.skip(check, f"none of the {len(items)} results carries location latitude/longitude", subj)
+                why = f"none of the {len(items)} results carries location latitude/longitude" if items else "the search found no results"
+                self.rep.skip(check, why, subj)
             return
         dists = [(i, haversine_m(origin, c)) for i, c in located]
         probs = []
