@@ -312,6 +312,104 @@ for (const [label, p] of [
   });
 }
 
+// The map view is the same search drawn differently: its numbered list (what the numbers on
+// the map refer to) must hold the same activities, in the same order, with the same
+// distances, as the list view, page by page. The map is reached through the list view's own
+// "Map" link, so the link must keep the search.
+const MAP_LIST_SEARCH = '/activities?postcode=L1+8JQ&distance=20'; // several pages of demo results
+
+/** Every page of results from `start`: [{ id, name, distance }], the heading, the number of pages and problems. */
+async function directoryResults(page, start, view) {
+  const results = [];
+  const problems = [];
+  let heading = null;
+  let target = start;
+  let pages = 0;
+  for (let n = 1; target; n += 1) {
+    pages = n;
+    if (n > 30) {
+      problems.push(`${view}: more than 30 pages; stopped`);
+      break;
+    }
+    const response = await page.goto(target, { waitUntil: 'load' });
+    if (!response || response.status() !== 200) problems.push(`${view} page ${n}: status ${response?.status()}`);
+    const pageHeading = (await page.textContent('#results'))?.trim() ?? null;
+    if (heading === null) heading = pageHeading;
+    else if (pageHeading !== heading) problems.push(`${view} page ${n}: heading "${pageHeading}", page 1 said "${heading}"`);
+    const onPage =
+      view === 'list'
+        ? await page.$$eval('ul.ensemble-results > li', (cards) =>
+            cards.map((card) => {
+              const a = card.querySelector('a.nhsuk-card__link');
+              const row = [...card.querySelectorAll('.nhsuk-summary-list__row')].find(
+                (r) => r.querySelector('dt')?.textContent.trim() === 'Distance',
+              );
+              return { href: a?.getAttribute('href'), name: a?.textContent.trim(), distance: row?.querySelector('dd')?.textContent.trim() ?? null };
+            }),
+          )
+        : await page.$$eval('ol.nhsuk-list--number > li', (items) =>
+            items.map((li) => {
+              const a = li.querySelector('a');
+              const rest = li.textContent.slice((a?.textContent ?? '').length).trim();
+              return { href: a?.getAttribute('href'), name: a?.textContent.trim(), distance: rest ? rest.replace(/^–\s*/, '') : null };
+            }),
+          );
+    if (view === 'map') {
+      // The map draws numbered points for this page's results only, and says how many.
+      const map = await page.$$eval('svg.ensemble-map', (svgs) =>
+        svgs.map((svg) => ({
+          desc: svg.querySelector('desc')?.textContent ?? '',
+          numbers: [...svg.querySelectorAll('g > text')].map((t) => Number(t.textContent.trim())),
+        })),
+      );
+      if (map.length !== 1) problems.push(`map page ${n}: ${map.length} maps, want 1`);
+      else {
+        const m = /Map of (\d+) result/.exec(map[0].desc);
+        if (!m || Number(m[1]) !== onPage.length) problems.push(`map page ${n}: the map says "${map[0].desc}" but the list under it has ${onPage.length}`);
+        const stray = map[0].numbers.filter((x) => !(Number.isInteger(x) && x >= 1 && x <= onPage.length));
+        if (stray.length) problems.push(`map page ${n}: points numbered ${stray.join(', ')} match no result in the list under the map`);
+        if (onPage.length && !map[0].numbers.length) problems.push(`map page ${n}: no numbered points on the map`);
+      }
+    }
+    for (const r of onPage) {
+      const id = /^\/activities\/([^/?#]+)$/.exec(r.href || '')?.[1];
+      if (!id) problems.push(`${view} page ${n}: result "${r.name}" links to ${r.href}, not /activities/{id}`);
+      results.push({ id, name: r.name, distance: r.distance });
+    }
+    const next = await page.$('a.nhsuk-pagination__link--next');
+    target = next ? new URL(await next.getAttribute('href'), page.url()).href : null;
+  }
+  return { results, heading, pages, problems };
+}
+
+test('anonymous: the map view of a directory search lists the same results in the same order as the list view', async (t) => {
+  const ctx = await newContext();
+  try {
+    const page = await ctx.newPage();
+    const list = await directoryResults(page, url(MAP_LIST_SEARCH), 'list');
+    assert.ok(list.results.length >= 2, `the list view of ${MAP_LIST_SEARCH} has ${list.results.length} result(s); the comparison needs at least 2`);
+    assert.ok(list.pages >= 2, `the list view of ${MAP_LIST_SEARCH} has ${list.pages} page(s); the comparison should cover paging too`);
+    assert.ok(list.results.every((r) => r.distance), `every result of a postcode search shows a distance: ${JSON.stringify(list.results)}`);
+    // The map link of the list view's first page: the search must survive the switch.
+    await page.goto(url(MAP_LIST_SEARCH), { waitUntil: 'load' });
+    const mapLink = page.locator('nav[aria-label="Ways to see the results"] a', { hasText: /^Map$/ });
+    assert.equal(await mapLink.count(), 1, 'the list view has one "Map" link');
+    const mapHref = new URL(await mapLink.getAttribute('href'), page.url()).href;
+    assert.match(mapHref, /[?&]view=map(&|$)/, `the "Map" link ${mapHref} asks for the map view`);
+    const map = await directoryResults(page, mapHref, 'map');
+    t.diagnostic(`${list.heading}: ${list.results.length} results on ${list.pages} list pages and ${map.pages} map pages; map link ${mapHref}`);
+    assertNoProblems([...list.problems, ...map.problems], t);
+    assert.equal(map.heading, list.heading, 'the map view and the list view have the same results heading');
+    assert.deepEqual(
+      map.results.map((r, i) => `${i + 1}. ${r.name} (${r.id}) ${r.distance}`),
+      list.results.map((r, i) => `${i + 1}. ${r.name} (${r.id}) ${r.distance}`),
+      'the map view lists the same activities, in the same order and at the same distances, as the list view',
+    );
+  } finally {
+    await ctx.close();
+  }
+});
+
 test('anonymous: crawl of the public directory has no errors or axe violations', async (t) => {
   const ctx = await newContext();
   try {

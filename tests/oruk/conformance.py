@@ -15,6 +15,10 @@ lines, or `skip ...`) and ends with `N passed, M failed` (`, K skipped` when som
 skipped). Exit status: 0 when nothing failed, 1 when a check failed, 2 on a usage or setup
 error (e.g. format checking not available: install requirements.txt).
 
+A skipped check proves nothing (for example the distance order is skipped when no result
+carries coordinates), so `--strict` (what CI uses) makes every skip fail the run: the
+skipped checks are listed by name with their reason and the exit status is 1.
+
 Needs `jsonschema[format-nongpl]` (see requirements.txt); no other third-party package.
 """
 from __future__ import annotations
@@ -640,14 +644,19 @@ class Conformance:
             total_pages = body.get("total_pages") if is_int(body.get("total_pages")) else 1
             page += 1
         name = f"/service_at_locations?postcode={postcode}&proximity={proximity}"
+        within_name = f"{name} : every located result within proximity of --origin"
+        order_name = f"{name} : results ordered by increasing distance"
         if origin is None:
-            self.rep.skip(f"{name} : within proximity and ordered by distance", "no --origin LAT,LON given", subj)
+            for check in (within_name, order_name):
+                self.rep.skip(check, "no --origin LAT,LON given", subj)
             return
         located = [(i, c) for i, c in ((i, coords(it)) for i, it in enumerate(items)) if c is not None]
         if len(items) - len(located):
             self.rep.note(f"{len(items) - len(located)} of {len(items)} results carry no location latitude/longitude; distance checks ignore them")
         if not located:
-            self.rep.skip(f"{name} : within proximity and ordered by distance", "no result carries location latitude/longitude", subj)
+            for check in (within_name, order_name):
+                why = f"none of the {len(items)} results carries location latitude/longitude" if items else "the search found no results"
+                self.rep.skip(check, why, subj)
             return
         dists = [(i, haversine_m(origin, c)) for i, c in located]
         probs = []
@@ -659,12 +668,15 @@ class Conformance:
             for i, d in dists:
                 if d > limit * 1.005 + tol_m:
                     probs.append(f"result[{i}] (id {items[i].get('id')}): {d:.0f} m from the origin, beyond proximity {limit:g} m")
-        self.rep.check(f"{name} : every located result within proximity of --origin", probs, subj)
+        self.rep.check(f"{within_name} ({len(dists)} located)", probs, subj)
+        if len(dists) < 2:
+            self.rep.skip(order_name, f"only {len(dists)} located result: nothing to order", subj)
+            return
         probs = []
         for (i, d), (j, e) in zip(dists, dists[1:]):
             if e < d - max(tol_m, 0.005 * d):
                 probs.append(f"result[{j}] (id {items[j].get('id')}) at {e:.0f} m comes after result[{i}] at {d:.0f} m")
-        self.rep.check(f"{name} : results ordered by increasing distance ({len(dists)} located, pages 1..{page - 1})", probs, subj)
+        self.rep.check(f"{order_name} ({len(dists)} located, pages 1..{page - 1})", probs, subj)
 
 
 # ---------------------------------------------------------------------------- live mode
@@ -906,10 +918,106 @@ def run_self_test(args: argparse.Namespace, schemas: Schemas) -> Reporter:
                 print(f"    by {_trunc(why, 220)}")
             if len(uniq) > 4:
                 print(f"    ... and {len(uniq) - 4} more")
+
+    # F. the proximity checks and --strict: a check that had nothing to check is a skip, and
+    #    under --strict a skip fails the run (so a feature cannot silently stop being tested).
+    print("# F. distance checks and --strict over synthetic proximity results")
+    sal = json.loads((mocks / "V3.0-UK-Default/service_at_location_list.json").read_text())
+    for label, status_problem, strict_problem in self_test_proximity_cases(schemas, sal["contents"][0]):
+        rep.check(label, [p for p in (status_problem, strict_problem) if p])
     return rep
 
 
+class PagedClient:
+    """Serves `items` as /service_at_locations pages, whatever the postcode."""
+
+    def __init__(self, items: list[dict]):
+        self.items = items
+
+    def get(self, path: str, params: dict | None = None) -> Response:
+        page, per = int((params or {}).get("page", 1)), int((params or {}).get("per_page", 5))
+        contents = self.items[(page - 1) * per : page * per]
+        tp = math.ceil(len(self.items) / per)
+        body = {
+            "total_items": len(self.items), "total_pages": tp, "page_number": page, "size": len(contents),
+            "first_page": page == 1, "last_page": page >= tp, "empty": not contents, "contents": contents,
+        }
+        headers = {"content-type": "application/json", "access-control-allow-origin": "*"}
+        return Response(path, 200, headers, json.dumps(body).encode())
+
+
+def self_test_proximity_cases(schemas: Schemas, template: dict) -> list[tuple[str, str | None, str | None]]:
+    """Runs check_proximity over synthetic results; returns (label, problem with the check
+    statuses or None, problem with the --strict outcome or None) per case."""
+    origin = (53.40455, -2.987154)
+
+    def item(north_m: float | None) -> dict:
+        it = copy.deepcopy(template)
+        it["id"] = str(uuid.uuid4())
+        if north_m is None:
+            it["location"].pop("latitude", None)
+            it["location"].pop("longitude", None)
+        else:
+            it["location"]["latitude"] = origin[0] + north_m / 111_195.0
+            it["location"]["longitude"] = origin[1]
+        return it
+
+    within, order = "every located result within proximity", "results ordered by increasing distance"
+    cases = [  # label, results (metres north of the origin; None: no coordinates), origin, expected statuses
+        ("7 located results in distance order", [100, 200, 200, 900, 1500, 3000, 4900], origin, {within: "ok", order: "ok"}),
+        ("results out of distance order", [100, 900, 200], origin, {within: "ok", order: "FAIL"}),
+        ("a result beyond the proximity", [100, 200, 9000], origin, {within: "FAIL", order: "ok"}),
+        ("no result with coordinates", [None, None, None], origin, {within: "skip", order: "skip"}),
+        ("one located result", [None, 300, None], origin, {within: "ok", order: "skip"}),
+        ("no --origin", [100, 200], None, {within: "skip", order: "skip"}),
+    ]
+    out = []
+    for label, norths, orig, want in cases:
+        sub = Reporter(echo=False)
+        Conformance(PagedClient([item(n) for n in norths]), schemas, sub, per_page=5).check_proximity(
+            "L1 8JQ", "5000", orig, 25.0, 20
+        )
+        got = {}
+        for r in sub.results:
+            for key in (within, order):
+                if key in r.name:
+                    got[key] = r.status
+        pages_ok = all(r.status == "ok" for r in sub.results if "valid page" in r.name)
+        status_problem = None if got == want and pages_ok else f"statuses {got}, want {want} (pages valid: {pages_ok})"
+        skips = "skip" in want.values()
+        fails = "FAIL" in want.values()
+        rc_strict, lines = outcome(sub, strict=True)
+        rc_plain, _ = outcome(sub, strict=False)
+        strict_problem = None
+        if rc_strict != (1 if skips or fails else 0) or rc_plain != (1 if fails else 0):
+            strict_problem = f"exit status {rc_strict} with --strict and {rc_plain} without"
+        elif skips and not any(order in line or within in line for line in lines if line.startswith("#   ")):
+            strict_problem = f"--strict does not name the skipped check: {lines}"
+        verdict = "; --strict fails the run and names it" if skips else ""
+        out.append((f"proximity with {label}: {', '.join(f'{k} {v}' for k, v in want.items())}{verdict}", status_problem, strict_problem))
+    return out
+
+
 # ---------------------------------------------------------------------------- main
+
+
+def outcome(rep: Reporter, strict: bool) -> tuple[int, list[str]]:
+    """Exit status and closing lines: failed checks, then (under --strict) skipped checks
+    by name, which fail the run as well, then the summary."""
+    failed = [r for r in rep.results if r.status == "FAIL"]
+    skipped = [r for r in rep.results if r.status == "skip"]
+    lines = []
+    if failed:
+        lines.append("# failed checks:")
+        lines += [f"#   {r.name}" for r in failed]
+    if strict and skipped:
+        lines.append("# skipped checks (each one fails the run under --strict: it checked nothing):")
+        lines += [f"#   {r.name} ({r.problems[0] if r.problems else 'no reason given'})" for r in skipped]
+    line = rep.summary_line()
+    if strict and skipped and not failed:
+        line += " (FAILED under --strict: skipped checks)"
+    lines.append(line)
+    return (1 if failed or (strict and skipped) else 0), lines
 
 
 def default_schemas_dir() -> str:
@@ -945,6 +1053,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-proximity-pages", type=int, default=20, help="pages of proximity results to walk (default 20)")
     ap.add_argument("--timeout", type=float, default=15.0, help="seconds per HTTP request (default 15)")
     ap.add_argument("--max-errors", type=int, default=20, help="problems printed per failed check (default 20)")
+    ap.add_argument("--strict", action="store_true", help="fail the run when any check is skipped (a skipped check proves nothing; CI uses this)")
     args = ap.parse_args(argv)
     args.collections = [c.strip() for c in args.collections.split(",") if c.strip()]
     unknown = [c for c in args.collections if c not in COLLECTIONS]
@@ -956,13 +1065,10 @@ def main(argv: list[str] | None = None) -> int:
     ensure_format_checking()
     schemas = Schemas(Path(args.schemas))
     rep = run_self_test(args, schemas) if args.self_test else run_live(args, schemas)
-    failed = [r for r in rep.results if r.status == "FAIL"]
-    if failed:
-        print("# failed checks:")
-        for r in failed:
-            print(f"#   {r.name}")
-    print(rep.summary_line())
-    return 1 if failed else 0
+    rc, lines = outcome(rep, args.strict)
+    for line in lines:
+        print(line)
+    return rc
 
 
 if __name__ == "__main__":

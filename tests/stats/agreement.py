@@ -28,7 +28,8 @@ and fully quoted files.
 
 --self-test needs no binary: it checks compare.py's rules, that the generators give the
 required coverage (>= 200 datasets, ties, zeros, n = 2, n = 10,000, the threshold, all
-three scipy paths, ...), that pandas reads every generated cell as the same double as
+three scipy paths, the normal approximation with ties, with zeros and without either, ...;
+the `required` table, each a minimum number of datasets), that pandas reads every generated cell as the same double as
 Python's float(), that wilcoxon_spec.py (the executable form of WILCOXON_NOTES.md)
 reproduces scipy on every dataset, and that paired_reference.py refuses every degenerate
 input with a message the regexes accept.
@@ -494,6 +495,10 @@ def self_test(count: int, seed: int, directory: str) -> int:
             f"path_{spec.kind}": True,
             "ties": _has_ties(d),
             "zeros": res["wilcoxon_zeros"] > 0,
+            # the normal approximation's tie correction and its handling of zero changes
+            "approx_with_ties": spec.kind == "approx" and _has_ties(d),
+            "approx_with_zeros": spec.kind == "approx" and res["wilcoxon_zeros"] > 0,
+            "approx_distinct": spec.kind == "approx" and not _has_ties(d) and res["wilcoxon_zeros"] == 0,
             "n=2": n == 2,
             "n=10000": n == 10000,
             "n_49_52": 49 <= n <= 52,
@@ -518,6 +523,7 @@ def self_test(count: int, seed: int, directory: str) -> int:
 
     required = {
         "path_exact": 20, "path_permutation": 20, "path_approx": 50, "ties": 30, "zeros": 30,
+        "approx_with_ties": 20, "approx_with_zeros": 20, "approx_distinct": 10,
         "n=2": 3, "n=10000": 2, "n_49_52": 8, "small_n_le_13": 36, "large_n_ge_1000": 6,
         "mean_change_neg": 30, "mean_change_pos": 30, "mean_change_near_zero": 4,
         "mean_change_exactly_zero": 2, "p_below_1e-12": 2, "integer_scores": 40,
