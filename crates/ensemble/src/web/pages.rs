@@ -172,18 +172,19 @@ fn card(href: &str, heading: &str, text: &str) -> Markup {
 async fn accessibility(ctx: PageCtx) -> Response {
     let body = html! {
         h1 { "Accessibility statement" }
-        p."nhsuk-body" { "Ensemble is built so that as many people as possible can use it. You should be able to:" }
+        p."nhsuk-body" { "Ensemble is built so that as many people as possible can use it. It is designed so that you should be able to:" }
         ul."nhsuk-list"."nhsuk-list--bullet" {
             li { "zoom in up to 400% without the text spilling off the screen" }
-            li { "use it on a phone or tablet, and without JavaScript" }
+            li { "use it on a phone or tablet" }
             li { "navigate it using just a keyboard or speech recognition software" }
             li { "listen to it using a screen reader" }
             li { "sign in as a participant without having to remember a code from another app" }
         }
         h2."nhsuk-heading-m" { "How we test" }
-        p."nhsuk-body" { "Every page is checked automatically in a real browser against the Web Content Accessibility Guidelines (WCAG) 2.2 at level AA, using axe-core, each time the software changes. We use the NHS.UK design system, whose components are tested with disabled people." }
+        p."nhsuk-body" { "Each time the software changes, automated tests open the service in a real browser (Chromium) and check it with axe-core against the WCAG 2.0, 2.1 and 2.2 level A and AA rules that axe-core can test automatically, including target size. They check the public pages, the pages each kind of account can reach by following links, and the forms and error messages of the main journeys (referring yourself, handling a referral, completing a check-in, running a session and keeping a portfolio), at desktop width (1280 pixels) and, for those journeys, at phone width (390 pixels), where we also check that pages do not scroll sideways. Signing in as a participant without a second factor is tested too." }
+        p."nhsuk-body" { "Automated checks find only some accessibility problems. We have not yet tested with a keyboard alone, with screen readers or speech recognition software, without JavaScript, at tablet widths or at 400% zoom, and the service has not had an independent audit. We use the NHS.UK design system, whose components are tested with disabled people." }
         h2."nhsuk-heading-m" { "Compliance status" }
-        p."nhsuk-body" { "We aim for full compliance with WCAG 2.2 AA. The text uses Arial rather than the NHS Frutiger typeface, which is licensed for NHS websites only." }
+        p."nhsuk-body" { "Ensemble has not been independently audited, so we cannot yet say it fully meets WCAG 2.2 AA. We aim to. The text uses Arial rather than the NHS Frutiger typeface, which is licensed for NHS websites only." }
         h2."nhsuk-heading-m" { "Reporting problems" }
         p."nhsuk-body" { "If you find a problem, tell the organisation that invited you to Ensemble, or the administrator of this installation. We aim to reply within 5 working days." }
     };
