@@ -15,7 +15,7 @@ use crate::audit::{self, AuditEvent};
 use crate::db::{Tx, new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::modules::people::service as people;
-use crate::modules::referrals::service::{self as referrals, Access, Referral};
+use crate::modules::referrals::service as referrals;
 use crate::rbac::{Actor, Role};
 use crate::state::AppState;
 
@@ -82,22 +82,6 @@ impl PersonAccess {
     }
 }
 
-async fn person_referrals(tx: &mut Tx, person_id: &str) -> Result<Vec<Referral>, AppError> {
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM referrals WHERE person_id = $1 ORDER BY created_at DESC, id",
-    )
-    .bind(person_id.to_string())
-    .fetch_all(&mut **tx)
-    .await?;
-    let mut out = Vec::new();
-    for id in ids {
-        if let Some(r) = referrals::load(&mut **tx, &id).await? {
-            out.push(r);
-        }
-    }
-    Ok(out)
-}
-
 /// Work out the actor's relationship with a person (404 when there is no such person).
 pub async fn person_access(
     tx: &mut Tx,
@@ -119,9 +103,9 @@ pub async fn person_access(
         organisations: vec![team.clone()],
         team_organisation_id: team,
     };
-    for r in person_referrals(tx, person_id).await? {
-        if referrals::access(actor, &r).contains(&Access::Provider) {
-            access.provider_referrals.push(r.id.clone());
+    for r in referrals::relations_with_person(tx, actor, person_id).await? {
+        if r.is_provider {
+            access.provider_referrals.push(r.referral_id.clone());
         }
         if let Some(org) = r.activity_organisation_id
             && !access.organisations.contains(&org)

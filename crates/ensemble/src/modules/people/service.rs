@@ -361,9 +361,44 @@ pub async fn display_names(
     Ok(out)
 }
 
-/// Load an identity without any check or audit: for services that have already
-/// authorised the caller and audit the read themselves.
-pub async fn load_unchecked<'e, E>(exec: E, person_id: &str) -> Result<Option<Identity>, AppError>
+/// A proof, made by another module, that an actor may read one person's identity: it names
+/// the person and says how the actor came to it (written into the audit row).
+pub trait IdentityProof {
+    /// The person.
+    fn person_id(&self) -> &str;
+    /// How the actor reached the person, for the audit row (`{"via": "provider", …}`).
+    fn via(&self) -> serde_json::Value;
+}
+
+/// Read a person's identity for an actor who holds a proof from another module (the case
+/// page, the provider page, the message back), writing `person.read` in the caller's
+/// transaction. The only way another module reads an identity.
+pub async fn identity(
+    tx: &mut Tx,
+    actor: &Actor,
+    proof: &impl IdentityProof,
+) -> Result<Identity, AppError> {
+    let person_id = proof.person_id();
+    let ident = load_unchecked(&mut **tx, person_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    audit::record(
+        tx,
+        &actor.audit(),
+        AuditEvent {
+            action: "person.read",
+            entity_type: "person",
+            entity_id: Some(person_id),
+            detail: proof.via(),
+        },
+    )
+    .await?;
+    Ok(ident)
+}
+
+/// Load an identity without any check or audit: private to this module, whose functions
+/// check the care team (or take an [`IdentityProof`]) and audit the read.
+async fn load_unchecked<'e, E>(exec: E, person_id: &str) -> Result<Option<Identity>, AppError>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {

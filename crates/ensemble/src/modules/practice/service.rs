@@ -14,7 +14,6 @@ use super::model::{ACTIVITIES, REGISTER_STATUSES};
 use crate::audit;
 use crate::db::{Tx, new_id, now};
 use crate::error::{AppError, FieldError};
-use crate::modules::referrals::model::Status;
 use crate::modules::referrals::service as referrals;
 use crate::rbac::{Actor, Role};
 use crate::state::AppState;
@@ -806,26 +805,8 @@ pub async fn mark(
     }
     let at = now();
     if let Some(rid) = key.strip_prefix("r:") {
-        let r = referrals::load(&mut *tx, rid)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        if r.activity_id.as_deref() != Some(s.activity_id.as_str())
-            || r.provider_status.as_deref() != Some("accepted")
-        {
-            return Err(AppError::NotFound);
-        }
-        if !matches!(
-            r.status,
-            Status::Connected | Status::Attending | Status::Reviewed
-        ) {
-            return Err(AppError::Invalid(vec![FieldError::new(
-                "status",
-                format!(
-                    "This person's referral is “{}”, so attendance cannot be marked",
-                    r.status.label()
-                ),
-            )]));
-        }
+        // The session's own access check above says the actor keeps this register.
+        let r = referrals::for_register(&mut tx, actor, rid, &s.activity_id).await?;
         sqlx::query(
             "INSERT INTO register_entries (id, session_id, referral_id, status, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (session_id, referral_id) DO UPDATE SET status = excluded.status, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",

@@ -123,8 +123,12 @@ pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Referral, AppError> {
     })
 }
 
-/// Load one referral without checks (callers authorise).
-pub async fn load<'e, E>(exec: E, id: &str) -> Result<Option<Referral>, AppError>
+/// Load one referral without checks: private to this module, whose functions either prove
+/// a relationship first ([`check`]) or act as the system (the reminder jobs).
+pub(in crate::modules::referrals) async fn load<'e, E>(
+    exec: E,
+    id: &str,
+) -> Result<Option<Referral>, AppError>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
@@ -149,7 +153,7 @@ pub enum Access {
 }
 
 /// Every relationship the actor has with this referral.
-pub fn access(actor: &Actor, r: &Referral) -> Vec<Access> {
+pub(in crate::modules::referrals) fn access(actor: &Actor, r: &Referral) -> Vec<Access> {
     let mut v = Vec::new();
     if people::in_care_team(actor, &r.team_organisation_id) {
         v.push(Access::CareTeam);
@@ -171,15 +175,235 @@ pub fn access(actor: &Actor, r: &Referral) -> Vec<Access> {
     v
 }
 
-pub(super) async fn load_for(
+mod sealed {
+    pub trait Sealed {}
+}
+
+/// A relationship with a referral as a type, so that a proof can name it. Sealed: the
+/// relations are the ones below.
+pub trait Relation: sealed::Sealed + Send + Sync + 'static {
+    /// Whether an actor with these relationships may act as this relation on `r`.
+    fn holds(relations: &[Access], r: &Referral) -> bool;
+}
+
+/// A link worker of the referral's team: sees and works the whole case.
+pub struct CareTeam;
+/// The organisation running the activity the person was referred to (pending or accepted).
+pub struct Provider;
+/// The care team, or the provider once it has accepted: may record attendance.
+pub struct AttendanceKeeper;
+/// The care team or the person who made the referral: may read the message back.
+pub struct CareTeamOrReferrer;
+/// A session register of the referral's activity (see [`for_register`]).
+pub struct Register;
+/// The system itself (a reminder job), acting for nobody.
+pub struct System;
+
+impl sealed::Sealed for CareTeam {}
+impl sealed::Sealed for Provider {}
+impl sealed::Sealed for AttendanceKeeper {}
+impl sealed::Sealed for CareTeamOrReferrer {}
+impl sealed::Sealed for Register {}
+impl sealed::Sealed for System {}
+
+impl Relation for CareTeam {
+    fn holds(relations: &[Access], _: &Referral) -> bool {
+        relations.contains(&Access::CareTeam)
+    }
+}
+impl Relation for Provider {
+    fn holds(relations: &[Access], _: &Referral) -> bool {
+        relations.contains(&Access::Provider)
+    }
+}
+impl Relation for AttendanceKeeper {
+    fn holds(relations: &[Access], r: &Referral) -> bool {
+        relations.contains(&Access::CareTeam)
+            || (relations.contains(&Access::Provider)
+                && r.provider_status.as_deref() == Some("accepted"))
+    }
+}
+impl Relation for CareTeamOrReferrer {
+    fn holds(relations: &[Access], _: &Referral) -> bool {
+        relations.contains(&Access::CareTeam) || relations.contains(&Access::Referrer)
+    }
+}
+impl Relation for Register {
+    fn holds(_: &[Access], _: &Referral) -> bool {
+        false // only `for_register` makes this proof
+    }
+}
+impl Relation for System {
+    fn holds(_: &[Access], _: &Referral) -> bool {
+        false // only the jobs in this module make this proof
+    }
+}
+
+/// Relations that may record attendance: the care team or accepted provider from the case
+/// pages, and a session register.
+pub trait KeepsAttendance: Relation {}
+impl KeepsAttendance for AttendanceKeeper {}
+impl KeepsAttendance for Register {}
+
+/// Proof that an actor may act on one referral as relation `R`, holding the referral as it
+/// was read in the caller's transaction. Only this module makes one ([`check`],
+/// [`for_register`]); functions that read or change a referral for someone take it.
+pub struct CaseAccess<R: Relation> {
+    referral: Referral,
+    relations: Vec<Access>,
+    _relation: std::marker::PhantomData<R>,
+}
+
+impl<R: Relation> std::ops::Deref for CaseAccess<R> {
+    type Target = Referral;
+    fn deref(&self) -> &Referral {
+        &self.referral
+    }
+}
+
+impl<R: Relation> CaseAccess<R> {
+    /// Every relationship the actor has with the referral (a provider who is also in the
+    /// care team, say).
+    pub fn has(&self, a: Access) -> bool {
+        self.relations.contains(&a)
+    }
+
+    /// The referral, as read when the proof was made.
+    pub fn referral(&self) -> &Referral {
+        &self.referral
+    }
+
+    /// Give up the proof for the record (to change it in memory before showing it).
+    pub(in crate::modules::referrals) fn into_referral(self) -> Referral {
+        self.referral
+    }
+}
+
+/// The proof the reminder jobs act under: the system, for nobody.
+pub(super) fn as_system(referral: Referral) -> CaseAccess<System> {
+    CaseAccess {
+        referral,
+        relations: Vec::new(),
+        _relation: std::marker::PhantomData,
+    }
+}
+
+/// What may this actor do with this referral? Load it inside the caller's transaction and
+/// prove relation `R`: 404 when there is no such referral, 403 when the actor does not hold
+/// `R`.
+pub async fn check<R: Relation>(
     tx: &mut Tx,
     actor: &Actor,
     id: &str,
-    need: Access,
-) -> Result<Referral, AppError> {
+) -> Result<CaseAccess<R>, AppError> {
     let r = load(&mut **tx, id).await?.ok_or(AppError::NotFound)?;
-    if !access(actor, &r).contains(&need) {
+    let relations = access(actor, &r);
+    if !R::holds(&relations, &r) {
         return Err(AppError::Forbidden);
     }
-    Ok(r)
+    Ok(CaseAccess {
+        referral: r,
+        relations,
+        _relation: std::marker::PhantomData,
+    })
+}
+
+impl crate::modules::people::service::IdentityProof for CaseAccess<CareTeam> {
+    fn person_id(&self) -> &str {
+        &self.referral.person_id
+    }
+    fn via(&self) -> serde_json::Value {
+        serde_json::json!({ "via": "referral", "referral_id": self.referral.id })
+    }
+}
+
+impl crate::modules::people::service::IdentityProof for CaseAccess<Provider> {
+    fn person_id(&self) -> &str {
+        &self.referral.person_id
+    }
+    fn via(&self) -> serde_json::Value {
+        serde_json::json!({ "via": "provider", "referral_id": self.referral.id })
+    }
+}
+
+impl crate::modules::people::service::IdentityProof for CaseAccess<CareTeamOrReferrer> {
+    fn person_id(&self) -> &str {
+        &self.referral.person_id
+    }
+    fn via(&self) -> serde_json::Value {
+        serde_json::json!({ "via": "message_back", "referral_id": self.referral.id })
+    }
+}
+
+/// A referral on the register of a session of `activity_id`: the practice toolkit calls
+/// this after it has established that the actor keeps that session's register. 404 unless
+/// the referral was accepted onto that activity; a field error unless it is connected,
+/// attending or reviewed.
+pub async fn for_register(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: &str,
+    activity_id: &str,
+) -> Result<CaseAccess<Register>, AppError> {
+    let r = load(&mut **tx, id).await?.ok_or(AppError::NotFound)?;
+    if r.activity_id.as_deref() != Some(activity_id)
+        || r.provider_status.as_deref() != Some("accepted")
+    {
+        return Err(AppError::NotFound);
+    }
+    if !matches!(
+        r.status,
+        Status::Connected | Status::Attending | Status::Reviewed
+    ) {
+        return Err(AppError::Invalid(vec![crate::error::FieldError::new(
+            "status",
+            format!(
+                "This person's referral is “{}”, so attendance cannot be marked",
+                r.status.label()
+            ),
+        )]));
+    }
+    Ok(CaseAccess {
+        relations: access(actor, &r),
+        referral: r,
+        _relation: std::marker::PhantomData,
+    })
+}
+
+/// How an actor relates to each referral of a person: for modules (measures) that decide
+/// what the actor may see of the person. Each entry is the referral id, the organisation
+/// running its activity (if any), and whether the actor is its provider.
+pub async fn relations_with_person(
+    tx: &mut Tx,
+    actor: &Actor,
+    person_id: &str,
+) -> Result<Vec<PersonReferral>, AppError> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM referrals WHERE person_id = $1 ORDER BY created_at DESC, id",
+    )
+    .bind(person_id.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut out = Vec::new();
+    for id in ids {
+        if let Some(r) = load(&mut **tx, &id).await? {
+            out.push(PersonReferral {
+                is_provider: access(actor, &r).contains(&Access::Provider),
+                activity_organisation_id: r.activity_organisation_id,
+                referral_id: r.id,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// One of a person's referrals as another module sees it (see [`relations_with_person`]).
+#[derive(Debug, Clone)]
+pub struct PersonReferral {
+    /// The referral.
+    pub referral_id: String,
+    /// The organisation running its activity, if connected.
+    pub activity_organisation_id: Option<String>,
+    /// The actor is its provider.
+    pub is_provider: bool,
 }

@@ -2,7 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
-use crate::audit::{self, AuditEvent};
+
 use crate::db::{Tx, new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::modules::people::service::{self as people, Identity};
@@ -16,7 +16,7 @@ use sqlx::Row;
 /// Take a referral onto one's own caseload.
 pub async fn take_on(state: &AppState, actor: &Actor, id: &str) -> Result<(), AppError> {
     let mut tx = state.db.begin().await?;
-    let r = load_for(&mut tx, actor, id, Access::CareTeam).await?;
+    let r = check::<CareTeam>(&mut tx, actor, id).await?;
     sqlx::query("UPDATE referrals SET assigned_to = $1, updated_at = $2 WHERE id = $3")
         .bind(actor.user_id.clone())
         .bind(now())
@@ -61,7 +61,7 @@ pub async fn change_status(
 ) -> Result<(), AppError> {
     let reason = reason.trim();
     let mut tx = state.db.begin().await?;
-    let r = load_for(&mut tx, actor, id, Access::CareTeam).await?;
+    let r = check::<CareTeam>(&mut tx, actor, id).await?;
     let Some(to) = Status::from_code(to) else {
         return Err(AppError::Invalid(vec![FieldError::new(
             "status",
@@ -165,7 +165,7 @@ pub async fn add_note(
     let body =
         text("note", body, 5000, Some("Write the note")).map_err(|e| AppError::Invalid(vec![e]))?;
     let mut tx = state.db.begin().await?;
-    let r = load_for(&mut tx, actor, id, Access::CareTeam).await?;
+    let r = check::<CareTeam>(&mut tx, actor, id).await?;
     let share = share && r.provider_status.is_some();
     event(
         &mut tx,
@@ -228,7 +228,7 @@ pub async fn add_task(
         return Err(AppError::Invalid(errors));
     }
     let mut tx = state.db.begin().await?;
-    let r = load_for(&mut tx, actor, id, Access::CareTeam).await?;
+    let r = check::<CareTeam>(&mut tx, actor, id).await?;
     let assignee = r
         .assigned_to
         .clone()
@@ -255,7 +255,7 @@ pub async fn complete_task(
     task_id: &str,
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin().await?;
-    load_for(&mut tx, actor, id, Access::CareTeam).await?;
+    check::<CareTeam>(&mut tx, actor, id).await?;
     let n = sqlx::query("UPDATE referral_tasks SET done_at = $1, done_by = $2 WHERE id = $3 AND referral_id = $4 AND done_at IS NULL")
         .bind(now())
         .bind(actor.user_id.clone())
@@ -323,7 +323,7 @@ pub async fn add_barrier(
         return Err(AppError::Invalid(e));
     }
     let mut tx = state.db.begin().await?;
-    load_for(&mut tx, actor, id, Access::CareTeam).await?;
+    check::<CareTeam>(&mut tx, actor, id).await?;
     sqlx::query("INSERT INTO referral_barriers (id, referral_id, barrier, detail, action, action_detail, recorded_by, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
         .bind(new_id())
@@ -413,7 +413,7 @@ pub async fn plan_for_care_team(
     id: &str,
 ) -> Result<Option<Plan>, AppError> {
     let mut tx = state.db.begin().await?;
-    load_for(&mut tx, actor, id, Access::CareTeam).await?;
+    check::<CareTeam>(&mut tx, actor, id).await?;
     let p = plan(&mut *tx, id).await?;
     audit_ref(&mut tx, &actor.audit(), "referral.plan.read", id, json!({})).await?;
     tx.commit().await?;
@@ -487,7 +487,7 @@ pub async fn save_plan(
         return Err(AppError::Invalid(e));
     }
     let mut tx = state.db.begin().await?;
-    let r = load_for(&mut tx, actor, id, Access::CareTeam).await?;
+    let r = check::<CareTeam>(&mut tx, actor, id).await?;
     if r.status.is_final() {
         return Err(AppError::Conflict(
             "This referral is closed; its plan can no longer change.".into(),
@@ -593,7 +593,7 @@ pub async fn connect(
     }
     let activity_id = activity_id.trim();
     let mut tx = state.db.begin().await?;
-    let r = load_for(&mut tx, actor, id, Access::CareTeam).await?;
+    let r = check::<CareTeam>(&mut tx, actor, id).await?;
     let reconnect = r.status == Status::Connected
         && matches!(r.provider_status.as_deref(), Some("declined" | "returned"));
     if r.status != Status::PlanAgreed && !reconnect {
@@ -793,10 +793,8 @@ pub(super) async fn attendance(tx: &mut Tx, id: &str) -> Result<Vec<(String, Str
 /// The care team's view of a referral; audited as a read of the person record.
 pub async fn case_view(state: &AppState, actor: &Actor, id: &str) -> Result<CaseView, AppError> {
     let mut tx = state.db.begin().await?;
-    let referral = load_for(&mut tx, actor, id, Access::CareTeam).await?;
-    let person = people::load_unchecked(&mut *tx, &referral.person_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let referral = check::<CareTeam>(&mut tx, actor, id).await?;
+    let person = people::identity(&mut tx, actor, &referral).await?;
     let consents = people::consents(&mut *tx, &referral.person_id).await?;
     let events = events(&mut tx, id, false).await?;
     let tasks = sqlx::query(
@@ -821,22 +819,11 @@ pub async fn case_view(state: &AppState, actor: &Actor, id: &str) -> Result<Case
     let barriers = barriers(&mut tx, id).await?;
     let plan = plan(&mut *tx, id).await?;
     let attendance = attendance(&mut tx, id).await?;
-    audit::record(
-        &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "person.read",
-            entity_type: "person",
-            entity_id: Some(&referral.person_id),
-            detail: json!({ "via": "referral", "referral_id": id }),
-        },
-    )
-    .await?;
     let scores =
         crate::modules::measures::service::latest_scores(&mut tx, &referral.person_id).await?;
     tx.commit().await?;
     Ok(CaseView {
-        referral,
+        referral: referral.into_referral(),
         person,
         consents,
         events,

@@ -58,14 +58,10 @@ pub async fn read_for_referrer(
     id: &str,
 ) -> Result<Referral, AppError> {
     let mut tx = state.db.begin().await?;
-    let mut r = load(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
-    let acc = access(actor, &r);
-    if !acc.contains(&Access::CareTeam) && !acc.contains(&Access::Referrer) {
-        return Err(AppError::Forbidden);
-    }
-    if !acc.contains(&Access::CareTeam)
-        && !people::has_consent(&mut *tx, &r.person_id, Purpose::ShareGp).await?
-    {
+    let case = check::<CareTeamOrReferrer>(&mut tx, actor, id).await?;
+    let care_team = case.has(Access::CareTeam);
+    let mut r = case.into_referral();
+    if !care_team && !people::has_consent(&mut *tx, &r.person_id, Purpose::ShareGp).await? {
         r.activity_id = None;
         r.activity_name = None;
     }
@@ -106,11 +102,7 @@ pub(super) async fn message_back_tx(
     actor: &Actor,
     id: &str,
 ) -> Result<MessageBack, AppError> {
-    let r = load(&mut **tx, id).await?.ok_or(AppError::NotFound)?;
-    let acc = access(actor, &r);
-    if !acc.contains(&Access::CareTeam) && !acc.contains(&Access::Referrer) {
-        return Err(AppError::Forbidden);
-    }
+    let r = check::<CareTeamOrReferrer>(tx, actor, id).await?;
     let share = people::has_consent(&mut **tx, &r.person_id, Purpose::ShareGp).await?;
     let outcome = outcome_of(&r);
     let mut codes = vec![crate::modules::referrals::model::SNOMED_REFERRAL];
@@ -123,9 +115,7 @@ pub(super) async fn message_back_tx(
         Vec::new()
     };
     let (person, activity, sessions, goals) = if share {
-        let p = people::load_unchecked(&mut **tx, &r.person_id)
-            .await?
-            .ok_or(AppError::NotFound)?;
+        let p = people::identity(tx, actor, &r).await?;
         let n: i64 = sqlx::query("SELECT COUNT(*) AS n FROM referral_attendance WHERE referral_id = $1 AND status = 'present'")
             .bind(id.to_string())
             .fetch_one(&mut **tx)
@@ -149,7 +139,7 @@ pub(super) async fn message_back_tx(
         (None, None, None, None)
     };
     Ok(MessageBack {
-        referral: r,
+        referral: r.into_referral(),
         outcome,
         codes,
         consent_to_share: share,
@@ -164,7 +154,7 @@ pub(super) async fn message_back_tx(
 /// Send the message back to the referrer by email and record it (care team).
 pub async fn send_message_back(state: &AppState, actor: &Actor, id: &str) -> Result<(), AppError> {
     let mut tx = state.db.begin().await?;
-    let r = load_for(&mut tx, actor, id, Access::CareTeam).await?;
+    let r = check::<CareTeam>(&mut tx, actor, id).await?;
     let mb = message_back_tx(&mut tx, actor, id).await?;
     if mb.outcome == "in progress" {
         return Err(AppError::Conflict(

@@ -41,7 +41,7 @@ pub async fn respond(
     )
     .map_err(|e| AppError::Invalid(vec![e]))?;
     let mut tx = state.db.begin().await?;
-    let r = load_for(&mut tx, actor, id, Access::Provider).await?;
+    let r = check::<Provider>(&mut tx, actor, id).await?;
     if r.provider_status.as_deref() != Some("pending") || r.status.is_final() {
         return Err(AppError::Conflict(
             "This referral has already been answered or closed.".into(),
@@ -121,7 +121,7 @@ pub async fn provider_message(
     let body = text("message", body, 5000, Some("Write your message"))
         .map_err(|e| AppError::Invalid(vec![e]))?;
     let mut tx = state.db.begin().await?;
-    let r = load_for(&mut tx, actor, id, Access::Provider).await?;
+    let r = check::<Provider>(&mut tx, actor, id).await?;
     event(
         &mut tx,
         id,
@@ -199,13 +199,7 @@ pub async fn mark_attendance(
     }
     let d = d.unwrap_or_else(today);
     let mut tx = state.db.begin().await?;
-    let r = load(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
-    let acc = access(actor, &r);
-    let provider_ok =
-        acc.contains(&Access::Provider) && r.provider_status.as_deref() == Some("accepted");
-    if !acc.contains(&Access::CareTeam) && !provider_ok {
-        return Err(AppError::Forbidden);
-    }
+    let r = check::<AttendanceKeeper>(&mut tx, actor, id).await?;
     if !matches!(
         r.status,
         Status::Connected | Status::Attending | Status::Reviewed
@@ -223,13 +217,13 @@ pub async fn mark_attendance(
     Ok(())
 }
 
-/// Record one session's attendance for a referral in the caller's transaction (the check of
-/// who may do it is the caller's): moves a connected referral to attending on the first
+/// Record one session's attendance for a referral in the caller's transaction, for a
+/// caller holding a proof that it may ([`AttendanceKeeper`] or [`Register`]): moves a connected referral to attending on the first
 /// presence, counts missed sessions in a row and adds a gentle follow-up task after two.
-pub async fn record_attendance_tx(
+pub async fn record_attendance_tx<R: KeepsAttendance>(
     tx: &mut Tx,
     actor: &Actor,
-    r: &Referral,
+    r: &CaseAccess<R>,
     d: time::Date,
     status: &str,
 ) -> Result<(), AppError> {
@@ -338,10 +332,8 @@ pub async fn provider_view(
     id: &str,
 ) -> Result<ProviderView, AppError> {
     let mut tx = state.db.begin().await?;
-    let r = load_for(&mut tx, actor, id, Access::Provider).await?;
-    let p = people::load_unchecked(&mut *tx, &r.person_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let r = check::<Provider>(&mut tx, actor, id).await?;
+    let p = people::identity(&mut tx, actor, &r).await?;
     let may_contact = r.provider_status.as_deref() == Some("accepted")
         && people::has_consent(&mut *tx, &r.person_id, Purpose::Contact).await?;
     let view = ProviderView {
@@ -377,17 +369,6 @@ pub async fn provider_view(
         person_id: r.person_id.clone(),
         scores: crate::modules::measures::service::latest_scores(&mut tx, &r.person_id).await?,
     };
-    audit::record(
-        &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "person.read",
-            entity_type: "person",
-            entity_id: Some(&r.person_id),
-            detail: json!({ "via": "provider", "referral_id": id }),
-        },
-    )
-    .await?;
     tx.commit().await?;
     Ok(view)
 }

@@ -17,9 +17,11 @@ pub async fn provider_chase(
     requested_at: i64,
 ) -> anyhow::Result<()> {
     let mut tx = state.db.begin().await?;
+    // The system acts for nobody: it loads the referral itself.
     let Some(r) = load(&mut *tx, referral_id)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?
+        .map(as_system)
     else {
         return Ok(());
     };
