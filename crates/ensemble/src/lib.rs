@@ -1,8 +1,8 @@
 //! Ensemble: the application library behind the `ensemble` command.
 //!
 //! The crate is organised by capability (see `docs/ARCHITECTURE.md`): platform pieces
-//! (`db`, `auth`, `rbac`, `audit`, `jobs`, `notify`, `web`, `api`, `ops`) and capability
-//! modules under `modules/`. `app::build_router` assembles every module's routes.
+//! (`db`, `dates`, `code`, `auth`, `rbac`, `audit`, `jobs`, `notify`, `web`, `api`, `ops`)
+//! and capability modules under `modules/`. `app::build_router` assembles every module's routes.
 
 #![forbid(unsafe_code)]
 
@@ -12,7 +12,9 @@ pub mod arch;
 pub mod audit;
 pub mod auth;
 pub mod backup;
+pub(crate) mod code;
 pub mod config;
+pub mod dates;
 pub mod db;
 pub mod demo;
 pub mod error;

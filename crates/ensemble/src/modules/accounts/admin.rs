@@ -614,10 +614,9 @@ fn parse_date(s: &str, field: &str, errors: &mut Vec<FieldError>) -> Option<i64>
     if s.is_empty() {
         return None;
     }
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    match time::Date::parse(s, fmt) {
-        Ok(d) => Some(d.midnight().assume_utc().unix_timestamp()),
-        Err(_) => {
+    match crate::dates::parse_date(s) {
+        Some(d) => Some(d.midnight().assume_utc().unix_timestamp()),
+        None => {
             errors.push(FieldError::new(field, "Enter a date like 2026-11-26"));
             None
         }

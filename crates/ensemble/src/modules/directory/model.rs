@@ -3,26 +3,9 @@
 
 use serde::Serialize;
 
+use crate::code::code_enum;
 use crate::error::FieldError;
 use crate::modules::places::{Point, Postcode};
-
-macro_rules! code_enum {
-    ($(#[$m:meta])* $name:ident { $($variant:ident => ($code:literal, $label:literal)),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-        pub enum $name { $(#[doc = $label] $variant),* }
-        impl $name {
-            /// Every value, in display order.
-            pub const ALL: &'static [$name] = &[$($name::$variant),*];
-            /// Stored code.
-            pub fn code(self) -> &'static str { match self { $($name::$variant => $code),* } }
-            /// Human label.
-            pub fn label(self) -> &'static str { match self { $($name::$variant => $label),* } }
-            /// Parse a code.
-            pub fn from_code(c: &str) -> Option<Self> { Self::ALL.iter().copied().find(|v| v.code() == c.trim()) }
-        }
-    };
-}
 
 code_enum!(
     /// How someone joins an activity.
@@ -487,12 +470,9 @@ pub fn parse_time(s: &str) -> Option<String> {
     (h < 24 && m < 60).then(|| format!("{h:02}:{m:02}"))
 }
 
-/// Check "YYYY-MM-DD".
+/// Check "YYYY-MM-DD" ([`crate::dates::parse_date`]); the trimmed text is kept as typed.
 pub fn parse_date(s: &str) -> Option<String> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s.trim(), fmt)
-        .ok()
-        .map(|_| s.trim().to_string())
+    crate::dates::parse_date(s).map(|_| s.trim().to_string())
 }
 
 /// Check an http(s) URL.

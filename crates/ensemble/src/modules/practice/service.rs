@@ -8,7 +8,7 @@
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
-use time::{Date, Duration, Time};
+use time::{Duration, Time};
 
 use super::model::{ACTIVITIES, REGISTER_STATUSES};
 use crate::audit;
@@ -39,14 +39,8 @@ pub struct NewSession {
     pub template_id: String,
 }
 
-/// A `YYYY-MM-DD` date as typed (surrounding spaces ignored).
-pub(super) fn parse_date(s: &str) -> Option<Date> {
-    Date::parse(
-        s.trim(),
-        time::macros::format_description!("[year]-[month]-[day]"),
-    )
-    .ok()
-}
+/// A `YYYY-MM-DD` date as typed (surrounding spaces ignored): the crate's one parser.
+pub(super) use crate::dates::parse_date;
 
 fn parse_time(s: &str) -> Option<Time> {
     Time::parse(
