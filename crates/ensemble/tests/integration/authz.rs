@@ -384,7 +384,7 @@ async fn referral_relationships_matrix() {
     referrals::change_status(&app.state, &lw, &id, "contacted", "")
         .await
         .unwrap();
-    let review = (time::OffsetDateTime::now_utc().date() + time::Duration::weeks(4)).to_string();
+    let review = (ensemble::db::uk::today() + time::Duration::weeks(4)).to_string();
     referrals::save_plan(
         &app.state,
         &lw,

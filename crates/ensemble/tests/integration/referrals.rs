@@ -134,18 +134,19 @@ pub(crate) async fn post(
     c.submit(page, action, fields).await
 }
 
-// The referral service reads typed dates (review, attendance) against the UTC date, so
-// these helpers do too.
+// The referral service reads typed dates (review, attendance) against the UK date, as
+// every other service does, so these helpers do too.
+
 fn today() -> String {
-    time::OffsetDateTime::now_utc().date().to_string()
+    ensemble::db::uk::today().to_string()
 }
 
 pub(crate) fn days_ago(n: i64) -> String {
-    (time::OffsetDateTime::now_utc().date() - time::Duration::days(n)).to_string()
+    (ensemble::db::uk::today() - time::Duration::days(n)).to_string()
 }
 
 pub(crate) fn in_weeks(n: i64) -> String {
-    (time::OffsetDateTime::now_utc().date() + time::Duration::weeks(n)).to_string()
+    (ensemble::db::uk::today() + time::Duration::weeks(n)).to_string()
 }
 
 #[tokio::test]

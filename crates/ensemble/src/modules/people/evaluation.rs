@@ -166,7 +166,7 @@ pub async fn export(
 pub async fn rows(state: &AppState, ds: &Dataset) -> Result<Vec<Vec<String>>, AppError> {
     let mut out = vec![ds.columns.iter().map(|c| c.to_string()).collect::<Vec<_>>()];
     let secret = &state.secret;
-    let today = time::OffsetDateTime::now_utc().date();
+    let today = crate::db::uk::today();
     match ds.name {
         "referrals" => {
             let q = format!(

@@ -201,9 +201,8 @@ pub fn check_method(method: &str, witness: &str) -> Result<(), FieldError> {
 
 /// A date of birth `YYYY-MM-DD` in the past and after 1900.
 pub fn parse_date_of_birth(input: &str, today: time::Date) -> Result<time::Date, &'static str> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    let d = time::Date::parse(input.trim(), &fmt)
-        .map_err(|_| "Enter the date of birth as year-month-day, like 1984-03-27")?;
+    let d = crate::dates::parse_date(input)
+        .ok_or("Enter the date of birth as year-month-day, like 1984-03-27")?;
     if d > today {
         return Err("Date of birth must be in the past");
     }

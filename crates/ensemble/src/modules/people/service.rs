@@ -143,7 +143,7 @@ impl PersonInput {
                 }
             }
         };
-        let today = time::OffsetDateTime::now_utc().date();
+        let today = crate::db::uk::today();
         let date_of_birth = if p.date_of_birth.is_empty() {
             None
         } else {

@@ -147,8 +147,7 @@ pub async fn load(state: &AppState) -> Result<usize, AppError> {
     if let Some(jordan) = ids.first() {
         service::take_on(state, &lee, jordan).await?;
         service::change_status(state, &lee, jordan, "contacted", "").await?;
-        let review =
-            (time::OffsetDateTime::now_utc().date() + time::Duration::weeks(8)).to_string();
+        let review = (crate::db::uk::today() + time::Duration::weeks(8)).to_string();
         service::save_plan(state, &lee, jordan, &PlanInput {
             what_matters: "Getting back to playing music and having a reason to leave the house each week.".into(),
             needs: "Low confidence in groups; bus fares are hard at the moment.".into(),
@@ -182,8 +181,7 @@ pub async fn load(state: &AppState) -> Result<usize, AppError> {
             if let Some(p) = &priya {
                 service::respond(state, p, jordan, "accept", "").await?;
             }
-            let last_week =
-                (time::OffsetDateTime::now_utc().date() - time::Duration::days(7)).to_string();
+            let last_week = (crate::db::uk::today() - time::Duration::days(7)).to_string();
             service::mark_attendance(state, &lee, jordan, &last_week, "present").await?;
         }
         if let Some(u) = crate::modules::accounts::store::user_by_email(

@@ -361,7 +361,7 @@ async fn case_page_with(
         r.status,
         Status::Connected | Status::Attending | Status::Reviewed
     );
-    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let today = crate::db::uk::today().to_string();
     let barrier_opts: Vec<(String, String)> = BARRIERS
         .iter()
         .map(|(c, l)| (c.to_string(), l.to_string()))
@@ -749,8 +749,7 @@ pub async fn plan_form(
         })
         .unwrap_or_default();
     if input.review_on.is_empty() {
-        input.review_on =
-            (time::OffsetDateTime::now_utc().date() + time::Duration::weeks(8)).to_string();
+        input.review_on = (crate::db::uk::today() + time::Duration::weeks(8)).to_string();
     }
     Ok(plan_page(&ctx, &id, &input, &[]))
 }
@@ -868,7 +867,7 @@ async fn provider_page_with(
 ) -> Result<Response, AppError> {
     let v = service::provider_view(state, actor, id).await?;
     let instruments = crate::modules::measures::service::list(state).await?;
-    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let today = crate::db::uk::today().to_string();
     let body = html! {
         (error_summary(errors))
         span."nhsuk-caption-l" { "Referral to " (v.activity_name) }

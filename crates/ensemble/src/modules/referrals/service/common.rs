@@ -58,14 +58,14 @@ pub(super) async fn audit_ref(
     .map(|_| ())
 }
 
+/// 17:00 UK time on a day: when a task due that day falls due.
 pub(super) fn day_end(d: time::Date) -> i64 {
-    d.with_hms(17, 0, 0)
-        .map(|dt| dt.assume_utc().unix_timestamp())
-        .unwrap_or_else(|_| now())
+    crate::db::uk::instant(d, time::macros::time!(17:00))
 }
 
+/// Today in the UK.
 pub(super) fn today() -> time::Date {
-    time::OffsetDateTime::now_utc().date()
+    crate::db::uk::today()
 }
 
 pub(super) async fn add_task_tx(
@@ -208,7 +208,4 @@ pub(super) fn text(
     Ok(v.to_string())
 }
 
-pub(super) fn parse_date(s: &str) -> Option<time::Date> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s.trim(), &fmt).ok()
-}
+pub(super) use crate::dates::parse_date;
