@@ -363,7 +363,7 @@ async fn referral_relationships_matrix() {
             referrer_email: "dr@example.org".into(),
             source_system: None,
             source_identifier: None,
-            reason: "Low mood".into(),
+            reason: ensemble::modules::referrals::model::ReferralReason::parse("Low mood").unwrap(),
             person: PersonInput {
                 given_name: "Pat".into(),
                 family_name: "Matrix".into(),

@@ -1132,6 +1132,21 @@ async fn fhir_intake_accepts_the_bars_example_once_and_names_every_problem() {
     let ok = api.api("POST", "/api/v1/fhir/ServiceRequest", Some(&token), Some(&sr(serde_json::json!({ "performer": [{ "reference": format!("HealthcareService/{}", w.activity) }] })))).await;
     assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.body);
     assert!(ok.headers.get("location").is_some());
+    // A reason over the limit is refused with a too-long issue, never cut short.
+    let before = w.app.count("SELECT COUNT(*) FROM referrals").await;
+    let long = "x".repeat(ensemble::modules::referrals::model::ReferralReason::MAX_CHARS + 1);
+    let r = api
+        .api(
+            "POST",
+            "/api/v1/fhir/ServiceRequest",
+            Some(&token),
+            Some(&sr(serde_json::json!({ "note": [{ "text": long }] }))),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.json()["issue"][0]["code"], "too-long", "{}", r.body);
+    assert!(r.body.contains("4001 characters"), "{}", r.body);
+    assert_eq!(w.app.count("SELECT COUNT(*) FROM referrals").await, before);
     assert_eq!(
         w.app
             .count(&format!(

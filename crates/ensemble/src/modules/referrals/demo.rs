@@ -131,7 +131,9 @@ pub async fn load(state: &AppState) -> Result<usize, AppError> {
                 referrer_email: chris.email.clone(),
                 source_system: Some("urn:ensemble:demo".into()),
                 source_identifier: Some(format!("demo-{given}")),
-                reason: reason.into(),
+                reason: super::model::ReferralReason::parse(reason).map_err(|p| {
+                    AppError::Internal(anyhow::anyhow!("demo referral reason refused: {p:?}"))
+                })?,
                 person: valid,
                 consents,
                 consent_method: "paper",

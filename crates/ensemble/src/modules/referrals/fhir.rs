@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use super::model::{SNOMED_REFERRAL, SNOMED_SYSTEM, Status};
+use super::model::{ReasonProblem, ReferralReason, SNOMED_REFERRAL, SNOMED_SYSTEM, Status};
 use super::service::{self, Created, MessageBack, NewReferral, Referral};
 use crate::audit::AuditActor;
 use crate::error::{AppError, ErrorEnvelope};
@@ -590,7 +590,9 @@ async fn activity_from_performers(
     Ok(None)
 }
 
-fn reason_text(sr: &Value) -> String {
+/// The referral's reason from `reasonCode`, `code` and `note` texts, joined; a referral
+/// without any gets a stand-in, and one over the limit is refused (never cut short).
+fn reason_text(sr: &Value) -> Result<ReferralReason, Issue> {
     let mut parts: Vec<String> = Vec::new();
     for key in ["reasonCode", "code"] {
         if let Some(arr) = sr
@@ -621,11 +623,25 @@ fn reason_text(sr: &Value) -> String {
         parts.push(pi.to_string());
     }
     let s = parts.join("\n");
-    if s.is_empty() {
-        "Electronic referral (no reason given)".into()
+    let s = if s.trim().is_empty() {
+        "Electronic referral (no reason given)".to_string()
     } else {
-        s.chars().take(4000).collect()
-    }
+        s
+    };
+    ReferralReason::parse(&s).map_err(|p| {
+        let n = match p {
+            ReasonProblem::TooLong(n) => n,
+            ReasonProblem::Empty => 0,
+        };
+        issue(
+            "too-long",
+            "ServiceRequest.note",
+            format!(
+                "The reason (reasonCode, code and note texts together) has {n} characters; at most {} are accepted. Shorten it; nothing was stored.",
+                ReferralReason::MAX_CHARS
+            ),
+        )
+    })
 }
 
 async fn intake(
@@ -688,6 +704,7 @@ async fn intake(
             "No social prescribing team is set up to receive referrals yet",
         ));
     }
+    let reason = reason_text(sr).map_err(|i| issues.push(i)).ok();
     if !issues.is_empty() {
         return Err(issues);
     }
@@ -721,7 +738,7 @@ async fn intake(
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| actor.display_name.clone());
     let (system, value) = ident.unwrap_or_default();
-    let (Some(person), Some(team)) = (valid, team) else {
+    let (Some(person), Some(team), Some(reason)) = (valid, team, reason) else {
         return Err(vec![issue(
             "exception",
             "",
@@ -742,7 +759,7 @@ async fn intake(
                 system
             }),
             source_identifier: Some(value),
-            reason: reason_text(sr),
+            reason,
             person,
             consents: vec![],
             consent_method: "online",

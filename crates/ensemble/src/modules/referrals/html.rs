@@ -7,7 +7,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use sqlx::Row;
 
-use super::model::{ACTIONS, BARRIERS, SOURCES, Status, label};
+use super::model::{ACTIONS, BARRIERS, ReasonProblem, ReferralReason, SOURCES, Status, label};
 use super::service::{self, BarrierInput, CaseRow, CaseloadQuery, NewReferral, PlanInput};
 use crate::error::{AppError, FieldError};
 use crate::modules::people::html::{person_fields, person_summary};
@@ -127,18 +127,20 @@ pub async fn create(
         errors.push(FieldError::new("team", "Choose the link worker team"));
     }
     let valid = f.person.validate().map_err(|e| errors.extend(e)).ok();
-    let reason = f.reason.trim().to_string();
-    if reason.is_empty() {
-        errors.push(FieldError::new(
-            "reason",
-            "Give the reason for the referral",
-        ));
-    } else if reason.chars().count() > 4000 {
-        errors.push(FieldError::new(
-            "reason",
-            "The reason must be 4000 characters or fewer",
-        ));
-    }
+    let reason = ReferralReason::parse(&f.reason)
+        .map_err(|p| {
+            errors.push(FieldError::new(
+                "reason",
+                match p {
+                    ReasonProblem::Empty => "Give the reason for the referral".to_string(),
+                    ReasonProblem::TooLong(n) => format!(
+                        "The reason must be {} characters or fewer (this has {n})",
+                        ReferralReason::MAX_CHARS
+                    ),
+                },
+            ))
+        })
+        .ok();
     let mut consents = Vec::new();
     for c in &f.consents {
         match Purpose::from_code(c) {
@@ -164,7 +166,7 @@ pub async fn create(
             ));
         }
     }
-    let Some(valid) = valid.filter(|_| errors.is_empty()) else {
+    let (Some(valid), Some(reason), true) = (valid, reason, errors.is_empty()) else {
         return new_form_page(&state, &ctx, &f, &errors).await;
     };
     let created = service::create(

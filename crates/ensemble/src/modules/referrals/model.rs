@@ -201,6 +201,44 @@ pub const SNOMED_DECLINED: (&str, &str) = ("871711000000103", "Social prescribin
 /// SNOMED CT system URI.
 pub const SNOMED_SYSTEM: &str = "http://snomed.info/sct";
 
+/// Why a referral reason was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReasonProblem {
+    /// Nothing was given.
+    Empty,
+    /// Longer than [`ReferralReason::MAX_CHARS`]; holds the length given.
+    TooLong(usize),
+}
+
+/// The reason for a referral: trimmed, not empty, and at most
+/// [`ReferralReason::MAX_CHARS`] characters, on every route (staff form, self-referral,
+/// FHIR). Over the limit it is refused, never cut short.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReferralReason(String);
+
+impl ReferralReason {
+    /// The longest reason kept, in characters.
+    pub const MAX_CHARS: usize = 4000;
+
+    /// Check a reason as typed or sent.
+    pub fn parse(s: &str) -> Result<Self, ReasonProblem> {
+        let s = s.trim();
+        let n = s.chars().count();
+        if n == 0 {
+            Err(ReasonProblem::Empty)
+        } else if n > Self::MAX_CHARS {
+            Err(ReasonProblem::TooLong(n))
+        } else {
+            Ok(Self(s.to_string()))
+        }
+    }
+
+    /// The reason.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Add `days` working days (Monday–Friday) to a date.
 pub fn add_working_days(mut d: time::Date, days: u32) -> time::Date {
     let mut left = days;
@@ -243,6 +281,21 @@ mod tests {
             Status::Attending
                 .next_by_hand()
                 .contains(&Status::DidNotAttend)
+        );
+    }
+
+    #[test]
+    fn a_reason_is_trimmed_and_refused_when_empty_or_over_the_limit() {
+        assert_eq!(
+            ReferralReason::parse("  Low mood \n").map(|r| r.as_str().to_string()),
+            Ok("Low mood".into())
+        );
+        assert_eq!(ReferralReason::parse(" \n "), Err(ReasonProblem::Empty));
+        let max = "é".repeat(ReferralReason::MAX_CHARS);
+        assert!(ReferralReason::parse(&max).is_ok());
+        assert_eq!(
+            ReferralReason::parse(&format!("{max}x")),
+            Err(ReasonProblem::TooLong(ReferralReason::MAX_CHARS + 1))
         );
     }
 

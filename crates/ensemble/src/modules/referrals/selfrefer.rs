@@ -11,6 +11,7 @@ use maud::html;
 use serde::Deserialize;
 use sha2::Sha256;
 
+use super::model::{ReasonProblem, ReferralReason};
 use super::service::{self, NewReferral};
 use crate::audit::AuditActor;
 use crate::db::now;
@@ -171,18 +172,22 @@ pub async fn submit(
             "Enter a phone number or an email address so a link worker can reach you",
         ));
     }
-    let reason = f.reason.trim();
-    if reason.is_empty() {
-        errors.push(FieldError::new(
-            "reason",
-            "Tell us a little about what you would like help with",
-        ));
-    } else if reason.chars().count() > 4000 {
-        errors.push(FieldError::new(
-            "reason",
-            "Please keep this to 4000 characters or fewer",
-        ));
-    }
+    let reason = ReferralReason::parse(&f.reason)
+        .map_err(|p| {
+            errors.push(FieldError::new(
+                "reason",
+                match p {
+                    ReasonProblem::Empty => {
+                        "Tell us a little about what you would like help with".to_string()
+                    }
+                    ReasonProblem::TooLong(n) => format!(
+                        "Please keep this to {} characters or fewer (this has {n})",
+                        ReferralReason::MAX_CHARS
+                    ),
+                },
+            ))
+        })
+        .ok();
     let mut consents = Vec::new();
     for (field, purpose, message) in [
         (
@@ -227,7 +232,8 @@ pub async fn submit(
     if team.is_none() && errors.is_empty() {
         return Err(AppError::Conflict("Self-referral is not open yet: no social prescribing team has been set up. Please ask your GP practice.".into()));
     }
-    let (Some(valid), Some(team), true) = (valid, team, errors.is_empty()) else {
+    let (Some(valid), Some(team), Some(reason), true) = (valid, team, reason, errors.is_empty())
+    else {
         return render(&state, &ctx, &f, &errors).await;
     };
     // Only referrals that pass the checks count towards the per-connection limit, so a
@@ -257,7 +263,7 @@ pub async fn submit(
             referrer_email: String::new(),
             source_system: None,
             source_identifier: None,
-            reason: reason.to_string(),
+            reason,
             person: valid,
             consents,
             consent_method: "online",

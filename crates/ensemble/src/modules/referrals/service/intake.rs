@@ -7,7 +7,7 @@ use crate::db::{is_unique_violation, new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::modules::people::model::{Decision, Purpose};
 use crate::modules::people::service::{self as people, ConsentInput, ValidPerson};
-use crate::modules::referrals::model::{Status, add_working_days};
+use crate::modules::referrals::model::{ReferralReason, Status, add_working_days};
 use crate::state::AppState;
 use serde_json::json;
 use sqlx::Row;
@@ -32,7 +32,7 @@ pub struct NewReferral {
     /// Identifier in that system.
     pub source_identifier: Option<String>,
     /// Why the person is referred, and what they hope for.
-    pub reason: String,
+    pub reason: ReferralReason,
     /// The person.
     pub person: ValidPerson,
     /// Consent decisions taken with the referral.
@@ -239,7 +239,7 @@ pub(super) async fn create_tx(
     .bind(n.referrer_email.clone())
     .bind(n.source_system.clone())
     .bind(n.source_identifier.clone())
-    .bind(n.reason.clone())
+    .bind(n.reason.as_str().to_string())
     .bind(n.activity_id.clone())
     .bind(t)
     .execute(&mut *tx)
