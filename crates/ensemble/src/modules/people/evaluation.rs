@@ -9,7 +9,7 @@ use serde_json::json;
 use sha2::Sha256;
 use sqlx::Row;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self};
 use crate::error::AppError;
 use crate::rbac::Granted;
 use crate::rbac::perm::ExportEvaluationData;
@@ -147,15 +147,13 @@ pub async fn export(
     let ds = dataset(name).ok_or(AppError::NotFound)?;
     let rows = rows(state, ds).await?;
     let mut tx = state.db.begin().await?;
-    audit::record(
+    audit::by(
         &mut tx,
-        &g.actor().audit(),
-        AuditEvent {
-            action: "evaluation.export",
-            entity_type: "dataset",
-            entity_id: Some(ds.name),
-            detail: json!({ "rows": rows.len() - 1 }),
-        },
+        g.actor(),
+        "evaluation.export",
+        "dataset",
+        Some(ds.name),
+        json!({ "rows": rows.len() - 1 }),
     )
     .await?;
     tx.commit().await?;

@@ -382,15 +382,13 @@ pub async fn identity(
     let ident = load_unchecked(&mut **tx, person_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    audit::record(
+    audit::by(
         tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "person.read",
-            entity_type: "person",
-            entity_id: Some(person_id),
-            detail: proof.via(),
-        },
+        actor,
+        "person.read",
+        "person",
+        Some(person_id),
+        proof.via(),
     )
     .await?;
     Ok(ident)
@@ -461,15 +459,13 @@ pub async fn read(
     if !in_care_team(actor, &ident.team_organisation_id) {
         return Err(AppError::Forbidden);
     }
-    audit::record(
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "person.read",
-            entity_type: "person",
-            entity_id: Some(person_id),
-            detail: json!({}),
-        },
+        actor,
+        "person.read",
+        "person",
+        Some(person_id),
+        json!({}),
     )
     .await?;
     let consents = consents(&mut *tx, person_id).await?;
@@ -504,15 +500,13 @@ pub async fn update(
                 .collect()
         })
         .unwrap_or_default();
-    audit::record(
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "person.update",
-            entity_type: "person",
-            entity_id: Some(person_id),
-            detail: json!({ "fields": changed }),
-        },
+        actor,
+        "person.update",
+        "person",
+        Some(person_id),
+        json!({ "fields": changed }),
     )
     .await?;
     tx.commit().await?;
@@ -800,15 +794,13 @@ pub async fn link_account(
         .bind(person_id.to_string())
         .execute(&mut *tx)
         .await?;
-    audit::record(
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "person.link_account",
-            entity_type: "person",
-            entity_id: Some(person_id),
-            detail: json!({ "user_id": user }),
-        },
+        actor,
+        "person.link_account",
+        "person",
+        Some(person_id),
+        json!({ "user_id": user }),
     )
     .await?;
     tx.commit().await?;

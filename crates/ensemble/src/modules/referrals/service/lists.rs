@@ -2,7 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self};
 use crate::db::{Tx, now};
 use crate::error::{AppError, FieldError};
 use crate::modules::people::service::{self as people};
@@ -206,15 +206,13 @@ pub async fn caseload(
     });
     let more = list.len() as i64 > PAGE;
     list.truncate(PAGE as usize);
-    audit::record(
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "caseload.view",
-            entity_type: "referral",
-            entity_id: None,
-            detail: json!({ "show": q.show, "status": q.status, "page": page, "rows": list.len() }),
-        },
+        actor,
+        "caseload.view",
+        "referral",
+        None,
+        json!({ "show": q.show, "status": q.status, "page": page, "rows": list.len() }),
     )
     .await?;
     tx.commit().await?;
@@ -256,15 +254,13 @@ pub async fn sent(state: &AppState, actor: &Actor) -> Result<Vec<CaseRow>, AppEr
         c.activity_name = None;
         c.provider_status = None;
     }
-    audit::record(
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "referrals.sent.view",
-            entity_type: "referral",
-            entity_id: None,
-            detail: json!({ "rows": list.len() }),
-        },
+        actor,
+        "referrals.sent.view",
+        "referral",
+        None,
+        json!({ "rows": list.len() }),
     )
     .await?;
     tx.commit().await?;
@@ -327,15 +323,13 @@ pub async fn own_plans(
             team_name: r.team_name,
         });
     }
-    audit::record(
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "plan.own.view",
-            entity_type: "person",
-            entity_id: None,
-            detail: json!({ "plans": out.len() }),
-        },
+        actor,
+        "plan.own.view",
+        "person",
+        None,
+        json!({ "plans": out.len() }),
     )
     .await?;
     tx.commit().await?;

@@ -2,7 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self};
 use crate::db::{Tx, new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::modules::people::model::Purpose;
@@ -418,15 +418,13 @@ pub async fn provider_inbox(state: &AppState, actor: &Actor) -> Result<Vec<CaseR
             Ok(c)
         })
         .collect::<Result<Vec<_>, AppError>>()?;
-    audit::record(
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "referrals.provider.view",
-            entity_type: "referral",
-            entity_id: None,
-            detail: json!({ "rows": list.len() }),
-        },
+        actor,
+        "referrals.provider.view",
+        "referral",
+        None,
+        json!({ "rows": list.len() }),
     )
     .await?;
     tx.commit().await?;
