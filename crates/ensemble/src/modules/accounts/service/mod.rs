@@ -3,12 +3,14 @@
 
 mod invitations;
 mod organisations;
+mod oversight;
 mod own_account;
 mod signin;
 mod users;
 
 pub use invitations::*;
 pub use organisations::*;
+pub use oversight::*;
 pub use own_account::*;
 pub use signin::*;
 pub use users::*;
