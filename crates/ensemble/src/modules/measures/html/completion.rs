@@ -409,53 +409,82 @@ pub async fn response_save(
     let action = form_value(&form, "action");
     let q: usize = form_value(&form, "q").parse().unwrap_or(1);
     let finish = action == "finish";
-    // In one-question-per-page mode "Continue" needs the current question answered.
+    if let Some(r) = unanswered_on_continue(&ctx, &v, &answers, action, q) {
+        return Ok(r);
+    }
+    match service::save(&state, &actor, &id, answers.clone(), finish).await {
+        Ok(Saved::InProgress) | Ok(Saved::AwaitingSecondEntry) if !finish => {
+            Ok(next_question(&id, action, q))
+        }
+        Ok(outcome) => {
+            let v = service::view(&state, &actor, &id).await?;
+            Ok(done_page(&ctx, &v, &outcome))
+        }
+        Err(AppError::Invalid(errors)) => Ok(refused_page(&ctx, &v, answers, q, errors)),
+        Err(e) => Err(e),
+    }
+}
+
+/// In one-question-per-page mode "Continue" needs the current question answered: the page
+/// again with the problem, or `None` to go on.
+fn unanswered_on_continue(
+    ctx: &PageCtx,
+    v: &ResponseView,
+    answers: &BTreeMap<String, Answer>,
+    action: &str,
+    q: usize,
+) -> Option<Response> {
     if action == "next"
         && let Some(item) = v.definition.items.get(q.saturating_sub(1))
         && !item.optional
         && !answers.contains_key(&item.id)
     {
         let mut values = v.answers.clone();
-        values.extend(answers);
+        values.extend(answers.clone());
         let e = vec![FieldError::new(
             field(&item.id),
             format!("Question {q}: choose an answer, or save and come back later"),
         )];
-        return Ok(completion_page(&ctx, &v, &values, q, false, &e));
+        return Some(completion_page(ctx, v, &values, q, false, &e));
     }
-    match service::save(&state, &actor, &id, answers.clone(), finish).await {
-        Ok(Saved::InProgress) | Ok(Saved::AwaitingSecondEntry) if !finish => {
-            let next = match action {
-                "next" => q + 1,
-                "back" => q.saturating_sub(1).max(1),
-                _ => q,
-            };
-            let saved = if action == "save" { "&saved=1" } else { "" };
-            Ok(Redirect::to(&format!("/check-ins/{id}?q={next}{saved}")).into_response())
-        }
-        Ok(outcome) => {
-            let v = service::view(&state, &actor, &id).await?;
-            Ok(done_page(&ctx, &v, &outcome))
-        }
-        Err(AppError::Invalid(errors)) => {
-            let errors: Vec<FieldError> = errors
-                .into_iter()
-                .map(|e| FieldError::new(field(&e.field), e.message))
-                .collect();
-            let mut values = if v.status == service::AWAITING_SECOND_ENTRY {
-                v.second_answers.clone()
-            } else {
-                v.answers.clone()
-            };
-            values.extend(answers);
-            // Show the question with the first problem when paging.
-            let first = errors
-                .first()
-                .and_then(|e| e.field.strip_prefix("q_"))
-                .and_then(|item| v.definition.item(item))
-                .map_or(q, |(i, _)| i + 1);
-            Ok(completion_page(&ctx, &v, &values, first, false, &errors))
-        }
-        Err(e) => Err(e),
-    }
+    None
+}
+
+/// After saving without finishing: the next, previous or same question.
+fn next_question(id: &str, action: &str, q: usize) -> Response {
+    let next = match action {
+        "next" => q + 1,
+        "back" => q.saturating_sub(1).max(1),
+        _ => q,
+    };
+    let saved = if action == "save" { "&saved=1" } else { "" };
+    Redirect::to(&format!("/check-ins/{id}?q={next}{saved}")).into_response()
+}
+
+/// The form again with the service's problems, on the question with the first one when
+/// paging.
+fn refused_page(
+    ctx: &PageCtx,
+    v: &ResponseView,
+    answers: BTreeMap<String, Answer>,
+    q: usize,
+    errors: Vec<FieldError>,
+) -> Response {
+    let errors: Vec<FieldError> = errors
+        .into_iter()
+        .map(|e| FieldError::new(field(&e.field), e.message))
+        .collect();
+    let mut values = if v.status == service::AWAITING_SECOND_ENTRY {
+        v.second_answers.clone()
+    } else {
+        v.answers.clone()
+    };
+    values.extend(answers);
+    // Show the question with the first problem when paging.
+    let first = errors
+        .first()
+        .and_then(|e| e.field.strip_prefix("q_"))
+        .and_then(|item| v.definition.item(item))
+        .map_or(q, |(i, _)| i + 1);
+    completion_page(ctx, v, &values, first, false, &errors)
 }

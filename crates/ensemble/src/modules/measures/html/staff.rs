@@ -8,7 +8,7 @@ use serde::Deserialize;
 use sqlx::Row;
 
 use crate::error::{AppError, FieldError};
-use crate::modules::measures::definition::num;
+use crate::modules::measures::definition::{Definition, num};
 use crate::modules::measures::service::{self, LatestScore, Mode, NewResponse};
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
@@ -75,40 +75,44 @@ pub async fn start_staff(
     Path(person_id): Path<String>,
     PageForm(f): PageForm<StartStaff>,
 ) -> Result<Response, AppError> {
-    let mode = match Mode::from_code(&f.mode) {
-        Some(Mode::SelfReport) | None => Mode::WithPractitioner,
-        Some(m) => m,
-    };
-    let outcome = service::start(
-        &state,
-        &actor,
-        NewResponse {
-            person_id: person_id.clone(),
-            instrument_id: f.instrument.clone(),
-            referral_id: (!f.referral_id.is_empty()).then(|| f.referral_id.clone()),
-            schedule_id: None,
-            mode,
-            double_entry: f.double_entry == "yes",
-            easy_read: false,
-            one_per_page: false,
-        },
-    )
-    .await;
+    let outcome = service::start(&state, &actor, f.new_response(person_id)).await;
     match outcome {
         Ok(id) => Ok(Redirect::to(&format!("/check-ins/{id}")).into_response()),
-        Err(AppError::Invalid(errors)) => {
-            let body = html! {
-                (error_summary(&errors))
-                h1 { "The measure could not be started" }
-                p."nhsuk-body" { a href=(if f.referral_id.is_empty() { "/measures".to_owned() } else { format!("/caseload/{}", f.referral_id) }) { "Go back" } }
-            };
-            Ok(page(
-                &ctx,
-                Page::new("The measure could not be started", body).errors(true),
-            ))
-        }
+        Err(AppError::Invalid(errors)) => Ok(not_started(&ctx, &errors, &f.referral_id)),
         Err(e) => Err(e),
     }
+}
+
+impl StartStaff {
+    /// The response to start for `person_id`: with a practitioner unless from paper.
+    fn new_response(&self, person_id: String) -> NewResponse {
+        let mode = match Mode::from_code(&self.mode) {
+            Some(Mode::SelfReport) | None => Mode::WithPractitioner,
+            Some(m) => m,
+        };
+        NewResponse {
+            person_id,
+            instrument_id: self.instrument.clone(),
+            referral_id: (!self.referral_id.is_empty()).then(|| self.referral_id.clone()),
+            schedule_id: None,
+            mode,
+            double_entry: self.double_entry == "yes",
+            easy_read: false,
+            one_per_page: false,
+        }
+    }
+}
+
+fn not_started(ctx: &PageCtx, errors: &[FieldError], referral_id: &str) -> Response {
+    let body = html! {
+        (error_summary(errors))
+        h1 { "The measure could not be started" }
+        p."nhsuk-body" { a href=(if referral_id.is_empty() { "/measures".to_owned() } else { format!("/caseload/{}", referral_id) }) { "Go back" } }
+    };
+    page(
+        ctx,
+        Page::new("The measure could not be started", body).errors(true),
+    )
 }
 
 /// GET /measures — staff hub: entries waiting for a second keying or a check, and the
@@ -118,28 +122,17 @@ pub async fn hub(
     ctx: PageCtx,
     CurrentUser(actor): CurrentUser,
 ) -> Result<Response, AppError> {
-    let pending = service::pending_for(&state, &actor).await?;
-    let instruments = service::list(&state).await?;
-    let due = crate::modules::measures::schedules::due_for_actor(&state, &actor).await?;
-    // The list names people: record who saw which.
-    let mut tx = state.db.begin().await?;
-    crate::audit::record(
-        &mut tx,
-        &actor.audit(),
-        crate::audit::AuditEvent {
-            action: "measure.due.view",
-            entity_type: "person",
-            entity_id: None,
-            detail: serde_json::json!({ "people": due.iter().map(|d| d.person_id.as_str()).collect::<Vec<_>>() }),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    let body = html! {
+    let hub = service::hub(&state, &actor).await?;
+    let body = hub_view(&hub);
+    Ok(page(&ctx, Page::new("Measures", body)))
+}
+
+fn hub_view(hub: &service::Hub) -> Markup {
+    html! {
         h1 { "Measures" }
-        (due_table(&due))
+        (due_table(&hub.due))
         h2."nhsuk-heading-m" { "Waiting for you" }
-        @if pending.is_empty() {
+        @if hub.pending.is_empty() {
             p."nhsuk-body" { "Nothing is waiting: no unfinished entries, second keyings or differences to check." }
         } @else {
             table."nhsuk-table" {
@@ -150,7 +143,7 @@ pub async fn hub(
                     th."nhsuk-table__header" scope="col" { "Started" }
                 } }
                 tbody."nhsuk-table__body" {
-                    @for p in &pending {
+                    @for p in &hub.pending {
                         tr."nhsuk-table__row" {
                             td."nhsuk-table__cell" { a href=(format!("/check-ins/{}", p.id)) { (p.instrument) } }
                             td."nhsuk-table__cell" { (match p.status.as_str() {
@@ -174,7 +167,7 @@ pub async fn hub(
                 th."nhsuk-table__header" scope="col" { "Wording" }
             } }
             tbody."nhsuk-table__body" {
-                @for i in &instruments {
+                @for i in &hub.instruments {
                     tr."nhsuk-table__row" {
                         td."nhsuk-table__cell" { a href=(format!("/measures/instruments/{}", i.id)) { (i.name) } " (version " (i.version) ")" }
                         td."nhsuk-table__cell" { (i.items) }
@@ -183,8 +176,7 @@ pub async fn hub(
                 }
             }
         }
-    };
-    Ok(page(&ctx, Page::new("Measures", body)))
+    }
 }
 
 /// GET /measures/instruments/{id}
@@ -196,7 +188,15 @@ pub async fn instrument_page(
     let d = service::definition(&state.db.read, &id, None)
         .await?
         .ok_or(AppError::NotFound)?;
-    let body = html! {
+    let body = instrument_view(&d);
+    Ok(page(
+        &ctx,
+        Page::new(&d.name, body).back("/measures", "Measures"),
+    ))
+}
+
+fn instrument_view(d: &Definition) -> Markup {
+    html! {
         span."nhsuk-caption-l" { "Instrument " (d.key()) }
         h1 { (d.name) }
         p."nhsuk-body" { (d.description) }
@@ -229,11 +229,7 @@ pub async fn instrument_page(
             h2."nhsuk-heading-m" { "Changes" }
             ul."nhsuk-list" { @for c in &d.changelog { li { "Version " (c.version) ": " (c.changes) } } }
         }
-    };
-    Ok(page(
-        &ctx,
-        Page::new(&d.name, body).back("/measures", "Measures"),
-    ))
+    }
 }
 
 /// Form for licensed wording.

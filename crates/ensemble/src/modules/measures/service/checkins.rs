@@ -1,67 +1,19 @@
-//! Check-ins: what a participant has due or may complete, and submitting their own answers.
+//! Check-ins: what a participant may complete, their latest scores, and submitting their own
+//! answers.
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
 use serde_json::json;
-use sqlx::Row;
 
 use crate::audit::{self, AuditEvent};
 use crate::db::{new_id, now};
 use crate::error::{AppError, FieldError};
-use crate::modules::measures::definition::{Answer, Definition, Score, builtin, builtins};
+use crate::modules::measures::definition::{Answer, Definition, Score, builtins};
+use crate::modules::measures::schedules::DueItem;
 use crate::rbac::Actor;
 use crate::state::AppState;
 
 use super::*;
-
-/// Responses waiting for the actor: unfinished ones they started, and double-entry forms
-/// needing a second keying or a resolution (for staff who may see the person).
-#[derive(Debug, Clone, Serialize)]
-pub struct Pending {
-    pub id: String,
-    pub person_id: String,
-    pub instrument: String,
-    pub status: String,
-    pub mode: String,
-    pub started_at: i64,
-}
-
-pub async fn pending_for(state: &AppState, actor: &Actor) -> Result<Vec<Pending>, AppError> {
-    let mut tx = state.db.begin().await?;
-    let rows = sqlx::query(
-        "SELECT id, person_id, instrument_id, status, mode, started_at, entered_by FROM measure_responses \
-         WHERE (status = 'in_progress' AND entered_by = $1) OR status IN ('awaiting_second_entry', 'mismatch') \
-         ORDER BY started_at DESC LIMIT 200",
-    )
-    .bind(actor.user_id.clone())
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut out = Vec::new();
-    for r in rows {
-        let person_id: String = r.try_get("person_id")?;
-        let status: String = r.try_get("status")?;
-        if status != IN_PROGRESS {
-            let access = person_access(&mut tx, actor, &person_id).await?;
-            if !access.staff() {
-                continue;
-            }
-        }
-        let instrument: String = r.try_get("instrument_id")?;
-        out.push(Pending {
-            id: r.try_get("id")?,
-            person_id,
-            instrument: builtin(&instrument)
-                .map(|d| d.short_name.clone())
-                .unwrap_or(instrument),
-            status,
-            mode: r.try_get("mode")?,
-            started_at: r.try_get("started_at")?,
-        });
-    }
-    tx.commit().await?;
-    Ok(out)
-}
 
 /// Instruments the person can complete themselves: open built-ins, licensed ones whose
 /// wording one of their organisations has uploaded, and approved co-designed instruments of
@@ -236,4 +188,45 @@ pub async fn submit(
     .await?;
     tx.commit().await?;
     Ok((id, def, scores))
+}
+
+/// The participant record linked to the actor's account, if any.
+pub async fn own_person(state: &AppState, actor: &Actor) -> Result<Option<String>, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM people WHERE user_id = $1 ORDER BY created_at LIMIT 1")
+            .bind(actor.user_id.clone())
+            .fetch_optional(&state.db.read)
+            .await?,
+    )
+}
+
+/// What a participant's own check-ins page shows.
+pub struct OwnCheckIns {
+    pub person_id: String,
+    pub available: Vec<(Definition, bool)>,
+    pub due: Vec<DueItem>,
+    pub latest: Vec<LatestScore>,
+    pub pending: Vec<Pending>,
+}
+
+/// The actor's own check-ins: what they may start, what is due, what they left unfinished and
+/// their latest scores; `None` when no participant record is linked to their account.
+pub async fn own_check_ins(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<Option<OwnCheckIns>, AppError> {
+    let Some(person_id) = own_person(state, actor).await? else {
+        return Ok(None);
+    };
+    let available = available_for(state, actor, &person_id).await?;
+    let due = crate::modules::measures::schedules::due_for_person(state, &person_id).await?;
+    let latest = own_latest(state, actor, &person_id).await?;
+    let pending = pending_for(state, actor).await?;
+    Ok(Some(OwnCheckIns {
+        person_id,
+        available,
+        due,
+        latest,
+        pending,
+    }))
 }

@@ -7,12 +7,14 @@
 mod access;
 mod checkins;
 mod completion;
+mod hub;
 mod instruments;
 mod scores;
 
 pub use access::*;
 pub use checkins::*;
 pub use completion::*;
+pub use hub::*;
 pub use instruments::*;
 pub use scores::*;
 
