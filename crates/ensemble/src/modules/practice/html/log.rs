@@ -197,14 +197,7 @@ pub async fn save_log(
     Path(id): Path<String>,
     PageForm(f): PageForm<LogForm>,
 ) -> Result<Response, AppError> {
-    let log = Log {
-        what_happened: f.what_happened,
-        engagement: f.engagement,
-        moments: f.moments,
-        debrief: f.debrief,
-        next_time: f.next_time,
-    };
-    let version: i64 = f.version.parse().unwrap_or(-1);
+    let (log, version) = f.into_log();
     match service::save_log(&state, &actor, &id, &log, version).await {
         Ok(LogSaved::Saved) => Ok(Redirect::to(&format!("/sessions/{id}/log")).into_response()),
         Ok(LogSaved::Conflict {
@@ -233,6 +226,22 @@ pub async fn save_log(
     }
 }
 
+impl LogForm {
+    /// The log as typed, and the version it was based on (-1 when missing).
+    fn into_log(self) -> (Log, i64) {
+        let f = self;
+        let log = Log {
+            what_happened: f.what_happened,
+            engagement: f.engagement,
+            moments: f.moments,
+            debrief: f.debrief,
+            next_time: f.next_time,
+        };
+        let version: i64 = f.version.parse().unwrap_or(-1);
+        (log, version)
+    }
+}
+
 /// POST /sessions/{id}/observation
 pub async fn observe(
     State(state): State<AppState>,
@@ -241,6 +250,27 @@ pub async fn observe(
     Path(id): Path<String>,
     PageForm(form): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
+    let (instrument, answers, about) = observation_form(&form);
+    match service::observe(&state, &actor, &id, &instrument, about.as_deref(), answers).await {
+        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}/log#observation")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            let s = service::get(&state, &actor, &id).await?;
+            let part = observation_part(&state, &actor, &s).await?;
+            Ok(log_page(&ctx, &s, &s.log, s.log_version, &e, None, &part))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// An observation form: the instrument, the answers given (numbers where they parse) and
+/// the participant it is about, if any.
+fn observation_form(
+    form: &[(String, String)],
+) -> (
+    String,
+    std::collections::BTreeMap<String, crate::modules::measures::definition::Answer>,
+    Option<String>,
+) {
     use crate::modules::measures::definition::Answer;
     let instrument = form
         .iter()
@@ -268,15 +298,7 @@ pub async fn observe(
         .find(|(k, _)| k == "about")
         .map(|(_, v)| v.trim().to_string())
         .filter(|v| !v.is_empty());
-    match service::observe(&state, &actor, &id, &instrument, about.as_deref(), answers).await {
-        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}/log#observation")).into_response()),
-        Err(AppError::Invalid(e)) => {
-            let s = service::get(&state, &actor, &id).await?;
-            let part = observation_part(&state, &actor, &s).await?;
-            Ok(log_page(&ctx, &s, &s.log, s.log_version, &e, None, &part))
-        }
-        Err(e) => Err(e),
-    }
+    (instrument, answers, about)
 }
 
 /// Moment form.

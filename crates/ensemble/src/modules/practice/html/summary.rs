@@ -11,7 +11,8 @@ use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
 use crate::web::{Page, PageCtx, page};
 
-use crate::modules::practice::summary::{self, Scope};
+use crate::modules::practice::summary::{self, Scope, Summary};
+use crate::rbac::Actor;
 
 /// A horizontal bar chart as SVG, described for screen readers (the table beside it holds
 /// the same figures).
@@ -62,6 +63,12 @@ pub async fn practice_summary(
         Scope::Organisation(q.organisation.clone())
     };
     let s = summary::summary(&state, &actor, &scope).await?;
+    let body = summary_view(&actor, &scope, &s);
+    Ok(page(&ctx, Page::new("Practice summary", body)))
+}
+
+/// The summary page; `actor` picks which organisations' summaries it links to.
+fn summary_view(actor: &Actor, scope: &Scope, s: &Summary) -> Markup {
     let managed: Vec<&(String, String, crate::rbac::Role)> = actor
         .memberships
         .iter()
@@ -87,7 +94,7 @@ pub async fn practice_summary(
         .iter()
         .map(|(d, n, _, _)| (d.clone(), *n as f64))
         .collect();
-    let body = html! {
+    html! {
         span."nhsuk-caption-l" { "Practice summary, last 12 months" }
         h1 { (s.title) }
         @if !managed.is_empty() {
@@ -141,6 +148,5 @@ pub async fn practice_summary(
                 tbody."nhsuk-table__body" { @for (d, n, h, p) in &s.cpd { tr."nhsuk-table__row" { td."nhsuk-table__cell" { (d) } td."nhsuk-table__cell" { (n) } td."nhsuk-table__cell" { (format!("{h:.1}")) } @if !matches!(scope, Scope::Mine) { td."nhsuk-table__cell" { (p) } } } } }
             }
         }
-    };
-    Ok(page(&ctx, Page::new("Practice summary", body)))
+    }
 }

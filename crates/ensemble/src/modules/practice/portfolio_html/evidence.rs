@@ -3,10 +3,10 @@
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::html;
+use maud::{Markup, html};
 
 use crate::error::{AppError, FieldError};
-use crate::modules::practice::portfolio::{self, EvidenceInput, KINDS};
+use crate::modules::practice::portfolio::{self, Evidence, EvidenceInput, KINDS, Portfolio};
 use crate::rbac::Actor;
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
@@ -133,13 +133,21 @@ pub async fn evidence(
         .iter()
         .find(|e| e.id == id)
         .ok_or(AppError::NotFound)?;
+    let body = evidence_view(&ctx, &p, e);
+    Ok(page(
+        &ctx,
+        Page::new(&e.title, body).back("/practice/portfolio", "Your CPD portfolio"),
+    ))
+}
+
+fn evidence_view(ctx: &PageCtx, p: &Portfolio, e: &Evidence) -> Markup {
     let source_href = match (e.kind.as_str(), &e.source_id) {
         ("session", Some(s)) => Some(format!("/sessions/{s}/log")),
         ("reflection", Some(s)) => Some(format!("/practice/journal/{s}")),
         ("supervision", Some(s)) => Some(format!("/practice/supervision/{s}")),
         _ => None,
     };
-    let body = html! {
+    html! {
         span."nhsuk-caption-l" { (kind_label(&e.kind)) }
         h1 { (e.title) }
         dl."nhsuk-summary-list" {
@@ -156,14 +164,10 @@ pub async fn evidence(
                 a href=(format!("/practice/portfolio/certificates/{}", c.id)) { "Download " (c.filename) } " (" (crate::web::upload::file_size(usize::try_from(c.size_bytes).unwrap_or(0))) ")" } } }
         }
         form method="post" action=(format!("/practice/portfolio/evidence/{}/remove", e.id)) {
-            (csrf(&ctx))
+            (csrf(ctx))
             button."nhsuk-button nhsuk-button--secondary" type="submit" { "Remove from portfolio" }
         }
-    };
-    Ok(page(
-        &ctx,
-        Page::new(&e.title, body).back("/practice/portfolio", "Your CPD portfolio"),
-    ))
+    }
 }
 
 /// POST /practice/portfolio/evidence/{id}/remove

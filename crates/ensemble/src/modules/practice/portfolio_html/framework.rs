@@ -242,20 +242,7 @@ pub async fn edit_competency(
     PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let org = org_of(&state, &id).await?;
-    let get = |prefix: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k.starts_with(prefix))
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let input = CompetencyInput {
-        domain: get("domain-"),
-        new_domain: String::new(),
-        title: get("title-"),
-        description: get("description-"),
-    };
-    let remove = get("action") == "remove";
+    let (input, remove) = edited_competency(&pairs);
     match competencies::edit(
         &state,
         &actor,
@@ -270,11 +257,7 @@ pub async fn edit_competency(
         }
         Err(AppError::Invalid(e)) => {
             // Error links point at the renamed fields of this competency's form.
-            let code: String = sqlx::query_scalar("SELECT code FROM competencies WHERE id = $1")
-                .bind(competency.clone())
-                .fetch_optional(&state.db.read)
-                .await?
-                .unwrap_or_default();
+            let code = competencies::code_of(&state, &competency).await?;
             let summary = rename(&e, &code);
             framework_page(
                 &state,
@@ -289,6 +272,25 @@ pub async fn edit_competency(
         }
         Err(e) => Err(e),
     }
+}
+
+/// The edited competency from its form (whose fields carry the competency's suffix), and
+/// whether it is to be removed.
+fn edited_competency(pairs: &[(String, String)]) -> (CompetencyInput, bool) {
+    let get = |prefix: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k.starts_with(prefix))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let input = CompetencyInput {
+        domain: get("domain-"),
+        new_domain: String::new(),
+        title: get("title-"),
+        description: get("description-"),
+    };
+    (input, get("action") == "remove")
 }
 
 /// The publish form.

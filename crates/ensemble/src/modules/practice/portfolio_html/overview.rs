@@ -71,7 +71,12 @@ pub async fn overview(
     CurrentUser(actor): CurrentUser,
 ) -> Result<Response, AppError> {
     let p = portfolio::mine(&state, &actor).await?;
-    let body = html! {
+    let body = overview_view(&p);
+    Ok(page(&ctx, Page::new("Your CPD portfolio", body)))
+}
+
+fn overview_view(p: &Portfolio) -> Markup {
+    html! {
         span."nhsuk-caption-l" { (p.organisation) }
         h1 { "Your CPD portfolio" }
         @match &p.framework {
@@ -94,11 +99,11 @@ pub async fn overview(
                     li { a href="/practice/portfolio/export.json" download="portfolio.json" { "Download the portfolio as JSON" } }
                     li { a href="/practice/assessments" { "Assessments colleagues asked of you" } }
                 }
-                (competency_table(&p, f, false))
+                (competency_table(p, f, false))
             }
         }
         h2."nhsuk-heading-m" { "Evidence" }
-        (evidence_list(&p, true))
+        (evidence_list(p, true))
         @let asked: Vec<_> = p.assessments.iter().filter(|a| a.kind != "self").collect();
         @if !asked.is_empty() {
             h2."nhsuk-heading-m" { "Assessments you asked for" }
@@ -109,8 +114,7 @@ pub async fn overview(
                 }
             }
         }
-    };
-    Ok(page(&ctx, Page::new("Your CPD portfolio", body)))
+    }
 }
 
 /// GET /practice/portfolio/print
