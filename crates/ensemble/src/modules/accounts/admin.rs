@@ -6,8 +6,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use crate::audit::{self, AuditFilter};
+use crate::audit::{AuditFilter, AuditRow};
 use crate::error::{AppError, FieldError};
+use crate::notify::OutboxMessage;
 use crate::rbac::perm::{ManageAccounts, ManageOrganisations, ViewAudit, ViewOperations};
 use crate::rbac::{Granted, Role};
 use crate::state::AppState;
@@ -15,7 +16,7 @@ use crate::web::forms::{Input, PageForm, button, csrf, error_summary, select};
 use crate::web::layout::datetime;
 use crate::web::{Page, PageCtx, page};
 
-use super::model::{OrgKind, Organisation};
+use super::model::{OrgKind, Organisation, UserSummary};
 use super::service::{self, InviteInput, OrganisationInput, UserInput};
 
 fn row(key: &str, value: Markup) -> Markup {
@@ -277,11 +278,25 @@ pub async fn users(
     let pg = q.page.unwrap_or(1).max(1);
     let (users, more) = service::list_users(&state, &g, &q.q, pg).await?;
     let invitations = service::pending_invitations(&state, &g).await?;
+    let body = users_view(&q, &users, pg, more, &invitations);
+    Ok(page(
+        &ctx,
+        Page::new("Accounts", body).back("/admin", "Back to administration"),
+    ))
+}
+
+fn users_view(
+    q: &UsersQuery,
+    users: &[UserSummary],
+    pg: i64,
+    more: bool,
+    invitations: &[(String, String, String, Role, i64)],
+) -> Markup {
     let qs = |p: i64| {
         serde_urlencoded::to_string([("q", q.q.as_str()), ("page", &p.to_string())])
             .unwrap_or_default()
     };
-    let body = html! {
+    html! {
         h1 { "Accounts" }
         p { a."nhsuk-button" href="/admin/users/invite" { "Invite someone" } }
         form method="get" action="/admin/users" {
@@ -298,7 +313,7 @@ pub async fn users(
                 th."nhsuk-table__header" scope="col" { "Status" }
             } }
             tbody."nhsuk-table__body" {
-                @for u in &users {
+                @for u in users {
                     tr."nhsuk-table__row" {
                         td."nhsuk-table__cell" { a href=(format!("/admin/users/{}", u.id)) { (u.display_name) } }
                         td."nhsuk-table__cell" { (u.email) }
@@ -320,14 +335,10 @@ pub async fn users(
         h2."nhsuk-heading-m" { "Invitations waiting to be accepted" }
         @if invitations.is_empty() { p."nhsuk-body" { "None." } } @else {
             ul."nhsuk-list"."nhsuk-list--bullet" {
-                @for (_, email, org, role, expires) in &invitations { li { (email) " – " (role.label()) " at " (org) ", until " (datetime(*expires)) } }
+                @for (_, email, org, role, expires) in invitations { li { (email) " – " (role.label()) " at " (org) ", until " (datetime(*expires)) } }
             }
         }
-    };
-    Ok(page(
-        &ctx,
-        Page::new("Accounts", body).back("/admin", "Back to administration"),
-    ))
+    }
 }
 
 async fn org_options(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
@@ -630,39 +641,49 @@ pub async fn audit(
     g: Granted<ViewAudit>,
     Query(q): Query<AuditQuery>,
 ) -> Result<Response, AppError> {
-    let mut errors = Vec::new();
-    let from = parse_date(&q.from, "from", &mut errors);
-    let to = parse_date(&q.to, "to", &mut errors).map(|t| t + 86_400);
-    let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
-    let filter = AuditFilter {
-        action: opt(&q.action),
-        actor_user_id: opt(&q.actor),
-        entity_type: opt(&q.entity_type),
-        entity_id: opt(&q.entity_id),
-        from,
-        to,
-    };
+    let (filter, errors) = q.filter();
     let pg = q.page.unwrap_or(1).max(1);
     let (rows, more) = if errors.is_empty() {
-        let found = audit::list(&state.db, &filter, pg, 50).await?;
-        // Browsing the trail is itself a read of personal data.
-        let mut tx = state.db.begin().await?;
-        audit::record(
-            &mut tx,
-            &g.actor().audit(),
-            audit::AuditEvent {
-                action: "audit.read",
-                entity_type: "audit_log",
-                entity_id: None,
-                detail: serde_json::json!({"page": pg, "rows": found.0.len()}),
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        found
+        service::browse_audit(&state, &g, &filter, pg).await?
     } else {
         (vec![], false)
     };
+    let body = audit_view(&q, &errors, &rows, pg, more);
+    let r = page(
+        &ctx,
+        Page::new("Audit trail", body)
+            .errors(!errors.is_empty())
+            .back("/admin", "Back to administration"),
+    );
+    Ok(r)
+}
+
+impl AuditQuery {
+    /// The filter the query asks for, and the problems with its dates.
+    fn filter(&self) -> (AuditFilter, Vec<FieldError>) {
+        let mut errors = Vec::new();
+        let from = parse_date(&self.from, "from", &mut errors);
+        let to = parse_date(&self.to, "to", &mut errors).map(|t| t + 86_400);
+        let opt = |s: &str| (!s.trim().is_empty()).then(|| s.trim().to_string());
+        let filter = AuditFilter {
+            action: opt(&self.action),
+            actor_user_id: opt(&self.actor),
+            entity_type: opt(&self.entity_type),
+            entity_id: opt(&self.entity_id),
+            from,
+            to,
+        };
+        (filter, errors)
+    }
+}
+
+fn audit_view(
+    q: &AuditQuery,
+    errors: &[FieldError],
+    rows: &[AuditRow],
+    pg: i64,
+    more: bool,
+) -> Markup {
     let qs = |p: i64| {
         serde_urlencoded::to_string([
             ("action", q.action.as_str()),
@@ -675,20 +696,20 @@ pub async fn audit(
         ])
         .unwrap_or_default()
     };
-    let body = html! {
-        (error_summary(&errors))
+    html! {
+        (error_summary(errors))
         h1 { "Audit trail" }
         p."nhsuk-body" { "Every change and every read of personal records, newest first. Each entry is chained to the one before by a hash; run " code { "ensemble audit verify" } " to check nothing has been altered." }
         form method="get" action="/admin/audit" novalidate {
             div."nhsuk-grid-row" {
-                div."nhsuk-grid-column-one-third" { (Input::new("action", "Action starts with", &q.action).hint("For example account. or session.sign_in").render(&errors)) }
-                div."nhsuk-grid-column-one-third" { (Input::new("entity_type", "Record type", &q.entity_type).hint("For example user or organisation").render(&errors)) }
-                div."nhsuk-grid-column-one-third" { (Input::new("entity_id", "Record id", &q.entity_id).render(&errors)) }
+                div."nhsuk-grid-column-one-third" { (Input::new("action", "Action starts with", &q.action).hint("For example account. or session.sign_in").render(errors)) }
+                div."nhsuk-grid-column-one-third" { (Input::new("entity_type", "Record type", &q.entity_type).hint("For example user or organisation").render(errors)) }
+                div."nhsuk-grid-column-one-third" { (Input::new("entity_id", "Record id", &q.entity_id).render(errors)) }
             }
             div."nhsuk-grid-row" {
-                div."nhsuk-grid-column-one-third" { (Input::new("actor", "Done by (account id)", &q.actor).render(&errors)) }
-                div."nhsuk-grid-column-one-third" { (Input::new("from", "From date", &q.from).hint("YYYY-MM-DD").render(&errors)) }
-                div."nhsuk-grid-column-one-third" { (Input::new("to", "To date", &q.to).hint("YYYY-MM-DD").render(&errors)) }
+                div."nhsuk-grid-column-one-third" { (Input::new("actor", "Done by (account id)", &q.actor).render(errors)) }
+                div."nhsuk-grid-column-one-third" { (Input::new("from", "From date", &q.from).hint("YYYY-MM-DD").render(errors)) }
+                div."nhsuk-grid-column-one-third" { (Input::new("to", "To date", &q.to).hint("YYYY-MM-DD").render(errors)) }
             }
             button."nhsuk-button"."nhsuk-button--secondary" type="submit" { "Filter" }
         }
@@ -705,7 +726,7 @@ pub async fn audit(
                     th."nhsuk-table__header" scope="col" { "Detail" }
                 } }
                 tbody."nhsuk-table__body" {
-                    @for r in &rows {
+                    @for r in rows {
                         tr."nhsuk-table__row" {
                             td."nhsuk-table__cell" { (r.seq) }
                             td."nhsuk-table__cell"."ensemble-nowrap" { (datetime(r.at)) }
@@ -727,14 +748,7 @@ pub async fn audit(
                 }
             }
         }
-    };
-    let r = page(
-        &ctx,
-        Page::new("Audit trail", body)
-            .errors(!errors.is_empty())
-            .back("/admin", "Back to administration"),
-    );
-    Ok(r)
+    }
 }
 
 /// GET /admin/outbox
@@ -743,29 +757,23 @@ pub async fn outbox(
     ctx: PageCtx,
     g: Granted<ViewOperations>,
 ) -> Result<Response, AppError> {
-    let messages = crate::notify::recent(&state.db, 100).await?;
-    // Emails carry names and addresses: viewing them is audited.
-    let mut tx = state.db.begin().await?;
-    audit::record(
-        &mut tx,
-        &g.actor().audit(),
-        audit::AuditEvent {
-            action: "outbox.read",
-            entity_type: "outbox",
-            entity_id: None,
-            detail: serde_json::json!({"rows": messages.len()}),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    let body = html! {
+    let messages = service::browse_outbox(&state, &g).await?;
+    let body = outbox_view(state.cfg.smtp_url.is_some(), &messages);
+    Ok(page(
+        &ctx,
+        Page::new("Email outbox", body).back("/admin", "Back to administration"),
+    ))
+}
+
+fn outbox_view(smtp: bool, messages: &[OutboxMessage]) -> Markup {
+    html! {
         h1 { "Email outbox" }
         p."nhsuk-body" {
-            @if state.cfg.smtp_url.is_some() { "Emails are delivered over SMTP by the background worker." }
+            @if smtp { "Emails are delivered over SMTP by the background worker." }
             @else { "No SMTP server is configured (ENSEMBLE_SMTP_URL), so emails are kept here and not sent." }
         }
         @if messages.is_empty() { p."nhsuk-body" { "No emails yet." } }
-        @for m in &messages {
+        @for m in messages {
             div."nhsuk-card" { div."nhsuk-card__content" {
                 h2."nhsuk-card__heading"."nhsuk-heading-s" { (m.subject) }
                 dl."nhsuk-summary-list" {
@@ -779,11 +787,7 @@ pub async fn outbox(
                 }
             } }
         }
-    };
-    Ok(page(
-        &ctx,
-        Page::new("Email outbox", body).back("/admin", "Back to administration"),
-    ))
+    }
 }
 
 /// GET /admin/jobs

@@ -95,13 +95,7 @@ pub async fn sign_in_submit(
     ctx: PageCtx,
     PageForm(form): PageForm<SignInForm>,
 ) -> Response {
-    let mut errors = Vec::new();
-    if form.email.trim().is_empty() {
-        errors.push(FieldError::new("email", "Enter your email address"));
-    }
-    if form.password.is_empty() {
-        errors.push(FieldError::new("password", "Enter your password"));
-    }
+    let errors = form.missing();
     if !errors.is_empty() {
         return sign_in_form(&ctx, &form, &errors, None);
     }
@@ -114,36 +108,50 @@ pub async fn sign_in_submit(
     )
     .await
     {
-        Ok((token, step)) => {
-            let to = match step {
-                NextStep::Done => local_next(&form.next).to_string(),
-                NextStep::Verify => "/sign-in/verify".into(),
-                NextStep::SetUp => "/account/security/totp".into(),
-            };
-            let mut resp = Redirect::to(&to).into_response();
-            resp.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(&state, session::COOKIE, &token, None),
-            );
-            resp
+        Ok((token, step)) => signed_in(&state, &form, &token, step),
+        Err(e) => sign_in_refused(&ctx, &form, e),
+    }
+}
+
+impl SignInForm {
+    /// A problem for each empty field.
+    fn missing(&self) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if self.email.trim().is_empty() {
+            errors.push(FieldError::new("email", "Enter your email address"));
         }
-        Err(SignInError::Internal(e)) => AppError::from(e).into_response(),
-        Err(e @ SignInError::RateLimited(_)) => {
-            let mut r = sign_in_form(
-                &ctx,
-                &form,
-                &[FieldError::new("email", e.to_string())],
-                None,
-            );
+        if self.password.is_empty() {
+            errors.push(FieldError::new("password", "Enter your password"));
+        }
+        errors
+    }
+}
+
+/// Set the session cookie and go on to the next step (or where the visitor was going).
+fn signed_in(state: &AppState, form: &SignInForm, token: &str, step: NextStep) -> Response {
+    let to = match step {
+        NextStep::Done => local_next(&form.next).to_string(),
+        NextStep::Verify => "/sign-in/verify".into(),
+        NextStep::SetUp => "/account/security/totp".into(),
+    };
+    let mut resp = Redirect::to(&to).into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state, session::COOKIE, token, None),
+    );
+    resp
+}
+
+/// The form again with the reason, or the error page when the service failed.
+fn sign_in_refused(ctx: &PageCtx, form: &SignInForm, e: SignInError) -> Response {
+    match e {
+        SignInError::Internal(e) => AppError::from(e).into_response(),
+        e @ SignInError::RateLimited(_) => {
+            let mut r = sign_in_form(ctx, form, &[FieldError::new("email", e.to_string())], None);
             *r.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
             r
         }
-        Err(e) => sign_in_form(
-            &ctx,
-            &form,
-            &[FieldError::new("email", e.to_string())],
-            None,
-        ),
+        e => sign_in_form(ctx, form, &[FieldError::new("email", e.to_string())], None),
     }
 }
 

@@ -211,6 +211,30 @@ pub async fn search_page(
     };
     let out = search::run(&state, &form, view == "print").await?;
     let types = super::cache::of(&state).types(&state.db).await?;
+    let map = if view == "map" {
+        Some(map_svg(&out, &backdrop(&state).await))
+    } else {
+        None
+    };
+    let body = search_view(&form, &out, &types, view, map);
+    let title = if view == "print" {
+        "Activities (printable list)"
+    } else {
+        "Find a music or creative activity"
+    };
+    let r = page(&ctx, Page::new(title, body).errors(!out.errors.is_empty()));
+    Ok(r)
+}
+
+/// The search page: the form (unless printing), the heading, the results as a list or a
+/// map, and the pages.
+fn search_view(
+    form: &SearchForm,
+    out: &Outcome,
+    types: &[(String, String)],
+    view: &str,
+    map: Option<Markup>,
+) -> Markup {
     let pages = (out.total + search::PER_PAGE - 1) / search::PER_PAGE;
     let heading = match (&out.centre, out.total) {
         (_, 0) => "No activities found".to_string(),
@@ -221,17 +245,12 @@ pub async fn search_page(
         ),
         (None, n) => format!("{n} {}", if n == 1 { "activity" } else { "activities" }),
     };
-    let map = if view == "map" {
-        Some(map_svg(&out, &backdrop(&state).await))
-    } else {
-        None
-    };
-    let body = html! {
+    html! {
         (error_summary(&out.errors))
         h1 { "Find a music or creative activity" }
         @if view != "print" {
             p."nhsuk-lede-text" { "Groups across the Liverpool City Region for your mental health and wellbeing. Most are free and you do not need any experience." }
-            (search_form(&form, &types, &out.errors))
+            (search_form(form, types, &out.errors))
         }
         @if out.errors.is_empty() {
             h2."nhsuk-heading-m" id="results" { (heading) }
@@ -247,7 +266,7 @@ pub async fn search_page(
             @if out.total == 0 {
                 div."nhsuk-inset-text" {
                     span."nhsuk-u-visually-hidden" { "Information: " }
-                    p { (empty_reason(&form, &out)) }
+                    p { (empty_reason(form, out)) }
                     ul."nhsuk-list"."nhsuk-list--bullet" {
                         @if out.centre.is_some() { li { "search a wider distance, such as 10 or 20 miles" } }
                         @if !form.q.trim().is_empty() { li { "use fewer or different words" } }
@@ -279,14 +298,7 @@ pub async fn search_page(
                 }
             }
         }
-    };
-    let title = if view == "print" {
-        "Activities (printable list)"
-    } else {
-        "Find a music or creative activity"
-    };
-    let r = page(&ctx, Page::new(title, body).errors(!out.errors.is_empty()));
-    Ok(r)
+    }
 }
 
 fn empty_reason(form: &SearchForm, out: &Outcome) -> String {
@@ -320,7 +332,15 @@ pub async fn activity_page(
     let can_edit = ctx
         .actor()
         .is_some_and(|act| service::can_manage(&act, &a.organisation_id));
-    let body = html! {
+    let body = activity_view(&a, &leads, can_edit);
+    Ok(page(
+        &ctx,
+        Page::new(&a.name, body).back("/activities", "Back to search"),
+    ))
+}
+
+fn activity_view(a: &Activity, leads: &[(String, String, bool)], can_edit: bool) -> Markup {
+    html! {
         span."nhsuk-caption-l" { (a.organisation_name) }
         h1 { (a.name) }
         p."nhsuk-lede-text" { (a.description) }
@@ -344,7 +364,7 @@ pub async fn activity_page(
             (row("Access", html! { @if a.access_features.is_empty() { "Ask the organiser about access" } ul."nhsuk-list" { @for f in &a.access_features { li { (f.label()) } } } }))
             (row("Languages", html! { (if a.languages.is_empty() { "English".to_string() } else { a.languages.join(", ") }) }))
             @if !leads.is_empty() {
-                (row("Led by", html! { @for (uid, name, public) in &leads { @if *public { a href=(format!("/practitioners/{uid}")) { (name) } } @else { (name) } br; } }))
+                (row("Led by", html! { @for (uid, name, public) in leads { @if *public { a href=(format!("/practitioners/{uid}")) { (name) } } @else { (name) } br; } }))
             }
             (row("Type", html! { (a.types.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")) }))
             (row("Contact", html! {
@@ -358,11 +378,7 @@ pub async fn activity_page(
         @if can_edit {
             p { a."nhsuk-button"."nhsuk-button--secondary" href=(format!("/manage/activities/{}", a.id)) { "Edit this activity" } }
         }
-    };
-    Ok(page(
-        &ctx,
-        Page::new(&a.name, body).back("/activities", "Back to search"),
-    ))
+    }
 }
 
 /// Form fields for the activity editor.

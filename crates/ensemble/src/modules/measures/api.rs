@@ -91,19 +91,7 @@ pub async fn submit_response(
             e.body_text()
         ))
     })?;
-    let mode = match b.mode.as_deref() {
-        None => Mode::WithPractitioner,
-        Some(m) => match Mode::from_code(m) {
-            Some(Mode::SelfReport) | None => {
-                return Err(AppError::Invalid(vec![FieldError::new(
-                    "mode",
-                    "must be with_practitioner or paper (people complete their own check-ins on /check-ins)",
-                )])
-                .into());
-            }
-            Some(mode) => mode,
-        },
-    };
+    let mode = api_mode(b.mode.as_deref())?;
     let (id, def, scores) = service::submit(
         &state,
         &actor,
@@ -131,6 +119,23 @@ pub async fn submit_response(
         }),
     )
         .into_response())
+}
+
+/// The mode a response through the API is entered in: with a practitioner (the default) or
+/// from paper; people complete their own check-ins on the pages.
+fn api_mode(mode: Option<&str>) -> Result<Mode, AppError> {
+    Ok(match mode {
+        None => Mode::WithPractitioner,
+        Some(m) => match Mode::from_code(m) {
+            Some(Mode::SelfReport) | None => {
+                return Err(AppError::Invalid(vec![FieldError::new(
+                    "mode",
+                    "must be with_practitioner or paper (people complete their own check-ins on /check-ins)",
+                )]));
+            }
+            Some(mode) => mode,
+        },
+    })
 }
 
 /// A person's scores, newest first: for their care team, the provider of an open referral,

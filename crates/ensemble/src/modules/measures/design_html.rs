@@ -282,20 +282,7 @@ pub async fn save(
         .filter(|(k, _)| k == "panel")
         .map(|(_, v)| v.clone())
         .collect();
-    if action == "add" {
-        input.questions.push(design::QuestionInput {
-            kind: "faces5".into(),
-            ..Default::default()
-        });
-        return version_page(&state, &ctx, &actor, &v, Some(&input), &chosen, &[]).await;
-    }
-    if let Some(i) = action
-        .strip_prefix("remove_")
-        .and_then(|i| i.parse::<usize>().ok())
-    {
-        if i < input.questions.len() && input.questions.len() > 1 {
-            input.questions.remove(i);
-        }
+    if add_or_remove_question(&mut input, action) {
         return version_page(&state, &ctx, &actor, &v, Some(&input), &chosen, &[]).await;
     }
     let panel = (action == "submit").then_some(chosen.as_slice());
@@ -306,6 +293,28 @@ pub async fn save(
         }
         Err(e) => Err(e),
     }
+}
+
+/// "Add a question" and "Remove" change the draft on the page without saving it: true when
+/// `action` was one of them.
+fn add_or_remove_question(input: &mut DraftInput, action: &str) -> bool {
+    if action == "add" {
+        input.questions.push(design::QuestionInput {
+            kind: "faces5".into(),
+            ..Default::default()
+        });
+        return true;
+    }
+    if let Some(i) = action
+        .strip_prefix("remove_")
+        .and_then(|i| i.parse::<usize>().ok())
+    {
+        if i < input.questions.len() && input.questions.len() > 1 {
+            input.questions.remove(i);
+        }
+        return true;
+    }
+    false
 }
 
 /// POST /measures/design/{id}/{version}/new-version

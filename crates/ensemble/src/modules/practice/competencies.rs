@@ -581,6 +581,17 @@ pub async fn publish(
     Ok(())
 }
 
+/// The code of a competency (empty when there is none with that id).
+pub async fn code_of(state: &AppState, competency_id: &str) -> Result<String, AppError> {
+    Ok(
+        sqlx::query_scalar("SELECT code FROM competencies WHERE id = $1")
+            .bind(competency_id.to_string())
+            .fetch_optional(&state.db.read)
+            .await?
+            .unwrap_or_default(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,164 @@
+//! `ensemble opendata` and `ensemble directory`: loading postcodes and centroids, generating
+//! a national-sized directory, and importing Open Referral UK feeds.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use ensemble::AppState;
+
+use super::{bar, explain, state_for};
+use crate::{DbArgs, DirectoryCommand, OpendataCommand};
+
+/// `ensemble opendata import`.
+pub(crate) async fn opendata(cmd: OpendataCommand) -> anyhow::Result<i32> {
+    let OpendataCommand::Import {
+        db,
+        postcodes,
+        centroids,
+        shared_dir,
+    } = cmd;
+    let state = state_for(&db.database).await?;
+    let (p, c) = if postcodes.is_empty() && centroids.is_empty() {
+        let (p, c) = ensemble::modules::places::import::shared_files(&shared_dir);
+        if p.is_empty() && c.is_empty() {
+            bail!(
+                "no open data files given, and none found under {} (set --shared-dir or ENSEMBLE_SHARED_DIR, or pass --postcodes/--centroids)",
+                shared_dir.display()
+            );
+        }
+        (p, c)
+    } else {
+        (postcodes, centroids)
+    };
+    let failed = import_files(&state, &p, &c).await?;
+    state.db.close().await;
+    Ok(i32::from(failed))
+}
+
+/// Import files with progress bars and a summary; true when any row was rejected.
+pub(crate) async fn import_files(
+    state: &AppState,
+    postcodes: &[PathBuf],
+    centroids: &[PathBuf],
+) -> anyhow::Result<bool> {
+    use ensemble::modules::places::import;
+    let mut any_rejected = false;
+    for (kind, files) in [("postcodes", postcodes), ("centroids", centroids)] {
+        for f in files {
+            let pb = bar(&format!("{kind} from {}", f.display()));
+            let report = if kind == "postcodes" {
+                import::import_postcodes(&state.db, f, |n| pb.set_position(n)).await
+            } else {
+                import::import_centroids(&state.db, f, |n| pb.set_position(n)).await
+            }
+            .with_context(|| format!("importing {}", f.display()))?;
+            pb.finish_and_clear();
+            println!(
+                "{}: {} rows read, {} stored, {} terminated skipped, {} rejected",
+                f.display(),
+                report.rows,
+                report.stored,
+                report.terminated,
+                report.rejected_count
+            );
+            for (line, why) in &report.rejected {
+                println!("  line {line}: {why}");
+            }
+            if report.rejected_count as usize > report.rejected.len() {
+                println!(
+                    "  … and {} more",
+                    report.rejected_count as usize - report.rejected.len()
+                );
+            }
+            any_rejected |= report.rejected_count > 0;
+        }
+    }
+    let (p, l) = ensemble::modules::places::counts(&state.db).await?;
+    println!("Open data now holds {p} postcodes and {l} small-area centroids.");
+    println!(
+        "Contains OS data © Crown copyright and database right. Contains Royal Mail data © Royal Mail copyright and database right. Source: Office for National Statistics licensed under the Open Government Licence v3.0."
+    );
+    Ok(any_rejected)
+}
+
+/// `ensemble directory …`.
+pub(crate) async fn directory(cmd: DirectoryCommand) -> anyhow::Result<i32> {
+    match cmd {
+        DirectoryCommand::Generate {
+            db,
+            activities,
+            locations,
+            organisations,
+            seed,
+        } => generate(db, activities, locations, organisations, seed).await,
+        DirectoryCommand::ImportOruk { db, source } => import_oruk(db, source).await,
+    }
+}
+
+/// `ensemble directory generate`.
+async fn generate(
+    db: DbArgs,
+    activities: usize,
+    locations: usize,
+    organisations: usize,
+    seed: u64,
+) -> anyhow::Result<i32> {
+    if activities == 0 || organisations == 0 || locations < activities {
+        bail!(
+            "--activities and --organisations must be at least 1, and --locations at least --activities"
+        );
+    }
+    let state = state_for(&db.database).await?;
+    let pb = bar("generating");
+    let scale = ensemble::modules::directory::generate::Scale {
+        activities,
+        locations,
+        organisations,
+        seed,
+    };
+    ensemble::modules::directory::generate::generate(&state.db, scale, |stage, n| {
+        pb.set_message(format!("generating {stage}"));
+        pb.set_position(n as u64);
+    })
+    .await?;
+    pb.finish_and_clear();
+    state.db.close().await;
+    println!(
+        "Generated {organisations} organisations, {activities} activities and {locations} venue links."
+    );
+    Ok(0)
+}
+
+/// `ensemble directory import-oruk`.
+async fn import_oruk(db: DbArgs, source: String) -> anyhow::Result<i32> {
+    use ensemble::modules::directory::import_oruk;
+    let state = state_for(&db.database).await?;
+    let src = source.clone();
+    let docs = tokio::task::spawn_blocking(move || import_oruk::read_source(&src)).await??;
+    // ORUK ids are UUIDs: one service keeps one record whichever URL or path it came from.
+    let report = import_oruk::import_documents(&state, import_oruk::SOURCE, docs)
+        .await
+        .map_err(explain)?;
+    state.db.close().await;
+    println!(
+        "Imported from {source}: {} created, {} updated, {} unchanged, {} rejected, {} skipped.",
+        report.created.len(),
+        report.updated.len(),
+        report.unchanged.len(),
+        report.rejected.len(),
+        report.skipped.len()
+    );
+    for (what, reasons) in &report.rejected {
+        println!("  rejected {what}:");
+        for r in reasons {
+            println!("    - {r}");
+        }
+    }
+    for (what, why) in &report.skipped {
+        println!("  skipped {what}: {why}");
+    }
+    for (id, note) in &report.warnings {
+        println!("  note for {id}: {note}");
+    }
+    Ok(i32::from(!report.rejected.is_empty()))
+}

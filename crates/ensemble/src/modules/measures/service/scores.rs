@@ -1,0 +1,197 @@
+//! Reading a person's scores, and recomputing every stored score after a scoring change.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+
+use crate::audit::{self, AuditEvent};
+use crate::db::Tx;
+use crate::error::AppError;
+use crate::modules::measures::definition::Definition;
+use crate::rbac::Actor;
+use crate::state::AppState;
+
+use super::*;
+
+/// Recompute every complete response's scores from its stored answers and the definition of
+/// the version it was collected with. Returns (recomputed, changed).
+pub async fn recompute_all(state: &AppState) -> Result<(usize, usize), AppError> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT id FROM measure_responses WHERE status = 'complete' ORDER BY id",
+    )
+    .fetch_all(&state.db.read)
+    .await?;
+    let (mut done, mut changed) = (0, 0);
+    for id in ids {
+        let mut tx = state.db.begin().await?;
+        let r = sqlx::query(
+            "SELECT instrument_id, instrument_version FROM measure_responses WHERE id = $1",
+        )
+        .bind(id.clone())
+        .fetch_one(&mut *tx)
+        .await?;
+        let instrument: String = r.try_get("instrument_id")?;
+        let version: i64 = r.try_get("instrument_version")?;
+        let Some(def) = definition(&mut *tx, &instrument, u32::try_from(version).ok()).await?
+        else {
+            continue;
+        };
+        let answers = answers_of(&mut tx, &id, 1).await?;
+        let Ok(scores) = def.score(&answers) else {
+            continue;
+        };
+        let before = scores_of(&mut tx, &id, &def).await?;
+        if before != scores {
+            write_scores(&mut tx, &id, &scores).await?;
+            changed += 1;
+        }
+        tx.commit().await?;
+        done += 1;
+    }
+    let mut tx = state.db.begin().await?;
+    audit::record(
+        &mut tx,
+        &crate::audit::AuditActor::cli(),
+        AuditEvent {
+            action: "measure.recompute",
+            entity_type: "measure_response",
+            entity_id: None,
+            detail: json!({ "recomputed": done, "changed": changed }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((done, changed))
+}
+
+/// One score in a person's history.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct ScoreRow {
+    pub response_id: String,
+    pub instrument_id: String,
+    pub instrument_version: u32,
+    pub instrument: String,
+    pub score_id: String,
+    pub label: String,
+    pub value: f64,
+    pub band: Option<String>,
+    /// SNOMED CT code of the score, where the instrument has one.
+    pub snomed_code: Option<String>,
+    pub snomed_display: Option<String>,
+    /// self, with_practitioner or paper.
+    pub mode: String,
+    pub completed_at: i64,
+    /// Whether this score is shown in plans and messages back.
+    pub headline: bool,
+}
+
+/// Every complete score of a person, newest first (no authorisation: callers check).
+pub async fn scores_for_person(tx: &mut Tx, person_id: &str) -> Result<Vec<ScoreRow>, AppError> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.instrument_id, r.instrument_version, r.mode, r.completed_at, s.score_id, s.value, s.band \
+         FROM measure_responses r JOIN measure_scores s ON s.response_id = r.id \
+         WHERE r.person_id = $1 AND r.status = 'complete' ORDER BY r.completed_at DESC, r.id, s.score_id",
+    )
+    .bind(person_id.to_string())
+    .fetch_all(&mut **tx)
+    .await?;
+    let mut defs: BTreeMap<(String, i64), Option<Definition>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for r in rows {
+        let instrument: String = r.try_get("instrument_id")?;
+        let version: i64 = r.try_get("instrument_version")?;
+        let key = (instrument.clone(), version);
+        if !defs.contains_key(&key) {
+            let d = definition(&mut **tx, &instrument, u32::try_from(version).ok()).await?;
+            defs.insert(key.clone(), d);
+        }
+        let Some(Some(def)) = defs.get(&key) else {
+            continue;
+        };
+        let score_id: String = r.try_get("score_id")?;
+        let Some(rule) = def.scores.iter().find(|s| s.id == score_id) else {
+            continue;
+        };
+        let snomed = rule.snomed.as_ref();
+        out.push(ScoreRow {
+            response_id: r.try_get("id")?,
+            instrument_id: instrument,
+            instrument_version: def.version,
+            instrument: def.short_name.clone(),
+            score_id,
+            label: rule.label.clone(),
+            value: r.try_get("value")?,
+            band: r.try_get("band")?,
+            snomed_code: snomed.map(|s| s.code.clone()),
+            snomed_display: snomed.map(|s| s.display.clone()),
+            mode: r.try_get("mode")?,
+            completed_at: r.try_get::<Option<i64>, _>("completed_at")?.unwrap_or(0),
+            headline: rule.headline,
+        });
+    }
+    Ok(out)
+}
+
+/// The latest headline scores of a person: for each instrument, its most recent complete
+/// response (and the one before, for change), headline scores only.
+pub async fn latest_scores(tx: &mut Tx, person_id: &str) -> Result<Vec<LatestScore>, AppError> {
+    let all = scores_for_person(tx, person_id).await?;
+    let mut out: Vec<LatestScore> = Vec::new();
+    for row in all.iter().filter(|r| r.headline) {
+        if out
+            .iter()
+            .any(|l| l.score.instrument_id == row.instrument_id && l.score.score_id == row.score_id)
+        {
+            continue;
+        }
+        let previous = all
+            .iter()
+            .find(|p| {
+                p.instrument_id == row.instrument_id
+                    && p.score_id == row.score_id
+                    && p.completed_at < row.completed_at
+            })
+            .map(|p| p.value);
+        out.push(LatestScore {
+            score: row.clone(),
+            previous,
+        });
+    }
+    Ok(out)
+}
+
+/// A latest score with the value before it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LatestScore {
+    pub score: ScoreRow,
+    pub previous: Option<f64>,
+}
+
+/// A person's scores for someone allowed to see that person (audited).
+pub async fn person_scores(
+    state: &AppState,
+    actor: &Actor,
+    person_id: &str,
+) -> Result<Vec<ScoreRow>, AppError> {
+    let mut tx = state.db.begin().await?;
+    let access = person_access(&mut tx, actor, person_id).await?;
+    if !access.any() {
+        return Err(AppError::Forbidden);
+    }
+    let rows = scores_for_person(&mut tx, person_id).await?;
+    audit::record(
+        &mut tx,
+        &actor.audit(),
+        AuditEvent {
+            action: "measure.scores.read",
+            entity_type: "person",
+            entity_id: Some(person_id),
+            detail: json!({ "rows": rows.len() }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(rows)
+}

@@ -1,0 +1,378 @@
+//! Sessions of an activity: creating them (one or a series), loading and listing them, and
+//! cancelling.
+
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+use time::{Duration, Time};
+
+use crate::db::{Tx, new_id, now};
+use crate::error::{AppError, FieldError};
+use crate::rbac::{Actor, Role};
+use crate::state::AppState;
+
+use super::*;
+
+/// The form to plan a session.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct NewSession {
+    pub activity_id: String,
+    pub date: String,
+    pub starts: String,
+    pub ends: String,
+    pub venue: String,
+    pub template_id: String,
+}
+
+/// A `YYYY-MM-DD` date as typed (surrounding spaces ignored): the crate's one parser.
+pub(in crate::modules::practice) use crate::dates::parse_date;
+
+fn parse_time(s: &str) -> Option<Time> {
+    Time::parse(
+        s.trim(),
+        time::macros::format_description!("[hour]:[minute]"),
+    )
+    .ok()
+}
+
+/// Activities the actor may run sessions for: (id, name).
+pub async fn activities(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<Vec<(String, String)>, AppError> {
+    let mut out = Vec::new();
+    for (org, _, role) in &actor.memberships {
+        if !matches!(role, Role::Practitioner | Role::ProgrammeManager) {
+            continue;
+        }
+        let rows = sqlx::query(
+            "SELECT id, name FROM activities WHERE organisation_id = $1 AND status = 'active' ORDER BY name",
+        )
+        .bind(org.clone())
+        .fetch_all(&state.db.read)
+        .await?;
+        for r in rows {
+            let pair = (r.try_get("id")?, r.try_get("name")?);
+            if !out.contains(&pair) {
+                out.push(pair);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Plan a new session. Dates more than [`PAST_WINDOW_DAYS`] ago, an end before the start
+/// and unknown activities are refused with the field named.
+pub async fn create(state: &AppState, actor: &Actor, f: &NewSession) -> Result<String, AppError> {
+    let mut e = Vec::new();
+    let org: Option<String> = sqlx::query_scalar(
+        "SELECT organisation_id FROM activities WHERE id = $1 AND status = 'active'",
+    )
+    .bind(f.activity_id.clone())
+    .fetch_optional(&state.db.read)
+    .await?;
+    let org = match org {
+        Some(o) if runs_sessions(actor, &o) => Some(o),
+        _ => {
+            e.push(FieldError::new(
+                "activity_id",
+                "Choose one of your organisation's activities",
+            ));
+            None
+        }
+    };
+    let today = crate::db::uk::today();
+    let date = match parse_date(&f.date) {
+        None => {
+            e.push(FieldError::new(
+                "date",
+                "Enter the date as year-month-day, like 2026-12-03",
+            ));
+            None
+        }
+        Some(d) if d < today - Duration::days(PAST_WINDOW_DAYS) => {
+            e.push(FieldError::new(
+                "date",
+                format!("A session can be recorded up to {PAST_WINDOW_DAYS} days after it happened; this date is earlier"),
+            ));
+            None
+        }
+        Some(d) if d > today + Duration::days(366) => {
+            e.push(FieldError::new("date", "Plan sessions up to a year ahead"));
+            None
+        }
+        Some(d) => Some(d),
+    };
+    let starts = parse_time(&f.starts);
+    if starts.is_none() {
+        e.push(FieldError::new(
+            "starts",
+            "Enter the start time as hours:minutes, like 14:00",
+        ));
+    }
+    let ends = parse_time(&f.ends);
+    match (starts, ends) {
+        (_, None) => e.push(FieldError::new(
+            "ends",
+            "Enter the end time as hours:minutes, like 15:30",
+        )),
+        (Some(s), Some(x)) if x <= s => e.push(FieldError::new(
+            "ends",
+            "The session must end after it starts",
+        )),
+        _ => {}
+    }
+    if f.venue.chars().count() > 200 {
+        e.push(FieldError::new("venue", "Keep the venue to 200 characters"));
+    }
+    let template = if f.template_id.is_empty() {
+        None
+    } else {
+        let t = sqlx::query(
+            "SELECT organisation_id, aims, musical_activities, adaptations, risks, materials FROM plan_templates WHERE id = $1",
+        )
+        .bind(f.template_id.clone())
+        .fetch_optional(&state.db.read)
+        .await?;
+        match t {
+            Some(t)
+                if org.as_deref() == Some(t.try_get::<String, _>("organisation_id")?.as_str()) =>
+            {
+                Some(t)
+            }
+            _ => {
+                e.push(FieldError::new(
+                    "template_id",
+                    "Choose a template of this organisation",
+                ));
+                None
+            }
+        }
+    };
+    if !e.is_empty() {
+        return Err(AppError::Invalid(e));
+    }
+    let (Some(org), Some(date), Some(starts), Some(ends)) = (org, date, starts, ends) else {
+        return Err(AppError::Invalid(vec![]));
+    };
+    // Times are typed in UK time and stored as the instant.
+    let at = |t: Time| crate::db::uk::instant(date, t);
+    let text = |k: &str| -> String {
+        template
+            .as_ref()
+            .and_then(|t| t.try_get::<String, _>(k).ok())
+            .unwrap_or_default()
+    };
+    let id = new_id();
+    let mut tx = state.db.begin().await?;
+    let ts = now();
+    sqlx::query(
+        "INSERT INTO practice_sessions (id, activity_id, organisation_id, starts_at, ends_at, venue, status, lead_user_id, aims, \
+         musical_activities, adaptations, risks, materials, created_by, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'planned', $7, $8, $9, $10, $11, $12, $7, $13, $13)",
+    )
+    .bind(id.clone())
+    .bind(f.activity_id.clone())
+    .bind(org.clone())
+    .bind(at(starts))
+    .bind(at(ends))
+    .bind(f.venue.trim().to_string())
+    .bind(actor.user_id.clone())
+    .bind(text("aims"))
+    .bind(text("musical_activities"))
+    .bind(text("adaptations"))
+    .bind(text("risks"))
+    .bind(text("materials"))
+    .bind(ts)
+    .execute(&mut *tx)
+    .await?;
+    audit_session(
+        &mut tx,
+        actor,
+        "session.create",
+        &id,
+        json!({ "activity_id": f.activity_id, "template": !f.template_id.is_empty() }),
+    )
+    .await?;
+    tx.commit().await?;
+    crate::modules::practice::summary::invalidate();
+    Ok(id)
+}
+
+/// A session as its practitioners see it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Session {
+    pub id: String,
+    pub activity_id: String,
+    pub activity_name: String,
+    pub organisation_id: String,
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub venue: String,
+    pub status: String,
+    pub cancel_reason: String,
+    pub lead_name: String,
+    pub plan: Plan,
+    pub plan_version: i64,
+    pub log: Log,
+    pub log_version: i64,
+}
+
+/// The plan.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Plan {
+    pub aims: String,
+    /// Codes from [`ACTIVITIES`].
+    pub musical_activities: Vec<String>,
+    pub adaptations: String,
+    pub risks: String,
+    pub materials: String,
+}
+
+/// The three-part log: the plan is part one; these are the session and the debrief.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Log {
+    pub what_happened: String,
+    pub engagement: String,
+    pub moments: String,
+    pub debrief: String,
+    pub next_time: String,
+}
+
+pub(super) async fn load(tx: &mut Tx, id: &str) -> Result<Session, AppError> {
+    let r = sqlx::query(
+        "SELECT s.*, a.name AS activity_name, u.display_name AS lead_name FROM practice_sessions s \
+         JOIN activities a ON a.id = s.activity_id JOIN users u ON u.id = s.lead_user_id WHERE s.id = $1",
+    )
+    .bind(id.to_string())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let codes: String = r.try_get("musical_activities")?;
+    Ok(Session {
+        id: r.try_get("id")?,
+        activity_id: r.try_get("activity_id")?,
+        activity_name: r.try_get("activity_name")?,
+        organisation_id: r.try_get("organisation_id")?,
+        starts_at: r.try_get("starts_at")?,
+        ends_at: r.try_get("ends_at")?,
+        venue: r.try_get("venue")?,
+        status: r.try_get("status")?,
+        cancel_reason: r.try_get("cancel_reason")?,
+        lead_name: r.try_get("lead_name")?,
+        plan: Plan {
+            aims: r.try_get("aims")?,
+            musical_activities: codes
+                .split(',')
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+            adaptations: r.try_get("adaptations")?,
+            risks: r.try_get("risks")?,
+            materials: r.try_get("materials")?,
+        },
+        plan_version: r.try_get("plan_version")?,
+        log: Log {
+            what_happened: r.try_get("log_what_happened")?,
+            engagement: r.try_get("log_engagement")?,
+            moments: r.try_get("log_moments")?,
+            debrief: r.try_get("log_debrief")?,
+            next_time: r.try_get("log_next_time")?,
+        },
+        log_version: r.try_get("log_version")?,
+    })
+}
+
+pub(super) async fn load_for(tx: &mut Tx, actor: &Actor, id: &str) -> Result<Session, AppError> {
+    let s = load(tx, id).await?;
+    if !runs_sessions(actor, &s.organisation_id) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(s)
+}
+
+/// One session (audited: its log and register name people).
+pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<Session, AppError> {
+    let mut tx = state.db.begin().await?;
+    let s = load_for(&mut tx, actor, id).await?;
+    audit_session(&mut tx, actor, "session.read", id, json!({})).await?;
+    tx.commit().await?;
+    Ok(s)
+}
+
+/// A session in a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionRow {
+    pub id: String,
+    pub activity_name: String,
+    pub starts_at: i64,
+    pub status: String,
+}
+
+/// The actor's organisations' sessions from a week ago onwards (and the last 20 before).
+pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<SessionRow>, AppError> {
+    let mut out = Vec::new();
+    let from = now() - PAST_WINDOW_DAYS * 86_400;
+    for (org, _, role) in &actor.memberships {
+        if !matches!(role, Role::Practitioner | Role::ProgrammeManager) {
+            continue;
+        }
+        let rows = sqlx::query(
+            "SELECT s.id, a.name, s.starts_at, s.status FROM practice_sessions s JOIN activities a ON a.id = s.activity_id \
+             WHERE s.organisation_id = $1 AND s.starts_at >= $2 ORDER BY s.starts_at LIMIT 200",
+        )
+        .bind(org.clone())
+        .bind(from)
+        .fetch_all(&state.db.read)
+        .await?;
+        for r in rows {
+            let id: String = r.try_get("id")?;
+            if out.iter().any(|x: &SessionRow| x.id == id) {
+                continue;
+            }
+            out.push(SessionRow {
+                id,
+                activity_name: r.try_get("name")?,
+                starts_at: r.try_get("starts_at")?,
+                status: r.try_get("status")?,
+            });
+        }
+    }
+    out.sort_by_key(|s| s.starts_at);
+    Ok(out)
+}
+
+/// Cancel a planned session (it then takes no register or log).
+pub async fn cancel(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+    reason: &str,
+) -> Result<(), AppError> {
+    if reason.trim().is_empty() {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "reason",
+            "Say why the session is cancelled",
+        )]));
+    }
+    let mut tx = state.db.begin().await?;
+    let s = load_for(&mut tx, actor, id).await?;
+    if s.status != "planned" {
+        return Err(AppError::Conflict(
+            "Only a planned session can be cancelled".into(),
+        ));
+    }
+    sqlx::query("UPDATE practice_sessions SET status = 'cancelled', cancel_reason = $1, updated_at = $2 WHERE id = $3")
+        .bind(reason.trim().chars().take(500).collect::<String>())
+        .bind(now())
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    audit_session(&mut tx, actor, "session.cancel", id, json!({})).await?;
+    tx.commit().await?;
+    crate::modules::practice::summary::invalidate();
+    Ok(())
+}
