@@ -1,5 +1,7 @@
-//! SQL for organisations, accounts, memberships, invitations and tokens. Only this module's
-//! service calls these functions.
+//! SQL for organisations, accounts, memberships and invitations. The module's service
+//! calls most of these; the functions under "Named reads for other modules" are how other
+//! modules learn about accounts (addresses to email, a participant by address, the teams),
+//! instead of querying `users`, `memberships` or `organisations` themselves.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -197,3 +199,78 @@ where
 }
 
 pub use crate::api::tokens::{TokenRow, list as tokens};
+
+// ---- Named reads for other modules ----
+
+fn strings(rows: Vec<AnyRow>, col: &str) -> Result<Vec<String>, sqlx::Error> {
+    rows.iter().map(|r| r.try_get(col)).collect()
+}
+
+/// Email addresses of the enabled accounts holding `role` in an organisation, sorted.
+pub async fn emails_with_role(
+    conn: &mut sqlx::AnyConnection,
+    organisation_id: &str,
+    role: Role,
+) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE m.organisation_id = $1 AND m.role = $2 AND u.disabled_at IS NULL ORDER BY u.email",
+    )
+    .bind(organisation_id.to_string())
+    .bind(role.code())
+    .fetch_all(&mut *conn)
+    .await?;
+    strings(rows, "email")
+}
+
+/// Email addresses of those of these accounts that are enabled, sorted.
+pub async fn enabled_emails(
+    conn: &mut sqlx::AnyConnection,
+    user_ids: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    let mut out = Vec::new();
+    for id in user_ids {
+        let rows = sqlx::query("SELECT email FROM users WHERE id = $1 AND disabled_at IS NULL")
+            .bind(id.clone())
+            .fetch_all(&mut *conn)
+            .await?;
+        out.extend(strings(rows, "email")?);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The enabled account with the participant role that has this email address.
+pub async fn participant_by_email(
+    conn: &mut sqlx::AnyConnection,
+    email: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query(
+        "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id \
+         WHERE u.email = $1 AND u.disabled_at IS NULL AND m.role = 'participant' LIMIT 1",
+    )
+    .bind(email.to_string())
+    .fetch_optional(&mut *conn)
+    .await?
+    .map(|r| r.try_get("id"))
+    .transpose()
+}
+
+/// Organisations that are not archived and have at least one member with `role`, by name:
+/// (id, name).
+pub async fn organisations_with_role(
+    conn: &mut sqlx::AnyConnection,
+    role: Role,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    sqlx::query(
+        "SELECT DISTINCT o.id, o.name FROM organisations o JOIN memberships m ON m.organisation_id = o.id \
+         WHERE m.role = $1 AND o.archived_at IS NULL ORDER BY o.name",
+    )
+    .bind(role.code())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
+    .collect()
+}

@@ -358,3 +358,20 @@ pub async fn show(
         Page::new(&p.display_name, body).back("/practitioners", "Back to practitioners"),
     ))
 }
+
+/// The accounts named as leads of an activity (for other modules, which learn their
+/// addresses from `accounts`).
+pub async fn lead_ids(
+    conn: &mut sqlx::AnyConnection,
+    activity_id: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query(
+        "SELECT user_id FROM activity_practitioners WHERE activity_id = $1 ORDER BY user_id",
+    )
+    .bind(activity_id.to_string())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get("user_id"))
+    .collect()
+}

@@ -773,15 +773,8 @@ pub async fn link_account(
     if !in_care_team(actor, &ident.team_organisation_id) {
         return Err(AppError::Forbidden);
     }
-    let user: Option<String> = sqlx::query(
-        "SELECT u.id FROM users u JOIN memberships m ON m.user_id = u.id \
-         WHERE u.email = $1 AND u.disabled_at IS NULL AND m.role = 'participant' LIMIT 1",
-    )
-    .bind(email.as_str().to_string())
-    .fetch_optional(&mut *tx)
-    .await?
-    .map(|r| r.try_get("id"))
-    .transpose()?;
+    let user =
+        crate::modules::accounts::store::participant_by_email(&mut tx, email.as_str()).await?;
     let Some(user) = user else {
         return Err(AppError::Invalid(vec![FieldError::new(
             "account_email",

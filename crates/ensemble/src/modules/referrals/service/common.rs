@@ -5,8 +5,9 @@ use super::*;
 use crate::audit::{self, AuditActor, AuditEvent};
 use crate::db::{Tx, new_id, now};
 use crate::error::FieldError;
+use crate::modules::accounts::store as accounts;
 use crate::modules::referrals::model::Status;
-use sqlx::Row;
+use crate::rbac::Role;
 
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn event(
@@ -103,16 +104,7 @@ pub(super) async fn add_task_tx(
 
 /// Email addresses of the link workers of a team.
 pub(super) async fn team_emails(tx: &mut Tx, team: &str) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query(
-        "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
-         WHERE m.organisation_id = $1 AND m.role = 'link_worker' AND u.disabled_at IS NULL ORDER BY u.email",
-    )
-    .bind(team.to_string())
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|r| r.try_get("email"))
-    .collect()
+    accounts::emails_with_role(tx, team, Role::LinkWorker).await
 }
 
 /// The assigned link worker's address; the team's when nobody is assigned or the assignee's
@@ -123,14 +115,7 @@ pub(super) async fn assignee_or_team_emails(
     team: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
     if let Some(u) = assigned_to {
-        let mine: Vec<String> =
-            sqlx::query("SELECT email FROM users WHERE id = $1 AND disabled_at IS NULL")
-                .bind(u.to_string())
-                .fetch_all(&mut **tx)
-                .await?
-                .iter()
-                .map(|x| x.try_get("email"))
-                .collect::<Result<_, _>>()?;
+        let mine = accounts::enabled_emails(tx, &[u.to_string()]).await?;
         if !mine.is_empty() {
             return Ok(mine);
         }
@@ -138,37 +123,19 @@ pub(super) async fn assignee_or_team_emails(
     team_emails(tx, team).await
 }
 
-/// Email addresses of a provider organisation's programme managers and the activity's leads.
+/// Email addresses of a provider organisation's programme managers and the activity's leads;
+/// when there are none, its practitioners.
 pub(super) async fn provider_emails(
     tx: &mut Tx,
     org: &str,
     activity_id: &str,
 ) -> Result<Vec<String>, sqlx::Error> {
-    let mut v: Vec<String> = sqlx::query(
-        "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
-         WHERE m.organisation_id = $1 AND m.role = 'programme_manager' AND u.disabled_at IS NULL \
-         UNION SELECT u.email FROM activity_practitioners ap JOIN users u ON u.id = ap.user_id \
-         WHERE ap.activity_id = $2 AND u.disabled_at IS NULL",
-    )
-    .bind(org.to_string())
-    .bind(activity_id.to_string())
-    .fetch_all(&mut **tx)
-    .await?
-    .iter()
-    .map(|r| r.try_get("email"))
-    .collect::<Result<_, _>>()?;
+    let leads = crate::modules::directory::practitioners::lead_ids(tx, activity_id).await?;
+    let mut v = accounts::emails_with_role(tx, org, Role::ProgrammeManager).await?;
+    v.extend(accounts::enabled_emails(tx, &leads).await?);
     if v.is_empty() {
         // No programme manager and no named lead: tell the organisation's practitioners.
-        v = sqlx::query(
-            "SELECT u.email FROM memberships m JOIN users u ON u.id = m.user_id \
-             WHERE m.organisation_id = $1 AND m.role = 'practitioner' AND u.disabled_at IS NULL",
-        )
-        .bind(org.to_string())
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get("email"))
-        .collect::<Result<_, _>>()?;
+        v = accounts::emails_with_role(tx, org, Role::Practitioner).await?;
     }
     v.sort();
     v.dedup();

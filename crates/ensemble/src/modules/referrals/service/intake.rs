@@ -58,15 +58,12 @@ pub struct Created {
 
 /// Organisations that have link workers (the teams a referral can go to).
 pub async fn teams(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
-    Ok(sqlx::query(
-        "SELECT DISTINCT o.id, o.name FROM organisations o JOIN memberships m ON m.organisation_id = o.id \
-         WHERE m.role = 'link_worker' AND o.archived_at IS NULL ORDER BY o.name",
+    let mut conn = state.db.read.acquire().await?;
+    Ok(crate::modules::accounts::store::organisations_with_role(
+        &mut conn,
+        crate::rbac::Role::LinkWorker,
     )
-    .fetch_all(&state.db.read)
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
-    .collect::<Result<Vec<_>, sqlx::Error>>()?)
+    .await?)
 }
 
 /// The team that receives self-referrals and electronic referrals: the setting
