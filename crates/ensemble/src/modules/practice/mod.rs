@@ -1,7 +1,9 @@
-//! Practitioner toolkit (capability C4), first part: sessions of an activity, their plan and
-//! reusable plan templates, a one-tap register that feeds the referral pathway's attendance,
-//! and the three-part session log (plan, session, reflective debrief) that co-facilitators
-//! add to, with conflicts detected rather than overwritten.
+//! Practitioner toolkit (capability C4): sessions of an activity, their plan and reusable
+//! plan templates, a one-tap register that feeds the referral pathway's attendance, the
+//! three-part session log (plan, session, reflective debrief) that co-facilitators add to
+//! (conflicts detected rather than overwritten), observation scales, incidents and
+//! safeguarding, the reflective journal and supervision, the practice summary, and the
+//! competency framework with the CPD portfolio.
 
 pub mod competencies;
 pub mod demo;
