@@ -165,6 +165,21 @@ pub async fn by(
     .map(|_| ())
 }
 
+/// Record a read that changes nothing, in a transaction of its own: for views such as the
+/// audit trail and the outbox, whose reading is itself an event.
+pub async fn read(
+    db: &crate::db::Db,
+    actor: impl Into<AuditActor>,
+    action: &str,
+    entity_type: &str,
+    entity_id: Option<&str>,
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.begin().await?;
+    by(&mut tx, actor, action, entity_type, entity_id, detail).await?;
+    tx.commit().await
+}
+
 /// Append one event inside the caller's transaction.
 pub async fn record(
     tx: &mut Tx,

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sqlx::Row;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit::{self};
 use crate::db::{Tx, now};
 use crate::error::{AppError, FieldError};
 use crate::rbac::{Actor, Role};
@@ -141,15 +141,13 @@ pub async fn save_own(state: &AppState, actor: &Actor, f: &ProfileForm) -> Resul
     .bind(now())
     .execute(&mut *tx)
     .await?;
-    audit::record(
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "practitioner_profile.update",
-            entity_type: "user",
-            entity_id: Some(&actor.user_id),
-            detail: json!({"public": public}),
-        },
+        actor,
+        "practitioner_profile.update",
+        "user",
+        Some(&actor.user_id),
+        json!({"public": public}),
     )
     .await?;
     tx.commit().await?;

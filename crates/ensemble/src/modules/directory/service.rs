@@ -497,15 +497,13 @@ pub async fn mark_reviewed(
         .execute(&mut *tx)
         .await?;
     refresh_listing(&mut tx, id).await?;
-    audit::record(
+    audit::by(
         &mut tx,
-        &g.actor().audit(),
-        AuditEvent {
-            action: "activity.review",
-            entity_type: "activity",
-            entity_id: Some(id),
-            detail: json!({}),
-        },
+        g.actor(),
+        "activity.review",
+        "activity",
+        Some(id),
+        json!({}),
     )
     .await?;
     tx.commit().await?;

@@ -18,19 +18,15 @@ pub async fn browse_audit(
 ) -> Result<(Vec<AuditRow>, bool), AppError> {
     let found = audit::list(&state.db, filter, pg, 50).await?;
     // Browsing the trail is itself a read of personal data.
-    let mut tx = state.db.begin().await?;
-    audit::record(
-        &mut tx,
-        &g.actor().audit(),
-        audit::AuditEvent {
-            action: "audit.read",
-            entity_type: "audit_log",
-            entity_id: None,
-            detail: serde_json::json!({"page": pg, "rows": found.0.len()}),
-        },
+    audit::read(
+        &state.db,
+        g.actor(),
+        "audit.read",
+        "audit_log",
+        None,
+        serde_json::json!({"page": pg, "rows": found.0.len()}),
     )
     .await?;
-    tx.commit().await?;
     Ok(found)
 }
 
@@ -41,18 +37,14 @@ pub async fn browse_outbox(
 ) -> Result<Vec<OutboxMessage>, AppError> {
     let messages = crate::notify::recent(&state.db, 100).await?;
     // Emails carry names and addresses: viewing them is audited.
-    let mut tx = state.db.begin().await?;
-    audit::record(
-        &mut tx,
-        &g.actor().audit(),
-        audit::AuditEvent {
-            action: "outbox.read",
-            entity_type: "outbox",
-            entity_id: None,
-            detail: serde_json::json!({"rows": messages.len()}),
-        },
+    audit::read(
+        &state.db,
+        g.actor(),
+        "outbox.read",
+        "outbox",
+        None,
+        serde_json::json!({"rows": messages.len()}),
     )
     .await?;
-    tx.commit().await?;
     Ok(messages)
 }
