@@ -412,7 +412,6 @@ pub const KNOWN_CROSS_MODULE_QUERIES: &[(&str, &str)] = &[
     ("directory", "memberships"),
     ("directory", "organisations"),
     ("directory", "places_lsoas"),
-    ("directory", "settings"),
     ("directory", "users"),
     ("measures", "activities"),
     ("measures", "memberships"),
@@ -439,7 +438,6 @@ pub const KNOWN_CROSS_MODULE_QUERIES: &[(&str, &str)] = &[
     ("referrals", "organisations"),
     ("referrals", "people"),
     ("referrals", "person_consents"),
-    ("referrals", "settings"),
     ("referrals", "users"),
 ];
 

@@ -10,6 +10,7 @@
 //! instead of failing with `SQLITE_BUSY` when a deferred transaction upgrades its lock.
 
 mod migrate;
+pub mod settings;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -52,24 +52,14 @@ type PostcodeMemo = (Option<Instant>, HashMap<String, Option<PostcodePlace>>);
 
 /// Record a directory change (call inside the changing transaction).
 pub async fn bump(tx: &mut Tx) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO settings (key, value) VALUES ('directory_version', '1') ON CONFLICT (key) \
-         DO UPDATE SET value = CAST(CAST(settings.value AS BIGINT) + 1 AS TEXT)",
-    )
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    crate::db::settings::increment(tx, "directory_version").await
 }
 
 async fn version(db: &Db) -> Result<String, sqlx::Error> {
-    Ok(
-        sqlx::query("SELECT value FROM settings WHERE key = 'directory_version'")
-            .fetch_optional(&db.read)
-            .await?
-            .map(|r| r.try_get::<String, _>("value"))
-            .transpose()?
-            .unwrap_or_else(|| "0".into()),
-    )
+    let mut conn = db.read.acquire().await?;
+    Ok(crate::db::settings::get(&mut conn, "directory_version")
+        .await?
+        .unwrap_or_else(|| "0".into()))
 }
 
 /// This process's directory cache.

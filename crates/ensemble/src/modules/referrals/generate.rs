@@ -136,10 +136,10 @@ pub async fn generate(
         "",
     )
     .await?;
-    sqlx::query("INSERT INTO settings (key, value) VALUES ('referrals.intake_team', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
-        .bind(team.clone())
-        .execute(&state.db.write)
-        .await?;
+    {
+        let mut conn = state.db.write.acquire().await?;
+        crate::db::settings::set(&mut conn, super::service::INTAKE_TEAM_SETTING, &team).await?;
+    }
     let evaluation_statement: String = {
         use sqlx::Row;
         sqlx::query("SELECT id FROM consent_statements WHERE purpose = 'evaluation' ORDER BY version DESC LIMIT 1")

@@ -66,15 +66,16 @@ pub async fn teams(state: &AppState) -> Result<Vec<(String, String)>, AppError> 
     .await?)
 }
 
+/// The setting that names the intake team.
+pub const INTAKE_TEAM_SETTING: &str = "referrals.intake_team";
+
 /// The team that receives self-referrals and electronic referrals: the setting
 /// `referrals.intake_team`, else the first team by name.
 pub async fn intake_team(state: &AppState) -> Result<Option<String>, AppError> {
-    let set: Option<String> =
-        sqlx::query("SELECT value FROM settings WHERE key = 'referrals.intake_team'")
-            .fetch_optional(&state.db.read)
-            .await?
-            .map(|r| r.try_get("value"))
-            .transpose()?;
+    let set = {
+        let mut conn = state.db.read.acquire().await?;
+        crate::db::settings::get(&mut conn, INTAKE_TEAM_SETTING).await?
+    };
     let teams = teams(state).await?;
     if let Some(s) = set
         && teams.iter().any(|(id, _)| *id == s)
@@ -101,13 +102,7 @@ pub async fn set_intake_team_as_operator(
         )]));
     }
     let mut tx = state.db.begin().await?;
-    sqlx::query(
-        "INSERT INTO settings (key, value) VALUES ('referrals.intake_team', $1) \
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )
-    .bind(organisation_id.to_string())
-    .execute(&mut *tx)
-    .await?;
+    crate::db::settings::set(&mut tx, INTAKE_TEAM_SETTING, organisation_id).await?;
     audit::record(
         &mut tx,
         &AuditActor::cli(),
