@@ -3,6 +3,7 @@
 //! and the three-part session log (plan, session, reflective debrief) that co-facilitators
 //! add to, with conflicts detected rather than overwritten.
 
+pub mod access;
 pub mod competencies;
 pub mod demo;
 pub mod generate;
