@@ -39,7 +39,7 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
         "safeguarding",
     )
     .await?;
-    let yesterday = (time::OffsetDateTime::now_utc().date() - time::Duration::days(1)).to_string();
+    let yesterday = (crate::db::uk::today() - time::Duration::days(1)).to_string();
     let id = super::service::create(
         state,
         &priya,
@@ -72,12 +72,14 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
     super::service::save_log(state, &priya, &id, &log, 0).await?;
 
     // The framework, shaped by Pat and Priya, and Priya's portfolio.
-    let org: Option<String> =
-        sqlx::query_scalar("SELECT organisation_id FROM practice_sessions WHERE id = $1")
-            .bind(id.clone())
-            .fetch_optional(&state.db.read)
-            .await?;
-    let Some(org) = org else { return Ok(()) };
+    let org = {
+        let mut tx = state.db.begin().await?;
+        let s =
+            super::access::SessionAccess::<super::access::SessionTeam>::check(&mut tx, &priya, &id)
+                .await?;
+        tx.commit().await?;
+        s.organisation_id.clone()
+    };
     let draft = super::competencies::start_draft(state, &pat, &org).await?;
     super::competencies::add(
         state,
@@ -113,8 +115,7 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
         None,
     )
     .await?;
-    let last_month =
-        (time::OffsetDateTime::now_utc().date() - time::Duration::days(30)).to_string();
+    let last_month = (crate::db::uk::today() - time::Duration::days(30)).to_string();
     super::portfolio::add_evidence(
         state,
         &priya,

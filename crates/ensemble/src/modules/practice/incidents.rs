@@ -8,8 +8,10 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 
-use super::service::runs_sessions;
-use crate::audit::{self, AuditEvent};
+use super::access::{
+    IncidentAccess, Involved, Relationship, Responder, SessionAccess, SessionTeam,
+};
+use crate::audit;
 use crate::db::{Tx, new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::modules::directory::service::can_manage;
@@ -118,15 +120,13 @@ pub async fn name_lead(
     .bind(now())
     .execute(&mut *tx)
     .await?;
-    audit::record(
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "programme.lead.name",
-            entity_type: "activity",
-            entity_id: Some(activity_id),
-            detail: json!({ "user_id": user, "kind": kind }),
-        },
+        actor,
+        "programme.lead.name",
+        "activity",
+        Some(activity_id),
+        json!({ "user_id": user, "kind": kind }),
     )
     .await?;
     tx.commit().await?;
@@ -186,16 +186,10 @@ pub async fn report(
         return Err(AppError::Invalid(e));
     }
     let mut tx = state.db.begin().await?;
-    let s = sqlx::query("SELECT activity_id, organisation_id FROM practice_sessions WHERE id = $1")
-        .bind(session_id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let activity: String = s.try_get("activity_id")?;
-    let org: String = s.try_get("organisation_id")?;
-    if !runs_sessions(actor, &org) {
-        return Err(AppError::Forbidden);
-    }
+    // Reported from a session: the proof that the actor is of its organisation.
+    let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, session_id).await?;
+    let activity = s.activity_id.clone();
+    let org = s.organisation_id.clone();
     let escalate = f.escalate == "yes" || matches!(f.severity.as_str(), "serious" | "critical");
     let id = new_id();
     let at = now();
@@ -204,7 +198,7 @@ pub async fn report(
          reported_by, reported_at, escalated_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $11)",
     )
     .bind(id.clone())
-    .bind(session_id.to_string())
+    .bind(s.id.clone())
     .bind(activity.clone())
     .bind(org.clone())
     .bind(f.category.clone())
@@ -302,70 +296,59 @@ pub struct Incident {
     pub can_follow_up: bool,
 }
 
-/// Who may see an incident: its reporter, the activity's named leads, and programme
-/// managers of the organisation.
-async fn may_see(
-    tx: &mut Tx,
-    actor: &Actor,
-    activity: &str,
-    org: &str,
-    reporter: &str,
-) -> Result<(bool, bool), AppError> {
-    let lead: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM programme_leads WHERE activity_id = $1 AND user_id = $2",
-    )
-    .bind(activity.to_string())
-    .bind(actor.user_id.clone())
-    .fetch_one(&mut **tx)
-    .await?;
-    let manager = actor.has_role_in(org, crate::rbac::Role::ProgrammeManager);
-    let follow = lead > 0 || manager;
-    Ok((follow || reporter == actor.user_id, follow))
+/// An incident as stored, with the names it points at: what [`IncidentAccess`] holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentRecord {
+    pub id: String,
+    pub session_id: Option<String>,
+    pub activity_id: String,
+    pub activity_name: String,
+    pub organisation_id: String,
+    pub category: String,
+    pub severity: String,
+    pub what_happened: String,
+    pub immediate_action: String,
+    pub status: String,
+    /// The reporter's account.
+    pub reported_by: String,
+    /// The reporter's name.
+    pub reporter: String,
+    pub reported_at: i64,
+    pub closure_note: String,
 }
 
-/// One incident (audited).
+/// One incident (audited): its reporter, the activity's named leads and the organisation's
+/// programme managers (403 for anyone else).
 pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<Incident, AppError> {
     let mut tx = state.db.begin().await?;
-    let r = sqlx::query(
-        "SELECT i.*, a.name AS activity_name, u.display_name AS reporter FROM incidents i JOIN activities a ON a.id = i.activity_id \
-         JOIN users u ON u.id = i.reported_by WHERE i.id = $1",
-    )
-    .bind(id.to_string())
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let activity: String = r.try_get("activity_id")?;
-    let org: String = r.try_get("organisation_id")?;
-    let reporter: String = r.try_get("reported_by")?;
-    let (see, follow) = may_see(&mut tx, actor, &activity, &org, &reporter).await?;
-    if !see {
-        return Err(AppError::Forbidden);
-    }
+    let i = IncidentAccess::<Involved>::check(&mut tx, actor, id).await?;
     let updates = sqlx::query(
         "SELECT u.display_name, x.body, x.at FROM incident_updates x JOIN users u ON u.id = x.author_id WHERE x.incident_id = $1 ORDER BY x.at, x.id",
     )
-    .bind(id.to_string())
+    .bind(i.id.clone())
     .fetch_all(&mut *tx)
     .await?
     .iter()
     .map(|x| Ok((x.try_get("display_name")?, x.try_get("body")?, x.try_get("at")?)))
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    audit_incident(&mut tx, actor, "incident.read", id, json!({})).await?;
+    audit_incident(&mut tx, actor, "incident.read", &i.id, json!({})).await?;
     tx.commit().await?;
+    let can_follow_up = i.has(Relationship::NamedLead) || i.has(Relationship::ProgrammeManager);
+    let r = i.into_record();
     Ok(Incident {
-        id: id.to_string(),
-        session_id: r.try_get("session_id")?,
-        activity_name: r.try_get("activity_name")?,
-        category: r.try_get("category")?,
-        severity: r.try_get("severity")?,
-        what_happened: r.try_get("what_happened")?,
-        immediate_action: r.try_get("immediate_action")?,
-        status: r.try_get("status")?,
-        reported_by: r.try_get("reporter")?,
-        reported_at: r.try_get("reported_at")?,
-        closure_note: r.try_get("closure_note")?,
+        id: r.id,
+        session_id: r.session_id,
+        activity_name: r.activity_name,
+        category: r.category,
+        severity: r.severity,
+        what_happened: r.what_happened,
+        immediate_action: r.immediate_action,
+        status: r.status,
+        reported_by: r.reporter,
+        reported_at: r.reported_at,
+        closure_note: r.closure_note,
         updates,
-        can_follow_up: follow,
+        can_follow_up,
     })
 }
 
@@ -384,25 +367,8 @@ pub async fn follow_up(
         )]));
     }
     let mut tx = state.db.begin().await?;
-    let r = sqlx::query(
-        "SELECT activity_id, organisation_id, reported_by, status FROM incidents WHERE id = $1",
-    )
-    .bind(id.to_string())
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let (_, follow) = may_see(
-        &mut tx,
-        actor,
-        &r.try_get::<String, _>("activity_id")?,
-        &r.try_get::<String, _>("organisation_id")?,
-        &r.try_get::<String, _>("reported_by")?,
-    )
-    .await?;
-    if !follow {
-        return Err(AppError::Forbidden);
-    }
-    if r.try_get::<String, _>("status")? == "closed" {
+    let i = IncidentAccess::<Responder>::check(&mut tx, actor, id).await?;
+    if i.status == "closed" {
         return Err(AppError::Conflict("This incident is closed".into()));
     }
     let at = now();
@@ -411,13 +377,13 @@ pub async fn follow_up(
             .bind(actor.user_id.clone())
             .bind(at)
             .bind(body.trim().to_string())
-            .bind(id.to_string())
+            .bind(i.id.clone())
             .execute(&mut *tx)
             .await?;
     } else {
         sqlx::query("INSERT INTO incident_updates (id, incident_id, author_id, body, at) VALUES ($1, $2, $3, $4, $5)")
             .bind(new_id())
-            .bind(id.to_string())
+            .bind(i.id.clone())
             .bind(actor.user_id.clone())
             .bind(body.trim().to_string())
             .bind(at)
@@ -425,7 +391,7 @@ pub async fn follow_up(
             .await?;
         sqlx::query("UPDATE incidents SET updated_at = $1 WHERE id = $2")
             .bind(at)
-            .bind(id.to_string())
+            .bind(i.id.clone())
             .execute(&mut *tx)
             .await?;
     }
@@ -437,7 +403,7 @@ pub async fn follow_up(
         } else {
             "incident.follow_up"
         },
-        id,
+        &i.id,
         json!({}),
     )
     .await?;
@@ -470,15 +436,13 @@ pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<IncidentRow>, A
     .fetch_all(&state.db.read)
     .await?;
     let mut tx = state.db.begin().await?;
-    audit::record(
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "incident.list",
-            entity_type: "incident",
-            entity_id: None,
-            detail: json!({ "rows": rows.len() }),
-        },
+        actor,
+        "incident.list",
+        "incident",
+        None,
+        json!({ "rows": rows.len() }),
     )
     .await?;
     tx.commit().await?;

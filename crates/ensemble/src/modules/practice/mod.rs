@@ -5,6 +5,7 @@
 //! safeguarding, the reflective journal and supervision, the practice summary, and the
 //! competency framework with the CPD portfolio.
 
+pub mod access;
 pub mod competencies;
 pub mod demo;
 pub mod generate;

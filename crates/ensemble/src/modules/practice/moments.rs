@@ -6,6 +6,7 @@
 use serde_json::json;
 use sqlx::Row;
 
+use super::access::SessionAccess;
 use crate::audit;
 use crate::db::{new_id, now};
 use crate::error::{AppError, FieldError};
@@ -22,15 +23,18 @@ pub struct Attendee {
     pub shares_stories: bool,
 }
 
-/// People who attended the session. The caller has checked access to the session.
-pub async fn attendees(state: &AppState, session: &str) -> Result<Vec<Attendee>, AppError> {
+/// People who attended the session (the proof says the actor may see its register).
+pub async fn attendees(
+    state: &AppState,
+    session: &SessionAccess,
+) -> Result<Vec<Attendee>, AppError> {
     let rows = sqlx::query(
         "SELECT r.person_id, \
            (SELECT COUNT(*) FROM person_consents c WHERE c.person_id = r.person_id AND c.purpose = 'share_stories' AND c.decision = 'given') AS shares \
          FROM register_entries e JOIN referrals r ON r.id = e.referral_id \
          WHERE e.session_id = $1 AND e.status IN ('present', 'late', 'left_early')",
     )
-    .bind(session.to_string())
+    .bind(session.id.clone())
     .fetch_all(&state.db.read)
     .await?;
     let ids = rows
@@ -104,13 +108,16 @@ async fn rows(state: &AppState, rows: &[sqlx::any::AnyRow]) -> Result<Vec<Moment
         .map_err(AppError::from)
 }
 
-/// Moments of a session (only of people whose consent still stands). The caller has checked
-/// access to the session.
-pub async fn for_session(state: &AppState, session: &str) -> Result<Vec<Moment>, AppError> {
+/// Moments of a session (only of people whose consent still stands), to those who may see
+/// its log.
+pub async fn for_session(
+    state: &AppState,
+    session: &SessionAccess,
+) -> Result<Vec<Moment>, AppError> {
     let r = sqlx::query(sqlx::AssertSqlSafe(format!(
         "{SELECT} WHERE m.session_id = $1 ORDER BY m.recorded_at, m.id"
     )))
-    .bind(session.to_string())
+    .bind(session.id.clone())
     .fetch_all(&state.db.read)
     .await?;
     rows(state, &r).await
@@ -135,13 +142,13 @@ pub async fn add(
     person: &str,
     moment: &str,
 ) -> Result<(), AppError> {
-    // Access to the session (404 / 403 as for the log).
+    // The proof of access to the session (404 / 403 as for the log; audited as a read).
     let s = super::service::get(state, actor, session).await?;
     if s.status == "cancelled" {
         return Err(AppError::Conflict("This session was cancelled".into()));
     }
     let mut e = Vec::new();
-    let who = attendees(state, session).await?;
+    let who = attendees(state, &s).await?;
     match who.iter().find(|a| a.person_id == person) {
         None => e.push(FieldError::new(
             "person",
@@ -169,7 +176,7 @@ pub async fn add(
     let mut tx = state.db.begin().await?;
     sqlx::query("INSERT INTO session_moments (id, session_id, person_id, moment, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id.clone())
-        .bind(session.to_string())
+        .bind(s.id.clone())
         .bind(person.to_string())
         .bind(moment.trim().to_string())
         .bind(actor.user_id.clone())
@@ -181,7 +188,7 @@ pub async fn add(
         actor,
         "session.moment",
         "practice_session",
-        Some(session),
+        Some(&s.id),
         json!({ "moment": id }),
     )
     .await?;

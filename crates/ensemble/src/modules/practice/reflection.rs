@@ -1,11 +1,14 @@
 //! Reflective practice: a private journal (only its author ever reads it — not programme
 //! managers, not administrators) and supervision records shared only between the
-//! practitioner and their supervisor. Every read and change is audited.
+//! practitioner and their supervisor. Every read and change is audited. One entry is read
+//! through a [`JournalAccess`] proof, one supervision record through a
+//! [`SupervisionAccess`] (both 404 for anyone else).
 
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 
+use super::access::{JournalAccess, Owner, Party, SupervisionAccess};
 use crate::audit;
 use crate::db::{new_id, now};
 use crate::error::{AppError, FieldError};
@@ -46,30 +49,18 @@ pub async fn journal(state: &AppState, actor: &Actor) -> Result<Vec<Entry>, AppE
 /// One entry: its author only (anyone else gets 404, so its existence is not revealed).
 pub async fn entry(state: &AppState, actor: &Actor, id: &str) -> Result<Entry, AppError> {
     let mut tx = state.db.begin().await?;
-    let r = sqlx::query(
-        "SELECT id, title, body, created_at FROM journal_entries WHERE id = $1 AND user_id = $2",
-    )
-    .bind(id.to_string())
-    .bind(actor.user_id.clone())
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let e = JournalAccess::<Owner>::check(&mut tx, actor, id).await?;
     audit::by(
         &mut tx,
         actor,
         "journal.read",
         "journal_entry",
-        Some(id),
+        Some(&e.id),
         json!({}),
     )
     .await?;
     tx.commit().await?;
-    Ok(Entry {
-        id: r.try_get("id")?,
-        title: r.try_get("title")?,
-        body: r.try_get("body")?,
-        created_at: r.try_get("created_at")?,
-    })
+    Ok(e.into_record())
 }
 
 /// Write a journal entry.
@@ -130,10 +121,13 @@ pub struct Supervision {
     pub mine_as_supervisor: bool,
 }
 
-const SELECT: &str = "SELECT s.id, s.met_on, s.themes, s.actions, s.supervisor_id, p.display_name AS practitioner, v.display_name AS supervisor \
+pub(in crate::modules::practice) const SUPERVISION_SELECT: &str = "SELECT s.id, s.met_on, s.themes, s.actions, s.practitioner_id, s.supervisor_id, p.display_name AS practitioner, v.display_name AS supervisor \
     FROM supervision_records s JOIN users p ON p.id = s.practitioner_id JOIN users v ON v.id = s.supervisor_id";
 
-fn row(r: &sqlx::any::AnyRow, me: &str) -> Result<Supervision, sqlx::Error> {
+pub(in crate::modules::practice) fn supervision_row(
+    r: &sqlx::any::AnyRow,
+    me: &str,
+) -> Result<Supervision, sqlx::Error> {
     Ok(Supervision {
         id: r.try_get("id")?,
         practitioner: r.try_get("practitioner")?,
@@ -149,7 +143,7 @@ fn row(r: &sqlx::any::AnyRow, me: &str) -> Result<Supervision, sqlx::Error> {
 pub async fn supervision(state: &AppState, actor: &Actor) -> Result<Vec<Supervision>, AppError> {
     let mut tx = state.db.begin().await?;
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE s.practitioner_id = $1 OR s.supervisor_id = $1 ORDER BY s.met_on DESC, s.id"
+        "{SUPERVISION_SELECT} WHERE s.practitioner_id = $1 OR s.supervisor_id = $1 ORDER BY s.met_on DESC, s.id"
     )))
     .bind(actor.user_id.clone())
     .fetch_all(&mut *tx)
@@ -165,7 +159,7 @@ pub async fn supervision(state: &AppState, actor: &Actor) -> Result<Vec<Supervis
     .await?;
     tx.commit().await?;
     rows.iter()
-        .map(|r| row(r, &actor.user_id))
+        .map(|r| supervision_row(r, &actor.user_id))
         .collect::<Result<Vec<_>, _>>()
         .map_err(AppError::from)
 }
@@ -177,25 +171,18 @@ pub async fn supervision_record(
     id: &str,
 ) -> Result<Supervision, AppError> {
     let mut tx = state.db.begin().await?;
-    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{SELECT} WHERE s.id = $1 AND (s.practitioner_id = $2 OR s.supervisor_id = $2)"
-    )))
-    .bind(id.to_string())
-    .bind(actor.user_id.clone())
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let r = SupervisionAccess::<Party>::check(&mut tx, actor, id).await?;
     audit::by(
         &mut tx,
         actor,
         "supervision.read",
         "supervision_record",
-        Some(id),
+        Some(&r.id),
         json!({}),
     )
     .await?;
     tx.commit().await?;
-    row(&r, &actor.user_id).map_err(AppError::from)
+    Ok(r.into_record())
 }
 
 /// The supervision form.

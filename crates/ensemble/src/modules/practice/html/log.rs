@@ -8,8 +8,7 @@ use serde::Deserialize;
 
 use crate::error::{AppError, FieldError};
 use crate::modules::practice::model::{ACTIVITIES, label_of};
-use crate::modules::practice::service::{self, Log, LogSaved, Session};
-use crate::rbac::Actor;
+use crate::modules::practice::service::{self, Log, LogSaved, Session, SessionAccess};
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
 use crate::web::forms::{PageForm, button, csrf, error_summary, select, textarea};
@@ -28,14 +27,13 @@ pub struct ObservationPart {
 
 async fn observation_part(
     state: &AppState,
-    actor: &Actor,
-    s: &Session,
+    s: &SessionAccess,
 ) -> Result<ObservationPart, AppError> {
     Ok(ObservationPart {
-        recorded: service::observations(state, actor, &s.id).await?,
+        recorded: service::observations(state, s).await?,
         scales: service::observation_scales(state, &s.organisation_id).await?,
-        attendees: crate::modules::practice::moments::attendees(state, &s.id).await?,
-        moments: crate::modules::practice::moments::for_session(state, &s.id).await?,
+        attendees: crate::modules::practice::moments::attendees(state, s).await?,
+        moments: crate::modules::practice::moments::for_session(state, s).await?,
     })
 }
 
@@ -173,7 +171,7 @@ pub async fn log(
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
     let s = service::get(&state, &actor, &id).await?;
-    let part = observation_part(&state, &actor, &s).await?;
+    let part = observation_part(&state, &s).await?;
     Ok(log_page(&ctx, &s, &s.log, s.log_version, &[], None, &part))
 }
 
@@ -206,7 +204,7 @@ pub async fn save_log(
             by,
         }) => {
             let s = service::get(&state, &actor, &id).await?;
-            let part = observation_part(&state, &actor, &s).await?;
+            let part = observation_part(&state, &s).await?;
             Ok(log_page(
                 &ctx,
                 &s,
@@ -219,7 +217,7 @@ pub async fn save_log(
         }
         Err(AppError::Invalid(e)) => {
             let s = service::get(&state, &actor, &id).await?;
-            let part = observation_part(&state, &actor, &s).await?;
+            let part = observation_part(&state, &s).await?;
             Ok(log_page(&ctx, &s, &log, version, &e, None, &part))
         }
         Err(e) => Err(e),
@@ -255,7 +253,7 @@ pub async fn observe(
         Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}/log#observation")).into_response()),
         Err(AppError::Invalid(e)) => {
             let s = service::get(&state, &actor, &id).await?;
-            let part = observation_part(&state, &actor, &s).await?;
+            let part = observation_part(&state, &s).await?;
             Ok(log_page(&ctx, &s, &s.log, s.log_version, &e, None, &part))
         }
         Err(e) => Err(e),
@@ -321,7 +319,7 @@ pub async fn add_moment(
         Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}/log#moments")).into_response()),
         Err(AppError::Invalid(e)) => {
             let s = service::get(&state, &actor, &id).await?;
-            let part = observation_part(&state, &actor, &s).await?;
+            let part = observation_part(&state, &s).await?;
             Ok(log_page(&ctx, &s, &s.log, s.log_version, &e, None, &part))
         }
         Err(e) => Err(e),

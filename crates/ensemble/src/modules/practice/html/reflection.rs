@@ -112,7 +112,7 @@ async fn supervision_page(
             } }
         }
     };
-    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let today = crate::db::uk::today().to_string();
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             (error_summary(errors))

@@ -31,7 +31,7 @@ async fn list_page(
     activity_options.extend(activities);
     let mut template_options = vec![(String::new(), "No template".to_string())];
     template_options.extend(templates);
-    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let today = crate::db::uk::today().to_string();
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             (error_summary(errors))

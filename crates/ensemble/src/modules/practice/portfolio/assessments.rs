@@ -1,11 +1,11 @@
 //! Assessments: assessing yourself, asking a peer or supervisor, and their answer.
 
 use serde_json::json;
-use sqlx::Row;
 
 use crate::audit;
 use crate::db::{new_id, now};
 use crate::error::{AppError, FieldError};
+use crate::modules::practice::access::{AssessmentAccess, Assessor, Party, Relationship};
 use crate::modules::practice::competencies::{self};
 use crate::rbac::Actor;
 use crate::state::AppState;
@@ -212,43 +212,33 @@ pub async fn request_view(
     actor: &Actor,
     id: &str,
 ) -> Result<(Assessment, Option<competencies::Competency>, Vec<Evidence>), AppError> {
-    let r = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{ASSESSMENT_SELECT} WHERE a.id = $1 AND a.kind <> 'self' AND (a.assessor_id = $2 OR a.practitioner_id = $2)"
-    )))
-    .bind(id.to_string())
-    .bind(actor.user_id.clone())
-    .fetch_optional(&state.db.read)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let a = assessment_row(&r)?;
-    let practitioner: String = r.try_get("practitioner_id")?;
-    let org: String = r.try_get("organisation_id")?;
-    let competency = competencies::current(state, &org)
+    let mut tx = state.db.begin().await?;
+    let a = AssessmentAccess::<Party>::check(&mut tx, actor, id).await?;
+    let competency = competencies::current(state, &a.organisation_id)
         .await?
         .and_then(|f| f.by_code(&a.competency_code).cloned());
-    let evidence = if a.status == "declined" && practitioner != actor.user_id {
+    let evidence = if a.status == "declined" && !a.has(Relationship::Requester) {
         Vec::new()
     } else {
         evidence_rows(
             &state.db.read,
-            &practitioner,
-            &org,
+            &a.practitioner_id,
+            &a.organisation_id,
             Some(&a.competency_code),
         )
         .await?
     };
-    let mut tx = state.db.begin().await?;
     audit::by(
         &mut tx,
         actor,
         "portfolio.assessment_read",
         "competency_assessment",
-        Some(id),
+        Some(&a.id),
         json!({}),
     )
     .await?;
     tx.commit().await?;
-    Ok((a, competency, evidence))
+    Ok((a.into_record(), competency, evidence))
 }
 
 /// The assessor gives (or declines) an assessment asked of them.
@@ -260,15 +250,8 @@ pub async fn answer(
     decline: bool,
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin().await?;
-    let status: String = sqlx::query_scalar(
-        "SELECT status FROM competency_assessments WHERE id = $1 AND assessor_id = $2 AND kind <> 'self'",
-    )
-    .bind(id.to_string())
-    .bind(actor.user_id.clone())
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    if status != "requested" {
+    let a = AssessmentAccess::<Assessor>::check(&mut tx, actor, id).await?;
+    if a.status != "requested" {
         return Err(AppError::Conflict(
             "This assessment has already been answered".into(),
         ));
@@ -299,7 +282,7 @@ pub async fn answer(
         .bind(level)
         .bind(f.comment.trim().to_string())
         .bind(now())
-        .bind(id.to_string())
+        .bind(a.id.clone())
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -317,7 +300,7 @@ pub async fn answer(
             "portfolio.assessment_given"
         },
         "competency_assessment",
-        Some(id),
+        Some(&a.id),
         json!({}),
     )
     .await?;

@@ -7,6 +7,7 @@ use sqlx::Row;
 use crate::audit;
 use crate::db::{new_id, now};
 use crate::error::{AppError, FieldError};
+use crate::modules::practice::access::{CertificateAccess, EvidenceAccess, Owner, Party};
 use crate::modules::practice::competencies::{self, Framework};
 use crate::rbac::Actor;
 use crate::state::AppState;
@@ -330,30 +331,38 @@ pub async fn add_evidence(
     Ok(id)
 }
 
+/// One piece of the actor's evidence, with the portfolio it is shown in: its owner only,
+/// and only in the portfolio of the organisation they now use (404 otherwise).
+pub async fn evidence(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<(Portfolio, Evidence), AppError> {
+    let p = mine(state, actor).await?;
+    let mut tx = state.db.begin().await?;
+    let e = EvidenceAccess::<Owner>::check(&mut tx, actor, id).await?;
+    tx.commit().await?;
+    if e.organisation_id != p.organisation_id {
+        return Err(AppError::NotFound);
+    }
+    Ok((p, e.into_record()))
+}
+
 /// Remove a piece of the actor's evidence (and its certificate).
 pub async fn remove_evidence(state: &AppState, actor: &Actor, id: &str) -> Result<(), AppError> {
     let mut tx = state.db.begin().await?;
-    let cert: Option<Option<String>> = sqlx::query_scalar(
-        "SELECT certificate_id FROM portfolio_evidence WHERE id = $1 AND user_id = $2",
-    )
-    .bind(id.to_string())
-    .bind(actor.user_id.clone())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(cert) = cert else {
-        return Err(AppError::NotFound);
-    };
+    let e = EvidenceAccess::<Owner>::check(&mut tx, actor, id).await?;
     sqlx::query("DELETE FROM portfolio_evidence_competencies WHERE evidence_id = $1")
-        .bind(id.to_string())
+        .bind(e.id.clone())
         .execute(&mut *tx)
         .await?;
     sqlx::query("DELETE FROM portfolio_evidence WHERE id = $1")
-        .bind(id.to_string())
+        .bind(e.id.clone())
         .execute(&mut *tx)
         .await?;
-    if let Some(c) = cert {
+    if let Some(c) = &e.certificate {
         sqlx::query("DELETE FROM certificates WHERE id = $1")
-            .bind(c)
+            .bind(c.id.clone())
             .execute(&mut *tx)
             .await?;
     }
@@ -362,7 +371,7 @@ pub async fn remove_evidence(state: &AppState, actor: &Actor, id: &str) -> Resul
         actor,
         "portfolio.evidence_removed",
         "portfolio_evidence",
-        Some(id),
+        Some(&e.id),
         json!({}),
     )
     .await?;
@@ -379,30 +388,17 @@ pub async fn certificate(
     id: &str,
 ) -> Result<(String, String, Vec<u8>), AppError> {
     let mut tx = state.db.begin().await?;
-    let r = sqlx::query(
-        "SELECT c.user_id, c.filename, c.content_type, c.data FROM certificates c WHERE c.id = $1 AND (c.user_id = $2 OR EXISTS ( \
-           SELECT 1 FROM portfolio_evidence e JOIN portfolio_evidence_competencies l ON l.evidence_id = e.id \
-           JOIN competency_assessments a ON a.practitioner_id = e.user_id AND a.competency_code = l.competency_code \
-           WHERE e.certificate_id = c.id AND a.assessor_id = $2 AND a.kind <> 'self' AND a.status <> 'declined'))",
-    )
-    .bind(id.to_string())
-    .bind(actor.user_id.clone())
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    let c = CertificateAccess::<Party>::check(&mut tx, actor, id).await?;
     audit::by(
         &mut tx,
         actor,
         "portfolio.certificate_read",
         "certificate",
-        Some(id),
+        Some(&c.id),
         json!({}),
     )
     .await?;
     tx.commit().await?;
-    Ok((
-        r.try_get("filename")?,
-        r.try_get("content_type")?,
-        r.try_get("data")?,
-    ))
+    let c = c.into_record();
+    Ok((c.filename, c.content_type, c.data))
 }

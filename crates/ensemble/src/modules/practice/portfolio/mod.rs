@@ -4,7 +4,10 @@
 //! their supervisor for an assessment. The portfolio is its owner's: an assessor sees only
 //! the evidence linked to the competency they were asked about, while the request is open
 //! or after they answered it. Every read of someone else's evidence, every change and every
-//! export is audited.
+//! export is audited. One piece of evidence, a certificate and an assessment request are
+//! read or changed only through their proofs ([`EvidenceAccess`](super::access::EvidenceAccess),
+//! [`CertificateAccess`](super::access::CertificateAccess),
+//! [`AssessmentAccess`](super::access::AssessmentAccess)).
 
 mod assessments;
 mod evidence;
@@ -73,6 +76,19 @@ pub struct Evidence {
     pub certificate: Option<CertificateInfo>,
     /// Competency codes.
     pub competencies: Vec<String>,
+    /// The organisation whose portfolio it is in.
+    #[serde(skip)]
+    pub organisation_id: String,
+}
+
+/// A certificate with its content, as [`CertificateAccess`](super::access::CertificateAccess)
+/// holds it.
+#[derive(Debug, Clone)]
+pub struct Certificate {
+    pub id: String,
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
 }
 
 /// An assessment given or asked for.
@@ -91,6 +107,10 @@ pub struct Assessment {
     pub given_at: Option<i64>,
     #[serde(skip)]
     pub assessor_id: String,
+    #[serde(skip)]
+    pub practitioner_id: String,
+    #[serde(skip)]
+    pub organisation_id: String,
 }
 
 /// A practitioner's portfolio against the framework in use.

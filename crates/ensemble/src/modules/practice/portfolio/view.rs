@@ -27,18 +27,49 @@ pub fn home(actor: &Actor) -> Result<(String, String), AppError> {
         .ok_or(AppError::Forbidden)
 }
 
+/// Evidence with its certificate's description; a `WHERE` follows.
+pub(in crate::modules::practice) const EVIDENCE_SELECT: &str = "SELECT e.id, e.user_id, e.organisation_id, e.kind, e.title, e.occurred_on, e.detail, e.source_id, e.hours, \
+    c.id AS cert_id, c.filename, c.content_type, c.size_bytes, c.sha256 \
+    FROM portfolio_evidence e LEFT JOIN certificates c ON c.id = e.certificate_id";
+
+/// A row of [`EVIDENCE_SELECT`] with its competency codes.
+pub(in crate::modules::practice) fn evidence_from_row(
+    r: &sqlx::any::AnyRow,
+    competencies: Vec<String>,
+) -> Result<Evidence, sqlx::Error> {
+    let cert_id: Option<String> = r.try_get("cert_id")?;
+    Ok(Evidence {
+        id: r.try_get("id")?,
+        kind: r.try_get("kind")?,
+        title: r.try_get("title")?,
+        occurred_on: r.try_get("occurred_on")?,
+        detail: r.try_get("detail")?,
+        source_id: r.try_get("source_id")?,
+        hours: r.try_get("hours")?,
+        certificate: match cert_id {
+            Some(cid) => Some(CertificateInfo {
+                id: cid,
+                filename: r.try_get("filename")?,
+                content_type: r.try_get("content_type")?,
+                size_bytes: r.try_get("size_bytes")?,
+                sha256: r.try_get("sha256")?,
+            }),
+            None => None,
+        },
+        competencies,
+        organisation_id: r.try_get("organisation_id")?,
+    })
+}
+
 pub(super) async fn evidence_rows(
     db: &sqlx::AnyPool,
     user: &str,
     org: &str,
     only_code: Option<&str>,
 ) -> Result<Vec<Evidence>, AppError> {
-    let rows = sqlx::query(
-        "SELECT e.id, e.kind, e.title, e.occurred_on, e.detail, e.source_id, e.hours, \
-         c.id AS cert_id, c.filename, c.content_type, c.size_bytes, c.sha256 \
-         FROM portfolio_evidence e LEFT JOIN certificates c ON c.id = e.certificate_id \
-         WHERE e.user_id = $1 AND e.organisation_id = $2 ORDER BY e.occurred_on DESC, e.created_at DESC",
-    )
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{EVIDENCE_SELECT} WHERE e.user_id = $1 AND e.organisation_id = $2 ORDER BY e.occurred_on DESC, e.created_at DESC"
+    )))
     .bind(user.to_string())
     .bind(org.to_string())
     .fetch_all(db)
@@ -67,36 +98,18 @@ pub(super) async fn evidence_rows(
         {
             continue;
         }
-        let cert_id: Option<String> = r.try_get("cert_id")?;
-        out.push(Evidence {
-            kind: r.try_get("kind")?,
-            title: r.try_get("title")?,
-            occurred_on: r.try_get("occurred_on")?,
-            detail: r.try_get("detail")?,
-            source_id: r.try_get("source_id")?,
-            hours: r.try_get("hours")?,
-            certificate: match cert_id {
-                Some(cid) => Some(CertificateInfo {
-                    id: cid,
-                    filename: r.try_get("filename")?,
-                    content_type: r.try_get("content_type")?,
-                    size_bytes: r.try_get("size_bytes")?,
-                    sha256: r.try_get("sha256")?,
-                }),
-                None => None,
-            },
-            competencies,
-            id,
-        });
+        out.push(evidence_from_row(r, competencies)?);
     }
     Ok(out)
 }
 
-pub(super) const ASSESSMENT_SELECT: &str = "SELECT a.id, a.competency_code, a.framework_version, a.kind, a.status, a.level, a.comment, \
+pub(in crate::modules::practice) const ASSESSMENT_SELECT: &str = "SELECT a.id, a.competency_code, a.framework_version, a.kind, a.status, a.level, a.comment, \
     a.requested_at, a.given_at, p.display_name AS practitioner, v.display_name AS assessor, a.practitioner_id, a.assessor_id, a.organisation_id \
     FROM competency_assessments a JOIN users p ON p.id = a.practitioner_id JOIN users v ON v.id = a.assessor_id";
 
-pub(super) fn assessment_row(r: &sqlx::any::AnyRow) -> Result<Assessment, sqlx::Error> {
+pub(in crate::modules::practice) fn assessment_row(
+    r: &sqlx::any::AnyRow,
+) -> Result<Assessment, sqlx::Error> {
     Ok(Assessment {
         id: r.try_get("id")?,
         practitioner: r.try_get("practitioner")?,
@@ -110,6 +123,8 @@ pub(super) fn assessment_row(r: &sqlx::any::AnyRow) -> Result<Assessment, sqlx::
         requested_at: r.try_get("requested_at")?,
         given_at: r.try_get("given_at")?,
         assessor_id: r.try_get("assessor_id")?,
+        practitioner_id: r.try_get("practitioner_id")?,
+        organisation_id: r.try_get("organisation_id")?,
     })
 }
 

@@ -127,13 +127,8 @@ pub async fn evidence(
     CurrentUser(actor): CurrentUser,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let p = portfolio::mine(&state, &actor).await?;
-    let e = p
-        .evidence
-        .iter()
-        .find(|e| e.id == id)
-        .ok_or(AppError::NotFound)?;
-    let body = evidence_view(&ctx, &p, e);
+    let (p, e) = portfolio::evidence(&state, &actor, &id).await?;
+    let body = evidence_view(&ctx, &p, &e);
     Ok(page(
         &ctx,
         Page::new(&e.title, body).back("/practice/portfolio", "Your CPD portfolio"),

@@ -54,7 +54,7 @@ pub async fn save_log(
         return Err(AppError::Invalid(e));
     }
     let mut tx = state.db.begin().await?;
-    let s = load_for(&mut tx, actor, id).await?;
+    let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, id).await?;
     if s.status == "cancelled" {
         return Err(AppError::Conflict(
             "This session was cancelled, so it has no log".into(),
@@ -77,7 +77,7 @@ pub async fn save_log(
         .await?;
         return Ok(LogSaved::Conflict {
             version: s.log_version,
-            theirs: s.log,
+            theirs: s.log.clone(),
             by: by.unwrap_or_else(|| "someone".into()),
         });
     }
@@ -108,7 +108,7 @@ pub async fn save_log(
         .bind(actor.user_id.clone())
         .execute(&mut *tx)
         .await?;
-    revision(&mut tx, actor, id, "log", next, json!(log)).await?;
+    revision(&mut tx, actor, &s, "log", next, json!(log)).await?;
     audit_session(
         &mut tx,
         actor,
@@ -149,17 +149,15 @@ pub struct Observation {
 /// Observations recorded for a session, newest first.
 pub async fn observations(
     state: &AppState,
-    actor: &Actor,
-    id: &str,
+    s: &SessionAccess,
 ) -> Result<Vec<Observation>, AppError> {
     let mut tx = state.db.begin().await?;
-    load_for(&mut tx, actor, id).await?;
     let rows = sqlx::query(
         "SELECT o.instrument_id, o.scores, o.recorded_at, o.person_id \
          FROM session_observations o \
          WHERE o.session_id = $1 ORDER BY o.recorded_at DESC, o.id",
     )
-    .bind(id.to_string())
+    .bind(s.id.clone())
     .fetch_all(&mut *tx)
     .await?;
     let person_ids = rows
@@ -209,13 +207,13 @@ pub async fn observe(
     answers: std::collections::BTreeMap<String, crate::modules::measures::definition::Answer>,
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin().await?;
-    let s = load_for(&mut tx, actor, id).await?;
+    let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, id).await?;
     if s.status == "cancelled" {
         return Err(AppError::Conflict("This session was cancelled".into()));
     }
     // An observation of one participant: someone marked as attending this session.
     if let Some(person) = about
-        && !crate::modules::practice::moments::attendees(state, id)
+        && !crate::modules::practice::moments::attendees(state, &s)
             .await?
             .iter()
             .any(|a| a.person_id == person)

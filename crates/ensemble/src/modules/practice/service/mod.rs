@@ -1,7 +1,8 @@
 //! Practice use cases: sessions of an activity, their plan (and reusable templates), the
 //! register (which feeds the referral pathway's attendance), and the three-part log. Each
-//! authorises (practitioners and programme managers of the organisation running the
-//! activity), validates, changes, keeps a revision and audits in one transaction. Plans and
+//! authorises (a [`SessionAccess`] proof, made in its transaction: practitioners and
+//! programme managers of the organisation running the activity), validates, changes, keeps
+//! a revision and audits in one transaction. Plans and
 //! logs carry a version: a save based on an older version is refused as a conflict, so two
 //! people editing the same log cannot overwrite each other.
 
@@ -14,6 +15,8 @@ pub use log::*;
 pub use plans::*;
 pub use register::*;
 pub use sessions::*;
+
+pub use super::access::{SessionAccess, SessionTeam};
 
 use crate::audit;
 use crate::db::{Tx, new_id, now};
@@ -43,7 +46,7 @@ async fn audit_session(
 async fn revision(
     tx: &mut Tx,
     actor: &Actor,
-    session_id: &str,
+    session: &SessionAccess,
     part: &str,
     version: i64,
     content: serde_json::Value,
@@ -52,7 +55,7 @@ async fn revision(
         "INSERT INTO session_revisions (id, session_id, part, version, content, changed_by, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(new_id())
-    .bind(session_id.to_string())
+    .bind(session.id.clone())
     .bind(part.to_string())
     .bind(version)
     .bind(content.to_string())

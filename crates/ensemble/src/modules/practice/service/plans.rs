@@ -58,7 +58,7 @@ pub async fn save_plan(
         return Err(AppError::Invalid(e));
     }
     let mut tx = state.db.begin().await?;
-    let s = load_for(&mut tx, actor, id).await?;
+    let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, id).await?;
     if s.status == "cancelled" {
         return Err(AppError::Conflict("This session was cancelled".into()));
     }
@@ -84,7 +84,7 @@ pub async fn save_plan(
             "Someone else saved this plan while you were editing it".into(),
         ));
     }
-    revision(&mut tx, actor, id, "plan", next, json!(plan)).await?;
+    revision(&mut tx, actor, &s, "plan", next, json!(plan)).await?;
     if !template_name.trim().is_empty() {
         sqlx::query(
             "INSERT INTO plan_templates (id, organisation_id, name, aims, musical_activities, adaptations, risks, materials, created_by, created_at) \

@@ -34,9 +34,9 @@ pub async fn register(
     state: &AppState,
     actor: &Actor,
     id: &str,
-) -> Result<(Session, Vec<RegisterLine>), AppError> {
+) -> Result<(SessionAccess, Vec<RegisterLine>), AppError> {
     let mut tx = state.db.begin().await?;
-    let s = load_for(&mut tx, actor, id).await?;
+    let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, id).await?;
     let expected = sqlx::query(
         "SELECT r.id, r.person_id, e.status FROM referrals r \
          LEFT JOIN register_entries e ON e.session_id = $2 AND e.referral_id = r.id \
@@ -134,7 +134,7 @@ pub async fn mark(
         )]));
     }
     let mut tx = state.db.begin().await?;
-    let s = load_for(&mut tx, actor, id).await?;
+    let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, id).await?;
     if s.status == "cancelled" {
         return Err(AppError::Invalid(vec![FieldError::new(
             "status",
@@ -279,7 +279,7 @@ pub async fn mark(
     revision(
         &mut tx,
         actor,
-        id,
+        &s,
         "register",
         version + 1,
         json!({ "key": key, "status": status, "walk_in": !walk_in.trim().is_empty(), "regular": regular }),
@@ -290,7 +290,7 @@ pub async fn mark(
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
-    recount_marks(&mut tx, id).await?;
+    recount_marks(&mut tx, &s).await?;
     audit_session(
         &mut tx,
         actor,
@@ -313,7 +313,7 @@ pub async fn member_leaves(
     member: &str,
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin().await?;
-    let s = load_for(&mut tx, actor, session).await?;
+    let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, session).await?;
     let n = sqlx::query("UPDATE activity_members SET left_at = $1 WHERE id = $2 AND activity_id = $3 AND left_at IS NULL")
         .bind(now())
         .bind(member.to_string())
@@ -344,9 +344,9 @@ const RECOUNT: &str = "UPDATE practice_sessions SET \
     marks_left_early = (SELECT COUNT(*) FROM register_entries e WHERE e.session_id = practice_sessions.id AND e.status = 'left_early'), \
     marks_absent = (SELECT COUNT(*) FROM register_entries e WHERE e.session_id = practice_sessions.id AND e.status = 'absent')";
 
-async fn recount_marks(tx: &mut Tx, id: &str) -> Result<(), AppError> {
+async fn recount_marks(tx: &mut Tx, session: &SessionAccess) -> Result<(), AppError> {
     sqlx::query(sqlx::AssertSqlSafe(format!("{RECOUNT} WHERE id = $1")))
-        .bind(id.to_string())
+        .bind(session.id.clone())
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -1,12 +1,12 @@
-//! Sessions of an activity: creating them (one or a series), loading and listing them, and
-//! cancelling.
+//! Sessions of an activity: creating them (one or a series), reading one (through
+//! [`SessionAccess`]), listing them, and cancelling.
 
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 use time::{Duration, Time};
 
-use crate::db::{Tx, new_id, now};
+use crate::db::{new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::rbac::{Actor, Role};
 use crate::state::AppState;
@@ -242,62 +242,11 @@ pub struct Log {
     pub next_time: String,
 }
 
-pub(super) async fn load(tx: &mut Tx, id: &str) -> Result<Session, AppError> {
-    let r = sqlx::query(
-        "SELECT s.*, a.name AS activity_name, u.display_name AS lead_name FROM practice_sessions s \
-         JOIN activities a ON a.id = s.activity_id JOIN users u ON u.id = s.lead_user_id WHERE s.id = $1",
-    )
-    .bind(id.to_string())
-    .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let codes: String = r.try_get("musical_activities")?;
-    Ok(Session {
-        id: r.try_get("id")?,
-        activity_id: r.try_get("activity_id")?,
-        activity_name: r.try_get("activity_name")?,
-        organisation_id: r.try_get("organisation_id")?,
-        starts_at: r.try_get("starts_at")?,
-        ends_at: r.try_get("ends_at")?,
-        venue: r.try_get("venue")?,
-        status: r.try_get("status")?,
-        cancel_reason: r.try_get("cancel_reason")?,
-        lead_name: r.try_get("lead_name")?,
-        plan: Plan {
-            aims: r.try_get("aims")?,
-            musical_activities: codes
-                .split(',')
-                .filter(|c| !c.is_empty())
-                .map(str::to_string)
-                .collect(),
-            adaptations: r.try_get("adaptations")?,
-            risks: r.try_get("risks")?,
-            materials: r.try_get("materials")?,
-        },
-        plan_version: r.try_get("plan_version")?,
-        log: Log {
-            what_happened: r.try_get("log_what_happened")?,
-            engagement: r.try_get("log_engagement")?,
-            moments: r.try_get("log_moments")?,
-            debrief: r.try_get("log_debrief")?,
-            next_time: r.try_get("log_next_time")?,
-        },
-        log_version: r.try_get("log_version")?,
-    })
-}
-
-pub(super) async fn load_for(tx: &mut Tx, actor: &Actor, id: &str) -> Result<Session, AppError> {
-    let s = load(tx, id).await?;
-    if !runs_sessions(actor, &s.organisation_id) {
-        return Err(AppError::Forbidden);
-    }
-    Ok(s)
-}
-
-/// One session (audited: its log and register name people).
-pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<Session, AppError> {
+/// One session, with the proof that the actor is of its organisation (audited: its log and
+/// register name people).
+pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<SessionAccess, AppError> {
     let mut tx = state.db.begin().await?;
-    let s = load_for(&mut tx, actor, id).await?;
+    let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, id).await?;
     audit_session(&mut tx, actor, "session.read", id, json!({})).await?;
     tx.commit().await?;
     Ok(s)
@@ -359,7 +308,7 @@ pub async fn cancel(
         )]));
     }
     let mut tx = state.db.begin().await?;
-    let s = load_for(&mut tx, actor, id).await?;
+    let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, id).await?;
     if s.status != "planned" {
         return Err(AppError::Conflict(
             "Only a planned session can be cancelled".into(),
@@ -368,10 +317,10 @@ pub async fn cancel(
     sqlx::query("UPDATE practice_sessions SET status = 'cancelled', cancel_reason = $1, updated_at = $2 WHERE id = $3")
         .bind(reason.trim().chars().take(500).collect::<String>())
         .bind(now())
-        .bind(id.to_string())
+        .bind(s.id.clone())
         .execute(&mut *tx)
         .await?;
-    audit_session(&mut tx, actor, "session.cancel", id, json!({})).await?;
+    audit_session(&mut tx, actor, "session.cancel", &s.id, json!({})).await?;
     tx.commit().await?;
     crate::modules::practice::summary::invalidate();
     Ok(())
