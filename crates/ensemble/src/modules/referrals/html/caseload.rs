@@ -9,10 +9,11 @@ use sqlx::Row;
 use super::{AttendanceForm, provider_label, rows_table, tag};
 use crate::db::date_of as date;
 use crate::error::{AppError, FieldError};
+use crate::modules::measures::service::InstrumentSummary;
 use crate::modules::people::html::person_summary;
 use crate::modules::people::model::Purpose;
 use crate::modules::referrals::model::{ACTIONS, BARRIERS, SOURCES, Status, label};
-use crate::modules::referrals::service::{self, BarrierInput, CaseloadQuery};
+use crate::modules::referrals::service::{self, BarrierInput, CaseRow, CaseView, CaseloadQuery};
 use crate::rbac::Actor;
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
@@ -33,6 +34,11 @@ pub async fn caseload(
         AppError::BadRequest(format!("The filters could not be read: {}", e.body_text()))
     })?;
     let (rows, more) = service::caseload(&state, &actor, &q).await?;
+    Ok(caseload_view(&ctx, &q, &rows, more))
+}
+
+/// The caseload page: the filters, one page of referrals and the pagination.
+fn caseload_view(ctx: &PageCtx, q: &CaseloadQuery, rows: &[CaseRow], more: bool) -> Response {
     let page_no = q.page.unwrap_or(1);
     let show = if q.show.is_empty() {
         "mine"
@@ -64,7 +70,7 @@ pub async fn caseload(
             button."nhsuk-button nhsuk-button--secondary" type="submit" { "Show" }
         }
         @if rows.is_empty() { p."nhsuk-body" { "Nothing to show with these filters." } }
-        @else { (rows_table(&rows, |r| format!("/caseload/{}", r.id), "Referrals, most recently changed first", true)) }
+        @else { (rows_table(rows, |r| format!("/caseload/{}", r.id), "Referrals, most recently changed first", true)) }
         @if page_no > 1 || more {
             nav."nhsuk-pagination" role="navigation" aria-label="Pagination" {
                 ul."nhsuk-list nhsuk-pagination__list" {
@@ -74,7 +80,7 @@ pub async fn caseload(
             }
         }
     };
-    Ok(page(&ctx, Page::new("Caseload", body)))
+    page(ctx, Page::new("Caseload", body))
 }
 
 async fn activity_options(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
@@ -98,13 +104,35 @@ async fn case_page_with(
 ) -> Result<Response, AppError> {
     let v = service::case_view(state, actor, id).await?;
     let instruments = crate::modules::measures::service::list(state).await?;
-    let r = &v.referral;
-    let next = r.status.next_by_hand();
-    let activities = if matches!(r.status, Status::PlanAgreed | Status::Connected) {
+    let activities = if matches!(v.referral.status, Status::PlanAgreed | Status::Connected) {
         activity_options(state).await?
     } else {
         vec![]
     };
+    Ok(case_page_view(
+        ctx,
+        actor,
+        id,
+        &v,
+        &instruments,
+        &activities,
+        errors,
+    ))
+}
+
+/// The case page: status, plan, connecting, wellbeing, attendance, tasks, barriers, the
+/// person, the message back and the case notes, with the problems named.
+fn case_page_view(
+    ctx: &PageCtx,
+    actor: &Actor,
+    id: &str,
+    v: &CaseView,
+    instruments: &[InstrumentSummary],
+    activities: &[(String, String)],
+    errors: &[FieldError],
+) -> Response {
+    let r = &v.referral;
+    let next = r.status.next_by_hand();
     let can_connect = r.status == Status::PlanAgreed
         || (r.status == Status::Connected
             && matches!(r.provider_status.as_deref(), Some("declined" | "returned")));
@@ -170,14 +198,14 @@ async fn case_page_with(
             h2."nhsuk-heading-m" id="connect" { "Connect to an activity" }
             form method="post" action=(format!("/caseload/{id}/connect")) novalidate {
                 (csrf(ctx))
-                (select("activity_id", "Activity", &activities, r.activity_id.as_deref().unwrap_or(""), errors))
+                (select("activity_id", "Activity", activities, r.activity_id.as_deref().unwrap_or(""), errors))
                 (textarea("provider_note", "Note to the provider (optional)", "What will help them welcome the person. Do not include medical details they do not need.", "", errors))
                 (button("Send to the provider"))
             }
         }
         div id="wellbeing" {
             (crate::modules::measures::html::scores_panel(&v.scores, "Wellbeing"))
-            (crate::modules::measures::html::start_form(ctx, &instruments, &r.person_id, Some(id)))
+            (crate::modules::measures::html::start_form(ctx, instruments, &r.person_id, Some(id)))
         }
         @if can_attend {
             h2."nhsuk-heading-m" id="attendance" { "Attendance" }
@@ -278,12 +306,12 @@ async fn case_page_with(
             }
         }
     };
-    Ok(page(
+    page(
         ctx,
         Page::new(&name, body)
             .errors(!errors.is_empty())
             .back("/caseload", "Back to caseload"),
-    ))
+    )
 }
 
 /// GET /caseload/{id}

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::db::date_of as date;
 use crate::error::AppError;
-use crate::modules::referrals::service;
+use crate::modules::referrals::service::{self, MessageBack};
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
 use crate::web::forms::{button, csrf, summary_row};
@@ -39,10 +39,21 @@ pub async fn message_back(
     Query(q): Query<MbQuery>,
 ) -> Result<Response, AppError> {
     let mb = service::message_back(&state, &actor, &id).await?;
+    let care_team = service::access(&actor, &mb.referral).contains(&service::Access::CareTeam);
+    Ok(message_back_view(&ctx, &id, &mb, care_team, q.sent == "1"))
+}
+
+/// The printable message back; the care team can send it (again).
+fn message_back_view(
+    ctx: &PageCtx,
+    id: &str,
+    mb: &MessageBack,
+    care_team: bool,
+    sent: bool,
+) -> Response {
     let r = &mb.referral;
-    let care_team = service::access(&actor, r).contains(&service::Access::CareTeam);
     let body = html! {
-        @if q.sent == "1" { div."nhsuk-inset-text ensemble-no-print" { span."nhsuk-u-visually-hidden" { "Information: " } p { "The message back has been sent." } } }
+        @if sent { div."nhsuk-inset-text ensemble-no-print" { span."nhsuk-u-visually-hidden" { "Information: " } p { "The message back has been sent." } } }
         span."nhsuk-caption-l" { "Social prescribing" }
         h1 { "Message back to the referrer and GP" }
         dl."nhsuk-summary-list" {
@@ -79,7 +90,7 @@ pub async fn message_back(
         p."ensemble-no-print" { a href=(format!("/api/v1/referrals/{id}/message-back")) { "The same message as FHIR JSON (API token needed)" } }
         @if care_team {
             form."ensemble-no-print" method="post" action=(format!("/caseload/{id}/message-back")) {
-                (csrf(&ctx))
+                (csrf(ctx))
                 (button(if r.message_back_sent_at.is_some() { "Send again" } else { "Send the message back" }))
             }
         }
@@ -89,8 +100,5 @@ pub async fn message_back(
     } else {
         "/referrals/sent".into()
     };
-    Ok(page(
-        &ctx,
-        Page::new("Message back", body).back(&back, "Back"),
-    ))
+    page(ctx, Page::new("Message back", body).back(&back, "Back"))
 }

@@ -7,8 +7,9 @@ use serde::Deserialize;
 
 use super::{AttendanceForm, provider_label, rows_table};
 use crate::error::{AppError, FieldError};
+use crate::modules::measures::service::InstrumentSummary;
 use crate::modules::referrals::model::{ACTIONS, BARRIERS, Status, label};
-use crate::modules::referrals::service;
+use crate::modules::referrals::service::{self, ProviderView};
 use crate::rbac::Actor;
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
@@ -42,6 +43,18 @@ async fn provider_page_with(
 ) -> Result<Response, AppError> {
     let v = service::provider_view(state, actor, id).await?;
     let instruments = crate::modules::measures::service::list(state).await?;
+    Ok(provider_page_view(ctx, id, &v, &instruments, errors))
+}
+
+/// The provider's page: what it needs to welcome the person, its answer, wellbeing,
+/// attendance and messages with the link worker, with the problems named.
+fn provider_page_view(
+    ctx: &PageCtx,
+    id: &str,
+    v: &ProviderView,
+    instruments: &[InstrumentSummary],
+    errors: &[FieldError],
+) -> Response {
     let today = crate::db::uk::today().to_string();
     let body = html! {
         (error_summary(errors))
@@ -79,7 +92,7 @@ async fn provider_page_with(
         @if v.provider_status == "accepted" {
             div id="wellbeing" {
                 (crate::modules::measures::html::scores_panel(&v.scores, "Wellbeing"))
-                (crate::modules::measures::html::start_form(ctx, &instruments, &v.person_id, Some(id)))
+                (crate::modules::measures::html::start_form(ctx, instruments, &v.person_id, Some(id)))
             }
         }
         @if v.provider_status == "accepted" && matches!(v.status, Status::Connected | Status::Attending | Status::Reviewed) {
@@ -100,12 +113,12 @@ async fn provider_page_with(
         }
         ul."nhsuk-list" { @for e in &v.messages { li { span."nhsuk-body-s" { (datetime(e.at)) " · " (e.actor.clone().unwrap_or_default()) } br; (e.body) } } }
     };
-    Ok(page(
+    page(
         ctx,
         Page::new(&v.name, body)
             .errors(!errors.is_empty())
             .back("/provider/referrals", "Back to referrals"),
-    ))
+    )
 }
 
 /// GET /provider/referrals/{id}

@@ -101,26 +101,75 @@ pub async fn create(
 ) -> Result<Response, AppError> {
     let (mut f, consents): (StaffReferralForm, _) = with_repeated(pairs, "consents")?;
     f.consents = consents;
-    let mut errors = Vec::new();
     let teams = service::teams(&state).await?;
+    let new = match new_referral(&f, &teams, &actor) {
+        Ok(new) => new,
+        Err(errors) => return new_form_page(&state, &ctx, &f, &errors).await,
+    };
+    let created = service::create(&state, &actor.audit(), &new).await?;
+    if actor.has_role_in(&f.team, Role::LinkWorker) {
+        return Ok(Redirect::to(&format!("/caseload/{}", created.id)).into_response());
+    }
+    Ok(Redirect::to("/referrals/sent?sent=1").into_response())
+}
+
+/// The referral the staff form describes, or the problems with it, each named.
+fn new_referral(
+    f: &StaffReferralForm,
+    teams: &[(String, String)],
+    actor: &Actor,
+) -> Result<NewReferral, Vec<FieldError>> {
+    let mut errors = Vec::new();
     if !teams.iter().any(|(id, _)| *id == f.team) {
         errors.push(FieldError::new("team", "Choose the link worker team"));
     }
     let valid = f.person.validate().map_err(|e| errors.extend(e)).ok();
     let reason = ReferralReason::parse(&f.reason)
-        .map_err(|p| {
-            errors.push(FieldError::new(
-                "reason",
-                match p {
-                    ReasonProblem::Empty => "Give the reason for the referral".to_string(),
-                    ReasonProblem::TooLong(n) => format!(
-                        "The reason must be {} characters or fewer (this has {n})",
-                        ReferralReason::MAX_CHARS
-                    ),
-                },
-            ))
-        })
+        .map_err(|p| errors.push(reason_error(p)))
         .ok();
+    let (consents, method) = consents_given(f, &mut errors);
+    let (Some(valid), Some(reason), true) = (valid, reason, errors.is_empty()) else {
+        return Err(errors);
+    };
+    Ok(NewReferral {
+        team_organisation_id: f.team.clone(),
+        source: source_for(actor),
+        referrer_user_id: Some(actor.user_id.clone()),
+        referrer_organisation_id: referrer_organisation(actor),
+        referrer_name: actor.display_name.clone(),
+        referrer_email: actor.email.clone(),
+        source_system: None,
+        source_identifier: None,
+        reason,
+        person: valid,
+        consents,
+        consent_method: if method.is_empty() { "paper" } else { method },
+        consent_witness: f.witness.trim().to_string(),
+        activity_id: None,
+        extra_tasks: vec![],
+    })
+}
+
+/// The problem with the reason, in the staff form's words.
+fn reason_error(p: ReasonProblem) -> FieldError {
+    FieldError::new(
+        "reason",
+        match p {
+            ReasonProblem::Empty => "Give the reason for the referral".to_string(),
+            ReasonProblem::TooLong(n) => format!(
+                "The reason must be {} characters or fewer (this has {n})",
+                ReferralReason::MAX_CHARS
+            ),
+        },
+    )
+}
+
+/// The consents ticked and how they were taken (`verbal`, `paper` or empty), naming a
+/// missing method or witness.
+fn consents_given(
+    f: &StaffReferralForm,
+    errors: &mut Vec<FieldError>,
+) -> (Vec<(Purpose, Decision)>, &'static str) {
     let mut consents = Vec::new();
     for c in &f.consents {
         match Purpose::from_code(c) {
@@ -146,47 +195,21 @@ pub async fn create(
             ));
         }
     }
-    let (Some(valid), Some(reason), true) = (valid, reason, errors.is_empty()) else {
-        return new_form_page(&state, &ctx, &f, &errors).await;
-    };
-    let created = service::create(
-        &state,
-        &actor.audit(),
-        &NewReferral {
-            team_organisation_id: f.team.clone(),
-            source: source_for(&actor),
-            referrer_user_id: Some(actor.user_id.clone()),
-            referrer_organisation_id: actor
-                .memberships
-                .iter()
-                .find(|m| {
-                    matches!(
-                        m.2,
-                        Role::Clinician
-                            | Role::LinkWorker
-                            | Role::ProgrammeManager
-                            | Role::Practitioner
-                    )
-                })
-                .map(|m| m.0.clone()),
-            referrer_name: actor.display_name.clone(),
-            referrer_email: actor.email.clone(),
-            source_system: None,
-            source_identifier: None,
-            reason,
-            person: valid,
-            consents,
-            consent_method: if method.is_empty() { "paper" } else { method },
-            consent_witness: f.witness.trim().to_string(),
-            activity_id: None,
-            extra_tasks: vec![],
-        },
-    )
-    .await?;
-    if actor.has_role_in(&f.team, Role::LinkWorker) {
-        return Ok(Redirect::to(&format!("/caseload/{}", created.id)).into_response());
-    }
-    Ok(Redirect::to("/referrals/sent?sent=1").into_response())
+    (consents, method)
+}
+
+/// The organisation the referrer refers from: their first membership with a referring role.
+fn referrer_organisation(actor: &Actor) -> Option<String> {
+    actor
+        .memberships
+        .iter()
+        .find(|m| {
+            matches!(
+                m.2,
+                Role::Clinician | Role::LinkWorker | Role::ProgrammeManager | Role::Practitioner
+            )
+        })
+        .map(|m| m.0.clone())
 }
 
 /// Query for "sent".
