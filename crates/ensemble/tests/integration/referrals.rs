@@ -149,20 +149,178 @@ pub(crate) fn in_weeks(n: i64) -> String {
     (ensemble::db::uk::today() + time::Duration::weeks(n)).to_string()
 }
 
+/// A count from `sql` with the referral id bound as `$1`.
+async fn count_for(app: &TestApp, sql: &str, id: &str) -> i64 {
+    use sqlx::Row;
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_string()))
+        .bind(id.to_string())
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap()
+        .try_get::<i64, _>(0)
+        .unwrap()
+}
+
+/// The person a referral is for.
+async fn person_of(app: &TestApp, id: &str) -> String {
+    use sqlx::Row;
+    sqlx::query("SELECT person_id FROM referrals WHERE id = $1")
+        .bind(id.to_string())
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap()
+        .try_get("person_id")
+        .unwrap()
+}
+
+/// Send a form from its page and expect the redirect that says it was taken.
+async fn post_ok(c: &mut Client, page: &str, action: &str, fields: &[(&str, &str)]) {
+    let r = post(c, page, action, fields).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{action}: {}", r.body);
+}
+
+// ----- The pathway, step by step: Robin refers themself -----
+
+/// Robin's self-referral, received by the team.
+async fn robin_referred(w: &World) -> String {
+    let r = self_refer(&w.app, SELF).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    latest_referral(&w.app).await
+}
+
+/// Robin's referral, taken on by the first link worker.
+async fn robin_taken_on(w: &mut World) -> String {
+    let id = robin_referred(w).await;
+    let case = format!("/caseload/{id}");
+    post_ok(&mut w.lw.0, &case, &format!("{case}/take"), &[]).await;
+    id
+}
+
+/// Robin contacted and in conversation with the link worker.
+async fn robin_in_conversation(w: &mut World) -> String {
+    let id = robin_taken_on(w).await;
+    let case = format!("/caseload/{id}");
+    let (lw, _) = &mut w.lw;
+    post_ok(
+        lw,
+        &case,
+        &format!("{case}/status"),
+        &[("status", "contacted"), ("reason", "")],
+    )
+    .await;
+    post_ok(
+        lw,
+        &case,
+        &format!("{case}/status"),
+        &[("status", "conversation")],
+    )
+    .await;
+    id
+}
+
+/// Robin's plan, agreed with goals in their words and a review in eight weeks.
+async fn robin_plan_agreed(w: &mut World) -> String {
+    let id = robin_in_conversation(w).await;
+    let plan = format!("/caseload/{id}/plan");
+    let review = in_weeks(8);
+    post_ok(
+        &mut w.lw.0,
+        &plan,
+        &plan,
+        &[
+            ("what_matters", "Singing with other people again"),
+            ("needs", "Gets anxious in new places"),
+            ("goals", "Sing every week; make a friend"),
+            ("support_offered", "Singing for the Brain"),
+            (
+                "next_steps",
+                "Refer to the choir; buddy for the first visit",
+            ),
+            ("review_on", &review),
+            ("agreed", "yes"),
+        ],
+    )
+    .await;
+    id
+}
+
+/// Robin connected to Singing for the Brain, with a volunteer buddy for their confidence.
+async fn robin_connected(w: &mut World) -> String {
+    let id = robin_plan_agreed(w).await;
+    let case = format!("/caseload/{id}");
+    let (lw, _) = &mut w.lw;
+    post_ok(
+        lw,
+        &case,
+        &format!("{case}/barriers"),
+        &[
+            ("barrier", "confidence"),
+            ("detail", ""),
+            ("action", "buddy"),
+            ("action_detail", "Volunteer buddy"),
+        ],
+    )
+    .await;
+    post_ok(
+        lw,
+        &case,
+        &format!("{case}/connect"),
+        &[
+            ("activity_id", &w.activity),
+            ("provider_note", "Robin would like a friendly welcome"),
+        ],
+    )
+    .await;
+    id
+}
+
+/// Robin's referral, accepted by the provider.
+async fn robin_accepted(w: &mut World) -> String {
+    let id = robin_connected(w).await;
+    let p = format!("/provider/referrals/{id}");
+    post_ok(
+        &mut w.practitioner.0,
+        &p,
+        &format!("{p}/respond"),
+        &[("decision", "accept"), ("reason", "")],
+    )
+    .await;
+    id
+}
+
+/// Robin attending: the provider marked them present yesterday.
+async fn robin_attending(w: &mut World) -> String {
+    let id = robin_accepted(w).await;
+    let p = format!("/provider/referrals/{id}");
+    let yesterday = days_ago(1);
+    post_ok(
+        &mut w.practitioner.0,
+        &p,
+        &format!("{p}/attendance"),
+        &[("session_date", &yesterday), ("attendance", "present")],
+    )
+    .await;
+    id
+}
+
 #[tokio::test]
-async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
-    let mut w = world().await;
+async fn a_self_referral_is_confirmed_to_the_person_by_email() {
+    let w = world().await;
     let r = self_refer(&w.app, SELF).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(r.location(), "/refer-yourself/done");
-    let id = latest_referral(&w.app).await;
-    // Confirmation email to the person, notification (without personal data) to the team.
     assert_eq!(
         w.app
             .count("SELECT COUNT(*) FROM outbox WHERE to_address = 'robin@example.org'")
             .await,
         1
     );
+}
+
+#[tokio::test]
+async fn the_team_is_told_of_new_referrals_in_a_digest_without_the_persons_name() {
+    let w = world().await;
+    robin_referred(&w).await;
     // The team gets one digest per quarter hour, without the person's name.
     assert_eq!(
         w.app
@@ -180,9 +338,20 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
         team_mail, 2,
         "both link workers are told, without the person's name"
     );
-    // A first-contact task is due within the configured working days.
-    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'first_contact' AND done_at IS NULL")).await, 1);
+}
 
+#[tokio::test]
+async fn a_self_referral_gives_the_team_a_first_contact_task() {
+    let w = world().await;
+    let id = robin_referred(&w).await;
+    // A first-contact task is due within the configured working days.
+    assert_eq!(count_for(&w.app, "SELECT COUNT(*) FROM referral_tasks WHERE referral_id = $1 AND kind = 'first_contact' AND done_at IS NULL", &id).await, 1);
+}
+
+#[tokio::test]
+async fn a_link_worker_takes_on_a_referral_from_the_unassigned_list() {
+    let mut w = world().await;
+    let id = robin_referred(&w).await;
     let case = format!("/caseload/{id}");
     let (lw, _) = &mut w.lw;
     let page = lw.get("/caseload?show=unassigned").await;
@@ -192,9 +361,15 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
         StatusCode::SEE_OTHER
     );
     assert!(lw.get("/caseload").await.body.contains("Robin Tester"));
-    // Skipping ahead is refused with the reason.
+}
+
+#[tokio::test]
+async fn a_referral_cannot_skip_ahead_and_is_told_why() {
+    let mut w = world().await;
+    let id = robin_taken_on(&mut w).await;
+    let case = format!("/caseload/{id}");
     let bad = post(
-        lw,
+        &mut w.lw.0,
         &case,
         &format!("{case}/status"),
         &[("status", "attending"), ("reason", "")],
@@ -202,9 +377,16 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("cannot move to"), "{}", bad.body);
+}
+
+#[tokio::test]
+async fn recording_first_contact_completes_the_first_contact_task() {
+    let mut w = world().await;
+    let id = robin_taken_on(&mut w).await;
+    let case = format!("/caseload/{id}");
     assert_eq!(
         post(
-            lw,
+            &mut w.lw.0,
             &case,
             &format!("{case}/status"),
             &[("status", "contacted"), ("reason", "")]
@@ -213,8 +395,22 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
         .status,
         StatusCode::SEE_OTHER
     );
-    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'first_contact' AND done_at IS NOT NULL")).await, 1);
-    // A plan is agreed only through the plan form, never by a bare status change.
+    assert_eq!(count_for(&w.app, "SELECT COUNT(*) FROM referral_tasks WHERE referral_id = $1 AND kind = 'first_contact' AND done_at IS NOT NULL", &id).await, 1);
+}
+
+#[tokio::test]
+async fn a_plan_is_agreed_only_through_the_plan_form_never_by_a_status_change() {
+    let mut w = world().await;
+    let id = robin_taken_on(&mut w).await;
+    let case = format!("/caseload/{id}");
+    let (lw, _) = &mut w.lw;
+    post_ok(
+        lw,
+        &case,
+        &format!("{case}/status"),
+        &[("status", "contacted"), ("reason", "")],
+    )
+    .await;
     assert_eq!(
         post(
             lw,
@@ -234,10 +430,15 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
     )
     .await;
     assert_eq!(skip.status, StatusCode::UNPROCESSABLE_ENTITY);
-    // Agreeing a plan needs the person's goals and a review date.
-    let plan_page = format!("{case}/plan");
+}
+
+#[tokio::test]
+async fn agreeing_a_plan_needs_the_persons_goals_and_a_review_date() {
+    let mut w = world().await;
+    let id = robin_in_conversation(&mut w).await;
+    let plan_page = format!("/caseload/{id}/plan");
     let bad = post(
-        lw,
+        &mut w.lw.0,
         &plan_page,
         &plan_page,
         &[("what_matters", "Singing"), ("agreed", "yes")],
@@ -245,36 +446,30 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(bad.body.contains("Write at least one goal"), "{}", bad.body);
-    let review = in_weeks(8);
-    let ok = post(
-        lw,
-        &plan_page,
-        &plan_page,
-        &[
-            ("what_matters", "Singing with other people again"),
-            ("needs", "Gets anxious in new places"),
-            ("goals", "Sing every week; make a friend"),
-            ("support_offered", "Singing for the Brain"),
-            (
-                "next_steps",
-                "Refer to the choir; buddy for the first visit",
-            ),
-            ("review_on", &review),
-            ("agreed", "yes"),
-        ],
-    )
-    .await;
-    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+}
+
+#[tokio::test]
+async fn an_agreed_plan_moves_the_referral_on_and_sets_a_review_task() {
+    let mut w = world().await;
+    let id = robin_plan_agreed(&mut w).await;
     assert_eq!(
-        w.app
-            .count(&format!(
-                "SELECT COUNT(*) FROM referrals WHERE id = '{id}' AND status = 'plan_agreed'"
-            ))
-            .await,
+        count_for(
+            &w.app,
+            "SELECT COUNT(*) FROM referrals WHERE id = $1 AND status = 'plan_agreed'",
+            &id
+        )
+        .await,
         1
     );
-    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'review' AND done_at IS NULL")).await, 1);
-    // A barrier from the fixed list, with what was done.
+    assert_eq!(count_for(&w.app, "SELECT COUNT(*) FROM referral_tasks WHERE referral_id = $1 AND kind = 'review' AND done_at IS NULL", &id).await, 1);
+}
+
+#[tokio::test]
+async fn barriers_are_recorded_only_from_the_fixed_list() {
+    let mut w = world().await;
+    let id = robin_plan_agreed(&mut w).await;
+    let case = format!("/caseload/{id}");
+    let (lw, _) = &mut w.lw;
     assert_eq!(
         post(
             lw,
@@ -299,19 +494,12 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
     )
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    // Connect to the activity: the provider is asked.
-    let c = post(
-        lw,
-        &case,
-        &format!("{case}/connect"),
-        &[
-            ("activity_id", &w.activity),
-            ("provider_note", "Robin would like a friendly welcome"),
-        ],
-    )
-    .await;
-    assert_eq!(c.status, StatusCode::SEE_OTHER, "{}", c.body);
+}
 
+#[tokio::test]
+async fn a_provider_asked_to_welcome_the_person_sees_their_first_name_and_the_support_arranged() {
+    let mut w = world().await;
+    let id = robin_connected(&mut w).await;
     let (pr, _) = &mut w.practitioner;
     let inbox = pr.get("/provider/referrals").await;
     assert!(inbox.body.contains("Robin"), "{}", inbox.body);
@@ -319,8 +507,7 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
         !inbox.body.contains("Tester"),
         "providers see only the first name"
     );
-    let ppage = format!("/provider/referrals/{id}");
-    let view = pr.get(&ppage).await;
+    let view = pr.get(&format!("/provider/referrals/{id}")).await;
     assert_eq!(view.status, StatusCode::OK);
     assert!(view.body.contains("friendly welcome") && view.body.contains("Volunteer buddy"));
     assert!(
@@ -331,6 +518,14 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
         !view.body.contains("lonely"),
         "the referral reason is not the provider's business"
     );
+}
+
+#[tokio::test]
+async fn a_provider_sees_the_contact_details_once_it_accepts() {
+    let mut w = world().await;
+    let id = robin_connected(&mut w).await;
+    let ppage = format!("/provider/referrals/{id}");
+    let (pr, _) = &mut w.practitioner;
     assert_eq!(
         post(
             pr,
@@ -347,11 +542,17 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
         view.body.contains("robin@example.org"),
         "contact details once accepted, with consent"
     );
-    // The provider marks attendance: the referral becomes "attending".
+}
+
+#[tokio::test]
+async fn attendance_marked_by_the_provider_moves_the_referral_to_attending() {
+    let mut w = world().await;
+    let id = robin_accepted(&mut w).await;
+    let ppage = format!("/provider/referrals/{id}");
     let yesterday = days_ago(1);
     assert_eq!(
         post(
-            pr,
+            &mut w.practitioner.0,
             &ppage,
             &format!("{ppage}/attendance"),
             &[("session_date", &yesterday), ("attendance", "present")]
@@ -361,14 +562,21 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
         StatusCode::SEE_OTHER
     );
     assert_eq!(
-        w.app
-            .count(&format!(
-                "SELECT COUNT(*) FROM referrals WHERE id = '{id}' AND status = 'attending'"
-            ))
-            .await,
+        count_for(
+            &w.app,
+            "SELECT COUNT(*) FROM referrals WHERE id = $1 AND status = 'attending'",
+            &id
+        )
+        .await,
         1
     );
-    // Two missed sessions in a row prompt a gentle follow-up task.
+}
+
+#[tokio::test]
+async fn two_missed_sessions_in_a_row_prompt_a_gentle_follow_up_task() {
+    let mut w = world().await;
+    let id = robin_attending(&mut w).await;
+    let case = format!("/caseload/{id}");
     let (lw, _) = &mut w.lw;
     assert_eq!(
         post(
@@ -381,18 +589,17 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
         .status,
         StatusCode::SEE_OTHER
     );
-    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'missed_sessions'")).await, 0);
-    let future = in_weeks(1);
-    let bad = post(
-        lw,
-        &case,
-        &format!("{case}/attendance"),
-        &[("session_date", &future), ("attendance", "absent")],
-    )
-    .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.body.contains("cannot be in the future"));
+    assert_eq!(
+        count_for(
+            &w.app,
+            "SELECT COUNT(*) FROM referral_tasks WHERE referral_id = $1 AND kind = 'missed_sessions'",
+            &id
+        )
+        .await,
+        0
+    );
     // Marking the earlier session absent too makes two missed sessions in a row.
+    let yesterday = days_ago(1);
     assert_eq!(
         post(
             lw,
@@ -404,10 +611,31 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
         .status,
         StatusCode::SEE_OTHER
     );
-    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'missed_sessions' AND done_at IS NULL")).await, 1);
+    assert_eq!(count_for(&w.app, "SELECT COUNT(*) FROM referral_tasks WHERE referral_id = $1 AND kind = 'missed_sessions' AND done_at IS NULL", &id).await, 1);
+}
 
-    // The message back: with consent to share, the summary and the SNOMED code.
-    let mb = lw.get(&format!("/referrals/{id}/message-back")).await;
+#[tokio::test]
+async fn attendance_cannot_be_marked_for_a_future_session() {
+    let mut w = world().await;
+    let id = robin_attending(&mut w).await;
+    let case = format!("/caseload/{id}");
+    let future = in_weeks(1);
+    let bad = post(
+        &mut w.lw.0,
+        &case,
+        &format!("{case}/attendance"),
+        &[("session_date", &future), ("attendance", "absent")],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("cannot be in the future"));
+}
+
+#[tokio::test]
+async fn with_consent_to_share_the_message_back_carries_the_summary_and_the_snomed_code() {
+    let mut w = world().await;
+    let id = robin_attending(&mut w).await;
+    let mb = w.lw.0.get(&format!("/referrals/{id}/message-back")).await;
     assert_eq!(mb.status, StatusCode::OK);
     assert!(
         mb.body.contains("871731000000106")
@@ -416,16 +644,54 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
         "{}",
         mb.body
     );
+}
+
+#[tokio::test]
+async fn sending_the_message_back_records_when_it_was_sent() {
+    let mut w = world().await;
+    let id = robin_attending(&mut w).await;
     let sent = post(
-        lw,
+        &mut w.lw.0,
         &format!("/referrals/{id}/message-back"),
-        &format!("{case}/message-back"),
+        &format!("/caseload/{id}/message-back"),
         &[],
     )
     .await;
     assert_eq!(sent.status, StatusCode::SEE_OTHER);
-    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referrals WHERE id = '{id}' AND message_back_sent_at IS NOT NULL")).await, 1);
-    // The person's plan can be seen by the person once their account is linked.
+    assert_eq!(
+        count_for(
+            &w.app,
+            "SELECT COUNT(*) FROM referrals WHERE id = $1 AND message_back_sent_at IS NOT NULL",
+            &id
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_record_is_linked_only_to_an_existing_participant_account() {
+    let mut w = world().await;
+    let id = robin_attending(&mut w).await;
+    let ppage = format!("/people/{}", person_of(&w.app, &id).await);
+    let bad = post(
+        &mut w.lw.0,
+        &ppage,
+        &format!("{ppage}/account"),
+        &[("account_email", "nobody@example.org")],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body
+            .contains("No participant account has that email address")
+    );
+}
+
+#[tokio::test]
+async fn the_person_sees_their_plan_once_their_account_is_linked() {
+    let mut w = world().await;
+    let id = robin_attending(&mut w).await;
     let (mut participant, participant_email) = {
         let org = w.app.org("Participants", "community_group").await;
         let (c, _, email) = signed(&w.app, Role::Participant, &org).await;
@@ -438,32 +704,9 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
             .body
             .contains("You do not have a social prescribing plan")
     );
-    let person: String = {
-        use sqlx::Row;
-        sqlx::query("SELECT person_id FROM referrals WHERE id = $1")
-            .bind(id.clone())
-            .fetch_one(&w.app.state.db.read)
-            .await
-            .unwrap()
-            .try_get("person_id")
-            .unwrap()
-    };
-    let (lw, _) = &mut w.lw;
-    let ppage = format!("/people/{person}");
-    let bad = post(
-        lw,
-        &ppage,
-        &format!("{ppage}/account"),
-        &[("account_email", "nobody@example.org")],
-    )
-    .await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        bad.body
-            .contains("No participant account has that email address")
-    );
+    let ppage = format!("/people/{}", person_of(&w.app, &id).await);
     let ok = post(
-        lw,
+        &mut w.lw.0,
         &ppage,
         &format!("{ppage}/account"),
         &[("account_email", &participant_email)],
@@ -476,17 +719,22 @@ async fn a_self_referral_travels_the_whole_pathway_to_the_message_back() {
         "{}",
         mine.body
     );
-    // Every read of the person record is audited.
-    assert!(w.app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'person.read' AND entity_id = (SELECT person_id FROM referrals WHERE id = '{id}')")).await >= 3);
 }
 
 #[tokio::test]
-async fn each_relationship_sees_only_what_it_should() {
+async fn every_read_of_the_person_record_is_audited() {
     let mut w = world().await;
+    let id = robin_attending(&mut w).await;
+    assert!(count_for(&w.app, "SELECT COUNT(*) FROM audit_log WHERE action = 'person.read' AND entity_id = (SELECT person_id FROM referrals WHERE id = $1)", &id).await >= 3);
+}
+
+// ----- Who sees what: Casey, referred by a clinician -----
+
+/// Casey, referred by the clinician with witnessed verbal consent to contact and evaluation
+/// only (not to share with their GP), with an NHS number and a safeguarding note.
+async fn casey_referred(w: &mut World) -> String {
     let (cl, _) = &mut w.clinician;
-    let page = cl.get("/referrals/new").await;
-    assert_eq!(page.status, StatusCode::OK);
-    let r = post(
+    post_ok(
         cl,
         "/referrals/new",
         "/referrals/new",
@@ -504,10 +752,112 @@ async fn each_relationship_sees_only_what_it_should() {
         ],
     )
     .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let id = latest_referral(&w.app).await;
-    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM consent_decisions WHERE method = 'verbal' AND witness = 'Nurse Jones' AND person_id = (SELECT person_id FROM referrals WHERE id = '{id}')")).await, 2);
-    // Bad NHS number and missing witness are named.
+    latest_referral(&w.app).await
+}
+
+/// Casey's referral, planned and sent to the provider of Singing for the Brain.
+async fn casey_connected(w: &mut World) -> String {
+    let id = casey_referred(w).await;
+    let case = format!("/caseload/{id}");
+    let (lw, _) = &mut w.lw;
+    post_ok(
+        lw,
+        &case,
+        &format!("{case}/status"),
+        &[("status", "contacted")],
+    )
+    .await;
+    let plan = format!("{case}/plan");
+    let review = in_weeks(6);
+    post_ok(
+        lw,
+        &plan,
+        &plan,
+        &[
+            ("what_matters", "Music"),
+            ("goals", "Join a choir"),
+            ("next_steps", "Refer"),
+            ("review_on", &review),
+            ("agreed", "yes"),
+        ],
+    )
+    .await;
+    post_ok(
+        lw,
+        &case,
+        &format!("{case}/connect"),
+        &[("activity_id", &w.activity)],
+    )
+    .await;
+    id
+}
+
+/// Casey's referral, declined by the provider with its reason.
+async fn casey_declined_by_the_provider(w: &mut World) -> String {
+    let id = casey_connected(w).await;
+    let p = format!("/provider/referrals/{id}");
+    post_ok(
+        &mut w.practitioner.0,
+        &p,
+        &format!("{p}/respond"),
+        &[
+            ("decision", "decline"),
+            ("reason", "Group is full until spring"),
+        ],
+    )
+    .await;
+    id
+}
+
+/// Casey's referral, closed as declined by the link worker after the provider declined.
+async fn casey_declined(w: &mut World) -> String {
+    let id = casey_declined_by_the_provider(w).await;
+    let case = format!("/caseload/{id}");
+    post_ok(
+        &mut w.lw.0,
+        &case,
+        &format!("{case}/status"),
+        &[("status", "declined"), ("reason", "Prefers to wait")],
+    )
+    .await;
+    id
+}
+
+/// An API token of the referring clinician, to read referrals.
+async fn referrer_token(w: &World) -> String {
+    let (_, cl_id) = &w.clinician;
+    let actor = Actor {
+        user_id: cl_id.clone(),
+        display_name: "c".into(),
+        email: "c@example.org".into(),
+        memberships: vec![],
+        request_id: None,
+        channel: "api",
+    };
+    ensemble::modules::accounts::service::create_token(
+        &w.app.state,
+        &actor,
+        "t",
+        &["referrals:read".to_string()],
+        "",
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_clinician_refers_with_witnessed_verbal_consent() {
+    let mut w = world().await;
+    let page = w.clinician.0.get("/referrals/new").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let id = casey_referred(&mut w).await;
+    assert_eq!(count_for(&w.app, "SELECT COUNT(*) FROM consent_decisions WHERE method = 'verbal' AND witness = 'Nurse Jones' AND person_id = (SELECT person_id FROM referrals WHERE id = $1)", &id).await, 2);
+}
+
+#[tokio::test]
+async fn the_staff_referral_form_names_a_bad_nhs_number_and_a_missing_witness() {
+    let mut w = world().await;
+    let (cl, _) = &mut w.clinician;
     let bad = post(
         cl,
         "/referrals/new",
@@ -528,26 +878,31 @@ async fn each_relationship_sees_only_what_it_should() {
         "{}",
         bad.body
     );
-    // The referrer follows the status; another clinician does not see it.
+}
+
+#[tokio::test]
+async fn the_referrer_follows_the_status_and_the_message_back() {
+    let mut w = world().await;
+    let id = casey_referred(&mut w).await;
+    let (cl, _) = &mut w.clinician;
     assert!(
         cl.get("/referrals/sent")
             .await
             .body
             .contains("Casey Private")
     );
-    // Page numbers out of range are refused, never a 500.
-    {
-        let (lw2, _) = &mut w.lw2;
-        assert_eq!(
-            lw2.get("/caseload?page=9223372036854775807").await.status,
-            StatusCode::UNPROCESSABLE_ENTITY
-        );
-        assert_eq!(
-            lw2.get("/caseload?page=abc").await.status,
-            StatusCode::BAD_REQUEST
-        );
-    }
-    let (cl, _) = &mut w.clinician;
+    assert_eq!(
+        cl.get(&format!("/referrals/{id}/message-back"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn another_clinician_sees_neither_the_referral_nor_its_message_back() {
+    let mut w = world().await;
+    let id = casey_referred(&mut w).await;
     assert!(
         !w.other_clinician
             .get("/referrals/sent")
@@ -562,18 +917,36 @@ async fn each_relationship_sees_only_what_it_should() {
             .status,
         StatusCode::FORBIDDEN
     );
+}
+
+#[tokio::test]
+async fn the_referrer_cannot_open_the_caseload_record() {
+    let mut w = world().await;
+    let id = casey_referred(&mut w).await;
     assert_eq!(
-        cl.get(&format!("/referrals/{id}/message-back"))
-            .await
-            .status,
-        StatusCode::OK
-    );
-    // The referrer cannot open the caseload record.
-    assert_eq!(
-        cl.get(&format!("/caseload/{id}")).await.status,
+        w.clinician.0.get(&format!("/caseload/{id}")).await.status,
         StatusCode::FORBIDDEN
     );
-    // Link workers of the team see it (their own and their team's); another team does not.
+}
+
+#[tokio::test]
+async fn caseload_page_numbers_out_of_range_are_refused_never_a_500() {
+    let mut w = world().await;
+    let (lw2, _) = &mut w.lw2;
+    assert_eq!(
+        lw2.get("/caseload?page=9223372036854775807").await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        lw2.get("/caseload?page=abc").await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn link_workers_of_the_team_see_the_referral_and_another_team_does_not() {
+    let mut w = world().await;
+    let id = casey_referred(&mut w).await;
     let (lw2, _) = &mut w.lw2;
     assert_eq!(
         lw2.get(&format!("/caseload/{id}")).await.status,
@@ -596,16 +969,13 @@ async fn each_relationship_sees_only_what_it_should() {
             .body
             .contains("Casey")
     );
-    let person: String = {
-        use sqlx::Row;
-        sqlx::query("SELECT person_id FROM referrals WHERE id = $1")
-            .bind(id.clone())
-            .fetch_one(&w.app.state.db.read)
-            .await
-            .unwrap()
-            .try_get("person_id")
-            .unwrap()
-    };
+}
+
+#[tokio::test]
+async fn only_the_care_team_opens_the_full_person_record() {
+    let mut w = world().await;
+    let id = casey_referred(&mut w).await;
+    let person = person_of(&w.app, &id).await;
     assert_eq!(
         w.other_team_lw
             .get(&format!("/people/{person}"))
@@ -613,51 +983,33 @@ async fn each_relationship_sees_only_what_it_should() {
             .status,
         StatusCode::FORBIDDEN
     );
-    let full = lw2.get(&format!("/people/{person}")).await;
+    let full = w.lw2.0.get(&format!("/people/{person}")).await;
     assert!(full.body.contains("943 476 5919") && full.body.contains("Known to adult social care"));
-    // Providers see nothing until the person is referred to their activity, then only theirs.
-    let (pr, _) = &mut w.practitioner;
+}
+
+#[tokio::test]
+async fn a_provider_sees_nothing_until_the_person_is_referred_to_its_activity() {
+    let mut w = world().await;
+    let id = casey_referred(&mut w).await;
     assert_eq!(
-        pr.get(&format!("/provider/referrals/{id}")).await.status,
+        w.practitioner
+            .0
+            .get(&format!("/provider/referrals/{id}"))
+            .await
+            .status,
         StatusCode::FORBIDDEN
     );
-    let (lw, _) = &mut w.lw;
-    let case = format!("/caseload/{id}");
-    post(
-        lw,
-        &case,
-        &format!("{case}/status"),
-        &[("status", "contacted")],
-    )
-    .await;
-    let plan = format!("{case}/plan");
-    let review = in_weeks(6);
-    post(
-        lw,
-        &plan,
-        &plan,
-        &[
-            ("what_matters", "Music"),
-            ("goals", "Join a choir"),
-            ("next_steps", "Refer"),
-            ("review_on", &review),
-            ("agreed", "yes"),
-        ],
-    )
-    .await;
-    assert_eq!(
-        post(
-            lw,
-            &case,
-            &format!("{case}/connect"),
-            &[("activity_id", &w.activity)]
-        )
-        .await
-        .status,
-        StatusCode::SEE_OTHER
-    );
-    let (pr, _) = &mut w.practitioner;
-    let view = pr.get(&format!("/provider/referrals/{id}")).await;
+}
+
+#[tokio::test]
+async fn a_provider_sees_only_what_it_needs_to_welcome_the_person() {
+    let mut w = world().await;
+    let id = casey_connected(&mut w).await;
+    let view = w
+        .practitioner
+        .0
+        .get(&format!("/provider/referrals/{id}"))
+        .await;
     assert_eq!(view.status, StatusCode::OK);
     for secret in [
         "943 476 5919",
@@ -668,6 +1020,12 @@ async fn each_relationship_sees_only_what_it_should() {
     ] {
         assert!(!view.body.contains(secret), "provider page shows {secret}");
     }
+}
+
+#[tokio::test]
+async fn another_provider_sees_nothing_of_the_referral() {
+    let mut w = world().await;
+    let id = casey_connected(&mut w).await;
     assert_eq!(
         w.other_practitioner
             .get(&format!("/provider/referrals/{id}"))
@@ -682,12 +1040,17 @@ async fn each_relationship_sees_only_what_it_should() {
             .body
             .contains("Casey")
     );
-    // A provider cannot mark attendance before accepting.
+}
+
+#[tokio::test]
+async fn a_provider_cannot_mark_attendance_before_accepting() {
+    let mut w = world().await;
+    let id = casey_connected(&mut w).await;
     let p = format!("/provider/referrals/{id}");
     let today = today();
     assert_eq!(
         post(
-            pr,
+            &mut w.practitioner.0,
             &p,
             &format!("{p}/attendance"),
             &[("session_date", &today), ("attendance", "present")]
@@ -696,10 +1059,16 @@ async fn each_relationship_sees_only_what_it_should() {
         .status,
         StatusCode::FORBIDDEN
     );
-    // Messages between provider and link worker.
+}
+
+#[tokio::test]
+async fn a_message_from_the_provider_reaches_the_link_worker() {
+    let mut w = world().await;
+    let id = casey_connected(&mut w).await;
+    let p = format!("/provider/referrals/{id}");
     assert_eq!(
         post(
-            pr,
+            &mut w.practitioner.0,
             &p,
             &format!("{p}/message"),
             &[("message", "We could offer the Tuesday group")]
@@ -708,7 +1077,21 @@ async fn each_relationship_sees_only_what_it_should() {
         .status,
         StatusCode::SEE_OTHER
     );
-    // Declining needs a reason, and sends the referral back to the link worker with a task.
+    assert!(
+        w.lw.0
+            .get(&format!("/caseload/{id}"))
+            .await
+            .body
+            .contains("We could offer the Tuesday group")
+    );
+}
+
+#[tokio::test]
+async fn declining_needs_a_reason_and_sends_the_referral_back_with_a_reconnect_task() {
+    let mut w = world().await;
+    let id = casey_connected(&mut w).await;
+    let p = format!("/provider/referrals/{id}");
+    let (pr, _) = &mut w.practitioner;
     let bad = post(
         pr,
         &p,
@@ -731,8 +1114,23 @@ async fn each_relationship_sees_only_what_it_should() {
         .status,
         StatusCode::SEE_OTHER
     );
-    assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM referral_tasks WHERE referral_id = '{id}' AND kind = 'reconnect'")).await, 1);
-    // Once it has declined, the provider no longer sees the referral at all.
+    assert_eq!(
+        count_for(
+            &w.app,
+            "SELECT COUNT(*) FROM referral_tasks WHERE referral_id = $1 AND kind = 'reconnect'",
+            &id
+        )
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn once_it_has_declined_the_provider_no_longer_sees_the_referral() {
+    let mut w = world().await;
+    let id = casey_declined_by_the_provider(&mut w).await;
+    let p = format!("/provider/referrals/{id}");
+    let (pr, _) = &mut w.practitioner;
     assert_eq!(
         post(pr, &p, &format!("{p}/respond"), &[("decision", "accept")])
             .await
@@ -741,47 +1139,26 @@ async fn each_relationship_sees_only_what_it_should() {
     );
     assert_eq!(pr.get(&p).await.status, StatusCode::FORBIDDEN);
     assert!(!pr.get("/provider/referrals").await.body.contains(&id));
-    let (lw, _) = &mut w.lw;
-    assert!(
-        lw.get(&case)
-            .await
-            .body
-            .contains("We could offer the Tuesday group")
-    );
-    // Without consent to share with the GP, only the codes go back.
-    post(
-        lw,
-        &case,
-        &format!("{case}/status"),
-        &[("status", "declined"), ("reason", "Prefers to wait")],
-    )
-    .await;
-    let mb = lw.get(&format!("/referrals/{id}/message-back")).await;
+}
+
+#[tokio::test]
+async fn without_consent_to_share_the_message_back_carries_only_the_codes() {
+    let mut w = world().await;
+    let id = casey_declined(&mut w).await;
+    let mb = w.lw.0.get(&format!("/referrals/{id}/message-back")).await;
     assert!(
         mb.body.contains("871711000000103") && mb.body.contains("only the codes"),
         "{}",
         mb.body
     );
     assert!(!mb.body.contains("Casey"));
-    let (cl, cl_id) = &w.clinician;
-    let actor = Actor {
-        user_id: cl_id.clone(),
-        display_name: "c".into(),
-        email: "c@example.org".into(),
-        memberships: vec![],
-        request_id: None,
-        channel: "api",
-    };
-    let token = ensemble::modules::accounts::service::create_token(
-        &w.app.state,
-        &actor,
-        "t",
-        &["referrals:read".to_string()],
-        "",
-    )
-    .await
-    .unwrap();
-    let _ = cl;
+}
+
+#[tokio::test]
+async fn without_consent_to_share_the_fhir_message_back_carries_only_the_codes_as_valid_r4() {
+    let mut w = world().await;
+    let id = casey_declined(&mut w).await;
+    let token = referrer_token(&w).await;
     let fhir = w
         .app
         .client()
@@ -798,7 +1175,26 @@ async fn each_relationship_sees_only_what_it_should() {
         text.contains("871711000000103") && !text.contains("Casey") && !text.contains("9434765919"),
         "{text}"
     );
-    // The referrer's FHIR read follows the same consent: no activity without share_gp.
+    if let Some(v) = w
+        .app
+        .state
+        .ext::<ensemble::modules::referrals::fhir::SchemaValidator>()
+        .check("Bundle", &fhir.json())
+    {
+        assert!(
+            v.is_empty(),
+            "our message back is valid FHIR R4: {:?}",
+            v.iter().map(|i| &i.diagnostics).collect::<Vec<_>>()
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_referrers_fhir_read_follows_the_same_consent_and_is_audited() {
+    let mut w = world().await;
+    let id = casey_declined(&mut w).await;
+    let token = referrer_token(&w).await;
+    // No activity without share_gp.
     let sr = w
         .app
         .client()
@@ -815,30 +1211,37 @@ async fn each_relationship_sees_only_what_it_should() {
         "{}",
         sr.body
     );
-    assert!(w.app.count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'referral.read' AND entity_id = '{id}'")).await >= 1);
-    if let Some(v) = w
-        .app
-        .state
-        .ext::<ensemble::modules::referrals::fhir::SchemaValidator>()
-        .check("Bundle", &fhir.json())
-    {
-        assert!(
-            v.is_empty(),
-            "our message back is valid FHIR R4: {:?}",
-            v.iter().map(|i| &i.diagnostics).collect::<Vec<_>>()
-        );
-    }
-    // Without consent to share, the referrer's list shows the status but not the activity.
-    {
-        let (cl, _) = &mut w.clinician;
-        let sent = cl.get("/referrals/sent").await;
-        assert!(
-            sent.body.contains("Casey Private") && !sent.body.contains("Singing for the Brain"),
-            "{}",
-            sent.body
-        );
-    }
-    // Every list and record view is audited.
+    assert!(
+        count_for(
+            &w.app,
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'referral.read' AND entity_id = $1",
+            &id
+        )
+        .await
+            >= 1
+    );
+}
+
+#[tokio::test]
+async fn without_consent_to_share_the_referrers_list_shows_the_status_but_not_the_activity() {
+    let mut w = world().await;
+    casey_declined(&mut w).await;
+    let sent = w.clinician.0.get("/referrals/sent").await;
+    assert!(
+        sent.body.contains("Casey Private") && !sent.body.contains("Singing for the Brain"),
+        "{}",
+        sent.body
+    );
+}
+
+#[tokio::test]
+async fn every_list_of_referrals_is_audited() {
+    let mut w = world().await;
+    casey_connected(&mut w).await;
+    w.lw2.0.get("/caseload?show=team").await;
+    w.other_team_lw.get("/caseload?show=team").await;
+    w.other_practitioner.get("/provider/referrals").await;
+    w.clinician.0.get("/referrals/sent").await;
     assert!(
         w.app
             .count("SELECT COUNT(*) FROM audit_log WHERE action = 'caseload.view'")
