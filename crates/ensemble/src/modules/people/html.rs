@@ -11,6 +11,8 @@ use super::evaluation;
 use super::model::{Decision, ETHNICITIES, GENDERS, METHODS, Purpose, label_of};
 use super::service::{self, ConsentInput, Identity, PersonInput};
 use crate::error::{ApiError, AppError, FieldError};
+use crate::modules::practice::moments::Moment;
+use crate::modules::referrals::service::OwnPlan;
 use crate::rbac::Granted;
 use crate::rbac::perm::ExportEvaluationData;
 use crate::state::AppState;
@@ -240,31 +242,9 @@ pub async fn consent_save(
     Path(id): Path<String>,
     PageForm(f): PageForm<ConsentForm>,
 ) -> Result<Response, AppError> {
-    let mut e = Vec::new();
-    let purpose = Purpose::from_code(&f.purpose);
-    if purpose.is_none() {
-        e.push(FieldError::new("purpose", "Choose what the consent is for"));
-    }
-    let decision = Decision::from_code(&f.decision);
-    if decision.is_none() {
-        e.push(FieldError::new("decision", "Choose their decision"));
-    }
-    let result = match (purpose, decision) {
-        (Some(purpose), Some(decision)) if e.is_empty() => {
-            service::record_consent_as_staff(
-                &state,
-                &actor,
-                &id,
-                &ConsentInput {
-                    purpose,
-                    decision,
-                    method: &f.method,
-                    witness: &f.witness,
-                },
-            )
-            .await
-        }
-        _ => Err(AppError::Invalid(e)),
+    let result = match consent_input(&f) {
+        Ok(c) => service::record_consent_as_staff(&state, &actor, &id, &c).await,
+        Err(e) => Err(AppError::Invalid(e)),
     };
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/people/{id}#consent")).into_response()),
@@ -286,6 +266,28 @@ pub async fn consent_save(
     }
 }
 
+/// The decision recorded on the consent form, or the problems with its purpose and decision.
+fn consent_input(f: &ConsentForm) -> Result<ConsentInput<'_>, Vec<FieldError>> {
+    let mut e = Vec::new();
+    let purpose = Purpose::from_code(&f.purpose);
+    if purpose.is_none() {
+        e.push(FieldError::new("purpose", "Choose what the consent is for"));
+    }
+    let decision = Decision::from_code(&f.decision);
+    if decision.is_none() {
+        e.push(FieldError::new("decision", "Choose their decision"));
+    }
+    match (purpose, decision) {
+        (Some(purpose), Some(decision)) if e.is_empty() => Ok(ConsentInput {
+            purpose,
+            decision,
+            method: &f.method,
+            witness: &f.witness,
+        }),
+        _ => Err(e),
+    }
+}
+
 /// GET /my/plan — the person's own plan(s) and consents.
 pub async fn my_plan(
     State(state): State<AppState>,
@@ -293,20 +295,40 @@ pub async fn my_plan(
     CurrentUser(actor): CurrentUser,
 ) -> Result<Response, AppError> {
     let (plans, consents) = crate::modules::referrals::service::own_plans(&state, &actor).await?;
+    let moments = own_moments(&state, &actor).await?;
+    Ok(my_plan_view(&ctx, &plans, &consents, &moments))
+}
+
+/// Moments from sessions about the signed-in person, for every record linked to them.
+async fn own_moments(
+    state: &AppState,
+    actor: &crate::rbac::Actor,
+) -> Result<Vec<Moment>, AppError> {
     let mut moments = Vec::new();
     let people: Vec<String> = sqlx::query_scalar("SELECT id FROM people WHERE user_id = $1")
         .bind(actor.user_id.clone())
         .fetch_all(&state.db.read)
         .await?;
     for person in &people {
-        moments.extend(crate::modules::practice::moments::for_person(&state, person).await?);
+        moments.extend(crate::modules::practice::moments::for_person(state, person).await?);
     }
+    Ok(moments)
+}
+
+/// "My plan": each plan with its activity and wellbeing, moments shared from sessions, and
+/// the person's consent decisions with a way to withdraw each one given.
+fn my_plan_view(
+    ctx: &PageCtx,
+    plans: &[OwnPlan],
+    consents: &[service::CurrentConsent],
+    moments: &[Moment],
+) -> Response {
     let body = html! {
         h1 { "My plan" }
         @if plans.is_empty() {
             p."nhsuk-body" { "You do not have a social prescribing plan in Ensemble. If you would like one, you can " a href="/refer-yourself" { "refer yourself" } " and a link worker will be in touch." }
         }
-        @for p in &plans {
+        @for p in plans {
             div."nhsuk-card" { div."nhsuk-card__content" {
                 h2."nhsuk-card__heading" { "Your plan with " (p.team_name) }
                 p { strong."nhsuk-tag" class=(p.status.tag()) { (p.status.label()) } }
@@ -338,7 +360,7 @@ pub async fn my_plan(
             h2."nhsuk-heading-m" { "Moments from your sessions" }
             p."nhsuk-body" { "Shared because you agreed to share stories. If you withdraw that, they are hidden straight away." }
             ul."nhsuk-list nhsuk-list--border" {
-                @for m in &moments {
+                @for m in moments {
                     li { (m.moment) br; span."nhsuk-body-s" { (m.activity) ", " (crate::db::date_of(m.session_starts_at)) ", noted by " (m.recorded_by) } }
                 }
             }
@@ -358,7 +380,7 @@ pub async fn my_plan(
                             td."nhsuk-table__cell" {
                                 @if c.is_some_and(|c| c.decision == Decision::Given) {
                                     form method="post" action="/my/consents" {
-                                        (csrf(&ctx))
+                                        (csrf(ctx))
                                         input type="hidden" name="purpose" value=(purpose.code());
                                         button."nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0" type="submit" { "Withdraw" span."nhsuk-u-visually-hidden" { " consent for " (purpose.label()) } }
                                     }
@@ -370,7 +392,7 @@ pub async fn my_plan(
             }
         }
     };
-    Ok(page(&ctx, Page::new("My plan", body)))
+    page(ctx, Page::new("My plan", body))
 }
 
 /// Withdrawal form.

@@ -17,7 +17,7 @@ use crate::audit::AuditActor;
 use crate::db::now;
 use crate::error::{AppError, FieldError};
 use crate::modules::people::model::{Decision, Purpose};
-use crate::modules::people::service::{PersonInput, current_statements};
+use crate::modules::people::service::{PersonInput, ValidPerson, current_statements};
 use crate::state::AppState;
 use crate::web::forms::{Input, PageForm, button, csrf, error_summary, radios, textarea};
 use crate::web::{Page, PageCtx, page};
@@ -140,10 +140,73 @@ pub async fn submit(
         // A bot filled the hidden field: say thanks, keep nothing.
         return Ok(Redirect::to("/refer-yourself/done").into_response());
     }
+    let c = check(&state.secret, &f);
+    let team = service::intake_team(&state).await?;
+    if team.is_none() && c.errors.is_empty() {
+        return Err(AppError::Conflict("Self-referral is not open yet: no social prescribing team has been set up. Please ask your GP practice.".into()));
+    }
+    let (Some(valid), Some(team), Some(reason), true) =
+        (c.person, team, c.reason, c.errors.is_empty())
+    else {
+        return render(&state, &ctx, &f, &c.errors).await;
+    };
+    // Only referrals that pass the checks count towards the per-connection limit, so a
+    // person correcting mistakes is never locked out.
+    if let Err(wait) = state.self_referral_limiter.hit(&ctx.req.client_ip) {
+        return Err(AppError::TooManyRequests(format!(
+            "Too many referrals have been sent from this connection. Please try again in {} minutes, or phone your GP practice.",
+            wait.as_secs().div_ceil(60).max(1)
+        )));
+    }
+    let new = self_referral(team, valid, reason, c.consents);
+    create_and_confirm(&state, &ctx, &new).await?;
+    Ok(Redirect::to("/refer-yourself/done").into_response())
+}
+
+/// The form's answers once checked, with every problem named.
+struct Checked {
+    person: Option<ValidPerson>,
+    reason: Option<ReferralReason>,
+    consents: Vec<(Purpose, Decision)>,
+    errors: Vec<FieldError>,
+}
+
+/// Check the answers. The timing check names a problem only when the answers are otherwise
+/// complete, so a person who sends an empty form sees what to fill in rather than "too
+/// quick".
+fn check(secret: &[u8], f: &SelfReferralForm) -> Checked {
     let mut errors = Vec::new();
-    // The timing check names a problem only when the answers are otherwise complete, so a
-    // person who sends an empty form sees what to fill in rather than "too quick".
-    let timing = match started_at(&state.secret, &f.started) {
+    let timing = timing_problem(secret, &f.started);
+    let person = person_input(f)
+        .validate()
+        .map_err(|e| errors.extend(e))
+        .ok();
+    if f.email.trim().is_empty() && f.phone.trim().is_empty() {
+        errors.push(FieldError::new(
+            "phone",
+            "Enter a phone number or an email address so a link worker can reach you",
+        ));
+    }
+    let reason = ReferralReason::parse(&f.reason)
+        .map_err(|p| errors.push(reason_error(p)))
+        .ok();
+    let consents = consents_chosen(f, &mut errors);
+    if let Some(message) = timing
+        && errors.is_empty()
+    {
+        errors.push(FieldError::new("given_name", message));
+    }
+    Checked {
+        person,
+        reason,
+        consents,
+        errors,
+    }
+}
+
+/// What is wrong with when the form was opened: too quick, over a day ago, or not ours.
+fn timing_problem(secret: &[u8], started: &str) -> Option<&'static str> {
+    match started_at(secret, started) {
         Some(t) if now() - t < MIN_SECONDS => {
             Some("That was very quick. Please check your answers and send the form again.")
         }
@@ -152,8 +215,12 @@ pub async fn submit(
         ),
         Some(_) => None,
         None => Some("The form could not be checked. Please send it again."),
-    };
-    let person = PersonInput {
+    }
+}
+
+/// The person's details from the form.
+fn person_input(f: &SelfReferralForm) -> PersonInput {
+    PersonInput {
         given_name: f.given_name.clone(),
         family_name: f.family_name.clone(),
         preferred_name: f.preferred_name.clone(),
@@ -164,30 +231,27 @@ pub async fn submit(
         postcode: f.postcode.clone(),
         communication_needs: f.communication_needs.clone(),
         ..Default::default()
-    };
-    let valid = person.validate().map_err(|e| errors.extend(e)).ok();
-    if f.email.trim().is_empty() && f.phone.trim().is_empty() {
-        errors.push(FieldError::new(
-            "phone",
-            "Enter a phone number or an email address so a link worker can reach you",
-        ));
     }
-    let reason = ReferralReason::parse(&f.reason)
-        .map_err(|p| {
-            errors.push(FieldError::new(
-                "reason",
-                match p {
-                    ReasonProblem::Empty => {
-                        "Tell us a little about what you would like help with".to_string()
-                    }
-                    ReasonProblem::TooLong(n) => format!(
-                        "Please keep this to {} characters or fewer (this has {n})",
-                        ReferralReason::MAX_CHARS
-                    ),
-                },
-            ))
-        })
-        .ok();
+}
+
+/// The problem with the reason, in the person's words.
+fn reason_error(p: ReasonProblem) -> FieldError {
+    FieldError::new(
+        "reason",
+        match p {
+            ReasonProblem::Empty => {
+                "Tell us a little about what you would like help with".to_string()
+            }
+            ReasonProblem::TooLong(n) => format!(
+                "Please keep this to {} characters or fewer (this has {n})",
+                ReferralReason::MAX_CHARS
+            ),
+        },
+    )
+}
+
+/// The four consent answers: contact must be yes, the others yes or no.
+fn consents_chosen(f: &SelfReferralForm, errors: &mut Vec<FieldError>) -> Vec<(Purpose, Decision)> {
     let mut consents = Vec::new();
     for (field, purpose, message) in [
         (
@@ -223,56 +287,50 @@ pub async fn submit(
             _ => errors.push(FieldError::new(field, message)),
         }
     }
-    if let Some(message) = timing
-        && errors.is_empty()
-    {
-        errors.push(FieldError::new("given_name", message));
+    consents
+}
+
+/// A self-referral to the intake team.
+fn self_referral(
+    team: String,
+    person: ValidPerson,
+    reason: ReferralReason,
+    consents: Vec<(Purpose, Decision)>,
+) -> NewReferral {
+    NewReferral {
+        team_organisation_id: team,
+        source: "self",
+        referrer_user_id: None,
+        referrer_organisation_id: None,
+        referrer_name: "Self-referral".into(),
+        referrer_email: String::new(),
+        source_system: None,
+        source_identifier: None,
+        reason,
+        person,
+        consents,
+        consent_method: "online",
+        consent_witness: String::new(),
+        activity_id: None,
+        extra_tasks: vec![],
     }
-    let team = service::intake_team(&state).await?;
-    if team.is_none() && errors.is_empty() {
-        return Err(AppError::Conflict("Self-referral is not open yet: no social prescribing team has been set up. Please ask your GP practice.".into()));
-    }
-    let (Some(valid), Some(team), Some(reason), true) = (valid, team, reason, errors.is_empty())
-    else {
-        return render(&state, &ctx, &f, &errors).await;
-    };
-    // Only referrals that pass the checks count towards the per-connection limit, so a
-    // person correcting mistakes is never locked out.
-    if let Err(wait) = state.self_referral_limiter.hit(&ctx.req.client_ip) {
-        return Err(AppError::TooManyRequests(format!(
-            "Too many referrals have been sent from this connection. Please try again in {} minutes, or phone your GP practice.",
-            wait.as_secs().div_ceil(60).max(1)
-        )));
-    }
-    let email = valid.email().to_string();
-    let name = valid.given_name().to_string();
+}
+
+/// Create the referral (audited as anonymous, with the request id), then email the person a
+/// confirmation when they gave an address.
+async fn create_and_confirm(
+    state: &AppState,
+    ctx: &PageCtx,
+    new: &NewReferral,
+) -> Result<(), AppError> {
+    let email = new.person.email().to_string();
+    let name = new.person.given_name().to_string();
     let who = AuditActor {
         user_id: None,
         label: "anonymous".into(),
         request_id: Some(ctx.req.request_id.clone()),
     };
-    let created = service::create(
-        &state,
-        &who,
-        &NewReferral {
-            team_organisation_id: team,
-            source: "self",
-            referrer_user_id: None,
-            referrer_organisation_id: None,
-            referrer_name: "Self-referral".into(),
-            referrer_email: String::new(),
-            source_system: None,
-            source_identifier: None,
-            reason,
-            person: valid,
-            consents,
-            consent_method: "online",
-            consent_witness: String::new(),
-            activity_id: None,
-            extra_tasks: vec![],
-        },
-    )
-    .await?;
+    let created = service::create(state, &who, new).await?;
     if !email.is_empty() {
         let mut tx = state.db.begin().await?;
         crate::notify::queue_email(&mut tx, &email, "We have your referral", &format!(
@@ -280,7 +338,7 @@ pub async fn submit(
             state.cfg.first_contact_working_days, &created.id[created.id.len() - 8..])).await?;
         tx.commit().await?;
     }
-    Ok(Redirect::to("/refer-yourself/done").into_response())
+    Ok(())
 }
 
 /// GET /refer-yourself/done

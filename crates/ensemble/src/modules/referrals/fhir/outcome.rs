@@ -1,0 +1,132 @@
+//! `OperationOutcome` answers naming each problem, and reading the request body.
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::error::AppError;
+
+/// One problem, as an `OperationOutcome.issue`.
+#[derive(Debug, Clone)]
+pub struct Issue {
+    /// FHIR issue type (`structure`, `required`, `invalid`, `not-found`, `not-supported`…).
+    pub code: &'static str,
+    /// Where, as a FHIRPath-like expression (`ServiceRequest.subject`).
+    pub expression: String,
+    /// What is wrong.
+    pub diagnostics: String,
+}
+
+pub(super) fn issue(
+    code: &'static str,
+    expression: impl Into<String>,
+    diagnostics: impl Into<String>,
+) -> Issue {
+    Issue {
+        code,
+        expression: expression.into(),
+        diagnostics: diagnostics.into(),
+    }
+}
+
+/// An `OperationOutcome` response.
+pub fn outcome(status: StatusCode, issues: &[Issue]) -> Response {
+    let body = json!({
+        "resourceType": "OperationOutcome",
+        "issue": issues.iter().map(|i| {
+            let mut v = json!({ "severity": "error", "code": i.code, "diagnostics": i.diagnostics });
+            if !i.expression.is_empty() {
+                v["expression"] = json!([i.expression]);
+            }
+            v
+        }).collect::<Vec<_>>()
+    });
+    fhir_json(status, &body)
+}
+
+pub(super) fn fhir_json(status: StatusCode, body: &Value) -> Response {
+    let mut r = (status, body.to_string()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/fhir+json; fhirVersion=4.0"),
+    );
+    r
+}
+
+pub(super) fn app_error_outcome(e: AppError) -> Response {
+    let status = e.status();
+    match e {
+        AppError::Invalid(fields) => outcome(
+            status,
+            &fields
+                .iter()
+                .map(|f| issue("invalid", f.field.clone(), f.message.clone()))
+                .collect::<Vec<_>>(),
+        ),
+        AppError::Internal(err) => {
+            tracing::error!(error = %format!("{err:#}"), "internal error");
+            outcome(
+                status,
+                &[issue(
+                    "exception",
+                    "",
+                    "Something went wrong on our side. It has been logged.",
+                )],
+            )
+        }
+        AppError::Forbidden => outcome(
+            status,
+            &[issue(
+                "forbidden",
+                "",
+                "You do not have permission to do this",
+            )],
+        ),
+        AppError::NotFound => outcome(status, &[issue("not-found", "", "No such referral")]),
+        other => outcome(status, &[issue("processing", "", other.to_string())]),
+    }
+}
+
+#[allow(clippy::result_large_err)]
+pub(super) fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, Response> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !(ct.starts_with("application/fhir+json") || ct.starts_with("application/json")) {
+        return Err(outcome(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            &[issue(
+                "not-supported",
+                "",
+                "Send FHIR JSON with Content-Type: application/fhir+json",
+            )],
+        ));
+    }
+    let v: Value = serde_json::from_slice(body).map_err(|e| {
+        outcome(
+            StatusCode::BAD_REQUEST,
+            &[issue(
+                "structure",
+                "",
+                format!(
+                    "The body is not valid JSON: {e} (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ),
+            )],
+        )
+    })?;
+    if !v.is_object() {
+        return Err(outcome(
+            StatusCode::BAD_REQUEST,
+            &[issue(
+                "structure",
+                "",
+                "The body must be a JSON object (a FHIR resource)",
+            )],
+        ));
+    }
+    Ok(v)
+}
