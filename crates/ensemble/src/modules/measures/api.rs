@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::definition::Answer;
 use super::service::{self, InstrumentSummary, Mode, NewResponse, ScoreRow};
+use crate::api::ApiJson;
 use crate::error::{ApiError, AppError, FieldError};
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
@@ -83,14 +84,8 @@ pub struct SubmitOut {
 pub async fn submit_response(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
-    body: Result<Json<SubmitIn>, axum::extract::rejection::JsonRejection>,
+    ApiJson(b): ApiJson<SubmitIn>,
 ) -> Result<Response, ApiError> {
-    let Json(b) = body.map_err(|e| {
-        AppError::BadRequest(format!(
-            "the body is not a valid request: {}",
-            e.body_text()
-        ))
-    })?;
     let mode = api_mode(b.mode.as_deref())?;
     let (id, def, scores) = service::submit(
         &state,

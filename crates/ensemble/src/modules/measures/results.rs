@@ -58,8 +58,9 @@ pub async fn for_activity(
     actor: &Actor,
     activity_id: &str,
 ) -> Result<ProgrammeResults, AppError> {
-    // Authorises (programme managers of the organisation running it).
-    let (_, rules) = schedules::plan(state, actor, activity_id).await?;
+    // Programme managers of the organisation running it.
+    let plan = schedules::check_plan(state, actor, activity_id).await?;
+    let rules = schedules::rules_of(state, &plan).await?;
     let policy = DisclosurePolicy::default();
     let rows = sqlx::query(
         "SELECT m.person_id, m.instrument_id, m.instrument_version, m.completed_at, s.score_id, s.value \
@@ -68,7 +69,7 @@ pub async fn for_activity(
          WHERE m.status = 'complete' AND m.person_id IN (SELECT person_id FROM referrals WHERE activity_id = $1) \
          ORDER BY m.completed_at, m.id",
     )
-    .bind(activity_id.to_string())
+    .bind(plan.activity_id().to_string())
     .fetch_all(&state.db.read)
     .await?;
     // (instrument, score) -> person -> values in time order.

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use crate::audit::{self, AuditEvent};
-use crate::db::{new_id, now};
+use crate::audit;
+use crate::db::{Tx, new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::modules::measures::definition::{Answer, Definition, Score, builtins};
 use crate::modules::measures::schedules::DueItem;
@@ -18,61 +18,35 @@ use super::*;
 /// Instruments the person can complete themselves: open built-ins, licensed ones whose
 /// wording one of their organisations has uploaded, and approved co-designed instruments of
 /// their organisations.
-pub async fn available_for(
-    state: &AppState,
-    actor: &Actor,
-    person_id: &str,
+async fn available_for<R: Relation>(
+    tx: &mut Tx,
+    who: &PersonMeasures<R>,
 ) -> Result<Vec<(Definition, bool)>, AppError> {
-    let mut tx = state.db.begin().await?;
-    let access = person_access(&mut tx, actor, person_id).await?;
-    if !access.any() {
-        return Err(AppError::Forbidden);
-    }
     let mut out = Vec::new();
     for d in builtins().iter().filter(|d| {
         !crate::modules::measures::definition::OBSERVATION_SCALES.contains(&d.id.as_str())
     }) {
-        let worded = !d.is_licensed()
-            || overlay_for(&mut tx, &access.organisations, d)
-                .await?
-                .is_some();
+        let worded = !d.is_licensed() || overlay_for(tx, who, d).await?.is_some();
         if worded {
             out.push((d.clone(), true));
         }
     }
-    for org in &access.organisations {
+    for org in &who.organisations {
         let ids: Vec<String> = sqlx::query_scalar(
             "SELECT DISTINCT instrument_id FROM instrument_versions WHERE organisation_id = $1 AND status = 'approved' ORDER BY instrument_id",
         )
         .bind(org.clone())
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut **tx)
         .await?;
         for id in ids {
-            if let Some(d) = definition(&mut *tx, &id, None).await?
+            if let Some(d) = definition(&mut **tx, &id, None).await?
                 && !out.iter().any(|(o, _)| o.id == d.id)
             {
                 out.push((d, true));
             }
         }
     }
-    tx.commit().await?;
     Ok(out)
-}
-
-/// The person's own latest scores.
-pub async fn own_latest(
-    state: &AppState,
-    actor: &Actor,
-    person_id: &str,
-) -> Result<Vec<LatestScore>, AppError> {
-    let mut tx = state.db.begin().await?;
-    let access = person_access(&mut tx, actor, person_id).await?;
-    if !access.any() {
-        return Err(AppError::Forbidden);
-    }
-    let latest = latest_scores(&mut tx, person_id).await?;
-    tx.commit().await?;
-    Ok(latest)
 }
 
 /// Submit a whole completed instrument at once (the API): checked, scored and stored in one
@@ -86,14 +60,7 @@ pub async fn submit(
     answers: BTreeMap<String, Answer>,
 ) -> Result<(String, Definition, Vec<Score>), AppError> {
     let mut tx = state.db.begin().await?;
-    let access = person_access(&mut tx, actor, &n.person_id).await?;
-    let allowed = match n.mode {
-        Mode::SelfReport => access.is_person,
-        Mode::WithPractitioner | Mode::Paper => access.staff(),
-    };
-    if !allowed {
-        return Err(AppError::Forbidden);
-    }
+    let who = check_recording(&mut tx, actor, &n.person_id, n.mode).await?;
     let def = definition(&mut *tx, &n.instrument_id, version)
         .await?
         .ok_or_else(|| {
@@ -127,7 +94,7 @@ pub async fn submit(
         let ok: Option<String> =
             sqlx::query_scalar("SELECT id FROM referrals WHERE id = $1 AND person_id = $2")
                 .bind(rid.clone())
-                .bind(n.person_id.clone())
+                .bind(who.person_id.clone())
                 .fetch_optional(&mut *tx)
                 .await?;
         if ok.is_none() {
@@ -137,7 +104,7 @@ pub async fn submit(
             )]));
         }
     }
-    let overlay = overlay_for(&mut tx, &access.organisations, &def).await?;
+    let overlay = overlay_for(&mut tx, &who, &def).await?;
     if crate::modules::measures::definition::OBSERVATION_SCALES.contains(&def.id.as_str()) {
         return Err(AppError::Invalid(vec![FieldError::new(
             "instrument",
@@ -163,7 +130,7 @@ pub async fn submit(
          entered_by, started_at, updated_at, completed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'complete', $8, $9, $9, $9)",
     )
     .bind(id.clone())
-    .bind(n.person_id.clone())
+    .bind(who.person_id.clone())
     .bind(n.referral_id.clone())
     .bind(def.id.clone())
     .bind(i64::from(def.version))
@@ -175,15 +142,13 @@ pub async fn submit(
     .await?;
     store_answers(&mut tx, &id, 1, &answers).await?;
     write_scores(&mut tx, &id, &scores).await?;
-    audit::record(
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "measure.complete",
-            entity_type: "measure_response",
-            entity_id: Some(&id),
-            detail: json!({ "person_id": n.person_id, "instrument": def.key(), "mode": n.mode.code(), "channel": "api" }),
-        },
+        actor,
+        "measure.complete",
+        "measure_response",
+        Some(&id),
+        json!({ "person_id": who.person_id, "instrument": def.key(), "mode": n.mode.code(), "channel": "api" }),
     )
     .await?;
     tx.commit().await?;
@@ -218,9 +183,12 @@ pub async fn own_check_ins(
     let Some(person_id) = own_person(state, actor).await? else {
         return Ok(None);
     };
-    let available = available_for(state, actor, &person_id).await?;
-    let due = crate::modules::measures::schedules::due_for_person(state, &person_id).await?;
-    let latest = own_latest(state, actor, &person_id).await?;
+    let mut tx = state.db.begin().await?;
+    let me = check::<Themselves>(&mut tx, actor, &person_id).await?;
+    let available = available_for(&mut tx, &me).await?;
+    let latest = latest_for(&mut tx, &me).await?;
+    tx.commit().await?;
+    let due = crate::modules::measures::schedules::due_for_person(state, &me).await?;
     let pending = pending_for(state, actor).await?;
     Ok(Some(OwnCheckIns {
         person_id,

@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
+use sqlx::any::AnyRow;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit;
 use crate::db::{Tx, new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::modules::measures::definition::{Answer, Definition, Overlay, Score, num};
@@ -35,14 +36,7 @@ pub struct NewResponse {
 /// person; from paper only the item numbers and answer labels are shown.
 pub async fn start(state: &AppState, actor: &Actor, n: NewResponse) -> Result<String, AppError> {
     let mut tx = state.db.begin().await?;
-    let access = person_access(&mut tx, actor, &n.person_id).await?;
-    let allowed = match n.mode {
-        Mode::SelfReport => access.is_person,
-        Mode::WithPractitioner | Mode::Paper => access.staff(),
-    };
-    if !allowed {
-        return Err(AppError::Forbidden);
-    }
+    let who = check_recording(&mut tx, actor, &n.person_id, n.mode).await?;
     let def = definition(&mut *tx, &n.instrument_id, None)
         .await?
         .ok_or_else(|| {
@@ -51,7 +45,7 @@ pub async fn start(state: &AppState, actor: &Actor, n: NewResponse) -> Result<St
                 "Choose an instrument from the list",
             )])
         })?;
-    let overlay = overlay_for(&mut tx, &access.organisations, &def).await?;
+    let overlay = overlay_for(&mut tx, &who, &def).await?;
     if crate::modules::measures::definition::OBSERVATION_SCALES.contains(&def.id.as_str()) {
         return Err(AppError::Invalid(vec![FieldError::new(
             "instrument",
@@ -74,7 +68,7 @@ pub async fn start(state: &AppState, actor: &Actor, n: NewResponse) -> Result<St
         let ok: Option<String> =
             sqlx::query_scalar("SELECT id FROM referrals WHERE id = $1 AND person_id = $2")
                 .bind(rid.clone())
-                .bind(n.person_id.clone())
+                .bind(who.person_id.clone())
                 .fetch_optional(&mut *tx)
                 .await?;
         if ok.is_none() {
@@ -85,7 +79,7 @@ pub async fn start(state: &AppState, actor: &Actor, n: NewResponse) -> Result<St
         "SELECT id FROM measure_responses WHERE person_id = $1 AND instrument_id = $2 AND entered_by = $3 AND status = 'in_progress' \
          AND mode = $4 ORDER BY started_at DESC LIMIT 1",
     )
-    .bind(n.person_id.clone())
+    .bind(who.person_id.clone())
     .bind(def.id.clone())
     .bind(actor.user_id.clone())
     .bind(n.mode.code())
@@ -109,7 +103,7 @@ pub async fn start(state: &AppState, actor: &Actor, n: NewResponse) -> Result<St
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'in_progress', $9, $10, $11, $12, $13, $13)",
     )
     .bind(id.clone())
-    .bind(n.person_id.clone())
+    .bind(who.person_id.clone())
     .bind(n.referral_id.clone())
     .bind(n.schedule_id.clone())
     .bind(def.id.clone())
@@ -123,15 +117,13 @@ pub async fn start(state: &AppState, actor: &Actor, n: NewResponse) -> Result<St
     .bind(at)
     .execute(&mut *tx)
     .await?;
-    audit::record(
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "measure.start",
-            entity_type: "measure_response",
-            entity_id: Some(&id),
-            detail: json!({ "person_id": n.person_id, "instrument": def.key(), "mode": n.mode.code() }),
-        },
+        actor,
+        "measure.start",
+        "measure_response",
+        Some(&id),
+        json!({ "person_id": who.person_id, "instrument": def.key(), "mode": n.mode.code() }),
     )
     .await?;
     tx.commit().await?;
@@ -218,29 +210,25 @@ pub(super) async fn scores_of(
     Ok(out)
 }
 
-/// Load a response the actor may see or continue: the person, the care team, or a provider
-/// of the person; each view is audited.
-async fn load(
-    tx: &mut Tx,
-    actor: &Actor,
-    id: &str,
-) -> Result<(ResponseView, PersonAccess), AppError> {
-    let r = sqlx::query(
+/// The stored row of one response, without any check: private to this module, whose
+/// functions prove a relation first ([`check_response`]).
+pub(super) async fn load_row(tx: &mut Tx, id: &str) -> Result<Option<AnyRow>, AppError> {
+    Ok(sqlx::query(
         "SELECT person_id, referral_id, instrument_id, instrument_version, overlay_id, mode, status, double_entry, easy_read, \
          one_per_page, entered_by, completed_at FROM measure_responses WHERE id = $1",
     )
     .bind(id.to_string())
     .fetch_optional(&mut **tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
+    .await?)
+}
+
+/// A response with its definition (worded with its overlay), answers and scores, from its
+/// stored row: private to this module, for [`check_response`]. 404 when the instrument
+/// version cannot be found.
+pub(super) async fn view_of(tx: &mut Tx, id: &str, r: &AnyRow) -> Result<ResponseView, AppError> {
     let person_id: String = r.try_get("person_id")?;
-    let access = person_access(tx, actor, &person_id).await?;
     let mode = Mode::from_code(&r.try_get::<String, _>("mode")?).unwrap_or(Mode::Paper);
     let entered_by: Option<String> = r.try_get("entered_by")?;
-    // The person sees all of their own responses; staff who may see the person see theirs.
-    if !access.any() {
-        return Err(AppError::Forbidden);
-    }
     let instrument: String = r.try_get("instrument_id")?;
     let version: i64 = r.try_get("instrument_version")?;
     let mut def = definition(&mut **tx, &instrument, u32::try_from(version).ok())
@@ -264,46 +252,41 @@ async fn load(
     let answers = answers_of(tx, id, 1).await?;
     let second_answers = answers_of(tx, id, 2).await?;
     let scores = scores_of(tx, id, &def).await?;
-    Ok((
-        ResponseView {
-            id: id.to_string(),
-            person_id,
-            referral_id: r.try_get("referral_id")?,
-            definition: def,
-            worded,
-            stand_in_wording: stand_in,
-            mode,
-            status: r.try_get("status")?,
-            double_entry: r.try_get::<i64, _>("double_entry")? != 0,
-            easy_read: r.try_get::<i64, _>("easy_read")? != 0,
-            one_per_page: r.try_get::<i64, _>("one_per_page")? != 0,
-            entered_by,
-            answers,
-            second_answers,
-            scores,
-            completed_at: r.try_get("completed_at")?,
-        },
-        access,
-    ))
+    Ok(ResponseView {
+        id: id.to_string(),
+        person_id,
+        referral_id: r.try_get("referral_id")?,
+        definition: def,
+        worded,
+        stand_in_wording: stand_in,
+        mode,
+        status: r.try_get("status")?,
+        double_entry: r.try_get::<i64, _>("double_entry")? != 0,
+        easy_read: r.try_get::<i64, _>("easy_read")? != 0,
+        one_per_page: r.try_get::<i64, _>("one_per_page")? != 0,
+        entered_by,
+        answers,
+        second_answers,
+        scores,
+        completed_at: r.try_get("completed_at")?,
+    })
 }
 
-/// Read a response (audited).
+/// Read a response (audited): the person, the care team, or a provider of the person.
 pub async fn view(state: &AppState, actor: &Actor, id: &str) -> Result<ResponseView, AppError> {
     let mut tx = state.db.begin().await?;
-    let (v, _) = load(&mut tx, actor, id).await?;
-    audit::record(
+    let v = check_response::<StaffOrThemselves>(&mut tx, actor, id).await?;
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "measure.read",
-            entity_type: "measure_response",
-            entity_id: Some(id),
-            detail: json!({ "person_id": v.person_id }),
-        },
+        actor,
+        "measure.read",
+        "measure_response",
+        Some(id),
+        json!({ "person_id": v.person_id }),
     )
     .await?;
     tx.commit().await?;
-    Ok(v)
+    Ok(v.into_view())
 }
 
 /// Check submitted answers against the scales, keyed by item id for the form.
@@ -433,14 +416,7 @@ pub async fn save(
     finish: bool,
 ) -> Result<Saved, AppError> {
     let mut tx = state.db.begin().await?;
-    let (v, access) = load(&mut tx, actor, id).await?;
-    let may_enter = match v.mode {
-        Mode::SelfReport => access.is_person,
-        _ => access.staff(),
-    };
-    if !may_enter {
-        return Err(AppError::Forbidden);
-    }
+    let v = check_response::<Recorder>(&mut tx, actor, id).await?;
     let errors = check_answers(&v.definition, &answers);
     if !errors.is_empty() {
         return Err(AppError::Invalid(errors));
@@ -525,18 +501,16 @@ pub async fn save(
             ));
         }
     };
-    audit::record(
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: match outcome {
-                Saved::Complete => "measure.complete",
-                _ => "measure.save",
-            },
-            entity_type: "measure_response",
-            entity_id: Some(id),
-            detail: json!({ "person_id": v.person_id, "instrument": v.definition.key(), "items": answers.len() }),
+        actor,
+        match outcome {
+            Saved::Complete => "measure.complete",
+            _ => "measure.save",
         },
+        "measure_response",
+        Some(id),
+        json!({ "person_id": v.person_id, "instrument": v.definition.key(), "items": answers.len() }),
     )
     .await?;
     tx.commit().await?;

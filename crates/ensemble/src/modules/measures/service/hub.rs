@@ -38,10 +38,12 @@ pub async fn pending_for(state: &AppState, actor: &Actor) -> Result<Vec<Pending>
     for r in rows {
         let person_id: String = r.try_get("person_id")?;
         let status: String = r.try_get("status")?;
+        // Second keyings and differences to check: for staff who may see the person.
         if status != IN_PROGRESS {
-            let access = person_access(&mut tx, actor, &person_id).await?;
-            if !access.staff() {
-                continue;
+            match check::<Staff>(&mut tx, actor, &person_id).await {
+                Ok(_) => {}
+                Err(AppError::Forbidden) => continue,
+                Err(e) => return Err(e),
             }
         }
         let instrument: String = r.try_get("instrument_id")?;
@@ -74,15 +76,13 @@ pub async fn hub(state: &AppState, actor: &Actor) -> Result<Hub, AppError> {
     let due = schedules::due_for_actor(state, actor).await?;
     // The list names people: record who saw which.
     let mut tx = state.db.begin().await?;
-    crate::audit::record(
+    crate::audit::by(
         &mut tx,
-        &actor.audit(),
-        crate::audit::AuditEvent {
-            action: "measure.due.view",
-            entity_type: "person",
-            entity_id: None,
-            detail: serde_json::json!({ "people": due.iter().map(|d| d.person_id.as_str()).collect::<Vec<_>>() }),
-        },
+        actor,
+        "measure.due.view",
+        "person",
+        None,
+        serde_json::json!({ "people": due.iter().map(|d| d.person_id.as_str()).collect::<Vec<_>>() }),
     )
     .await?;
     tx.commit().await?;

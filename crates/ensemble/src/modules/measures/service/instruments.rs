@@ -4,12 +4,14 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit;
 use crate::db::{Tx, new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::modules::measures::definition::{Definition, Overlay, builtin, builtins};
 use crate::rbac::{Actor, Role};
 use crate::state::AppState;
+
+use super::{PersonMeasures, Relation};
 
 /// A usable instrument version: built in, or co-designed and approved.
 pub async fn definition<'e, E>(
@@ -115,13 +117,14 @@ pub async fn list(state: &AppState) -> Result<Vec<InstrumentSummary>, AppError> 
     Ok(out)
 }
 
-/// The current licensed wording an organisation has uploaded for an instrument version.
-pub async fn overlay_for(
+/// The current licensed wording that one of the person's organisations (their team, the
+/// providers of their referrals) has uploaded for an instrument version.
+pub async fn overlay_for<R: Relation>(
     tx: &mut Tx,
-    organisations: &[String],
+    who: &PersonMeasures<R>,
     definition: &Definition,
 ) -> Result<Option<(String, Overlay)>, AppError> {
-    for org in organisations {
+    for org in &who.organisations {
         let row = sqlx::query(
             "SELECT id, overlay FROM instrument_overlays WHERE organisation_id = $1 AND instrument_id = $2 \
              AND version = $3 AND replaced_at IS NULL",
@@ -250,15 +253,13 @@ pub async fn upload_overlay(
     .bind(at)
     .execute(&mut *tx)
     .await?;
-    audit::record(
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "instrument.overlay.upload",
-            entity_type: "instrument_overlay",
-            entity_id: Some(&id),
-            detail: json!({ "instrument": def.key(), "organisation_id": organisation_id, "stand_in": overlay.stand_in }),
-        },
+        actor,
+        "instrument.overlay.upload",
+        "instrument_overlay",
+        Some(&id),
+        json!({ "instrument": def.key(), "organisation_id": organisation_id, "stand_in": overlay.stand_in }),
     )
     .await?;
     tx.commit().await?;

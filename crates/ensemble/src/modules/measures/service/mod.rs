@@ -1,8 +1,9 @@
 //! Measures use cases: which instruments exist (built-in and co-designed), licensed wording
 //! overlays, completing an instrument (self, with a practitioner, or from paper with optional
-//! double entry), and reading a person's scores. Each use case authorises against the
-//! person (care team, provider of an active referral, or the person themselves), validates,
-//! changes and audits in one transaction.
+//! double entry), and reading a person's scores. Each use case proves, inside its
+//! transaction, what the actor may do with the person or the response ([`PersonMeasures`],
+//! [`ResponseAccess`]: see `access.rs`), then validates, changes and audits in the same
+//! transaction.
 
 mod access;
 mod checkins;

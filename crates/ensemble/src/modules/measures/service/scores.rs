@@ -6,7 +6,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
 
-use crate::audit::{self, AuditEvent};
+use crate::audit;
 use crate::db::Tx;
 use crate::error::AppError;
 use crate::modules::measures::definition::Definition;
@@ -51,15 +51,13 @@ pub async fn recompute_all(state: &AppState) -> Result<(usize, usize), AppError>
         done += 1;
     }
     let mut tx = state.db.begin().await?;
-    audit::record(
+    audit::by(
         &mut tx,
-        &crate::audit::AuditActor::cli(),
-        AuditEvent {
-            action: "measure.recompute",
-            entity_type: "measure_response",
-            entity_id: None,
-            detail: json!({ "recomputed": done, "changed": changed }),
-        },
+        audit::AuditActor::cli(),
+        "measure.recompute",
+        "measure_response",
+        None,
+        json!({ "recomputed": done, "changed": changed }),
     )
     .await?;
     tx.commit().await?;
@@ -87,8 +85,17 @@ pub struct ScoreRow {
     pub headline: bool,
 }
 
-/// Every complete score of a person, newest first (no authorisation: callers check).
-pub async fn scores_for_person(tx: &mut Tx, person_id: &str) -> Result<Vec<ScoreRow>, AppError> {
+/// Every complete score of the person a proof names, newest first.
+pub async fn scores_for_person<R: Relation>(
+    tx: &mut Tx,
+    who: &PersonMeasures<R>,
+) -> Result<Vec<ScoreRow>, AppError> {
+    scores_unchecked(tx, &who.person_id).await
+}
+
+/// Every complete score of a person, newest first, without any check: private to this
+/// module.
+async fn scores_unchecked(tx: &mut Tx, person_id: &str) -> Result<Vec<ScoreRow>, AppError> {
     let rows = sqlx::query(
         "SELECT r.id, r.instrument_id, r.instrument_version, r.mode, r.completed_at, s.score_id, s.value, s.band \
          FROM measure_responses r JOIN measure_scores s ON s.response_id = r.id \
@@ -134,10 +141,20 @@ pub async fn scores_for_person(tx: &mut Tx, person_id: &str) -> Result<Vec<Score
     Ok(out)
 }
 
-/// The latest headline scores of a person: for each instrument, its most recent complete
-/// response (and the one before, for change), headline scores only.
+/// The latest headline scores of the person a proof names: for each instrument, its most
+/// recent complete response (and the one before, for change), headline scores only.
+pub async fn latest_for<R: Relation>(
+    tx: &mut Tx,
+    who: &PersonMeasures<R>,
+) -> Result<Vec<LatestScore>, AppError> {
+    latest_scores(tx, &who.person_id).await
+}
+
+/// [`latest_for`] by person id, for the referral pages, which prove their own relationship
+/// with the person first (`referrals::service::CaseAccess`, or the person's own referrals on
+/// "My plan") and take no measures proof. Not for use inside this module.
 pub async fn latest_scores(tx: &mut Tx, person_id: &str) -> Result<Vec<LatestScore>, AppError> {
-    let all = scores_for_person(tx, person_id).await?;
+    let all = scores_unchecked(tx, person_id).await?;
     let mut out: Vec<LatestScore> = Vec::new();
     for row in all.iter().filter(|r| r.headline) {
         if out
@@ -176,20 +193,15 @@ pub async fn person_scores(
     person_id: &str,
 ) -> Result<Vec<ScoreRow>, AppError> {
     let mut tx = state.db.begin().await?;
-    let access = person_access(&mut tx, actor, person_id).await?;
-    if !access.any() {
-        return Err(AppError::Forbidden);
-    }
-    let rows = scores_for_person(&mut tx, person_id).await?;
-    audit::record(
+    let who = check::<StaffOrThemselves>(&mut tx, actor, person_id).await?;
+    let rows = scores_for_person(&mut tx, &who).await?;
+    audit::by(
         &mut tx,
-        &actor.audit(),
-        AuditEvent {
-            action: "measure.scores.read",
-            entity_type: "person",
-            entity_id: Some(person_id),
-            detail: json!({ "rows": rows.len() }),
-        },
+        actor,
+        "measure.scores.read",
+        "person",
+        Some(person_id),
+        json!({ "rows": rows.len() }),
     )
     .await?;
     tx.commit().await?;
