@@ -147,13 +147,21 @@ pub async fn latest_for<R: Relation>(
     tx: &mut Tx,
     who: &PersonMeasures<R>,
 ) -> Result<Vec<LatestScore>, AppError> {
-    latest_scores(tx, &who.person_id).await
+    latest_by_id(tx, &who.person_id).await
 }
 
-/// [`latest_for`] by person id, for the referral pages, which prove their own relationship
-/// with the person first (`referrals::service::CaseAccess`, or the person's own referrals on
-/// "My plan") and take no measures proof. Not for use inside this module.
-pub async fn latest_scores(tx: &mut Tx, person_id: &str) -> Result<Vec<LatestScore>, AppError> {
+/// [`latest_for`] for the referral pages, which prove their own relationship with the
+/// person (a `referrals::service::CaseAccess` for the care team, the provider, the message
+/// back or the person themselves on "My plan", each an `IdentityProof`) and take no
+/// measures proof. Not for use inside this module.
+pub async fn latest_scores(
+    tx: &mut Tx,
+    proof: &impl crate::modules::people::service::IdentityProof,
+) -> Result<Vec<LatestScore>, AppError> {
+    latest_by_id(tx, proof.person_id()).await
+}
+
+async fn latest_by_id(tx: &mut Tx, person_id: &str) -> Result<Vec<LatestScore>, AppError> {
     let all = scores_unchecked(tx, person_id).await?;
     let mut out: Vec<LatestScore> = Vec::new();
     for row in all.iter().filter(|r| r.headline) {

@@ -198,6 +198,8 @@ pub struct CareTeamOrReferrer;
 pub struct Register;
 /// The system itself (a reminder job), acting for nobody.
 pub struct System;
+/// The person referred, through their linked participant account.
+pub struct Themselves;
 
 impl sealed::Sealed for CareTeam {}
 impl sealed::Sealed for Provider {}
@@ -205,6 +207,7 @@ impl sealed::Sealed for AttendanceKeeper {}
 impl sealed::Sealed for CareTeamOrReferrer {}
 impl sealed::Sealed for Register {}
 impl sealed::Sealed for System {}
+impl sealed::Sealed for Themselves {}
 
 impl Relation for CareTeam {
     fn holds(relations: &[Access], _: &Referral) -> bool {
@@ -231,6 +234,11 @@ impl Relation for CareTeamOrReferrer {
 impl Relation for Register {
     fn holds(_: &[Access], _: &Referral) -> bool {
         false // only `for_register` makes this proof
+    }
+}
+impl Relation for Themselves {
+    fn holds(relations: &[Access], _: &Referral) -> bool {
+        relations.contains(&Access::Person)
     }
 }
 impl Relation for System {
@@ -276,6 +284,31 @@ impl<R: Relation> CaseAccess<R> {
     /// Give up the proof for the record (to change it in memory before showing it).
     pub(in crate::modules::referrals) fn into_referral(self) -> Referral {
         self.referral
+    }
+}
+
+/// Prove that a referral read for "My plan" is the actor's own (403 otherwise).
+pub(super) fn themselves(
+    actor: &Actor,
+    referral: Referral,
+) -> Result<CaseAccess<Themselves>, AppError> {
+    let relations = access(actor, &referral);
+    if !Themselves::holds(&relations, &referral) {
+        return Err(AppError::Forbidden);
+    }
+    Ok(CaseAccess {
+        referral,
+        relations,
+        _relation: std::marker::PhantomData,
+    })
+}
+
+impl crate::modules::people::service::IdentityProof for CaseAccess<Themselves> {
+    fn person_id(&self) -> &str {
+        &self.referral.person_id
+    }
+    fn via(&self) -> serde_json::Value {
+        serde_json::json!({ "via": "own_plan", "referral_id": self.referral.id })
     }
 }
 

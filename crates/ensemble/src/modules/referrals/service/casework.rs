@@ -819,8 +819,7 @@ pub async fn case_view(state: &AppState, actor: &Actor, id: &str) -> Result<Case
     let barriers = barriers(&mut tx, id).await?;
     let plan = plan(&mut *tx, id).await?;
     let attendance = attendance(&mut tx, id).await?;
-    let scores =
-        crate::modules::measures::service::latest_scores(&mut tx, &referral.person_id).await?;
+    let scores = crate::modules::measures::service::latest_scores(&mut tx, &referral).await?;
     tx.commit().await?;
     Ok(CaseView {
         referral: referral.into_referral(),

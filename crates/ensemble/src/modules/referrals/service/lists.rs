@@ -305,13 +305,15 @@ pub async fn own_plans(
     let mut out = Vec::new();
     let mut consents = Vec::new();
     for row in &rows {
-        let r = from_row(row)?;
+        let r = themselves(actor, from_row(row)?)?;
         if consents.is_empty() {
             consents = people::consents(&mut *tx, &r.person_id).await?;
         }
+        let scores = crate::modules::measures::service::latest_scores(&mut tx, &r).await?;
+        let r = r.into_referral();
         out.push(OwnPlan {
             plan: plan(&mut *tx, &r.id).await?,
-            scores: crate::modules::measures::service::latest_scores(&mut tx, &r.person_id).await?,
+            scores,
             referral_id: r.id,
             person_id: r.person_id,
             status: r.status,

@@ -110,7 +110,7 @@ pub(super) async fn message_back_tx(
         codes.push(crate::modules::referrals::model::SNOMED_DECLINED);
     }
     let scores = if share {
-        crate::modules::measures::service::latest_scores(tx, &r.person_id).await?
+        crate::modules::measures::service::latest_scores(tx, &r).await?
     } else {
         Vec::new()
     };

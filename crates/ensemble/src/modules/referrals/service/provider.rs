@@ -367,7 +367,7 @@ pub async fn provider_view(
         attendance: attendance(&mut tx, id).await?,
         requested_at: r.provider_requested_at,
         person_id: r.person_id.clone(),
-        scores: crate::modules::measures::service::latest_scores(&mut tx, &r.person_id).await?,
+        scores: crate::modules::measures::service::latest_scores(&mut tx, &r).await?,
     };
     tx.commit().await?;
     Ok(view)
