@@ -91,7 +91,15 @@ pub async fn not_found() -> Response {
 
 async fn home(ctx: PageCtx) -> Response {
     let body = match ctx.actor() {
-        None => html! {
+        None => signed_out_home(),
+        Some(actor) => signed_in_home(&actor),
+    };
+    page(&ctx, Page::new("Home", body))
+}
+
+/// The home page for a visitor.
+fn signed_out_home() -> Markup {
+    html! {
             h1 { "Ensemble" }
             p."nhsuk-lede-text" { "Music and creative activities for mental health and wellbeing, run together by NHS services, cultural organisations, community groups and the people who take part across the Liverpool City Region." }
             p."nhsuk-body" { "Ensemble joins up referral, taking part, wellbeing check-ins, evaluation and commissioning, so everyone who contributes can see what happens next." }
@@ -107,53 +115,53 @@ async fn home(ctx: PageCtx) -> Response {
                     p."nhsuk-card__description" { "A link worker will talk with you about what matters to you and help you find music and creative activities. No account needed." }
                 }
             }
-        },
-        Some(actor) => {
-            let roles = actor.roles();
-            html! {
-                h1 { "Welcome, " (actor.display_name) }
-                @if actor.memberships.is_empty() {
-                    div."nhsuk-inset-text" {
-                        span."nhsuk-u-visually-hidden" { "Information: " }
-                        p { "Your account is not yet part of an organisation. An administrator can add you." }
-                    }
-                } @else {
-                    h2."nhsuk-heading-m" { "Your roles" }
-                    ul."nhsuk-list"."nhsuk-list--bullet" {
-                        @for (_, org, role) in &actor.memberships {
-                            li { (role.label()) " at " (org) }
-                        }
-                    }
-                }
-                h2."nhsuk-heading-m" { "What you can do" }
-                ul."nhsuk-grid-row"."nhsuk-card-group" {
-                    (card("/account", "My account", "Your details, password, two-step sign-in and API tokens."))
-                    @if roles.contains(&Role::Participant) {
-                        (card("/my/plan", "My plan", "What matters to you, your goals and next steps, and how your information is used."))
-                    }
-                    @if roles.contains(&Role::LinkWorker) {
-                        (card("/caseload", "Caseload", "Referrals, tasks due, plans and messages from providers."))
-                    }
-                    @if roles.iter().any(|r| matches!(r, Role::Clinician | Role::LinkWorker | Role::ProgrammeManager | Role::Practitioner)) {
-                        (card("/referrals/new", "Make a referral", "Refer someone to social prescribing and follow what happens."))
-                    }
-                    @if roles.iter().any(|r| matches!(r, Role::ProgrammeManager | Role::Practitioner)) {
-                        (card("/provider/referrals", "Referrals to your activities", "Accept or decline referrals, mark attendance and message the link worker."))
-                    }
-                    @if roles.contains(&Role::Researcher) {
-                        (card("/research/datasets", "Evaluation datasets", "Pseudonymised data from people who agreed to evaluation."))
-                    }
-                    @if actor.is_staff() {
-                        (card("/organisations", "Organisations", "Partner organisations across the city region and who to contact."))
-                    }
-                    @if roles.contains(&Role::Administrator) {
-                        (card("/admin", "Administration", "Organisations, accounts, invitations, the audit trail, email outbox and jobs."))
-                    }
+    }
+}
+
+/// The home page for a signed-in account: its roles and what it can do.
+fn signed_in_home(actor: &crate::rbac::Actor) -> Markup {
+    let roles = actor.roles();
+    html! {
+        h1 { "Welcome, " (actor.display_name) }
+        @if actor.memberships.is_empty() {
+            div."nhsuk-inset-text" {
+                span."nhsuk-u-visually-hidden" { "Information: " }
+                p { "Your account is not yet part of an organisation. An administrator can add you." }
+            }
+        } @else {
+            h2."nhsuk-heading-m" { "Your roles" }
+            ul."nhsuk-list"."nhsuk-list--bullet" {
+                @for (_, org, role) in &actor.memberships {
+                    li { (role.label()) " at " (org) }
                 }
             }
         }
-    };
-    page(&ctx, Page::new("Home", body))
+        h2."nhsuk-heading-m" { "What you can do" }
+        ul."nhsuk-grid-row"."nhsuk-card-group" {
+            (card("/account", "My account", "Your details, password, two-step sign-in and API tokens."))
+            @if roles.contains(&Role::Participant) {
+                (card("/my/plan", "My plan", "What matters to you, your goals and next steps, and how your information is used."))
+            }
+            @if roles.contains(&Role::LinkWorker) {
+                (card("/caseload", "Caseload", "Referrals, tasks due, plans and messages from providers."))
+            }
+            @if roles.iter().any(|r| matches!(r, Role::Clinician | Role::LinkWorker | Role::ProgrammeManager | Role::Practitioner)) {
+                (card("/referrals/new", "Make a referral", "Refer someone to social prescribing and follow what happens."))
+            }
+            @if roles.iter().any(|r| matches!(r, Role::ProgrammeManager | Role::Practitioner)) {
+                (card("/provider/referrals", "Referrals to your activities", "Accept or decline referrals, mark attendance and message the link worker."))
+            }
+            @if roles.contains(&Role::Researcher) {
+                (card("/research/datasets", "Evaluation datasets", "Pseudonymised data from people who agreed to evaluation."))
+            }
+            @if actor.is_staff() {
+                (card("/organisations", "Organisations", "Partner organisations across the city region and who to contact."))
+            }
+            @if roles.contains(&Role::Administrator) {
+                (card("/admin", "Administration", "Organisations, accounts, invitations, the audit trail, email outbox and jobs."))
+            }
+        }
+    }
 }
 
 fn card(href: &str, heading: &str, text: &str) -> Markup {
