@@ -74,13 +74,7 @@ async fn due_for_referral(
     }
     let anchors = Anchors {
         first_contact: date_of(first_contact_at),
-        first_session: first_session.and_then(|s| {
-            Date::parse(
-                &s,
-                time::macros::format_description!("[year]-[month]-[day]"),
-            )
-            .ok()
-        }),
+        first_session: first_session.and_then(|s| crate::dates::parse_date(&s)),
         ended: date_of(ended_at),
     };
     Ok(due_items(&rules, anchors, &completed, today))
