@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use crate::code::code_enum;
+
 /// Where a referral is on the pathway.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -200,6 +202,16 @@ pub const SNOMED_REFERRAL: (&str, &str) =
 pub const SNOMED_DECLINED: (&str, &str) = ("871711000000103", "Social prescribing declined");
 /// SNOMED CT system URI.
 pub const SNOMED_SYSTEM: &str = "http://snomed.info/sct";
+
+code_enum!(
+    /// The provider's answer to a referral to its activity (`referrals.provider_status`).
+    ProviderStatus {
+        Pending => ("pending", "Waiting for the provider"),
+        Accepted => ("accepted", "Accepted by the provider"),
+        Declined => ("declined", "Declined by the provider"),
+        Returned => ("returned", "No answer: returned"),
+    }
+);
 
 /// Why a referral reason was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

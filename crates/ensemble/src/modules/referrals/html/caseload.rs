@@ -1,5 +1,6 @@
 //! The link worker's caseload, the case page and the actions taken from it.
 
+use crate::modules::referrals::model::ProviderStatus;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
@@ -135,7 +136,10 @@ fn case_page_view(
     let next = r.status.next_by_hand();
     let can_connect = r.status == Status::PlanAgreed
         || (r.status == Status::Connected
-            && matches!(r.provider_status.as_deref(), Some("declined" | "returned")));
+            && matches!(
+                r.provider_status,
+                Some(ProviderStatus::Declined | ProviderStatus::Returned)
+            ));
     let can_attend = matches!(
         r.status,
         Status::Connected | Status::Attending | Status::Reviewed
@@ -155,7 +159,7 @@ fn case_page_view(
         span."nhsuk-caption-l" { "Referral" }
         h1 { (name) }
         p { (tag(r.status)) @if !r.status_reason.is_empty() { " " (r.status_reason) } }
-        @if r.provider_status.is_some() { p."nhsuk-body" { (provider_label(r.provider_status.as_deref())) @if let Some(a) = &r.activity_name { ": " (a) } @if !r.provider_reason.is_empty() { " – " (r.provider_reason) } } }
+        @if r.provider_status.is_some() { p."nhsuk-body" { (provider_label(r.provider_status)) @if let Some(a) = &r.activity_name { ": " (a) } @if !r.provider_reason.is_empty() { " – " (r.provider_reason) } } }
         dl."nhsuk-summary-list" {
             (summary_row("Reason", &r.reason))
             (summary_row("Source", label(SOURCES, &r.source)))

@@ -7,6 +7,7 @@
 //! `provider.rs` (the provider's inbox and page). Everything public is re-exported here, so
 //! callers name `referrals::html::…`.
 
+use crate::modules::referrals::model::ProviderStatus;
 use maud::{Markup, html};
 use serde::Deserialize;
 
@@ -30,14 +31,8 @@ fn tag(s: Status) -> Markup {
     html! { strong class=(format!("nhsuk-tag {}", s.tag())) { (s.label()) } }
 }
 
-fn provider_label(s: Option<&str>) -> &'static str {
-    match s {
-        Some("pending") => "Waiting for the provider",
-        Some("accepted") => "Accepted by the provider",
-        Some("declined") => "Declined by the provider",
-        Some("returned") => "No answer: returned",
-        _ => "",
-    }
+fn provider_label(s: Option<ProviderStatus>) -> &'static str {
+    s.map(ProviderStatus::label).unwrap_or_default()
 }
 
 fn rows_table(
@@ -59,7 +54,7 @@ fn rows_table(
                     @for r in rows {
                         tr."nhsuk-table__row" {
                             td."nhsuk-table__cell" { a href=(link(r)) { (r.name) } }
-                            td."nhsuk-table__cell" { (tag(r.status)) @if let Some(p) = r.provider_status.as_deref() { br; span."nhsuk-body-s" { (provider_label(Some(p))) } } }
+                            td."nhsuk-table__cell" { (tag(r.status)) @if let Some(p) = r.provider_status.as_deref().and_then(ProviderStatus::from_code) { br; span."nhsuk-body-s" { (provider_label(Some(p))) } } }
                             td."nhsuk-table__cell" { (r.activity_name.clone().unwrap_or_default()) }
                             @if with_tasks {
                                 td."nhsuk-table__cell" { (r.assigned_name.clone().unwrap_or_else(|| "Unassigned".into())) }

@@ -1,5 +1,6 @@
 //! The provider's pages: referrals to its activities, answering, messages and attendance.
 
+use crate::modules::referrals::model::ProviderStatus;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
@@ -60,7 +61,7 @@ fn provider_page_view(
         (error_summary(errors))
         span."nhsuk-caption-l" { "Referral to " (v.activity_name) }
         h1 { (v.name) }
-        p { strong."nhsuk-tag" { (provider_label(Some(&v.provider_status))) } }
+        p { strong."nhsuk-tag" { (provider_label(v.provider_status)) } }
         dl."nhsuk-summary-list" {
             (summary_row("Pronouns", &v.pronouns))
             (summary_row("Communication needs", &v.communication_needs))
@@ -73,14 +74,14 @@ fn provider_page_view(
                 (summary_row("Email", email))
             }
         }
-        @if v.contact.is_none() && v.provider_status == "accepted" {
+        @if v.contact.is_none() && v.provider_status == Some(ProviderStatus::Accepted) {
             p."nhsuk-body" { "The person has not agreed to be contacted directly: arrange the first visit through the link worker." }
         }
         @if !v.barriers.is_empty() {
             h2."nhsuk-heading-m" { "Support arranged" }
             ul."nhsuk-list nhsuk-list--bullet" { @for b in &v.barriers { li { (label(BARRIERS, &b.barrier)) ": " (label(ACTIONS, &b.action)) @if !b.action_detail.is_empty() { " – " (b.action_detail) } } } }
         }
-        @if v.provider_status == "pending" {
+        @if v.provider_status == Some(ProviderStatus::Pending) {
             h2."nhsuk-heading-m" id="respond" { "Can you accept this referral?" }
             form method="post" action=(format!("/provider/referrals/{id}/respond")) novalidate {
                 (csrf(ctx))
@@ -89,13 +90,13 @@ fn provider_page_view(
                 (button("Send answer"))
             }
         }
-        @if v.provider_status == "accepted" {
+        @if v.provider_status == Some(ProviderStatus::Accepted) {
             div id="wellbeing" {
                 (crate::modules::measures::html::scores_panel(&v.scores, "Wellbeing"))
                 (crate::modules::measures::html::start_form(ctx, instruments, &v.person_id, Some(id)))
             }
         }
-        @if v.provider_status == "accepted" && matches!(v.status, Status::Connected | Status::Attending | Status::Reviewed) {
+        @if v.provider_status == Some(ProviderStatus::Accepted) && matches!(v.status, Status::Connected | Status::Attending | Status::Reviewed) {
             h2."nhsuk-heading-m" id="attendance" { "Attendance" }
             @if !v.attendance.is_empty() { ul."nhsuk-list" { @for (d, s) in &v.attendance { li { (d) ": " (s) } } } }
             form method="post" action=(format!("/provider/referrals/{id}/attendance")) novalidate {

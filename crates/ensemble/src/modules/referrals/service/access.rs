@@ -5,6 +5,7 @@ use super::*;
 use crate::db::Tx;
 use crate::error::AppError;
 use crate::modules::people::service::{self as people};
+use crate::modules::referrals::model::ProviderStatus;
 use crate::modules::referrals::model::Status;
 use crate::rbac::{Actor, Role};
 use serde::Serialize;
@@ -52,7 +53,7 @@ pub struct Referral {
     /// Provider organisation name.
     pub provider_name: Option<String>,
     /// pending / accepted / declined / returned.
-    pub provider_status: Option<String>,
+    pub provider_status: Option<ProviderStatus>,
     /// What the link worker told the provider.
     pub provider_note: String,
     /// Why the provider declined.
@@ -110,7 +111,10 @@ pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Referral, AppError> {
         activity_name: r.try_get("activity_name")?,
         activity_organisation_id: r.try_get("activity_organisation_id")?,
         provider_name: r.try_get("provider_name")?,
-        provider_status: r.try_get("provider_status")?,
+        provider_status: r
+            .try_get::<Option<String>, _>("provider_status")?
+            .as_deref()
+            .and_then(ProviderStatus::from_code),
         provider_note: r.try_get("provider_note")?,
         provider_reason: r.try_get("provider_reason")?,
         provider_requested_at: r.try_get("provider_requested_at")?,
@@ -162,7 +166,10 @@ pub(in crate::modules::referrals) fn access(actor: &Actor, r: &Referral) -> Vec<
         v.push(Access::Referrer);
     }
     if let Some(org) = &r.activity_organisation_id
-        && matches!(r.provider_status.as_deref(), Some("pending" | "accepted"))
+        && matches!(
+            r.provider_status,
+            Some(ProviderStatus::Pending | ProviderStatus::Accepted)
+        )
         && !r.status.is_final()
         && (actor.has_role_in(org, Role::ProgrammeManager)
             || actor.has_role_in(org, Role::Practitioner))
@@ -223,7 +230,7 @@ impl Relation for AttendanceKeeper {
     fn holds(relations: &[Access], r: &Referral) -> bool {
         relations.contains(&Access::CareTeam)
             || (relations.contains(&Access::Provider)
-                && r.provider_status.as_deref() == Some("accepted"))
+                && r.provider_status == Some(ProviderStatus::Accepted))
     }
 }
 impl Relation for CareTeamOrReferrer {
@@ -380,7 +387,7 @@ pub async fn for_register(
 ) -> Result<CaseAccess<Register>, AppError> {
     let r = load(&mut **tx, id).await?.ok_or(AppError::NotFound)?;
     if r.activity_id.as_deref() != Some(activity_id)
-        || r.provider_status.as_deref() != Some("accepted")
+        || r.provider_status != Some(ProviderStatus::Accepted)
     {
         return Err(AppError::NotFound);
     }

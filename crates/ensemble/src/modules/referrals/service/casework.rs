@@ -2,6 +2,7 @@
 
 #[allow(unused_imports)]
 use super::*;
+use crate::modules::referrals::model::ProviderStatus;
 
 use crate::db::{Tx, new_id, now};
 use crate::error::{AppError, FieldError};
@@ -595,7 +596,10 @@ pub async fn connect(
     let mut tx = state.db.begin().await?;
     let r = check::<CareTeam>(&mut tx, actor, id).await?;
     let reconnect = r.status == Status::Connected
-        && matches!(r.provider_status.as_deref(), Some("declined" | "returned"));
+        && matches!(
+            r.provider_status,
+            Some(ProviderStatus::Declined | ProviderStatus::Returned)
+        );
     if r.status != Status::PlanAgreed && !reconnect {
         return Err(AppError::Invalid(vec![FieldError::new(
             "activity_id",

@@ -6,6 +6,7 @@ use crate::audit::{self};
 use crate::db::{Tx, now};
 use crate::error::{AppError, FieldError};
 use crate::modules::people::service::{self as people};
+use crate::modules::referrals::model::ProviderStatus;
 use crate::modules::referrals::model::Status;
 use crate::rbac::{Actor, Role};
 use crate::state::AppState;
@@ -319,7 +320,7 @@ pub async fn own_plans(
             status: r.status,
             activity_name: r
                 .activity_name
-                .filter(|_| r.provider_status.as_deref() != Some("declined")),
+                .filter(|_| r.provider_status != Some(ProviderStatus::Declined)),
             activity_id: r.activity_id,
             link_worker: r.assigned_name,
             team_name: r.team_name,

@@ -6,6 +6,7 @@ use crate::db::{Tx, now};
 use crate::error::AppError;
 use crate::modules::people::model::Purpose;
 use crate::modules::people::service::{self as people};
+use crate::modules::referrals::model::ProviderStatus;
 use crate::modules::referrals::model::Status;
 use crate::rbac::Actor;
 use crate::state::AppState;
@@ -41,9 +42,9 @@ pub(super) fn outcome_of(r: &Referral) -> &'static str {
         Status::Declined => "declined",
         Status::NotReached => "not reached",
         Status::DidNotAttend => "did not attend",
-        Status::Connected if r.provider_status.as_deref() == Some("accepted") => "connected",
+        Status::Connected if r.provider_status == Some(ProviderStatus::Accepted) => "connected",
         Status::Attending | Status::Reviewed => "connected",
-        Status::Closed if r.provider_status.as_deref() == Some("accepted") => "connected",
+        Status::Closed if r.provider_status == Some(ProviderStatus::Accepted) => "connected",
         Status::Closed => "closed",
         _ => "in progress",
     }

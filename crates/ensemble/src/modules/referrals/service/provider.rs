@@ -7,6 +7,7 @@ use crate::db::{Tx, new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::modules::people::model::Purpose;
 use crate::modules::people::service::{self as people};
+use crate::modules::referrals::model::ProviderStatus;
 use crate::modules::referrals::model::{Status, add_working_days};
 use crate::rbac::{Actor, Role};
 use crate::state::AppState;
@@ -42,7 +43,7 @@ pub async fn respond(
     .map_err(|e| AppError::Invalid(vec![e]))?;
     let mut tx = state.db.begin().await?;
     let r = check::<Provider>(&mut tx, actor, id).await?;
-    if r.provider_status.as_deref() != Some("pending") || r.status.is_final() {
+    if r.provider_status != Some(ProviderStatus::Pending) || r.status.is_final() {
         return Err(AppError::Conflict(
             "This referral has already been answered or closed.".into(),
         ));
@@ -294,7 +295,7 @@ pub struct ProviderView {
     /// Activity.
     pub activity_name: String,
     /// pending / accepted / declined / returned.
-    pub provider_status: String,
+    pub provider_status: Option<ProviderStatus>,
     /// Status on the pathway.
     pub status: Status,
     /// Preferred name.
@@ -334,12 +335,12 @@ pub async fn provider_view(
     let mut tx = state.db.begin().await?;
     let r = check::<Provider>(&mut tx, actor, id).await?;
     let p = people::identity(&mut tx, actor, &r).await?;
-    let may_contact = r.provider_status.as_deref() == Some("accepted")
+    let may_contact = r.provider_status == Some(ProviderStatus::Accepted)
         && people::has_consent(&mut *tx, &r.person_id, Purpose::Contact).await?;
     let view = ProviderView {
         id: r.id.clone(),
         activity_name: r.activity_name.clone().unwrap_or_default(),
-        provider_status: r.provider_status.clone().unwrap_or_default(),
+        provider_status: r.provider_status,
         status: r.status,
         name: p.call_name().to_string(),
         pronouns: p.details.pronouns.clone(),
@@ -397,7 +398,8 @@ pub async fn provider_inbox(state: &AppState, actor: &Actor) -> Result<Vec<CaseR
     sql.push_str(") ORDER BY r.updated_at DESC LIMIT 200");
     let mut tx = state.db.begin().await?;
     let mut rows = fetch_case_rows(&mut tx, state.db.backend, &sql, &orgs).await?;
-    let pending = |c: &CaseRow| c.provider_status.as_deref() == Some("pending");
+    let pending =
+        |c: &CaseRow| c.provider_status.as_deref() == Some(ProviderStatus::Pending.code());
     rows.sort_by(|a, b| {
         pending(b)
             .cmp(&pending(a))

@@ -4,6 +4,7 @@
 use super::*;
 use crate::audit::AuditActor;
 use crate::db::now;
+use crate::modules::referrals::model::ProviderStatus;
 use crate::modules::referrals::model::add_working_days;
 use crate::state::AppState;
 use serde_json::json;
@@ -26,7 +27,7 @@ pub async fn provider_chase(
         return Ok(());
     };
     if r.status.is_final()
-        || r.provider_status.as_deref() != Some("pending")
+        || r.provider_status != Some(ProviderStatus::Pending)
         || r.provider_requested_at != Some(requested_at)
     {
         return Ok(());
