@@ -331,23 +331,34 @@ pub async fn display_names(
     let mut ids: Vec<&String> = person_ids.iter().collect();
     ids.sort_unstable();
     ids.dedup();
+    // The names travel as one JSON row, not one message per row: these lists are read
+    // inside audited write transactions, where SQLite's single writer waits on them.
+    let sqlite = conn.backend_name().eq_ignore_ascii_case("sqlite");
+    const COLS: &str = "person_id, preferred_name, given_name, family_name";
     for chunk in ids.chunks(500) {
         let marks = (1..=chunk.len())
             .map(|i| format!("${i}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let sql = format!(
-            "SELECT person_id, preferred_name, given_name, family_name FROM person_identities \
-             WHERE person_id IN ({marks})"
-        );
+        let sql = if sqlite {
+            format!(
+                "SELECT json_group_array(json_array({COLS})) AS j FROM person_identities \
+                 WHERE person_id IN ({marks})"
+            )
+        } else {
+            format!(
+                "SELECT COALESCE(json_agg(json_build_array({COLS}))::text, '[]') AS j \
+                 FROM person_identities WHERE person_id IN ({marks})"
+            )
+        };
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for id in chunk {
             q = q.bind((*id).clone());
         }
-        for r in q.fetch_all(&mut *conn).await? {
-            let preferred: Option<String> = r.try_get("preferred_name")?;
-            let given: Option<String> = r.try_get("given_name")?;
-            let family: Option<String> = r.try_get("family_name")?;
+        let text: String = q.fetch_one(&mut *conn).await?.try_get("j")?;
+        let rows: Vec<[Option<String>; 4]> =
+            serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        for [id, preferred, given, family] in rows {
             let short = preferred
                 .filter(|p| !p.is_empty())
                 .or(given)
@@ -355,7 +366,9 @@ pub async fn display_names(
             let full = format!("{short} {}", family.unwrap_or_default())
                 .trim()
                 .to_string();
-            out.insert(r.try_get("person_id")?, DisplayName { short, full });
+            if let Some(id) = id {
+                out.insert(id, DisplayName { short, full });
+            }
         }
     }
     Ok(out)

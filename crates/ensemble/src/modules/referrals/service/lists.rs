@@ -21,6 +21,9 @@ pub struct CaseRow {
     pub id: String,
     /// Name to show (preferred name and family name).
     pub name: String,
+    /// The person (for looking up the name; not shown).
+    #[serde(skip)]
+    pub person_id: String,
     /// Status.
     pub status: Status,
     /// Assigned link worker.
@@ -58,6 +61,22 @@ pub const PAGE: i64 = 50;
 /// as one JSON document: the page travels from the database in a single row instead of one
 /// message per row, which matters while the single SQLite writer holds the audit
 /// transaction. The order is not kept; callers sort.
+/// Fill in the names of a list's people (preferred or given name and family name) from
+/// `people`, on a read connection, after the audited transaction has committed, so the
+/// single SQLite writer is not held while they are read.
+pub(super) async fn fill_names(state: &AppState, rows: &mut [CaseRow]) -> Result<(), AppError> {
+    let ids: Vec<String> = rows.iter().map(|r| r.person_id.clone()).collect();
+    let mut conn = state.db.read.acquire().await?;
+    let names = crate::modules::people::service::display_names(&mut conn, &ids).await?;
+    for r in rows {
+        r.name = names
+            .get(&r.person_id)
+            .map(|n| n.full.clone())
+            .unwrap_or_default();
+    }
+    Ok(())
+}
+
 pub(super) async fn fetch_case_rows(
     tx: &mut Tx,
     backend: crate::db::Backend,
@@ -89,16 +108,12 @@ pub(super) async fn fetch_case_rows(
             r.len()
         )));
     }
-    let person_ids: Vec<String> = rows.iter().filter_map(|r| s(&r[5])).collect();
-    let names = crate::modules::people::service::display_names(tx, &person_ids).await?;
     Ok(rows
         .iter()
         .map(|r| CaseRow {
             id: s(&r[0]).unwrap_or_default(),
-            name: s(&r[5])
-                .and_then(|p| names.get(&p))
-                .map(|n| n.full.clone())
-                .unwrap_or_default(),
+            person_id: s(&r[5]).unwrap_or_default(),
+            name: String::new(),
             status: s(&r[1])
                 .as_deref()
                 .and_then(Status::from_code)
@@ -217,6 +232,7 @@ pub async fn caseload(
     )
     .await?;
     tx.commit().await?;
+    fill_names(state, &mut list).await?;
     Ok((list, more))
 }
 
@@ -265,6 +281,7 @@ pub async fn sent(state: &AppState, actor: &Actor) -> Result<Vec<CaseRow>, AppEr
     )
     .await?;
     tx.commit().await?;
+    fill_names(state, &mut list).await?;
     Ok(list)
 }
 

@@ -405,21 +405,14 @@ pub async fn provider_inbox(state: &AppState, actor: &Actor) -> Result<Vec<CaseR
             .cmp(&pending(a))
             .then_with(|| b.updated_at.cmp(&a.updated_at))
     });
-    // Providers see only the preferred or first name.
-    let list = rows
+    let mut list: Vec<CaseRow> = rows
         .into_iter()
         .map(|mut c| {
-            c.name = c
-                .name
-                .split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .to_string();
             c.overdue_tasks = 0;
             c.next_due = None;
-            Ok(c)
+            c
         })
-        .collect::<Result<Vec<_>, AppError>>()?;
+        .collect();
     audit::by(
         &mut tx,
         actor,
@@ -430,5 +423,15 @@ pub async fn provider_inbox(state: &AppState, actor: &Actor) -> Result<Vec<CaseR
     )
     .await?;
     tx.commit().await?;
+    fill_names(state, &mut list).await?;
+    // Providers see only the preferred or first name.
+    for c in &mut list {
+        c.name = c
+            .name
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+    }
     Ok(list)
 }
