@@ -34,6 +34,7 @@ fn platform() -> Manifest {
         .schedules(vec![
             Schedule::every::<crate::auth::session::PurgeSessions>(Every::Hour),
         ])
+        .private(&["sessions", "api_tokens"])
         .tables(&[
             "settings",
             "sessions",

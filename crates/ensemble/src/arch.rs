@@ -20,28 +20,6 @@ pub const PLATFORM: &[&str] = &[
 /// module's operations). Nothing in the platform may import them.
 pub const COMPOSITION: &[&str] = &["app", "api::v1", "demo", "backup"];
 
-/// Tables that only their owning module may name in SQL (or anywhere in its source):
-/// identity and safeguarding-grade records, read by others only through the owner's
-/// functions that take a proof and write the audit row.
-pub const PRIVATE_TABLES: &[(&str, &str)] = &[
-    ("person_identities", "modules::people"),
-    ("journal_entries", "modules::practice"),
-    ("supervision_records", "modules::practice"),
-    ("certificates", "modules::practice"),
-    ("sessions", "auth"),
-    ("recovery_codes", "modules::accounts"),
-    ("api_tokens", "api"),
-];
-
-/// Files allowed to name a private table they do not own, each with the reason. The check
-/// fails if an entry is no longer needed, so the list only shrinks.
-pub const EXCEPTIONS: &[(&str, &str, &str)] = &[(
-    "modules/referrals/generate.rs",
-    "person_identities",
-    "`ensemble referrals generate` bulk-writes synthetic identities into a throwaway \
-     benchmark database, 1,000 rows per statement",
-)];
-
 /// The unit a source path (relative to `src/`) belongs to: `modules::<name>` for a
 /// capability module, `<dir>::<file>` inside a platform folder (`auth::session`), else the
 /// top-level name (`state`, `app`).
@@ -317,9 +295,15 @@ fn after_table_keyword(before: &str) -> bool {
     })
 }
 
-/// Source files whose SQL names a private table they do not own (`FROM person_identities`,
-/// `JOIN journal_entries`, `UPDATE sessions`…).
-pub fn private_table_violations(files: &[(String, String)]) -> Vec<String> {
+/// Source files whose SQL names a private table they do not own (`FROM … `, `JOIN …`,
+/// `UPDATE …`, or the table's name alone in quotes). `private` pairs each private table
+/// with its owner: a capability module (`modules::people`) or, for the platform's own
+/// tables, `platform` (any platform layer). Modules declare their private tables in their
+/// manifests ([`private_tables`]).
+pub fn private_table_violations(
+    files: &[(String, String)],
+    private: &[(String, String)],
+) -> Vec<String> {
     let mut problems = Vec::new();
     for (path, source) in files {
         let unit = unit_of(path);
@@ -328,28 +312,21 @@ pub fn private_table_violations(files: &[(String, String)]) -> Vec<String> {
         }
         let unit = layer(&unit);
         let code: String = code_lines(source).collect::<Vec<_>>().join("\n");
-        for (table, owner) in PRIVATE_TABLES {
-            if unit == *owner {
+        for (table, owner) in private {
+            let owns = unit == owner.as_str()
+                || (owner == "platform"
+                    && PLATFORM.contains(&unit)
+                    && !COMPOSITION.contains(&unit));
+            if owns {
                 continue;
             }
             let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-            let found = code.match_indices(table).any(|(i, _)| {
+            let found = code.match_indices(table.as_str()).any(|(i, _)| {
                 let before = code[..i].chars().next_back();
                 let after = code[i + table.len()..].chars().next();
                 let quoted = before == Some('"') && after == Some('"');
                 !word(before) && !word(after) && (quoted || after_table_keyword(&code[..i]))
             });
-            let excepted = EXCEPTIONS
-                .iter()
-                .any(|(p, t, _)| *p == path.as_str() && t == table);
-            if found && excepted {
-                continue;
-            }
-            if !found && excepted {
-                problems.push(format!(
-                    "{path} no longer names `{table}`: remove it from arch::EXCEPTIONS"
-                ));
-            }
             if found {
                 problems.push(format!(
                     "{path} queries `{table}`, which only `{owner}` may read"
@@ -358,6 +335,24 @@ pub fn private_table_violations(files: &[(String, String)]) -> Vec<String> {
         }
     }
     problems
+}
+
+/// The private tables every manifest declares, each with its owner as
+/// [`private_table_violations`] names it.
+pub fn private_tables() -> Vec<(String, String)> {
+    crate::app::manifests()
+        .into_iter()
+        .flat_map(|m| {
+            let owner = if m.name == "platform" {
+                "platform".to_string()
+            } else {
+                format!("modules::{}", m.name)
+            };
+            m.private
+                .iter()
+                .map(move |t| ((*t).to_string(), owner.clone()))
+        })
+        .collect()
 }
 
 /// Tables named after a SQL table keyword in a source text.
@@ -485,7 +480,15 @@ mod tests {
 
     #[test]
     fn only_the_owning_module_names_a_private_table() {
-        let problems = private_table_violations(&crate_sources());
+        let private = private_tables();
+        assert!(private.len() >= 7, "{private:?}");
+        for (t, _) in &private {
+            assert!(
+                owners().contains_key(t),
+                "a private table must also be owned: {t}"
+            );
+        }
+        let problems = private_table_violations(&crate_sources(), &private);
         assert!(problems.is_empty(), "{problems:#?}");
     }
 
@@ -644,15 +647,16 @@ mod tests {
     }
 
     #[test]
-    fn the_table_check_catches_another_module_reading_person_identities() {
+    fn the_table_check_catches_another_module_reading_a_private_table() {
         let bad = vec![
             sample(
                 "modules/measures/schedules.rs",
-                "sqlx::query(\"SELECT given_name FROM person_identities WHERE person_id = $1\")",
+                "sqlx::query(\"SELECT given_name FROM secret_identities WHERE person_id = $1\")",
             ),
+            sample("auth/session.rs", "\"DELETE FROM sessions\""),
             sample(
                 "modules/people/service.rs",
-                "\"SELECT * FROM person_identities\"",
+                "\"SELECT * FROM secret_identities\"",
             ),
             sample(
                 "modules/practice/reflection.rs",
@@ -660,7 +664,7 @@ mod tests {
             ),
             sample(
                 "modules/referrals/x.rs",
-                "let person_identities_count = 1; // FROM person_identities",
+                "let secret_identities_count = 1; // FROM secret_identities",
             ),
             sample(
                 "modules/referrals/y.rs",
@@ -675,12 +679,20 @@ mod tests {
                 "bulk_insert(&\"journal_entries\", rows)",
             ),
         ];
-        let problems = private_table_violations(&bad);
+        let private: Vec<(String, String)> = [
+            ("secret_identities", "modules::people"),
+            ("journal_entries", "modules::practice"),
+            ("sessions", "platform"),
+        ]
+        .into_iter()
+        .map(|(t, o)| (t.to_string(), o.to_string()))
+        .collect();
+        let problems = private_table_violations(&bad, &private);
         assert_eq!(
             problems,
             vec![
-                "modules/measures/schedules.rs queries `person_identities`, which only `modules::people` may read".to_string(),
-                "modules/referrals/y.rs queries `sessions`, which only `auth` may read".to_string(),
+                "modules/measures/schedules.rs queries `secret_identities`, which only `modules::people` may read".to_string(),
+                "modules/referrals/y.rs queries `sessions`, which only `platform` may read".to_string(),
                 "modules/measures/w.rs queries `journal_entries`, which only `modules::practice` may read".to_string(),
             ]
         );

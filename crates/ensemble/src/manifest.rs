@@ -18,6 +18,9 @@ pub struct Manifest {
     /// The tables this module owns: only its store reads or writes them; other modules call
     /// its functions.
     pub tables: &'static [&'static str],
+    /// Those of its tables no other part may query at all (identity, journals, credentials),
+    /// even through a join: others call its functions that take a proof (checked by `arch`).
+    pub private: &'static [&'static str],
 }
 
 impl Manifest {
@@ -29,6 +32,7 @@ impl Manifest {
             jobs: Vec::new(),
             schedules: Vec::new(),
             tables: &[],
+            private: &[],
         }
     }
 
@@ -41,6 +45,12 @@ impl Manifest {
     /// Add schedules.
     pub fn schedules(mut self, schedules: Vec<Schedule>) -> Self {
         self.schedules = schedules;
+        self
+    }
+
+    /// Name the owned tables that nobody else may query.
+    pub fn private(mut self, tables: &'static [&'static str]) -> Self {
+        self.private = tables;
         self
     }
 

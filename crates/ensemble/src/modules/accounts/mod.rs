@@ -113,11 +113,13 @@ pub fn routes() -> Vec<Route> {
 
 /// What this module declares to the application: routes, jobs and the tables it owns.
 pub fn manifest() -> Manifest {
-    Manifest::new("accounts", routes()).tables(&[
-        "organisations",
-        "users",
-        "memberships",
-        "recovery_codes",
-        "invitations",
-    ])
+    Manifest::new("accounts", routes())
+        .private(&["recovery_codes"])
+        .tables(&[
+            "organisations",
+            "users",
+            "memberships",
+            "recovery_codes",
+            "invitations",
+        ])
 }

@@ -3,6 +3,7 @@
 //! decisions, and the evaluation datasets that honour consent withdrawal at once.
 
 pub mod evaluation;
+pub mod generate;
 pub mod html;
 pub mod model;
 pub mod service;
@@ -41,11 +42,13 @@ pub fn routes() -> Vec<Route> {
 
 /// What this module declares to the application: routes, jobs and the tables it owns.
 pub fn manifest() -> Manifest {
-    Manifest::new("people", routes()).tables(&[
-        "people",
-        "person_identities",
-        "consent_statements",
-        "consent_decisions",
-        "person_consents",
-    ])
+    Manifest::new("people", routes())
+        .private(&["person_identities"])
+        .tables(&[
+            "people",
+            "person_identities",
+            "consent_statements",
+            "consent_decisions",
+            "person_consents",
+        ])
 }

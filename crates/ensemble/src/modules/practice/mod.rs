@@ -164,26 +164,28 @@ pub fn routes() -> Vec<Route> {
 
 /// What this module declares to the application: routes, jobs and the tables it owns.
 pub fn manifest() -> Manifest {
-    Manifest::new("practice", routes()).tables(&[
-        "practice_sessions",
-        "session_facilitators",
-        "session_revisions",
-        "plan_templates",
-        "register_entries",
-        "programme_leads",
-        "incidents",
-        "incident_updates",
-        "session_observations",
-        "journal_entries",
-        "supervision_records",
-        "competency_frameworks",
-        "competencies",
-        "competency_framework_contributors",
-        "certificates",
-        "portfolio_evidence",
-        "portfolio_evidence_competencies",
-        "competency_assessments",
-        "session_moments",
-        "activity_members",
-    ])
+    Manifest::new("practice", routes())
+        .private(&["journal_entries", "supervision_records", "certificates"])
+        .tables(&[
+            "practice_sessions",
+            "session_facilitators",
+            "session_revisions",
+            "plan_templates",
+            "register_entries",
+            "programme_leads",
+            "incidents",
+            "incident_updates",
+            "session_observations",
+            "journal_entries",
+            "supervision_records",
+            "competency_frameworks",
+            "competencies",
+            "competency_framework_contributors",
+            "certificates",
+            "portfolio_evidence",
+            "portfolio_evidence_competencies",
+            "competency_assessments",
+            "session_moments",
+            "activity_members",
+        ])
 }

@@ -1,7 +1,8 @@
 //! A generated caseload for benchmarks: one link-worker team with a given number of
 //! referrals, a given caseload assigned to the first link worker, and the rest spread over
-//! the team (most of them finished). People, identities, consents, tasks and events are
-//! bulk-inserted; the accounts go through the normal services.
+//! the team (most of them finished). People (with identities and consents, through
+//! `people::generate`), referrals, tasks and events are bulk-inserted; the accounts go
+//! through the normal services.
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -52,7 +53,7 @@ type Batch<'a> = (&'a &'a str, &'a [&'a str], &'a mut Vec<Vec<Bind>>);
 
 /// Insert every buffered table in foreign-key order (at most 2,000 rows each, well under
 /// both databases' bind limits).
-async fn flush_all(state: &AppState, batches: [Batch<'_>; 6]) -> Result<(), AppError> {
+async fn flush_all(state: &AppState, batches: [Batch<'_>; 3]) -> Result<(), AppError> {
     for (table, cols, rows) in batches {
         insert_rows(&state.db, table, cols, rows, "").await?;
     }
@@ -148,23 +149,6 @@ pub async fn generate(
             .try_get("id")?
     };
 
-    let people_cols = ["id", "team_organisation_id", "created_at", "updated_at"];
-    let ident_cols = [
-        "person_id",
-        "given_name",
-        "family_name",
-        "email",
-        "phone",
-        "postcode",
-        "updated_at",
-    ];
-    let consent_cols = [
-        "person_id",
-        "purpose",
-        "decision",
-        "statement_id",
-        "decided_at",
-    ];
     let ref_cols = [
         "id",
         "person_id",
@@ -200,8 +184,8 @@ pub async fn generate(
         "to_status",
         "body",
     ];
-    let (mut people, mut idents, mut consents, mut refs, mut tasks, mut events) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let mut people = crate::modules::people::generate::Batch::default();
+    let (mut refs, mut tasks, mut events) = (vec![], vec![], vec![]);
     let t0 = now();
     let open = [
         Status::Received,
@@ -240,28 +224,16 @@ pub async fn generate(
         };
         let given = GIVEN[rng.random_range(0..GIVEN.len())];
         let family = FAMILY[rng.random_range(0..FAMILY.len())];
-        people.push(vec![
-            Bind::T(person.clone()),
-            Bind::T(team.clone()),
-            Bind::I(created),
-            Bind::I(updated),
-        ]);
-        idents.push(vec![
-            Bind::T(person.clone()),
-            Bind::T(given.into()),
-            Bind::T(family.into()),
-            Bind::T(format!("{}.{i}@example.org", given.to_lowercase())),
-            Bind::T("0151 000 0000".into()),
-            Bind::T("L36 9UU".into()),
-            Bind::I(updated),
-        ]);
-        consents.push(vec![
-            Bind::T(person.clone()),
-            Bind::T("evaluation".into()),
-            Bind::T("given".into()),
-            Bind::T(evaluation_statement.clone()),
-            Bind::I(created),
-        ]);
+        people.push(crate::modules::people::generate::Synthetic {
+            id: &person,
+            team_organisation_id: &team,
+            given_name: given,
+            family_name: family,
+            email: format!("{}.{i}@example.org", given.to_lowercase()),
+            evaluation_statement: &evaluation_statement,
+            created_at: created,
+            updated_at: updated,
+        });
         let contacted = (status != Status::Received).then_some(created + 86_400);
         refs.push(vec![
             Bind::T(referral.clone()),
@@ -320,12 +292,10 @@ pub async fn generate(
             ]);
         }
         if (i + 1) % 1000 == 0 {
+            people.flush(&state.db).await?;
             flush_all(
                 state,
                 [
-                    (&"people", &people_cols[..], &mut people),
-                    (&"person_identities", &ident_cols[..], &mut idents),
-                    (&"person_consents", &consent_cols[..], &mut consents),
                     (&"referrals", &ref_cols[..], &mut refs),
                     (&"referral_tasks", &task_cols[..], &mut tasks),
                     (&"referral_events", &event_cols[..], &mut events),
@@ -335,12 +305,10 @@ pub async fn generate(
         }
         progress(i + 1);
     }
+    people.flush(&state.db).await?;
     flush_all(
         state,
         [
-            (&"people", &people_cols[..], &mut people),
-            (&"person_identities", &ident_cols[..], &mut idents),
-            (&"person_consents", &consent_cols[..], &mut consents),
             (&"referrals", &ref_cols[..], &mut refs),
             (&"referral_tasks", &task_cols[..], &mut tasks),
             (&"referral_events", &event_cols[..], &mut events),
