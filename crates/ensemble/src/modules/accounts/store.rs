@@ -228,14 +228,20 @@ pub async fn enabled_emails(
     conn: &mut sqlx::AnyConnection,
     user_ids: &[String],
 ) -> Result<Vec<String>, sqlx::Error> {
-    let mut out = Vec::new();
-    for id in user_ids {
-        let rows = sqlx::query("SELECT email FROM users WHERE id = $1 AND disabled_at IS NULL")
-            .bind(id.clone())
-            .fetch_all(&mut *conn)
-            .await?;
-        out.extend(strings(rows, "email")?);
+    if user_ids.is_empty() {
+        return Ok(Vec::new());
     }
+    let marks = (1..=user_ids.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT email FROM users WHERE id IN ({marks}) AND disabled_at IS NULL"
+    )));
+    for id in user_ids {
+        q = q.bind(id.clone());
+    }
+    let mut out = strings(q.fetch_all(&mut *conn).await?, "email")?;
     out.sort();
     out.dedup();
     Ok(out)

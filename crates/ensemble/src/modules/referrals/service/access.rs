@@ -310,15 +310,6 @@ pub(super) fn themselves(
     })
 }
 
-impl crate::modules::people::service::IdentityProof for CaseAccess<Themselves> {
-    fn person_id(&self) -> &str {
-        &self.referral.person_id
-    }
-    fn via(&self) -> serde_json::Value {
-        serde_json::json!({ "via": "own_plan", "referral_id": self.referral.id })
-    }
-}
-
 /// The proof the reminder jobs act under: the system, for nobody.
 pub(super) fn as_system(referral: Referral) -> CaseAccess<System> {
     CaseAccess {
@@ -348,30 +339,32 @@ pub async fn check<R: Relation>(
     })
 }
 
-impl crate::modules::people::service::IdentityProof for CaseAccess<CareTeam> {
-    fn person_id(&self) -> &str {
-        &self.referral.person_id
-    }
-    fn via(&self) -> serde_json::Value {
-        serde_json::json!({ "via": "referral", "referral_id": self.referral.id })
-    }
+/// Relations through which an actor may read the referred person's identity and latest
+/// scores, and how the audit row names the way in.
+pub trait ReachesPerson: Relation {
+    /// The audit row's `via`.
+    const VIA: &'static str;
 }
 
-impl crate::modules::people::service::IdentityProof for CaseAccess<Provider> {
-    fn person_id(&self) -> &str {
-        &self.referral.person_id
-    }
-    fn via(&self) -> serde_json::Value {
-        serde_json::json!({ "via": "provider", "referral_id": self.referral.id })
-    }
+impl ReachesPerson for Themselves {
+    const VIA: &'static str = "own_plan";
+}
+impl ReachesPerson for CareTeam {
+    const VIA: &'static str = "referral";
+}
+impl ReachesPerson for Provider {
+    const VIA: &'static str = "provider";
+}
+impl ReachesPerson for CareTeamOrReferrer {
+    const VIA: &'static str = "message_back";
 }
 
-impl crate::modules::people::service::IdentityProof for CaseAccess<CareTeamOrReferrer> {
+impl<R: ReachesPerson> crate::modules::people::service::IdentityProof for CaseAccess<R> {
     fn person_id(&self) -> &str {
         &self.referral.person_id
     }
     fn via(&self) -> serde_json::Value {
-        serde_json::json!({ "via": "message_back", "referral_id": self.referral.id })
+        serde_json::json!({ "via": R::VIA, "referral_id": self.referral.id })
     }
 }
 
@@ -418,21 +411,20 @@ pub async fn relations_with_person(
     actor: &Actor,
     person_id: &str,
 ) -> Result<Vec<PersonReferral>, AppError> {
-    let ids: Vec<String> = sqlx::query_scalar(
-        "SELECT id FROM referrals WHERE person_id = $1 ORDER BY created_at DESC, id",
-    )
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{SELECT} WHERE r.person_id = $1 ORDER BY r.created_at DESC, r.id"
+    )))
     .bind(person_id.to_string())
     .fetch_all(&mut **tx)
     .await?;
     let mut out = Vec::new();
-    for id in ids {
-        if let Some(r) = load(&mut **tx, &id).await? {
-            out.push(PersonReferral {
-                is_provider: access(actor, &r).contains(&Access::Provider),
-                activity_organisation_id: r.activity_organisation_id,
-                referral_id: r.id,
-            });
-        }
+    for row in &rows {
+        let r = from_row(row)?;
+        out.push(PersonReferral {
+            is_provider: access(actor, &r).contains(&Access::Provider),
+            activity_organisation_id: r.activity_organisation_id,
+            referral_id: r.id,
+        });
     }
     Ok(out)
 }
