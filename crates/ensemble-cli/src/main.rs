@@ -310,6 +310,10 @@ struct ServeArgs {
     /// again the referral returns to the link worker.
     #[arg(long, env = "ENSEMBLE_PROVIDER_RESPONSE_HOURS", default_value_t = 72, value_parser = clap::value_parser!(u64).range(1..=2160))]
     provider_response_hours: u64,
+    /// Seconds a request waits for a database connection before it is answered 503
+    /// ("try again"), so that an outage is reported quickly instead of requests piling up.
+    #[arg(long, env = "ENSEMBLE_DB_ACQUIRE_TIMEOUT_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
+    db_acquire_timeout_seconds: u64,
     /// Log format: `text` or `json`.
     #[arg(long, env = "ENSEMBLE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,

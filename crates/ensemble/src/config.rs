@@ -19,6 +19,8 @@ pub enum HashCost {
 pub struct Config {
     /// `sqlite://path` or `postgres://…`.
     pub database_url: String,
+    /// How long a request waits for a database connection before it is answered 503.
+    pub db_acquire_timeout: Duration,
     /// Public base URL used in emails and to decide on `Secure` cookies and HSTS.
     pub base_url: String,
     /// Send `Secure` on cookies and HSTS on responses.
@@ -70,6 +72,7 @@ impl Config {
     pub fn for_database(database_url: impl Into<String>) -> Self {
         Self {
             database_url: database_url.into(),
+            db_acquire_timeout: crate::db::DEFAULT_ACQUIRE_TIMEOUT,
             base_url: "http://127.0.0.1:8080".into(),
             cookie_secure: false,
             session_idle: Duration::from_secs(30 * 60),

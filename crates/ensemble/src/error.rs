@@ -50,14 +50,35 @@ pub enum AppError {
     /// Too many attempts (429).
     #[error("{0}")]
     TooManyRequests(String),
+    /// The database could not be reached in time (503 with `Retry-After`): a transient
+    /// fault, never a refusal. Logged, never shown.
+    #[error("the database is unavailable")]
+    Unavailable(anyhow::Error),
     /// Anything else (500). Logged, never shown.
     #[error("internal error")]
-    Internal(#[from] anyhow::Error),
+    Internal(anyhow::Error),
 }
+
+/// Seconds a client is asked to wait (`Retry-After`) when the database is unavailable.
+pub const RETRY_AFTER_SECONDS: u32 = 30;
 
 impl From<sqlx::Error> for AppError {
     fn from(e: sqlx::Error) -> Self {
-        AppError::Internal(e.into())
+        if crate::db::is_unavailable(&e) {
+            AppError::Unavailable(e.into())
+        } else {
+            AppError::Internal(e.into())
+        }
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        if crate::db::chain_is_unavailable(&e) {
+            AppError::Unavailable(e)
+        } else {
+            AppError::Internal(e)
+        }
     }
 }
 
@@ -78,6 +99,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -92,14 +114,25 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
 
-    fn log(&self) {
-        if let AppError::Internal(e) = self {
-            tracing::error!(error = %format!("{e:#}"), "internal error");
+    /// Log the cause once (never shown to the client).
+    pub fn log(&self) {
+        match self {
+            AppError::Internal(e) => tracing::error!(error = %format!("{e:#}"), "internal error"),
+            AppError::Unavailable(e) => {
+                tracing::warn!(error = %format!("{e:#}"), "database unavailable")
+            }
+            _ => {}
         }
+    }
+
+    /// Is this the transient "database unavailable" fault?
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, AppError::Unavailable(_))
     }
 }
 
@@ -140,6 +173,10 @@ fn error_content(err: &AppError) -> ErrorPage {
         ),
         AppError::Conflict(msg) => ("This clashes with something already saved", msg.clone()),
         AppError::TooManyRequests(msg) => ("Too many attempts", msg.clone()),
+        AppError::Unavailable(_) => (
+            "Ensemble is having trouble reaching its database",
+            "Nothing you typed was saved. Please try again in a minute.".into(),
+        ),
         AppError::Internal(_) => (
             "Sorry, there is a problem with the service",
             "Try again later. Nothing you entered has been half-saved: the change was not made. The problem has been logged.".into(),
@@ -154,8 +191,19 @@ pub fn error_response(err: &AppError) -> Response {
     if matches!(err, AppError::Unauthenticated) {
         *resp.status_mut() = StatusCode::UNAUTHORIZED;
     }
+    if err.is_unavailable() {
+        set_retry_after(&mut resp);
+    }
     resp.extensions_mut().insert(error_content(err));
     resp
+}
+
+/// `Retry-After: RETRY_AFTER_SECONDS`, for answers to a transient fault.
+pub fn set_retry_after(resp: &mut Response) {
+    resp.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from(RETRY_AFTER_SECONDS),
+    );
 }
 
 /// The response for a form posted without a valid CSRF token.
@@ -210,6 +258,11 @@ impl IntoResponse for ApiError {
                     field: Some(f.field.clone()),
                 })
                 .collect(),
+            AppError::Unavailable(_) => vec![ErrorItem {
+                code: "unavailable".into(),
+                detail: "The database is unavailable for a moment. Nothing was changed; send the request again after the number of seconds in Retry-After.".into(),
+                field: None,
+            }],
             AppError::Internal(_) => vec![ErrorItem {
                 code: "internal".into(),
                 detail: "Something went wrong on our side. It has been logged.".into(),
@@ -222,6 +275,9 @@ impl IntoResponse for ApiError {
             }],
         };
         let mut resp = (status, Json(ErrorEnvelope { errors })).into_response();
+        if self.0.is_unavailable() {
+            set_retry_after(&mut resp);
+        }
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 axum::http::header::WWW_AUTHENTICATE,

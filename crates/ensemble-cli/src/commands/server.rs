@@ -44,6 +44,7 @@ fn config_from(args: &ServeArgs) -> Config {
     cfg.fhir_schema = args.fhir_schema.clone();
     cfg.first_contact_working_days = args.first_contact_working_days;
     cfg.provider_response_time = Duration::from_secs(args.provider_response_hours * 3600);
+    cfg.db_acquire_timeout = Duration::from_secs(args.db_acquire_timeout_seconds);
     cfg
 }
 
@@ -59,7 +60,7 @@ pub(crate) async fn serve_command(args: ServeArgs) -> anyhow::Result<i32> {
 pub(crate) async fn worker(args: ServeArgs) -> anyhow::Result<i32> {
     init_logging(args.log_format == "json");
     let cfg = config_from(&args);
-    let db = open(&args.db.database).await?;
+    let db = open_with(&cfg).await?;
     let state = AppState::new(cfg, db).await?;
     tracing::info!("job worker running");
     ensemble::jobs::worker(state).await;
@@ -137,10 +138,15 @@ pub(crate) async fn migrate(db: DbArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-async fn serve(cfg: Config, bind: &str, port: u16) -> anyhow::Result<()> {
-    let db = Db::connect_and_migrate(&cfg.database_url)
+/// Open and migrate the configured database with the configured acquire timeout.
+async fn open_with(cfg: &Config) -> anyhow::Result<Db> {
+    Db::connect_and_migrate_with(&cfg.database_url, cfg.db_acquire_timeout)
         .await
-        .with_context(|| format!("opening the database {}", redact(&cfg.database_url)))?;
+        .with_context(|| format!("opening the database {}", redact(&cfg.database_url)))
+}
+
+async fn serve(cfg: Config, bind: &str, port: u16) -> anyhow::Result<()> {
+    let db = open_with(&cfg).await?;
     let state = AppState::new(cfg, db).await?;
     if state.cfg.run_worker {
         tokio::spawn(ensemble::jobs::worker(state.clone()));

@@ -85,9 +85,23 @@ const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = O
      PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -32768; \
      PRAGMA mmap_size = 268435456;";
 
+/// How long a request waits for a database connection before it is told the database is
+/// unavailable (`ENSEMBLE_DB_ACQUIRE_TIMEOUT_MS`): short, so that an outage is answered
+/// with 503 in seconds instead of requests piling up.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long `/readyz` waits for the database before it answers 503.
+pub const READY_TIMEOUT: Duration = Duration::from_millis(800);
+
 impl Db {
-    /// Open (creating a SQLite file if needed) without migrating.
+    /// Open (creating a SQLite file if needed) without migrating, with the default
+    /// acquire timeout.
     pub async fn connect(url: &str) -> Result<Self, DbError> {
+        Self::connect_with(url, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    /// Open without migrating; a query waits at most `acquire_timeout` for a connection.
+    pub async fn connect_with(url: &str, acquire_timeout: Duration) -> Result<Self, DbError> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
         let url = match backend {
@@ -106,7 +120,7 @@ impl Db {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .min_connections(0)
-                .acquire_timeout(Duration::from_secs(30))
+                .acquire_timeout(acquire_timeout)
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {
@@ -133,7 +147,15 @@ impl Db {
 
     /// Open and bring the schema up to date.
     pub async fn connect_and_migrate(url: &str) -> Result<Self, DbError> {
-        let db = Self::connect(url).await?;
+        Self::connect_and_migrate_with(url, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    /// Open with the given acquire timeout and bring the schema up to date.
+    pub async fn connect_and_migrate_with(
+        url: &str,
+        acquire_timeout: Duration,
+    ) -> Result<Self, DbError> {
+        let db = Self::connect_with(url, acquire_timeout).await?;
         migrate(&db).await?;
         Ok(db)
     }
@@ -143,12 +165,14 @@ impl Db {
         self.write.begin().await
     }
 
-    /// Is the database answering?
-    pub async fn ping(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1")
-            .execute(&self.read)
-            .await
-            .map(|_| ())
+    /// Is the database answering within `within`? A wait longer than that counts as
+    /// [`sqlx::Error::PoolTimedOut`].
+    pub async fn ping(&self, within: Duration) -> Result<(), sqlx::Error> {
+        let query = sqlx::query("SELECT 1").execute(&self.read);
+        match tokio::time::timeout(within, query).await {
+            Ok(done) => done.map(|_| ()),
+            Err(_) => Err(sqlx::Error::PoolTimedOut),
+        }
     }
 
     /// Close both pools.
@@ -304,6 +328,50 @@ pub fn is_unique_violation(err: &sqlx::Error) -> bool {
         }
         _ => false,
     }
+}
+
+/// Is this a fault in reaching the database (down, restarting, unreachable, out of
+/// connections, busy), rather than a problem with the query or the data? Such faults are
+/// answered 503 with `Retry-After`, never as a refusal of the request.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::WorkerCrashed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| unavailable_code(&c)),
+        _ => false,
+    }
+}
+
+/// PostgreSQL SQLSTATEs for connection faults, shutdown, start-up, too many connections
+/// and serialisation conflicts; SQLite result codes for busy, locked, I/O error and
+/// cannot open (primary code in the low byte of the extended code; SQLite codes have at
+/// most four digits, SQLSTATEs always five characters).
+fn unavailable_code(code: &str) -> bool {
+    if code.len() == 5 {
+        return code.starts_with("08")
+            || code.starts_with("57P")
+            || matches!(code, "53300" | "40001" | "40P01" | "55P03");
+    }
+    code.len() <= 4
+        && code
+            .parse::<u32>()
+            .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 10 | 14))
+}
+
+/// An error chain that ends in a database fault of the kind [`is_unavailable`] names.
+pub fn chain_is_unavailable(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<sqlx::Error>()
+            .is_some_and(is_unavailable)
+            || cause.downcast_ref::<DbError>().is_some_and(
+                |e| matches!(e, DbError::Connect(s) | DbError::Sql(s) if is_unavailable(s)),
+            )
+    })
 }
 
 /// UK civil time (the platform's home region): the IANA time zone `Europe/London`, today

@@ -27,14 +27,22 @@ async fn healthz() -> Response {
     r
 }
 
+/// Ready when the database answers `SELECT 1` within [`crate::db::READY_TIMEOUT`], so a
+/// load balancer sees 503 within a second of an outage, not after the acquire timeout.
 async fn readyz(State(state): State<AppState>) -> Response {
-    match state.db.ping().await {
+    let mut r = match state.db.ping(crate::db::READY_TIMEOUT).await {
         Ok(()) => "ready\n".into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+            let mut r = (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response();
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            r
         }
-    }
+    };
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
 }
 
 /// Prometheus text format. When `ENSEMBLE_METRICS_TOKEN` is set the scraper must send it as

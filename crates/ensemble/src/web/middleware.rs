@@ -119,7 +119,7 @@ pub async fn session_layer(
     if let (Some(token), false) = (token.as_deref(), is_asset) {
         match session::load(&state.db, token, &state.cfg).await {
             Ok(s) => loaded = s,
-            Err(e) => return AppError::from(e).into_response(),
+            Err(e) => return session_unavailable(&state, req, e).await,
         }
     }
     if let Some(s) = &loaded
@@ -230,8 +230,30 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
         tracing::info!("refused a form without a valid CSRF token");
         return crate::error::csrf_failure_response();
     }
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    let again = multipart
+        .is_none()
+        .then(|| crate::web::resubmit::from_form(parts.uri.path(), &parts.headers, &bytes))
+        .flatten();
+    let mut resp = next
+        .run(Request::from_parts(parts, Body::from(bytes)))
+        .await;
+    crate::web::resubmit::attach(&mut resp, again);
+    resp
+}
+
+/// The session could not be loaded (the database is down, most likely): draw the error
+/// here, as the page renderer runs inside this layer, keeping a posted form to send again.
+async fn session_unavailable(state: &AppState, req: Request, e: sqlx::Error) -> Response {
+    let path = req.uri().path().to_string();
+    let (parts, body) = req.into_parts();
+    let mut resp = AppError::from(e).into_response();
+    if !matches!(parts.method, Method::GET | Method::HEAD)
+        && let Ok(bytes) = axum::body::to_bytes(body, MAX_FORM_BYTES).await
+    {
+        let form = crate::web::resubmit::from_form(&path, &parts.headers, &bytes);
+        crate::web::resubmit::attach(&mut resp, form);
+    }
+    crate::web::pages::draw_error(state, None, path, resp)
 }
 
 /// Count requests and time them, labelled by route pattern (never the raw path).

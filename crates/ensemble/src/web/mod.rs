@@ -8,6 +8,7 @@ pub mod forms;
 pub mod layout;
 pub mod middleware;
 pub mod pages;
+pub mod resubmit;
 pub mod routes;
 pub mod upload;
 

@@ -15,6 +15,7 @@ use crate::state::AppState;
 use super::assets::ASSETS;
 use super::ctx::{PageCtx, RequestCtx};
 use super::layout::{Page, page, shell};
+use super::resubmit::Resubmit;
 use super::routes::Route;
 
 /// Routes for the shared pages.
@@ -27,10 +28,15 @@ pub fn routes() -> Vec<Route> {
     ]
 }
 
-fn error_body(e: &ErrorPage, status: StatusCode) -> Markup {
+fn error_body(e: &ErrorPage, status: StatusCode, again: Option<&Resubmit>) -> Markup {
     html! {
         h1 { (e.title) }
         p."nhsuk-body" { (e.detail) }
+        @if let Some(form) = again {
+            (super::resubmit::markup(form))
+        } @else if status == StatusCode::SERVICE_UNAVAILABLE {
+            p."nhsuk-body" { "If you were filling in a form, go back to it and send it again in a minute." }
+        }
         @if status == StatusCode::UNAUTHORIZED {
             p { a href="/sign-in" { "Sign in" } }
         }
@@ -44,6 +50,17 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
     let ctx = req.extensions().get::<RequestCtx>().cloned();
     let path = req.uri().path().to_string();
     let resp = next.run(req).await;
+    draw_error(&state, ctx, path, resp)
+}
+
+/// Draw the error a response carries (if any): the JSON envelope for machine clients, or
+/// a page in the site's layout (with the visitor's navigation when `ctx` is known).
+pub fn draw_error(
+    state: &AppState,
+    ctx: Option<RequestCtx>,
+    path: String,
+    resp: Response,
+) -> Response {
     let Some(err) = resp.extensions().get::<ErrorPage>().cloned() else {
         return resp;
     };
@@ -54,7 +71,11 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
             401 => "unauthenticated",
             403 => "forbidden",
             404 => "not_found",
+            409 => "conflict",
+            422 => "invalid",
+            429 => "too_many_requests",
             500 => "internal",
+            503 => "unavailable",
             _ => "bad_request",
         };
         let body = serde_json::json!({ "errors": [{ "code": code, "detail": err.title }] });
@@ -71,9 +92,10 @@ pub async fn render_errors(State(state): State<AppState>, req: Request, next: Ne
         req,
         path,
     });
+    let again = resp.extensions().get::<Resubmit>();
     let markup = shell(
         page_ctx.as_ref(),
-        Page::new(err.title, error_body(&err, status)),
+        Page::new(err.title, error_body(&err, status, again)),
     );
     let (mut parts, _) = resp.into_parts();
     parts.headers.insert(

@@ -13,6 +13,7 @@ mod authz;
 mod directory;
 mod email;
 mod measures;
+mod outage;
 mod people;
 mod places;
 mod platform;

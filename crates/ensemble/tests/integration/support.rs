@@ -112,6 +112,15 @@ impl TestApp {
         Self { state, router, url }
     }
 
+    /// An application on an already-open database (`url` names the database itself).
+    pub async fn on(url: String, db: Db, adjust: impl FnOnce(&mut Config)) -> Self {
+        let mut cfg = test_config(&url);
+        adjust(&mut cfg);
+        let state = AppState::new(cfg, db).await.expect("state");
+        let router = build_router(state.clone());
+        Self { state, router, url }
+    }
+
     pub fn client(&self) -> Client {
         Client {
             router: self.router.clone(),

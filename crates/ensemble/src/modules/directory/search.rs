@@ -138,11 +138,16 @@ pub struct Outcome {
 
 const METRES_PER_MILE: f64 = 1609.344;
 
-/// Turn the form into filters, or name what is wrong.
+/// What a search form asks for: the filters, the centre and radius when a postcode was
+/// given, and whether distances are in miles; or what is wrong with the form.
+pub type Parsed = Result<(Filters, Option<(Postcode, Point, f64)>, bool), Vec<FieldError>>;
+
+/// Turn the form into filters, or name what is wrong. A postcode that could not be looked
+/// up because the database is unavailable is an error of the request, not of the form.
 pub async fn filters_from(
     state: &AppState,
     form: &SearchForm,
-) -> Result<(Filters, Option<(Postcode, Point, f64)>, bool), Vec<FieldError>> {
+) -> Result<Parsed, crate::error::AppError> {
     let mut errors = Vec::new();
     // Control characters (including NUL, which PostgreSQL refuses in text) are dropped.
     let clean: String = form.q.chars().filter(|c| !c.is_control()).collect();
@@ -188,7 +193,7 @@ pub async fn filters_from(
                         "postcode",
                         format!("We could not find {pc}. Check it is a current postcode in our area, or search by words instead"),
                     )),
-                    Err(_) => errors.push(FieldError::new("postcode", "Postcode search is not available right now; search by words instead")),
+                    Err(e) => return Err(e.into()),
                 }
             }
         }
@@ -241,9 +246,9 @@ pub async fn filters_from(
         )),
     }
     if errors.is_empty() {
-        Ok((f, centre, miles))
+        Ok(Ok((f, centre, miles)))
     } else {
-        Err(errors)
+        Ok(Err(errors))
     }
 }
 
@@ -253,7 +258,7 @@ pub async fn run(
     form: &SearchForm,
     all: bool,
 ) -> Result<Outcome, crate::error::AppError> {
-    let (f, centre, miles) = match filters_from(state, form).await {
+    let (f, centre, miles) = match filters_from(state, form).await? {
         Ok(x) => x,
         Err(errors) => {
             return Ok(Outcome {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::{Value, json};
 
-use super::outcome::{Issue, issue};
+use super::outcome::{Issue, issue, transient};
 use super::{ACTIVITY_SYSTEM, NHS_NUMBER_SYSTEM};
 use crate::audit::AuditActor;
 use crate::error::AppError;
@@ -334,12 +334,13 @@ async fn activity_from_performers(
                         ),
                     )]);
                 }
-                Err(_) => {
-                    return Err(vec![issue(
-                        "exception",
-                        expr,
-                        "The activity could not be checked",
-                    )]);
+                Err(e) => {
+                    e.log();
+                    return Err(vec![if e.is_unavailable() {
+                        transient(expr, "The activity")
+                    } else {
+                        issue("exception", expr, "The activity could not be checked")
+                    }]);
                 }
             }
         }
@@ -452,7 +453,18 @@ pub(super) async fn intake(
     };
     let team = match actor.memberships.iter().find(|m| m.2 == Role::LinkWorker) {
         Some(m) => Some(m.0.clone()),
-        None => service::intake_team(state).await.ok().flatten(),
+        // Not found and could not ask are different answers: the second is never a refusal.
+        None => match service::intake_team(state).await {
+            Ok(team) => team,
+            Err(e) => {
+                e.log();
+                return Err(vec![if e.is_unavailable() {
+                    transient("", "The receiving team")
+                } else {
+                    issue("exception", "", "The receiving team could not be looked up")
+                }]);
+            }
+        },
     };
     if team.is_none() {
         issues.push(issue(

@@ -30,8 +30,39 @@ pub(super) fn issue(
     }
 }
 
-/// An `OperationOutcome` response.
+/// An `OperationOutcome` response. An outcome carrying a `transient` issue (the database
+/// could not be asked) is always 503 with `Retry-After` and only the transient issues,
+/// whatever status the caller gave: a fault found while checking a referral must never
+/// read as a refusal, which a sending system would not retry.
 pub fn outcome(status: StatusCode, issues: &[Issue]) -> Response {
+    if issues.iter().any(|i| i.code == TRANSIENT) {
+        let transient: Vec<Issue> = issues
+            .iter()
+            .filter(|i| i.code == TRANSIENT)
+            .cloned()
+            .collect();
+        let mut r = outcome_body(StatusCode::SERVICE_UNAVAILABLE, &transient);
+        crate::error::set_retry_after(&mut r);
+        return r;
+    }
+    outcome_body(status, issues)
+}
+
+/// The issue code for "could not be checked now; send it again".
+pub(super) const TRANSIENT: &str = "transient";
+
+/// A `transient` issue: the database could not be asked about `expression`.
+pub(super) fn transient(expression: impl Into<String>, what: &str) -> Issue {
+    issue(
+        TRANSIENT,
+        expression,
+        format!(
+            "{what} could not be checked because the database is unavailable for a moment; nothing was stored: send the same request again after the number of seconds in Retry-After"
+        ),
+    )
+}
+
+fn outcome_body(status: StatusCode, issues: &[Issue]) -> Response {
     let body = json!({
         "resourceType": "OperationOutcome",
         "issue": issues.iter().map(|i| {
@@ -64,6 +95,10 @@ pub(super) fn app_error_outcome(e: AppError) -> Response {
                 .map(|f| issue("invalid", f.field.clone(), f.message.clone()))
                 .collect::<Vec<_>>(),
         ),
+        AppError::Unavailable(_) => {
+            e.log();
+            outcome(status, &[transient("", "The request")])
+        }
         AppError::Internal(err) => {
             tracing::error!(error = %format!("{err:#}"), "internal error");
             outcome(
