@@ -239,7 +239,8 @@ pub fn shell(ctx: Option<&PageCtx>, page: Page<'_>) -> Markup {
                 }
                 div."nhsuk-width-container" {
                     @if let Some((href, text)) = page.back {
-                        div."nhsuk-back-link" {
+                        // In a landmark of its own, so that all content is in a region.
+                        nav."nhsuk-back-link" aria-label="Back" {
                             a."nhsuk-back-link__link" href=(href) { (text) }
                         }
                     }
@@ -275,12 +276,30 @@ pub fn page(ctx: &PageCtx, page: Page<'_>) -> Response {
     (status, Html(shell(Some(ctx), page).into_string())).into_response()
 }
 
-/// Format Unix seconds as a UK date and time (UTC).
+/// Format Unix seconds as a UK date and wall-clock time, marked GMT or BST (as people in
+/// the UK read clocks), e.g. `6 Jul 2026, 14:05 BST`.
 pub fn datetime(ts: i64) -> String {
-    let fmt =
-        time::macros::format_description!("[day] [month repr:short] [year], [hour]:[minute] UTC");
-    time::OffsetDateTime::from_unix_timestamp(ts)
-        .ok()
-        .and_then(|t| t.format(fmt).ok())
-        .unwrap_or_else(|| ts.to_string())
+    let fmt = time::macros::format_description!(
+        "[day padding:none] [month repr:short] [year], [hour]:[minute]"
+    );
+    let local = crate::db::uk::local(ts);
+    let zone = if local.offset().is_utc() {
+        "GMT"
+    } else {
+        "BST"
+    };
+    local
+        .format(fmt)
+        .map(|t| format!("{t} {zone}"))
+        .unwrap_or_else(|_| ts.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_are_shown_in_uk_time_marked_gmt_or_bst() {
+        // 2026-07-06 13:05 UTC is 14:05 in British Summer Time; 2026-12-06 13:05 UTC is GMT.
+        assert_eq!(super::datetime(1_783_343_100), "6 Jul 2026, 14:05 BST");
+        assert_eq!(super::datetime(1_796_562_300), "6 Dec 2026, 13:05 GMT");
+    }
 }

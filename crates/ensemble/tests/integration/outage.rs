@@ -204,9 +204,17 @@ async fn check_outage_answers(w: &mut Outage, identifier: &str) {
     // A form sent during the outage comes back with what was typed, ready to send again.
     let sent = w
         .link_worker
-        .post_form("/referrals/new", &[("reason", "A long note typed with care")])
+        .post_form(
+            "/referrals/new",
+            &[("reason", "A long note typed with care")],
+        )
         .await;
-    assert_eq!(sent.status, StatusCode::SERVICE_UNAVAILABLE, "{}", sent.body);
+    assert_eq!(
+        sent.status,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "{}",
+        sent.body
+    );
     assert!(sent.body.contains("Send it again"), "{}", sent.body);
     assert!(
         sent.body.contains("value=\"A long note typed with care\""),

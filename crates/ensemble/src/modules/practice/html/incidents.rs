@@ -149,9 +149,19 @@ async fn incident_page(
     };
     Ok(page(
         ctx,
-        Page::new("Incident", body)
-            .errors(!errors.is_empty())
-            .back("/incidents", "Incidents"),
+        Page::new(
+            &format!(
+                "{}: {}",
+                label_of(CATEGORIES, &i.category)
+                    .split(' ')
+                    .next()
+                    .unwrap_or("Incident"),
+                i.activity_name
+            ),
+            body,
+        )
+        .errors(!errors.is_empty())
+        .back("/incidents", "Incidents"),
     ))
 }
 

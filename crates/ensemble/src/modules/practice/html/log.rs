@@ -153,9 +153,12 @@ fn log_page(
     let has_errors = !errors.is_empty();
     let mut r = page(
         ctx,
-        Page::new("Session log", body)
-            .errors(has_errors)
-            .back(&format!("/sessions/{}", s.id), "Back to the session"),
+        Page::new(
+            &format!("Session log: {}, {}", s.activity_name, when(s)),
+            body,
+        )
+        .errors(has_errors)
+        .back(&format!("/sessions/{}", s.id), "Back to the session"),
     );
     if conflict.is_some() && !has_errors {
         *r.status_mut() = axum::http::StatusCode::CONFLICT;

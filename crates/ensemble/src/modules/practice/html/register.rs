@@ -84,7 +84,11 @@ async fn register_page(
     };
     Ok(page(
         ctx,
-        Page::new("Register", body).errors(!errors.is_empty()),
+        Page::new(
+            &format!("Register: {}, {}", s.activity_name, super::when(&s)),
+            body,
+        )
+        .errors(!errors.is_empty()),
     ))
 }
 

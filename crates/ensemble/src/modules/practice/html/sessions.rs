@@ -182,7 +182,7 @@ fn session_page(
     };
     page(
         ctx,
-        Page::new("Session", body)
+        Page::new(&format!("Session: {}, {}", s.activity_name, when(s)), body)
             .errors(!errors.is_empty())
             .back("/sessions", "Sessions"),
     )
