@@ -221,7 +221,7 @@ fn completion_page(
             h1."nhsuk-heading-l" { (title) }
             @if v.stand_in_wording {
                 div."nhsuk-warning-callout" {
-                    h3."nhsuk-warning-callout__label" { span role="text" { span."nhsuk-u-visually-hidden" { "Important: " } "Demonstration wording" } }
+                    h2."nhsuk-warning-callout__label" { span role="text" { span."nhsuk-u-visually-hidden" { "Important: " } "Demonstration wording" } }
                     p { "These questions are a made-up stand-in for the demo. They are not the real " (def.short_name) " wording, which is licensed by its owners." }
                 }
             }
