@@ -19,3 +19,4 @@ mod platform;
 mod portfolio;
 mod practice;
 mod referrals;
+mod security;
