@@ -337,29 +337,7 @@ async fn count_wrong_code(
     )
     .await?;
     if in_account >= MFA_ACCOUNT_LIMIT {
-        sqlx::query("UPDATE users SET mfa_locked_until = $1, mfa_failures = 0, mfa_failures_since = NULL WHERE id = $2")
-            .bind(t + MFA_LOCK_SECS)
-            .bind(user_id.to_string())
-            .execute(&mut **tx)
-            .await?;
-        let ended = session::destroy_unverified_for(tx, user_id).await?;
-        let body = format!(
-            "Hello,\n\nSomeone signed in to your Ensemble account with your password, then entered \
-             {MFA_ACCOUNT_LIMIT} wrong security codes. To keep your account safe, two-step sign-in is \
-             locked for {m} minutes.\n\nIf this was not you, someone may know your password: change it \
-             as soon as you can, and tell the administrator of your organisation.\n",
-            m = MFA_LOCK_SECS / 60,
-        );
-        crate::notify::queue_email(tx, email, "Your Ensemble two-step sign-in is locked", &body)
-            .await?;
-        let detail =
-            json!({"failures": in_account, "minutes": MFA_LOCK_SECS / 60, "sessions_ended": ended});
-        audit::record(
-            tx,
-            actor,
-            ev("account.mfa_locked", "user", Some(user_id), detail),
-        )
-        .await?;
+        lock_second_factor(tx, user_id, email, actor, in_account, t).await?;
         return Ok(SecondFactor::Locked(MFA_LOCK_SECS / 60));
     }
     if in_session >= MFA_SESSION_LIMIT {
@@ -374,6 +352,42 @@ async fn count_wrong_code(
         return Ok(SecondFactor::SessionEnded);
     }
     Ok(SecondFactor::Wrong)
+}
+
+/// Lock an account's second factor for [`MFA_LOCK_SECS`], end its half-signed-in sessions,
+/// and email and audit it, inside the caller's transaction.
+async fn lock_second_factor(
+    tx: &mut Tx,
+    user_id: &str,
+    email: &str,
+    actor: &AuditActor,
+    in_account: i64,
+    t: i64,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE users SET mfa_locked_until = $1, mfa_failures = 0, mfa_failures_since = NULL WHERE id = $2")
+        .bind(t + MFA_LOCK_SECS)
+        .bind(user_id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    let ended = session::destroy_unverified_for(tx, user_id).await?;
+    let body = format!(
+        "Hello,\n\nSomeone signed in to your Ensemble account with your password, then entered \
+         {MFA_ACCOUNT_LIMIT} wrong security codes. To keep your account safe, two-step sign-in is \
+         locked for {m} minutes.\n\nIf this was not you, someone may know your password: change it \
+         as soon as you can, and tell the administrator of your organisation.\n",
+        m = MFA_LOCK_SECS / 60,
+    );
+    crate::notify::queue_email(tx, email, "Your Ensemble two-step sign-in is locked", &body)
+        .await?;
+    let detail =
+        json!({"failures": in_account, "minutes": MFA_LOCK_SECS / 60, "sessions_ended": ended});
+    audit::record(
+        tx,
+        actor,
+        ev("account.mfa_locked", "user", Some(user_id), detail),
+    )
+    .await?;
+    Ok(())
 }
 
 /// The pending TOTP secret for set-up (made on first visit, kept until confirmed).

@@ -172,7 +172,7 @@ pub async fn reset_mfa(
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin().await?;
     store::user(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
-    sqlx::query("UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL WHERE id = $1")
+    sqlx::query("UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, mfa_failures = 0, mfa_failures_since = NULL, mfa_locked_until = NULL WHERE id = $1")
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
