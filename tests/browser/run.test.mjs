@@ -941,6 +941,55 @@ test('practice: on a phone, a practitioner plans a session, takes the register, 
   }
 });
 
+test('journal: an entry written on several lines keeps its line breaks under the CSP, without inline styles', { skip: NO_ACCOUNTS, timeout: 2 * 60_000 }, async (t) => {
+  const pr = sessions.get('practitioner');
+  assert.ok(pr, 'practitioner did not sign in');
+  const page = await pr.newPage();
+  try {
+    await checked(page, t, 'journal', await load(page, url('/practice/journal')));
+    await page.fill('#title', `Line breaks ${Date.now()}`);
+    await page.fill('#body', 'First line\nSecond line\nThird line');
+    // `checked` fails on console errors, which is where a CSP-blocked style shows up.
+    await checked(page, t, 'journal-entry', await submit(page, page.getByRole('button', { name: 'Save entry' })));
+    const entry = page.locator('main p.ensemble-pre-line');
+    assert.equal(await entry.evaluate((el) => getComputedStyle(el).whiteSpace), 'pre-line');
+    assert.equal((await entry.innerText()).split('\n').length, 3, 'three lines, as typed');
+    assert.equal(await page.locator('main [style]').count(), 0, 'no inline style attribute in the page');
+  } finally {
+    await page.close();
+  }
+});
+
+test('care roles: an administrator asks for a care role, sees it waiting on every administration page, and cannot approve it alone', { skip: NO_ACCOUNTS, timeout: 2 * 60_000 }, async (t) => {
+  const admin = sessions.get('administrator');
+  assert.ok(admin, 'administrator did not sign in');
+  const participant = ACCOUNTS.get('co_researcher');
+  const page = await admin.newPage();
+  try {
+    await checked(page, t, 'care-users', await load(page, url(`/admin/users?q=${encodeURIComponent(participant.email)}`)));
+    const userPath = await page.locator('main table a').first().getAttribute('href');
+    await checked(page, t, 'care-user', await load(page, url(userPath)));
+    const option = await page.$$eval('#organisation_id option', (os) => os.find((o) => o.value)?.value);
+    await page.selectOption('#organisation_id', option);
+    await page.selectOption('#role', 'link_worker');
+    await checked(page, t, 'care-requested', await submit(page, page.getByRole('button', { name: 'Add role' })));
+    assert.match(await page.textContent('main'), /Waiting for a second administrator to approve: Link worker/);
+    for (const p of ['/admin', '/admin/users']) {
+      await checked(page, t, `care-banner${p.replaceAll('/', '-')}`, await load(page, url(p)));
+      assert.match(await page.textContent('.nhsuk-warning-callout'), /care roles? waiting for approval/);
+    }
+    await checked(page, t, 'care-roles', await load(page, url('/admin/role-grants')));
+    const main = await page.textContent('main');
+    assert.match(main, /Another administrator must approve this/);
+    assert.equal(await page.getByRole('button', { name: /^Approve/ }).count(), 0, 'the one who asked has no Approve button');
+    // Withdraw it, so the demo is left as it was.
+    await checked(page, t, 'care-refused', await submit(page, page.getByRole('button', { name: /^Refuse/ }).first()));
+    assert.match(await page.textContent('main'), /Refused/);
+  } finally {
+    await page.close();
+  }
+});
+
 test('portfolio: on a phone, a practitioner adds training with a certificate (a wrong file first), assesses themselves and exports; their supervisor gives an assessment', { skip: NO_ACCOUNTS, timeout: 5 * 60_000 }, async (t) => {
   const pr = sessions.get('practitioner');
   assert.ok(pr, 'practitioner did not sign in');

@@ -436,6 +436,30 @@ pub const KNOWN_CROSS_MODULE_QUERIES: &[(&str, &str)] = &[
     ("referrals", "users"),
 ];
 
+/// Inline `style` attributes in templates: `file:line` for each. The CSP (`style-src
+/// 'self'`) blocks them in the browser, so a page that relies on one looks wrong; put the
+/// rule in `assets/css/ensemble.css` and use a class. A `style=` inside a string, as in a
+/// test that looks for one (`contains("style=")`), does not count.
+pub fn inline_style_violations(files: &[(String, String)]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (path, source) in files {
+        for (n, line) in code_lines(source).enumerate() {
+            let found = line.match_indices("style").any(|(i, _)| {
+                let before = line[..i].chars().next_back();
+                let after = line[i + "style".len()..].trim_start();
+                !before.is_some_and(|c| {
+                    c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '"' | '.' | '#')
+                }) && after.starts_with('=')
+                    && !after.starts_with("==")
+            });
+            if found {
+                out.push(format!("{path}:{}", n + 1));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -579,6 +603,40 @@ mod tests {
                 "a manifest owns {t}, which no migration creates"
             );
         }
+    }
+
+    #[test]
+    fn templates_have_no_inline_style_attribute() {
+        let found = inline_style_violations(&crate_sources());
+        assert!(
+            found.is_empty(),
+            "inline style attributes (blocked by the CSP; use a class in assets/css): {found:?}"
+        );
+    }
+
+    #[test]
+    fn the_inline_style_check_catches_a_style_attribute_and_ignores_a_string() {
+        let bad = vec![
+            sample(
+                "a.rs",
+                r#"p."nhsuk-body" style="white-space: pre-line" { (x) }"#,
+            ),
+            sample("b.rs", r#"div style=(css) { }"#),
+            sample("c.rs", "span\n    style = \"color: red\" {}"),
+        ];
+        assert_eq!(inline_style_violations(&bad).len(), 3);
+        let good = vec![
+            sample("d.rs", r#"assert!(!svg.contains("style="));"#),
+            sample(
+                "e.rs",
+                r#"p."ensemble-pre-line" { (x) } // style="x" in prose"#,
+            ),
+            sample(
+                "f.rs",
+                r#"let list_style = 1; data-style="x" if style == other {}"#,
+            ),
+        ];
+        assert!(inline_style_violations(&good).is_empty());
     }
 
     #[test]

@@ -155,6 +155,28 @@ pub async fn destroy(tx: &mut Tx, id_hash: &str) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
+/// Count one more wrong second-factor code in a session; returns the session's count, or
+/// `None` when the session has gone.
+pub async fn count_mfa_failure(tx: &mut Tx, id_hash: &str) -> Result<Option<i64>, sqlx::Error> {
+    let row = sqlx::query(
+        "UPDATE sessions SET mfa_failures = mfa_failures + 1 WHERE id_hash = $1 RETURNING mfa_failures",
+    )
+    .bind(id_hash.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    row.map(|r| r.try_get::<i64, _>("mfa_failures")).transpose()
+}
+
+/// End every session of an account that still owes its second factor (when the second
+/// factor is locked); returns how many ended.
+pub async fn destroy_unverified_for(tx: &mut Tx, user_id: &str) -> Result<u64, sqlx::Error> {
+    let r = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND mfa_verified = 0")
+        .bind(user_id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(r.rows_affected())
+}
+
 /// End every session of an account except the one whose hash is `keep` (after a password
 /// change in that session); returns how many ended.
 pub async fn destroy_others(tx: &mut Tx, user_id: &str, keep: &str) -> Result<u64, sqlx::Error> {

@@ -99,6 +99,15 @@ impl Role {
         Self::ALL.into_iter().find(|r| r.code() == code)
     }
 
+    /// Does this role reach person records (a permission in
+    /// [`Permission::PERSON_RECORDS`])? Giving one to an account needs a second
+    /// administrator's approval.
+    pub fn is_care_role(self) -> bool {
+        Permission::PERSON_RECORDS
+            .iter()
+            .any(|p| allows(&[self], true, *p))
+    }
+
     /// Staff roles must use a second factor; participants need no memory test.
     pub fn is_staff(self) -> bool {
         !matches!(self, Role::Participant | Role::CoResearcher)
@@ -156,6 +165,17 @@ pub enum Permission {
 }
 
 impl Permission {
+    /// The permissions whose routes open a person record or show people by name: referring
+    /// (and the referrer's message back), the caseload and person pages, answering
+    /// referrals, entering measures, and session registers.
+    pub const PERSON_RECORDS: [Permission; 5] = [
+        Permission::MakeReferrals,
+        Permission::WorkCaseload,
+        Permission::RespondToReferrals,
+        Permission::RecordMeasures,
+        Permission::RunSessions,
+    ];
+
     /// Every permission.
     pub const ALL: [Permission; 16] = [
         Permission::Public,
@@ -351,6 +371,21 @@ impl<P: Perm> Granted<P> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_care_roles_are_exactly_those_that_reach_person_records() {
+        let care: Vec<Role> = Role::ALL.into_iter().filter(|r| r.is_care_role()).collect();
+        assert_eq!(
+            care,
+            vec![
+                Role::Practitioner,
+                Role::LinkWorker,
+                Role::Clinician,
+                Role::ProgrammeManager
+            ]
+        );
+        assert!(!Role::Administrator.is_care_role());
+    }
 
     #[test]
     fn role_codes_round_trip() {

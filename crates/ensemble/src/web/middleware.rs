@@ -164,12 +164,17 @@ pub async fn session_layer(
     resp
 }
 
-/// Refuse state-changing page requests without a valid CSRF token (403 page). API routes
-/// use bearer tokens, not cookies, so they are exempt.
+/// Refuse state-changing page requests sent from another site (by `Origin`, or `Referer`
+/// when there is no `Origin`) or without a valid CSRF token (403 page). API routes use
+/// bearer tokens, not cookies, so they are exempt.
 pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if !unsafe_method || req.uri().path().starts_with("/api/") {
         return next.run(req).await;
+    }
+    if !same_site(&state.cfg.base_url, req.headers()) {
+        tracing::info!("refused a form sent from another site");
+        return crate::error::csrf_failure_response();
     }
     let binding = req
         .extensions()
@@ -254,6 +259,50 @@ async fn session_unavailable(state: &AppState, req: Request, e: sqlx::Error) -> 
         crate::web::resubmit::attach(&mut resp, form);
     }
     crate::web::pages::draw_error(state, None, path, resp)
+}
+
+/// The `scheme://host[:port]` of a URL, lower-cased, with the default port left out; `None`
+/// when it is not an absolute http(s) URL.
+fn origin_of(url: &str) -> Option<String> {
+    let uri: axum::http::Uri = url.trim().parse().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let auth = uri.authority()?;
+    if !matches!(scheme.as_str(), "http" | "https") || auth.as_str().contains('@') {
+        return None;
+    }
+    let default = if scheme == "https" { 443 } else { 80 };
+    let host = auth.host().to_ascii_lowercase();
+    Some(match auth.port_u16().filter(|p| *p != default) {
+        Some(p) => format!("{scheme}://{host}:{p}"),
+        None => format!("{scheme}://{host}"),
+    })
+}
+
+/// Whether a state-changing request may have come from this site: its `Origin` (or, when
+/// absent, its `Referer`) must name the configured base URL or the host the request was
+/// sent to. `Origin: null` (sandboxed frames, some redirects) and anything unparsable are
+/// refused; a request with neither header passes (the CSRF token is still required).
+pub fn same_site(base_url: &str, headers: &HeaderMap) -> bool {
+    let value = |name| headers.get(name).map(|v| v.to_str().unwrap_or("\u{0}"));
+    let claimed = match (value(header::ORIGIN), value(header::REFERER)) {
+        (Some(origin), _) => origin,
+        (None, Some(referer)) => referer,
+        (None, None) => return true,
+    };
+    let Some(claimed) = origin_of(claimed) else {
+        return false;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_ascii_lowercase);
+    let ours = origin_of(base_url);
+    ours.as_deref() == Some(claimed.as_str())
+        || host.is_some_and(|h| {
+            claimed.split_once("://").is_some_and(|(_, rest)| {
+                rest == h.as_str() || rest == h.trim_end_matches(":80").trim_end_matches(":443")
+            })
+        })
 }
 
 /// Count requests and time them, labelled by route pattern (never the raw path).

@@ -134,6 +134,17 @@ async fn an_invited_person_gets_an_email_link_and_sets_up_their_account_once() {
         StatusCode::NOT_FOUND,
         "the link works once"
     );
+    // A practitioner reaches person records, so a second administrator approves the role.
+    let (mut second, _) = app.signed_in(Role::Administrator).await;
+    let grant: String = sqlx::query("SELECT id FROM role_grants")
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap()
+        .try_get(0)
+        .unwrap();
+    let approve = format!("/admin/role-grants/{grant}/approve");
+    let r = second.submit("/admin/role-grants", &approve, &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let r = person
         .sign_in("morgan@example.org", "cello harbour lantern")
         .await;

@@ -20,3 +20,4 @@ mod platform;
 mod portfolio;
 mod practice;
 mod referrals;
+mod security;

@@ -121,6 +121,20 @@ impl TestApp {
         Self { state, router, url }
     }
 
+    /// Another application over the same database, as after a restart or on a second
+    /// instance: nothing kept in memory carries over.
+    pub async fn restart(app: &TestApp) -> Self {
+        let cfg = test_config(&app.url);
+        let db = Db::connect_and_migrate(&app.url).await.expect("migrate");
+        let state = AppState::new(cfg, db).await.expect("state");
+        let router = build_router(state.clone());
+        Self {
+            state,
+            router,
+            url: app.url.clone(),
+        }
+    }
+
     pub fn client(&self) -> Client {
         Client {
             router: self.router.clone(),

@@ -105,6 +105,17 @@ pub fn routes() -> Vec<Route> {
             P::ManageAccounts,
             admin::membership_remove,
         ),
+        Route::get("/admin/role-grants", P::ManageAccounts, admin::role_grants),
+        Route::post(
+            "/admin/role-grants/{id}/approve",
+            P::ManageAccounts,
+            admin::role_grant_approve,
+        ),
+        Route::post(
+            "/admin/role-grants/{id}/refuse",
+            P::ManageAccounts,
+            admin::role_grant_refuse,
+        ),
         Route::get("/admin/audit", P::ViewAudit, admin::audit),
         Route::get("/admin/outbox", P::ViewOperations, admin::outbox),
         Route::get("/admin/jobs", P::ViewOperations, admin::jobs),
@@ -121,5 +132,6 @@ pub fn manifest() -> Manifest {
             "memberships",
             "recovery_codes",
             "invitations",
+            "role_grants",
         ])
 }

@@ -14,7 +14,7 @@ use crate::web::forms::{Input, PageForm, button, csrf, error_summary};
 use crate::web::middleware::set_cookie;
 use crate::web::{Page, PageCtx, page};
 
-use super::service::{self, NextStep, SignInError};
+use super::service::{self, NextStep, SecondFactor, SignInError};
 
 /// The sign-in form.
 #[derive(Debug, Default, Deserialize)]
@@ -25,17 +25,36 @@ pub struct SignInForm {
     next: String,
 }
 
-/// Where to go after signing in: only local paths.
-fn local_next(next: &str) -> &str {
-    if next.starts_with('/')
-        && !next.starts_with("//")
-        && !next.starts_with("/\\")
+/// Where to go after signing in: `next` when it is a plain path on this site, else `/`.
+///
+/// Browsers drop tabs and newlines from a URL and read `\\` as `/`, so `/<TAB>/evil.example/`
+/// becomes `//evil.example/`, another site. Only a path of printable ASCII is followed: one
+/// leading `/` (not `//` or `/\\`), no whitespace, control characters or backslashes (raw
+/// or percent-encoded), and it must parse as a path and query. The sign-in pages themselves
+/// are never a destination.
+pub fn local_next(next: &str) -> &str {
+    safe_next(next).unwrap_or("/")
+}
+
+/// `next` if it may be followed (see [`local_next`]).
+pub fn safe_next(next: &str) -> Option<&str> {
+    let b = next.as_bytes();
+    let printable = b.iter().all(|c| (0x21..=0x7e).contains(c));
+    let plain_start = b.first() == Some(&b'/') && !matches!(b.get(1), Some(b'/' | b'\\'));
+    let lower = next.to_ascii_lowercase();
+    // %00-%1f and %7f are control characters; %5c is a backslash; %2f%2f or a leading
+    // %2f would make `//` once decoded by a lenient proxy.
+    let encoded_bad = lower.match_indices('%').any(|(i, _)| {
+        let hex = lower.get(i + 1..i + 3).unwrap_or("");
+        matches!(hex.as_bytes().first(), Some(b'0' | b'1')) || hex == "7f" || hex == "5c"
+    }) || lower.starts_with("/%2f");
+    let ok = printable
+        && plain_start
+        && !next.contains('\\')
+        && !encoded_bad
         && !next.starts_with("/sign-")
-    {
-        next
-    } else {
-        "/"
-    }
+        && next.parse::<axum::http::uri::PathAndQuery>().is_ok();
+    ok.then_some(next)
 }
 
 fn sign_in_form(
@@ -77,11 +96,12 @@ pub async fn sign_in_page(ctx: PageCtx, Query(q): Query<NextQuery>) -> Response 
     if ctx.actor().is_some() {
         return Redirect::to("/").into_response();
     }
-    let notice = (!q.next.is_empty()).then_some("Sign in to see that page.");
+    let next = safe_next(&q.next).unwrap_or_default().to_string();
+    let notice = (!next.is_empty()).then_some("Sign in to see that page.");
     sign_in_form(
         &ctx,
         &SignInForm {
-            next: q.next,
+            next,
             ..Default::default()
         },
         &[],
@@ -93,8 +113,10 @@ pub async fn sign_in_page(ctx: PageCtx, Query(q): Query<NextQuery>) -> Response 
 pub async fn sign_in_submit(
     State(state): State<AppState>,
     ctx: PageCtx,
-    PageForm(form): PageForm<SignInForm>,
+    PageForm(mut form): PageForm<SignInForm>,
 ) -> Response {
+    // A `next` that may not be followed is dropped before anything else happens.
+    form.next = local_next(&form.next).to_string();
     let errors = form.missing();
     if !errors.is_empty() {
         return sign_in_form(&ctx, &form, &errors, None);
@@ -214,7 +236,7 @@ pub async fn verify_submit(
         );
     }
     match service::verify_second_factor(&state, &s, &form.code, &ctx.req.request_id).await {
-        Ok(token) => {
+        Ok(SecondFactor::Verified(token)) => {
             let mut resp = Redirect::to("/").into_response();
             resp.headers_mut().append(
                 header::SET_COOKIE,
@@ -222,9 +244,38 @@ pub async fn verify_submit(
             );
             resp
         }
-        Err(AppError::Invalid(errors)) => verify_form(&ctx, &errors),
+        Ok(SecondFactor::Wrong) => verify_form(
+            &ctx,
+            &[FieldError::new(
+                "code",
+                "Enter the 6-digit code from your authenticator app, or one of your recovery codes",
+            )],
+        ),
+        Ok(ended) => too_many_codes(&state, &ctx, &ended),
         Err(e) => e.into_response(),
     }
+}
+
+/// The session has ended after too many wrong codes: say so, clear the cookie (429).
+fn too_many_codes(state: &AppState, ctx: &PageCtx, outcome: &SecondFactor) -> Response {
+    let detail = match outcome {
+        SecondFactor::Locked(minutes) => format!(
+            "Two-step sign-in for this account is locked for {minutes} minutes after too many incorrect codes. We have emailed the account holder. You can sign in again after that."
+        ),
+        _ => "You entered too many incorrect codes. For your security, sign in again.".into(),
+    };
+    let body = html! {
+        h1 { "Too many incorrect codes" }
+        p."nhsuk-body" { (detail) }
+        p { a."nhsuk-link" href="/sign-in" { "Sign in again" } }
+    };
+    let mut r = page(ctx, Page::new("Too many incorrect codes", body));
+    *r.status_mut() = axum::http::StatusCode::TOO_MANY_REQUESTS;
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state, session::COOKIE, "", Some(0)),
+    );
+    r
 }
 
 /// POST /sign-out: ends the session server-side and clears the cookie.
@@ -333,4 +384,63 @@ pub async fn invitation_submit(
 /// Used by tests: the `Location` of a redirect.
 pub fn location(headers: &HeaderMap) -> Option<&str> {
     headers.get(header::LOCATION).and_then(|v| v.to_str().ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_local_paths_are_followed_after_sign_in() {
+        let hostile = [
+            "",
+            "evil.example",
+            "//evil.example/",
+            "/\\evil.example/",
+            "/\t/evil.example/",
+            "/\n/evil.example/",
+            "/\r\n/evil.example/",
+            "/ /evil.example/",
+            "/account\r\nSet-Cookie: x=1",
+            "/account\u{0}",
+            "/account\u{7f}",
+            "/caf\u{e9}",
+            "/\u{3000}/evil.example/",
+            "/a\\b",
+            "/%09/evil.example/",
+            "/%0a/evil.example/",
+            "/%0D%0ASet-Cookie:x=1",
+            "/%00",
+            "/%7F",
+            "/%5c/evil.example/",
+            "/%2f/evil.example/",
+            "/%2F%2Fevil.example/",
+            "https://evil.example/",
+            "javascript:alert(1)",
+            "http:/evil.example",
+            " /account",
+            "/account ",
+            "/sign-in",
+            "/sign-in/verify",
+            "\\\\evil.example",
+        ];
+        for next in hostile {
+            assert_eq!(safe_next(next), None, "{next:?} must not be followed");
+            assert_eq!(local_next(next), "/", "{next:?}");
+        }
+        for next in [
+            "/",
+            "/account",
+            "/my/plan?tab=1&x=%20y",
+            "/activities?q=choir%2Fdrum",
+            "/people/0192-ab/consents#top",
+            "/a:b",
+        ] {
+            assert_eq!(
+                safe_next(next),
+                Some(next),
+                "{next:?} is a plain local path"
+            );
+        }
+    }
 }

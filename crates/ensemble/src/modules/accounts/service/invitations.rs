@@ -153,7 +153,8 @@ pub async fn find_invitation(state: &AppState, token: &str) -> Result<Invitation
     })
 }
 
-/// Accept an invitation: create the account with the chosen password and its membership.
+/// Accept an invitation: create the account with the chosen password and its membership
+/// (for a care role, a request that a second administrator must approve).
 pub async fn accept_invitation(
     state: &AppState,
     token: &str,
@@ -176,7 +177,7 @@ pub async fn accept_invitation(
     let hash = password::hash(new_password, state.cfg.hash_cost)?;
     let mut tx = state.db.begin().await?;
     let row = sqlx::query(
-        "SELECT organisation_id, role FROM invitations WHERE id = $1 AND accepted_at IS NULL",
+        "SELECT organisation_id, role, invited_by FROM invitations WHERE id = $1 AND accepted_at IS NULL",
     )
     .bind(inv.id.clone())
     .fetch_optional(&mut *tx)
@@ -225,7 +226,18 @@ pub async fn accept_invitation(
         ),
     )
     .await?;
-    insert_membership(&mut tx, &actor, &user_id, &org_id, inv.role).await?;
+    // A care role was asked for by the inviting administrator; another must approve it.
+    let inviter: Option<String> = row.try_get("invited_by")?;
+    match inviter.filter(|_| inv.role.is_care_role()) {
+        Some(by) => {
+            let invitation = Some(inv.id.as_str());
+            request_care_grant(
+                &mut tx, &actor, &by, &user_id, &org_id, inv.role, invitation,
+            )
+            .await?;
+        }
+        None => insert_membership(&mut tx, &actor, &user_id, &org_id, inv.role).await?,
+    }
     tx.commit().await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Account use cases. Each authorises (a [`Granted`] proof or the actor's own record),
 //! validates, changes and audits in one transaction.
 
+mod grants;
 mod invitations;
 mod organisations;
 mod oversight;
@@ -8,6 +9,7 @@ mod own_account;
 mod signin;
 mod users;
 
+pub use grants::*;
 pub use invitations::*;
 pub use organisations::*;
 pub use oversight::*;

@@ -172,7 +172,7 @@ pub async fn reset_mfa(
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin().await?;
     store::user(&mut *tx, id).await?.ok_or(AppError::NotFound)?;
-    sqlx::query("UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL WHERE id = $1")
+    sqlx::query("UPDATE users SET totp_secret = NULL, totp_enabled_at = NULL, totp_last_step = NULL, mfa_failures = 0, mfa_failures_since = NULL, mfa_locked_until = NULL WHERE id = $1")
         .bind(id.to_string())
         .execute(&mut *tx)
         .await?;
@@ -196,25 +196,56 @@ pub async fn reset_mfa(
     Ok(())
 }
 
-/// Give an account a role in an organisation.
+/// What adding a role did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleAdded {
+    /// The account has the role now.
+    Given,
+    /// A care role: it waits for a second administrator to approve it.
+    WaitingForApproval,
+}
+
+/// Give an account a role in an organisation. Nobody may give themselves a role, and a
+/// care role ([`Role::is_care_role`]) only becomes a request for a second administrator.
 pub async fn add_membership(
     state: &AppState,
     g: &Granted<ManageAccounts>,
     user_id: &str,
     org_id: &str,
     role: &str,
-) -> Result<(), AppError> {
+) -> Result<RoleAdded, AppError> {
     let mut errors = Vec::new();
-    let Some((role, org)) = parse_role_and_org(role, org_id, &mut errors) else {
+    let ro = parse_role_and_org(role, org_id, &mut errors);
+    if g.actor().user_id == user_id {
+        errors.push(FieldError::new(
+            "role",
+            "You cannot give yourself a role. Ask another administrator to add it",
+        ));
+    }
+    let (Some((role, org)), true) = (ro, errors.is_empty()) else {
         return Err(AppError::Invalid(errors));
     };
     let mut tx = state.db.begin().await?;
     store::user(&mut *tx, user_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    insert_membership(&mut tx, &g.actor().audit(), user_id, &org, role).await?;
+    let actor = g.actor().audit();
+    let added = if role.is_care_role() {
+        if store::organisation(&mut *tx, &org).await?.is_none() {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "organisation_id",
+                "Choose an organisation from the list",
+            )]));
+        }
+        let me = g.actor().user_id.as_str();
+        request_care_grant(&mut tx, &actor, me, user_id, &org, role, None).await?;
+        RoleAdded::WaitingForApproval
+    } else {
+        insert_membership(&mut tx, &actor, user_id, &org, role).await?;
+        RoleAdded::Given
+    };
     tx.commit().await?;
-    Ok(())
+    Ok(added)
 }
 
 /// Remove a membership.

@@ -88,7 +88,7 @@ pub async fn journal_entry(
     let body = html! {
         span."nhsuk-caption-l" { "Journal, " (datetime(e.created_at)) }
         h1 { (e.title) }
-        p."nhsuk-body ensemble-detail" style="white-space: pre-line" { (e.body) }
+        p."nhsuk-body ensemble-detail ensemble-pre-line" { (e.body) }
     };
     Ok(page(
         &ctx,
