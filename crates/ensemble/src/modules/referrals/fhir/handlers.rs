@@ -158,7 +158,10 @@ fn bundle_identifier(bundle_id: &str) -> Option<(String, String)> {
         return None;
     }
     Some(match uuid::Uuid::parse_str(bundle_id) {
-        Ok(u) => (URI_SYSTEM.to_string(), format!("urn:uuid:{}", u.hyphenated())),
+        Ok(u) => (
+            URI_SYSTEM.to_string(),
+            format!("urn:uuid:{}", u.hyphenated()),
+        ),
         Err(_) => (MESSAGE_BUNDLE_SYSTEM.to_string(), bundle_id.to_string()),
     })
 }

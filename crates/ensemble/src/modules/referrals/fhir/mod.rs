@@ -21,6 +21,7 @@ mod schema;
 pub use handlers::*;
 pub use outcome::*;
 pub use output::*;
+pub use request::MAX_BODY_BYTES;
 pub use schema::*;
 
 /// Where an identifier system of this installation lives: `{base}/fhir/identifier/{kind}`,

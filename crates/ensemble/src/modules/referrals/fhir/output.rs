@@ -62,8 +62,7 @@ pub fn service_request(r: &Referral, base_url: &str) -> Value {
         "note": [{ "text": format!("Ensemble status: {}", r.status.label()) }],
     });
     if let Some(a) = &r.activity_id {
-        let mut p =
-            json!({ "identifier": { "system": identifier_system(base_url, "activity"), "value": a } });
+        let mut p = json!({ "identifier": { "system": identifier_system(base_url, "activity"), "value": a } });
         if let Some(name) = r.activity_name.as_deref().filter(|n| !n.trim().is_empty()) {
             p["display"] = json!(name);
         }

@@ -111,7 +111,12 @@ pub(super) fn check_accept(headers: &HeaderMap, query: Option<&str>) -> Result<(
 }
 
 fn format_is_json(f: &str) -> bool {
-    let f = f.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let f = f
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     matches!(
         f.as_str(),
         "json" | "application/json" | "application/fhir+json" | "application/json+fhir"
@@ -128,9 +133,12 @@ fn accepts_json(accept: &str) -> bool {
         .split(',')
         .filter_map(|r| {
             let mut parts = r.split(';');
-            let (ty, sub) = parts.next()?.trim().to_ascii_lowercase().split_once('/').map(
-                |(t, s)| (t.trim().to_string(), s.trim().to_string()),
-            )?;
+            let (ty, sub) = parts
+                .next()?
+                .trim()
+                .to_ascii_lowercase()
+                .split_once('/')
+                .map(|(t, s)| (t.trim().to_string(), s.trim().to_string()))?;
             let q = parts
                 .filter_map(|p| p.trim().strip_prefix("q="))
                 .find_map(|q| q.trim().parse::<f32>().ok())

@@ -95,7 +95,10 @@ pub async fn receive(
     digest: &Map<String, Value>,
 ) -> Result<Receipt, Refusal> {
     let (Some(sys), Some(idf)) = (&n.source_system, &n.source_identifier) else {
-        return Err(AppError::Internal(anyhow::anyhow!("an electronic referral has no identifier")).into());
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "an electronic referral has no identifier"
+        ))
+        .into());
     };
     if let Some(prior) = prior(state, sys, idf).await? {
         return again(state, actor, n, ask, digest, prior).await;
@@ -207,8 +210,8 @@ async fn withdraw(
         return Err(Refusal::AlreadyClosed(r.status));
     }
     set_status(&mut tx, actor, &r, Status::Closed, WITHDRAWN_BY_REFERRER).await?;
-    let to = assignee_or_team_emails(&mut tx, r.assigned_to.as_deref(), &r.team_organisation_id)
-        .await?;
+    let to =
+        assignee_or_team_emails(&mut tx, r.assigned_to.as_deref(), &r.team_organisation_id).await?;
     email_all(&mut tx, &to, "A referral was withdrawn", &format!(
         "The referrer withdrew a referral, so it is now closed and its open tasks are done. See it in Ensemble (no personal details are sent by email):\n\n{}/caseload/{id}\n",
         state.cfg.base_url)).await?;
