@@ -277,6 +277,9 @@ async fn a_revoked_repeat_withdraws_the_referral_with_an_event_and_an_email_to_t
 
     let mut revoked = sent.clone();
     revoked["status"] = json!("revoked");
+    // Only the identifier matters to a withdrawal: an activity gone from the directory
+    // does not stop it.
+    revoked["performer"] = json!([{ "reference": "HealthcareService/no-longer-listed" }]);
     let r = post(&w, SR, &t, &revoked).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let sr = fhir(&w, &r);

@@ -20,12 +20,14 @@ use crate::web::ctx::CurrentUser;
 
 /// Send a referral as a FHIR R4 `ServiceRequest` (with the patient as a contained resource
 /// or identified by NHS number and name). Checked against the R4 JSON Schema, then
-/// Ensemble's rules; a repeat with the same identifier returns the first referral (200).
+/// Ensemble's rules (status `active`; intent `order`, `original-order`, `proposal` or
+/// `plan`). An exact repeat with the same identifier returns the referral (200), a changed
+/// one is refused (409), and status `revoked` or `entered-in-error` withdraws it (200).
 #[utoipa::path(post, path = "/api/v1/fhir/ServiceRequest", tag = "referrals", security(("token" = [])),
     request_body(content = serde_json::Value, content_type = "application/fhir+json", description = "A FHIR R4 ServiceRequest"),
     responses(
         (status = 201, description = "Created: the referral as a ServiceRequest", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 200, description = "Already received: the earlier referral", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "Already received (the referral as it is now), or withdrawn (status revoked)", body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 400, description = "Not JSON: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 401, description = "No live token: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 403, description = "Refused: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
@@ -57,8 +59,8 @@ async fn take_service_request(
     let v = parse_body(headers, &read_body(body).await?)?;
     check_service_request(state, &v)?;
     let ctx = Context::contained_in(&v);
-    let (ask, intake) = read_referral(state, actor, &v, &ctx, "ServiceRequest", None).await?;
-    let (receipt, r) = take(state, actor, intake, ask)
+    let asked = read_referral(state, actor, &v, &ctx, "ServiceRequest", None).await?;
+    let (receipt, r) = take(state, actor, asked)
         .await
         .map_err(|e| refusal_outcome(e, "ServiceRequest"))?;
     let mut resp = fhir_json(
@@ -110,7 +112,7 @@ fn answer_status(receipt: &Receipt) -> StatusCode {
     request_body(content = serde_json::Value, content_type = "application/fhir+json", description = "A FHIR R4 Bundle of type message"),
     responses(
         (status = 201, description = "Created: a response message Bundle", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 200, description = "Already received", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "Already received, or withdrawn", body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 400, body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 401, description = "No live token: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 403, description = "Refused: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
@@ -142,9 +144,8 @@ async fn take_message(
     let v = parse_body(headers, &read_body(body).await?)?;
     let m = read_message(state, &v)?;
     let fallback = bundle_identifier(str_at(&v, &["id"]));
-    let (ask, intake) =
-        read_referral(state, actor, m.service_request, &m.ctx, &m.at, fallback).await?;
-    let (receipt, r) = take(state, actor, intake, ask)
+    let asked = read_referral(state, actor, m.service_request, &m.ctx, &m.at, fallback).await?;
+    let (receipt, r) = take(state, actor, asked)
         .await
         .map_err(|e| refusal_outcome(e, &m.at))?;
     let answer = response_message(&state.cfg.base_url, m.header, &m.header_id, &r);

@@ -8,13 +8,14 @@ use axum::response::Response;
 use serde_json::{Map, Value, json};
 
 use super::outcome::{Issue, issue, outcome};
+use super::request::Ask;
 use super::request::ask_of;
 use super::{LEGACY_ACTIVITY_SYSTEM, NHS_NUMBER_SYSTEM, UNSPECIFIED_SYSTEM, identifier_system};
 use crate::error::AppError;
 use crate::modules::people::model::NhsNumber;
 use crate::modules::people::service::PersonInput;
 use crate::modules::referrals::model::{ReasonProblem, ReferralReason};
-use crate::modules::referrals::service::{self, Ask, NewReferral, Receipt, Referral, Refusal};
+use crate::modules::referrals::service::{self, NewReferral, Receipt, Referral, Refusal};
 use crate::rbac::{Actor, Role};
 use crate::state::AppState;
 
@@ -451,19 +452,9 @@ pub(super) async fn intake(
             None
         }
     };
-    let ident = sr
-        .get("identifier")
-        .and_then(|i| i.get(0))
-        .map(|i| {
-            (
-                str_at(i, &["system"]).to_string(),
-                str_at(i, &["value"]).to_string(),
-            )
-        })
-        .filter(|(_, v)| !v.is_empty())
-        .or(fallback_identifier);
+    let ident = identifier_of(sr, fallback_identifier);
     if ident.is_none() {
-        issues.push(issue("required", "ServiceRequest.identifier", "ServiceRequest.identifier is required (system and value), so that a repeated submission is not taken twice"));
+        issues.push(identifier_required());
     }
     let sent_person = person.as_ref().map(|p| {
         (
@@ -556,11 +547,7 @@ pub(super) async fn intake(
             referrer_organisation_id: actor.memberships.first().map(|m| m.0.clone()),
             referrer_name: referrer_name.chars().take(200).collect(),
             referrer_email: actor.email.clone(),
-            source_system: Some(if system.is_empty() {
-                UNSPECIFIED_SYSTEM.into()
-            } else {
-                system
-            }),
+            source_system: Some(system),
             source_identifier: Some(value),
             reason,
             person,
@@ -573,8 +560,43 @@ pub(super) async fn intake(
     })
 }
 
+/// The identifier a `ServiceRequest` is known by: its first `identifier` (a missing system
+/// is keyed under an internal one), or else `fallback` (a message's Bundle id).
+fn identifier_of(sr: &Value, fallback: Option<(String, String)>) -> Option<(String, String)> {
+    sr.get("identifier")
+        .and_then(|i| i.get(0))
+        .map(|i| {
+            let system = match str_at(i, &["system"]) {
+                "" => UNSPECIFIED_SYSTEM,
+                s => s,
+            };
+            (system.to_string(), str_at(i, &["value"]).to_string())
+        })
+        .filter(|(_, v)| !v.is_empty())
+        .or(fallback)
+}
+
+fn identifier_required() -> Issue {
+    issue(
+        "required",
+        "ServiceRequest.identifier",
+        "ServiceRequest.identifier is required (system and value), so that a repeated submission is not taken twice",
+    )
+}
+
+/// What a request asks, read: a referral, or the withdrawal of the one sent under an
+/// identifier (which needs nothing else from the request).
+pub(super) enum Asked {
+    Refer(Intake),
+    Withdraw {
+        system: String,
+        identifier: String,
+        code: &'static str,
+    },
+}
+
 /// Read a `ServiceRequest` found at `at` (`ServiceRequest`, or `Bundle.entry[1].resource`)
-/// into what it asks for and the referral, answering 422 with every problem found.
+/// into what it asks, answering 422 with every problem found.
 #[allow(clippy::result_large_err)]
 pub(super) async fn read_referral(
     state: &AppState,
@@ -583,11 +605,24 @@ pub(super) async fn read_referral(
     ctx: &Context<'_>,
     at: &str,
     fallback_identifier: Option<(String, String)>,
-) -> Result<(Ask, Intake), Response> {
+) -> Result<Asked, Response> {
     let ask = ask_of(sr, at);
+    if let Ok(Ask::Withdraw(code)) = ask {
+        let Some((system, identifier)) = identifier_of(sr, fallback_identifier) else {
+            return Err(outcome(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &[identifier_required()],
+            ));
+        };
+        return Ok(Asked::Withdraw {
+            system,
+            identifier,
+            code,
+        });
+    }
     let read = intake(state, actor, sr, ctx, fallback_identifier).await;
     match (ask, read) {
-        (Ok(ask), Ok(intake)) => Ok((ask, intake)),
+        (Ok(_), Ok(intake)) => Ok(Asked::Refer(intake)),
         (ask, read) => {
             let mut issues = ask.err().unwrap_or_default();
             issues.extend(read.err().unwrap_or_default());
@@ -596,17 +631,23 @@ pub(super) async fn read_referral(
     }
 }
 
-/// Take the referral: new, a repeat, or a withdrawal (`service::receive`), and the referral
+/// Take what was asked (`service::receive` or `service::withdraw_sent`), and the referral
 /// to answer with. A new one is answered in full; otherwise it is read as the referrer's
 /// FHIR read is (`service::read_for_referrer`: audited, and the activity chosen with the
 /// person only with their consent).
 pub(super) async fn take(
     state: &AppState,
     actor: &Actor,
-    intake: Intake,
-    ask: Ask,
+    asked: Asked,
 ) -> Result<(Receipt, Referral), Refusal> {
-    let receipt = service::receive(state, actor, &intake.referral, ask, &intake.digest).await?;
+    let receipt = match asked {
+        Asked::Refer(i) => service::receive(state, actor, &i.referral, &i.digest).await?,
+        Asked::Withdraw {
+            system,
+            identifier,
+            code,
+        } => service::withdraw_sent(state, actor, &system, &identifier, code).await?,
+    };
     let r = match &receipt {
         Receipt::Created(id) => service::load(&state.db.write, id)
             .await?

@@ -9,7 +9,15 @@ use serde_json::Value;
 
 use super::intake::str_at;
 use super::outcome::{Issue, issue, outcome};
-use crate::modules::referrals::service::Ask;
+
+/// What a `ServiceRequest` asks of Ensemble, by its `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Ask {
+    /// A referral (for a repeat of the same one, nothing).
+    Refer,
+    /// Withdraw the referral sent earlier under the same identifier; the status code sent.
+    Withdraw(&'static str),
+}
 
 /// The largest request body taken, in bytes (2 MiB; a BaRS message is a few tens of KiB).
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;

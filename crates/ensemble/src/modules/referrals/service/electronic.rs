@@ -23,16 +23,6 @@ use sqlx::Row;
 /// again with status `revoked` or `entered-in-error`).
 pub const WITHDRAWN_BY_REFERRER: &str = "Withdrawn by the referrer";
 
-/// What an electronic submission asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Ask {
-    /// Make the referral (for a repeat of the same submission, nothing).
-    Refer,
-    /// Withdraw the referral sent earlier under the same identifier (the sender's status
-    /// code, for the audit trail).
-    Withdraw(&'static str),
-}
-
 /// What came of an electronic submission; each holds the referral id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Receipt {
@@ -52,7 +42,7 @@ pub enum Refusal {
     /// It differs from the referral already received under its identifier in these parts
     /// (the digest's keys, sorted).
     Differs(Vec<String>),
-    /// A withdrawal for an identifier under which nothing was received.
+    /// A withdrawal for an identifier under which this sender sent nothing.
     NothingToWithdraw,
     /// A withdrawal of a referral the care team has already closed, with this status.
     AlreadyClosed(Status),
@@ -84,14 +74,13 @@ pub fn digest_part(state: &AppState, key: &str, value: &str) -> Value {
     Value::String(hex::encode(&bytes[..16]))
 }
 
-/// Take an electronic referral: create it, or settle a repeat, a change or a withdrawal of
-/// one received earlier under the same identifier from the same sender (the same
-/// identifier from another account is refused with 409, saying nothing about it).
+/// Take an electronic referral: create it, or settle a repeat or a change of one received
+/// earlier under the same identifier from the same sender (the same identifier from
+/// another account is refused with 409, saying nothing about it).
 pub async fn receive(
     state: &AppState,
     actor: &Actor,
     n: &NewReferral,
-    ask: Ask,
     digest: &Map<String, Value>,
 ) -> Result<Receipt, Refusal> {
     let (Some(sys), Some(idf)) = (&n.source_system, &n.source_identifier) else {
@@ -101,10 +90,7 @@ pub async fn receive(
         .into());
     };
     if let Some(prior) = prior(state, sys, idf).await? {
-        return again(state, actor, n, ask, digest, prior).await;
-    }
-    if ask != Ask::Refer {
-        return Err(Refusal::NothingToWithdraw);
+        return again(n, digest, prior);
     }
     let text = Value::Object(digest.clone()).to_string();
     match create_tx(state, &actor.audit(), n, Some(&text)).await {
@@ -115,12 +101,34 @@ pub async fn receive(
         {
             // A concurrent copy won the race: settle this one against it.
             match prior(state, sys, idf).await? {
-                Some(p) => again(state, actor, n, ask, digest, p).await,
+                Some(p) => again(n, digest, p),
                 None => Err(AppError::Internal(e).into()),
             }
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Withdraw the referral this sender sent under an identifier (a FHIR `ServiceRequest`
+/// sent again with status `code`, `revoked` or `entered-in-error`). Only the identifier
+/// and the sender matter: what else the withdrawal carries is not compared.
+pub async fn withdraw_sent(
+    state: &AppState,
+    actor: &Actor,
+    system: &str,
+    identifier: &str,
+    code: &'static str,
+) -> Result<Receipt, Refusal> {
+    let Some(prior) = prior(state, system, identifier).await? else {
+        return Err(Refusal::NothingToWithdraw);
+    };
+    if prior.sender.as_deref() != Some(actor.user_id.as_str()) {
+        return Err(AppError::Conflict(
+            "This source identifier has already been used by another sender".into(),
+        )
+        .into());
+    }
+    withdraw(state, actor, &prior.id, code).await
 }
 
 /// The referral already received under an identifier.
@@ -151,26 +159,16 @@ async fn prior(state: &AppState, sys: &str, idf: &str) -> Result<Option<Prior>, 
     }))
 }
 
-async fn again(
-    state: &AppState,
-    actor: &Actor,
-    n: &NewReferral,
-    ask: Ask,
-    digest: &Map<String, Value>,
-    prior: Prior,
-) -> Result<Receipt, Refusal> {
+fn again(n: &NewReferral, digest: &Map<String, Value>, prior: Prior) -> Result<Receipt, Refusal> {
     same_sender(prior.id.clone(), prior.sender.clone(), n)?;
-    match ask {
-        Ask::Withdraw(code) => withdraw(state, actor, &prior.id, code).await,
-        Ask::Refer if prior.withdrawn => Err(Refusal::WasWithdrawn),
-        Ask::Refer => {
-            let differs = differences(prior.digest.as_deref(), digest);
-            if differs.is_empty() {
-                Ok(Receipt::Repeat(prior.id))
-            } else {
-                Err(Refusal::Differs(differs))
-            }
-        }
+    if prior.withdrawn {
+        return Err(Refusal::WasWithdrawn);
+    }
+    let differs = differences(prior.digest.as_deref(), digest);
+    if differs.is_empty() {
+        Ok(Receipt::Repeat(prior.id))
+    } else {
+        Err(Refusal::Differs(differs))
     }
 }
 
