@@ -587,7 +587,7 @@ fn identifier_required() -> Issue {
 /// What a request asks, read: a referral, or the withdrawal of the one sent under an
 /// identifier (which needs nothing else from the request).
 pub(super) enum Asked {
-    Refer(Intake),
+    Refer(Box<Intake>),
     Withdraw {
         system: String,
         identifier: String,
@@ -622,7 +622,7 @@ pub(super) async fn read_referral(
     }
     let read = intake(state, actor, sr, ctx, fallback_identifier).await;
     match (ask, read) {
-        (Ok(_), Ok(intake)) => Ok(Asked::Refer(intake)),
+        (Ok(_), Ok(intake)) => Ok(Asked::Refer(Box::new(intake))),
         (ask, read) => {
             let mut issues = ask.err().unwrap_or_default();
             issues.extend(read.err().unwrap_or_default());
