@@ -42,6 +42,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008_reflection.sql"),
     migration!(9, "0009_portfolio.sql"),
     migration!(10, "0010_security.sql"),
+    migration!(11, "0011_fhir_resubmission.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

@@ -41,6 +41,9 @@ pub struct RouteMeta {
     pub scope: Option<&'static str>,
     /// Reachable by a signed-in account that still owes its second factor.
     pub mfa_pending_ok: bool,
+    /// How an API route's refusals by the policy (401, 403) are answered, when not with the
+    /// JSON error envelope (the FHIR routes answer with an `OperationOutcome`).
+    pub api_errors: Option<fn(AppError) -> Response>,
 }
 
 /// Marker put on every response that went through [`enforce`]; tests assert it is present.
@@ -74,6 +77,7 @@ impl Route {
                 kind,
                 scope: None,
                 mfa_pending_ok: false,
+                api_errors: None,
             },
             handler,
         }
@@ -109,6 +113,13 @@ impl Route {
     /// Require this token scope (API routes).
     pub fn scope(mut self, scope: &'static str) -> Self {
         self.meta.scope = Some(scope);
+        self
+    }
+
+    /// Answer the policy's refusals (401, 403) with `render` instead of the JSON error
+    /// envelope (API routes that speak another format, such as FHIR).
+    pub fn errors_as(mut self, render: fn(AppError) -> Response) -> Self {
+        self.meta.api_errors = Some(render);
         self
     }
 
@@ -168,7 +179,10 @@ pub async fn enforce(
                     None
                 }
                 Ok(None) => None,
-                Err(e) => Some(ApiError(e).into_response()),
+                Err(e) => Some(match meta.api_errors {
+                    Some(render) => render(e),
+                    None => ApiError(e).into_response(),
+                }),
             }
         }
     };

@@ -200,6 +200,12 @@ async fn anonymous_visitors_reach_public_routes_and_are_sent_to_sign_in_elsewher
                 resp.status
             ),
             Some(_) => match (r.meta.kind, r.meta.method) {
+                (Kind::Api, _) if r.meta.api_errors.is_some() => {
+                    // FHIR routes answer every error with an OperationOutcome.
+                    assert_eq!(resp.status, StatusCode::UNAUTHORIZED, "{path}");
+                    assert_eq!(resp.json()["resourceType"], "OperationOutcome", "{path}");
+                    assert_eq!(resp.json()["issue"][0]["code"], "login", "{path}");
+                }
                 (Kind::Api, _) => {
                     assert_eq!(resp.status, StatusCode::UNAUTHORIZED, "{path}");
                     assert_eq!(resp.json()["errors"][0]["code"], "unauthenticated");
@@ -271,6 +277,9 @@ async fn each_role_gets_exactly_the_access_in_the_matrix() {
                             .contains("<h1>You do not have permission to see this page</h1>"),
                         "403 page for {path}"
                     );
+                } else if r.meta.api_errors.is_some() {
+                    assert_eq!(resp.json()["resourceType"], "OperationOutcome", "{path}");
+                    assert_eq!(resp.json()["issue"][0]["code"], "forbidden", "{path}");
                 } else {
                     assert_eq!(resp.json()["errors"][0]["code"], "forbidden");
                 }

@@ -91,25 +91,29 @@ pub fn routes() -> Vec<Route> {
             P::MakeReferrals,
             fhir::post_service_request,
         )
-        .scope("referrals:write"),
+        .scope("referrals:write")
+        .errors_as(fhir::app_error_outcome),
         Route::post(
             "/api/v1/fhir/$process-message",
             P::MakeReferrals,
             fhir::process_message,
         )
-        .scope("referrals:write"),
+        .scope("referrals:write")
+        .errors_as(fhir::app_error_outcome),
         Route::get(
             "/api/v1/fhir/ServiceRequest/{id}",
             P::MakeReferrals,
             fhir::get_service_request,
         )
-        .scope("referrals:read"),
+        .scope("referrals:read")
+        .errors_as(fhir::app_error_outcome),
         Route::get(
             "/api/v1/referrals/{id}/message-back",
             P::MakeReferrals,
             fhir::get_message_back,
         )
-        .scope("referrals:read"),
+        .scope("referrals:read")
+        .errors_as(fhir::app_error_outcome),
     ]
 }
 

@@ -4,7 +4,7 @@
 //!
 //! The world and the shared steps live here; `pathway.rs` (Robin's self-referral, step by
 //! step), `relationships.rs` (who sees what of Casey's referral), `self_referral.rs`,
-//! `fhir.rs`, `reminders.rs` and `consent.rs` hold the tests.
+//! `fhir.rs`, `fhir_exchange.rs`, `reminders.rs` and `consent.rs` hold the tests.
 
 use axum::http::StatusCode;
 use ensemble::modules::people::evaluation;
@@ -16,6 +16,7 @@ use crate::support::{Client, TestApp};
 
 mod consent;
 mod fhir;
+mod fhir_exchange;
 mod pathway;
 mod relationships;
 mod reminders;

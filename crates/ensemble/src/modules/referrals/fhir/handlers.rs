@@ -1,56 +1,76 @@
 //! The FHIR `/api/v1` handlers: intake of a `ServiceRequest` or a message Bundle, and
 //! reading a referral or its message back.
 
-use axum::body::Bytes;
-use axum::extract::{Path as UrlPath, State};
+use axum::body::Body;
+use axum::extract::{Path as UrlPath, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::Value;
 
-use super::intake::{Context, create_from, intake, resource_type, str_at};
-use super::outcome::{app_error_outcome, fhir_json, issue, outcome, parse_body};
+use super::intake::{Context, read_referral, resource_type, str_at, take};
+use super::outcome::{app_error_outcome, fhir_json, issue, outcome, parse_body, refusal_outcome};
 use super::output::{message_back_bundle, response_message, service_request};
+use super::request::{check_accept, read_body};
 use super::schema::schema_issues;
-use crate::error::ErrorEnvelope;
-use crate::modules::referrals::service::{self, Referral};
+use super::{MESSAGE_BUNDLE_SYSTEM, URI_SYSTEM};
+use crate::modules::referrals::service::{self, Receipt};
+use crate::rbac::Actor;
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
 
 /// Send a referral as a FHIR R4 `ServiceRequest` (with the patient as a contained resource
 /// or identified by NHS number and name). Checked against the R4 JSON Schema, then
-/// Ensemble's rules; a repeat with the same identifier returns the first referral (200).
+/// Ensemble's rules (status `active`; intent `order`, `original-order`, `proposal` or
+/// `plan`). An exact repeat with the same identifier returns the referral (200), a changed
+/// one is refused (409), and status `revoked` or `entered-in-error` withdraws it (200).
 #[utoipa::path(post, path = "/api/v1/fhir/ServiceRequest", tag = "referrals", security(("token" = [])),
     request_body(content = serde_json::Value, content_type = "application/fhir+json", description = "A FHIR R4 ServiceRequest"),
     responses(
         (status = 201, description = "Created: the referral as a ServiceRequest", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 200, description = "Already received: the earlier referral", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "Already received (the referral as it is now), or withdrawn (status revoked)", body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 400, description = "Not JSON: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-        (status = 409, description = "The identifier was used by another sender", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 401, description = "No live token: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 403, description = "Refused: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 406, description = "The Accept header or _format rules out FHIR JSON", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 409, description = "The identifier was used by another sender, or the referral received under it differs or is closed", body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 415, description = "Not FHIR JSON", body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 422, description = "Each problem as an OperationOutcome issue with its expression", body = serde_json::Value, content_type = "application/fhir+json")))]
 pub async fn post_service_request(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    let v = match parse_body(&headers, &body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_service_request(&state, &v) {
-        return r;
-    }
+    take_service_request(&state, &actor, &headers, query.as_deref(), body)
+        .await
+        .unwrap_or_else(|refused| refused)
+}
+
+#[allow(clippy::result_large_err)]
+async fn take_service_request(
+    state: &AppState,
+    actor: &Actor,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: Body,
+) -> Result<Response, Response> {
+    check_accept(headers, query)?;
+    let v = parse_body(headers, &read_body(body).await?)?;
+    check_service_request(state, &v)?;
     let ctx = Context::contained_in(&v);
-    let intake = match intake(&state, &actor, &v, &ctx, None).await {
-        Ok(i) => i,
-        Err(issues) => return outcome(StatusCode::UNPROCESSABLE_ENTITY, &issues),
-    };
-    match create_from(&state, &actor, intake).await {
-        Ok((c, r)) => created_service_request(c.created, &r),
-        Err(e) => app_error_outcome(e),
+    let asked = read_referral(state, actor, &v, &ctx, "ServiceRequest", None).await?;
+    let (receipt, r) = take(state, actor, asked)
+        .await
+        .map_err(|e| refusal_outcome(e, "ServiceRequest"))?;
+    let mut resp = fhir_json(
+        answer_status(&receipt),
+        &service_request(&r, &state.cfg.base_url),
+    );
+    if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/fhir/ServiceRequest/{}", r.id)) {
+        resp.headers_mut().insert(header::LOCATION, loc);
     }
+    Ok(resp)
 }
 
 /// Refuse a body that is not a `ServiceRequest`, or that breaks the R4 JSON Schema.
@@ -77,22 +97,12 @@ fn check_service_request(state: &AppState, v: &Value) -> Result<(), Response> {
     Ok(())
 }
 
-/// 201 for a new referral, 200 for a repeat of an earlier one.
-fn created_or_ok(created: bool) -> StatusCode {
-    if created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
+/// 201 for a new referral; 200 for a repeat of an earlier one, or a withdrawal.
+fn answer_status(receipt: &Receipt) -> StatusCode {
+    match receipt {
+        Receipt::Created(_) => StatusCode::CREATED,
+        Receipt::Repeat(_) | Receipt::Withdrawn(_) => StatusCode::OK,
     }
-}
-
-/// The referral as a `ServiceRequest`, with its Location.
-fn created_service_request(created: bool, r: &Referral) -> Response {
-    let mut resp = fhir_json(created_or_ok(created), &service_request(r));
-    if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/fhir/ServiceRequest/{}", r.id)) {
-        resp.headers_mut().insert(header::LOCATION, loc);
-    }
-    resp
 }
 
 /// Send a referral as a FHIR R4 message Bundle (NHS Booking and Referral Standard style):
@@ -102,51 +112,71 @@ fn created_service_request(created: bool, r: &Referral) -> Response {
     request_body(content = serde_json::Value, content_type = "application/fhir+json", description = "A FHIR R4 Bundle of type message"),
     responses(
         (status = 201, description = "Created: a response message Bundle", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 200, description = "Already received", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 200, description = "Already received, or withdrawn", body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 400, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
+        (status = 401, description = "No live token: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 403, description = "Refused: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 406, description = "The Accept header or _format rules out FHIR JSON", body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 409, body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 415, body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 422, body = serde_json::Value, content_type = "application/fhir+json")))]
 pub async fn process_message(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
-    let v = match parse_body(&headers, &body) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let m = match read_message(&state, &v) {
-        Ok(m) => m,
-        Err(r) => return r,
-    };
-    let bundle_id = str_at(&v, &["id"]).to_string();
-    let fallback = (!bundle_id.is_empty()).then(|| {
-        (
-            "urn:ietf:rfc:3986:message-bundle".to_string(),
-            bundle_id.clone(),
-        )
-    });
-    let intake = match intake(&state, &actor, m.service_request, &m.ctx, fallback).await {
-        Ok(i) => i,
-        Err(issues) => return outcome(StatusCode::UNPROCESSABLE_ENTITY, &issues),
-    };
-    match create_from(&state, &actor, intake).await {
-        Ok((c, r)) => fhir_json(
-            created_or_ok(c.created),
-            &response_message(&state.cfg.base_url, m.header, &bundle_id, &r),
-        ),
-        Err(e) => app_error_outcome(e),
+    take_message(&state, &actor, &headers, query.as_deref(), body)
+        .await
+        .unwrap_or_else(|refused| refused)
+}
+
+#[allow(clippy::result_large_err)]
+async fn take_message(
+    state: &AppState,
+    actor: &Actor,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: Body,
+) -> Result<Response, Response> {
+    check_accept(headers, query)?;
+    let v = parse_body(headers, &read_body(body).await?)?;
+    let m = read_message(state, &v)?;
+    let fallback = bundle_identifier(str_at(&v, &["id"]));
+    let asked = read_referral(state, actor, m.service_request, &m.ctx, &m.at, fallback).await?;
+    let (receipt, r) = take(state, actor, asked)
+        .await
+        .map_err(|e| refusal_outcome(e, &m.at))?;
+    let answer = response_message(&state.cfg.base_url, m.header, &m.header_id, &r);
+    Ok(fhir_json(answer_status(&receipt), &answer))
+}
+
+/// The identifier of a message whose `ServiceRequest` has none: its Bundle id, as a
+/// `urn:uuid:` URI when it is a UUID (BaRS Bundle ids are), else under an internal system.
+fn bundle_identifier(bundle_id: &str) -> Option<(String, String)> {
+    if bundle_id.is_empty() {
+        return None;
     }
+    Some(match uuid::Uuid::parse_str(bundle_id) {
+        Ok(u) => (
+            URI_SYSTEM.to_string(),
+            format!("urn:uuid:{}", u.hyphenated()),
+        ),
+        Err(_) => (MESSAGE_BUNDLE_SYSTEM.to_string(), bundle_id.to_string()),
+    })
 }
 
 /// A message Bundle's parts: its `MessageHeader`, its entries, and the `ServiceRequest`.
 struct Message<'a> {
     header: &'a Value,
+    /// The request `MessageHeader`'s id (or its `urn:uuid:` fullUrl's), which the response
+    /// names.
+    header_id: String,
     ctx: Context<'a>,
     service_request: &'a Value,
+    /// Where the `ServiceRequest` sits: `Bundle.entry[1].resource`.
+    at: String,
 }
 
 /// Read a message Bundle: refused unless it is a Bundle of type message, valid against the
@@ -209,11 +239,42 @@ fn read_message<'a>(state: &AppState, v: &'a Value) -> Result<Message<'a>, Respo
             )],
         ));
     };
+    let Some(header_id) = header_id(entries[0], header_res) else {
+        return Err(outcome(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &[issue(
+                "required",
+                "Bundle.entry[0].resource.id",
+                "The MessageHeader needs an id, or a fullUrl “urn:uuid:…”, for the response to name it",
+            )],
+        ));
+    };
+    let index = entries
+        .iter()
+        .position(|e| e.get("resource").is_some_and(|r| std::ptr::eq(r, sr)))
+        .unwrap_or_default();
     Ok(Message {
         header: header_res,
+        header_id,
         ctx,
         service_request: sr,
+        at: format!("Bundle.entry[{index}].resource"),
     })
+}
+
+/// A `MessageHeader`'s id: its `id`, else the UUID of a `urn:uuid:` fullUrl (as BaRS sends
+/// it), else the last part of a `…/MessageHeader/<id>` fullUrl.
+fn header_id(entry: &Value, header: &Value) -> Option<String> {
+    let id = str_at(header, &["id"]);
+    if !id.is_empty() {
+        return Some(id.to_string());
+    }
+    let full_url = str_at(entry, &["fullUrl"]);
+    full_url
+        .strip_prefix("urn:uuid:")
+        .or_else(|| full_url.rsplit_once("/MessageHeader/").map(|(_, id)| id))
+        .filter(|id| !id.is_empty())
+        .map(str::to_string)
 }
 
 /// A referral as a FHIR R4 `ServiceRequest` (the care team or the referrer).
@@ -221,16 +282,22 @@ fn read_message<'a>(state: &AppState, v: &'a Value) -> Result<Message<'a>, Respo
     params(("id" = String, Path, description = "Referral id")),
     responses(
         (status = 200, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, body = ErrorEnvelope),
+        (status = 401, description = "No live token: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 406, description = "The Accept header or _format rules out FHIR JSON", body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 403, body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 404, body = serde_json::Value, content_type = "application/fhir+json")))]
 pub async fn get_service_request(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
     UrlPath(id): UrlPath<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
+    if let Err(r) = check_accept(&headers, query.as_deref()) {
+        return r;
+    }
     match service::read_for_referrer(&state, &actor, &id).await {
-        Ok(r) => fhir_json(StatusCode::OK, &service_request(&r)),
+        Ok(r) => fhir_json(StatusCode::OK, &service_request(&r, &state.cfg.base_url)),
         Err(e) => app_error_outcome(e),
     }
 }
@@ -241,16 +308,25 @@ pub async fn get_service_request(
     params(("id" = String, Path, description = "Referral id")),
     responses(
         (status = 200, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, body = ErrorEnvelope),
+        (status = 401, description = "No live token: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
+        (status = 406, description = "The Accept header or _format rules out FHIR JSON", body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 403, body = serde_json::Value, content_type = "application/fhir+json"),
         (status = 404, body = serde_json::Value, content_type = "application/fhir+json")))]
 pub async fn get_message_back(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
     UrlPath(id): UrlPath<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
+    if let Err(r) = check_accept(&headers, query.as_deref()) {
+        return r;
+    }
     match service::message_back(&state, &actor, &id).await {
-        Ok(mb) => fhir_json(StatusCode::OK, &message_back_bundle(&mb)),
+        Ok(mb) => fhir_json(
+            StatusCode::OK,
+            &message_back_bundle(&mb, &state.cfg.base_url),
+        ),
         Err(e) => app_error_outcome(e),
     }
 }

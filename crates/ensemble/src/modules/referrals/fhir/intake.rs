@@ -1,18 +1,21 @@
 //! Reading a FHIR `ServiceRequest`, with the Patient and performer travelling with it,
-//! into a new referral.
+//! into a referral, and taking it (new, a repeat, or a withdrawal).
 
 use std::collections::HashMap;
 
-use serde_json::{Value, json};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Map, Value, json};
 
-use super::outcome::{Issue, issue, transient};
-use super::{ACTIVITY_SYSTEM, NHS_NUMBER_SYSTEM};
-use crate::audit::AuditActor;
+use super::outcome::{Issue, issue, outcome, transient};
+use super::request::Ask;
+use super::request::ask_of;
+use super::{LEGACY_ACTIVITY_SYSTEM, NHS_NUMBER_SYSTEM, UNSPECIFIED_SYSTEM, identifier_system};
 use crate::error::AppError;
 use crate::modules::people::model::NhsNumber;
 use crate::modules::people::service::PersonInput;
 use crate::modules::referrals::model::{ReasonProblem, ReferralReason};
-use crate::modules::referrals::service::{self, Created, NewReferral, Referral};
+use crate::modules::referrals::service::{self, NewReferral, Receipt, Referral, Refusal};
 use crate::rbac::{Actor, Role};
 use crate::state::AppState;
 
@@ -82,9 +85,11 @@ impl<'a> Context<'a> {
     }
 }
 
-/// What the intake produced from a request.
+/// What the intake produced from a request: the referral, and the digest of what was sent
+/// (see `service::receive`).
 pub(super) struct Intake {
     referral: NewReferral,
+    digest: Map<String, Value>,
 }
 
 fn patient_to_person(
@@ -293,6 +298,29 @@ fn person_from_subject(
     Ok(person)
 }
 
+/// The installation's activity identifier system, or the one of earlier versions.
+fn is_activity_system(state: &AppState, system: &str) -> bool {
+    system == LEGACY_ACTIVITY_SYSTEM || system == identifier_system(&state.cfg.base_url, "activity")
+}
+
+/// The NHS number as sent (before any check), for the digest: on the subject's Patient, or
+/// on the subject reference itself.
+fn sent_nhs_number(sr: &Value, ctx: &Context<'_>) -> String {
+    let subject = sr.get("subject").unwrap_or(&Value::Null);
+    let ids: Vec<&Value> = match ctx.resolve(str_at(subject, &["reference"])) {
+        Some(p) => p
+            .get("identifier")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().collect())
+            .unwrap_or_default(),
+        None => subject.get("identifier").into_iter().collect(),
+    };
+    ids.iter()
+        .find(|i| str_at(i, &["system"]) == NHS_NUMBER_SYSTEM)
+        .map(|i| str_at(i, &["value"]).split_whitespace().collect())
+        .unwrap_or_default()
+}
+
 async fn activity_from_performers(
     state: &AppState,
     sr: &Value,
@@ -306,7 +334,7 @@ async fn activity_from_performers(
         let expr = format!("ServiceRequest.performer[{i}]");
         let candidate = if let Some(id) = reference.strip_prefix("HealthcareService/") {
             Some(id.to_string())
-        } else if str_at(p, &["identifier", "system"]) == ACTIVITY_SYSTEM {
+        } else if is_activity_system(state, str_at(p, &["identifier", "system"])) {
             Some(str_at(p, &["identifier", "value"]).to_string())
         } else if let Some(hs) = ctx
             .resolve(reference)
@@ -316,7 +344,7 @@ async fn activity_from_performers(
                 .and_then(Value::as_array)
                 .and_then(|ids| {
                     ids.iter()
-                        .find(|x| str_at(x, &["system"]) == ACTIVITY_SYSTEM)
+                        .find(|x| is_activity_system(state, str_at(x, &["system"])))
                         .map(|x| str_at(x, &["value"]).to_string())
                 })
         } else {
@@ -425,20 +453,16 @@ pub(super) async fn intake(
             None
         }
     };
-    let ident = sr
-        .get("identifier")
-        .and_then(|i| i.get(0))
-        .map(|i| {
-            (
-                str_at(i, &["system"]).to_string(),
-                str_at(i, &["value"]).to_string(),
-            )
-        })
-        .filter(|(_, v)| !v.is_empty())
-        .or(fallback_identifier);
+    let ident = identifier_of(sr, fallback_identifier);
     if ident.is_none() {
-        issues.push(issue("required", "ServiceRequest.identifier", "ServiceRequest.identifier is required (system and value), so that a repeated submission is not taken twice"));
+        issues.push(identifier_required());
     }
+    let sent_person = person.as_ref().map(|p| {
+        (
+            format!("{}\u{1f}{}", p.given_name.trim(), p.family_name.trim()),
+            p.date_of_birth.clone(),
+        )
+    });
     let valid = match person.map(|p| p.validate()) {
         Some(Ok(v)) => Some(v),
         Some(Err(fields)) => {
@@ -507,14 +531,27 @@ pub(super) async fn intake(
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| actor.display_name.clone());
     let (system, value) = ident.unwrap_or_default();
-    let (Some(person), Some(team), Some(reason)) = (valid, team, reason) else {
+    let (Some(person), Some(team), Some(reason), Some((name, birth_date))) =
+        (valid, team, reason, sent_person)
+    else {
         return Err(vec![issue(
             "exception",
             "",
             "The referral could not be read",
         )]);
     };
+    let mut digest = Map::new();
+    for (key, part) in [
+        ("nhs_number", sent_nhs_number(sr, ctx)),
+        ("name", name),
+        ("birth_date", birth_date),
+        ("reason", reason.as_str().to_string()),
+        ("activity", activity.clone().unwrap_or_default()),
+    ] {
+        digest.insert(key.into(), service::digest_part(state, key, &part));
+    }
     Ok(Intake {
+        digest,
         referral: NewReferral {
             team_organisation_id: team,
             source: "fhir",
@@ -522,11 +559,7 @@ pub(super) async fn intake(
             referrer_organisation_id: actor.memberships.first().map(|m| m.0.clone()),
             referrer_name: referrer_name.chars().take(200).collect(),
             referrer_email: actor.email.clone(),
-            source_system: Some(if system.is_empty() {
-                "urn:ensemble:unspecified".into()
-            } else {
-                system
-            }),
+            source_system: Some(system),
             source_identifier: Some(value),
             reason,
             person,
@@ -539,19 +572,101 @@ pub(super) async fn intake(
     })
 }
 
-pub(super) async fn create_from(
+/// The identifier a `ServiceRequest` is known by: its first `identifier` (a missing system
+/// is keyed under an internal one), or else `fallback` (a message's Bundle id).
+fn identifier_of(sr: &Value, fallback: Option<(String, String)>) -> Option<(String, String)> {
+    sr.get("identifier")
+        .and_then(|i| i.get(0))
+        .map(|i| {
+            let system = match str_at(i, &["system"]) {
+                "" => UNSPECIFIED_SYSTEM,
+                s => s,
+            };
+            (system.to_string(), str_at(i, &["value"]).to_string())
+        })
+        .filter(|(_, v)| !v.is_empty())
+        .or(fallback)
+}
+
+fn identifier_required() -> Issue {
+    issue(
+        "required",
+        "ServiceRequest.identifier",
+        "ServiceRequest.identifier is required (system and value), so that a repeated submission is not taken twice",
+    )
+}
+
+/// What a request asks, read: a referral, or the withdrawal of the one sent under an
+/// identifier (which needs nothing else from the request).
+pub(super) enum Asked {
+    Refer(Box<Intake>),
+    Withdraw {
+        system: String,
+        identifier: String,
+        code: &'static str,
+    },
+}
+
+/// Read a `ServiceRequest` found at `at` (`ServiceRequest`, or `Bundle.entry[1].resource`)
+/// into what it asks, answering 422 with every problem found.
+#[allow(clippy::result_large_err)]
+pub(super) async fn read_referral(
     state: &AppState,
     actor: &Actor,
-    intake: Intake,
-) -> Result<(Created, Referral), AppError> {
-    let who = AuditActor {
-        user_id: Some(actor.user_id.clone()),
-        label: actor.channel.into(),
-        request_id: actor.request_id.clone(),
+    sr: &Value,
+    ctx: &Context<'_>,
+    at: &str,
+    fallback_identifier: Option<(String, String)>,
+) -> Result<Asked, Response> {
+    let ask = ask_of(sr, at);
+    if let Ok(Ask::Withdraw(code)) = ask {
+        let Some((system, identifier)) = identifier_of(sr, fallback_identifier) else {
+            return Err(outcome(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &[identifier_required()],
+            ));
+        };
+        return Ok(Asked::Withdraw {
+            system,
+            identifier,
+            code,
+        });
+    }
+    let read = intake(state, actor, sr, ctx, fallback_identifier).await;
+    match (ask, read) {
+        (Ok(_), Ok(intake)) => Ok(Asked::Refer(Box::new(intake))),
+        (ask, read) => {
+            let mut issues = ask.err().unwrap_or_default();
+            issues.extend(read.err().unwrap_or_default());
+            Err(outcome(StatusCode::UNPROCESSABLE_ENTITY, &issues))
+        }
+    }
+}
+
+/// Take what was asked (`service::receive` or `service::withdraw_sent`), and the referral
+/// to answer with. A new one is answered in full; otherwise it is read as the referrer's
+/// FHIR read is (`service::read_for_referrer`: audited, and the activity chosen with the
+/// person only with their consent).
+pub(super) async fn take(
+    state: &AppState,
+    actor: &Actor,
+    asked: Asked,
+) -> Result<(Receipt, Referral), Refusal> {
+    let receipt = match asked {
+        Asked::Refer(i) => service::receive(state, actor, &i.referral, &i.digest).await?,
+        Asked::Withdraw {
+            system,
+            identifier,
+            code,
+        } => service::withdraw_sent(state, actor, &system, &identifier, code).await?,
     };
-    let c = service::create(state, &who, &intake.referral).await?;
-    let r = service::load(&state.db.write, &c.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok((c, r))
+    let r = match &receipt {
+        Receipt::Created(id) => service::load(&state.db.write, id)
+            .await?
+            .ok_or(AppError::NotFound)?,
+        Receipt::Repeat(id) | Receipt::Withdrawn(id) => {
+            service::read_for_referrer(state, actor, id).await?
+        }
+    };
+    Ok((receipt, r))
 }

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::error::AppError;
+use crate::modules::referrals::service::Refusal;
 
 /// One problem, as an `OperationOutcome.issue`.
 #[derive(Debug, Clone)]
@@ -85,7 +86,9 @@ pub(super) fn fhir_json(status: StatusCode, body: &Value) -> Response {
     r
 }
 
-pub(super) fn app_error_outcome(e: AppError) -> Response {
+/// An error as an `OperationOutcome`: what every FHIR route answers, its refusals by the
+/// route policy included (the routes declare it with `Route::errors_as`).
+pub fn app_error_outcome(e: AppError) -> Response {
     let status = e.status();
     match e {
         AppError::Invalid(fields) => outcome(
@@ -118,7 +121,27 @@ pub(super) fn app_error_outcome(e: AppError) -> Response {
                 "You do not have permission to do this",
             )],
         ),
+        AppError::Unauthenticated => {
+            let mut r = outcome(
+                status,
+                &[issue(
+                    "login",
+                    "",
+                    "Send a live API token as Authorization: Bearer ens_…",
+                )],
+            );
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"ensemble\""),
+            );
+            r
+        }
         AppError::NotFound => outcome(status, &[issue("not-found", "", "No such referral")]),
+        AppError::Conflict(m) => outcome(status, &[issue("conflict", "", m)]),
+        AppError::TooManyRequests(m) => outcome(status, &[issue("throttled", "", m)]),
+        AppError::BadRequest(m) => outcome(status, &[issue("structure", "", m)]),
+        // Every variant is named above today; this keeps a new one answering sensibly.
+        #[allow(unreachable_patterns)]
         other => outcome(status, &[issue("processing", "", other.to_string())]),
     }
 }
@@ -164,4 +187,59 @@ pub(super) fn parse_body(headers: &HeaderMap, body: &Bytes) -> Result<Value, Res
         ));
     }
     Ok(v)
+}
+
+/// Why a referral was not taken, as an `OperationOutcome`; `at` is where its
+/// `ServiceRequest` sits (`ServiceRequest`, or `Bundle.entry[1].resource`).
+pub(super) fn refusal_outcome(refusal: Refusal, at: &str) -> Response {
+    let status_at = format!("{at}.status");
+    match refusal {
+        Refusal::App(e) => app_error_outcome(e),
+        Refusal::Differs(parts) => outcome(
+            StatusCode::CONFLICT,
+            &parts
+                .iter()
+                .map(|part| {
+                    let (element, what) = match part.as_str() {
+                        "nhs_number" => ("subject", "the patient's NHS number"),
+                        "name" => ("subject", "the patient's name"),
+                        "birth_date" => ("subject", "the patient's date of birth"),
+                        "reason" => ("reasonCode", "the reason (reasonCode, code, note and patientInstruction texts)"),
+                        "activity" => ("performer", "the activity asked for"),
+                        other => (other, other),
+                    };
+                    issue("conflict", format!("{at}.{element}"), format!(
+                        "A referral was already received under this identifier, and this one differs in {what}. Nothing was changed: a referral is not updated by sending it again. Withdraw it (status “revoked”) and send a new one with a new identifier, or tell the link worker"
+                    ))
+                })
+                .collect::<Vec<_>>(),
+        ),
+        Refusal::NothingToWithdraw => outcome(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &[issue(
+                "business-rule",
+                status_at,
+                "A ServiceRequest with status “revoked” or “entered-in-error” (value set http://hl7.org/fhir/ValueSet/request-status) withdraws a referral sent earlier under the same identifier, and none was received under this one: send “active” for a new referral",
+            )],
+        ),
+        Refusal::AlreadyClosed(s) => outcome(
+            StatusCode::CONFLICT,
+            &[issue(
+                "business-rule",
+                status_at,
+                format!(
+                    "The referral is already closed (“{}”), so it cannot be withdrawn; nothing was changed",
+                    s.label()
+                ),
+            )],
+        ),
+        Refusal::WasWithdrawn => outcome(
+            StatusCode::CONFLICT,
+            &[issue(
+                "business-rule",
+                status_at,
+                "This referral was withdrawn. To refer the person again, send a new ServiceRequest with a new identifier",
+            )],
+        ),
+    }
 }

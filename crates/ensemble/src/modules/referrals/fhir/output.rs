@@ -1,17 +1,28 @@
 //! The FHIR form of a referral (`ServiceRequest`) and of the message back (`Bundle`).
+//!
+//! Every reference in a Bundle resolves inside it; where the target is not sent (the person
+//! without their consent, the activity) the reference is by identifier only, under the
+//! installation's identifier systems (`identifier_system`).
 
 use serde_json::{Value, json};
 
-use super::{NHS_NUMBER_SYSTEM, REFERRAL_SYSTEM};
+use super::{NHS_NUMBER_SYSTEM, identifier_system};
 use crate::modules::referrals::model::{SNOMED_REFERRAL, SNOMED_SYSTEM, Status};
-use crate::modules::referrals::service::{MessageBack, Referral};
+use crate::modules::referrals::service::{MessageBack, Referral, WITHDRAWN_BY_REFERRER};
 
-fn fhir_status(s: Status) -> &'static str {
-    match s {
+fn fhir_status(r: &Referral) -> &'static str {
+    match r.status {
+        Status::Closed if r.status_reason == WITHDRAWN_BY_REFERRER => "revoked",
         Status::Closed | Status::Reviewed => "completed",
         Status::Declined | Status::NotReached | Status::DidNotAttend => "revoked",
         _ => "active",
     }
+}
+
+/// The person as a reference by identifier only (the pseudonymous id), for when the
+/// Patient is not sent.
+fn person_by_identifier(base_url: &str, person_id: &str) -> Value {
+    json!({ "identifier": { "system": identifier_system(base_url, "person"), "value": person_id } })
 }
 
 fn iso(ts: i64) -> String {
@@ -24,13 +35,17 @@ fn iso(ts: i64) -> String {
         .unwrap_or_default()
 }
 
-/// A referral as a FHIR R4 ServiceRequest (no identity beyond the pseudonymous subject id).
-pub fn service_request(r: &Referral) -> Value {
-    let mut identifiers = vec![json!({ "system": REFERRAL_SYSTEM, "value": r.id })];
+/// A referral as a FHIR R4 ServiceRequest (no identity beyond the pseudonymous subject id,
+/// which is referred to by identifier: Ensemble serves no `Patient`).
+pub fn service_request(r: &Referral, base_url: &str) -> Value {
+    let mut identifiers =
+        vec![json!({ "system": identifier_system(base_url, "referral"), "value": r.id })];
     if let Some(si) = &r.source_identifier {
         let (sys, val) = si.split_once('|').unwrap_or(("", si.as_str()));
         let mut id = json!({ "value": val });
-        if !sys.is_empty() {
+        // `urn:ensemble:…` systems only key the stored identifier (a sender's identifier
+        // without a system, the demo): they are not identifier systems, so never sent.
+        if !sys.is_empty() && !sys.starts_with("urn:ensemble:") {
             id["system"] = json!(sys);
         }
         identifiers.push(id);
@@ -39,15 +54,19 @@ pub fn service_request(r: &Referral) -> Value {
         "resourceType": "ServiceRequest",
         "id": r.id,
         "identifier": identifiers,
-        "status": fhir_status(r.status),
+        "status": fhir_status(r),
         "intent": "order",
         "code": { "coding": [{ "system": SNOMED_SYSTEM, "code": SNOMED_REFERRAL.0, "display": SNOMED_REFERRAL.1 }] },
-        "subject": { "reference": format!("Patient/{}", r.person_id) },
+        "subject": person_by_identifier(base_url, &r.person_id),
         "authoredOn": iso(r.created_at),
         "note": [{ "text": format!("Ensemble status: {}", r.status.label()) }],
     });
     if let Some(a) = &r.activity_id {
-        v["performer"] = json!([{ "reference": format!("HealthcareService/{a}"), "display": r.activity_name.clone().unwrap_or_default() }]);
+        let mut p = json!({ "identifier": { "system": identifier_system(base_url, "activity"), "value": a } });
+        if let Some(name) = r.activity_name.as_deref().filter(|n| !n.trim().is_empty()) {
+            p["display"] = json!(name);
+        }
+        v["performer"] = json!([p]);
     }
     v
 }
@@ -55,24 +74,31 @@ pub fn service_request(r: &Referral) -> Value {
 /// The message back as a FHIR R4 Bundle (collection): the referral's status and an
 /// Observation per SNOMED CT code; the person's details, activity and attendance only when
 /// they agreed to share with their GP and referrer.
-pub fn message_back_bundle(mb: &MessageBack) -> Value {
+pub fn message_back_bundle(mb: &MessageBack, base_url: &str) -> Value {
     let r = &mb.referral;
-    let subject = format!("urn:uuid:{}", r.person_id);
-    let mut sr = service_request(r);
+    let full_url = format!("urn:uuid:{}", r.person_id);
+    // The Patient travels only with consent; otherwise the subject is named by identifier,
+    // so no reference points outside the Bundle.
+    let subject = if mb.person.is_some() {
+        json!({ "reference": full_url })
+    } else {
+        person_by_identifier(base_url, &r.person_id)
+    };
+    let mut sr = service_request(r, base_url);
     if !mb.consent_to_share
         && let Some(o) = sr.as_object_mut()
     {
         o.remove("performer");
         o.remove("note");
     }
-    sr["subject"] = json!({ "reference": subject });
+    sr["subject"] = subject.clone();
     let mut entries = vec![json!({ "fullUrl": format!("urn:uuid:{}", r.id), "resource": sr })];
     for (i, (code, display)) in mb.codes.iter().enumerate() {
         entries.push(json!({ "fullUrl": format!("urn:uuid:{}", uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, format!("{}:{i}", r.id).as_bytes())), "resource": {
             "resourceType": "Observation",
             "status": "final",
             "code": { "coding": [{ "system": SNOMED_SYSTEM, "code": code, "display": display }] },
-            "subject": { "reference": subject },
+            "subject": subject,
             "effectiveDateTime": iso(r.updated_at),
         }}));
     }
@@ -91,7 +117,7 @@ pub fn message_back_bundle(mb: &MessageBack) -> Value {
             "status": "final",
             "category": [{ "coding": [{ "system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "survey" }] }],
             "code": code,
-            "subject": { "reference": subject },
+            "subject": subject,
             "effectiveDateTime": iso(sc.completed_at),
             "valueQuantity": { "value": sc.value },
         });
@@ -108,7 +134,7 @@ pub fn message_back_bundle(mb: &MessageBack) -> Value {
         if !dob.is_empty() {
             p["birthDate"] = json!(dob);
         }
-        entries.push(json!({ "fullUrl": subject, "resource": p }));
+        entries.push(json!({ "fullUrl": full_url, "resource": p }));
         let mut text = format!("Outcome: {}.", mb.outcome);
         if let Some(a) = &mb.activity {
             text.push_str(&format!(" Activity: {a}."));
@@ -131,26 +157,35 @@ pub fn message_back_bundle(mb: &MessageBack) -> Value {
 }
 
 /// The answer to a `$process-message`: a response message Bundle naming the referral.
+/// `request_header_id` is the id of the request's `MessageHeader` (R4:
+/// `MessageHeader.response.identifier`).
 pub(super) fn response_message(
     base_url: &str,
     header_res: &Value,
-    bundle_id: &str,
+    request_header_id: &str,
     r: &Referral,
 ) -> Value {
+    let mut header = json!({
+        "resourceType": "MessageHeader",
+        "id": uuid::Uuid::new_v4().to_string(),
+        "source": { "name": "Ensemble", "endpoint": format!("{base_url}/api/v1/fhir") },
+        "response": { "identifier": request_header_id, "code": "ok" },
+        "focus": [{ "reference": format!("urn:uuid:{}", r.id) }]
+    });
+    for event in ["eventCoding", "eventUri"] {
+        if let Some(e) = header_res.get(event) {
+            header[event] = e.clone();
+        }
+    }
+    let header_url = format!("urn:uuid:{}", header["id"].as_str().unwrap_or_default());
     json!({
         "resourceType": "Bundle",
         "id": uuid::Uuid::new_v4().to_string(),
         "type": "message",
         "timestamp": iso(crate::db::now()),
         "entry": [
-            { "fullUrl": format!("urn:uuid:{}", uuid::Uuid::new_v4()), "resource": {
-                "resourceType": "MessageHeader",
-                "eventCoding": header_res.get("eventCoding").cloned().unwrap_or(json!({})),
-                "source": { "name": "Ensemble", "endpoint": format!("{base_url}/api/v1/fhir") },
-                "response": { "identifier": if bundle_id.is_empty() { r.id.clone() } else { bundle_id.to_string() }, "code": "ok" },
-                "focus": [{ "reference": format!("urn:uuid:{}", r.id) }]
-            }},
-            { "fullUrl": format!("urn:uuid:{}", r.id), "resource": service_request(r) }
+            { "fullUrl": header_url, "resource": header },
+            { "fullUrl": format!("urn:uuid:{}", r.id), "resource": service_request(r, base_url) }
         ]
     })
 }

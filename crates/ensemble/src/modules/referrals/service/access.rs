@@ -48,6 +48,10 @@ pub struct Referral {
     pub activity_id: Option<String>,
     /// Its name.
     pub activity_name: Option<String>,
+    /// The activity the referrer asked for, if any (the referrer may always read it back).
+    pub requested_activity_id: Option<String>,
+    /// Its name.
+    pub requested_activity_name: Option<String>,
     /// Organisation running it.
     pub activity_organisation_id: Option<String>,
     /// Provider organisation name.
@@ -77,11 +81,12 @@ pub struct Referral {
 pub(super) const SELECT: &str = "SELECT r.id, r.person_id, r.team_organisation_id, t.name AS team_name, r.assigned_to, au.display_name AS assigned_name, \
     r.source, r.referrer_user_id, r.referrer_organisation_id, r.referrer_name, r.referrer_email, r.source_system, r.source_identifier, \
     r.reason, r.status, r.status_reason, r.activity_id, a.name AS activity_name, a.organisation_id AS activity_organisation_id, \
+    r.requested_activity_id, ra.name AS requested_activity_name, \
     po.name AS provider_name, r.provider_status, r.provider_note, r.provider_reason, r.provider_requested_at, r.first_contact_at, \
     r.message_back_sent_at, r.created_at, r.updated_at, r.closed_at, p.user_id AS person_user_id \
     FROM referrals r JOIN organisations t ON t.id = r.team_organisation_id JOIN people p ON p.id = r.person_id \
     LEFT JOIN users au ON au.id = r.assigned_to LEFT JOIN activities a ON a.id = r.activity_id \
-    LEFT JOIN organisations po ON po.id = a.organisation_id";
+    LEFT JOIN activities ra ON ra.id = r.requested_activity_id LEFT JOIN organisations po ON po.id = a.organisation_id";
 
 pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Referral, AppError> {
     let status: String = r.try_get("status")?;
@@ -110,6 +115,8 @@ pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Referral, AppError> {
         activity_id: r.try_get("activity_id")?,
         activity_name: r.try_get("activity_name")?,
         activity_organisation_id: r.try_get("activity_organisation_id")?,
+        requested_activity_id: r.try_get("requested_activity_id")?,
+        requested_activity_name: r.try_get("requested_activity_name")?,
         provider_name: r.try_get("provider_name")?,
         provider_status: r
             .try_get::<Option<String>, _>("provider_status")?

@@ -142,7 +142,7 @@ pub async fn create(
     {
         return same_sender(id, sender, n);
     }
-    let result = create_tx(state, who, n).await;
+    let result = create_tx(state, who, n, None).await;
     match result {
         Err(AppError::Internal(e))
             if e.downcast_ref::<sqlx::Error>()
@@ -193,10 +193,13 @@ pub(super) async fn existing(
     .transpose()?)
 }
 
+/// Create the referral in one transaction; `digest` is what an electronic sender submitted
+/// (see `electronic::receive`), kept to tell a repeat from a change.
 pub(super) async fn create_tx(
     state: &AppState,
     who: &AuditActor,
     n: &NewReferral,
+    digest: Option<&str>,
 ) -> Result<Created, AppError> {
     let mut tx = state.db.begin().await?;
     let person_id = people::create(&mut tx, state, &n.team_organisation_id, &n.person).await?;
@@ -218,8 +221,8 @@ pub(super) async fn create_tx(
     let t = now();
     sqlx::query(
         "INSERT INTO referrals (id, person_id, team_organisation_id, source, referrer_user_id, referrer_organisation_id, referrer_name, \
-         referrer_email, source_system, source_identifier, reason, status, activity_id, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'received', $12, $13, $13)",
+         referrer_email, source_system, source_identifier, reason, status, activity_id, requested_activity_id, created_at, updated_at, source_digest) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'received', $12, $12, $13, $13, $14)",
     )
     .bind(id.clone())
     .bind(person_id.clone())
@@ -234,6 +237,7 @@ pub(super) async fn create_tx(
     .bind(n.reason.as_str().to_string())
     .bind(n.activity_id.clone())
     .bind(t)
+    .bind(digest.map(str::to_string))
     .execute(&mut *tx)
     .await?;
     event(

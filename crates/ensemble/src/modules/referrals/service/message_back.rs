@@ -51,8 +51,9 @@ pub(super) fn outcome_of(r: &Referral) -> &'static str {
 }
 
 /// One referral for the referrer or the care team, without the person's details (the FHIR
-/// read); audited. A referrer outside the care team sees the activity only when the person
-/// agreed to share with their GP and referrer.
+/// read); audited. A referrer outside the care team sees the activity chosen with the person
+/// only when the person agreed to share with their GP and referrer; otherwise the activity
+/// the referrer asked for, if any (what they sent, which says nothing new).
 pub async fn read_for_referrer(
     state: &AppState,
     actor: &Actor,
@@ -63,8 +64,8 @@ pub async fn read_for_referrer(
     let care_team = case.has(Access::CareTeam);
     let mut r = case.into_referral();
     if !care_team && !people::has_consent(&mut *tx, &r.person_id, Purpose::ShareGp).await? {
-        r.activity_id = None;
-        r.activity_name = None;
+        r.activity_id = r.requested_activity_id.clone();
+        r.activity_name = r.requested_activity_name.clone();
     }
     audit_ref(
         &mut tx,

@@ -16,6 +16,7 @@
 mod access;
 mod casework;
 mod common;
+mod electronic;
 mod intake;
 mod lists;
 mod message_back;
@@ -25,6 +26,7 @@ mod reminders;
 pub use access::*;
 pub use casework::*;
 use common::*;
+pub use electronic::*;
 pub use intake::*;
 pub use lists::*;
 pub use message_back::*;
