@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::audit::{self, AuditActor, AuditEvent};
-use crate::db::{Bind, Tx, bind_all, new_id, now};
+use crate::db::{Bind, Tx, bind_all, bind_opt_f64, new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::modules::places::{self, Point};
 use crate::rbac::perm::ManageActivities;
@@ -80,7 +80,7 @@ async fn write_details(
         // position is known, its coordinates); an emptied venue is unlinked.
         match &v.location {
             Some(loc) => {
-                sqlx::query(
+                let q = sqlx::query(
                     "UPDATE locations SET name = $1, address_1 = $2, city = $3, \
                      latitude = COALESCE($4, CASE WHEN postcode = $5 THEN latitude END), \
                      longitude = COALESCE($6, CASE WHEN postcode = $5 THEN longitude END), postcode = $5, updated_at = $7 \
@@ -88,15 +88,15 @@ async fn write_details(
                 )
                 .bind(loc.name.clone())
                 .bind(loc.address_1.clone())
-                .bind(loc.city.clone())
-                .bind(loc.point.map(|p| p.lat))
-                .bind(loc.postcode.as_str().to_string())
-                .bind(loc.point.map(|p| p.lon))
-                .bind(crate::db::now())
-                .bind(loc_id.clone())
-                .bind(id.to_string())
-                .execute(&mut **tx)
-                .await?;
+                .bind(loc.city.clone());
+                let q = bind_opt_f64(q, loc.point.map(|p| p.lat))
+                    .bind(loc.postcode.as_str().to_string());
+                bind_opt_f64(q, loc.point.map(|p| p.lon))
+                    .bind(crate::db::now())
+                    .bind(loc_id.clone())
+                    .bind(id.to_string())
+                    .execute(&mut **tx)
+                    .await?;
             }
             None => {
                 sqlx::query(
@@ -208,21 +208,21 @@ pub async fn add_location_as(
     location_id: &str,
     loc: &super::model::ValidLocation,
 ) -> Result<(), AppError> {
-    let updated = sqlx::query(
+    let q = sqlx::query(
         "UPDATE locations SET name = $1, address_1 = $2, city = $3, postcode = $4, latitude = $5, \
          longitude = $6, updated_at = $7 WHERE id = $8",
     )
     .bind(loc.name.clone())
     .bind(loc.address_1.clone())
     .bind(loc.city.clone())
-    .bind(loc.postcode.as_str().to_string())
-    .bind(loc.point.map(|p| p.lat))
-    .bind(loc.point.map(|p| p.lon))
-    .bind(now())
-    .bind(location_id.to_string())
-    .execute(&mut **tx)
-    .await?
-    .rows_affected();
+    .bind(loc.postcode.as_str().to_string());
+    let q = bind_opt_f64(q, loc.point.map(|p| p.lat));
+    let updated = bind_opt_f64(q, loc.point.map(|p| p.lon))
+        .bind(now())
+        .bind(location_id.to_string())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
     if updated == 0 {
         insert_location(tx, location_id, loc).await?;
     }
@@ -249,7 +249,7 @@ async fn insert_location(
     loc: &super::model::ValidLocation,
 ) -> Result<(), AppError> {
     let t = now();
-    sqlx::query(
+    let q = sqlx::query(
         "INSERT INTO locations (id, name, address_1, city, postcode, latitude, longitude, lsoa_code, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $8)",
     )
@@ -257,12 +257,12 @@ async fn insert_location(
     .bind(loc.name.clone())
     .bind(loc.address_1.clone())
     .bind(loc.city.clone())
-    .bind(loc.postcode.as_str().to_string())
-    .bind(loc.point.map(|p| p.lat))
-    .bind(loc.point.map(|p| p.lon))
-    .bind(t)
-    .execute(&mut **tx)
-    .await?;
+    .bind(loc.postcode.as_str().to_string());
+    let q = bind_opt_f64(q, loc.point.map(|p| p.lat));
+    bind_opt_f64(q, loc.point.map(|p| p.lon))
+        .bind(t)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
