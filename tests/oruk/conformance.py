@@ -382,9 +382,9 @@ class HttpClient:
     def get(self, path: str, params: dict | None = None) -> Response:
         return self.get_url(self.url(path, params))
 
-    def get_url(self, url: str) -> Response:
+    def get_url(self, url: str, method: str = "GET") -> Response:
         # No Origin header: the ORUK validator fetches server-side, so ACAO must be sent anyway.
-        req = urllib.request.Request(url, headers={"Accept": "application/json"})
+        req = urllib.request.Request(url, headers={"Accept": "application/json"}, method=method)
         try:
             with urllib.request.urlopen(req, timeout=self.timeout) as r:  # noqa: S310 (loopback)
                 return Response(url, r.status, {k.lower(): v for k, v in r.headers.items()}, r.read())
@@ -679,6 +679,84 @@ class Conformance:
         self.rep.check(f"{order_name} ({len(dists)} located, pages 1..{page - 1})", probs, subj)
 
 
+    # -- paging edges, other methods, full records, the organisation filter (issue 13)
+    def check_paging_edges(self, coll: Collection) -> None:
+        subj = ("behaviour", coll.name)
+        first = self.client.get(f"/{coll.name}", {"per_page": 2})
+        body, err = first.json()
+        if err or not isinstance(body, dict) or not is_int(body.get("total_pages")):
+            self.rep.check(f"GET /{coll.name}?per_page=2 : a page to go past", [err or "no total_pages"], subj)
+            return
+        past = body["total_pages"] + 2
+        r = self.client.get(f"/{coll.name}", {"per_page": 2, "page": past})
+        probs = http_problems(r)
+        got, err = r.json()
+        if r.status == 200 and not err:
+            probs += wrapper_problems(got, past, 2)
+            if isinstance(got, dict):
+                for k in ("total_items", "total_pages"):
+                    if got.get(k) != body.get(k):
+                        probs.append(f"$.{k}: {got.get(k)!r}, page 1 said {body.get(k)!r}")
+                if got.get("contents") != [] or got.get("last_page") is not True:
+                    probs.append("a page past the last must be empty and the last page")
+        self.rep.check(f"GET /{coll.name}?per_page=2&page={past} (past the last page) : that page, empty", probs, subj)
+        for params in ({"page": 0}, {"page": -1}, {"page": "abc"}, {"per_page": 0}, {"per_page": -5}):
+            r = self.client.get(f"/{coll.name}", params)
+            probs = http_problems(r, expect_status=400)
+            got, err = r.json()
+            if not err:
+                probs += schema_errors(self.s.inline_validator(ERROR_BODY_SCHEMA), got)
+                name = next(iter(params))
+                detail = ((got or {}).get("errors") or [{}])[0].get("detail", "")
+                if name not in str(detail):
+                    probs.append(f"detail {detail!r} does not name {name}")
+            query = urllib.parse.urlencode(params)
+            self.rep.check(f"GET /{coll.name}?{query} : HTTP 400 naming the parameter", probs, subj)
+
+    def check_other_methods(self, coll: Collection) -> None:
+        for path in (f"/{coll.name}", f"/{coll.name}/{uuid.uuid4()}"):
+            r = self.client.get_url(self.client.url(path), method="POST")
+            probs = http_problems(r, expect_status=405)
+            allow = r.header("allow") or ""
+            if "GET" not in allow or "POST" in allow:
+                probs.append(f"Allow {allow!r}: must name GET and not POST")
+            body, err = r.json()
+            if not err:
+                probs += schema_errors(self.s.inline_validator(ERROR_BODY_SCHEMA), body)
+            self.rep.check(f"POST {path} : HTTP 405 with Allow, ACAO *, error body", probs, ("behaviour", coll.name))
+
+    def check_full_lists(self) -> None:
+        for name in ("services", "service_at_locations"):
+            coll = COLLECTIONS[name]
+            r = self.client.get(f"/{name}", {"full": "true", "per_page": self.send_per_page})
+            probs = http_problems(r)
+            body, err = r.json()
+            if r.status == 200 and not err and isinstance(body, dict):
+                v = self.s.validator(coll.single_schema)
+                for i, item in enumerate(body.get("contents") or []):
+                    probs += validate(v, item, f"$.contents[{i}]")
+            self.rep.check(f"GET /{name}?full=true : items valid as single {name}", probs, ("behaviour", name))
+
+    def check_organization_filter(self) -> None:
+        subj = ("behaviour", "services")
+        body, err = self.client.get("/services", {"per_page": 1}).json()
+        items = (body or {}).get("contents") if isinstance(body, dict) else None
+        if err or not items:
+            self.rep.skip("GET /services?organization_id=… : only that organisation's services", "no service listed", subj)
+            return
+        org = items[0].get("organization_id")
+        r = self.client.get("/services", {"organization_id": org, "per_page": 100})
+        probs = http_problems(r)
+        got, err = r.json()
+        if not err and isinstance(got, dict):
+            others = [it.get("id") for it in got.get("contents") or [] if it.get("organization_id") != org]
+            if others:
+                probs.append(f"services of other organisations listed: {others[:5]}")
+            if not got.get("contents"):
+                probs.append("the organisation of a listed service has no services")
+        self.rep.check("GET /services?organization_id=… : only that organisation's services", probs, subj)
+
+
 # ---------------------------------------------------------------------------- live mode
 
 
@@ -698,6 +776,13 @@ def run_live(args: argparse.Namespace, schemas: Schemas) -> Reporter:
         c.check_list_without_params("service_at_locations")
         c.check_proximity(args.postcode, args.proximity, args.origin, args.distance_tolerance, args.max_proximity_pages)
         c.check_bad_postcode()
+    for name in args.collections:
+        c.check_paging_edges(COLLECTIONS[name])
+        c.check_other_methods(COLLECTIONS[name])
+    if "services" in args.collections and "service_at_locations" in args.collections:
+        c.check_full_lists()
+    if "services" in args.collections:
+        c.check_organization_filter()
     return rep
 
 

@@ -596,3 +596,60 @@ fn score_and_instrument_check_work_on_files() {
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("\"licensed_wording_not_shipped\""));
 }
+
+#[test]
+fn directory_import_oruk_names_the_file_and_what_is_wrong_with_it() {
+    let dir = temp_dir();
+    let db = dir.join("import.db");
+    assert!(
+        run(&["migrate", "--database", p(&db)], None)
+            .status
+            .success()
+    );
+    let import = |source: &Path| {
+        run(
+            &["directory", "import-oruk", "--database", p(&db), p(source)],
+            None,
+        )
+    };
+    // Not JSON: exit 2, the file, the reason, the line and column.
+    let broken = dir.join("broken.json");
+    std::fs::write(&broken, "{\n  \"id\": oops\n}").unwrap();
+    let o = import(&broken);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains(p(&broken)) && out.contains("not valid JSON") && out.contains("line 2"),
+        "{out}"
+    );
+    // A folder without JSON files is not an empty success.
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = import(&empty);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("no .json files"), "{}", text(&o));
+    // A service that breaks the profile's rules: exit 1, the file, the item and the field.
+    let feed = dir.join("feed.json");
+    let good = "01a24e4a-b608-75a9-99b8-f16783d8df3b";
+    std::fs::write(
+        &feed,
+        format!(
+            r#"[{{"id": "abc", "name": "Bad", "status": "active"}},
+                {{"id": "{good}", "name": "Good Singers", "status": "active",
+                  "cost_options": [{{"id": "01a24e4a-b608-75a9-99b8-f16783d8df3c", "option": "Pay what you can", "amount_description": "Pay what you can (bursary available)"}}]}}]"#
+        ),
+    )
+    .unwrap();
+    let o = import(&feed);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains("1 created") && out.contains("1 rejected"),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("rejected {} item 1 (abc)", p(&feed)))
+            && out.contains("id: \"abc\" is not a UUID"),
+        "{out}"
+    );
+}

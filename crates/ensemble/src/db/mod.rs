@@ -248,10 +248,24 @@ pub fn bind_all<'q>(
             Bind::I(i) => q.bind(*i),
             Bind::OptI(i) => q.bind(*i),
             Bind::F(f) => q.bind(*f),
-            Bind::OptF(f) => q.bind(*f),
+            Bind::OptF(f) => bind_opt_f64(q, *f),
         };
     }
     q
+}
+
+/// Attach a nullable real number. sqlx 0.9's Any driver sends a NULL `f64` to PostgreSQL as a
+/// `real` (float4) parameter and a NULL `f32` as `double precision`, and a prepared statement
+/// keeps the parameter types of its first run on a connection; so a statement first run with
+/// NULL would refuse a later number ("incorrect binary data format"). NULL goes as `f32`.
+pub fn bind_opt_f64<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    v: Option<f64>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    match v {
+        Some(x) => q.bind(x),
+        None => q.bind(None::<f32>),
+    }
 }
 
 /// Insert rows in one multi-row statement and one transaction, draining `rows`; `tail` is

@@ -166,10 +166,12 @@ pub async fn session_layer(
 
 /// Refuse state-changing page requests sent from another site (by `Origin`, or `Referer`
 /// when there is no `Origin`) or without a valid CSRF token (403 page). API routes use
-/// bearer tokens, not cookies, so they are exempt.
+/// bearer tokens, not cookies, so they are exempt; so is the Open Referral UK API, which is
+/// public, read-only and reads no session (its routes answer other methods with 405).
 pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !unsafe_method || req.uri().path().starts_with("/api/") {
+    let path = req.uri().path();
+    if !unsafe_method || path.starts_with("/api/") || path.starts_with("/openreferral/") {
         return next.run(req).await;
     }
     if !same_site(&state.cfg.base_url, req.headers()) {

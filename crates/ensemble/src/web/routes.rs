@@ -123,6 +123,17 @@ impl Route {
         self
     }
 
+    /// Answer the methods this path does not take with `handler` instead of axum's bare 405
+    /// (axum still adds the `Allow` header unless the handler sets one).
+    pub fn other_methods<H, T>(mut self, handler: H) -> Self
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.handler = self.handler.fallback(handler);
+        self
+    }
+
     /// Allow while the second factor is still owed (sign-out, MFA set-up and verification).
     pub fn mfa_pending_ok(mut self) -> Self {
         self.meta.mfa_pending_ok = true;

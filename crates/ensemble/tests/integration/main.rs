@@ -13,6 +13,7 @@ mod authz;
 mod directory;
 mod email;
 mod measures;
+mod oruk;
 mod outage;
 mod people;
 mod places;

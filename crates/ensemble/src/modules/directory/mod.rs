@@ -9,6 +9,8 @@ pub mod html;
 pub mod import_oruk;
 pub mod model;
 pub mod oruk;
+pub mod oruk_openapi;
+pub mod oruk_query;
 pub mod practitioners;
 pub mod search;
 pub mod service;
@@ -63,6 +65,15 @@ pub fn routes() -> Vec<Route> {
             P::ManageActivities,
             html::manage_restore,
         ),
+    ]
+    .into_iter()
+    .chain(oruk_routes())
+    .collect()
+}
+
+/// The Open Referral UK API: public, GET only; any other method is a 405 naming `GET`.
+fn oruk_routes() -> Vec<Route> {
+    [
         Route::get("/openreferral/", P::Public, oruk::root),
         Route::get("/openreferral/openapi.json", P::Public, oruk::openapi),
         Route::get("/openreferral/services", P::Public, oruk::services),
@@ -100,6 +111,9 @@ pub fn routes() -> Vec<Route> {
             oruk::organization_one,
         ),
     ]
+    .into_iter()
+    .map(|r| r.other_methods(oruk::method_not_allowed))
+    .collect()
 }
 
 /// What this module declares to the application: routes, jobs and the tables it owns.

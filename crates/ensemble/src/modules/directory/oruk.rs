@@ -6,17 +6,17 @@
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use sqlx::Row;
 
 use crate::error::{ApiError, AppError};
-use crate::modules::places::Postcode;
 use crate::state::AppState;
 
-use super::model::{Activity, Cost, Day, Freq, Location};
-use super::store::{self, Filters};
+use super::model::{Activity, Cost, Freq, Location};
+use super::oruk_query::{filters, full, paging, pairs};
+use super::store;
 
 /// The UK profile's documentation URL, as the validator expects it.
 pub const PROFILE: &str = "https://github.com/OpenReferralUK/uk-profile/blob/main/docs/index.md";
@@ -219,23 +219,6 @@ fn service_full(a: &Activity, with_locations: bool) -> Value {
     Value::Object(m)
 }
 
-/// Pagination from the query: lenient (out-of-range values are clamped, not refused).
-fn paging(q: &[(String, String)]) -> (i64, i64) {
-    let get = |k: &str| {
-        q.iter()
-            .find(|(key, _)| key == k)
-            .and_then(|(_, v)| v.trim().parse::<f64>().ok())
-            .filter(|v| v.is_finite())
-    };
-    let page = get("page")
-        .map(|p| p.clamp(1.0, 1_000_000.0) as i64)
-        .unwrap_or(1);
-    let per = get("per_page")
-        .map(|p| p.clamp(1.0, 100.0) as i64)
-        .unwrap_or(50);
-    (page, per)
-}
-
 fn wrapper(total: i64, page: i64, per: i64, contents: Vec<Value>) -> Value {
     let total_pages = if total == 0 {
         1
@@ -272,84 +255,6 @@ fn wrapper_raw(total: i64, page: i64, per: i64, items: &[std::sync::Arc<str>]) -
     cors(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
-fn pairs(raw: Option<String>) -> Vec<(String, String)> {
-    raw.and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(&q).ok())
-        .unwrap_or_default()
-}
-
-fn time_param(v: &str) -> Option<String> {
-    super::model::parse_time(v.get(..5).unwrap_or(v))
-}
-
-/// Read ORUK filters; a malformed postcode or proximity is a 400 naming the parameter.
-async fn filters(state: &AppState, q: &[(String, String)]) -> Result<Filters, AppError> {
-    let get = |k: &str| {
-        q.iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-    };
-    let mut f = Filters::default();
-    if let Some(s) = get("search") {
-        let clean: String = s.chars().filter(|c| !c.is_control()).collect();
-        f.words = clean
-            .split_whitespace()
-            .take(8)
-            .map(str::to_string)
-            .collect();
-    }
-    if let Some(t) = get("taxonomy_term_id") {
-        f.term_ids = t
-            .split(',')
-            .take(20)
-            .map(|s| s.trim().to_string())
-            .collect();
-    }
-    f.taxonomy_id = get("taxonomy_id");
-    f.minimum_age = get("minimum_age")
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|v| v.is_finite());
-    f.maximum_age = get("maximum_age")
-        .and_then(|v| v.parse::<f64>().ok())
-        .filter(|v| v.is_finite());
-    if let Some(d) = get("day") {
-        let up = d.to_uppercase();
-        f.day = Day::from_code(&up).or_else(|| {
-            Day::ALL
-                .iter()
-                .copied()
-                .find(|x| x.label().eq_ignore_ascii_case(&d))
-        });
-    }
-    f.start_time = get("start_time").and_then(|v| time_param(&v));
-    f.end_time = get("end_time").and_then(|v| time_param(&v));
-    if let Some(pc) = get("postcode") {
-        let postcode =
-            Postcode::parse(&pc).map_err(|e| AppError::BadRequest(format!("postcode: {e}")))?;
-        let radius = match get("proximity") {
-            None => 5000.0,
-            Some(p) => match p.parse::<f64>() {
-                Ok(m) if m > 0.0 && m.is_finite() => m.min(200_000.0),
-                _ => {
-                    return Err(AppError::BadRequest(
-                        "proximity: give a distance in metres, like 5000".into(),
-                    ));
-                }
-            },
-        };
-        let place = super::cache::of(state)
-            .postcode(&state.db, &postcode)
-            .await?
-            .ok_or_else(|| {
-                AppError::BadRequest(format!(
-                    "postcode: {postcode} is not in this directory's postcode data"
-                ))
-            })?;
-        f.near = Some((place.point, radius));
-    }
-    Ok(f)
-}
-
 /// GET /openreferral/
 pub async fn root(State(state): State<AppState>) -> Response {
     let base = state.cfg.base_url.trim_end_matches('/');
@@ -358,59 +263,75 @@ pub async fn root(State(state): State<AppState>) -> Response {
     )
 }
 
-/// GET /openreferral/openapi.json — points consumers at the UK profile's definition.
+/// GET /openreferral/openapi.json: the OpenAPI 3.1 document of this API.
 pub async fn openapi(State(state): State<AppState>) -> Response {
-    let base = state.cfg.base_url.trim_end_matches('/');
-    ok(json!({
-        "openapi": "3.1.0",
-        "info": { "title": "Ensemble Open Referral UK 3.0 API", "version": "HSDS-UK-3.0", "description": "This API follows the Open Referral UK 3.0 profile; see the profile for full schemas." },
-        "servers": [{ "url": format!("{base}/openreferral") }],
-        "externalDocs": { "url": PROFILE },
-        "paths": {
-            "/services": { "get": { "summary": "Services (activities), paginated", "responses": { "200": { "description": "A page of services" } } } },
-            "/services/{id}": { "get": { "summary": "One service", "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }], "responses": { "200": { "description": "A service" } } } },
-            "/service_at_locations": { "get": { "summary": "Services at locations, paginated; postcode and proximity (metres) sort by distance", "responses": { "200": { "description": "A page" } } } },
-            "/service_at_locations/{id}": { "get": { "summary": "One service at a location", "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string" } }], "responses": { "200": { "description": "A service at a location" } } } },
-            "/taxonomies": { "get": { "summary": "Taxonomies", "responses": { "200": { "description": "A page" } } } },
-            "/taxonomy_terms": { "get": { "summary": "Taxonomy terms", "responses": { "200": { "description": "A page" } } } },
-            "/organizations": { "get": { "summary": "Organisations with listed services", "responses": { "200": { "description": "A page" } } } }
-        }
-    }))
+    ok(super::oruk_openapi::document(&state.cfg.base_url))
+}
+
+/// Answer a method other than GET or HEAD on an `/openreferral/` route: 405 with the JSON
+/// envelope (axum adds `Allow: GET,HEAD`), or the CORS pre-flight answer for OPTIONS.
+pub async fn method_not_allowed(method: Method) -> Response {
+    if method == Method::OPTIONS {
+        let mut r = cors(StatusCode::NO_CONTENT.into_response());
+        let h = r.headers_mut();
+        h.insert(
+            header::ALLOW,
+            HeaderValue::from_static("GET, HEAD, OPTIONS"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, HEAD, OPTIONS"),
+        );
+        return r;
+    }
+    let body = json!({ "errors": [{ "code": "method_not_allowed", "detail": format!(
+        "{method} is not allowed: the Open Referral UK API is read-only; use GET"
+    ) }] });
+    let mut r = cors((StatusCode::METHOD_NOT_ALLOWED, Json(body)).into_response());
+    r.headers_mut().insert(
+        header::ALLOW,
+        HeaderValue::from_static("GET, HEAD, OPTIONS"),
+    );
+    r
+}
+
+/// The items of one page: hits and the total, before the page is cut when sorted by distance.
+fn cut<T>(all: Vec<T>, page: i64, per: i64) -> (Vec<T>, i64) {
+    let total = all.len() as i64;
+    let skip = usize::try_from((page - 1) * per).unwrap_or(usize::MAX);
+    let items = all.into_iter().skip(skip).take(per as usize).collect();
+    (items, total)
 }
 
 /// GET /openreferral/services
 pub async fn services(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let q = pairs(raw);
-    let (page, per) = paging(&q);
-    let result = async {
-        let f = filters(&state, &q).await?;
-        let (hits, total) = if f.near.is_some() {
-            let all = super::service::activities_near(&state, &f).await?;
-            let total = all.len() as i64;
-            (
-                all.into_iter()
-                    .skip(((page - 1) * per) as usize)
-                    .take(per as usize)
-                    .collect(),
-                total,
-            )
-        } else {
-            store::search_page(&state.db.read, &f, per, (page - 1) * per).await?
-        };
-        let ids: Vec<String> = hits.iter().map(|h| h.activity_id.clone()).collect();
-        let (acts, snap) = super::cache::of(&state).load_with(&state.db, &ids).await?;
-        let mut items = Vec::with_capacity(acts.len());
-        for a in &acts {
-            let key = format!("service:{}", a.id);
-            items.push(
-                super::cache::of(&state)
-                    .rendered(&snap, &key, || Value::Object(service_brief(a)).to_string()),
-            );
-        }
-        Ok::<_, AppError>(wrapper_raw(total, page, per, &items))
-    }
-    .await;
-    result.unwrap_or_else(err)
+    services_page(&state, &pairs(raw)).await.unwrap_or_else(err)
+}
+
+async fn services_page(state: &AppState, q: &[(String, String)]) -> Result<Response, AppError> {
+    let (page, per) = paging(q)?;
+    let full = full(q)?;
+    let f = filters(state, q).await?;
+    let (hits, total) = if f.near.is_some() {
+        cut(super::service::activities_near(state, &f).await?, page, per)
+    } else {
+        store::search_page(&state.db.read, &f, per, (page - 1) * per).await?
+    };
+    let ids: Vec<String> = hits.iter().map(|h| h.activity_id.clone()).collect();
+    let cache = super::cache::of(state);
+    let (acts, snap) = cache.load_with(&state.db, &ids).await?;
+    let items: Vec<_> = acts
+        .iter()
+        .map(|a| match full {
+            true => cache.rendered(&snap, &format!("service_full:{}", a.id), || {
+                service_full(a, true).to_string()
+            }),
+            false => cache.rendered(&snap, &format!("service:{}", a.id), || {
+                Value::Object(service_brief(a)).to_string()
+            }),
+        })
+        .collect();
+    Ok(wrapper_raw(total, page, per, &items))
 }
 
 async fn active(state: &AppState, id: &str) -> Result<Activity, AppError> {
@@ -440,36 +361,48 @@ pub async fn service_at_locations(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let q = pairs(raw);
-    let (page, per) = paging(&q);
-    let result = async {
-        let f = filters(&state, &q).await?;
-        let (hits, total) = if f.near.is_some() {
-            let all = super::service::pairs_near(&state, &f).await?;
-            let total = all.len() as i64;
-            (all.into_iter().skip(((page - 1) * per) as usize).take(per as usize).collect::<Vec<_>>(), total)
-        } else {
-            store::links_page(&state.db.read, &f, per, (page - 1) * per).await?
+    links_page(&state, &pairs(raw)).await.unwrap_or_else(err)
+}
+
+async fn links_page(state: &AppState, q: &[(String, String)]) -> Result<Response, AppError> {
+    let (page, per) = paging(q)?;
+    let full = full(q)?;
+    let f = filters(state, q).await?;
+    let (hits, total) = if f.near.is_some() {
+        cut(super::service::pairs_near(state, &f).await?, page, per)
+    } else {
+        store::links_page(&state.db.read, &f, per, (page - 1) * per).await?
+    };
+    let mut ids: Vec<String> = hits.iter().map(|h| h.activity_id.clone()).collect();
+    ids.dedup();
+    let cache = super::cache::of(state);
+    let (acts, snap) = cache.load_with(&state.db, &ids).await?;
+    let mut items = Vec::with_capacity(hits.len());
+    for h in &hits {
+        let Some(a) = acts.iter().find(|a| a.id == h.activity_id) else {
+            continue;
         };
-        let mut ids: Vec<String> = hits.iter().map(|h| h.activity_id.clone()).collect();
-        ids.dedup();
-        let (acts, snap) = super::cache::of(&state).load_with(&state.db, &ids).await?;
-        let mut items = Vec::with_capacity(hits.len());
-        for h in &hits {
-            let Some(a) = acts.iter().find(|a| a.id == h.activity_id) else { continue };
-            let Some(l) = a.locations.iter().find(|l| Some(&l.link_id) == h.link_id.as_ref()) else { continue };
-            let key = format!("sal:{}", l.link_id);
-            items.push(
-                super::cache::of(&state)
-                                        .rendered(&snap, &key, || {
-                        json!({ "id": l.link_id, "service_id": a.id, "location_id": l.id, "location": location_brief(l), "service": Value::Object(service_brief(a)) }).to_string()
-                    }),
-            );
-        }
-        Ok::<_, AppError>(wrapper_raw(total, page, per, &items))
+        let Some(l) = a
+            .locations
+            .iter()
+            .find(|l| Some(&l.link_id) == h.link_id.as_ref())
+        else {
+            continue;
+        };
+        items.push(match full {
+            true => cache.rendered(&snap, &format!("sal_full:{}", l.link_id), || {
+                sal_full(a, l).to_string()
+            }),
+            false => cache.rendered(&snap, &format!("sal:{}", l.link_id), || {
+                json!({ "id": l.link_id, "service_id": a.id, "location_id": l.id, "location": location_brief(l), "service": Value::Object(service_brief(a)) }).to_string()
+            }),
+        });
     }
-    .await;
-    result.unwrap_or_else(err)
+    Ok(wrapper_raw(total, page, per, &items))
+}
+
+fn sal_full(a: &Activity, l: &Location) -> Value {
+    json!({ "id": l.link_id, "service_id": a.id, "location_id": l.id, "location": location_full(a, l), "service": service_full(a, false) })
 }
 
 /// GET /openreferral/service_at_locations/{id}
@@ -487,8 +420,12 @@ pub async fn service_at_location(
             .await?
             .ok_or(AppError::NotFound)?;
         let a = active(&state, &row.try_get::<String, _>("activity_id")?).await?;
-        let l = a.locations.iter().find(|l| l.link_id == id).ok_or(AppError::NotFound)?;
-        Ok(json!({ "id": l.link_id, "service_id": a.id, "location_id": l.id, "location": location_full(&a, l), "service": service_full(&a, false) }))
+        let l = a
+            .locations
+            .iter()
+            .find(|l| l.link_id == id)
+            .ok_or(AppError::NotFound)?;
+        Ok(sal_full(&a, l))
     }
     .await;
     match result {
@@ -499,8 +436,9 @@ pub async fn service_at_location(
 
 /// GET /openreferral/taxonomies
 pub async fn taxonomies(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let (page, per) = paging(&pairs(raw));
+    let q = pairs(raw);
     let result = async {
+        let (page, per) = paging(&q)?;
         let rows = sqlx::query(
             "SELECT id, name, description, uri, version FROM taxonomies ORDER BY name, id",
         )
@@ -592,8 +530,9 @@ pub async fn taxonomy(State(state): State<AppState>, Path(id): Path<String>) -> 
 
 /// GET /openreferral/taxonomy_terms
 pub async fn taxonomy_terms(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let (page, per) = paging(&pairs(raw));
+    let q = pairs(raw);
     let result = async {
+        let (page, per) = paging(&q)?;
         let rows = sqlx::query("SELECT id, name, description, code, taxonomy_id, parent_id FROM taxonomy_terms ORDER BY name, id").fetch_all(&state.db.read).await?;
         let all: Vec<Value> = rows.iter().map(term_json).collect::<Result<_, sqlx::Error>>()?;
         Ok::<_, AppError>(page_of(all, page, per))
@@ -641,8 +580,9 @@ const ORG_SQL: &str = "SELECT o.id, o.name, o.description, o.website FROM organi
 
 /// GET /openreferral/organizations — organisations that list at least one activity.
 pub async fn organizations(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
-    let (page, per) = paging(&pairs(raw));
+    let q = pairs(raw);
     let result = async {
+        let (page, per) = paging(&q)?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "{ORG_SQL} ORDER BY lower(o.name), o.id"
         )))

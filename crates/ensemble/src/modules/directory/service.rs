@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use crate::audit::{self, AuditActor, AuditEvent};
-use crate::db::{Bind, Tx, bind_all, new_id, now};
+use crate::db::{Bind, Tx, bind_all, bind_opt_f64, new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::modules::places::{self, Point};
 use crate::rbac::perm::ManageActivities;
@@ -80,7 +80,7 @@ async fn write_details(
         // position is known, its coordinates); an emptied venue is unlinked.
         match &v.location {
             Some(loc) => {
-                sqlx::query(
+                let q = sqlx::query(
                     "UPDATE locations SET name = $1, address_1 = $2, city = $3, \
                      latitude = COALESCE($4, CASE WHEN postcode = $5 THEN latitude END), \
                      longitude = COALESCE($6, CASE WHEN postcode = $5 THEN longitude END), postcode = $5, updated_at = $7 \
@@ -88,15 +88,15 @@ async fn write_details(
                 )
                 .bind(loc.name.clone())
                 .bind(loc.address_1.clone())
-                .bind(loc.city.clone())
-                .bind(loc.point.map(|p| p.lat))
-                .bind(loc.postcode.as_str().to_string())
-                .bind(loc.point.map(|p| p.lon))
-                .bind(crate::db::now())
-                .bind(loc_id.clone())
-                .bind(id.to_string())
-                .execute(&mut **tx)
-                .await?;
+                .bind(loc.city.clone());
+                let q = bind_opt_f64(q, loc.point.map(|p| p.lat))
+                    .bind(loc.postcode.as_str().to_string());
+                bind_opt_f64(q, loc.point.map(|p| p.lon))
+                    .bind(crate::db::now())
+                    .bind(loc_id.clone())
+                    .bind(id.to_string())
+                    .execute(&mut **tx)
+                    .await?;
             }
             None => {
                 sqlx::query(
@@ -163,30 +163,106 @@ async fn write_location(
     id: &str,
     loc: &super::model::ValidLocation,
 ) -> Result<(), AppError> {
-    let t = now();
     let loc_id = new_id();
-    sqlx::query(
-        "INSERT INTO locations (id, name, address_1, city, postcode, latitude, longitude, lsoa_code, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $8)",
-    )
-    .bind(loc_id.clone())
-    .bind(loc.name.clone())
-    .bind(loc.address_1.clone())
-    .bind(loc.city.clone())
-    .bind(loc.postcode.as_str().to_string())
-    .bind(loc.point.map(|p| p.lat))
-    .bind(loc.point.map(|p| p.lon))
-    .bind(t)
-    .execute(&mut **tx)
-    .await?;
+    insert_location(tx, &loc_id, loc).await?;
+    link_location(tx, &new_id(), id, &loc_id).await
+}
+
+/// `w` when no row of `table` has that id yet, else a new id.
+async fn new_id_or(tx: &mut Tx, table: &str, w: &str) -> Result<String, AppError> {
+    let taken = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT 1 FROM {table} WHERE id = $1"
+    )))
+    .bind(w.to_string())
+    .fetch_optional(&mut **tx)
+    .await?
+    .is_some();
+    Ok(if taken { new_id() } else { w.to_string() })
+}
+
+async fn link_location(
+    tx: &mut Tx,
+    link_id: &str,
+    activity_id: &str,
+    location_id: &str,
+) -> Result<(), AppError> {
     sqlx::query(
         "INSERT INTO activity_locations (id, activity_id, location_id) VALUES ($1, $2, $3)",
     )
-    .bind(new_id())
-    .bind(id.to_string())
-    .bind(loc_id)
+    .bind(link_id.to_string())
+    .bind(activity_id.to_string())
+    .bind(location_id.to_string())
     .execute(&mut **tx)
     .await?;
+    Ok(())
+}
+
+/// Link a venue to an activity keeping the ids a feed gave (the importer): the venue row
+/// with `location_id` is updated from `loc` when it exists (a venue shared by several
+/// services of a feed, or met again), else created with that id; the link keeps `link_id`
+/// unless another link already has it.
+pub async fn add_location_as(
+    tx: &mut Tx,
+    activity_id: &str,
+    link_id: &str,
+    location_id: &str,
+    loc: &super::model::ValidLocation,
+) -> Result<(), AppError> {
+    let q = sqlx::query(
+        "UPDATE locations SET name = $1, address_1 = $2, city = $3, postcode = $4, latitude = $5, \
+         longitude = $6, updated_at = $7 WHERE id = $8",
+    )
+    .bind(loc.name.clone())
+    .bind(loc.address_1.clone())
+    .bind(loc.city.clone())
+    .bind(loc.postcode.as_str().to_string());
+    let q = bind_opt_f64(q, loc.point.map(|p| p.lat));
+    let updated = bind_opt_f64(q, loc.point.map(|p| p.lon))
+        .bind(now())
+        .bind(location_id.to_string())
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+    if updated == 0 {
+        insert_location(tx, location_id, loc).await?;
+    }
+    let link = new_id_or(tx, "activity_locations", link_id).await?;
+    link_location(tx, &link, activity_id, location_id).await?;
+    refresh_listing(tx, activity_id).await?;
+    Ok(())
+}
+
+/// Add a schedule keeping the id a feed gave, unless another schedule already has it.
+pub async fn add_schedule_as(
+    tx: &mut Tx,
+    activity_id: &str,
+    schedule_id: &str,
+    s: &super::model::ValidSchedule,
+) -> Result<(), AppError> {
+    let id = new_id_or(tx, "schedules", schedule_id).await?;
+    insert_schedule(tx, &id, activity_id, s).await
+}
+
+async fn insert_location(
+    tx: &mut Tx,
+    loc_id: &str,
+    loc: &super::model::ValidLocation,
+) -> Result<(), AppError> {
+    let t = now();
+    let q = sqlx::query(
+        "INSERT INTO locations (id, name, address_1, city, postcode, latitude, longitude, lsoa_code, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $8)",
+    )
+    .bind(loc_id.to_string())
+    .bind(loc.name.clone())
+    .bind(loc.address_1.clone())
+    .bind(loc.city.clone())
+    .bind(loc.postcode.as_str().to_string());
+    let q = bind_opt_f64(q, loc.point.map(|p| p.lat));
+    bind_opt_f64(q, loc.point.map(|p| p.lon))
+        .bind(t)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
@@ -195,11 +271,20 @@ async fn write_schedule(
     id: &str,
     s: &super::model::ValidSchedule,
 ) -> Result<(), AppError> {
+    insert_schedule(tx, &new_id(), id, s).await
+}
+
+async fn insert_schedule(
+    tx: &mut Tx,
+    schedule_id: &str,
+    id: &str,
+    s: &super::model::ValidSchedule,
+) -> Result<(), AppError> {
     sqlx::query(
         "INSERT INTO schedules (id, activity_id, freq, byday, dtstart, valid_from, valid_to, opens_at, closes_at, description) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(new_id())
+    .bind(schedule_id.to_string())
     .bind(id.to_string())
     .bind(s.freq.code())
     .bind(s.byday.clone())
@@ -334,7 +419,19 @@ pub async fn insert(
     source: Option<(&str, &str)>,
     reviewer: Option<&str>,
 ) -> Result<String, AppError> {
-    let id = new_id();
+    insert_as(tx, actor, &new_id(), v, source, reviewer).await
+}
+
+/// [`insert`] with the id to give it (the importer keeps a feed's id when it is free).
+pub async fn insert_as(
+    tx: &mut Tx,
+    actor: &AuditActor,
+    id: &str,
+    v: &ValidActivity,
+    source: Option<(&str, &str)>,
+    reviewer: Option<&str>,
+) -> Result<String, AppError> {
+    let id = new_id_or(tx, "activities", id).await?;
     let t = now();
     let mut values = vec![Bind::T(id.clone()), Bind::T(v.organisation_id.clone())];
     values.extend(editable_values(v));

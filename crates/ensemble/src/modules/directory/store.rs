@@ -80,6 +80,8 @@ pub struct Filters {
     pub maximum_age: Option<f64>,
     /// Of this organisation.
     pub organisation_id: Option<String>,
+    /// Changed at or after this instant (Unix seconds).
+    pub modified_after: Option<i64>,
 }
 
 /// Build the WHERE clause over `activities a JOIN organisations o`.
@@ -183,6 +185,10 @@ pub fn filter_clause(f: &Filters) -> Where {
     if let Some(o) = &f.organisation_id {
         let p = w.bind(Bind::T(o.clone()));
         w.and(format!("a.organisation_id = {p}"));
+    }
+    if let Some(t) = f.modified_after {
+        let p = w.bind(Bind::I(t));
+        w.and(format!("a.updated_at >= {p}"));
     }
     w
 }

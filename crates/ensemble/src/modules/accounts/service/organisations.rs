@@ -133,7 +133,15 @@ async fn create_organisation_unchecked(
     actor: &AuditActor,
     v: ValidOrg,
 ) -> Result<Organisation, AppError> {
-    let id = new_id();
+    create_organisation_with_id(state, actor, new_id(), v).await
+}
+
+async fn create_organisation_with_id(
+    state: &AppState,
+    actor: &AuditActor,
+    id: String,
+    v: ValidOrg,
+) -> Result<Organisation, AppError> {
     let t = now();
     let mut tx = state.db.begin().await?;
     let r = sqlx::query(
@@ -179,6 +187,23 @@ pub async fn create_organisation_as_operator(
 ) -> Result<Organisation, AppError> {
     let v = validate_org(input)?;
     create_organisation_unchecked(state, &AuditActor::cli(), v).await
+}
+
+/// Create an organisation from the command line keeping an id given elsewhere (the Open
+/// Referral UK importer keeps a feed's organisation id), or a new id when that one is taken.
+pub async fn create_organisation_as_operator_with_id(
+    state: &AppState,
+    id: &str,
+    input: &OrganisationInput,
+) -> Result<Organisation, AppError> {
+    let v = validate_org(input)?;
+    let taken = store::organisation(&state.db.read, id).await?.is_some();
+    let id = if taken || uuid::Uuid::parse_str(id).is_err() {
+        new_id()
+    } else {
+        id.to_string()
+    };
+    create_organisation_with_id(state, &AuditActor::cli(), id, v).await
 }
 
 /// Edit an organisation.
