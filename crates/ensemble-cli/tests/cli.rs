@@ -596,3 +596,125 @@ fn score_and_instrument_check_work_on_files() {
     assert!(o.status.success());
     assert!(String::from_utf8_lossy(&o.stdout).contains("\"licensed_wording_not_shipped\""));
 }
+
+#[test]
+fn score_ons4_scores_each_answered_question_when_one_is_blank() {
+    let dir = temp_dir();
+    let answers = dir.join("ons4.csv");
+    std::fs::write(
+        &answers,
+        "participant,life_satisfaction,worthwhile,happiness,anxiety\nA,6,,7,2\nB,,,,\n",
+    )
+    .unwrap();
+    let o = run(&["score", "ons4", p(&answers)], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[1], "A,6,medium,,,7,high,2,low,", "{out}");
+    assert!(
+        lines[2].contains("ONS4 cannot be scored: no question was answered"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_csv_naming_a_column_twice_is_refused_naming_the_column() {
+    let dir = temp_dir();
+    let file = dir.join("twice.csv");
+    std::fs::write(
+        &file,
+        "id,before,after,before\n1,20,22,30\n2,21,25,31\n3,18,20,32\n",
+    )
+    .unwrap();
+    let o = run(
+        &[
+            "analyse",
+            "paired",
+            p(&file),
+            "--before",
+            "before",
+            "--after",
+            "after",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o)
+            .contains("the column \"before\" appears twice in the header row (columns 2 and 4)"),
+        "{}",
+        text(&o)
+    );
+    std::fs::write(
+        &file,
+        "participant,life_satisfaction,worthwhile,happiness,anxiety,anxiety\nA,6,9,7,2,3\n",
+    )
+    .unwrap();
+    let o = run(&["score", "ons4", p(&file)], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("the column \"anxiety\" appears twice"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_csv_row_with_extra_fields_is_refused_naming_its_line_and_field_counts() {
+    let dir = temp_dir();
+    let file = dir.join("ragged.csv");
+    std::fs::write(
+        &file,
+        "participant,life_satisfaction,worthwhile,happiness,anxiety\nA,6,9,7,2\nB,5,5,5,5,oops\n",
+    )
+    .unwrap();
+    let o = run(&["score", "ons4", p(&file)], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("line 3: expected 5 fields, as in the header row, but found 6"),
+        "{t}"
+    );
+    assert!(!t.contains("could not write"), "{t}");
+    std::fs::write(&file, "id,before,after\n1,20,22\n2,21,25,9\n3,18,20\n").unwrap();
+    let o = run(
+        &[
+            "analyse",
+            "paired",
+            p(&file),
+            "--before",
+            "before",
+            "--after",
+            "after",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("line 3: expected 3 fields, as in the header row, but found 4"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn score_output_writes_cells_a_spreadsheet_would_run_as_text_and_keeps_numbers_numeric() {
+    let dir = temp_dir();
+    let file = dir.join("formula.csv");
+    std::fs::write(
+        &file,
+        "participant,note,life_satisfaction,worthwhile,happiness,anxiety\n\
+         =HYPERLINK(\"http://example.org\"),@SUM(1),6,9,7,2\n\
+         -3,+44 151,5,5,5,5\n",
+    )
+    .unwrap();
+    let o = run(&["score", "ons4", p(&file)], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[1].starts_with("\"'=HYPERLINK(\"\"http://example.org\"\")\",'@SUM(1),6,"),
+        "{out}"
+    );
+    assert!(lines[2].starts_with("-3,'+44 151,5,medium"), "{out}");
+}

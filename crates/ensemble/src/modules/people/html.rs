@@ -433,7 +433,8 @@ pub async fn datasets_page(ctx: PageCtx, _g: Granted<ExportEvaluationData>) -> R
     page(&ctx, Page::new("Evaluation datasets", body))
 }
 
-/// GET /research/datasets/{name}.csv — CSV.
+/// GET /research/datasets/{name}.csv — CSV (cells a spreadsheet would run as formulas get a
+/// leading `'`: `csvfile::safe_cell`).
 pub async fn dataset_csv(
     State(state): State<AppState>,
     g: Granted<ExportEvaluationData>,
@@ -441,14 +442,7 @@ pub async fn dataset_csv(
 ) -> Result<Response, AppError> {
     let name = file.strip_suffix(".csv").ok_or(AppError::NotFound)?;
     let rows = evaluation::export(&state, &g, name).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in &rows {
-        w.write_record(r)
-            .map_err(|e| AppError::Internal(e.into()))?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    let bytes = crate::csvfile::to_bytes(&rows).map_err(AppError::Internal)?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
