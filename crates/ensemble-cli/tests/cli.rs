@@ -718,3 +718,71 @@ fn score_output_writes_cells_a_spreadsheet_would_run_as_text_and_keeps_numbers_n
     );
     assert!(lines[2].starts_with("-3,'+44 151,5,medium"), "{out}");
 }
+
+#[test]
+fn user_token_create_prints_only_a_token_with_the_scopes_asked_for_and_names_bad_input() {
+    let dir = temp_dir();
+    let db = dir.join("tokens.db");
+    assert!(
+        run(&["migrate", "--database", p(&db)], None)
+            .status
+            .success()
+    );
+    let o = run(
+        &[
+            "user",
+            "create",
+            "--database",
+            p(&db),
+            "--email",
+            "t@example.org",
+            "--name",
+            "Tess",
+            "--password-stdin",
+        ],
+        Some("orange-kettle-meadow\n"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let create = |email: &str, scope: &str| {
+        run(
+            &[
+                "user",
+                "token",
+                "create",
+                "--database",
+                p(&db),
+                "--email",
+                email,
+                "--name",
+                "schemathesis",
+                "--scope",
+                scope,
+                "--expires-in-days",
+                "1",
+            ],
+            None,
+        )
+    };
+    let o = create("t@example.org", "everything:write");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("--scope: Unknown scope \"everything:write\""),
+        "{}",
+        text(&o)
+    );
+    let o = create("nobody@example.org", "account:read");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("--email: No account has the email address \"nobody@example.org\""),
+        "{}",
+        text(&o)
+    );
+    let o = create("T@example.org", "account:read");
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.starts_with("ens_") && out.trim().len() > 30, "{out}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("shown only this once"));
+    let o = run(&["audit", "verify", "--database", p(&db)], None);
+    assert!(o.status.success(), "{}", text(&o));
+}

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::*;
 
-/// One answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One answer: a number, or text for a free-text item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Answer {
     Number(f64),

@@ -8,10 +8,10 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::intake::{Context, create_from, intake, resource_type, str_at};
+use super::openapi::{self, Bundle, IntakeErrors, ReadErrors};
 use super::outcome::{app_error_outcome, fhir_json, issue, outcome, parse_body};
 use super::output::{message_back_bundle, response_message, service_request};
 use super::schema::schema_issues;
-use crate::error::ErrorEnvelope;
 use crate::modules::referrals::service::{self, Referral};
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
@@ -20,15 +20,12 @@ use crate::web::ctx::CurrentUser;
 /// or identified by NHS number and name). Checked against the R4 JSON Schema, then
 /// Ensemble's rules; a repeat with the same identifier returns the first referral (200).
 #[utoipa::path(post, path = "/api/v1/fhir/ServiceRequest", tag = "referrals", security(("token" = [])),
-    request_body(content = serde_json::Value, content_type = "application/fhir+json", description = "A FHIR R4 ServiceRequest"),
+    request_body(content((openapi::ServiceRequest = "application/fhir+json"), (openapi::ServiceRequest = "application/json")), description = "A FHIR R4 ServiceRequest"),
     responses(
-        (status = 201, description = "Created: the referral as a ServiceRequest", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 200, description = "Already received: the earlier referral", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 400, description = "Not JSON: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-        (status = 409, description = "The identifier was used by another sender", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 415, description = "Not FHIR JSON", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 422, description = "Each problem as an OperationOutcome issue with its expression", body = serde_json::Value, content_type = "application/fhir+json")))]
+        (status = 201, description = "Created: the referral as a ServiceRequest", body = openapi::ServiceRequest, content_type = "application/fhir+json",
+            headers(("Location" = String, description = "`/api/v1/fhir/ServiceRequest/<id>`"))),
+        (status = 200, description = "Already received from you: the earlier referral", body = openapi::ServiceRequest, content_type = "application/fhir+json"),
+        IntakeErrors))]
 pub async fn post_service_request(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
@@ -99,15 +96,11 @@ fn created_service_request(created: bool, r: &Referral) -> Response {
 /// the first entry a `MessageHeader`, its focus a `ServiceRequest`, the `Patient` an entry.
 /// Answers with a response message Bundle.
 #[utoipa::path(post, path = "/api/v1/fhir/$process-message", tag = "referrals", security(("token" = [])),
-    request_body(content = serde_json::Value, content_type = "application/fhir+json", description = "A FHIR R4 Bundle of type message"),
+    request_body(content((Bundle = "application/fhir+json"), (Bundle = "application/json")), description = "A FHIR R4 Bundle of type message"),
     responses(
-        (status = 201, description = "Created: a response message Bundle", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 200, description = "Already received", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 400, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope),
-        (status = 409, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 415, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 422, body = serde_json::Value, content_type = "application/fhir+json")))]
+        (status = 201, description = "Created: a response message Bundle whose MessageHeader says `ok`", body = Bundle, content_type = "application/fhir+json"),
+        (status = 200, description = "Already received from you: the response message for the earlier referral", body = Bundle, content_type = "application/fhir+json"),
+        IntakeErrors))]
 pub async fn process_message(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
@@ -220,10 +213,8 @@ fn read_message<'a>(state: &AppState, v: &'a Value) -> Result<Message<'a>, Respo
 #[utoipa::path(get, path = "/api/v1/fhir/ServiceRequest/{id}", tag = "referrals", security(("token" = [])),
     params(("id" = String, Path, description = "Referral id")),
     responses(
-        (status = 200, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, body = ErrorEnvelope),
-        (status = 403, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 404, body = serde_json::Value, content_type = "application/fhir+json")))]
+        (status = 200, description = "The referral as a ServiceRequest", body = openapi::ServiceRequest, content_type = "application/fhir+json"),
+        ReadErrors))]
 pub async fn get_service_request(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
@@ -240,10 +231,8 @@ pub async fn get_service_request(
 #[utoipa::path(get, path = "/api/v1/referrals/{id}/message-back", tag = "referrals", security(("token" = [])),
     params(("id" = String, Path, description = "Referral id")),
     responses(
-        (status = 200, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, body = ErrorEnvelope),
-        (status = 403, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 404, body = serde_json::Value, content_type = "application/fhir+json")))]
+        (status = 200, description = "The message back: a `collection` Bundle", body = Bundle, content_type = "application/fhir+json"),
+        ReadErrors))]
 pub async fn get_message_back(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
