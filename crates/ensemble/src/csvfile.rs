@@ -66,8 +66,8 @@ impl<W: Write> Writer<W> {
     }
 
     /// Flush and hand back the output.
-    pub fn into_inner(self) -> Result<W, csv::IntoInnerError<csv::Writer<W>>> {
-        self.inner.into_inner()
+    pub fn into_inner(self) -> Result<W, std::io::Error> {
+        self.inner.into_inner().map_err(|e| e.into_error())
     }
 }
 
@@ -77,7 +77,7 @@ pub fn to_bytes(rows: &[Vec<String>]) -> Result<Vec<u8>, anyhow::Error> {
     for row in rows {
         w.write_row(row)?;
     }
-    w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    Ok(w.into_inner()?)
 }
 
 /// Refuse a header row that names a column twice (after trimming spaces, ignoring case):
