@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use ensemble::csvfile::{check_header, describe};
 use ensemble_stats::{Paired, StatsError};
 use serde_json::json;
 
@@ -127,18 +128,20 @@ fn fast_decimal(text: &[u8]) -> Option<f64> {
 }
 
 /// Read the two columns of every row; rows with a blank in either are dropped and counted.
+/// A header naming a column twice, or a row with more or fewer fields than the header, is
+/// refused naming it.
 pub fn read_pairs(data: &[u8], before: &str, after: &str) -> Result<Pairs, AnalyseError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
-        .flexible(true)
         .from_reader(data);
     let headers = reader
         .byte_headers()
-        .map_err(|e| AnalyseError(format!("could not read the header row: {e}")))?
+        .map_err(|e| AnalyseError(format!("could not read the header row: {}", describe(&e))))?
         .clone();
     if headers.is_empty() || (headers.len() == 1 && headers[0].is_empty()) {
         return fail("the file is empty: expected a header row naming the columns");
     }
+    check_header(&headers).map_err(AnalyseError)?;
     let b = column_index(&headers, before)?;
     let a = column_index(&headers, after)?;
     let estimate = data.len() / 16;
@@ -153,7 +156,7 @@ pub fn read_pairs(data: &[u8], before: &str, after: &str) -> Result<Pairs, Analy
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return fail(format!("row {}: {e}", row + 1)),
+            Err(e) => return fail(format!("row {}, {}", row + 1, describe(&e))),
         }
         row += 1;
         let x = cell(record.get(b).unwrap_or_default(), row, before)?;

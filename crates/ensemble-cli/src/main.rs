@@ -389,6 +389,31 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Personal API tokens of an account.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for an account and print it (only the token, on standard output;
+    /// it is shown once). Audited; it can do no more than its scopes and the account's roles allow.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The account's email address.
+        #[arg(long)]
+        email: String,
+        /// A name to recognise the token by on the account page.
+        #[arg(long)]
+        name: String,
+        /// What the token may do (repeat for more): account:read, organisations:read, organisations:write, users:read, referrals:write, referrals:read, evaluation:read, measures:read, measures:write, practice:read.
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Days until it expires, 1 to 366, or `never`.
+        #[arg(long, default_value = "30")]
+        expires_in_days: String,
+    },
 }
 
 #[derive(Subcommand)]

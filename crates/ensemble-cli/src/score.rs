@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use ensemble::csvfile::{self, check_header, describe};
 use ensemble::modules::measures::definition::{Answer, Definition, builtin, builtins, num};
 
 use crate::analyse::{AnalyseError, read_input};
@@ -32,17 +33,20 @@ pub fn load_instrument(instrument: &str) -> Result<Definition, AnalyseError> {
 }
 
 /// Score every row. Columns named after items are answers (blank = unanswered); other
-/// columns are copied through. Adds one column per score (and `<score>_band` where the score
+/// columns are copied through (cells a spreadsheet would run as formulas get a leading `'`,
+/// `csvfile::safe_cell`). A header naming a column twice, or a row with more or fewer
+/// fields than the header, is refused naming it. Adds one column per score (and `<score>_band` where the score
 /// has bands) and `problems`. Returns the CSV and how many rows could not be scored.
 pub fn score_file(
     definition: &Definition,
     data: &[u8],
 ) -> Result<(Vec<u8>, usize, usize), AnalyseError> {
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(data);
+    let mut reader = csv::ReaderBuilder::new().from_reader(data);
     let headers = reader
         .headers()
-        .map_err(|e| AnalyseError(format!("could not read the header row: {e}")))?
+        .map_err(|e| AnalyseError(format!("could not read the header row: {}", describe(&e))))?
         .clone();
+    check_header(&headers).map_err(AnalyseError)?;
     let item_columns: Vec<(usize, String)> = headers
         .iter()
         .enumerate()
@@ -57,7 +61,7 @@ pub fn score_file(
             ids.join(", ")
         )));
     }
-    let mut out = csv::Writer::from_writer(Vec::new());
+    let mut out = csvfile::Writer::new(Vec::new());
     let mut header_row: Vec<String> = headers
         .iter()
         .enumerate()
@@ -71,11 +75,11 @@ pub fn score_file(
         }
     }
     header_row.push("problems".into());
-    out.write_record(&header_row).map_err(io)?;
+    out.write_row(&header_row).map_err(io)?;
     let (mut scored, mut refused) = (0, 0);
     for (n, record) in reader.records().enumerate() {
         let row = n + 1;
-        let record = record.map_err(|e| AnalyseError(format!("row {row}: {e}")))?;
+        let record = record.map_err(|e| AnalyseError(format!("row {row}, {}", describe(&e))))?;
         let mut answers = BTreeMap::new();
         let mut problems = Vec::new();
         for (column, id) in &item_columns {
@@ -133,7 +137,7 @@ pub fn score_file(
                 fields.push(message);
             }
         }
-        out.write_record(&fields).map_err(io)?;
+        out.write_row(&fields).map_err(io)?;
     }
     let bytes = out
         .into_inner()

@@ -653,3 +653,193 @@ fn directory_import_oruk_names_the_file_and_what_is_wrong_with_it() {
         "{out}"
     );
 }
+
+#[test]
+fn score_ons4_scores_each_answered_question_when_one_is_blank() {
+    let dir = temp_dir();
+    let answers = dir.join("ons4.csv");
+    std::fs::write(
+        &answers,
+        "participant,life_satisfaction,worthwhile,happiness,anxiety\nA,6,,7,2\nB,,,,\n",
+    )
+    .unwrap();
+    let o = run(&["score", "ons4", p(&answers)], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[1], "A,6,medium,,,7,high,2,low,", "{out}");
+    assert!(
+        lines[2].contains("ONS4 cannot be scored: no question was answered"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_csv_naming_a_column_twice_is_refused_naming_the_column() {
+    let dir = temp_dir();
+    let file = dir.join("twice.csv");
+    std::fs::write(
+        &file,
+        "id,before,after,before\n1,20,22,30\n2,21,25,31\n3,18,20,32\n",
+    )
+    .unwrap();
+    let o = run(
+        &[
+            "analyse",
+            "paired",
+            p(&file),
+            "--before",
+            "before",
+            "--after",
+            "after",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o)
+            .contains("the column \"before\" appears twice in the header row (columns 2 and 4)"),
+        "{}",
+        text(&o)
+    );
+    std::fs::write(
+        &file,
+        "participant,life_satisfaction,worthwhile,happiness,anxiety,anxiety\nA,6,9,7,2,3\n",
+    )
+    .unwrap();
+    let o = run(&["score", "ons4", p(&file)], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("the column \"anxiety\" appears twice"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_csv_row_with_extra_fields_is_refused_naming_its_line_and_field_counts() {
+    let dir = temp_dir();
+    let file = dir.join("ragged.csv");
+    std::fs::write(
+        &file,
+        "participant,life_satisfaction,worthwhile,happiness,anxiety\nA,6,9,7,2\nB,5,5,5,5,oops\n",
+    )
+    .unwrap();
+    let o = run(&["score", "ons4", p(&file)], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains("line 3: expected 5 fields, as in the header row, but found 6"),
+        "{t}"
+    );
+    assert!(!t.contains("could not write"), "{t}");
+    std::fs::write(&file, "id,before,after\n1,20,22\n2,21,25,9\n3,18,20\n").unwrap();
+    let o = run(
+        &[
+            "analyse",
+            "paired",
+            p(&file),
+            "--before",
+            "before",
+            "--after",
+            "after",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("line 3: expected 3 fields, as in the header row, but found 4"),
+        "{}",
+        text(&o)
+    );
+}
+
+#[test]
+fn score_output_writes_cells_a_spreadsheet_would_run_as_text_and_keeps_numbers_numeric() {
+    let dir = temp_dir();
+    let file = dir.join("formula.csv");
+    std::fs::write(
+        &file,
+        "participant,note,life_satisfaction,worthwhile,happiness,anxiety\n\
+         =HYPERLINK(\"http://example.org\"),@SUM(1),6,9,7,2\n\
+         -3,+44 151,5,5,5,5\n",
+    )
+    .unwrap();
+    let o = run(&["score", "ons4", p(&file)], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines[1].starts_with("\"'=HYPERLINK(\"\"http://example.org\"\")\",'@SUM(1),6,"),
+        "{out}"
+    );
+    assert!(lines[2].starts_with("-3,'+44 151,5,medium"), "{out}");
+}
+
+#[test]
+fn user_token_create_prints_only_a_token_with_the_scopes_asked_for_and_names_bad_input() {
+    let dir = temp_dir();
+    let db = dir.join("tokens.db");
+    assert!(
+        run(&["migrate", "--database", p(&db)], None)
+            .status
+            .success()
+    );
+    let o = run(
+        &[
+            "user",
+            "create",
+            "--database",
+            p(&db),
+            "--email",
+            "t@example.org",
+            "--name",
+            "Tess",
+            "--password-stdin",
+        ],
+        Some("orange-kettle-meadow\n"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let create = |email: &str, scope: &str| {
+        run(
+            &[
+                "user",
+                "token",
+                "create",
+                "--database",
+                p(&db),
+                "--email",
+                email,
+                "--name",
+                "schemathesis",
+                "--scope",
+                scope,
+                "--expires-in-days",
+                "1",
+            ],
+            None,
+        )
+    };
+    let o = create("t@example.org", "everything:write");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("--scope: Unknown scope \"everything:write\""),
+        "{}",
+        text(&o)
+    );
+    let o = create("nobody@example.org", "account:read");
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("--email: No account has the email address \"nobody@example.org\""),
+        "{}",
+        text(&o)
+    );
+    let o = create("T@example.org", "account:read");
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(out.lines().count(), 1, "{out}");
+    assert!(out.starts_with("ens_") && out.trim().len() > 30, "{out}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("shown only this once"));
+    let o = run(&["audit", "verify", "--database", p(&db)], None);
+    assert!(o.status.success(), "{}", text(&o));
+}

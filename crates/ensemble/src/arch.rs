@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Units that are the platform: they may import each other (without cycles) but never a
 /// capability module, `api`, `app` or `demo`.
 pub const PLATFORM: &[&str] = &[
-    "api", "audit", "auth", "code", "config", "dates", "db", "error", "jobs", "manifest", "notify",
-    "ops", "rbac", "state", "web",
+    "api", "audit", "auth", "code", "config", "csvfile", "dates", "db", "error", "jobs",
+    "manifest", "notify", "ops", "rbac", "state", "web",
 ];
 
 /// Units that assemble the modules and so may import every one of them: `app` (the

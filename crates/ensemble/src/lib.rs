@@ -1,7 +1,7 @@
 //! Ensemble: the application library behind the `ensemble` command.
 //!
 //! The crate is organised by capability (see `docs/ARCHITECTURE.md`): platform pieces
-//! (`db`, `dates`, `code`, `auth`, `rbac`, `audit`, `jobs`, `notify`, `web`, `api`, `ops`)
+//! (`db`, `dates`, `csvfile`, `code`, `auth`, `rbac`, `audit`, `jobs`, `notify`, `web`, `api`, `ops`)
 //! and capability modules under `modules/`. `app::build_router` assembles every module's routes.
 
 #![forbid(unsafe_code)]
@@ -14,6 +14,7 @@ pub mod auth;
 pub mod backup;
 pub(crate) mod code;
 pub mod config;
+pub mod csvfile;
 pub mod dates;
 pub mod db;
 pub mod demo;

@@ -8,7 +8,7 @@ use ensemble::modules::accounts::service;
 use ensemble::rbac::Role;
 
 use super::{explain, state_for};
-use crate::{OrganisationCommand, UserCommand};
+use crate::{OrganisationCommand, TokenCommand, UserCommand};
 
 pub(crate) async fn user(cmd: UserCommand) -> anyhow::Result<i32> {
     match cmd {
@@ -98,6 +98,31 @@ pub(crate) async fn user(cmd: UserCommand) -> anyhow::Result<i32> {
             if generated {
                 println!("Password: {password}");
             }
+        }
+        UserCommand::Token(TokenCommand::Create {
+            db,
+            email,
+            name,
+            scopes,
+            expires_in_days,
+        }) => {
+            let state = state_for(&db.database).await?;
+            let token =
+                service::create_token_as_operator(&state, &email, &name, &scopes, &expires_in_days)
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "{}",
+                            explain(e).to_string().replace("--scopes:", "--scope:")
+                        )
+                    })?;
+            println!("{token}");
+            eprintln!(
+                "Created API token \"{}\" for {} with {}; it is shown only this once.",
+                name.trim(),
+                email.trim().to_lowercase(),
+                scopes.join(" ")
+            );
         }
     }
     Ok(0)

@@ -17,6 +17,7 @@ use crate::web::ctx::CurrentUser;
 use crate::web::routes::Route;
 
 use super::ApiJson;
+use super::docs::{JsonBodyErrors, TokenErrors};
 
 /// Routes under `/api/v1`.
 pub fn routes() -> Vec<Route> {
@@ -62,7 +63,14 @@ pub fn routes() -> Vec<Route> {
         crate::modules::practice::portfolio_html::api_portfolio),
     components(schemas(Me, MeMembership, Organisation, OrgKind, OrganisationInput, UserSummary, Membership, Role, ErrorEnvelope, ErrorItem, FieldError, UserPage,
         crate::modules::measures::api::InstrumentOut, crate::modules::measures::api::SubmitIn, crate::modules::measures::api::SubmitOut,
-        crate::modules::measures::service::InstrumentSummary, crate::modules::measures::service::ScoreRow)),
+        crate::modules::measures::api::ApiMode, crate::modules::measures::definition::Answer, crate::modules::measures::api::ModeCode, crate::modules::measures::api::ScoreOut,
+        crate::modules::measures::service::InstrumentSummary, crate::modules::measures::service::ScoreRow,
+        crate::modules::people::html::DatasetOut, crate::modules::people::html::DatasetName,
+        crate::modules::referrals::fhir::openapi::ServiceRequest, crate::modules::referrals::fhir::openapi::Bundle,
+        crate::modules::referrals::fhir::openapi::BundleEntry, crate::modules::referrals::fhir::openapi::OperationOutcome,
+        crate::modules::referrals::fhir::openapi::OperationOutcomeIssue, crate::modules::referrals::fhir::openapi::Reference,
+        crate::modules::referrals::fhir::openapi::Identifier, crate::modules::referrals::fhir::openapi::CodeableConcept,
+        crate::modules::referrals::fhir::openapi::Coding, crate::modules::referrals::fhir::openapi::Annotation)),
     modifiers(&BearerAuth),
     tags((name = "accounts", description = "Accounts, organisations and roles"),
          (name = "referrals", description = "FHIR R4 referral intake and the message back (answers are FHIR JSON; problems are OperationOutcome resources)"),
@@ -130,7 +138,7 @@ pub struct MeMembership {
 
 /// Your own account and roles.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("token" = [])),
-    responses((status = 200, body = Me), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, description = "The token owner's account and roles", body = Me), TokenErrors))]
 async fn me(CurrentUser(actor): CurrentUser) -> Json<Me> {
     Json(Me {
         memberships: actor
@@ -150,7 +158,7 @@ async fn me(CurrentUser(actor): CurrentUser) -> Json<Me> {
 
 /// Organisations in the region (staff).
 #[utoipa::path(get, path = "/api/v1/organisations", tag = "accounts", security(("token" = [])),
-    responses((status = 200, body = Vec<Organisation>), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, description = "Every organisation, by name", body = Vec<Organisation>), TokenErrors))]
 async fn list_organisations(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<Organisation>>, ApiError> {
@@ -160,8 +168,8 @@ async fn list_organisations(
 /// Create an organisation (administrators). Unknown fields are refused.
 #[utoipa::path(post, path = "/api/v1/organisations", tag = "accounts", security(("token" = [])),
     request_body = OrganisationInput,
-    responses((status = 201, body = Organisation), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope),
-              (status = 403, body = ErrorEnvelope), (status = 422, body = ErrorEnvelope)))]
+    responses((status = 201, description = "Created: the organisation", body = Organisation), JsonBodyErrors, TokenErrors,
+              (status = 422, description = "Each invalid field, named in `field` (a name already in use included)", body = ErrorEnvelope)))]
 async fn create_organisation(
     State(state): State<AppState>,
     g: Granted<ManageOrganisations>,
@@ -173,6 +181,7 @@ async fn create_organisation(
 
 /// Query for the account list.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct UserQuery {
     /// Part of a name or email.
@@ -180,6 +189,7 @@ pub struct UserQuery {
     pub q: String,
     /// Page number from 1.
     #[serde(default = "one")]
+    #[param(minimum = 1)]
     pub page: i64,
 }
 
@@ -198,7 +208,9 @@ pub struct UserPage {
 
 /// Accounts (administrators). Each call is written to the audit trail.
 #[utoipa::path(get, path = "/api/v1/users", tag = "accounts", security(("token" = [])), params(UserQuery),
-    responses((status = 200, body = UserPage), (status = 400, body = ErrorEnvelope), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)))]
+    responses((status = 200, description = "A page of accounts matching `q`", body = UserPage),
+              (status = 400, description = "The query string is not valid (an unknown parameter, or `page` not a whole number)", body = ErrorEnvelope),
+              (status = 422, description = "`page` is below 1", body = ErrorEnvelope), TokenErrors))]
 async fn list_users(
     State(state): State<AppState>,
     g: Granted<ManageAccounts>,

@@ -401,7 +401,7 @@ pub async fn list(
     let sql = format!(
         "SELECT {ROW_COLUMNS} FROM audit_log {where_sql} ORDER BY seq DESC LIMIT {} OFFSET {}",
         per_page + 1,
-        (page.max(1) - 1) * per_page
+        (page.max(1) - 1).saturating_mul(per_page)
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
     for b in binds {

@@ -1,10 +1,26 @@
 //! Prometheus metrics: request counts and latencies by method, route pattern and status.
+//! Every label comes from a bounded set, so no client can grow the registry: the method is
+//! one of [`METHODS`] or `other`, the route is the matched route template (or `unmatched`),
+//! never the raw path, and the status is a status code Ensemble answered.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
+
+/// The methods counted by name; any other method is counted as `other`.
+pub const METHODS: [&str; 9] = [
+    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "CONNECT", "TRACE",
+];
+
+/// The `method` label for a request: its method when it is one of [`METHODS`], else `other`.
+pub fn method_label(method: &axum::http::Method) -> &'static str {
+    METHODS
+        .into_iter()
+        .find(|m| *m == method.as_str())
+        .unwrap_or("other")
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -57,8 +73,9 @@ impl Metrics {
         }
     }
 
-    /// Record one request.
-    pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+    /// Record one request; `route` must be a route template or `unmatched`.
+    pub fn observe(&self, method: &axum::http::Method, route: &str, status: u16, seconds: f64) {
+        let method = method_label(method);
         self.requests
             .get_or_create(&RequestLabels {
                 method: method.to_string(),

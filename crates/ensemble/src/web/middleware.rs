@@ -307,7 +307,9 @@ pub fn same_site(base_url: &str, headers: &HeaderMap) -> bool {
         })
 }
 
-/// Count requests and time them, labelled by route pattern (never the raw path).
+/// Count requests and time them, labelled by route pattern (never the raw path) and by
+/// method from a fixed list (any other method a client makes up counts as `other`), so
+/// clients cannot create new label sets.
 pub async fn metrics_layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let route = req
@@ -315,7 +317,7 @@ pub async fn metrics_layer(State(state): State<AppState>, req: Request, next: Ne
         .get::<MatchedPath>()
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
-    let method = req.method().to_string();
+    let method = req.method().clone();
     let resp = next.run(req).await;
     state.metrics.observe(
         &method,

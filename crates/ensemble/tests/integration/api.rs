@@ -252,6 +252,169 @@ fn every_api_route_is_in_the_openapi_document() {
     }
 }
 
+/// Every `$ref` in `v`, with where it was found.
+fn refs(v: &serde_json::Value, at: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                if k == "$ref" {
+                    out.push((at.to_string(), x.as_str().unwrap_or("").to_string()));
+                } else {
+                    refs(x, &format!("{at}/{k}"), out);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                refs(x, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The rules of OpenAPI 3.1 that the document broke before (tests/openapi/validate.py runs
+/// the full validator against the served document in scripts/test).
+#[test]
+fn every_operation_in_the_openapi_document_has_described_responses_and_declared_parameters() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&ensemble::api::v1::openapi_document()).unwrap();
+    let mut problems = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        let in_template: Vec<&str> = path
+            .split('/')
+            .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .collect();
+        for (method, op) in item.as_object().unwrap() {
+            for (status, r) in op["responses"].as_object().unwrap() {
+                if !r["description"].is_string() {
+                    problems.push(format!("{method} {path} {status}: no description"));
+                }
+            }
+            let params = op["parameters"].as_array().cloned().unwrap_or_default();
+            for p in &params {
+                let name = p["name"].as_str().unwrap_or("");
+                if p["in"] == "path" && !in_template.contains(&name) {
+                    problems.push(format!(
+                        "{method} {path}: path parameter {name} is not in the path"
+                    ));
+                }
+            }
+            for name in &in_template {
+                if !params
+                    .iter()
+                    .any(|p| p["in"] == "path" && p["name"] == *name)
+                {
+                    problems.push(format!("{method} {path}: {{{name}}} is not declared"));
+                }
+            }
+        }
+    }
+    let mut found = Vec::new();
+    refs(&doc, "", &mut found);
+    for (at, r) in found {
+        let name = r.strip_prefix("#/components/schemas/").unwrap_or(&r);
+        if !doc["components"]["schemas"][name].is_object() {
+            problems.push(format!("{at}: {r} does not resolve"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let users = &doc["paths"]["/api/v1/users"]["get"]["parameters"];
+    assert!(
+        users.as_array().unwrap().iter().all(|p| p["in"] == "query"),
+        "{users}"
+    );
+}
+
+#[test]
+fn the_openapi_document_describes_fhir_bodies_fhir_errors_and_the_measures_mode() {
+    let doc: serde_json::Value =
+        serde_json::from_str(&ensemble::api::v1::openapi_document()).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    for (name, required) in [
+        (
+            "ServiceRequest",
+            vec!["resourceType", "status", "intent", "subject"],
+        ),
+        ("Bundle", vec!["resourceType", "type"]),
+        ("OperationOutcome", vec!["resourceType", "issue"]),
+    ] {
+        let s = &schemas[name];
+        for r in required {
+            assert!(
+                s["required"].as_array().unwrap().iter().any(|x| x == r),
+                "{name} requires {r}: {s}"
+            );
+        }
+        let rt = &s["properties"]["resourceType"]["$ref"];
+        let rt = rt.as_str().unwrap().rsplit('/').next().unwrap();
+        assert_eq!(schemas[rt]["enum"], serde_json::json!([name]), "{name}");
+    }
+    let intake = &doc["paths"]["/api/v1/fhir/ServiceRequest"]["post"];
+    for status in ["401", "403", "404", "406", "409", "413", "422", "503"] {
+        let r = &intake["responses"][status];
+        assert_eq!(
+            r["content"]["application/fhir+json"]["schema"]["$ref"],
+            "#/components/schemas/OperationOutcome",
+            "intake {status}: {r}"
+        );
+    }
+    assert!(intake["responses"]["503"]["headers"]["Retry-After"].is_object());
+    assert!(intake["responses"]["401"]["headers"]["WWW-Authenticate"].is_object());
+    assert_eq!(
+        intake["requestBody"]["content"]["application/fhir+json"]["schema"]["$ref"],
+        "#/components/schemas/ServiceRequest"
+    );
+    for path in [
+        "/api/v1/fhir/ServiceRequest/{id}",
+        "/api/v1/referrals/{id}/message-back",
+    ] {
+        let op = &doc["paths"][path]["get"];
+        for status in ["401", "403", "404", "406", "503"] {
+            assert!(
+                op["responses"][status]["content"]["application/fhir+json"].is_object(),
+                "{path} {status}"
+            );
+        }
+    }
+    let submit = &doc["paths"]["/api/v1/measures/responses"]["post"]["responses"];
+    for status in ["400", "413", "503"] {
+        assert!(submit[status].is_object(), "measures {status}");
+    }
+    let mode = &schemas["SubmitIn"]["properties"]["mode"];
+    assert!(mode.to_string().contains("ApiMode"), "{mode}");
+    assert_eq!(
+        schemas["ApiMode"]["enum"],
+        serde_json::json!(["with_practitioner", "paper"])
+    );
+    assert_eq!(
+        schemas["ModeCode"]["enum"],
+        serde_json::json!(["self", "with_practitioner", "paper"])
+    );
+    let names: Vec<&str> = ensemble::modules::people::evaluation::DATASETS
+        .iter()
+        .map(|d| d.name)
+        .collect();
+    assert_eq!(schemas["DatasetName"]["enum"], serde_json::json!(names));
+}
+
+#[tokio::test]
+async fn a_json_body_over_the_size_limit_is_refused_with_413_in_the_envelope() {
+    let app = TestApp::new().await;
+    let (mut c, _) = app.signed_in(Role::Administrator).await;
+    let token = token_for(&app, &mut c, &["organisations:write"]).await;
+    let big = format!(
+        "{{\"name\": \"{}\"}}",
+        "x".repeat(ensemble::api::docs::BODY_LIMIT_BYTES)
+    );
+    let r = app
+        .client()
+        .api("POST", "/api/v1/organisations", Some(&token), Some(&big))
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert_eq!(r.json()["errors"][0]["code"], "too_large", "{}", r.body);
+}
+
 #[tokio::test]
 async fn an_api_token_stops_working_when_it_expires() {
     let app = TestApp::new().await;
@@ -323,4 +486,60 @@ async fn an_api_token_stops_working_at_once_when_its_owner_is_disabled() {
         "{}",
         r.body
     );
+}
+
+#[tokio::test]
+async fn an_operator_token_works_with_only_its_scopes_and_is_audited_as_the_command_line() {
+    let app = TestApp::new().await;
+    let (_, user_id) = app.signed_in(Role::Administrator).await;
+    let email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(user_id.clone())
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap();
+    let token = ensemble::modules::accounts::service::create_token_as_operator(
+        &app.state,
+        &email,
+        "schemathesis",
+        &["account:read".to_string()],
+        "1",
+    )
+    .await
+    .unwrap();
+    let mut api = app.client();
+    let me = api.api("GET", "/api/v1/me", Some(&token), None).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.body);
+    assert_eq!(
+        api.api("GET", "/api/v1/users", Some(&token), None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN,
+        "an administrator's token still needs the scope"
+    );
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'api_token.create' AND actor_label = 'cli' AND detail LIKE '%{user_id}%'"
+        ))
+        .await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_page_number_far_past_the_end_of_the_account_list_is_an_empty_page_not_a_500() {
+    let app = TestApp::new().await;
+    let (mut c, _) = app.signed_in(Role::Administrator).await;
+    let token = token_for(&app, &mut c, &["users:read"]).await;
+    let r = app
+        .client()
+        .api(
+            "GET",
+            "/api/v1/users?q=&page=9223372036854775806",
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["users"], serde_json::json!([]), "{}", r.body);
+    assert_eq!(r.json()["more"], false);
 }

@@ -321,29 +321,22 @@ async fn a_participant_completes_swemwbs_with_uploaded_wording_and_ons4_and_staf
         "resumes with answers: {}",
         resumed.body
     );
+    // ONS reports the four measures separately: finishing with the anxiety question left
+    // blank completes the check-in with the other three scores, as the API and
+    // `ensemble score` do.
     let r = me
         .submit(&form, &form, &[("q_happiness", "7"), ("action", "finish")])
         .await;
-    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        r.body
-            .contains("question 4 (&quot;anxiety&quot;) not answered"),
-        "{}",
-        r.body
-    );
-    let r = me
-        .submit(
-            &form,
-            &form,
-            &[
-                ("q_happiness", "7"),
-                ("q_anxiety", "2"),
-                ("action", "finish"),
-            ],
-        )
-        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(status_of(&w.app, &ons).await, "complete");
+    let ons_scores: Vec<String> = sqlx::query_scalar(
+        "SELECT score_id FROM measure_scores WHERE response_id = $1 ORDER BY score_id",
+    )
+    .bind(ons.clone())
+    .fetch_all(&w.app.state.db.read)
+    .await
+    .unwrap();
+    assert_eq!(ons_scores, ["happiness", "life_satisfaction", "worthwhile"]);
 
     // The person sees them on their plan; the provider's practitioner and the care team on
     // their pages; the message back carries them with the SNOMED CT code (consent given).
@@ -414,7 +407,7 @@ async fn a_participant_completes_swemwbs_with_uploaded_wording_and_ons4_and_staf
         .await;
     assert_eq!(scores.status, StatusCode::OK, "{}", scores.body);
     let rows = scores.json();
-    assert_eq!(rows.as_array().unwrap().len(), 6, "{rows}");
+    assert_eq!(rows.as_array().unwrap().len(), 5, "{rows}");
     let audited = w
         .app
         .count("SELECT COUNT(*) FROM audit_log WHERE action = 'measure.scores.read'")
@@ -649,7 +642,7 @@ async fn the_api_lists_instruments_and_takes_completed_measures_refusing_bad_ans
         r.body
     );
     let missing = serde_json::json!({
-        "person_id": person, "instrument": "ons4", "answers": { "life_satisfaction": 7 }
+        "person_id": person, "instrument": "ons4", "answers": {}
     });
     let r = w
         .app
@@ -662,7 +655,7 @@ async fn the_api_lists_instruments_and_takes_completed_measures_refusing_bad_ans
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
-    assert!(r.body.contains("not answered"), "{}", r.body);
+    assert!(r.body.contains("no question was answered"), "{}", r.body);
     // Licensed wording not uploaded: only from paper; people's own check-ins are not API work.
     let sw = serde_json::json!({
         "person_id": person, "instrument": "swemwbs", "mode": "with_practitioner",
@@ -729,6 +722,34 @@ async fn the_api_lists_instruments_and_takes_completed_measures_refusing_bad_ans
     let out = r.json();
     assert_eq!(out["version"], 1);
     assert_eq!(out["scores"][3]["band"], "very low", "{out}");
+    // ONS reports the four measures separately: a blank question scores the other three.
+    let partial = serde_json::json!({
+        "person_id": person, "instrument": "ons4", "referral_id": rid,
+        "answers": { "life_satisfaction": 7, "happiness": 9, "anxiety": 1 }
+    });
+    let r = w
+        .app
+        .client()
+        .api(
+            "POST",
+            "/api/v1/measures/responses",
+            Some(&t),
+            Some(&partial.to_string()),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let ids: Vec<String> = r.json()["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(
+        ids,
+        ["life_satisfaction", "happiness", "anxiety"],
+        "{}",
+        r.body
+    );
     // A token without the write scope is refused.
     let read_only = token(&w.app, lw_id, &["measures:read"]).await;
     let r = w

@@ -113,6 +113,48 @@ async fn health_ready_and_metrics_answer() {
 }
 
 #[tokio::test]
+async fn made_up_methods_and_raw_paths_add_no_new_metric_labels() {
+    let app = TestApp::new().await;
+    let mut c = app.client();
+    for (method, path) in [
+        ("ANYTHING", "/"),
+        ("BREW", "/healthz"),
+        ("XYZZY", "/no/such/page/12345"),
+        ("GET", "/no/such/page/67890"),
+        ("GET", "/api/v1/fhir/ServiceRequest/some-raw-id-424242"),
+    ] {
+        let req = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let r = c.send(req).await;
+        assert!(
+            r.status.is_client_error() || r.status.is_success(),
+            "{method} {path}: {}",
+            r.status
+        );
+    }
+    let m = c.get("/metrics").await;
+    assert_eq!(m.status, StatusCode::OK);
+    for made_up in ["ANYTHING", "BREW", "XYZZY", "12345", "67890", "424242"] {
+        assert!(
+            !m.body.contains(made_up),
+            "{made_up} became a label:\n{}",
+            m.body
+        );
+    }
+    assert!(m.body.contains("method=\"other\""), "{}", m.body);
+    assert!(
+        m.body
+            .contains("route=\"/api/v1/fhir/ServiceRequest/{id}\""),
+        "{}",
+        m.body
+    );
+    assert!(m.body.contains("route=\"unmatched\""), "{}", m.body);
+}
+
+#[tokio::test]
 async fn unknown_pages_get_a_styled_404_and_assets_are_immutable() {
     let app = TestApp::new().await;
     let mut c = app.client();

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::definition::Answer;
 use super::service::{self, InstrumentSummary, Mode, NewResponse, ScoreRow};
 use crate::api::ApiJson;
+use crate::api::docs::{JsonBodyErrors, TokenErrors};
 use crate::error::{ApiError, AppError, FieldError};
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
@@ -28,7 +29,7 @@ pub struct InstrumentOut {
 
 /// Every usable instrument: the built-in library and approved co-designed instruments.
 #[utoipa::path(get, path = "/api/v1/instruments", tag = "measures", security(("token" = [])),
-    responses((status = 200, body = [InstrumentOut]), (status = 401, body = crate::error::ErrorEnvelope)))]
+    responses((status = 200, description = "Every usable instrument with its definition", body = [InstrumentOut]), TokenErrors))]
 pub async fn list_instruments(
     State(state): State<AppState>,
 ) -> Result<Json<Vec<InstrumentOut>>, ApiError> {
@@ -58,10 +59,51 @@ pub struct SubmitIn {
     /// `with_practitioner` (default) or `paper`. A licensed instrument whose wording the
     /// person's organisations have not uploaded can only be entered from `paper`.
     #[serde(default)]
+    #[schema(value_type = Option<ApiMode>)]
     pub mode: Option<String>,
     /// Answers by item id: numbers, or text for free-text items.
-    #[schema(value_type = Object)]
     pub answers: BTreeMap<String, Answer>,
+}
+
+/// The modes a response can be entered in through the API (`self` is refused: people
+/// complete their own check-ins on `/check-ins`). Documents `SubmitIn::mode`, which is read
+/// as text so that another value is refused naming the field.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ApiMode {
+    /// Entered with the person (the default).
+    WithPractitioner,
+    /// Keyed from a paper form.
+    Paper,
+}
+
+/// How a response was completed, as scores report it (`Mode::code`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub enum ModeCode {
+    /// By the person on their own device.
+    #[serde(rename = "self")]
+    SelfReport,
+    /// With a practitioner or link worker.
+    #[serde(rename = "with_practitioner")]
+    WithPractitioner,
+    /// Keyed from paper.
+    #[serde(rename = "paper")]
+    Paper,
+}
+
+/// One computed score (`definition::Score`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ScoreOut {
+    /// The score's id in the definition.
+    pub id: String,
+    /// Its label.
+    pub label: String,
+    /// Its value.
+    pub value: f64,
+    /// The band it falls in, when the score has bands.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub band: Option<String>,
 }
 
 /// The stored response with its scores.
@@ -70,7 +112,8 @@ pub struct SubmitOut {
     pub id: String,
     pub instrument: String,
     pub version: u32,
-    #[schema(value_type = Object)]
+    /// One per score worked out (for ONS4, one per question answered).
+    #[schema(value_type = Vec<ScoreOut>)]
     pub scores: Vec<super::definition::Score>,
 }
 
@@ -78,9 +121,9 @@ pub struct SubmitOut {
 /// scales and the missing-item rules, scored, and stored with the version.
 #[utoipa::path(post, path = "/api/v1/measures/responses", tag = "measures", security(("token" = [])),
     request_body = SubmitIn,
-    responses((status = 201, body = SubmitOut), (status = 400, body = crate::error::ErrorEnvelope),
-              (status = 401, body = crate::error::ErrorEnvelope), (status = 403, body = crate::error::ErrorEnvelope),
-              (status = 404, body = crate::error::ErrorEnvelope), (status = 422, body = crate::error::ErrorEnvelope)))]
+    responses((status = 201, description = "Stored: the response id with its scores", body = SubmitOut), JsonBodyErrors, TokenErrors,
+              (status = 404, description = "No such person", body = crate::error::ErrorEnvelope),
+              (status = 422, description = "Refused whole: each problem named in `field` (`answers.<item id>`, `instrument`, `referral_id`, `mode`)", body = crate::error::ErrorEnvelope)))]
 pub async fn submit_response(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
@@ -137,8 +180,8 @@ fn api_mode(mode: Option<&str>) -> Result<Mode, AppError> {
 /// and the person themselves. Every call is audited.
 #[utoipa::path(get, path = "/api/v1/people/{id}/scores", tag = "measures", security(("token" = [])),
     params(("id" = String, Path, description = "Pseudonymous person id")),
-    responses((status = 200, body = [ScoreRow]), (status = 401, body = crate::error::ErrorEnvelope),
-              (status = 403, body = crate::error::ErrorEnvelope), (status = 404, body = crate::error::ErrorEnvelope)))]
+    responses((status = 200, description = "Every completed score, newest first", body = [ScoreRow]), TokenErrors,
+              (status = 404, description = "No such person", body = crate::error::ErrorEnvelope)))]
 pub async fn person_scores(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::evaluation;
 use super::model::{Decision, ETHNICITIES, GENDERS, METHODS, Purpose, label_of};
@@ -433,7 +433,8 @@ pub async fn datasets_page(ctx: PageCtx, _g: Granted<ExportEvaluationData>) -> R
     page(&ctx, Page::new("Evaluation datasets", body))
 }
 
-/// GET /research/datasets/{name}.csv — CSV.
+/// GET /research/datasets/{name}.csv — CSV (cells a spreadsheet would run as formulas get a
+/// leading `'`: `csvfile::safe_cell`).
 pub async fn dataset_csv(
     State(state): State<AppState>,
     g: Granted<ExportEvaluationData>,
@@ -441,14 +442,7 @@ pub async fn dataset_csv(
 ) -> Result<Response, AppError> {
     let name = file.strip_suffix(".csv").ok_or(AppError::NotFound)?;
     let rows = evaluation::export(&state, &g, name).await?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in &rows {
-        w.write_record(r)
-            .map_err(|e| AppError::Internal(e.into()))?;
-    }
-    let bytes = w
-        .into_inner()
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("{e}")))?;
+    let bytes = crate::csvfile::to_bytes(&rows).map_err(AppError::Internal)?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -465,30 +459,50 @@ pub async fn dataset_csv(
 /// A pseudonymised evaluation dataset (`referrals`, `barriers` or `attendance`) as JSON
 /// objects: consented people only; every call is audited.
 #[utoipa::path(get, path = "/api/v1/evaluation/{name}", tag = "evaluation", security(("token" = [])),
-    params(("name" = String, Path, description = "referrals, barriers or attendance")),
-    responses((status = 200, body = serde_json::Value), (status = 401, body = crate::error::ErrorEnvelope),
-              (status = 403, body = crate::error::ErrorEnvelope), (status = 404, body = crate::error::ErrorEnvelope)))]
+    params(("name" = DatasetName, Path, description = "The dataset")),
+    responses((status = 200, description = "The dataset's rows, consented people only", body = DatasetOut),
+              crate::api::docs::TokenErrors,
+              (status = 404, description = "No dataset of that name", body = crate::error::ErrorEnvelope)))]
 pub async fn dataset_api(
     State(state): State<AppState>,
     g: Granted<ExportEvaluationData>,
     Path(name): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<DatasetOut>, ApiError> {
     let rows = evaluation::export(&state, &g, &name).await?;
     let header = rows.first().cloned().unwrap_or_default();
-    let items: Vec<serde_json::Value> = rows
+    let rows = rows
         .iter()
         .skip(1)
-        .map(|r| {
-            serde_json::Value::Object(
-                header
-                    .iter()
-                    .cloned()
-                    .zip(r.iter().map(|v| serde_json::Value::String(v.clone())))
-                    .collect(),
-            )
-        })
+        .map(|r| header.iter().cloned().zip(r.iter().cloned()).collect())
         .collect();
-    Ok(Json(serde_json::json!({ "dataset": name, "rows": items })))
+    Ok(Json(DatasetOut {
+        dataset: name,
+        rows,
+    }))
+}
+
+/// The evaluation datasets (`evaluation::DATASETS`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DatasetName {
+    /// One row per referral.
+    Referrals,
+    /// Barriers and actions.
+    Barriers,
+    /// One row per score of each completed measure.
+    Wellbeing,
+    /// Sessions attended or missed.
+    Attendance,
+}
+
+/// An evaluation dataset as JSON.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DatasetOut {
+    /// The dataset's name.
+    #[schema(value_type = DatasetName)]
+    pub dataset: String,
+    /// One object per row, by column name; every value is text (blank when unknown).
+    pub rows: Vec<std::collections::BTreeMap<String, String>>,
 }
 
 /// The account-link form.

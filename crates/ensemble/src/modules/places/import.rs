@@ -130,6 +130,11 @@ pub async fn import_postcodes(
             reason: e.to_string(),
         })?
         .clone();
+    crate::csvfile::check_header(&headers).map_err(|reason| ImportError::Csv {
+        file: file.clone(),
+        line: 1,
+        reason,
+    })?;
     let pc = need(
         &headers,
         &["pcds", "pcd", "pcd7", "pcd8", "postcode"],
@@ -259,6 +264,11 @@ pub async fn import_centroids(
             reason: e.to_string(),
         })?
         .clone();
+    crate::csvfile::check_header(&headers).map_err(|reason| ImportError::Csv {
+        file: file.clone(),
+        line: 1,
+        reason,
+    })?;
     let code = need(
         &headers,
         &["lsoa21cd", "lsoa11cd", "lsoa_code", "code"],

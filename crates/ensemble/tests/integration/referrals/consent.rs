@@ -278,3 +278,38 @@ async fn withdrawing_consent_removes_the_person_from_every_evaluation_set_at_onc
     }
     assert_eq!(w.app.count(&format!("SELECT COUNT(*) FROM consent_decisions WHERE person_id = '{lee}' AND purpose = 'evaluation' AND decision = 'withdrawn' AND method = 'online'")).await, 1);
 }
+
+#[tokio::test]
+async fn a_research_dataset_cell_a_spreadsheet_would_run_as_a_formula_is_downloaded_as_text() {
+    let mut w = world().await;
+    assert_eq!(self_refer(&w.app, SELF).await.status, StatusCode::SEE_OTHER);
+    let id = latest_referral(&w.app).await;
+    let (lw, _) = &mut w.lw;
+    let case = format!("/caseload/{id}");
+    post(lw, &case, &format!("{case}/take"), &[]).await;
+    post(
+        lw,
+        &case,
+        &format!("{case}/barriers"),
+        &[("barrier", "cost"), ("action", "bursary")],
+    )
+    .await;
+    // Stored text that did not come from Ensemble's own lists (an older import, a
+    // database edit) is exported as text, never as a formula.
+    sqlx::query("UPDATE referral_barriers SET action = $1")
+        .bind("=HYPERLINK(\"http://example.org\",\"x\")")
+        .execute(&w.app.state.db.write)
+        .await
+        .unwrap();
+    let org = w.app.org("Uni", "university").await;
+    let (mut res, _, _) = signed(&w.app, Role::Researcher, &org).await;
+    let csv = res.get("/research/datasets/barriers.csv").await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    assert!(
+        csv.body
+            .contains(",\"'=HYPERLINK(\"\"http://example.org\"\",\"\"x\"\")\""),
+        "{}",
+        csv.body
+    );
+    assert!(!csv.body.contains(",\"=HYPERLINK"), "{}", csv.body);
+}

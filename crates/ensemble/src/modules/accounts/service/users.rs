@@ -27,7 +27,8 @@ pub async fn list_users(
 ) -> Result<(Vec<UserSummary>, bool), AppError> {
     let per = 50;
     let mut tx = state.db.begin().await?;
-    let mut users = store::users(&mut *tx, q, per + 1, (page.max(1) - 1) * per).await?;
+    let offset = (page.max(1) - 1).saturating_mul(per);
+    let mut users = store::users(&mut *tx, q, per + 1, offset).await?;
     let more = users.len() as i64 > per;
     users.truncate(per as usize);
     audit::record(

@@ -233,6 +233,11 @@ pub struct ScoreRule {
     /// Items that may be unanswered; the sum is then prorated (mean of the answered × count).
     #[serde(default)]
     pub max_missing: u32,
+    /// When none of its items is answered, leave this score out instead of refusing the
+    /// answers (ONS4 reports its four measures separately, so one blank item scores the
+    /// other three).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub skip_when_unanswered: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bands: Vec<Band>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

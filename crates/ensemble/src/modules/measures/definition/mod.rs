@@ -211,6 +211,37 @@ mod tests {
     }
 
     #[test]
+    fn an_ons4_question_left_blank_still_scores_the_other_three_but_all_blank_is_refused() {
+        let d = builtin("ons4").unwrap_or_else(|| panic!("ons4"));
+        let s = d
+            .score(&answers(&[
+                ("life_satisfaction", 6.0),
+                ("happiness", 7.0),
+                ("anxiety", 2.0),
+            ]))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let ids: Vec<_> = s.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, vec!["life_satisfaction", "happiness", "anxiety"]);
+        let e = d
+            .score(&BTreeMap::new())
+            .err()
+            .unwrap_or_else(|| panic!("no answers scored"));
+        assert_eq!(
+            e.to_string(),
+            "ONS4 cannot be scored: no question was answered"
+        );
+        // The other instruments keep their rule: SWEMWBS refuses a blank question.
+        let sw = builtin("swemwbs").unwrap_or_else(|| panic!("swemwbs"));
+        let six: Vec<_> = sw
+            .items
+            .iter()
+            .skip(1)
+            .map(|i| (i.id.as_str(), 3.0))
+            .collect();
+        assert!(sw.score(&answers(&six)).is_err());
+    }
+
+    #[test]
     fn overlays_must_word_every_item_of_their_version() {
         let d = builtin("swemwbs").unwrap_or_else(|| panic!("swemwbs"));
         let e = Overlay::parse_for(

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::*;
 
-/// One answer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One answer: a number, or text for a free-text item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Answer {
     Number(f64),
@@ -97,6 +97,7 @@ impl Definition {
             return Err(AnswerErrors(problems));
         }
         let mut scores: Vec<Score> = Vec::new();
+        let mut skipped = false;
         for rule in &self.scores {
             let value = match rule.method {
                 Method::Sum | Method::Mean | Method::Item => {
@@ -121,6 +122,10 @@ impl Definition {
                             _ if item.optional => {}
                             _ => missing.push(name(index, item)),
                         }
+                    }
+                    if answered == 0 && rule.skip_when_unanswered {
+                        skipped = true;
+                        continue;
                     }
                     if missing.len() > rule.max_missing as usize || answered == 0 {
                         let allowed = if rule.max_missing == 0 {
@@ -194,6 +199,15 @@ impl Definition {
                 label: rule.label.clone(),
                 value,
                 band: band_of(rule, value),
+            });
+        }
+        if skipped && scores.is_empty() && problems.is_empty() {
+            problems.push(AnswerProblem {
+                item: self.items.first().map(|i| i.id.clone()).unwrap_or_default(),
+                message: format!(
+                    "{} cannot be scored: no question was answered",
+                    self.short_name
+                ),
             });
         }
         if problems.is_empty() {

@@ -79,6 +79,7 @@ pub struct ScoreRow {
     pub snomed_code: Option<String>,
     pub snomed_display: Option<String>,
     /// self, with_practitioner or paper.
+    #[schema(value_type = crate::modules::measures::api::ModeCode)]
     pub mode: String,
     pub completed_at: i64,
     /// Whether this score is shown in plans and messages back.

@@ -161,7 +161,7 @@ pub async fn export_json(
 /// GET /api/v1/practice/portfolio — the token owner's portfolio, as the JSON export.
 #[utoipa::path(get, path = "/api/v1/practice/portfolio", tag = "practice", security(("token" = [])),
     responses((status = 200, description = "The CPD portfolio (format ensemble-cpd-portfolio/1)", body = Object),
-        (status = 401, body = crate::error::ErrorEnvelope), (status = 403, body = crate::error::ErrorEnvelope)))]
+        crate::api::docs::TokenErrors))]
 pub async fn api_portfolio(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,

@@ -8,6 +8,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::intake::{Context, read_referral, resource_type, str_at, take};
+use super::openapi::{self, Bundle, IntakeErrors, ReadErrors};
 use super::outcome::{app_error_outcome, fhir_json, issue, outcome, parse_body, refusal_outcome};
 use super::output::{message_back_bundle, response_message, service_request};
 use super::request::{check_accept, read_body};
@@ -24,17 +25,12 @@ use crate::web::ctx::CurrentUser;
 /// `plan`). An exact repeat with the same identifier returns the referral (200), a changed
 /// one is refused (409), and status `revoked` or `entered-in-error` withdraws it (200).
 #[utoipa::path(post, path = "/api/v1/fhir/ServiceRequest", tag = "referrals", security(("token" = [])),
-    request_body(content = serde_json::Value, content_type = "application/fhir+json", description = "A FHIR R4 ServiceRequest"),
+    request_body(content((openapi::ServiceRequest = "application/fhir+json"), (openapi::ServiceRequest = "application/json")), description = "A FHIR R4 ServiceRequest"),
     responses(
-        (status = 201, description = "Created: the referral as a ServiceRequest", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 200, description = "Already received (the referral as it is now), or withdrawn (status revoked)", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 400, description = "Not JSON: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "No live token: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 403, description = "Refused: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 406, description = "The Accept header or _format rules out FHIR JSON", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 409, description = "The identifier was used by another sender, or the referral received under it differs or is closed", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 415, description = "Not FHIR JSON", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 422, description = "Each problem as an OperationOutcome issue with its expression", body = serde_json::Value, content_type = "application/fhir+json")))]
+        (status = 201, description = "Created: the referral as a ServiceRequest", body = openapi::ServiceRequest, content_type = "application/fhir+json",
+            headers(("Location" = String, description = "`/api/v1/fhir/ServiceRequest/<id>`"))),
+        (status = 200, description = "Already received from you (the referral as it is now), or withdrawn (status revoked)", body = openapi::ServiceRequest, content_type = "application/fhir+json"),
+        IntakeErrors))]
 pub async fn post_service_request(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
@@ -109,17 +105,11 @@ fn answer_status(receipt: &Receipt) -> StatusCode {
 /// the first entry a `MessageHeader`, its focus a `ServiceRequest`, the `Patient` an entry.
 /// Answers with a response message Bundle.
 #[utoipa::path(post, path = "/api/v1/fhir/$process-message", tag = "referrals", security(("token" = [])),
-    request_body(content = serde_json::Value, content_type = "application/fhir+json", description = "A FHIR R4 Bundle of type message"),
+    request_body(content((Bundle = "application/fhir+json"), (Bundle = "application/json")), description = "A FHIR R4 Bundle of type message"),
     responses(
-        (status = 201, description = "Created: a response message Bundle", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 200, description = "Already received, or withdrawn", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 400, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "No live token: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 403, description = "Refused: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 406, description = "The Accept header or _format rules out FHIR JSON", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 409, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 415, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 422, body = serde_json::Value, content_type = "application/fhir+json")))]
+        (status = 201, description = "Created: a response message Bundle whose MessageHeader says `ok`", body = Bundle, content_type = "application/fhir+json"),
+        (status = 200, description = "Already received from you, or withdrawn: the response message for the referral", body = Bundle, content_type = "application/fhir+json"),
+        IntakeErrors))]
 pub async fn process_message(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
@@ -281,11 +271,8 @@ fn header_id(entry: &Value, header: &Value) -> Option<String> {
 #[utoipa::path(get, path = "/api/v1/fhir/ServiceRequest/{id}", tag = "referrals", security(("token" = [])),
     params(("id" = String, Path, description = "Referral id")),
     responses(
-        (status = 200, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "No live token: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 406, description = "The Accept header or _format rules out FHIR JSON", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 403, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 404, body = serde_json::Value, content_type = "application/fhir+json")))]
+        (status = 200, description = "The referral as a ServiceRequest", body = openapi::ServiceRequest, content_type = "application/fhir+json"),
+        ReadErrors))]
 pub async fn get_service_request(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,
@@ -307,11 +294,8 @@ pub async fn get_service_request(
 #[utoipa::path(get, path = "/api/v1/referrals/{id}/message-back", tag = "referrals", security(("token" = [])),
     params(("id" = String, Path, description = "Referral id")),
     responses(
-        (status = 200, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 401, description = "No live token: an OperationOutcome", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 406, description = "The Accept header or _format rules out FHIR JSON", body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 403, body = serde_json::Value, content_type = "application/fhir+json"),
-        (status = 404, body = serde_json::Value, content_type = "application/fhir+json")))]
+        (status = 200, description = "The message back: a `collection` Bundle", body = Bundle, content_type = "application/fhir+json"),
+        ReadErrors))]
 pub async fn get_message_back(
     State(state): State<AppState>,
     CurrentUser(actor): CurrentUser,

@@ -7,12 +7,15 @@
 //! `outcome.rs` holds `OperationOutcome` answers and reading the request body, `schema.rs`
 //! the R4 JSON Schema (`SchemaValidator`), `intake.rs` reading a `ServiceRequest` (with its
 //! Patient and performer) into a referral, `request.rs` what a request asks for (its
-//! status and intent, the `Accept` header, the body and its size), `output.rs` the FHIR form of a referral and
-//! of the message back, and `handlers.rs` the four `/api/v1` handlers. Everything public is
+//! status and intent, the `Accept` header, the body and its size), `output.rs` the FHIR form
+//! of a referral and of the message back, `handlers.rs` the four `/api/v1` handlers, and
+//! `openapi.rs` how they appear in the OpenAPI document (the resources' key elements, the
+//! `OperationOutcome` answers). Everything public is
 //! re-exported here, so callers name `referrals::fhir::…`.
 
 mod handlers;
 mod intake;
+pub mod openapi;
 mod outcome;
 mod output;
 mod request;
