@@ -41,6 +41,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007_observations.sql"),
     migration!(8, "0008_reflection.sql"),
     migration!(9, "0009_portfolio.sql"),
+    migration!(10, "0010_published_views.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

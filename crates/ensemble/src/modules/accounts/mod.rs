@@ -122,4 +122,9 @@ pub fn manifest() -> Manifest {
             "recovery_codes",
             "invitations",
         ])
+        .views(&[
+            "accounts_user_names",
+            "accounts_organisation_profiles",
+            "accounts_member_roles",
+        ])
 }

@@ -104,7 +104,9 @@ pub fn routes() -> Vec<Route> {
 
 /// What this module declares to the application: routes, jobs and the tables it owns.
 pub fn manifest() -> Manifest {
-    Manifest::new("directory", routes()).tables(&[
+    Manifest::new("directory", routes())
+        .views(&["directory_activity_names"])
+        .tables(&[
         "taxonomies",
         "taxonomy_terms",
         "activities",
