@@ -445,7 +445,10 @@ pub fn view_definitions(sql: &str) -> BTreeMap<String, BTreeSet<String>> {
         let mut sources = BTreeSet::new();
         let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
         let mut start = None;
-        for (j, c) in body.char_indices().chain(std::iter::once((body.len(), ' '))) {
+        for (j, c) in body
+            .char_indices()
+            .chain(std::iter::once((body.len(), ' ')))
+        {
             match (word(c), start) {
                 (true, None) => start = Some(j),
                 (false, Some(s)) => {
@@ -528,7 +531,10 @@ pub fn view_writes(files: &[(String, String)], views: &BTreeSet<String>) -> Vec<
         let code: String = code_lines(source).collect::<Vec<_>>().join("\n");
         let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
         let mut start = None;
-        for (i, c) in code.char_indices().chain(std::iter::once((code.len(), ' '))) {
+        for (i, c) in code
+            .char_indices()
+            .chain(std::iter::once((code.len(), ' ')))
+        {
             match (word(c), start) {
                 (true, None) => start = Some(i),
                 (false, Some(s)) => {
@@ -861,10 +867,11 @@ mod tests {
                 "modules/accounts/z.rs writes into the read view `accounts_user_names`".to_string(),
             ]
         );
-        let table_owners: BTreeMap<String, String> = [("users", "accounts"), ("practice_sessions", "practice")]
-            .into_iter()
-            .map(|(t, m)| (t.to_string(), m.to_string()))
-            .collect();
+        let table_owners: BTreeMap<String, String> =
+            [("users", "accounts"), ("practice_sessions", "practice")]
+                .into_iter()
+                .map(|(t, m)| (t.to_string(), m.to_string()))
+                .collect();
         assert!(cross_module_queries(&files, &table_owners).is_empty());
     }
 

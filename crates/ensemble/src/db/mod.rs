@@ -200,9 +200,11 @@ impl Db {
             }
             Backend::Postgres => {
                 sqlx::query(
-                    "SELECT c.table_name::text AS table_name, c.column_name::text AS column_name \
-                     FROM information_schema.columns c JOIN information_schema.tables t \
-                     ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+                    "SELECT c.table_name::text AS table_name, \
+                     c.column_name::text AS column_name \
+                     FROM information_schema.columns c \
+                     JOIN information_schema.tables t ON t.table_schema = c.table_schema \
+                     AND t.table_name = c.table_name \
                      WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
                      ORDER BY c.table_name, c.column_name",
                 )
