@@ -565,12 +565,6 @@ pub const KNOWN_CROSS_MODULE_QUERIES: &[(&str, &str)] = &[
     ("directory", "organisations"),
     ("directory", "places_lsoas"),
     ("directory", "users"),
-    ("referrals", "activities"),
-    ("referrals", "consent_statements"),
-    ("referrals", "organisations"),
-    ("referrals", "people"),
-    ("referrals", "person_consents"),
-    ("referrals", "users"),
 ];
 
 #[cfg(test)]
