@@ -107,16 +107,16 @@ pub fn manifest() -> Manifest {
     Manifest::new("directory", routes())
         .views(&["directory_activity_names"])
         .tables(&[
-        "taxonomies",
-        "taxonomy_terms",
-        "activities",
-        "activity_terms",
-        "locations",
-        "activity_locations",
-        "schedules",
-        "practitioner_profiles",
-        "activity_practitioners",
-    ])
+            "taxonomies",
+            "taxonomy_terms",
+            "activities",
+            "activity_terms",
+            "locations",
+            "activity_locations",
+            "schedules",
+            "practitioner_profiles",
+            "activity_practitioners",
+        ])
 }
 
 /// Forget this process's cached directory snapshot at once (after a change elsewhere,
