@@ -1,5 +1,5 @@
 //! What a capability module declares to the application: its routes, its background job
-//! kinds and their schedules, and the tables it owns. `app` collects one [`Manifest`] from
+//! kinds and their schedules, the tables it owns and the read views it publishes. `app` collects one [`Manifest`] from
 //! each module (and one for the platform's own pages and jobs); nothing else lists them.
 
 use crate::jobs::{JobHandler, Schedule};
@@ -21,6 +21,11 @@ pub struct Manifest {
     /// Those of its tables no other part may query at all (identity, journals, credentials),
     /// even through a join: others call its functions that take a proof (checked by `arch`).
     pub private: &'static [&'static str],
+    /// The read views it publishes for other modules (`accounts_user_names`…): created by a
+    /// migration over its own tables only, named `<module>_…`, exposing only the columns
+    /// others need. Other modules may name these in SQL, never its tables (checked by
+    /// `arch`).
+    pub views: &'static [&'static str],
 }
 
 impl Manifest {
@@ -33,6 +38,7 @@ impl Manifest {
             schedules: Vec::new(),
             tables: &[],
             private: &[],
+            views: &[],
         }
     }
 
@@ -57,6 +63,12 @@ impl Manifest {
     /// Name the tables owned.
     pub fn tables(mut self, tables: &'static [&'static str]) -> Self {
         self.tables = tables;
+        self
+    }
+
+    /// Name the read views published for other modules.
+    pub fn views(mut self, views: &'static [&'static str]) -> Self {
+        self.views = views;
         self
     }
 }

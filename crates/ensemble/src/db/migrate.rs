@@ -43,6 +43,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(9, "0009_portfolio.sql"),
     migration!(10, "0010_security.sql"),
     migration!(11, "0011_fhir_resubmission.sql"),
+    migration!(12, "0012_published_views.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

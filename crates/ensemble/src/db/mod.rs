@@ -182,7 +182,9 @@ impl Db {
     }
 
     /// Names of the application tables with their column names, sorted; used to check the
-    /// two backends' schemas match.
+    /// two backends' schemas match. Base tables only on both backends: read views (which
+    /// PostgreSQL's `information_schema.columns` also lists) are left out, and `arch` checks
+    /// that both backends create the same views.
     pub async fn schema_outline(&self) -> Result<Vec<(String, Vec<String>)>, sqlx::Error> {
         use sqlx::Row;
         let rows = match self.backend {
@@ -198,9 +200,13 @@ impl Db {
             }
             Backend::Postgres => {
                 sqlx::query(
-                    "SELECT table_name::text AS table_name, column_name::text AS column_name \
-                     FROM information_schema.columns WHERE table_schema = current_schema() \
-                     ORDER BY table_name, column_name",
+                    "SELECT c.table_name::text AS table_name, \
+                     c.column_name::text AS column_name \
+                     FROM information_schema.columns c \
+                     JOIN information_schema.tables t ON t.table_schema = c.table_schema \
+                     AND t.table_name = c.table_name \
+                     WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
+                     ORDER BY c.table_name, c.column_name",
                 )
                 .fetch_all(&self.read)
                 .await?

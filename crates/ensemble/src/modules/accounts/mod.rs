@@ -134,4 +134,9 @@ pub fn manifest() -> Manifest {
             "invitations",
             "role_grants",
         ])
+        .views(&[
+            "accounts_user_names",
+            "accounts_organisation_profiles",
+            "accounts_member_roles",
+        ])
 }

@@ -280,3 +280,60 @@ pub async fn organisations_with_role(
     .map(|r| Ok((r.try_get("id")?, r.try_get("name")?)))
     .collect()
 }
+
+/// The enabled accounts holding any of these roles somewhere: (id, email, display name), each
+/// once.
+pub async fn enabled_users_with_roles(
+    conn: &mut sqlx::AnyConnection,
+    roles: &[Role],
+) -> Result<Vec<(String, String, String)>, sqlx::Error> {
+    if roles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = (1..=roles.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT DISTINCT u.id, u.email, u.display_name FROM users u JOIN memberships m ON m.user_id = u.id \
+         WHERE u.disabled_at IS NULL AND m.role IN ({marks})"
+    )));
+    for r in roles {
+        q = q.bind(r.code());
+    }
+    q.fetch_all(&mut *conn)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get("id")?,
+                r.try_get("email")?,
+                r.try_get("display_name")?,
+            ))
+        })
+        .collect()
+}
+
+/// The email address of each of these accounts that is enabled, by account id.
+pub async fn enabled_emails_by_id(
+    conn: &mut sqlx::AnyConnection,
+    user_ids: &[String],
+) -> Result<std::collections::HashMap<String, String>, sqlx::Error> {
+    let mut out = std::collections::HashMap::new();
+    for chunk in user_ids.chunks(500) {
+        let marks = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id, email FROM users WHERE id IN ({marks}) AND disabled_at IS NULL"
+        )));
+        for id in chunk {
+            q = q.bind(id.clone());
+        }
+        for r in q.fetch_all(&mut *conn).await? {
+            out.insert(r.try_get("id")?, r.try_get("email")?);
+        }
+    }
+    Ok(out)
+}

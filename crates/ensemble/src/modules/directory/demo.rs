@@ -188,16 +188,13 @@ pub async fn practitioner(
     organisation: &str,
 ) -> Result<(), AppError> {
     use sqlx::Row;
-    let row = sqlx::query("SELECT id, display_name FROM users WHERE email = $1")
-        .bind(email.to_string())
-        .fetch_optional(&state.db.read)
-        .await?;
-    let Some(row) = row else { return Ok(()) };
-    let user_id: String = row.try_get("id")?;
+    let user = crate::modules::accounts::store::user_by_email(&state.db.read, email).await?;
+    let Some(user) = user else { return Ok(()) };
+    let user_id = user.id;
     let actor = crate::rbac::Actor {
         memberships: crate::auth::session::memberships_of(&state.db, &user_id).await?,
         user_id: user_id.clone(),
-        display_name: row.try_get("display_name")?,
+        display_name: user.display_name,
         email: email.to_string(),
         request_id: None,
         channel: "cli",

@@ -354,3 +354,26 @@ pub async fn generate(
     tx.commit().await?;
     Ok(())
 }
+
+/// One plain active activity for another module's benchmark generator (`ensemble practice
+/// generate`), written straight to the table like the rest of this generator: no details,
+/// no listing, no audit row. Returns its id.
+pub async fn bench_activity(
+    db: &Db,
+    organisation_id: &str,
+    name: &str,
+    at: i64,
+) -> Result<String, sqlx::Error> {
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO activities (id, organisation_id, name, description, how_to_join, cost, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, 'Generated for benchmarks.', 'Just come along.', 'Free', 'active', $4, $4)",
+    )
+    .bind(id.clone())
+    .bind(organisation_id.to_string())
+    .bind(name.to_string())
+    .bind(at)
+    .execute(&db.write)
+    .await?;
+    Ok(id)
+}

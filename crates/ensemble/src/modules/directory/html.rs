@@ -181,7 +181,7 @@ fn map_svg(out: &Outcome, backdrop: &[Point]) -> Markup {
 
 async fn backdrop(state: &AppState) -> Vec<Point> {
     use sqlx::Row;
-    sqlx::query("SELECT latitude, longitude FROM places_lsoas")
+    sqlx::query("SELECT latitude, longitude FROM places_lsoa_areas")
         .fetch_all(&state.db.read)
         .await
         .map(|rows| {

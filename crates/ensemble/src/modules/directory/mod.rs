@@ -118,17 +118,19 @@ fn oruk_routes() -> Vec<Route> {
 
 /// What this module declares to the application: routes, jobs and the tables it owns.
 pub fn manifest() -> Manifest {
-    Manifest::new("directory", routes()).tables(&[
-        "taxonomies",
-        "taxonomy_terms",
-        "activities",
-        "activity_terms",
-        "locations",
-        "activity_locations",
-        "schedules",
-        "practitioner_profiles",
-        "activity_practitioners",
-    ])
+    Manifest::new("directory", routes())
+        .views(&["directory_activity_names"])
+        .tables(&[
+            "taxonomies",
+            "taxonomy_terms",
+            "activities",
+            "activity_terms",
+            "locations",
+            "activity_locations",
+            "schedules",
+            "practitioner_profiles",
+            "activity_practitioners",
+        ])
 }
 
 /// Forget this process's cached directory snapshot at once (after a change elsewhere,

@@ -575,7 +575,7 @@ fn org_json(r: &sqlx::any::AnyRow) -> Result<Value, sqlx::Error> {
     Ok(Value::Object(m))
 }
 
-const ORG_SQL: &str = "SELECT o.id, o.name, o.description, o.website FROM organisations o WHERE o.archived_at IS NULL \
+const ORG_SQL: &str = "SELECT o.id, o.name, o.description, o.website FROM accounts_organisation_profiles o WHERE o.archived_at IS NULL \
                        AND EXISTS (SELECT 1 FROM activities a WHERE a.organisation_id = o.id AND a.status = 'active')";
 
 /// GET /openreferral/organizations — organisations that list at least one activity.

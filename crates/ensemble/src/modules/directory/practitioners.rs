@@ -56,7 +56,7 @@ pub struct ProfileForm {
 async fn load(state: &AppState, user_id: &str) -> Result<Option<Profile>, AppError> {
     let row = sqlx::query(
         "SELECT u.id, u.display_name, p.public, p.bio, p.skills, p.instruments, p.settings, p.languages \
-         FROM users u LEFT JOIN practitioner_profiles p ON p.user_id = u.id WHERE u.id = $1 AND u.disabled_at IS NULL",
+         FROM accounts_user_names u LEFT JOIN practitioner_profiles p ON p.user_id = u.id WHERE u.id = $1 AND u.disabled_at IS NULL",
     )
     .bind(user_id.to_string())
     .fetch_optional(&state.db.read)
@@ -64,7 +64,7 @@ async fn load(state: &AppState, user_id: &str) -> Result<Option<Profile>, AppErr
     let Some(r) = row else { return Ok(None) };
     let activities = sqlx::query(
         "SELECT a.id, a.name FROM activity_practitioners ap JOIN activities a ON a.id = ap.activity_id \
-         JOIN organisations o ON o.id = a.organisation_id \
+         JOIN accounts_organisation_profiles o ON o.id = a.organisation_id \
          WHERE ap.user_id = $1 AND a.status = 'active' AND o.archived_at IS NULL ORDER BY a.name",
     )
     .bind(user_id.to_string())
@@ -160,7 +160,7 @@ pub async fn practitioners_of(
     organisation_id: &str,
 ) -> Result<Vec<(String, String)>, AppError> {
     Ok(sqlx::query(
-        "SELECT u.id, u.display_name FROM memberships m JOIN users u ON u.id = m.user_id \
+        "SELECT u.id, u.display_name FROM accounts_member_roles m JOIN accounts_user_names u ON u.id = m.user_id \
          WHERE m.organisation_id = $1 AND m.role = 'practitioner' AND u.disabled_at IS NULL ORDER BY u.display_name",
     )
     .bind(organisation_id.to_string())
@@ -212,7 +212,7 @@ pub async fn leads(
     activity_id: &str,
 ) -> Result<Vec<(String, String, bool)>, AppError> {
     Ok(sqlx::query(
-        "SELECT u.id, u.display_name, COALESCE(p.public, 0) AS public FROM activity_practitioners ap JOIN users u ON u.id = ap.user_id \
+        "SELECT u.id, u.display_name, COALESCE(p.public, 0) AS public FROM activity_practitioners ap JOIN accounts_user_names u ON u.id = ap.user_id \
          LEFT JOIN practitioner_profiles p ON p.user_id = u.id WHERE ap.activity_id = $1 AND u.disabled_at IS NULL ORDER BY u.display_name",
     )
     .bind(activity_id.to_string())
@@ -305,7 +305,7 @@ pub async fn save(
 /// GET /practitioners — public profiles.
 pub async fn list(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
     let rows = sqlx::query(
-        "SELECT u.id, u.display_name, p.instruments, p.skills FROM practitioner_profiles p JOIN users u ON u.id = p.user_id \
+        "SELECT u.id, u.display_name, p.instruments, p.skills FROM practitioner_profiles p JOIN accounts_user_names u ON u.id = p.user_id \
          WHERE p.public = 1 AND u.disabled_at IS NULL ORDER BY u.display_name",
     )
     .fetch_all(&state.db.read)

@@ -318,7 +318,7 @@ async fn refresh_where(tx: &mut Tx, clause: &str, value: &str) -> Result<(), sql
     let sql = format!(
         "UPDATE activity_locations SET \
          listed = COALESCE((SELECT CASE WHEN a.status = 'active' AND o.archived_at IS NULL THEN 1 ELSE 0 END \
-                   FROM activities a JOIN organisations o ON o.id = a.organisation_id WHERE a.id = activity_locations.activity_id), 0), \
+                   FROM activities a JOIN accounts_organisation_profiles o ON o.id = a.organisation_id WHERE a.id = activity_locations.activity_id), 0), \
          latitude = (SELECT l.latitude FROM locations l WHERE l.id = activity_locations.location_id), \
          longitude = (SELECT l.longitude FROM locations l WHERE l.id = activity_locations.location_id) \
          WHERE {clause}"

@@ -84,7 +84,7 @@ pub struct Filters {
     pub modified_after: Option<i64>,
 }
 
-/// Build the WHERE clause over `activities a JOIN organisations o`.
+/// Build the WHERE clause over `activities a JOIN accounts_organisation_profiles o`.
 pub fn filter_clause(f: &Filters) -> Where {
     let mut w = Where::default();
     w.and("a.status = 'active'".into());
@@ -261,7 +261,7 @@ pub async fn pairs_near(pool: &AnyPool, f: &Filters) -> Result<Vec<Hit>, sqlx::E
         // CROSS JOIN + WHERE like an inner join.
         format!(
             "SELECT al.id AS link_id, al.activity_id, al.latitude, al.longitude FROM activity_locations al \
-             CROSS JOIN activities a CROSS JOIN organisations o {} AND a.id = al.activity_id AND o.id = a.organisation_id",
+             CROSS JOIN activities a CROSS JOIN accounts_organisation_profiles o {} AND a.id = al.activity_id AND o.id = a.organisation_id",
             w.sql()
         )
     };
@@ -301,7 +301,7 @@ pub async fn search_page(
 ) -> Result<(Vec<Hit>, i64), sqlx::Error> {
     let w = filter_clause(f);
     let from = format!(
-        "FROM activities a JOIN organisations o ON o.id = a.organisation_id {}",
+        "FROM activities a JOIN accounts_organisation_profiles o ON o.id = a.organisation_id {}",
         w.sql()
     );
     let total: i64 = bind_all(
@@ -338,7 +338,7 @@ pub async fn links_page(
 ) -> Result<(Vec<Hit>, i64), sqlx::Error> {
     let w = filter_clause(f);
     let from = format!(
-        "FROM activity_locations al JOIN activities a ON a.id = al.activity_id JOIN organisations o ON o.id = a.organisation_id {}",
+        "FROM activity_locations al JOIN activities a ON a.id = al.activity_id JOIN accounts_organisation_profiles o ON o.id = a.organisation_id {}",
         w.sql()
     );
     let total: i64 = bind_all(
@@ -437,7 +437,7 @@ where
     let ph = placeholders(ids.len());
     let sql = format!(
         "SELECT a.*, o.name AS org_name, o.description AS org_description, o.archived_at AS org_archived_at, u.display_name AS reviewer \
-         FROM activities a JOIN organisations o ON o.id = a.organisation_id LEFT JOIN users u ON u.id = a.reviewed_by \
+         FROM activities a JOIN accounts_organisation_profiles o ON o.id = a.organisation_id LEFT JOIN accounts_user_names u ON u.id = a.reviewed_by \
          WHERE a.id IN ({ph})"
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));

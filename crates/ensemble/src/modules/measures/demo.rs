@@ -3,12 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use sqlx::Row;
-
 use super::definition::Answer;
 use super::service::{self, Mode, NewResponse};
 use crate::error::AppError;
-use crate::modules::referrals::demo::actor;
+use crate::modules::referrals::demo::{actor, demo_referrals};
 use crate::state::AppState;
 
 /// Made-up questions standing in for SWEMWBS in the demo. They are NOT the SWEMWBS items
@@ -67,11 +65,10 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
     // The Sinfonia programme's measurement plan: ONS4 at first contact and SWEMWBS every four
     // weeks from the first session, both in the core set.
     if let Some(pat) = actor(state, "pat.programmes@ensemble-demo.example").await? {
-        let activity: Option<String> = sqlx::query_scalar(
-            "SELECT activity_id FROM referrals WHERE source_identifier = 'demo-Jordan' AND activity_id IS NOT NULL",
-        )
-        .fetch_optional(&state.db.read)
-        .await?;
+        let activity: Option<String> = demo_referrals(state, &["demo-Jordan"])
+            .await?
+            .into_iter()
+            .find_map(|r| r.activity_id);
         if let Some(a) = activity {
             for (instrument, timepoint, anchor, weeks) in [
                 ("ons4", "baseline", "first_contact", ""),
@@ -165,16 +162,10 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
         }
     }
     // Earlier check-ins for Jordan (entered with Lee four weeks ago) and Alex.
-    let people = sqlx::query(
-        "SELECT r.person_id, r.id, r.source_identifier FROM referrals r WHERE r.source_identifier IN ('demo-Jordan', 'demo-Alex')",
-    )
-    .fetch_all(&state.db.read)
-    .await?;
-    for row in people {
-        let person_id: String = row.try_get("person_id")?;
-        let referral_id: String = row.try_get("id")?;
-        let who: Option<String> = row.try_get("source_identifier")?;
-        let jordan = who.as_deref() == Some("demo-Jordan");
+    for row in demo_referrals(state, &["demo-Jordan", "demo-Alex"]).await? {
+        let person_id = row.person_id;
+        let referral_id = row.id;
+        let jordan = row.source_identifier == "demo-Jordan";
         let n = |instrument: &str, mode| NewResponse {
             person_id: person_id.clone(),
             instrument_id: instrument.into(),

@@ -124,4 +124,5 @@ pub fn manifest() -> Manifest {
             "measure_answers",
             "measure_scores",
         ])
+        .views(&["measures_response_summaries", "measures_score_values"])
 }

@@ -65,8 +65,8 @@ pub async fn for_activity(
     let rows = sqlx::query(
         "SELECT m.person_id, m.instrument_id, m.instrument_version, m.completed_at, s.score_id, s.value \
          FROM measure_responses m JOIN measure_scores s ON s.response_id = m.id \
-         JOIN person_consents ec ON ec.person_id = m.person_id AND ec.purpose = 'evaluation' AND ec.decision = 'given' \
-         WHERE m.status = 'complete' AND m.person_id IN (SELECT person_id FROM referrals WHERE activity_id = $1) \
+         JOIN people_current_consents ec ON ec.person_id = m.person_id AND ec.purpose = 'evaluation' AND ec.decision = 'given' \
+         WHERE m.status = 'complete' AND m.person_id IN (SELECT person_id FROM referrals_case_summaries WHERE activity_id = $1) \
          ORDER BY m.completed_at, m.id",
     )
     .bind(plan.activity_id().to_string())

@@ -169,8 +169,8 @@ pub async fn rows(state: &AppState, ds: &Dataset) -> Result<Vec<Vec<String>>, Ap
         "referrals" => {
             let q = format!(
                 "SELECT r.id, r.person_id, r.source, r.status, r.created_at, r.first_contact_at, r.closed_at, r.activity_id, r.provider_status, \
-                 i.date_of_birth, i.gender, i.ethnicity, l.lad_name FROM referrals r {CONSENTED} \
-                 JOIN person_identities i ON i.person_id = r.person_id LEFT JOIN places_lsoas l ON l.code = i.lsoa_code ORDER BY r.created_at, r.id"
+                 i.date_of_birth, i.gender, i.ethnicity, l.lad_name FROM referrals_case_summaries r {CONSENTED} \
+                 JOIN person_identities i ON i.person_id = r.person_id LEFT JOIN places_lsoa_areas l ON l.code = i.lsoa_code ORDER BY r.created_at, r.id"
             );
             for r in sqlx::query(sqlx::AssertSqlSafe(q))
                 .fetch_all(&state.db.read)
@@ -205,7 +205,7 @@ pub async fn rows(state: &AppState, ds: &Dataset) -> Result<Vec<Vec<String>>, Ap
         }
         "barriers" => {
             let q = format!(
-                "SELECT r.person_id, r.id, b.barrier, b.action FROM referral_barriers b JOIN referrals r ON r.id = b.referral_id {CONSENTED} \
+                "SELECT r.person_id, r.id, b.barrier, b.action FROM referrals_barrier_actions b JOIN referrals_case_summaries r ON r.id = b.referral_id {CONSENTED} \
                  ORDER BY b.created_at, b.id"
             );
             for r in sqlx::query(sqlx::AssertSqlSafe(q))
@@ -223,10 +223,10 @@ pub async fn rows(state: &AppState, ds: &Dataset) -> Result<Vec<Vec<String>>, Ap
         "wellbeing" => {
             // Joined through the referral when there is one, else the person directly.
             let q = "SELECT m.person_id, m.referral_id, m.instrument_id, m.instrument_version, m.mode, m.completed_at, \
-                     r.created_at AS referred_at, s.score_id, s.value, s.band FROM measure_responses m \
-                     JOIN measure_scores s ON s.response_id = m.id \
+                     r.created_at AS referred_at, s.score_id, s.value, s.band FROM measures_response_summaries m \
+                     JOIN measures_score_values s ON s.response_id = m.id \
                      JOIN person_consents ec ON ec.person_id = m.person_id AND ec.purpose = 'evaluation' AND ec.decision = 'given' \
-                     LEFT JOIN referrals r ON r.id = m.referral_id \
+                     LEFT JOIN referrals_case_summaries r ON r.id = m.referral_id \
                      WHERE m.status = 'complete' ORDER BY m.completed_at, m.id, s.score_id";
             for r in sqlx::query(q).fetch_all(&state.db.read).await? {
                 let completed: Option<i64> = r.try_get("completed_at")?;
@@ -253,7 +253,7 @@ pub async fn rows(state: &AppState, ds: &Dataset) -> Result<Vec<Vec<String>>, Ap
         }
         "attendance" => {
             let q = format!(
-                "SELECT r.person_id, r.id, a.session_date, a.status FROM referral_attendance a JOIN referrals r ON r.id = a.referral_id {CONSENTED} \
+                "SELECT r.person_id, r.id, a.session_date, a.status FROM referrals_attendance_marks a JOIN referrals_case_summaries r ON r.id = a.referral_id {CONSENTED} \
                  ORDER BY a.session_date, a.id"
             );
             for r in sqlx::query(sqlx::AssertSqlSafe(q))

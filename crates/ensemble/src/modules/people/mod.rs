@@ -51,4 +51,5 @@ pub fn manifest() -> Manifest {
             "consent_decisions",
             "person_consents",
         ])
+        .views(&["people_person_accounts", "people_current_consents"])
 }

@@ -769,6 +769,21 @@ pub async fn withdraw_own(
     Ok(ids.len())
 }
 
+/// Link a demo person's record to their participant account, for the demo loader only (no
+/// checks and, as before, no audit row: the demo is loaded by the operator).
+pub(crate) async fn link_demo_account(
+    state: &AppState,
+    person_id: &str,
+    user_id: &str,
+) -> Result<(), AppError> {
+    sqlx::query("UPDATE people SET user_id = $1 WHERE id = $2")
+        .bind(user_id.to_string())
+        .bind(person_id.to_string())
+        .execute(&state.db.write)
+        .await?;
+    Ok(())
+}
+
 /// Let the person see their own plan: link their record to their participant account,
 /// found by email (care team only; audited). The account must hold the participant role.
 pub async fn link_account(

@@ -95,7 +95,9 @@ pub async fn counts(db: &Db) -> Result<(i64, i64), sqlx::Error> {
 
 /// What this module declares to the application: routes, jobs and the tables it owns.
 pub fn manifest() -> Manifest {
-    Manifest::new("places", Vec::new()).tables(&["places_postcodes", "places_lsoas"])
+    Manifest::new("places", Vec::new())
+        .tables(&["places_postcodes", "places_lsoas"])
+        .views(&["places_lsoa_areas"])
 }
 
 #[cfg(test)]

@@ -407,7 +407,7 @@ fn owner(is_owner: bool) -> Vec<Relationship> {
 async fn load_session(tx: &mut Tx, id: &str) -> Result<Option<Session>, AppError> {
     let Some(r) = sqlx::query(
         "SELECT s.*, a.name AS activity_name, u.display_name AS lead_name FROM practice_sessions s \
-         JOIN activities a ON a.id = s.activity_id JOIN users u ON u.id = s.lead_user_id WHERE s.id = $1",
+         JOIN directory_activity_names a ON a.id = s.activity_id JOIN accounts_user_names u ON u.id = s.lead_user_id WHERE s.id = $1",
     )
     .bind(id.to_string())
     .fetch_optional(&mut **tx)
@@ -453,8 +453,8 @@ async fn load_session(tx: &mut Tx, id: &str) -> Result<Option<Session>, AppError
 /// Load one incident without checks: only [`IncidentAccess::check`] calls it.
 async fn load_incident(tx: &mut Tx, id: &str) -> Result<Option<IncidentRecord>, AppError> {
     let Some(r) = sqlx::query(
-        "SELECT i.*, a.name AS activity_name, u.display_name AS reporter FROM incidents i JOIN activities a ON a.id = i.activity_id \
-         JOIN users u ON u.id = i.reported_by WHERE i.id = $1",
+        "SELECT i.*, a.name AS activity_name, u.display_name AS reporter FROM incidents i JOIN directory_activity_names a ON a.id = i.activity_id \
+         JOIN accounts_user_names u ON u.id = i.reported_by WHERE i.id = $1",
     )
     .bind(id.to_string())
     .fetch_optional(&mut **tx)

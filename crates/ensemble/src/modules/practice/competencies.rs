@@ -168,7 +168,7 @@ async fn load(
     .fetch_all(db)
     .await?;
     let contributors = sqlx::query_scalar(
-        "SELECT u.display_name FROM competency_framework_contributors c JOIN users u ON u.id = c.user_id WHERE c.framework_id = $1 ORDER BY c.first_at, u.display_name",
+        "SELECT u.display_name FROM competency_framework_contributors c JOIN accounts_user_names u ON u.id = c.user_id WHERE c.framework_id = $1 ORDER BY c.first_at, u.display_name",
     )
     .bind(id.clone())
     .fetch_all(db)

@@ -4,7 +4,7 @@
 //! supervisor assessment waiting for Pat).
 
 use crate::error::AppError;
-use crate::modules::referrals::demo::actor;
+use crate::modules::referrals::demo::{actor, demo_referrals};
 use crate::state::AppState;
 
 /// Load the demo practice data.
@@ -15,11 +15,10 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
     ) else {
         return Ok(());
     };
-    let activity: Option<String> = sqlx::query_scalar(
-        "SELECT activity_id FROM referrals WHERE source_identifier = 'demo-Jordan' AND activity_id IS NOT NULL",
-    )
-    .fetch_optional(&state.db.read)
-    .await?;
+    let activity: Option<String> = demo_referrals(state, &["demo-Jordan"])
+        .await?
+        .into_iter()
+        .find_map(|r| r.activity_id);
     let Some(activity) = activity else {
         return Ok(());
     };

@@ -115,15 +115,12 @@ pub async fn generate(state: &AppState, scale: Scale) -> Result<Generated, AppEr
         .map(|f| f.competencies.into_iter().map(|c| c.code).collect())
         .unwrap_or_default();
     let ts = now();
-    let activity = new_id();
-    sqlx::query(
-        "INSERT INTO activities (id, organisation_id, name, description, how_to_join, cost, status, created_at, updated_at) \
-         VALUES ($1, $2, 'Generated singing group', 'Generated for benchmarks.', 'Just come along.', 'Free', 'active', $3, $3)",
+    let activity = crate::modules::directory::generate::bench_activity(
+        &state.db,
+        &org.id,
+        "Generated singing group",
+        ts,
     )
-    .bind(activity.clone())
-    .bind(org.id.clone())
-    .bind(ts)
-    .execute(&state.db.write)
     .await?;
     let mut rng = StdRng::seed_from_u64(scale.seed);
     let session_cols = [

@@ -58,7 +58,7 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     let rows = sqlx::query(
-        "SELECT l.user_id, u.display_name, l.kind FROM programme_leads l JOIN users u ON u.id = l.user_id \
+        "SELECT l.user_id, u.display_name, l.kind FROM programme_leads l JOIN accounts_user_names u ON u.id = l.user_id \
          WHERE l.activity_id = $1 ORDER BY l.kind, u.display_name",
     )
     .bind(activity_id.to_string())
@@ -229,7 +229,7 @@ pub async fn report(
         }
         if to.is_empty() {
             to = sqlx::query_scalar(
-                "SELECT user_id FROM memberships WHERE organisation_id = $1 AND role = 'programme_manager'",
+                "SELECT user_id FROM accounts_member_roles WHERE organisation_id = $1 AND role = 'programme_manager'",
             )
             .bind(org.clone())
             .fetch_all(&mut *tx)
@@ -238,11 +238,12 @@ pub async fn report(
         to.sort();
         to.dedup();
         for user in &to {
-            let email: Option<String> =
-                sqlx::query_scalar("SELECT email FROM users WHERE id = $1 AND disabled_at IS NULL")
-                    .bind(user.clone())
-                    .fetch_optional(&mut *tx)
-                    .await?;
+            let email = crate::modules::accounts::store::enabled_emails(
+                &mut tx,
+                std::slice::from_ref(user),
+            )
+            .await?
+            .pop();
             if let Some(email) = email {
                 crate::notify::queue_email(
                     &mut tx,
@@ -323,7 +324,7 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<Incident, 
     let mut tx = state.db.begin().await?;
     let i = IncidentAccess::<Involved>::check(&mut tx, actor, id).await?;
     let updates = sqlx::query(
-        "SELECT u.display_name, x.body, x.at FROM incident_updates x JOIN users u ON u.id = x.author_id WHERE x.incident_id = $1 ORDER BY x.at, x.id",
+        "SELECT u.display_name, x.body, x.at FROM incident_updates x JOIN accounts_user_names u ON u.id = x.author_id WHERE x.incident_id = $1 ORDER BY x.at, x.id",
     )
     .bind(i.id.clone())
     .fetch_all(&mut *tx)
@@ -427,9 +428,9 @@ pub struct IncidentRow {
 pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<IncidentRow>, AppError> {
     let rows = sqlx::query(
         "SELECT i.id, a.name, i.category, i.severity, i.status, i.reported_at, i.organisation_id FROM incidents i \
-         JOIN activities a ON a.id = i.activity_id \
+         JOIN directory_activity_names a ON a.id = i.activity_id \
          WHERE i.reported_by = $1 OR i.activity_id IN (SELECT activity_id FROM programme_leads WHERE user_id = $1) \
-         OR i.organisation_id IN (SELECT organisation_id FROM memberships WHERE user_id = $1 AND role = 'programme_manager') \
+         OR i.organisation_id IN (SELECT organisation_id FROM accounts_member_roles WHERE user_id = $1 AND role = 'programme_manager') \
          ORDER BY i.reported_at DESC LIMIT 200",
     )
     .bind(actor.user_id.clone())

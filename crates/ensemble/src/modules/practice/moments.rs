@@ -30,8 +30,8 @@ pub async fn attendees(
 ) -> Result<Vec<Attendee>, AppError> {
     let rows = sqlx::query(
         "SELECT r.person_id, \
-           (SELECT COUNT(*) FROM person_consents c WHERE c.person_id = r.person_id AND c.purpose = 'share_stories' AND c.decision = 'given') AS shares \
-         FROM register_entries e JOIN referrals r ON r.id = e.referral_id \
+           (SELECT COUNT(*) FROM people_current_consents c WHERE c.person_id = r.person_id AND c.purpose = 'share_stories' AND c.decision = 'given') AS shares \
+         FROM register_entries e JOIN referrals_case_summaries r ON r.id = e.referral_id \
          WHERE e.session_id = $1 AND e.status IN ('present', 'late', 'left_early')",
     )
     .bind(session.id.clone())
@@ -76,9 +76,9 @@ pub struct Moment {
 
 const SELECT: &str = "SELECT m.moment, m.recorded_at, u.display_name AS recorded_by, s.starts_at, a.name AS activity, \
     m.person_id \
-    FROM session_moments m JOIN users u ON u.id = m.recorded_by JOIN practice_sessions s ON s.id = m.session_id \
-    JOIN activities a ON a.id = s.activity_id \
-    JOIN person_consents c ON c.person_id = m.person_id AND c.purpose = 'share_stories' AND c.decision = 'given'";
+    FROM session_moments m JOIN accounts_user_names u ON u.id = m.recorded_by JOIN practice_sessions s ON s.id = m.session_id \
+    JOIN directory_activity_names a ON a.id = s.activity_id \
+    JOIN people_current_consents c ON c.person_id = m.person_id AND c.purpose = 'share_stories' AND c.decision = 'given'";
 
 async fn rows(state: &AppState, rows: &[sqlx::any::AnyRow]) -> Result<Vec<Moment>, AppError> {
     let ids = rows

@@ -122,7 +122,7 @@ pub struct Supervision {
 }
 
 pub(in crate::modules::practice) const SUPERVISION_SELECT: &str = "SELECT s.id, s.met_on, s.themes, s.actions, s.practitioner_id, s.supervisor_id, p.display_name AS practitioner, v.display_name AS supervisor \
-    FROM supervision_records s JOIN users p ON p.id = s.practitioner_id JOIN users v ON v.id = s.supervisor_id";
+    FROM supervision_records s JOIN accounts_user_names p ON p.id = s.practitioner_id JOIN accounts_user_names v ON v.id = s.supervisor_id";
 
 pub(in crate::modules::practice) fn supervision_row(
     r: &sqlx::any::AnyRow,

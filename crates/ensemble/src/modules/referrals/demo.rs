@@ -17,7 +17,8 @@ pub(crate) async fn actor(state: &AppState, email: &str) -> Result<Option<Actor>
         return Ok(None);
     };
     let memberships = sqlx::query(
-        "SELECT m.organisation_id, o.name, m.role FROM memberships m JOIN organisations o ON o.id = m.organisation_id WHERE m.user_id = $1",
+        "SELECT m.organisation_id, o.name, m.role FROM accounts_member_roles m \
+         JOIN accounts_organisation_profiles o ON o.id = m.organisation_id WHERE m.user_id = $1",
     )
     .bind(u.id.clone())
     .fetch_all(&state.db.read)
@@ -39,6 +40,49 @@ pub(crate) async fn actor(state: &AppState, email: &str) -> Result<Option<Actor>
         request_id: None,
         channel: "cli",
     }))
+}
+
+/// A demo referral, as the other modules' demo loaders find it by its source identifier.
+pub(crate) struct DemoReferral {
+    /// Referral id.
+    pub id: String,
+    /// Person id.
+    pub person_id: String,
+    /// The activity it was sent to, if any.
+    pub activity_id: Option<String>,
+    /// `demo-Jordan`, `demo-Alex`…
+    pub source_identifier: String,
+}
+
+/// The demo referrals with these source identifiers (`demo-Jordan`…), for the demo loaders
+/// of other modules.
+pub(crate) async fn demo_referrals(
+    state: &AppState,
+    identifiers: &[&str],
+) -> Result<Vec<DemoReferral>, AppError> {
+    let mut out = Vec::new();
+    if identifiers.is_empty() {
+        return Ok(out);
+    }
+    let marks = (1..=identifiers.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id, person_id, activity_id, source_identifier FROM referrals WHERE source_identifier IN ({marks})"
+    )));
+    for i in identifiers {
+        q = q.bind((*i).to_string());
+    }
+    for r in q.fetch_all(&state.db.read).await? {
+        out.push(DemoReferral {
+            id: r.try_get("id")?,
+            person_id: r.try_get("person_id")?,
+            activity_id: r.try_get("activity_id")?,
+            source_identifier: r.try_get("source_identifier")?,
+        });
+    }
+    Ok(out)
 }
 
 fn person(given: &str, family: &str, postcode: &str, needs: &str) -> PersonInput {
@@ -65,7 +109,8 @@ pub async fn load(state: &AppState) -> Result<usize, AppError> {
     };
     let priya = actor(state, "priya.practitioner@ensemble-demo.example").await?;
     let activity: Option<String> = sqlx::query(
-        "SELECT a.id FROM activities a JOIN organisations o ON o.id = a.organisation_id WHERE o.name = 'Liverpool City Sinfonia (demo)' \
+        "SELECT a.id FROM directory_activity_names a JOIN accounts_organisation_profiles o ON o.id = a.organisation_id \
+         WHERE o.name = 'Liverpool City Sinfonia (demo)' \
          AND a.status = 'active' ORDER BY a.name LIMIT 1",
     )
     .fetch_optional(&state.db.read)
@@ -192,11 +237,12 @@ pub async fn load(state: &AppState) -> Result<usize, AppError> {
         )
         .await?
         {
-            sqlx::query("UPDATE people SET user_id = $1 WHERE id = (SELECT person_id FROM referrals WHERE id = $2)")
-                .bind(u.id)
-                .bind(jordan.clone())
-                .execute(&state.db.write)
-                .await?;
+            let person: String =
+                sqlx::query_scalar("SELECT person_id FROM referrals WHERE id = $1")
+                    .bind(jordan.clone())
+                    .fetch_one(&state.db.read)
+                    .await?;
+            crate::modules::people::service::link_demo_account(state, &person, &u.id).await?;
         }
     }
     // Alex: contacted, with a barrier.

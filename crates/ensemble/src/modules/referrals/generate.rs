@@ -141,13 +141,12 @@ pub async fn generate(
         let mut conn = state.db.write.acquire().await?;
         crate::db::settings::set(&mut conn, super::service::INTAKE_TEAM_SETTING, &team).await?;
     }
-    let evaluation_statement: String = {
-        use sqlx::Row;
-        sqlx::query("SELECT id FROM consent_statements WHERE purpose = 'evaluation' ORDER BY version DESC LIMIT 1")
-            .fetch_one(&state.db.read)
-            .await?
-            .try_get("id")?
-    };
+    let evaluation_statement: String = crate::modules::people::service::current_statements(state)
+        .await?
+        .into_iter()
+        .find(|s| s.purpose == crate::modules::people::model::Purpose::Evaluation)
+        .map(|s| s.id)
+        .ok_or_else(|| AppError::Internal(anyhow::anyhow!("no evaluation consent statement")))?;
 
     let ref_cols = [
         "id",

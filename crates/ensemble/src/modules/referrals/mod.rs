@@ -133,4 +133,9 @@ pub fn manifest() -> Manifest {
             "referral_plans",
             "referral_attendance",
         ])
+        .views(&[
+            "referrals_case_summaries",
+            "referrals_attendance_marks",
+            "referrals_barrier_actions",
+        ])
 }

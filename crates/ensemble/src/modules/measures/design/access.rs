@@ -75,7 +75,7 @@ async fn load(tx: &mut Tx, id: &str, version: i64) -> Result<VersionView, AppErr
     .await?
     .ok_or(AppError::NotFound)?;
     let panel = sqlx::query(
-        "SELECT p.user_id, u.display_name, p.decision, p.comment FROM instrument_panel p JOIN users u ON u.id = p.user_id \
+        "SELECT p.user_id, u.display_name, p.decision, p.comment FROM instrument_panel p JOIN accounts_user_names u ON u.id = p.user_id \
          WHERE p.instrument_id = $1 AND p.version = $2 ORDER BY u.display_name",
     )
     .bind(id.to_string())

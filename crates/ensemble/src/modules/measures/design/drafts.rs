@@ -145,7 +145,7 @@ pub(in crate::modules::measures) async fn panel_candidates(
     organisation_id: &str,
 ) -> Result<Vec<(String, String)>, AppError> {
     let rows = sqlx::query(
-        "SELECT DISTINCT u.id, u.display_name FROM memberships m JOIN users u ON u.id = m.user_id \
+        "SELECT DISTINCT u.id, u.display_name FROM accounts_member_roles m JOIN accounts_user_names u ON u.id = m.user_id \
          WHERE m.organisation_id = $1 AND u.disabled_at IS NULL AND u.id <> $2 ORDER BY u.display_name",
     )
     .bind(organisation_id.to_string())

@@ -89,7 +89,7 @@ pub async fn reviews_for(state: &AppState, actor: &Actor) -> Result<Vec<VersionR
     let rows = sqlx::query(
         "SELECT v.instrument_id, v.version, v.status, v.definition, v.updated_at, o.name AS organisation FROM instrument_panel p \
          JOIN instrument_versions v ON v.instrument_id = p.instrument_id AND v.version = p.version \
-         JOIN organisations o ON o.id = v.organisation_id \
+         JOIN accounts_organisation_profiles o ON o.id = v.organisation_id \
          WHERE p.user_id = $1 AND p.decision = 'pending' AND v.status = 'in_review' ORDER BY v.updated_at",
     )
     .bind(actor.user_id.clone())

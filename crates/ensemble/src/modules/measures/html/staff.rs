@@ -248,7 +248,7 @@ async fn overlay_page(
     done: bool,
 ) -> Result<Response, AppError> {
     let rows = service::overlays(state).await?;
-    let orgs = sqlx::query("SELECT id, name FROM organisations ORDER BY name")
+    let orgs = sqlx::query("SELECT id, name FROM accounts_organisation_profiles ORDER BY name")
         .fetch_all(&state.db.read)
         .await?;
     let mut options: Vec<(String, String)> = vec![(String::new(), "Choose an organisation".into())];

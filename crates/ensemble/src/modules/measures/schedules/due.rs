@@ -52,7 +52,7 @@ async fn due_for_referral(
         return Ok(Vec::new());
     }
     let first_session: Option<String> = sqlx::query_scalar(
-        "SELECT MIN(session_date) FROM referral_attendance WHERE referral_id = $1 AND status = 'present'",
+        "SELECT MIN(session_date) FROM referrals_attendance_marks WHERE referral_id = $1 AND status = 'present'",
     )
     .bind(referral_id.to_string())
     .fetch_one(&state.db.read)
@@ -88,7 +88,7 @@ const OPEN_OR_RECENT: &str = "r.activity_id IS NOT NULL AND r.status NOT IN ('de
 pub async fn due_for_actor(state: &AppState, actor: &Actor) -> Result<Vec<DueRow>, AppError> {
     let year_ago = now() - 365 * 86_400;
     let select = "SELECT r.id, r.person_id, r.activity_id, r.first_contact_at, r.closed_at, a.name AS activity \
-        FROM referrals r JOIN activities a ON a.id = r.activity_id";
+        FROM referrals_case_summaries r JOIN directory_activity_names a ON a.id = r.activity_id";
     let mut rows = Vec::new();
     if actor.roles().contains(&Role::LinkWorker) {
         let q = format!("{select} WHERE r.assigned_to = $1 AND {OPEN_OR_RECENT}");
@@ -191,7 +191,7 @@ pub(super) async fn due_for_person_id(
     person_id: &str,
 ) -> Result<Vec<DueItem>, AppError> {
     let refs = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "SELECT r.id, r.activity_id, r.first_contact_at, r.closed_at FROM referrals r WHERE r.person_id = $1 AND {OPEN_OR_RECENT}"
+        "SELECT r.id, r.activity_id, r.first_contact_at, r.closed_at FROM referrals_case_summaries r WHERE r.person_id = $1 AND {OPEN_OR_RECENT}"
     )))
     .bind(person_id.to_string())
     .bind(now() - 365 * 86_400)

@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::{DueState, due_for_actor, due_for_person_id};
+use crate::modules::accounts;
 use crate::rbac::{Actor, Role};
 use crate::state::AppState;
 
@@ -24,17 +25,19 @@ impl crate::jobs::JobKind for DueReminders {
 /// one email with the count and a link (no names in the email); every person with an
 /// account, who agreed to be contacted and has a check-in due, gets a short nudge.
 pub async fn daily_reminders(state: &AppState) -> anyhow::Result<usize> {
-    let users = sqlx::query(
-        "SELECT DISTINCT u.id, u.email, u.display_name FROM users u JOIN memberships m ON m.user_id = u.id \
-         WHERE u.disabled_at IS NULL AND m.role IN ('link_worker', 'practitioner', 'programme_manager')",
-    )
-    .fetch_all(&state.db.read)
-    .await?;
+    let users = {
+        let mut conn = state.db.read.acquire().await?;
+        accounts::store::enabled_users_with_roles(
+            &mut conn,
+            &[Role::LinkWorker, Role::Practitioner, Role::ProgrammeManager],
+        )
+        .await?
+    };
     let mut sent = 0;
-    for u in users {
-        let user_id: String = u.try_get("id")?;
+    for (user_id, email, display_name) in users {
         let memberships = sqlx::query(
-            "SELECT m.organisation_id, o.name, m.role FROM memberships m JOIN organisations o ON o.id = m.organisation_id WHERE m.user_id = $1",
+            "SELECT m.organisation_id, o.name, m.role FROM accounts_member_roles m \
+             JOIN accounts_organisation_profiles o ON o.id = m.organisation_id WHERE m.user_id = $1",
         )
         .bind(user_id.clone())
         .fetch_all(&state.db.read)
@@ -50,8 +53,8 @@ pub async fn daily_reminders(state: &AppState) -> anyhow::Result<usize> {
         .collect();
         let actor = Actor {
             user_id,
-            display_name: u.try_get("display_name")?,
-            email: u.try_get("email")?,
+            display_name,
+            email,
             memberships,
             request_id: None,
             channel: "job",
@@ -84,21 +87,32 @@ pub async fn daily_reminders(state: &AppState) -> anyhow::Result<usize> {
     // People with an account who agreed to be contacted: a nudge that a check-in is waiting
     // (no instrument names or scores in the email).
     let people = sqlx::query(
-        "SELECT p.id, u.email FROM people p JOIN users u ON u.id = p.user_id \
-         JOIN person_consents c ON c.person_id = p.id AND c.purpose = 'contact' AND c.decision = 'given' \
-         WHERE u.disabled_at IS NULL",
+        "SELECT p.id, p.user_id FROM people_person_accounts p \
+         JOIN people_current_consents c ON c.person_id = p.id AND c.purpose = 'contact' AND c.decision = 'given' \
+         WHERE p.user_id IS NOT NULL",
     )
     .fetch_all(&state.db.read)
     .await?;
+    let emails = {
+        let user_ids = people
+            .iter()
+            .map(|p| p.try_get::<String, _>("user_id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut conn = state.db.read.acquire().await?;
+        accounts::store::enabled_emails_by_id(&mut conn, &user_ids).await?
+    };
     for p in people {
         let person_id: String = p.try_get("id")?;
+        let user_id: String = p.try_get("user_id")?;
+        let Some(email) = emails.get(&user_id).cloned() else {
+            continue;
+        };
         let due = due_for_person_id(state, &person_id)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         if due.is_empty() {
             continue;
         }
-        let email: String = p.try_get("email")?;
         let mut tx = state.db.begin().await?;
         crate::notify::queue_email(
             &mut tx,

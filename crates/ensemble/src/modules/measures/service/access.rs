@@ -144,11 +144,13 @@ async fn load_person(
     actor: &Actor,
     person_id: &str,
 ) -> Result<(MeasuredPerson, Vec<Access>), AppError> {
-    let row = sqlx::query("SELECT team_organisation_id, user_id FROM people WHERE id = $1")
-        .bind(person_id.to_string())
-        .fetch_optional(&mut **tx)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let row = sqlx::query(
+        "SELECT team_organisation_id, user_id FROM people_person_accounts WHERE id = $1",
+    )
+    .bind(person_id.to_string())
+    .fetch_optional(&mut **tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
     let team: String = row.try_get("team_organisation_id")?;
     let user: Option<String> = row.try_get("user_id")?;
     let mut relations = Vec::new();

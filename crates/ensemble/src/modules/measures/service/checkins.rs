@@ -91,12 +91,13 @@ pub async fn submit(
         )
     })?;
     if let Some(rid) = &n.referral_id {
-        let ok: Option<String> =
-            sqlx::query_scalar("SELECT id FROM referrals WHERE id = $1 AND person_id = $2")
-                .bind(rid.clone())
-                .bind(who.person_id.clone())
-                .fetch_optional(&mut *tx)
-                .await?;
+        let ok: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM referrals_case_summaries WHERE id = $1 AND person_id = $2",
+        )
+        .bind(rid.clone())
+        .bind(who.person_id.clone())
+        .fetch_optional(&mut *tx)
+        .await?;
         if ok.is_none() {
             return Err(AppError::Invalid(vec![FieldError::new(
                 "referral_id",
@@ -157,12 +158,12 @@ pub async fn submit(
 
 /// The participant record linked to the actor's account, if any.
 pub async fn own_person(state: &AppState, actor: &Actor) -> Result<Option<String>, AppError> {
-    Ok(
-        sqlx::query_scalar("SELECT id FROM people WHERE user_id = $1 ORDER BY created_at LIMIT 1")
-            .bind(actor.user_id.clone())
-            .fetch_optional(&state.db.read)
-            .await?,
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM people_person_accounts WHERE user_id = $1 ORDER BY created_at LIMIT 1",
     )
+    .bind(actor.user_id.clone())
+    .fetch_optional(&state.db.read)
+    .await?)
 }
 
 /// What a participant's own check-ins page shows.

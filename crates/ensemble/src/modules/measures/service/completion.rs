@@ -65,12 +65,13 @@ pub async fn start(state: &AppState, actor: &Actor, n: NewResponse) -> Result<St
         )]));
     }
     if let Some(rid) = &n.referral_id {
-        let ok: Option<String> =
-            sqlx::query_scalar("SELECT id FROM referrals WHERE id = $1 AND person_id = $2")
-                .bind(rid.clone())
-                .bind(who.person_id.clone())
-                .fetch_optional(&mut *tx)
-                .await?;
+        let ok: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM referrals_case_summaries WHERE id = $1 AND person_id = $2",
+        )
+        .bind(rid.clone())
+        .bind(who.person_id.clone())
+        .fetch_optional(&mut *tx)
+        .await?;
         if ok.is_none() {
             return Err(AppError::NotFound);
         }

@@ -158,7 +158,7 @@ pub struct OverlayRow {
 pub async fn overlays(state: &AppState) -> Result<Vec<OverlayRow>, AppError> {
     let rows = sqlx::query(
         "SELECT o.name AS organisation, w.instrument_id, w.version, w.stand_in, u.display_name, w.uploaded_at \
-         FROM instrument_overlays w JOIN organisations o ON o.id = w.organisation_id JOIN users u ON u.id = w.uploaded_by \
+         FROM instrument_overlays w JOIN accounts_organisation_profiles o ON o.id = w.organisation_id JOIN accounts_user_names u ON u.id = w.uploaded_by \
          WHERE w.replaced_at IS NULL ORDER BY o.name, w.instrument_id",
     )
     .fetch_all(&state.db.read)
@@ -218,10 +218,11 @@ pub async fn upload_overlay(
         )
     })?;
     let mut tx = state.db.begin().await?;
-    let exists: Option<String> = sqlx::query_scalar("SELECT id FROM organisations WHERE id = $1")
-        .bind(organisation_id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
+    let exists: Option<String> =
+        sqlx::query_scalar("SELECT id FROM accounts_organisation_profiles WHERE id = $1")
+            .bind(organisation_id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
     if exists.is_none() {
         return Err(AppError::Invalid(vec![FieldError::new(
             "organisation_id",

@@ -121,7 +121,7 @@ pub async fn request(state: &AppState, actor: &Actor, f: &AssessInput) -> Result
             } else if let Some((org, _)) = &found {
                 if kind == "peer" {
                     let peer: i64 = sqlx::query_scalar(
-                        "SELECT COUNT(*) FROM memberships WHERE user_id = $1 AND organisation_id = $2 AND role IN ('practitioner', 'programme_manager')",
+                        "SELECT COUNT(*) FROM accounts_member_roles WHERE user_id = $1 AND organisation_id = $2 AND role IN ('practitioner', 'programme_manager')",
                     )
                     .bind(assessor_id.clone())
                     .bind(org.clone())

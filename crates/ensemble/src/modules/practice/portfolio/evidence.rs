@@ -21,7 +21,7 @@ pub async fn linkable(
 ) -> Result<Vec<(String, String, String, String)>, AppError> {
     let mut out = Vec::new();
     let rows = sqlx::query(
-        "SELECT s.id, s.starts_at, a.name FROM practice_sessions s JOIN activities a ON a.id = s.activity_id \
+        "SELECT s.id, s.starts_at, a.name FROM practice_sessions s JOIN directory_activity_names a ON a.id = s.activity_id \
          WHERE s.status <> 'cancelled' AND s.starts_at <= $2 AND (s.lead_user_id = $1 OR EXISTS (SELECT 1 FROM session_facilitators f WHERE f.session_id = s.id AND f.user_id = $1)) \
          ORDER BY s.starts_at DESC LIMIT 100",
     )
@@ -51,7 +51,7 @@ pub async fn linkable(
             d,
         ));
     }
-    let rows = sqlx::query("SELECT s.id, s.met_on, u.display_name FROM supervision_records s JOIN users u ON u.id = s.supervisor_id WHERE s.practitioner_id = $1 ORDER BY s.met_on DESC LIMIT 100")
+    let rows = sqlx::query("SELECT s.id, s.met_on, u.display_name FROM supervision_records s JOIN accounts_user_names u ON u.id = s.supervisor_id WHERE s.practitioner_id = $1 ORDER BY s.met_on DESC LIMIT 100")
         .bind(actor.user_id.clone())
         .fetch_all(&state.db.read)
         .await?;

@@ -105,7 +105,7 @@ pub(super) async fn evidence_rows(
 
 pub(in crate::modules::practice) const ASSESSMENT_SELECT: &str = "SELECT a.id, a.competency_code, a.framework_version, a.kind, a.status, a.level, a.comment, \
     a.requested_at, a.given_at, p.display_name AS practitioner, v.display_name AS assessor, a.practitioner_id, a.assessor_id, a.organisation_id \
-    FROM competency_assessments a JOIN users p ON p.id = a.practitioner_id JOIN users v ON v.id = a.assessor_id";
+    FROM competency_assessments a JOIN accounts_user_names p ON p.id = a.practitioner_id JOIN accounts_user_names v ON v.id = a.assessor_id";
 
 pub(in crate::modules::practice) fn assessment_row(
     r: &sqlx::any::AnyRow,

@@ -68,7 +68,7 @@ pub async fn save_log(
     }
     if s.log_version != based_on {
         let by: Option<String> = sqlx::query_scalar(
-            "SELECT u.display_name FROM session_revisions r JOIN users u ON u.id = r.changed_by \
+            "SELECT u.display_name FROM session_revisions r JOIN accounts_user_names u ON u.id = r.changed_by \
              WHERE r.session_id = $1 AND r.part = 'log' AND r.version = $2",
         )
         .bind(id.to_string())

@@ -38,7 +38,7 @@ pub async fn register(
     let mut tx = state.db.begin().await?;
     let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, id).await?;
     let expected = sqlx::query(
-        "SELECT r.id, r.person_id, e.status FROM referrals r \
+        "SELECT r.id, r.person_id, e.status FROM referrals_case_summaries r \
          LEFT JOIN register_entries e ON e.session_id = $2 AND e.referral_id = r.id \
          WHERE r.activity_id = $1 AND r.provider_status = 'accepted' AND (r.status IN ('connected', 'attending', 'reviewed') OR e.id IS NOT NULL)",
     )

@@ -47,7 +47,7 @@ pub async fn activities(
             continue;
         }
         let rows = sqlx::query(
-            "SELECT id, name FROM activities WHERE organisation_id = $1 AND status = 'active' ORDER BY name",
+            "SELECT id, name FROM directory_activity_names WHERE organisation_id = $1 AND status = 'active' ORDER BY name",
         )
         .bind(org.clone())
         .fetch_all(&state.db.read)
@@ -67,7 +67,7 @@ pub async fn activities(
 pub async fn create(state: &AppState, actor: &Actor, f: &NewSession) -> Result<String, AppError> {
     let mut e = Vec::new();
     let org: Option<String> = sqlx::query_scalar(
-        "SELECT organisation_id FROM activities WHERE id = $1 AND status = 'active'",
+        "SELECT organisation_id FROM directory_activity_names WHERE id = $1 AND status = 'active'",
     )
     .bind(f.activity_id.clone())
     .fetch_optional(&state.db.read)
@@ -270,7 +270,7 @@ pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<SessionRow>, Ap
             continue;
         }
         let rows = sqlx::query(
-            "SELECT s.id, a.name, s.starts_at, s.status FROM practice_sessions s JOIN activities a ON a.id = s.activity_id \
+            "SELECT s.id, a.name, s.starts_at, s.status FROM practice_sessions s JOIN directory_activity_names a ON a.id = s.activity_id \
              WHERE s.organisation_id = $1 AND s.starts_at >= $2 ORDER BY s.starts_at LIMIT 200",
         )
         .bind(org.clone())

@@ -86,7 +86,7 @@ fn caseload_view(ctx: &PageCtx, q: &CaseloadQuery, rows: &[CaseRow], more: bool)
 
 async fn activity_options(state: &AppState) -> Result<Vec<(String, String)>, AppError> {
     Ok(sqlx::query(
-        "SELECT a.id, a.name, o.name AS org FROM activities a JOIN organisations o ON o.id = a.organisation_id \
+        "SELECT a.id, a.name, o.name AS org FROM directory_activity_names a JOIN accounts_organisation_profiles o ON o.id = a.organisation_id \
          WHERE a.status = 'active' AND o.archived_at IS NULL ORDER BY a.name, o.name LIMIT 500",
     )
     .fetch_all(&state.db.read)

@@ -84,9 +84,10 @@ pub(super) const SELECT: &str = "SELECT r.id, r.person_id, r.team_organisation_i
     r.requested_activity_id, ra.name AS requested_activity_name, \
     po.name AS provider_name, r.provider_status, r.provider_note, r.provider_reason, r.provider_requested_at, r.first_contact_at, \
     r.message_back_sent_at, r.created_at, r.updated_at, r.closed_at, p.user_id AS person_user_id \
-    FROM referrals r JOIN organisations t ON t.id = r.team_organisation_id JOIN people p ON p.id = r.person_id \
-    LEFT JOIN users au ON au.id = r.assigned_to LEFT JOIN activities a ON a.id = r.activity_id \
-    LEFT JOIN activities ra ON ra.id = r.requested_activity_id LEFT JOIN organisations po ON po.id = a.organisation_id";
+    FROM referrals r JOIN accounts_organisation_profiles t ON t.id = r.team_organisation_id JOIN people_person_accounts p ON p.id = r.person_id \
+    LEFT JOIN accounts_user_names au ON au.id = r.assigned_to LEFT JOIN directory_activity_names a ON a.id = r.activity_id \
+    LEFT JOIN directory_activity_names ra ON ra.id = r.requested_activity_id \
+    LEFT JOIN accounts_organisation_profiles po ON po.id = a.organisation_id";
 
 pub(super) fn from_row(r: &sqlx::any::AnyRow) -> Result<Referral, AppError> {
     let status: String = r.try_get("status")?;

@@ -623,11 +623,12 @@ pub async fn connect(
     if r.status != Status::Connected {
         set_status(&mut tx, actor, &r, Status::Connected, "").await?;
     }
-    let org: String = sqlx::query("SELECT organisation_id FROM activities WHERE id = $1")
-        .bind(activity_id.to_string())
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("organisation_id")?;
+    let org: String =
+        sqlx::query("SELECT organisation_id FROM directory_activity_names WHERE id = $1")
+            .bind(activity_id.to_string())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("organisation_id")?;
     let to = provider_emails(&mut tx, &org, activity_id).await?;
     email_all(&mut tx, &to, "A new referral to your activity", &format!(
         "A link worker has referred someone to one of your activities. Please accept or decline in Ensemble:\n\n{}/provider/referrals/{id}\n",
@@ -741,7 +742,7 @@ pub(super) async fn events(
     provider_only: bool,
 ) -> Result<Vec<Event>, AppError> {
     let sql = format!(
-        "SELECT e.at, u.display_name, e.kind, e.from_status, e.to_status, e.body FROM referral_events e LEFT JOIN users u ON u.id = e.actor_user_id \
+        "SELECT e.at, u.display_name, e.kind, e.from_status, e.to_status, e.body FROM referral_events e LEFT JOIN accounts_user_names u ON u.id = e.actor_user_id \
          WHERE e.referral_id = $1 {} ORDER BY e.at DESC, e.id DESC",
         if provider_only {
             "AND e.shared_with_provider = 1"
@@ -802,7 +803,7 @@ pub async fn case_view(state: &AppState, actor: &Actor, id: &str) -> Result<Case
     let consents = people::consents(&mut *tx, &referral.person_id).await?;
     let events = events(&mut tx, id, false).await?;
     let tasks = sqlx::query(
-        "SELECT t.id, t.kind, t.title, t.due_at, t.done_at, u.display_name FROM referral_tasks t LEFT JOIN users u ON u.id = t.assigned_to \
+        "SELECT t.id, t.kind, t.title, t.due_at, t.done_at, u.display_name FROM referral_tasks t LEFT JOIN accounts_user_names u ON u.id = t.assigned_to \
          WHERE t.referral_id = $1 ORDER BY (t.done_at IS NULL) DESC, t.due_at",
     )
     .bind(id.to_string())

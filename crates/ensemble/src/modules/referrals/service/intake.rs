@@ -121,7 +121,7 @@ pub async fn set_intake_team_as_operator(
 /// Is this a listed activity? Returns its id.
 pub async fn active_activity(state: &AppState, id: &str) -> Result<bool, AppError> {
     Ok(sqlx::query(
-        "SELECT a.id FROM activities a JOIN organisations o ON o.id = a.organisation_id \
+        "SELECT a.id FROM directory_activity_names a JOIN accounts_organisation_profiles o ON o.id = a.organisation_id \
          WHERE a.id = $1 AND a.status = 'active' AND o.archived_at IS NULL",
     )
     .bind(id.to_string())

@@ -133,8 +133,8 @@ pub(super) const LIST_SELECT: &str = "SELECT r.id, r.status, r.provider_status, 
     au.display_name AS assigned_name, a.name AS activity_name, \
     (SELECT COUNT(*) FROM referral_tasks k WHERE k.referral_id = r.id AND k.done_at IS NULL AND k.due_at < $1) AS overdue, \
     (SELECT MIN(k.due_at) FROM referral_tasks k WHERE k.referral_id = r.id AND k.done_at IS NULL) AS next_due \
-    FROM referrals r LEFT JOIN users au ON au.id = r.assigned_to \
-    LEFT JOIN activities a ON a.id = r.activity_id";
+    FROM referrals r LEFT JOIN accounts_user_names au ON au.id = r.assigned_to \
+    LEFT JOIN directory_activity_names a ON a.id = r.activity_id";
 
 /// A link worker's caseload (their own, their team's, or unassigned), one page at a time;
 /// the read of names is audited.
@@ -258,7 +258,7 @@ pub async fn sent(state: &AppState, actor: &Actor) -> Result<Vec<CaseRow>, AppEr
     // Without the person's agreement to share with their GP and referrer, the referrer
     // sees the status only: not the activity or the provider's answer.
     let shared: std::collections::HashSet<String> = sqlx::query(
-        "SELECT r.id FROM referrals r JOIN person_consents c ON c.person_id = r.person_id \
+        "SELECT r.id FROM referrals r JOIN people_current_consents c ON c.person_id = r.person_id \
          WHERE r.referrer_user_id = $1 AND c.purpose = 'share_gp' AND c.decision = 'given'",
     )
     .bind(actor.user_id.clone())
