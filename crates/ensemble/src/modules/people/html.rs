@@ -420,6 +420,7 @@ pub async fn datasets_page(ctx: PageCtx, _g: Granted<ExportEvaluationData>) -> R
         h1 { "Evaluation datasets" }
         p."nhsuk-lede-text" { "Pseudonymised data for evaluating the programme. Only people who currently agree to their information being used for evaluation are included: a withdrawal takes effect at once." }
         p."nhsuk-body" { "Research ids are keyed hashes: the same person has the same id in every dataset, and ids cannot be turned back into names. Every download is recorded in the audit trail." }
+        p."nhsuk-body" { a href="/research/codebook" { "Codebook" } ": every variable, its type and allowed values, and the instruments' versions and scores (also as " a href="/research/codebook.csv" download { "CSV" } ")." }
         ul."nhsuk-list" {
             @for d in evaluation::DATASETS {
                 li {
