@@ -354,7 +354,12 @@ fn activity_view(a: &Activity, leads: &[(String, String, bool)], can_edit: bool)
         dl."nhsuk-summary-list" {
             (row("When", html! { @if a.schedules.is_empty() { "Contact them for times" } @for s in &a.schedules { (s.summary()) @if !s.description.is_empty() { " (" (s.description) ")" } br; } }))
             (row("Where", html! {
-                @for l in &a.locations { (l.name) br; (l.address_1) ", " (l.city) " " (l.postcode) br; }
+                @for l in &a.locations {
+                    (l.name) br; (l.address_1) ", " (l.city) " " (l.postcode) br;
+                    @if let Some(p) = l.point {
+                        a href=(directions_href(p, &l.name)) { "Directions to " (l.name) " (opens your maps app)" } br;
+                    }
+                }
                 @if a.online { "Online" @if let Some(u) = &a.online_url { ": " a href=(u) rel="noopener noreferrer" { "joining link" } } }
             }))
             (row("Who it is for", html! { (if a.eligibility.is_empty() { "Everyone" } else { &a.eligibility }) br; (a.ages_text()) }))
@@ -370,7 +375,7 @@ fn activity_view(a: &Activity, leads: &[(String, String, bool)], can_edit: bool)
             (row("Contact", html! {
                 @if let Some(n) = &a.contact_name { (n) br; }
                 @if let Some(e) = &a.contact_email { a href=(format!("mailto:{e}")) { (e) } br; }
-                @if let Some(p) = &a.contact_phone { (p) br; }
+                @if let Some(p) = &a.contact_phone { a href=(tel_href(p)) { (p) } br; }
                 @if let Some(u) = &a.url { a href=(u) rel="noopener noreferrer" { "Website" } }
             }))
             (row("Last checked", html! { @if let Some(t) = a.last_reviewed_at { (datetime(t)) @if let Some(n) = &a.reviewed_by_name { " by " (n) } } @else { "Not yet checked" } }))
@@ -899,5 +904,57 @@ mod schedule_words_tests {
         assert_eq!(week_and_days("1SA"), ("1".to_string(), days(&["SA"])));
         assert_eq!(week_and_days("TU,TH"), (String::new(), days(&["TU", "TH"])));
         assert_eq!(week_and_days(""), (String::new(), vec![]));
+    }
+}
+
+/// A `tel:` link for a phone number as typed (spaces and punctuation dropped, a leading `+`
+/// kept), so a phone can call it with one tap.
+fn tel_href(phone: &str) -> String {
+    let digits: String = phone
+        .trim()
+        .chars()
+        .enumerate()
+        .filter(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '+'))
+        .map(|(_, c)| c)
+        .collect();
+    // "+44 (0)151…": the trunk 0 is not dialled after the country code.
+    let digits = match digits.strip_prefix("+440") {
+        Some(rest) => format!("+44{rest}"),
+        None => digits,
+    };
+    format!("tel:{digits}")
+}
+
+/// A `geo:` link (RFC 5870) to a venue's coordinates, which phones open in their maps app
+/// with directions to offer; the venue's name is the label.
+fn directions_href(p: Point, name: &str) -> String {
+    let label: String = name
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ')
+        .collect();
+    format!(
+        "geo:{lat:.6},{lon:.6}?q={lat:.6},{lon:.6}({label})",
+        lat = p.lat,
+        lon = p.lon,
+        label = label.trim().replace(' ', "+")
+    )
+}
+
+#[cfg(test)]
+mod contact_link_tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_and_venues_become_links_a_phone_can_use() {
+        assert_eq!(tel_href("0151 000 0000"), "tel:01510000000");
+        assert_eq!(tel_href("+44 (0)151 000-0000"), "tel:+441510000000");
+        let p = Point {
+            lat: 53.4084,
+            lon: -2.9916,
+        };
+        assert_eq!(
+            directions_href(p, "St George's Hall"),
+            "geo:53.408400,-2.991600?q=53.408400,-2.991600(St+Georges+Hall)"
+        );
     }
 }
