@@ -519,6 +519,28 @@ function patternOf(u) {
   return `${x.pathname.replace(uuid, '{id}')}?${[...x.searchParams.keys()].sort().join('&')}`;
 }
 
+/**
+ * No page scrolls sideways at 320 px (WCAG 1.4.10 reflow): the page is narrowed, measured
+ * and widened again. Wide tables scroll inside their own focusable region instead.
+ */
+async function narrowProblems(page, label) {
+  const before = page.viewportSize();
+  await page.setViewportSize({ width: 320, height: 800 });
+  try {
+    const { scroll, client, wide } = await page.evaluate(() => ({
+      scroll: document.documentElement.scrollWidth,
+      client: document.documentElement.clientWidth,
+      wide: [...document.querySelectorAll('main *')]
+        .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+        .slice(0, 3)
+        .map((e) => `${e.tagName.toLowerCase()}.${e.className}`),
+    }));
+    return scroll > client ? [`${label}: scrolls sideways at 320 px (${scroll} > ${client}; ${wide.join(', ')})`] : [];
+  } finally {
+    await page.setViewportSize(before);
+  }
+}
+
 async function crawl(ctx, role, t, start = '/') {
   const page = await ctx.newPage();
   const problems = [];
@@ -553,6 +575,7 @@ async function crawl(ctx, role, t, start = '/') {
           screenshot: `${role}--${slug(target)}`,
         })),
       );
+      problems.push(...(await narrowProblems(page, label)));
       if (new URL(final).origin !== ORIGIN) continue;
       for (const link of await collectLinks(page)) {
         if (!seen.has(link)) {

@@ -940,6 +940,57 @@ async fn editing_keeps_other_venues_and_the_edited_venue_keeps_its_id_and_positi
             && page.body.contains("Every Thursday, 18:00 to 19:30")
             && page.body.contains("Second Hall")
     );
+    // The schedule is chosen in words: ticked days and the week of the month, and the editor
+    // shows them ticked again; dates use the browser's date picker.
+    let form = pm.get(&format!("/manage/activities/{id}")).await;
+    assert!(form.body.contains("Which days") && form.body.contains("Which week of the month"));
+    assert!(
+        !form.body.contains("1SA for the first Saturday"),
+        "no codes to type"
+    );
+    assert!(form.body.contains("type=\"date\""));
+    let r = pm
+        .post_form(
+            &format!("/manage/activities/{id}"),
+            &[
+                ("csrf_token", &form.csrf()),
+                ("name", "Alpha Choir Renamed"),
+                ("description", "Still singing."),
+                ("how_to_join", "drop_in"),
+                ("cost", "free"),
+                ("types", "choir"),
+                ("location_id", &loc_id),
+                ("schedule_id", &sched_id),
+                ("location_name", "Alpha Hall"),
+                ("address_1", "1 Test Street"),
+                ("city", "Liverpool"),
+                ("postcode", "L1 8JQ"),
+                ("freq", "MONTHLY"),
+                ("byday", "SA"),
+                ("byday", "SU"),
+                ("week", "1"),
+                ("opens_at", "10:00"),
+                ("closes_at", "12:00"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        app.count(&format!(
+            "SELECT COUNT(*) FROM schedules WHERE id = '{sched_id}' AND byday = '1SA,1SU'"
+        ))
+        .await,
+        1
+    );
+    let form = pm.get(&format!("/manage/activities/{id}")).await;
+    assert!(
+        form.body.contains("value=\"SA\" checked") && form.body.contains("value=\"SU\" checked"),
+        "ticked again"
+    );
+    assert!(
+        form.body.contains("value=\"1\" selected"),
+        "first week chosen"
+    );
 }
 
 #[tokio::test]

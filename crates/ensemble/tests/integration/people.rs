@@ -274,3 +274,56 @@ async fn withdrawing_a_consent_never_given_is_recorded_as_declined() {
         "refused"
     );
 }
+
+#[tokio::test]
+async fn researchers_get_a_codebook_of_every_dataset_variable_as_a_page_and_as_csv() {
+    let app = TestApp::new().await;
+    let (mut researcher, _) = app.signed_in(ensemble::rbac::Role::Researcher).await;
+    let page = researcher.get("/research/codebook").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    for ds in ensemble::modules::people::evaluation::DATASETS {
+        for column in ds.columns {
+            assert!(
+                page.body.contains(&format!("<code>{column}</code>")),
+                "{column} missing"
+            );
+        }
+    }
+    assert!(page.body.contains("did_not_attend") && page.body.contains("Not stated"));
+    let csv = researcher.get("/research/codebook.csv").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.headers[axum::http::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let mut lines = csv.body.lines();
+    assert_eq!(
+        lines.next(),
+        Some("dataset,variable,type,description,allowed_values")
+    );
+    assert!(csv.body.contains("referrals,provider_status,code,"));
+    assert!(
+        csv.body.contains("instrument=swemwbs, version=1"),
+        "{}",
+        csv.body
+    );
+    // The datasets page links to it; people without the permission do not get it.
+    assert!(
+        researcher
+            .get("/research/datasets")
+            .await
+            .body
+            .contains("/research/codebook")
+    );
+    let (mut participant, _) = app.signed_in(ensemble::rbac::Role::Participant).await;
+    assert_ne!(
+        participant.get("/research/codebook").await.status,
+        StatusCode::OK
+    );
+    assert_ne!(
+        participant.get("/research/codebook.csv").await.status,
+        StatusCode::OK
+    );
+}

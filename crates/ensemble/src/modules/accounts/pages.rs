@@ -433,7 +433,7 @@ pub async fn organisation_members(
         h1 { (title) }
         p."nhsuk-body" { "Viewing this list is recorded in the audit trail." }
         @if members.is_empty() { p."nhsuk-body" { "Nobody has a role here yet." } } @else {
-            table."nhsuk-table" {
+            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
                 caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { (title) }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {
                     th."nhsuk-table__header" scope="col" { "Name" }
@@ -444,7 +444,7 @@ pub async fn organisation_members(
                         tr."nhsuk-table__row" { td."nhsuk-table__cell" { (m.user_name) } td."nhsuk-table__cell" { (m.role.label()) } }
                     }
                 }
-            }
+            } }
         }
     };
     Ok(page(

@@ -281,6 +281,26 @@ pub async fn organisations_with_role(
     .collect()
 }
 
+/// Organisations with this role whose borough is `borough` (compared without regard to
+/// case or surrounding spaces), by name: the teams that cover a local authority district.
+pub async fn organisations_with_role_in(
+    conn: &mut sqlx::AnyConnection,
+    role: Role,
+    borough: &str,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query(
+        "SELECT DISTINCT o.id, o.name FROM organisations o JOIN memberships m ON m.organisation_id = o.id \
+         WHERE m.role = $1 AND o.archived_at IS NULL AND LOWER(TRIM(o.borough)) = LOWER($2) ORDER BY o.name",
+    )
+    .bind(role.code())
+    .bind(borough.trim().to_string())
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get("id"))
+    .collect()
+}
+
 /// The enabled accounts holding any of these roles somewhere: (id, email, display name), each
 /// once.
 pub async fn enabled_users_with_roles(

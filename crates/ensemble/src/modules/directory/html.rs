@@ -354,7 +354,12 @@ fn activity_view(a: &Activity, leads: &[(String, String, bool)], can_edit: bool)
         dl."nhsuk-summary-list" {
             (row("When", html! { @if a.schedules.is_empty() { "Contact them for times" } @for s in &a.schedules { (s.summary()) @if !s.description.is_empty() { " (" (s.description) ")" } br; } }))
             (row("Where", html! {
-                @for l in &a.locations { (l.name) br; (l.address_1) ", " (l.city) " " (l.postcode) br; }
+                @for l in &a.locations {
+                    (l.name) br; (l.address_1) ", " (l.city) " " (l.postcode) br;
+                    @if let Some(p) = l.point {
+                        a href=(directions_href(p, &l.name)) { "Directions to " (l.name) " (opens your maps app)" } br;
+                    }
+                }
                 @if a.online { "Online" @if let Some(u) = &a.online_url { ": " a href=(u) rel="noopener noreferrer" { "joining link" } } }
             }))
             (row("Who it is for", html! { (if a.eligibility.is_empty() { "Everyone" } else { &a.eligibility }) br; (a.ages_text()) }))
@@ -370,7 +375,7 @@ fn activity_view(a: &Activity, leads: &[(String, String, bool)], can_edit: bool)
             (row("Contact", html! {
                 @if let Some(n) = &a.contact_name { (n) br; }
                 @if let Some(e) = &a.contact_email { a href=(format!("mailto:{e}")) { (e) } br; }
-                @if let Some(p) = &a.contact_phone { (p) br; }
+                @if let Some(p) = &a.contact_phone { a href=(tel_href(p)) { (p) } br; }
                 @if let Some(u) = &a.url { a href=(u) rel="noopener noreferrer" { "Website" } }
             }))
             (row("Last checked", html! { @if let Some(t) = a.last_reviewed_at { (datetime(t)) @if let Some(n) = &a.reviewed_by_name { " by " (n) } } @else { "Not yet checked" } }))
@@ -428,7 +433,7 @@ fn input_from_pairs(p: &[(String, String)]) -> ActivityInput {
         latitude: String::new(),
         longitude: String::new(),
         freq: one("freq"),
-        byday: one("byday"),
+        byday: byday_from(&many("byday"), &one("week")),
         dtstart: one("dtstart"),
         opens_at: one("opens_at"),
         closes_at: one("closes_at"),
@@ -607,12 +612,14 @@ async fn editor(
                 (Input::new("postcode", "Postcode", &input.postcode).width("nhsuk-input--width-10").render(errors))
                 h2."nhsuk-heading-m" { "When" }
                 (select("freq", "How often", &freqs, &input.freq, errors))
-                (Input::new("byday", "Day", &input.byday).width("nhsuk-input--width-5").hint("TU for every Tuesday; 1SA for the first Saturday of the month").render(errors))
-                (Input::new("dtstart", "Date (one-off only)", &input.dtstart).width("nhsuk-input--width-10").hint("Like 2026-12-12").render(errors))
+                @let (week, days) = week_and_days(&input.byday);
+                (checkboxes("byday", "Which days (weekly or monthly)", &day_options(), &days, errors))
+                (select("week", "Which week of the month (monthly only)", &week_options(), &week, errors))
+                (Input::new("dtstart", "Date (one-off only)", &input.dtstart).kind("date").width("nhsuk-input--width-10").render(errors))
                 (Input::new("opens_at", "Start time", &input.opens_at).width("nhsuk-input--width-5").hint("Like 10:30").render(errors))
                 (Input::new("closes_at", "End time", &input.closes_at).width("nhsuk-input--width-5").hint("Like 12:00").render(errors))
-                (Input::new("valid_from", "From (optional)", &input.valid_from).width("nhsuk-input--width-10").hint("Term start, like 2026-09-01").render(errors))
-                (Input::new("valid_to", "Until (optional)", &input.valid_to).width("nhsuk-input--width-10").hint("Term end, like 2027-07-20").render(errors))
+                (Input::new("valid_from", "From (optional)", &input.valid_from).kind("date").width("nhsuk-input--width-10").hint("The first date of a term").render(errors))
+                (Input::new("valid_to", "Until (optional)", &input.valid_to).kind("date").width("nhsuk-input--width-10").hint("The last date of a term").render(errors))
                 (Input::new("schedule_note", "Note about times (optional)", &input.schedule_note).render(errors))
                 h2."nhsuk-heading-m" { "Contact" }
                 (Input::new("contact_name", "Contact name (optional)", &input.contact_name).render(errors))
@@ -821,4 +828,133 @@ pub async fn manage_restore(
 ) -> Result<Response, AppError> {
     service::set_archived(&state, &g, &id, false).await?;
     Ok(Redirect::to(&format!("/manage/activities/{id}")).into_response())
+}
+
+/// The days of the week as checkbox options (stored as iCalendar codes such as `TU`).
+fn day_options() -> Vec<(&'static str, &'static str, &'static str)> {
+    Day::ALL.iter().map(|d| (d.code(), d.label(), "")).collect()
+}
+
+/// The weeks of a month a monthly activity can fall in (the prefix of its day codes).
+fn week_options() -> Vec<(String, String)> {
+    [
+        ("1", "First"),
+        ("2", "Second"),
+        ("3", "Third"),
+        ("4", "Fourth"),
+        ("-1", "Last"),
+    ]
+    .iter()
+    .map(|(c, l)| ((*c).to_string(), format!("{l} week of the month")))
+    .collect()
+}
+
+/// The stored day codes from the ticked days and the week of the month: `TU,TH` weekly,
+/// `1SA` for the first Saturday. A code sent whole (`1SA`) is kept as it is, and anything
+/// else is left for validation to name.
+fn byday_from(days: &[String], week: &str) -> String {
+    let week = week.trim();
+    days.iter()
+        .map(|d| d.trim())
+        .filter(|d| !d.is_empty())
+        .map(|d| {
+            if d.len() == 2 && d.chars().all(|c| c.is_ascii_alphabetic()) {
+                format!("{week}{d}")
+            } else {
+                d.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The week prefix and the day codes of stored day codes, to show them ticked.
+fn week_and_days(byday: &str) -> (String, Vec<String>) {
+    let mut week = String::new();
+    let days = byday
+        .split(',')
+        .map(str::trim)
+        .filter(|d| d.len() >= 2 && d.is_ascii())
+        .map(|d| {
+            let (prefix, code) = d.split_at(d.len() - 2);
+            if week.is_empty() {
+                week = prefix.to_string();
+            }
+            code.to_uppercase()
+        })
+        .collect();
+    (week, days)
+}
+
+#[cfg(test)]
+mod schedule_words_tests {
+    use super::*;
+
+    #[test]
+    fn ticked_days_and_the_week_make_the_stored_codes_and_back() {
+        let days = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(byday_from(&days(&["TU", "TH"]), ""), "TU,TH");
+        assert_eq!(byday_from(&days(&["SA"]), "1"), "1SA");
+        assert_eq!(byday_from(&days(&["SU"]), "-1"), "-1SU");
+        assert_eq!(
+            byday_from(&days(&["1SA"]), ""),
+            "1SA",
+            "a whole code is kept"
+        );
+        assert_eq!(week_and_days("1SA"), ("1".to_string(), days(&["SA"])));
+        assert_eq!(week_and_days("TU,TH"), (String::new(), days(&["TU", "TH"])));
+        assert_eq!(week_and_days(""), (String::new(), vec![]));
+    }
+}
+
+/// A `tel:` link for a phone number as typed (spaces and punctuation dropped, a leading `+`
+/// kept), so a phone can call it with one tap.
+fn tel_href(phone: &str) -> String {
+    let digits: String = phone
+        .trim()
+        .chars()
+        .enumerate()
+        .filter(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '+'))
+        .map(|(_, c)| c)
+        .collect();
+    // "+44 (0)151…": the trunk 0 is not dialled after the country code.
+    let digits = match digits.strip_prefix("+440") {
+        Some(rest) => format!("+44{rest}"),
+        None => digits,
+    };
+    format!("tel:{digits}")
+}
+
+/// A `geo:` link (RFC 5870) to a venue's coordinates, which phones open in their maps app
+/// with directions to offer; the venue's name is the label.
+fn directions_href(p: Point, name: &str) -> String {
+    let label: String = name
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ')
+        .collect();
+    format!(
+        "geo:{lat:.6},{lon:.6}?q={lat:.6},{lon:.6}({label})",
+        lat = p.lat,
+        lon = p.lon,
+        label = label.trim().replace(' ', "+")
+    )
+}
+
+#[cfg(test)]
+mod contact_link_tests {
+    use super::*;
+
+    #[test]
+    fn phone_numbers_and_venues_become_links_a_phone_can_use() {
+        assert_eq!(tel_href("0151 000 0000"), "tel:01510000000");
+        assert_eq!(tel_href("+44 (0)151 000-0000"), "tel:+441510000000");
+        let p = Point {
+            lat: 53.4084,
+            lon: -2.9916,
+        };
+        assert_eq!(
+            directions_href(p, "St George's Hall"),
+            "geo:53.408400,-2.991600?q=53.408400,-2.991600(St+Georges+Hall)"
+        );
+    }
 }

@@ -67,7 +67,7 @@ async fn list_page(
             }
             h2."nhsuk-heading-m" { "Instruments" }
             @if versions.is_empty() { p."nhsuk-body" { "None yet." } } @else {
-                table."nhsuk-table" {
+                div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
                     caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Co-designed instruments" }
                     thead."nhsuk-table__head" { tr."nhsuk-table__row" {
                         th."nhsuk-table__header" scope="col" { "Instrument" }
@@ -81,7 +81,7 @@ async fn list_page(
                             td."nhsuk-table__cell" { (tag(&v.status)) }
                         }
                     } }
-                }
+                } }
             }
             h2."nhsuk-heading-m" { "Start a new instrument" }
             form method="post" action="/measures/design" novalidate {

@@ -88,7 +88,7 @@ pub fn consent_section(
 ) -> Markup {
     html! {
         h2."nhsuk-heading-m" id="consent" { "Consent" }
-        table."nhsuk-table" {
+        div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
             caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Current consent decisions" }
             thead."nhsuk-table__head" { tr { th scope="col" { "Purpose" } th scope="col" { "Decision" } th scope="col" { "Statement" } th scope="col" { "When" } } }
             tbody."nhsuk-table__body" {
@@ -102,7 +102,7 @@ pub fn consent_section(
                     }
                 }
             }
-        }
+        } }
         details."nhsuk-details" open[errors.iter().any(|e| CONSENT_FIELDS.contains(&e.field.as_str()))] {
             summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Record a consent decision" } }
             div."nhsuk-details__text" {
@@ -368,7 +368,7 @@ fn my_plan_view(
         @if !plans.is_empty() {
             h2."nhsuk-heading-m" { "How your information is used" }
             p."nhsuk-body" { "You can change your mind at any time. Withdrawing takes effect straight away." }
-            table."nhsuk-table" {
+            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
                 caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Your consent decisions" }
                 thead."nhsuk-table__head" { tr { th scope="col" { "What for" } th scope="col" { "Your decision" } th scope="col" { span."nhsuk-u-visually-hidden" { "Action" } } } }
                 tbody."nhsuk-table__body" {
@@ -389,7 +389,7 @@ fn my_plan_view(
                         }
                     }
                 }
-            }
+            } }
         }
     };
     page(ctx, Page::new("My plan", body))
@@ -420,6 +420,7 @@ pub async fn datasets_page(ctx: PageCtx, _g: Granted<ExportEvaluationData>) -> R
         h1 { "Evaluation datasets" }
         p."nhsuk-lede-text" { "Pseudonymised data for evaluating the programme. Only people who currently agree to their information being used for evaluation are included: a withdrawal takes effect at once." }
         p."nhsuk-body" { "Research ids are keyed hashes: the same person has the same id in every dataset, and ids cannot be turned back into names. Every download is recorded in the audit trail." }
+        p."nhsuk-body" { a href="/research/codebook" { "Codebook" } ": every variable, its type and allowed values, and the instruments' versions and scores (also as " a href="/research/codebook.csv" download { "CSV" } ")." }
         ul."nhsuk-list" {
             @for d in evaluation::DATASETS {
                 li {

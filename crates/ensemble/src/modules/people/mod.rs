@@ -2,6 +2,7 @@
 //! apart from the pseudonymous id used everywhere else, versioned consent statements and
 //! decisions, and the evaluation datasets that honour consent withdrawal at once.
 
+pub mod codebook;
 pub mod evaluation;
 pub mod generate;
 pub mod html;
@@ -25,6 +26,16 @@ pub fn routes() -> Vec<Route> {
             "/research/datasets",
             P::ExportEvaluationData,
             html::datasets_page,
+        ),
+        Route::get(
+            "/research/codebook",
+            P::ExportEvaluationData,
+            codebook::page_view,
+        ),
+        Route::get(
+            "/research/codebook.csv",
+            P::ExportEvaluationData,
+            codebook::csv,
         ),
         Route::get(
             "/research/datasets/{name}",

@@ -141,7 +141,7 @@ pub async fn submit(
         return Ok(Redirect::to("/refer-yourself/done").into_response());
     }
     let c = check(&state.secret, &f);
-    let team = service::intake_team(&state).await?;
+    let team = service::team_for_postcode(&state, &f.postcode).await?;
     if team.is_none() && c.errors.is_empty() {
         return Err(AppError::Conflict("Self-referral is not open yet: no social prescribing team has been set up. Please ask your GP practice.".into()));
     }

@@ -112,3 +112,61 @@ async fn the_eleventh_self_referral_from_one_address_within_an_hour_is_refused()
     let r = self_refer(&w.app, &[("given_name", "A")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_self_referral_goes_to_the_team_that_covers_the_persons_borough() {
+    use ensemble::modules::accounts::service::{self, OrganisationInput};
+    let app = TestApp::new().await;
+    let mut teams = Vec::new();
+    // "Knowsley…" sorts first, so it is the intake team for everyone no team covers.
+    for (name, borough) in [
+        ("Knowsley Link Workers", "Knowsley"),
+        ("Liverpool Link Workers", "Liverpool"),
+    ] {
+        let id = service::create_organisation_as_operator(
+            &app.state,
+            &OrganisationInput {
+                name: name.into(),
+                kind: "gp_practice_or_pcn".into(),
+                borough: borough.into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+        app.user(Role::LinkWorker, &id).await;
+        teams.push(id);
+    }
+    for (pc, lat, lon, lad) in [
+        ("L8 7NJ", 53.3902, -2.9713, "Liverpool"),
+        ("L36 9YU", 53.4150, -2.8490, "Knowsley"),
+        ("WA8 7QA", 53.3620, -2.7330, "Halton"),
+    ] {
+        sqlx::query("INSERT INTO places_postcodes (postcode, latitude, longitude, lsoa_code, lad_code, lad_name) VALUES ($1, $2, $3, NULL, NULL, $4)")
+            .bind(pc)
+            .bind(lat)
+            .bind(lon)
+            .bind(lad)
+            .execute(&app.state.db.write)
+            .await
+            .unwrap();
+    }
+    for (postcode, team) in [
+        ("l8 7nj", &teams[1]), // Liverpool: the Liverpool team, though it is not the intake team
+        ("L36 9YU", &teams[0]), // Knowsley
+        ("WA8 7QA", &teams[0]), // Halton: no team covers it, so the intake team
+        ("", &teams[0]),       // no postcode: the intake team
+        ("CH41 1AA", &teams[0]), // not in the loaded open data: the intake team
+    ] {
+        let mut fields = SELF.to_vec();
+        fields.push(("postcode", postcode));
+        let r = self_refer(&app, &fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{postcode}: {}", r.body);
+        let id = latest_referral(&app).await;
+        let sql = format!(
+            "SELECT COUNT(*) FROM referrals WHERE id = '{id}' AND team_organisation_id = '{team}'"
+        );
+        assert_eq!(app.count(&sql).await, 1, "{postcode} went to another team");
+    }
+}

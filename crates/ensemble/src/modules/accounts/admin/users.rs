@@ -209,7 +209,7 @@ async fn user_page(
         }
         h2."nhsuk-heading-m" { "Roles" }
         @if memberships.is_empty() { p."nhsuk-body" { "No roles yet." } } @else {
-            table."nhsuk-table" {
+            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
                 caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { "Roles" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {
                     th."nhsuk-table__header" scope="col" { "Organisation" }
@@ -232,7 +232,7 @@ async fn user_page(
                         }
                     }
                 }
-            }
+            } }
         }
         @if grants.iter().any(|gr| gr.status == service::GrantStatus::Pending) {
             div."nhsuk-inset-text" {

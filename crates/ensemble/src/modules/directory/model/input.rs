@@ -509,7 +509,7 @@ impl ActivityInput {
                 )),
                 Some(f) => (!byday_ok(f, &byday)).then_some((
                     "byday",
-                    "Enter the day, like TU for every Tuesday, or 1SA for the first Saturday of the month",
+                    "Choose the day or days it happens (and, for a monthly activity, which week of the month)",
                 )),
                 None => None,
             };

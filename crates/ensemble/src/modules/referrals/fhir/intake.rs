@@ -463,6 +463,10 @@ pub(super) async fn intake(
             p.date_of_birth.clone(),
         )
     });
+    let postcode = person
+        .as_ref()
+        .map(|p| p.postcode.clone())
+        .unwrap_or_default();
     let valid = match person.map(|p| p.validate()) {
         Some(Ok(v)) => Some(v),
         Some(Err(fields)) => {
@@ -478,7 +482,7 @@ pub(super) async fn intake(
     let team = match actor.memberships.iter().find(|m| m.2 == Role::LinkWorker) {
         Some(m) => Some(m.0.clone()),
         // Not found and could not ask are different answers: the second is never a refusal.
-        None => match service::intake_team(state).await {
+        None => match service::team_for_postcode(state, &postcode).await {
             Ok(team) => team,
             Err(e) => {
                 e.log();

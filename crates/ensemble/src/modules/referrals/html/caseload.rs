@@ -253,14 +253,14 @@ fn case_page_view(
         h2."nhsuk-heading-m" id="barriers" { "Barriers" }
         @if v.barriers.is_empty() { p."nhsuk-body" { "None recorded." } }
         @else {
-            table."nhsuk-table" {
+            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
                 caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Barriers and what was done" }
                 thead."nhsuk-table__head" { tr { th scope="col" { "Barrier" } th scope="col" { "What was done" } } }
                 tbody."nhsuk-table__body" { @for b in &v.barriers { tr."nhsuk-table__row" {
                     td."nhsuk-table__cell" { (label(BARRIERS, &b.barrier)) @if !b.detail.is_empty() { ": " (b.detail) } }
                     td."nhsuk-table__cell" { (label(ACTIONS, &b.action)) @if !b.action_detail.is_empty() { ": " (b.action_detail) } }
                 } } }
-            }
+            } }
         }
         details."nhsuk-details" { summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Record a barrier" } }
             div."nhsuk-details__text" {

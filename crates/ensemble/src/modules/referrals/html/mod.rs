@@ -43,7 +43,7 @@ fn rows_table(
 ) -> Markup {
     html! {
         div."ensemble-table-scroll" {
-            table."nhsuk-table" {
+            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
                 caption."nhsuk-table__caption" { (caption) }
                 thead."nhsuk-table__head" { tr {
                     th scope="col" { "Person" } th scope="col" { "Status" } th scope="col" { "Activity" }
@@ -67,7 +67,7 @@ fn rows_table(
                         }
                     }
                 }
-            }
+            } }
         }
     }
 }

@@ -85,6 +85,35 @@ pub async fn intake_team(state: &AppState) -> Result<Option<String>, AppError> {
     Ok(teams.into_iter().next().map(|(id, _)| id))
 }
 
+/// The team for a person who lives at `postcode`: a team whose organisation's borough is the
+/// postcode's local authority district (the first by name when several cover it), else the
+/// intake team. A postcode that is blank, malformed or not in the loaded open data goes to
+/// the intake team.
+pub async fn team_for_postcode(
+    state: &AppState,
+    postcode: &str,
+) -> Result<Option<String>, AppError> {
+    let district = match crate::modules::places::Postcode::parse(postcode) {
+        Ok(pc) => crate::modules::places::find_postcode(&state.db, &pc)
+            .await?
+            .and_then(|p| p.lad_name),
+        Err(_) => None,
+    };
+    if let Some(district) = district.filter(|d| !d.trim().is_empty()) {
+        let mut conn = state.db.read.acquire().await?;
+        let covering = crate::modules::accounts::store::organisations_with_role_in(
+            &mut conn,
+            crate::rbac::Role::LinkWorker,
+            &district,
+        )
+        .await?;
+        if let Some(team) = covering.into_iter().next() {
+            return Ok(Some(team));
+        }
+    }
+    intake_team(state).await
+}
+
 /// Choose the team that receives self-referrals and FHIR referrals from accounts that are
 /// not link workers (operators, from the command line; audited).
 pub async fn set_intake_team_as_operator(
