@@ -121,7 +121,11 @@ req = urllib.request.Request(
 )
 with urllib.request.urlopen(req, timeout=60) as r:
     sr = json.load(r)
-print(sr["id"], sr["subject"]["reference"].removeprefix("Patient/"))
+# The subject is named by identifier (the person's id under the installation's
+# .../fhir/identifier/person system), never by a reference outside the resource.
+subject = sr["subject"]
+person = subject["identifier"]["value"] if "identifier" in subject else subject["reference"].removeprefix("Patient/")
+print(sr["id"], person)
 PYEOF
 )" || die "could not send the test referral to $BASE/api/v1/fhir/ServiceRequest"
 read -r REFERRAL PERSON <<<"$REFS"
