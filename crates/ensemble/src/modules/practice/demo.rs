@@ -4,8 +4,8 @@
 //! supervisor assessment waiting for Pat).
 
 use crate::error::AppError;
-use crate::rbac::Actor;
 use crate::modules::referrals::demo::{actor, demo_referrals};
+use crate::rbac::Actor;
 use crate::state::AppState;
 
 /// Load the demo practice data.
@@ -233,8 +233,8 @@ async fn today_group(state: &AppState, priya: &Actor, activity: &str) -> Result<
     )
     .await?;
     const NAMES: [&str; 20] = [
-        "Ada", "Bea", "Cal", "Dev", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kit", "Lou",
-        "Max", "Nia", "Oz", "Pam", "Ray", "Sam", "Tia", "Viv",
+        "Ada", "Bea", "Cal", "Dev", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kit", "Lou", "Max",
+        "Nia", "Oz", "Pam", "Ray", "Sam", "Tia", "Viv",
     ];
     let mut tx = state.db.begin().await?;
     let at = crate::db::now() - 86_400;

@@ -179,7 +179,16 @@ pub async fn log(
 ) -> Result<Response, AppError> {
     let s = service::get(&state, &actor, &id).await?;
     let part = observation_part(&state, &s).await?;
-    Ok(log_page(&ctx, &s, &s.log, s.log_version, &[], None, &part, &notice))
+    Ok(log_page(
+        &ctx,
+        &s,
+        &s.log,
+        s.log_version,
+        &[],
+        None,
+        &part,
+        &notice,
+    ))
 }
 
 /// Log form.
@@ -204,7 +213,9 @@ pub async fn save_log(
 ) -> Result<Response, AppError> {
     let (log, version) = f.into_log();
     match service::save_log(&state, &actor, &id, &log, version).await {
-        Ok(LogSaved::Saved) => Ok(Redirect::to(&format!("/sessions/{id}/log?saved=log")).into_response()),
+        Ok(LogSaved::Saved) => {
+            Ok(Redirect::to(&format!("/sessions/{id}/log?saved=log")).into_response())
+        }
         Ok(LogSaved::Conflict {
             version,
             theirs,
@@ -226,7 +237,16 @@ pub async fn save_log(
         Err(AppError::Invalid(e)) => {
             let s = service::get(&state, &actor, &id).await?;
             let part = observation_part(&state, &s).await?;
-            Ok(log_page(&ctx, &s, &log, version, &e, None, &part, &Notice::default()))
+            Ok(log_page(
+                &ctx,
+                &s,
+                &log,
+                version,
+                &e,
+                None,
+                &part,
+                &Notice::default(),
+            ))
         }
         Err(e) => Err(e),
     }
@@ -258,11 +278,22 @@ pub async fn observe(
 ) -> Result<Response, AppError> {
     let (instrument, answers, about) = observation_form(&form);
     match service::observe(&state, &actor, &id, &instrument, about.as_deref(), answers).await {
-        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}/log?saved=observation")).into_response()),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/sessions/{id}/log?saved=observation")).into_response())
+        }
         Err(AppError::Invalid(e)) => {
             let s = service::get(&state, &actor, &id).await?;
             let part = observation_part(&state, &s).await?;
-            Ok(log_page(&ctx, &s, &s.log, s.log_version, &e, None, &part, &Notice::default()))
+            Ok(log_page(
+                &ctx,
+                &s,
+                &s.log,
+                s.log_version,
+                &e,
+                None,
+                &part,
+                &Notice::default(),
+            ))
         }
         Err(e) => Err(e),
     }
@@ -328,7 +359,16 @@ pub async fn add_moment(
         Err(AppError::Invalid(e)) => {
             let s = service::get(&state, &actor, &id).await?;
             let part = observation_part(&state, &s).await?;
-            Ok(log_page(&ctx, &s, &s.log, s.log_version, &e, None, &part, &Notice::default()))
+            Ok(log_page(
+                &ctx,
+                &s,
+                &s.log,
+                s.log_version,
+                &e,
+                None,
+                &part,
+                &Notice::default(),
+            ))
         }
         Err(e) => Err(e),
     }

@@ -11,9 +11,9 @@ use crate::modules::practice::model::{REGISTER_STATUSES, label_of};
 use crate::modules::practice::service::{self};
 use crate::rbac::Actor;
 use crate::state::AppState;
+use crate::web::assets::ASSETS;
 use crate::web::ctx::CurrentUser;
 use crate::web::forms::{Input, PageForm, button, csrf, error_summary};
-use crate::web::assets::ASSETS;
 use crate::web::{Page, PageCtx, page};
 
 use super::*;
@@ -28,7 +28,10 @@ async fn register_page(
 ) -> Result<Response, AppError> {
     let (s, lines) = service::register(state, actor, id).await?;
     let (there, total) = service::head_count(&lines);
-    let unmarked = lines.iter().filter(|l| l.status.is_none() && !l.left).count();
+    let unmarked = lines
+        .iter()
+        .filter(|l| l.status.is_none() && !l.left)
+        .count();
     let body = html! {
         (error_summary(errors))
         (notice.banner())
@@ -175,7 +178,9 @@ pub async fn mark(
     let done = service::mark(&state, &actor, &id, &f.key, &f.status, &f.walk_in, regular).await;
     match done {
         Ok(()) if from_script(&headers) => Ok(StatusCode::NO_CONTENT.into_response()),
-        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}/register?saved=register")).into_response()),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/sessions/{id}/register?saved=register")).into_response())
+        }
         Err(AppError::Invalid(_)) if from_script(&headers) => {
             Ok(StatusCode::UNPROCESSABLE_ENTITY.into_response())
         }
@@ -199,10 +204,10 @@ pub async fn mark_everyone(
         Ok(n) if from_script(&headers) => {
             Ok(axum::Json(serde_json::json!({ "marked": n })).into_response())
         }
-        Ok(n) => Ok(Redirect::to(&format!(
-            "/sessions/{id}/register?saved=everyone&count={n}"
-        ))
-        .into_response()),
+        Ok(n) => Ok(
+            Redirect::to(&format!("/sessions/{id}/register?saved=everyone&count={n}"))
+                .into_response(),
+        ),
         Err(AppError::Invalid(_)) if from_script(&headers) => {
             Ok(StatusCode::UNPROCESSABLE_ENTITY.into_response())
         }

@@ -45,12 +45,21 @@ async fn list_page(
     let mut template_options = vec![(String::new(), "No template".to_string())];
     template_options.extend(templates);
     let today = crate::db::uk::today();
-    let (d, m, y) = if f.day.is_empty() && f.month.is_empty() && f.year.is_empty() && errors.is_empty() {
-        (today.day().to_string(), u8::from(today.month()).to_string(), today.year().to_string())
+    let (d, m, y) =
+        if f.day.is_empty() && f.month.is_empty() && f.year.is_empty() && errors.is_empty() {
+            (
+                today.day().to_string(),
+                u8::from(today.month()).to_string(),
+                today.year().to_string(),
+            )
+        } else {
+            (f.day.clone(), f.month.clone(), f.year.clone())
+        };
+    let weeks = if p.weeks.is_empty() {
+        "4"
     } else {
-        (f.day.clone(), f.month.clone(), f.year.clone())
+        p.weeks.as_str()
     };
-    let weeks = if p.weeks.is_empty() { "4" } else { p.weeks.as_str() };
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             (error_summary(errors))
@@ -143,8 +152,9 @@ pub async fn plan_from_schedule(
     PageForm(p): PageForm<PlanForm>,
 ) -> Result<Response, AppError> {
     match service::plan_from_schedule(&state, &actor, &p.plan_activity, &p.weeks).await {
-        Ok(n) => Ok(Redirect::to(&format!("/sessions?saved=planned&count={}", n.created))
-            .into_response()),
+        Ok(n) => Ok(
+            Redirect::to(&format!("/sessions?saved=planned&count={}", n.created)).into_response(),
+        ),
         Err(AppError::Invalid(mut e)) => {
             for fe in &mut e {
                 if fe.field == "activity_id" {
@@ -260,7 +270,15 @@ pub async fn view(
     Query(notice): Query<Notice>,
 ) -> Result<Response, AppError> {
     let s = service::get(&state, &actor, &id).await?;
-    Ok(session_page(&ctx, &s, &s.plan, s.plan_version, &[], false, &notice))
+    Ok(session_page(
+        &ctx,
+        &s,
+        &s.plan,
+        s.plan_version,
+        &[],
+        false,
+        &notice,
+    ))
 }
 
 /// The plan form, read from repeated checkboxes.
@@ -301,11 +319,27 @@ pub async fn save_plan(
         Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}?saved=plan")).into_response()),
         Err(AppError::Invalid(e)) => {
             let s = service::get(&state, &actor, &id).await?;
-            Ok(session_page(&ctx, &s, &plan, version, &e, false, &Notice::default()))
+            Ok(session_page(
+                &ctx,
+                &s,
+                &plan,
+                version,
+                &e,
+                false,
+                &Notice::default(),
+            ))
         }
         Err(AppError::Conflict(_)) => {
             let s = service::get(&state, &actor, &id).await?;
-            let mut r = session_page(&ctx, &s, &plan, s.plan_version, &[], true, &Notice::default());
+            let mut r = session_page(
+                &ctx,
+                &s,
+                &plan,
+                s.plan_version,
+                &[],
+                true,
+                &Notice::default(),
+            );
             *r.status_mut() = axum::http::StatusCode::CONFLICT;
             Ok(r)
         }
@@ -332,7 +366,15 @@ pub async fn cancel(
         Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
         Err(AppError::Invalid(e)) => {
             let s = service::get(&state, &actor, &id).await?;
-            Ok(session_page(&ctx, &s, &s.plan, s.plan_version, &e, false, &Notice::default()))
+            Ok(session_page(
+                &ctx,
+                &s,
+                &s.plan,
+                s.plan_version,
+                &e,
+                false,
+                &Notice::default(),
+            ))
         }
         Err(e) => Err(e),
     }

@@ -89,8 +89,14 @@ pub fn occurrences(schedules: &[Schedule], from: Date, to: Date) -> Vec<Slot> {
     let mut d = from;
     while d <= to {
         for s in schedules {
-            if let (true, Some(starts), Some(ends)) = (on_date(s, d), hm(&s.opens_at), hm(&s.closes_at)) {
-                let slot = Slot { date: d, starts, ends };
+            if let (true, Some(starts), Some(ends)) =
+                (on_date(s, d), hm(&s.opens_at), hm(&s.closes_at))
+            {
+                let slot = Slot {
+                    date: d,
+                    starts,
+                    ends,
+                };
                 if !out.contains(&slot) {
                     out.push(slot);
                 }
@@ -329,13 +335,21 @@ mod tests {
     fn a_date_typed_in_three_fields_is_read_or_refused_naming_the_field() {
         let ok = parse_date_input("date", "date of the session", "8", "12", "2026");
         assert_eq!(ok.ok(), Some(date!(2026 - 12 - 08)));
-        let e = parse_date_input("date", "date", "31", "2", "2026").err().map(|e| e.field);
+        let e = parse_date_input("date", "date", "31", "2", "2026")
+            .err()
+            .map(|e| e.field);
         assert_eq!(e.as_deref(), Some("date-day"));
-        let e = parse_date_input("date", "date", "1", "13", "2026").err().map(|e| e.field);
+        let e = parse_date_input("date", "date", "1", "13", "2026")
+            .err()
+            .map(|e| e.field);
         assert_eq!(e.as_deref(), Some("date-month"));
-        let e = parse_date_input("date", "date", "1", "1", "26").err().map(|e| e.field);
+        let e = parse_date_input("date", "date", "1", "1", "26")
+            .err()
+            .map(|e| e.field);
         assert_eq!(e.as_deref(), Some("date-year"));
-        let e = parse_date_input("date", "date", "1", "x", "2026").err().map(|e| e.field);
+        let e = parse_date_input("date", "date", "1", "x", "2026")
+            .err()
+            .map(|e| e.field);
         assert_eq!(e.as_deref(), Some("date-month"));
     }
 }

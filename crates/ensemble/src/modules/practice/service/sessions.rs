@@ -100,7 +100,11 @@ pub async fn create_checked(
             FieldError::new("date", "Enter the date as year-month-day, like 2026-12-03")
         })
     };
-    let field = if f.date.trim().is_empty() { "date-day" } else { "date" };
+    let field = if f.date.trim().is_empty() {
+        "date-day"
+    } else {
+        "date"
+    };
     let date = match typed {
         Err(fe) => {
             e.push(fe);
