@@ -873,7 +873,7 @@ test('practice: on a phone, a practitioner plans a session, takes the register, 
     await page.fill('#starts', '00:00');
     await page.fill('#ends', '23:59');
     await page.fill('#venue', 'Community room');
-    const planned = await submit(page, page.getByRole('button', { name: 'Plan session' }));
+    const planned = await submit(page, page.getByRole('button', { name: 'Plan session', exact: true }));
     await checked(page, t, 'session', planned);
     await noScroll('session');
     const sessionPath = new URL(page.url()).pathname;
@@ -892,7 +892,8 @@ test('practice: on a phone, a practitioner plans a session, takes the register, 
     await present.click();
     await page.waitForFunction(() => [...document.querySelectorAll('[data-line]')].some((l) => /Jordan/.test(l.textContent) && l.dataset.status === 'present'));
     assert.equal(await present.getAttribute('aria-pressed'), 'true');
-    assert.match(await page.textContent('main'), /Jordan\s+Present/);
+    assert.match(await page.textContent('main'), /Jordan\s*Present/);
+    assert.equal(await page.locator('[data-everyone]').isVisible(), false, 'nobody left to mark');
     await checked(page, t, 'register-marked', { response: null, errors: [] }, { expectStatus: 'any' });
     await page.fill('#walk_in', 'Sam');
     await checked(page, t, 'register-walk-in', await submit(page, page.getByRole('button', { name: 'Add as present' })));

@@ -17,6 +17,16 @@ function updateCount() {
     THERE.includes(l.dataset.status),
   ).length;
   count.textContent = `${there} of ${total} present`;
+  // "Mark everyone present" offers only those not yet marked; none left, it goes.
+  const unmarked = [...register.querySelectorAll('[data-line]')].filter(
+    (l) => !l.dataset.status && !l.dataset.left,
+  ).length;
+  for (const n of document.querySelectorAll('[data-unmarked]')) n.textContent = String(unmarked);
+  for (const n of document.querySelectorAll('[data-unmarked-noun]')) {
+    n.textContent = unmarked === 1 ? 'person' : 'people';
+  }
+  const everyone = document.querySelector('[data-everyone]');
+  if (everyone && unmarked === 0) everyone.hidden = true;
 }
 
 function setLine(line, status) {
@@ -71,8 +81,6 @@ document.addEventListener('submit', async (ev) => {
         if (!line.dataset.status && !line.dataset.left) setLine(line, 'present');
       }
       updateCount();
-      const details = form.closest('details');
-      if (details) details.hidden = true;
     } catch {
       sendPlainly(form, submitter);
     }

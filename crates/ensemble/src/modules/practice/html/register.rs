@@ -50,8 +50,8 @@ async fn register_page(
                 div."nhsuk-details__text" {
                     form method="post" action=(format!("/sessions/{id}/register/everyone")) data-mark-everyone {
                         (csrf(ctx))
-                        p { "This marks the " (unmarked) " " (if unmarked == 1 { "person" } else { "people" }) " not yet marked as present. Marks already made stay as they are." }
-                        button."nhsuk-button nhsuk-u-margin-bottom-0" type="submit" { "Yes, mark " (unmarked) " present" }
+                        p { "This marks the " span data-unmarked { (unmarked) } " " span data-unmarked-noun { (if unmarked == 1 { "person" } else { "people" }) } " not yet marked as present. Marks already made stay as they are." }
+                        button."nhsuk-button nhsuk-u-margin-bottom-0" type="submit" { "Yes, mark " span data-unmarked { (unmarked) } " present" }
                     }
                 }
             }
