@@ -1109,7 +1109,7 @@ test('today: the practitioner plans from the schedule, finds today on the home p
     await page.selectOption('#plan_activity', option);
     await page.fill('#weeks', '2');
     await check('planned-again-1280', await submit(page, page.getByRole('button', { name: 'Plan sessions from the schedule' })));
-    assert.match(await page.textContent('.nhsuk-notification-banner'), /0 sessions planned from the schedule/);
+    assert.match(await page.textContent('.nhsuk-notification-banner'), /No new sessions planned: every date in those weeks already has one/);
     await check('home-1280', await load(page, url('/')));
     assert.match(await page.textContent('main'), /Today's sessions/);
 

@@ -85,6 +85,12 @@ async fn sessions_are_planned_from_a_weekly_schedule_once_however_often_it_is_ru
     // Again: nothing new.
     let r = pr.submit("/sessions", "/sessions/plan", &plan).await;
     assert_eq!(r.location(), "/sessions?saved=planned&count=0");
+    assert!(
+        pr.get(r.location())
+            .await
+            .body
+            .contains("No new sessions planned")
+    );
     assert_eq!(w.app.count(n).await, 4);
     assert_eq!(
         w.app

@@ -65,6 +65,9 @@ impl Notice {
             "everyone" => format!("{n} people marked present"),
             "session" => "Session planned".to_string(),
             "plan" => "Plan saved".to_string(),
+            "planned" if n == 0 => {
+                "No new sessions planned: every date in those weeks already has one".to_string()
+            }
             "planned" if n == 1 => "1 session planned from the schedule".to_string(),
             "planned" => format!("{n} sessions planned from the schedule"),
             _ => return html! {},
