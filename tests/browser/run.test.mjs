@@ -893,7 +893,7 @@ test('practice: on a phone, a practitioner plans a session, takes the register, 
     await page.fill('#starts', '00:00');
     await page.fill('#ends', '23:59');
     await page.fill('#venue', 'Community room');
-    const planned = await submit(page, page.getByRole('button', { name: 'Plan session' }));
+    const planned = await submit(page, page.getByRole('button', { name: 'Plan session', exact: true }));
     await checked(page, t, 'session', planned);
     await noScroll('session');
     const sessionPath = new URL(page.url()).pathname;
@@ -907,8 +907,14 @@ test('practice: on a phone, a practitioner plans a session, takes the register, 
 
     await checked(page, t, 'register', await load(page, url(`${sessionPath}/register`)));
     await noScroll('register');
-    await checked(page, t, 'register-marked', await submit(page, page.getByRole('button', { name: /^Present\b.*Jordan/ })));
-    assert.match(await page.textContent('main'), /Jordan\s+—\s+Present/);
+    // With JavaScript, a mark is made without reloading the page.
+    const present = page.getByRole('button', { name: /^Present\b.*Jordan/ });
+    await present.click();
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-line]')].some((l) => /Jordan/.test(l.textContent) && l.dataset.status === 'present'));
+    assert.equal(await present.getAttribute('aria-pressed'), 'true');
+    assert.match(await page.textContent('main'), /Jordan\s*Present/);
+    assert.equal(await page.locator('[data-everyone]').isVisible(), false, 'nobody left to mark');
+    await checked(page, t, 'register-marked', { response: null, errors: [] }, { expectStatus: 'any' });
     await page.fill('#walk_in', 'Sam');
     await checked(page, t, 'register-walk-in', await submit(page, page.getByRole('button', { name: 'Add as present' })));
     assert.match(await page.textContent('main'), /Sam\s+\(walk-in\)/);
@@ -1081,5 +1087,106 @@ test('portfolio: on a phone, a practitioner adds training with a certificate (a 
     await checked(pmPage, t, 'framework', await load(pmPage, url('/practice/framework')));
   } finally {
     await pmPage.close();
+  }
+});
+
+// The practitioner's "today": the home page leads with their sessions; sessions are planned
+// from the activity's schedule; the register of a group of 20 is marked in one tap plus a
+// confirmation, as one request, without reloading the page. At 1280 px and 390 px, with
+// axe's WCAG 2.2 AA and best-practice rules.
+
+async function runAxeBestPractice(page) {
+  const results = await new AxeBuilder({ page })
+    .setLegacyMode(true)
+    .options({ rules: { 'target-size': { enabled: true } } })
+    .withTags([...AXE_TAGS, 'best-practice'])
+    .analyze();
+  return results.violations.map(
+    (v) => `axe ${v.id} (${v.impact}): ${v.help} — first node: ${JSON.stringify(v.nodes[0]?.target)} [${v.nodes.length} node(s)]`,
+  );
+}
+
+test('today: the practitioner plans from the schedule, finds today on the home page and marks a group of 20 present in one tap and a confirmation', { skip: NO_ACCOUNTS, timeout: 5 * 60_000 }, async (t) => {
+  const pr = sessions.get('practitioner');
+  assert.ok(pr, 'practitioner did not sign in');
+  const page = await pr.newPage();
+  const check = async (label, result, opts = {}) => {
+    await checked(page, t, `today--${label}`, result, opts);
+    assertNoProblems((await runAxeBestPractice(page)).map((p) => `${label}: ${p}`), t);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const viewport = page.viewportSize().width;
+    assert.ok(width <= viewport, `${label}: scrollWidth ${width}px at ${viewport}px`);
+  };
+  try {
+    // 1280 px: plan the coming weeks from the schedule; a second run plans nothing new.
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await check('sessions-1280', await load(page, url('/sessions')));
+    const option = await page.$$eval('#plan_activity option', (os) => os.find((o) => o.value)?.value);
+    assert.ok(option, 'an activity to plan from');
+    await page.selectOption('#plan_activity', option);
+    await page.fill('#weeks', '2');
+    await check('planned-1280', await submit(page, page.getByRole('button', { name: 'Plan sessions from the schedule' })));
+    await page.selectOption('#plan_activity', option);
+    await page.fill('#weeks', '2');
+    await check('planned-again-1280', await submit(page, page.getByRole('button', { name: 'Plan sessions from the schedule' })));
+    assert.match(await page.textContent('.nhsuk-notification-banner'), /No new sessions planned: every date in those weeks already has one/);
+    await check('home-1280', await load(page, url('/')));
+    assert.match(await page.textContent('main'), /Today's sessions/);
+
+    // 390 px: the home page leads with today; the group's register is one tap away.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await check('home-390', await load(page, url('/')));
+    const headings = await page.$$eval('main h2', (hs) => hs.map((h) => h.textContent.trim()));
+    assert.equal(headings[0], "Today's sessions", `the page leads with today: ${headings}`);
+    const registers = page.locator('.ensemble-today').first().getByRole('link', { name: /^Register/ });
+    const hrefs = await registers.evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+    assert.ok(hrefs.length > 0, 'a session today');
+    // The group of 20 (the demo's session today with twenty regular members).
+    let registerPath;
+    for (const href of hrefs) {
+      await load(page, url(href));
+      const total = await page.$eval('[data-register]', (r) => Number(r.dataset.total)).catch(() => 0);
+      const unmarked = await page.$$eval('[data-line][data-status=""]', (ls) => ls.length);
+      if (total >= 20 && unmarked >= 20) { registerPath = href; break; }
+    }
+    assert.ok(registerPath, 'a register of 20 not yet marked');
+    await check('register-390', await load(page, url(registerPath)));
+    const total = await page.$eval('[data-register]', (r) => Number(r.dataset.total));
+    assert.match(await page.textContent('[data-head-count]'), new RegExp(`^0 of ${total} present$`));
+
+    // One tap, then the confirmation: exactly one request, and no page load.
+    const requests = [];
+    let navigations = 0;
+    const onRequest = (r) => requests.push(`${r.method()} ${new URL(r.url()).pathname}`);
+    const onNav = (f) => { if (f === page.mainFrame()) navigations += 1; };
+    page.on('request', onRequest);
+    page.on('framenavigated', onNav);
+    await page.getByText('Mark everyone present', { exact: true }).click();
+    const confirm = page.getByRole('button', { name: /^Yes, mark \d+ present$/ });
+    await confirm.waitFor();
+    await page.screenshot({ path: path.join(SCREENSHOT_DIR, 'today--register-confirm-390.png'), fullPage: true });
+    await confirm.click();
+    await page.waitForFunction((n) => document.querySelector('[data-head-count]')?.textContent === `${n} of ${n} present`, total);
+    page.off('request', onRequest);
+    page.off('framenavigated', onNav);
+    assert.deepEqual(requests, [`POST ${registerPath}/everyone`], 'one request marks everyone');
+    assert.equal(navigations, 0, 'no page load');
+    assert.equal(await page.$$eval('[data-line][data-status="present"]', (ls) => ls.length), total);
+    await check('register-marked-390', { response: null, errors: [] }, { expectStatus: 'any' });
+
+    // The marks are kept: after a reload, everyone is present and there is nothing left to mark.
+    await check('register-reloaded-390', await load(page, url(registerPath)));
+    assert.equal(await page.textContent('[data-head-count]'), `${total} of ${total} present`);
+    assert.equal(await page.locator('[data-everyone]').count(), 0);
+
+    // One person is marked late instead, without a reload; the head count still counts them.
+    await page.getByRole('button', { name: /^Late\b/ }).first().click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-line][data-status="late"]').length === 1);
+    assert.equal(await page.textContent('[data-head-count]'), `${total} of ${total} present`);
+    await check('register-late-390', { response: null, errors: [] }, { expectStatus: 'any' });
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await check('register-1280', await load(page, url(registerPath)));
+  } finally {
+    await page.close();
   }
 });

@@ -84,7 +84,10 @@ impl AppState {
     /// Build the state for a migrated database, with every module's jobs registered.
     pub async fn new(cfg: crate::config::Config, db: crate::db::Db) -> anyhow::Result<Self> {
         let registry: Arc<dyn std::any::Any + Send + Sync> = Arc::new(job_registry()?);
-        AppState::assemble(cfg, db, vec![registry]).await
+        let home: Arc<dyn std::any::Any + Send + Sync> = Arc::new(crate::manifest::HomeSections(
+            manifests().into_iter().filter_map(|m| m.home).collect(),
+        ));
+        AppState::assemble(cfg, db, vec![registry, home]).await
     }
 }
 

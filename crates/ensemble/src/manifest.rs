@@ -2,8 +2,23 @@
 //! kinds and their schedules, the tables it owns and the read views it publishes. `app` collects one [`Manifest`] from
 //! each module (and one for the platform's own pages and jobs); nothing else lists them.
 
+use futures_util::future::BoxFuture;
+use maud::Markup;
+
+use crate::error::AppError;
 use crate::jobs::{JobHandler, Schedule};
+use crate::rbac::Actor;
+use crate::state::AppState;
 use crate::web::routes::Route;
+
+/// A module's part of a signed-in account's home page: markup that leads the page (today's
+/// work for the account's role), or `None` when the module has nothing for this account.
+pub type HomeSection = fn(AppState, Actor) -> BoxFuture<'static, Result<Option<Markup>, AppError>>;
+
+/// Every module's home section, in manifest order (given to the state at start; the home
+/// page draws them).
+#[derive(Default)]
+pub struct HomeSections(pub Vec<HomeSection>);
 
 /// One module's declaration.
 pub struct Manifest {
@@ -26,6 +41,8 @@ pub struct Manifest {
     /// others need. Other modules may name these in SQL, never its tables (checked by
     /// `arch`).
     pub views: &'static [&'static str],
+    /// Its part of the home page, if any.
+    pub home: Option<HomeSection>,
 }
 
 impl Manifest {
@@ -39,6 +56,7 @@ impl Manifest {
             tables: &[],
             private: &[],
             views: &[],
+            home: None,
         }
     }
 
@@ -63,6 +81,12 @@ impl Manifest {
     /// Name the tables owned.
     pub fn tables(mut self, tables: &'static [&'static str]) -> Self {
         self.tables = tables;
+        self
+    }
+
+    /// Lead the home page with this section.
+    pub fn home(mut self, section: HomeSection) -> Self {
+        self.home = Some(section);
         self
     }
 

@@ -53,6 +53,7 @@ const FILES: &[(&str, &[u8])] = &[
     file!("vendor/nhsuk-frontend/images/nhsuk-icon-mask.svg"),
     file!("css/ensemble.css"),
     file!("js/init.js"),
+    file!("js/register.js"),
 ];
 
 fn content_type(path: &str) -> &'static str {

@@ -298,3 +298,58 @@ pub fn summary_row(key: &str, value: &str) -> Markup {
         }
     }
 }
+
+/// The NHS.UK date input: a fieldset with day, month and year fields named
+/// `{name}-day`, `{name}-month` and `{name}-year` (their ids too, so the error summary's
+/// link reaches the part in error). An error on any of the three marks the group and the
+/// parts named in errors.
+pub fn date_input(
+    name: &str,
+    legend: &str,
+    hint: &str,
+    value: (&str, &str, &str),
+    errors: &[FieldError],
+) -> Markup {
+    let parts = [
+        ("day", "Day", value.0, "nhsuk-input--width-2"),
+        ("month", "Month", value.1, "nhsuk-input--width-2"),
+        ("year", "Year", value.2, "nhsuk-input--width-4"),
+    ];
+    let errs: Vec<&FieldError> = parts
+        .iter()
+        .filter_map(|(p, ..)| error_for(errors, &format!("{name}-{p}")))
+        .collect();
+    let hint_id = format!("{name}-hint");
+    let err_id = format!("{name}-error");
+    let described = if errs.is_empty() {
+        hint_id.clone()
+    } else {
+        format!("{hint_id} {err_id}")
+    };
+    html! {
+        div class=(if errs.is_empty() { "nhsuk-form-group" } else { "nhsuk-form-group nhsuk-form-group--error" }) {
+            fieldset."nhsuk-fieldset" role="group" aria-describedby=(described) {
+                legend."nhsuk-fieldset__legend nhsuk-fieldset__legend--s" { (legend) }
+                div."nhsuk-hint" id=(hint_id) { (hint) }
+                @if let Some(e) = errs.first() {
+                    span."nhsuk-error-message" id=(err_id) {
+                        span."nhsuk-u-visually-hidden" { "Error: " } (e.message)
+                    }
+                }
+                div."nhsuk-date-input" id=(name) {
+                    @for (part, label, v, width) in parts {
+                        @let id = format!("{name}-{part}");
+                        @let bad = errs.iter().any(|e| e.field == id);
+                        div."nhsuk-date-input__item" {
+                            div."nhsuk-form-group" {
+                                label."nhsuk-label nhsuk-date-input__label" for=(id) { (label) }
+                                input class=(if bad { format!("nhsuk-input nhsuk-date-input__input nhsuk-input--error {width}") } else { format!("nhsuk-input nhsuk-date-input__input {width}") })
+                                    id=(id) name=(id) type="text" inputmode="numeric" value=(v);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -111,12 +111,23 @@ pub async fn not_found() -> Response {
     AppError::NotFound.into_response()
 }
 
-async fn home(ctx: PageCtx) -> Response {
+async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
     let body = match ctx.actor() {
         None => signed_out_home(),
-        Some(actor) => signed_in_home(&actor),
+        Some(actor) => {
+            // Each module's part of the page for this account (today's sessions …) leads it.
+            let mut lead = Vec::new();
+            if let Some(sections) = state.get::<crate::manifest::HomeSections>() {
+                for section in &sections.0 {
+                    if let Some(m) = section(state.clone(), actor.clone()).await? {
+                        lead.push(m);
+                    }
+                }
+            }
+            signed_in_home(&actor, &lead)
+        }
     };
-    page(&ctx, Page::new("Home", body))
+    Ok(page(&ctx, Page::new("Home", body)))
 }
 
 /// The home page for a visitor.
@@ -141,10 +152,11 @@ fn signed_out_home() -> Markup {
 }
 
 /// The home page for a signed-in account: its roles and what it can do.
-fn signed_in_home(actor: &crate::rbac::Actor) -> Markup {
+fn signed_in_home(actor: &crate::rbac::Actor, lead: &[Markup]) -> Markup {
     let roles = actor.roles();
     html! {
         h1 { "Welcome, " (actor.display_name) }
+        @for m in lead { (m) }
         @if actor.memberships.is_empty() {
             div."nhsuk-inset-text" {
                 span."nhsuk-u-visually-hidden" { "Information: " }

@@ -599,6 +599,9 @@ async fn practice_relationships_matrix() {
         )
         .await
         .location()
+        .split('?')
+        .next()
+        .unwrap_or_default()
         .to_string();
     let form = format!("{session}/incident");
     let incident = author

@@ -20,5 +20,6 @@ mod places;
 mod platform;
 mod portfolio;
 mod practice;
+mod practice_today;
 mod referrals;
 mod security;

@@ -159,7 +159,13 @@ async fn add_session_evidence(s: &mut Setup) {
             ],
         )
         .await;
-    let session = r.location().trim_start_matches("/sessions/").to_string();
+    let session = r
+        .location()
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("/sessions/")
+        .to_string();
     let token = pr.get("/practice/portfolio/evidence/new").await.csrf();
     let source = format!("session:{session}");
     let r = pr

@@ -85,7 +85,7 @@ async fn a_practitioner_plans_a_session_takes_the_register_and_writes_the_log() 
         "{}",
         r.body.chars().take(400).collect::<String>()
     );
-    let page = r.location().to_string();
+    let page = session_path(&r);
     let id = page.trim_start_matches("/sessions/").to_string();
 
     // The plan: required fields, then saved and kept as a template; a stale save conflicts.
@@ -203,6 +203,9 @@ async fn a_practitioner_plans_a_session_takes_the_register_and_writes_the_log() 
         )
         .await
         .location()
+        .split('?')
+        .next()
+        .unwrap_or_default()
         .to_string();
     let next_reg = format!("{next}/register");
     let body = pr.get(&next_reg).await.body;
@@ -518,7 +521,7 @@ async fn a_cancelled_session_takes_no_register_or_log() {
             ],
         )
         .await;
-    let page = r.location().to_string();
+    let page = session_path(&r);
     let r = pr
         .submit(&page, &format!("{page}/cancel"), &[("reason", "")])
         .await;
@@ -571,7 +574,7 @@ async fn a_cancelled_session_takes_no_register_or_log() {
             ],
         )
         .await;
-    let next = r.location().to_string();
+    let next = session_path(&r);
     let reg = format!("{next}/register");
     let r = pr
         .submit(&reg, &reg, &[("walk_in", "Robin"), ("status", "present")])
@@ -626,7 +629,7 @@ async fn incidents_reach_the_named_lead_and_only_those_who_need_them() {
             ],
         )
         .await;
-    let session = r.location().to_string();
+    let session = session_path(&r);
     let form = format!("{session}/incident");
     let r = pr.submit(&form, &form, &[("category", "incident")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -855,4 +858,13 @@ async fn journals_are_private_and_supervision_is_shared_only_with_the_supervisor
         StatusCode::NOT_FOUND
     );
     assert!(w.app.count("SELECT COUNT(*) FROM audit_log WHERE action IN ('journal.read', 'supervision.read')").await >= 3);
+}
+
+/// Where creating a session led: the session page, without the confirmation query.
+fn session_path(r: &crate::support::Resp) -> String {
+    r.location()
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }

@@ -12,7 +12,7 @@ use crate::rbac::perm::ManageActivities;
 use crate::rbac::{Actor, Granted, Role};
 use crate::state::AppState;
 
-use super::model::{Activity, ActivityInput, ValidActivity};
+use super::model::{Activity, ActivityInput, Schedule, ValidActivity};
 use super::store;
 
 /// May this actor manage this organisation's activities?
@@ -678,6 +678,19 @@ pub async fn get_public(state: &AppState, id: &str) -> Result<Activity, AppError
         return Err(AppError::NotFound);
     }
     Ok(a)
+}
+
+/// The schedules of an active activity (a named read for the practice module, which plans
+/// sessions from them). An unknown or archived activity has none.
+pub async fn schedules(state: &AppState, activity_id: &str) -> Result<Vec<Schedule>, AppError> {
+    if uuid::Uuid::parse_str(activity_id).is_err() {
+        return Ok(Vec::new());
+    }
+    let a = store::load(&state.db.read, &[activity_id.to_string()]).await?;
+    Ok(a.into_iter()
+        .filter(|a| a.status == "active")
+        .flat_map(|a| a.schedules)
+        .collect())
 }
 
 /// Distance from a point to an activity's nearest venue.

@@ -5,6 +5,7 @@
 
 use crate::error::AppError;
 use crate::modules::referrals::demo::{actor, demo_referrals};
+use crate::rbac::Actor;
 use crate::state::AppState;
 
 /// Load the demo practice data.
@@ -49,6 +50,7 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
             ends: "11:30".into(),
             venue: "Community room".into(),
             template_id: String::new(),
+            ..Default::default()
         },
     )
     .await?;
@@ -69,6 +71,8 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
         next_time: "Start with the rhythm game; bring more shakers.".into(),
     };
     super::service::save_log(state, &priya, &id, &log, 0).await?;
+
+    today_group(state, &priya, &activity).await?;
 
     // The framework, shaped by Pat and Priya, and Priya's portfolio.
     let org = {
@@ -201,4 +205,50 @@ fn certificate_pdf(text: &str) -> Vec<u8> {
         .as_bytes(),
     );
     out
+}
+
+/// Priya's day: her activity's next two weeks planned from its schedule, and a one-off
+/// session today of another of her organisation's activities with a group of 20 regular
+/// members, so the register can be taken for a full group.
+async fn today_group(state: &AppState, priya: &Actor, activity: &str) -> Result<(), AppError> {
+    match super::service::plan_from_schedule(state, priya, activity, "2").await {
+        Ok(_) | Err(AppError::Invalid(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let others = super::service::activities(state, priya).await?;
+    let Some((group, _)) = others.into_iter().find(|(id, _)| id != activity) else {
+        return Ok(());
+    };
+    let id = super::service::create(
+        state,
+        priya,
+        &super::service::NewSession {
+            activity_id: group.clone(),
+            date: crate::db::uk::today().to_string(),
+            starts: "18:00".into(),
+            ends: "19:30".into(),
+            venue: "Main hall".into(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    const NAMES: [&str; 20] = [
+        "Ada", "Bea", "Cal", "Dev", "Eli", "Fay", "Gus", "Hal", "Ivy", "Jo", "Kit", "Lou", "Max",
+        "Nia", "Oz", "Pam", "Ray", "Sam", "Tia", "Viv",
+    ];
+    let mut tx = state.db.begin().await?;
+    let at = crate::db::now() - 86_400;
+    for name in NAMES {
+        sqlx::query("INSERT INTO activity_members (id, activity_id, name, added_by, added_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(crate::db::new_id())
+            .bind(group.clone())
+            .bind(name.to_string())
+            .bind(priya.user_id.clone())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    tracing::debug!(session = %id, "demo group of 20 for today");
+    Ok(())
 }

@@ -18,6 +18,7 @@ pub mod portfolio_html;
 pub mod reflection;
 pub mod service;
 pub mod summary;
+pub mod today;
 
 use crate::manifest::Manifest;
 use crate::rbac::Permission as P;
@@ -29,11 +30,17 @@ pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/sessions", P::RunSessions, html::list),
         Route::post("/sessions", P::RunSessions, html::create),
+        Route::post("/sessions/plan", P::RunSessions, html::plan_from_schedule),
         Route::get("/sessions/{id}", P::RunSessions, html::view),
         Route::post("/sessions/{id}/plan", P::RunSessions, html::save_plan),
         Route::post("/sessions/{id}/cancel", P::RunSessions, html::cancel),
         Route::get("/sessions/{id}/register", P::RunSessions, html::register),
         Route::post("/sessions/{id}/register", P::RunSessions, html::mark),
+        Route::post(
+            "/sessions/{id}/register/everyone",
+            P::RunSessions,
+            html::mark_everyone,
+        ),
         Route::get("/sessions/{id}/log", P::RunSessions, html::log),
         Route::post("/sessions/{id}/log", P::RunSessions, html::save_log),
         Route::get(
@@ -165,6 +172,7 @@ pub fn routes() -> Vec<Route> {
 /// What this module declares to the application: routes, jobs and the tables it owns.
 pub fn manifest() -> Manifest {
     Manifest::new("practice", routes())
+        .home(today::home)
         .private(&["journal_entries", "supervision_records", "certificates"])
         .tables(&[
             "practice_sessions",

@@ -1,7 +1,7 @@
 //! The three-part session log, with its observation scales and moments linked to a
 //! participant.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -104,6 +104,7 @@ fn observation_section(
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn log_page(
     ctx: &PageCtx,
     s: &Session,
@@ -112,10 +113,12 @@ fn log_page(
     errors: &[FieldError],
     conflict: Option<(&Log, &str)>,
     part: &ObservationPart,
+    notice: &Notice,
 ) -> Response {
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             (error_summary(errors))
+            (notice.banner())
             @if let Some((theirs, by)) = conflict {
                 div."nhsuk-warning-callout" {
                     h3."nhsuk-warning-callout__label" { span role="text" { span."nhsuk-u-visually-hidden" { "Important: " } "Someone else saved this log" } }
@@ -172,10 +175,20 @@ pub async fn log(
     ctx: PageCtx,
     CurrentUser(actor): CurrentUser,
     Path(id): Path<String>,
+    Query(notice): Query<Notice>,
 ) -> Result<Response, AppError> {
     let s = service::get(&state, &actor, &id).await?;
     let part = observation_part(&state, &s).await?;
-    Ok(log_page(&ctx, &s, &s.log, s.log_version, &[], None, &part))
+    Ok(log_page(
+        &ctx,
+        &s,
+        &s.log,
+        s.log_version,
+        &[],
+        None,
+        &part,
+        &notice,
+    ))
 }
 
 /// Log form.
@@ -200,7 +213,9 @@ pub async fn save_log(
 ) -> Result<Response, AppError> {
     let (log, version) = f.into_log();
     match service::save_log(&state, &actor, &id, &log, version).await {
-        Ok(LogSaved::Saved) => Ok(Redirect::to(&format!("/sessions/{id}/log")).into_response()),
+        Ok(LogSaved::Saved) => {
+            Ok(Redirect::to(&format!("/sessions/{id}/log?saved=log")).into_response())
+        }
         Ok(LogSaved::Conflict {
             version,
             theirs,
@@ -216,12 +231,22 @@ pub async fn save_log(
                 &[],
                 Some((&theirs, &by)),
                 &part,
+                &Notice::default(),
             ))
         }
         Err(AppError::Invalid(e)) => {
             let s = service::get(&state, &actor, &id).await?;
             let part = observation_part(&state, &s).await?;
-            Ok(log_page(&ctx, &s, &log, version, &e, None, &part))
+            Ok(log_page(
+                &ctx,
+                &s,
+                &log,
+                version,
+                &e,
+                None,
+                &part,
+                &Notice::default(),
+            ))
         }
         Err(e) => Err(e),
     }
@@ -253,11 +278,22 @@ pub async fn observe(
 ) -> Result<Response, AppError> {
     let (instrument, answers, about) = observation_form(&form);
     match service::observe(&state, &actor, &id, &instrument, about.as_deref(), answers).await {
-        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}/log#observation")).into_response()),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/sessions/{id}/log?saved=observation")).into_response())
+        }
         Err(AppError::Invalid(e)) => {
             let s = service::get(&state, &actor, &id).await?;
             let part = observation_part(&state, &s).await?;
-            Ok(log_page(&ctx, &s, &s.log, s.log_version, &e, None, &part))
+            Ok(log_page(
+                &ctx,
+                &s,
+                &s.log,
+                s.log_version,
+                &e,
+                None,
+                &part,
+                &Notice::default(),
+            ))
         }
         Err(e) => Err(e),
     }
@@ -319,11 +355,20 @@ pub async fn add_moment(
     PageForm(f): PageForm<MomentForm>,
 ) -> Result<Response, AppError> {
     match crate::modules::practice::moments::add(&state, &actor, &id, &f.person, &f.moment).await {
-        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}/log#moments")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}/log?saved=moment")).into_response()),
         Err(AppError::Invalid(e)) => {
             let s = service::get(&state, &actor, &id).await?;
             let part = observation_part(&state, &s).await?;
-            Ok(log_page(&ctx, &s, &s.log, s.log_version, &e, None, &part))
+            Ok(log_page(
+                &ctx,
+                &s,
+                &s.log,
+                s.log_version,
+                &e,
+                None,
+                &part,
+                &Notice::default(),
+            ))
         }
         Err(e) => Err(e),
     }

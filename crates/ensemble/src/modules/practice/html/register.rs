@@ -1,6 +1,7 @@
 //! The one-tap register: marking attendance and a member leaving the group.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
@@ -10,6 +11,7 @@ use crate::modules::practice::model::{REGISTER_STATUSES, label_of};
 use crate::modules::practice::service::{self};
 use crate::rbac::Actor;
 use crate::state::AppState;
+use crate::web::assets::ASSETS;
 use crate::web::ctx::CurrentUser;
 use crate::web::forms::{Input, PageForm, button, csrf, error_summary};
 use crate::web::{Page, PageCtx, page};
@@ -22,30 +24,53 @@ async fn register_page(
     actor: &Actor,
     id: &str,
     errors: &[FieldError],
+    notice: &Notice,
 ) -> Result<Response, AppError> {
     let (s, lines) = service::register(state, actor, id).await?;
+    let (there, total) = service::head_count(&lines);
+    let unmarked = lines
+        .iter()
+        .filter(|l| l.status.is_none() && !l.left)
+        .count();
     let body = html! {
         (error_summary(errors))
+        (notice.banner())
         span."nhsuk-caption-l" { (s.activity_name) }
         h1 { "Register" }
         p."nhsuk-body" { (when(&s)) }
         @if s.status == "cancelled" {
             p."nhsuk-body" { "This session was cancelled." }
         }
-        @if lines.is_empty() { p."nhsuk-body" { "Nobody is expected yet. Add walk-ins below." } }
-        ul."nhsuk-list ensemble-register" {
+        @if lines.is_empty() { p."nhsuk-body" { "Nobody is expected yet. Add walk-ins below." } } @else {
+            p."nhsuk-body-l ensemble-head-count" role="status" data-head-count { (there) " of " (total) " present" }
+        }
+        @if unmarked > 0 && s.status != "cancelled" {
+            details."nhsuk-details ensemble-everyone" data-everyone {
+                summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Mark everyone present" } }
+                div."nhsuk-details__text" {
+                    form method="post" action=(format!("/sessions/{id}/register/everyone")) data-mark-everyone {
+                        (csrf(ctx))
+                        p { "This marks the " span data-unmarked { (unmarked) } " " span data-unmarked-noun { (if unmarked == 1 { "person" } else { "people" }) } " not yet marked as present. Marks already made stay as they are." }
+                        button."nhsuk-button nhsuk-u-margin-bottom-0" type="submit" { "Yes, mark " span data-unmarked { (unmarked) } " present" }
+                    }
+                }
+            }
+        }
+        ul."nhsuk-list ensemble-register" data-register data-total=(total) {
             @for l in &lines {
-                li."ensemble-register__line" {
+                li."ensemble-register__line" data-line data-status=(l.status.as_deref().unwrap_or("")) data-left=(if l.left { "1" } else { "" }) {
                     p."ensemble-register__name" {
                         strong { (l.name) }
                         @if l.member { " (regular)" } @else if !l.referred { " (walk-in)" }
-                        " — " span { (l.status.as_deref().map(|c| label_of(REGISTER_STATUSES, c)).unwrap_or("not marked")) }
+                        br;
+                        span."nhsuk-body-s" data-status-text { (l.status.as_deref().map(|c| label_of(REGISTER_STATUSES, c)).unwrap_or("Not marked")) }
                     }
                     form."ensemble-register__marks" method="post" action=(format!("/sessions/{id}/register")) {
                         (csrf(ctx))
                         input type="hidden" name="key" value=(l.key);
                         @for (code, label) in REGISTER_STATUSES {
-                            button class=(if l.status.as_deref() == Some(*code) { "nhsuk-button ensemble-mark ensemble-mark--on" } else { "nhsuk-button nhsuk-button--secondary ensemble-mark" }) type="submit" name="status" value=(code) aria-pressed=(if l.status.as_deref() == Some(*code) { "true" } else { "false" }) {
+                            @let on = l.status.as_deref() == Some(*code);
+                            button class=(if on { "nhsuk-button ensemble-mark ensemble-mark--on" } else { "nhsuk-button nhsuk-button--secondary ensemble-mark" }) type="submit" name="status" value=(code) data-label=(label) aria-pressed=(if on { "true" } else { "false" }) {
                                 (label) span."nhsuk-u-visually-hidden" { ": " (l.name) }
                             }
                         }
@@ -81,6 +106,7 @@ async fn register_page(
             }
         }
         p { a href=(format!("/sessions/{id}")) { "Back to the session" } }
+        script type="module" src=(ASSETS.url("/assets/js/register.js")) {}
     };
     Ok(page(
         ctx,
@@ -92,14 +118,22 @@ async fn register_page(
     ))
 }
 
+/// Was the request sent by the register's script (which wants no page back)?
+fn from_script(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-requested-with")
+        .is_some_and(|v| v.as_bytes() == b"fetch")
+}
+
 /// GET /sessions/{id}/register
 pub async fn register(
     State(state): State<AppState>,
     ctx: PageCtx,
     CurrentUser(actor): CurrentUser,
     Path(id): Path<String>,
+    Query(notice): Query<Notice>,
 ) -> Result<Response, AppError> {
-    register_page(&state, &ctx, &actor, &id, &[]).await
+    register_page(&state, &ctx, &actor, &id, &[], &notice).await
 }
 
 /// Register form.
@@ -130,27 +164,56 @@ pub async fn member_leaves(
     Ok(Redirect::to(&format!("/sessions/{id}/register")).into_response())
 }
 
-/// POST /sessions/{id}/register
+/// POST /sessions/{id}/register — one mark (or a walk-in). The register's script gets
+/// 204 (or 422, and then sends the form the ordinary way); a plain form gets the page.
 pub async fn mark(
     State(state): State<AppState>,
     ctx: PageCtx,
     CurrentUser(actor): CurrentUser,
     Path(id): Path<String>,
+    headers: HeaderMap,
     PageForm(f): PageForm<MarkForm>,
 ) -> Result<Response, AppError> {
-    match service::mark(
-        &state,
-        &actor,
-        &id,
-        &f.key,
-        &f.status,
-        &f.walk_in,
-        f.regular == "yes",
-    )
-    .await
-    {
-        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}/register")).into_response()),
-        Err(AppError::Invalid(e)) => register_page(&state, &ctx, &actor, &id, &e).await,
+    let regular = f.regular == "yes";
+    let done = service::mark(&state, &actor, &id, &f.key, &f.status, &f.walk_in, regular).await;
+    match done {
+        Ok(()) if from_script(&headers) => Ok(StatusCode::NO_CONTENT.into_response()),
+        Ok(()) => {
+            Ok(Redirect::to(&format!("/sessions/{id}/register?saved=register")).into_response())
+        }
+        Err(AppError::Invalid(_)) if from_script(&headers) => {
+            Ok(StatusCode::UNPROCESSABLE_ENTITY.into_response())
+        }
+        Err(AppError::Invalid(e)) => {
+            register_page(&state, &ctx, &actor, &id, &e, &Notice::default()).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// POST /sessions/{id}/register/everyone — everyone not yet marked is marked present (after
+/// the confirmation in the page). The script gets `{"marked": n}`.
+pub async fn mark_everyone(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    match service::mark_everyone_present(&state, &actor, &id).await {
+        Ok(n) if from_script(&headers) => {
+            Ok(axum::Json(serde_json::json!({ "marked": n })).into_response())
+        }
+        Ok(n) => Ok(
+            Redirect::to(&format!("/sessions/{id}/register?saved=everyone&count={n}"))
+                .into_response(),
+        ),
+        Err(AppError::Invalid(_)) if from_script(&headers) => {
+            Ok(StatusCode::UNPROCESSABLE_ENTITY.into_response())
+        }
+        Err(AppError::Invalid(e)) => {
+            register_page(&state, &ctx, &actor, &id, &e, &Notice::default()).await
+        }
         Err(e) => Err(e),
     }
 }

@@ -1,7 +1,7 @@
 //! Sessions and their plans: the list, creating a session, the session page, saving the
 //! plan and cancelling.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -12,17 +12,30 @@ use crate::modules::practice::service::{self, NewSession, Plan, Session};
 use crate::rbac::Actor;
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
-use crate::web::forms::{Input, PageForm, button, csrf, error_summary, select, textarea};
+use crate::web::forms::{
+    Input, PageForm, button, csrf, date_input, error_summary, select, textarea,
+};
 use crate::web::{Page, PageCtx, page};
 
 use super::*;
 
+/// The schedule form: an activity and how many weeks to plan.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct PlanForm {
+    plan_activity: String,
+    weeks: String,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn list_page(
     state: &AppState,
     ctx: &PageCtx,
     actor: &Actor,
     f: &NewSession,
+    p: &PlanForm,
     errors: &[FieldError],
+    notice: &Notice,
 ) -> Result<Response, AppError> {
     let sessions = service::list(state, actor).await?;
     let activities = service::activities(state, actor).await?;
@@ -31,10 +44,26 @@ async fn list_page(
     activity_options.extend(activities);
     let mut template_options = vec![(String::new(), "No template".to_string())];
     template_options.extend(templates);
-    let today = crate::db::uk::today().to_string();
+    let today = crate::db::uk::today();
+    let (d, m, y) =
+        if f.day.is_empty() && f.month.is_empty() && f.year.is_empty() && errors.is_empty() {
+            (
+                today.day().to_string(),
+                u8::from(today.month()).to_string(),
+                today.year().to_string(),
+            )
+        } else {
+            (f.day.clone(), f.month.clone(), f.year.clone())
+        };
+    let weeks = if p.weeks.is_empty() {
+        "4"
+    } else {
+        p.weeks.as_str()
+    };
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             (error_summary(errors))
+            (notice.banner())
             h1 { "Sessions" }
             ul."nhsuk-list" {
                 li { a href="/incidents" { "Incidents and safeguarding concerns" } }
@@ -56,11 +85,19 @@ async fn list_page(
                     }
                 }
             }
-            h2."nhsuk-heading-m" { "Plan a session" }
+            h2."nhsuk-heading-m" { "Plan sessions from the schedule" }
+            p."nhsuk-body" { "Adds a session for every date on the activity's schedule (within its term dates) in the coming weeks. Dates that already have a session are left as they are." }
+            form method="post" action="/sessions/plan" novalidate {
+                (csrf(ctx))
+                (select("plan_activity", "Activity", &activity_options, &p.plan_activity, errors))
+                (Input::new("weeks", "How many weeks", weeks).hint("From 1 to 12").width("nhsuk-input--width-2").render(errors))
+                (button("Plan sessions from the schedule"))
+            }
+            h2."nhsuk-heading-m" { "Plan a one-off session" }
             form method="post" action="/sessions" novalidate {
                 (csrf(ctx))
                 (select("activity_id", "Activity", &activity_options, &f.activity_id, errors))
-                (Input::new("date", "Date", if f.date.is_empty() { &today } else { &f.date }).hint("Year-month-day").width("nhsuk-input--width-10").render(errors))
+                (date_input("date", "Date", "For example, 15 3 2026", (&d, &m, &y), errors))
                 (Input::new("starts", "Starts", &f.starts).hint("Hours:minutes, like 14:00").width("nhsuk-input--width-5").render(errors))
                 (Input::new("ends", "Ends", &f.ends).hint("Hours:minutes, like 15:30").width("nhsuk-input--width-5").render(errors))
                 (Input::new("venue", "Venue or room (optional)", &f.venue).render(errors))
@@ -80,20 +117,53 @@ pub async fn list(
     State(state): State<AppState>,
     ctx: PageCtx,
     CurrentUser(actor): CurrentUser,
+    Query(notice): Query<Notice>,
 ) -> Result<Response, AppError> {
-    list_page(&state, &ctx, &actor, &NewSession::default(), &[]).await
+    let (f, p) = (NewSession::default(), PlanForm::default());
+    list_page(&state, &ctx, &actor, &f, &p, &[], &notice).await
 }
 
-/// POST /sessions
+/// POST /sessions — a one-off session; a date or time off the schedule is planned, with a
+/// warning on the session page.
 pub async fn create(
     State(state): State<AppState>,
     ctx: PageCtx,
     CurrentUser(actor): CurrentUser,
     PageForm(f): PageForm<NewSession>,
 ) -> Result<Response, AppError> {
-    match service::create(&state, &actor, &f).await {
-        Ok(id) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
-        Err(AppError::Invalid(e)) => list_page(&state, &ctx, &actor, &f, &e).await,
+    match service::create_checked(&state, &actor, &f).await {
+        Ok((id, on_schedule)) => {
+            let warn = if on_schedule { "" } else { "&warn=schedule" };
+            Ok(Redirect::to(&format!("/sessions/{id}?saved=session{warn}")).into_response())
+        }
+        Err(AppError::Invalid(e)) => {
+            let p = PlanForm::default();
+            list_page(&state, &ctx, &actor, &f, &p, &e, &Notice::default()).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// POST /sessions/plan — the next weeks' sessions from the activity's schedule.
+pub async fn plan_from_schedule(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    PageForm(p): PageForm<PlanForm>,
+) -> Result<Response, AppError> {
+    match service::plan_from_schedule(&state, &actor, &p.plan_activity, &p.weeks).await {
+        Ok(n) => Ok(
+            Redirect::to(&format!("/sessions?saved=planned&count={}", n.created)).into_response(),
+        ),
+        Err(AppError::Invalid(mut e)) => {
+            for fe in &mut e {
+                if fe.field == "activity_id" {
+                    fe.field = "plan_activity".into();
+                }
+            }
+            let f = NewSession::default();
+            list_page(&state, &ctx, &actor, &f, &p, &e, &Notice::default()).await
+        }
         Err(e) => Err(e),
     }
 }
@@ -126,10 +196,13 @@ fn session_page(
     version: i64,
     errors: &[FieldError],
     conflict: bool,
+    notice: &Notice,
 ) -> Response {
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             (error_summary(errors))
+            (notice.banner())
+            (notice.warning())
             @if conflict {
                 div."nhsuk-warning-callout" {
                     h3."nhsuk-warning-callout__label" { span role="text" { span."nhsuk-u-visually-hidden" { "Important: " } "Someone else saved the plan" } }
@@ -194,9 +267,18 @@ pub async fn view(
     ctx: PageCtx,
     CurrentUser(actor): CurrentUser,
     Path(id): Path<String>,
+    Query(notice): Query<Notice>,
 ) -> Result<Response, AppError> {
     let s = service::get(&state, &actor, &id).await?;
-    Ok(session_page(&ctx, &s, &s.plan, s.plan_version, &[], false))
+    Ok(session_page(
+        &ctx,
+        &s,
+        &s.plan,
+        s.plan_version,
+        &[],
+        false,
+        &notice,
+    ))
 }
 
 /// The plan form, read from repeated checkboxes.
@@ -234,14 +316,30 @@ pub async fn save_plan(
 ) -> Result<Response, AppError> {
     let (plan, version, template) = plan_from(&form);
     match service::save_plan(&state, &actor, &id, &plan, version, &template).await {
-        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}?saved=plan")).into_response()),
         Err(AppError::Invalid(e)) => {
             let s = service::get(&state, &actor, &id).await?;
-            Ok(session_page(&ctx, &s, &plan, version, &e, false))
+            Ok(session_page(
+                &ctx,
+                &s,
+                &plan,
+                version,
+                &e,
+                false,
+                &Notice::default(),
+            ))
         }
         Err(AppError::Conflict(_)) => {
             let s = service::get(&state, &actor, &id).await?;
-            let mut r = session_page(&ctx, &s, &plan, s.plan_version, &[], true);
+            let mut r = session_page(
+                &ctx,
+                &s,
+                &plan,
+                s.plan_version,
+                &[],
+                true,
+                &Notice::default(),
+            );
             *r.status_mut() = axum::http::StatusCode::CONFLICT;
             Ok(r)
         }
@@ -268,7 +366,15 @@ pub async fn cancel(
         Ok(()) => Ok(Redirect::to(&format!("/sessions/{id}")).into_response()),
         Err(AppError::Invalid(e)) => {
             let s = service::get(&state, &actor, &id).await?;
-            Ok(session_page(&ctx, &s, &s.plan, s.plan_version, &e, false))
+            Ok(session_page(
+                &ctx,
+                &s,
+                &s.plan,
+                s.plan_version,
+                &e,
+                false,
+                &Notice::default(),
+            ))
         }
         Err(e) => Err(e),
     }

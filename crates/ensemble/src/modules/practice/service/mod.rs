@@ -9,11 +9,13 @@
 mod log;
 mod plans;
 mod register;
+mod schedule;
 mod sessions;
 
 pub use log::*;
 pub use plans::*;
 pub use register::*;
+pub use schedule::*;
 pub use sessions::*;
 
 pub use super::access::{SessionAccess, SessionTeam};

@@ -37,20 +37,35 @@ pub async fn register(
 ) -> Result<(SessionAccess, Vec<RegisterLine>), AppError> {
     let mut tx = state.db.begin().await?;
     let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, id).await?;
+    let lines = load_lines(&mut tx, &s).await?;
+    audit_session(
+        &mut tx,
+        actor,
+        "session.register.read",
+        id,
+        json!({ "lines": lines.len() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((s, lines))
+}
+
+/// The lines of a session's register, in the caller's transaction.
+async fn load_lines(tx: &mut Tx, s: &SessionAccess) -> Result<Vec<RegisterLine>, AppError> {
     let expected = sqlx::query(
         "SELECT r.id, r.person_id, e.status FROM referrals_case_summaries r \
          LEFT JOIN register_entries e ON e.session_id = $2 AND e.referral_id = r.id \
          WHERE r.activity_id = $1 AND r.provider_status = 'accepted' AND (r.status IN ('connected', 'attending', 'reviewed') OR e.id IS NOT NULL)",
     )
     .bind(s.activity_id.clone())
-    .bind(id.to_string())
-    .fetch_all(&mut *tx)
+    .bind(s.id.clone())
+    .fetch_all(&mut **tx)
     .await?;
     let person_ids = expected
         .iter()
         .map(|r| r.try_get::<String, _>("person_id"))
         .collect::<Result<Vec<_>, _>>()?;
-    let names = crate::modules::people::service::display_names(&mut tx, &person_ids).await?;
+    let names = crate::modules::people::service::display_names(tx, &person_ids).await?;
     let mut lines = Vec::new();
     for r in expected {
         let person_id: String = r.try_get("person_id")?;
@@ -75,9 +90,9 @@ pub async fn register(
          WHERE m.activity_id = $1 AND (e.id IS NOT NULL OR (m.left_at IS NULL AND m.added_at <= $3)) ORDER BY m.name, m.id",
     )
     .bind(s.activity_id.clone())
-    .bind(id.to_string())
+    .bind(s.id.clone())
     .bind(s.ends_at)
-    .fetch_all(&mut *tx)
+    .fetch_all(&mut **tx)
     .await?
     {
         lines.push(RegisterLine {
@@ -90,8 +105,8 @@ pub async fn register(
         });
     }
     for r in sqlx::query("SELECT id, walk_in_name, status FROM register_entries WHERE session_id = $1 AND referral_id IS NULL AND member_id IS NULL ORDER BY walk_in_name")
-        .bind(id.to_string())
-        .fetch_all(&mut *tx)
+        .bind(s.id.clone())
+        .fetch_all(&mut **tx)
         .await?
     {
         lines.push(RegisterLine {
@@ -103,16 +118,100 @@ pub async fn register(
             status: Some(r.try_get("status")?),
         });
     }
+    Ok(lines)
+}
+
+/// How many of the register's people are marked as there (present, late or left early),
+/// out of how many.
+pub fn head_count(lines: &[RegisterLine]) -> (usize, usize) {
+    let there = lines
+        .iter()
+        .filter(|l| matches!(l.status.as_deref(), Some("present" | "late" | "left_early")))
+        .count();
+    (there, lines.len())
+}
+
+/// The day of a session whose register may be taken now: refused (naming `status`) when it
+/// was cancelled or is still to come.
+fn markable_day(s: &SessionAccess) -> Result<time::Date, AppError> {
+    if s.status == "cancelled" {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "status",
+            "This session was cancelled, so it has no register",
+        )]));
+    }
+    let session_day = crate::db::uk::local(s.starts_at).date();
+    if session_day > crate::db::uk::today() {
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "status",
+            "The register can be taken on the day of the session",
+        )]));
+    }
+    Ok(session_day)
+}
+
+/// Mark everyone not yet marked (the referred people and regular members expected) as
+/// present, in one transaction: one revision of the register and one audit row naming how
+/// many were marked. Marks already made (late, absent …) stay. Returns how many.
+pub async fn mark_everyone_present(
+    state: &AppState,
+    actor: &Actor,
+    id: &str,
+) -> Result<usize, AppError> {
+    let mut tx = state.db.begin().await?;
+    let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, id).await?;
+    let session_day = markable_day(&s)?;
+    let at = now();
+    let mut keys = Vec::new();
+    for l in load_lines(&mut tx, &s).await? {
+        if l.status.is_some() || l.left {
+            continue;
+        }
+        if let Some(rid) = l.key.strip_prefix("r:") {
+            mark_referral(&mut tx, actor, &s, rid, "present", session_day, at).await?;
+        } else if let Some(member) = l.key.strip_prefix("m:") {
+            mark_member(&mut tx, actor, &s, member, "present", at).await?;
+        } else {
+            continue;
+        }
+        keys.push(l.key);
+    }
+    if keys.is_empty() {
+        tx.commit().await?;
+        return Ok(0);
+    }
+    let version: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM session_revisions WHERE session_id = $1 AND part = 'register'",
+    )
+    .bind(s.id.clone())
+    .fetch_one(&mut *tx)
+    .await?;
+    revision(
+        &mut tx,
+        actor,
+        &s,
+        "register",
+        version + 1,
+        json!({ "keys": keys, "status": "present", "everyone": true }),
+    )
+    .await?;
+    sqlx::query("UPDATE practice_sessions SET status = CASE WHEN status = 'planned' THEN 'held' ELSE status END, updated_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(s.id.clone())
+        .execute(&mut *tx)
+        .await?;
+    recount_marks(&mut tx, &s).await?;
     audit_session(
         &mut tx,
         actor,
-        "session.register.read",
+        "session.register.mark_everyone",
         id,
-        json!({ "lines": lines.len() }),
+        json!({ "marked": keys.len(), "status": "present" }),
     )
     .await?;
     tx.commit().await?;
-    Ok((s, lines))
+    crate::modules::practice::summary::invalidate();
+    Ok(keys.len())
 }
 
 /// Mark one person on the register (one tap), or add a walk-in (`key` empty, `walk_in`
@@ -135,92 +234,12 @@ pub async fn mark(
     }
     let mut tx = state.db.begin().await?;
     let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, id).await?;
-    if s.status == "cancelled" {
-        return Err(AppError::Invalid(vec![FieldError::new(
-            "status",
-            "This session was cancelled, so it has no register",
-        )]));
-    }
-    let session_day = crate::db::uk::local(s.starts_at).date();
-    if session_day > crate::db::uk::today() {
-        return Err(AppError::Invalid(vec![FieldError::new(
-            "status",
-            "The register can be taken on the day of the session",
-        )]));
-    }
+    let session_day = markable_day(&s)?;
     let at = now();
     if let Some(rid) = key.strip_prefix("r:") {
-        // The session's own access check above says the actor keeps this register.
-        let r = referrals::for_register(&mut tx, actor, rid, &s.activity_id).await?;
-        sqlx::query(
-            "INSERT INTO register_entries (id, session_id, referral_id, status, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (session_id, referral_id) DO UPDATE SET status = excluded.status, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
-        )
-        .bind(new_id())
-        .bind(id.to_string())
-        .bind(rid.to_string())
-        .bind(status.to_string())
-        .bind(actor.user_id.clone())
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
-        let attended = if status == "absent" {
-            "absent"
-        } else {
-            "present"
-        };
-        referrals::record_attendance_tx(&mut tx, actor, &r, session_day, attended).await?;
+        mark_referral(&mut tx, actor, &s, rid, status, session_day, at).await?;
     } else if let Some(member) = key.strip_prefix("m:") {
-        let (name, left): (String, Option<i64>) = {
-            let r = sqlx::query(
-                "SELECT name, left_at FROM activity_members WHERE id = $1 AND activity_id = $2",
-            )
-            .bind(member.to_string())
-            .bind(s.activity_id.clone())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(AppError::NotFound)?;
-            (r.try_get("name")?, r.try_get("left_at")?)
-        };
-        let already: Option<String> = sqlx::query_scalar(
-            "SELECT id FROM register_entries WHERE session_id = $1 AND member_id = $2",
-        )
-        .bind(id.to_string())
-        .bind(member.to_string())
-        .fetch_optional(&mut *tx)
-        .await?;
-        match already {
-            Some(entry) => {
-                sqlx::query("UPDATE register_entries SET status = $1, recorded_by = $2, recorded_at = $3 WHERE id = $4")
-                    .bind(status.to_string())
-                    .bind(actor.user_id.clone())
-                    .bind(at)
-                    .bind(entry)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            None if left.is_some() => {
-                return Err(AppError::Invalid(vec![FieldError::new(
-                    "status",
-                    format!("{name} is no longer a regular member: add them as a walk-in"),
-                )]));
-            }
-            None => {
-                sqlx::query(
-                    "INSERT INTO register_entries (id, session_id, walk_in_name, member_id, status, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-                     ON CONFLICT (session_id, member_id) DO UPDATE SET status = excluded.status, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
-                )
-                .bind(new_id())
-                .bind(id.to_string())
-                .bind(name)
-                .bind(member.to_string())
-                .bind(status.to_string())
-                .bind(actor.user_id.clone())
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
+        mark_member(&mut tx, actor, &s, member, status, at).await?;
     } else if let Some(entry) = key.strip_prefix("w:") {
         let n = sqlx::query("UPDATE register_entries SET status = $1, recorded_by = $2, recorded_at = $3 WHERE id = $4 AND session_id = $5")
             .bind(status.to_string())
@@ -301,6 +320,104 @@ pub async fn mark(
     .await?;
     tx.commit().await?;
     crate::modules::practice::summary::invalidate();
+    Ok(())
+}
+
+/// Mark a referred person (the session's access check says the actor keeps this register);
+/// the mark feeds the referral's attendance.
+async fn mark_referral(
+    tx: &mut Tx,
+    actor: &Actor,
+    s: &SessionAccess,
+    rid: &str,
+    status: &str,
+    session_day: time::Date,
+    at: i64,
+) -> Result<(), AppError> {
+    let id = s.id.clone();
+    // The session's own access check above says the actor keeps this register.
+    let r = referrals::for_register(tx, actor, rid, &s.activity_id).await?;
+    sqlx::query(
+        "INSERT INTO register_entries (id, session_id, referral_id, status, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (session_id, referral_id) DO UPDATE SET status = excluded.status, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
+    )
+    .bind(new_id())
+    .bind(id.to_string())
+    .bind(rid.to_string())
+    .bind(status.to_string())
+    .bind(actor.user_id.clone())
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    let attended = if status == "absent" {
+        "absent"
+    } else {
+        "present"
+    };
+    referrals::record_attendance_tx(tx, actor, &r, session_day, attended).await?;
+    Ok(())
+}
+
+/// Mark a regular member (not one who has left, unless already marked).
+async fn mark_member(
+    tx: &mut Tx,
+    actor: &Actor,
+    s: &SessionAccess,
+    member: &str,
+    status: &str,
+    at: i64,
+) -> Result<(), AppError> {
+    let id = s.id.clone();
+    let (name, left): (String, Option<i64>) = {
+        let r = sqlx::query(
+            "SELECT name, left_at FROM activity_members WHERE id = $1 AND activity_id = $2",
+        )
+        .bind(member.to_string())
+        .bind(s.activity_id.clone())
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or(AppError::NotFound)?;
+        (r.try_get("name")?, r.try_get("left_at")?)
+    };
+    let already: Option<String> = sqlx::query_scalar(
+        "SELECT id FROM register_entries WHERE session_id = $1 AND member_id = $2",
+    )
+    .bind(id.to_string())
+    .bind(member.to_string())
+    .fetch_optional(&mut **tx)
+    .await?;
+    match already {
+        Some(entry) => {
+            sqlx::query("UPDATE register_entries SET status = $1, recorded_by = $2, recorded_at = $3 WHERE id = $4")
+                .bind(status.to_string())
+                .bind(actor.user_id.clone())
+                .bind(at)
+                .bind(entry)
+                .execute(&mut **tx)
+                .await?;
+        }
+        None if left.is_some() => {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "status",
+                format!("{name} is no longer a regular member: add them as a walk-in"),
+            )]));
+        }
+        None => {
+            sqlx::query(
+                "INSERT INTO register_entries (id, session_id, walk_in_name, member_id, status, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                 ON CONFLICT (session_id, member_id) DO UPDATE SET status = excluded.status, recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at",
+            )
+            .bind(new_id())
+            .bind(id.to_string())
+            .bind(name)
+            .bind(member.to_string())
+            .bind(status.to_string())
+            .bind(actor.user_id.clone())
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
     Ok(())
 }
 

@@ -18,7 +18,15 @@ use super::*;
 #[serde(default)]
 pub struct NewSession {
     pub activity_id: String,
+    /// An ISO date (`YYYY-MM-DD`), for callers other than the form.
     pub date: String,
+    /// The form's NHS.UK date input: day, month and year.
+    #[serde(rename = "date-day")]
+    pub day: String,
+    #[serde(rename = "date-month")]
+    pub month: String,
+    #[serde(rename = "date-year")]
+    pub year: String,
     pub starts: String,
     pub ends: String,
     pub venue: String,
@@ -65,44 +73,55 @@ pub async fn activities(
 /// Plan a new session. Dates more than [`PAST_WINDOW_DAYS`] ago, an end before the start
 /// and unknown activities are refused with the field named.
 pub async fn create(state: &AppState, actor: &Actor, f: &NewSession) -> Result<String, AppError> {
+    Ok(create_checked(state, actor, f).await?.0)
+}
+
+/// Plan a new (one-off) session, and say whether it matches the activity's schedule (a
+/// date or time off the schedule is allowed: the caller warns).
+pub async fn create_checked(
+    state: &AppState,
+    actor: &Actor,
+    f: &NewSession,
+) -> Result<(String, bool), AppError> {
     let mut e = Vec::new();
-    let org: Option<String> = sqlx::query_scalar(
-        "SELECT organisation_id FROM directory_activity_names WHERE id = $1 AND status = 'active'",
-    )
-    .bind(f.activity_id.clone())
-    .fetch_optional(&state.db.read)
-    .await?;
-    let org = match org {
-        Some(o) if runs_sessions(actor, &o) => Some(o),
-        _ => {
-            e.push(FieldError::new(
-                "activity_id",
-                "Choose one of your organisation's activities",
-            ));
+    let org = match activity_org(state, actor, &f.activity_id).await {
+        Ok(o) => Some(o),
+        Err(AppError::Invalid(mut fe)) => {
+            e.append(&mut fe);
             None
         }
+        Err(other) => return Err(other),
     };
     let today = crate::db::uk::today();
-    let date = match parse_date(&f.date) {
-        None => {
-            e.push(FieldError::new(
-                "date",
-                "Enter the date as year-month-day, like 2026-12-03",
-            ));
+    let typed = if f.date.trim().is_empty() {
+        parse_date_input("date", "date of the session", &f.day, &f.month, &f.year)
+    } else {
+        parse_date(&f.date).ok_or_else(|| {
+            FieldError::new("date", "Enter the date as year-month-day, like 2026-12-03")
+        })
+    };
+    let field = if f.date.trim().is_empty() {
+        "date-day"
+    } else {
+        "date"
+    };
+    let date = match typed {
+        Err(fe) => {
+            e.push(fe);
             None
         }
-        Some(d) if d < today - Duration::days(PAST_WINDOW_DAYS) => {
+        Ok(d) if d < today - Duration::days(PAST_WINDOW_DAYS) => {
             e.push(FieldError::new(
-                "date",
+                field,
                 format!("A session can be recorded up to {PAST_WINDOW_DAYS} days after it happened; this date is earlier"),
             ));
             None
         }
-        Some(d) if d > today + Duration::days(366) => {
-            e.push(FieldError::new("date", "Plan sessions up to a year ahead"));
+        Ok(d) if d > today + Duration::days(366) => {
+            e.push(FieldError::new(field, "Plan sessions up to a year ahead"));
             None
         }
-        Some(d) => Some(d),
+        Ok(d) => Some(d),
     };
     let starts = parse_time(&f.starts);
     if starts.is_none() {
@@ -197,7 +216,8 @@ pub async fn create(state: &AppState, actor: &Actor, f: &NewSession) -> Result<S
     .await?;
     tx.commit().await?;
     crate::modules::practice::summary::invalidate();
-    Ok(id)
+    let schedules = crate::modules::directory::service::schedules(state, &f.activity_id).await?;
+    Ok((id, matches_schedule(&schedules, date, starts, ends)))
 }
 
 /// A session as its practitioners see it.
