@@ -278,3 +278,11 @@ mod tests {
         assert!(check_method("telepathy", "").is_err());
     }
 }
+
+/// How a person prefers to be contacted (`person_identities.contact_method`).
+pub const CONTACT_METHODS: &[(&str, &str)] = &[
+    ("email", "Email"),
+    ("text", "Text message"),
+    ("phone", "Phone call"),
+    ("letter", "Letter"),
+];
