@@ -34,7 +34,10 @@ impl std::fmt::Debug for SmsProvider {
         match self {
             SmsProvider::Outbox => f.write_str("Outbox"),
             SmsProvider::Notify { template_id, .. } => {
-                write!(f, "Notify {{ template_id: {template_id}, api_key: <hidden> }}")
+                write!(
+                    f,
+                    "Notify {{ template_id: {template_id}, api_key: <hidden> }}"
+                )
             }
         }
     }

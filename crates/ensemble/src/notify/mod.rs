@@ -163,7 +163,12 @@ pub async fn deliver(state: &AppState, outbox_id: &str) -> anyhow::Result<()> {
     }
 }
 
-pub(crate) async fn set_status(db: &Db, id: &str, st: &str, err: Option<&str>) -> Result<(), sqlx::Error> {
+pub(crate) async fn set_status(
+    db: &Db,
+    id: &str,
+    st: &str,
+    err: Option<&str>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE outbox SET status = $1, attempts = attempts + 1, last_error = $2, sent_at = $3 WHERE id = $4",
     )

@@ -56,8 +56,11 @@ pub const NOTIFY_BASE_URL: &str = "https://api.notifications.service.gov.uk";
 impl NotifySender {
     /// A sender from a Notify API key (`name-{service id}-{secret}`) and a template id.
     pub fn new(api_key: &str, template_id: &str) -> anyhow::Result<Self> {
-        let (service_id, secret) = split_key(api_key)
-            .ok_or_else(|| anyhow::anyhow!("ENSEMBLE_NOTIFY_API_KEY is not a GOV.UK Notify API key (name-service id-secret)"))?;
+        let (service_id, secret) = split_key(api_key).ok_or_else(|| {
+            anyhow::anyhow!(
+                "ENSEMBLE_NOTIFY_API_KEY is not a GOV.UK Notify API key (name-service id-secret)"
+            )
+        })?;
         if uuid::Uuid::parse_str(template_id.trim()).is_err() {
             anyhow::bail!("ENSEMBLE_NOTIFY_SMS_TEMPLATE_ID must be the template's id (a UUID)");
         }
@@ -98,7 +101,10 @@ pub fn jwt(iss: &str, secret: &str, iat: i64) -> String {
         return String::new();
     };
     mac.update(signing.as_bytes());
-    format!("{signing}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    format!(
+        "{signing}.{}",
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    )
 }
 
 impl SmsSender for NotifySender {
@@ -221,7 +227,8 @@ pub async fn deliver(
 mod tests {
     use super::*;
 
-    const KEY: &str = "ensemble_test-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0";
+    const KEY: &str =
+        "ensemble_test-26785a09-ab16-4eb0-8407-a37497a57506-3d844edf-8d35-48ac-975b-e847b4f122b0";
 
     #[test]
     fn a_notify_key_splits_into_service_and_secret() {
@@ -242,6 +249,9 @@ mod tests {
         assert_eq!(v, serde_json::json!({ "iss": "svc", "iat": 1_700_000_000 }));
         let mut mac = Hmac::<Sha256>::new_from_slice(b"secret").unwrap();
         mac.update(format!("{}.{}", parts[0], parts[1]).as_bytes());
-        assert!(mac.verify_slice(&URL_SAFE_NO_PAD.decode(parts[2]).unwrap()).is_ok());
+        assert!(
+            mac.verify_slice(&URL_SAFE_NO_PAD.decode(parts[2]).unwrap())
+                .is_ok()
+        );
     }
 }

@@ -294,22 +294,37 @@ pub async fn load(state: &AppState) -> Result<usize, AppError> {
         service::take_on(state, &lee, riley).await?;
         service::change_status(state, &lee, riley, "contacted", "").await?;
         let review = (crate::db::uk::today() + time::Duration::weeks(8)).to_string();
-        service::save_plan(state, &lee, riley, &PlanInput {
-            what_matters: "Meeting people again and getting back to painting.".into(),
-            needs: "Uses a walking frame since a fall; on a tight budget.".into(),
-            goals: "Go to a group once a week. Paint something to hang at home.".into(),
-            support_offered: "Free, step-free creative groups near home.".into(),
-            next_steps: "Lee to send Riley two or three options by text.".into(),
-            review_on: review,
-            agreed: "yes".into(),
-        }).await?;
-        for (barrier, detail) in [("cost", "Cannot pay for classes"), ("mobility", "Walking frame; no stairs")] {
-            service::add_barrier(state, &lee, riley, &service::BarrierInput {
-                barrier: barrier.into(),
-                detail: detail.into(),
-                action: "none_yet".into(),
-                action_detail: String::new(),
-            }).await?;
+        service::save_plan(
+            state,
+            &lee,
+            riley,
+            &PlanInput {
+                what_matters: "Meeting people again and getting back to painting.".into(),
+                needs: "Uses a walking frame since a fall; on a tight budget.".into(),
+                goals: "Go to a group once a week. Paint something to hang at home.".into(),
+                support_offered: "Free, step-free creative groups near home.".into(),
+                next_steps: "Lee to send Riley two or three options by text.".into(),
+                review_on: review,
+                agreed: "yes".into(),
+            },
+        )
+        .await?;
+        for (barrier, detail) in [
+            ("cost", "Cannot pay for classes"),
+            ("mobility", "Walking frame; no stairs"),
+        ] {
+            service::add_barrier(
+                state,
+                &lee,
+                riley,
+                &service::BarrierInput {
+                    barrier: barrier.into(),
+                    detail: detail.into(),
+                    action: "none_yet".into(),
+                    action_detail: String::new(),
+                },
+            )
+            .await?;
         }
     }
     Ok(ids.len())

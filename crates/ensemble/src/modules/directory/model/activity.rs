@@ -239,7 +239,10 @@ impl Activity {
 
     /// The next date any of its schedules meets, on or after `from`.
     pub fn next_session(&self, from: time::Date) -> Option<time::Date> {
-        self.schedules.iter().filter_map(|s| s.next_date(from)).min()
+        self.schedules
+            .iter()
+            .filter_map(|s| s.next_date(from))
+            .min()
     }
 
     /// Ages in words.
@@ -277,11 +280,26 @@ mod tests {
         // 2026-12-07 is a Monday.
         let mon = date!(2026 - 12 - 07);
         assert_eq!(sched(Freq::Weekly, "MO").next_date(mon), Some(mon));
-        assert_eq!(sched(Freq::Weekly, "TU,FR").next_date(mon), Some(date!(2026 - 12 - 08)));
-        assert_eq!(sched(Freq::Weekly, "SU").next_date(mon), Some(date!(2026 - 12 - 13)));
-        assert_eq!(sched(Freq::Monthly, "1SA").next_date(mon), Some(date!(2027 - 01 - 02)));
-        assert_eq!(sched(Freq::Monthly, "2SA").next_date(mon), Some(date!(2026 - 12 - 12)));
-        assert_eq!(sched(Freq::Monthly, "-1FR").next_date(mon), Some(date!(2026 - 12 - 25)));
+        assert_eq!(
+            sched(Freq::Weekly, "TU,FR").next_date(mon),
+            Some(date!(2026 - 12 - 08))
+        );
+        assert_eq!(
+            sched(Freq::Weekly, "SU").next_date(mon),
+            Some(date!(2026 - 12 - 13))
+        );
+        assert_eq!(
+            sched(Freq::Monthly, "1SA").next_date(mon),
+            Some(date!(2027 - 01 - 02))
+        );
+        assert_eq!(
+            sched(Freq::Monthly, "2SA").next_date(mon),
+            Some(date!(2026 - 12 - 12))
+        );
+        assert_eq!(
+            sched(Freq::Monthly, "-1FR").next_date(mon),
+            Some(date!(2026 - 12 - 25))
+        );
         let mut once = sched(Freq::Once, "");
         once.dtstart = Some("2026-12-20".into());
         assert_eq!(once.next_date(mon), Some(date!(2026 - 12 - 20)));

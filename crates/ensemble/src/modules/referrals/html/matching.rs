@@ -18,7 +18,9 @@ use crate::modules::referrals::service::{
 };
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
-use crate::web::forms::{Input, PageForm, button, checkboxes, csrf, error_summary, radios, textarea};
+use crate::web::forms::{
+    Input, PageForm, button, checkboxes, csrf, error_summary, radios, textarea,
+};
 use crate::web::{Page, PageCtx, page};
 
 fn pairs(raw: Option<String>) -> Vec<(String, String)> {
@@ -32,8 +34,14 @@ fn hidden(f: &MatchFilters) -> Markup {
 
 fn filters_form(id: &str, v: &MatchView, errors: &[FieldError]) -> Markup {
     let f = &v.filters;
-    let costs: Vec<(&str, &str, &str)> = Cost::ALL.iter().map(|c| (c.code(), c.label(), "")).collect();
-    let access: Vec<(&str, &str, &str)> = AccessFeature::ALL.iter().map(|a| (a.code(), a.label(), "")).collect();
+    let costs: Vec<(&str, &str, &str)> = Cost::ALL
+        .iter()
+        .map(|c| (c.code(), c.label(), ""))
+        .collect();
+    let access: Vec<(&str, &str, &str)> = AccessFeature::ALL
+        .iter()
+        .map(|a| (a.code(), a.label(), ""))
+        .collect();
     let mut times: Vec<(&str, &str)> = vec![("", "Any time")];
     times.extend(TimeOfDay::ALL.iter().map(|t| (t.code(), t.label())));
     let language = format!("Only activities in {}", v.needs.languages.trim());
@@ -60,7 +68,11 @@ fn filters_form(id: &str, v: &MatchView, errors: &[FieldError]) -> Markup {
 
 fn result_item(i: usize, r: &MatchResult, errors: &[FieldError]) -> Markup {
     let a = &r.activity;
-    let field = if i == 0 { "options".to_string() } else { format!("options-{i}") };
+    let field = if i == 0 {
+        "options".to_string()
+    } else {
+        format!("options-{i}")
+    };
     let access: Vec<&str> = a.access_features.iter().map(|f| f.label()).collect();
     html! {
         li."nhsuk-card nhsuk-u-margin-bottom-3" { div."nhsuk-card__content" {
@@ -84,9 +96,27 @@ fn result_item(i: usize, r: &MatchResult, errors: &[FieldError]) -> Markup {
 
 fn send_form(ctx: &PageCtx, id: &str, v: &MatchView, errors: &[FieldError]) -> Markup {
     let c = &v.contact;
-    let email = format!("Email{}", if c.email.is_empty() { " (no address on their record)".to_string() } else { format!(" to {}", c.email) });
-    let text = format!("Text message{}", if c.phone.is_empty() { " (no phone number on their record)".to_string() } else { format!(" to {}", c.phone) });
-    let preferred = if c.preferred == "text" { "text" } else { "email" };
+    let email = format!(
+        "Email{}",
+        if c.email.is_empty() {
+            " (no address on their record)".to_string()
+        } else {
+            format!(" to {}", c.email)
+        }
+    );
+    let text = format!(
+        "Text message{}",
+        if c.phone.is_empty() {
+            " (no phone number on their record)".to_string()
+        } else {
+            format!(" to {}", c.phone)
+        }
+    );
+    let preferred = if c.preferred == "text" {
+        "text"
+    } else {
+        "email"
+    };
     let err = errors.iter().find(|e| e.field == "options");
     html! {
         form method="post" action=(format!("/caseload/{id}/match/send")) novalidate {
@@ -106,7 +136,12 @@ fn send_form(ctx: &PageCtx, id: &str, v: &MatchView, errors: &[FieldError]) -> M
 
 fn choice_form(ctx: &PageCtx, id: &str, v: &MatchView, errors: &[FieldError]) -> Markup {
     let batch = v.sent.first().map(|s| s.sent_at);
-    let latest: Vec<(&str, &str)> = v.sent.iter().filter(|s| Some(s.sent_at) == batch).map(|s| (s.activity_id.as_str(), s.name.as_str())).collect();
+    let latest: Vec<(&str, &str)> = v
+        .sent
+        .iter()
+        .filter(|s| Some(s.sent_at) == batch)
+        .map(|s| (s.activity_id.as_str(), s.name.as_str()))
+        .collect();
     html! {
         h2."nhsuk-heading-m" id="sent" { "Options sent" }
         ul."nhsuk-list nhsuk-list--bullet" {
@@ -141,7 +176,13 @@ fn needs_list(v: &MatchView) -> Markup {
     }
 }
 
-fn match_page_view(ctx: &PageCtx, id: &str, v: &MatchView, errors: &[FieldError], sent: bool) -> Response {
+fn match_page_view(
+    ctx: &PageCtx,
+    id: &str,
+    v: &MatchView,
+    errors: &[FieldError],
+    sent: bool,
+) -> Response {
     let all: Vec<FieldError> = v.errors.iter().chain(errors).cloned().collect();
     let title = format!("Find activities for {}", v.name);
     let back = format!("/caseload/{id}");
@@ -166,7 +207,12 @@ fn match_page_view(ctx: &PageCtx, id: &str, v: &MatchView, errors: &[FieldError]
         @else { ol."ensemble-results" { @for (i, r) in v.results.iter().enumerate() { (result_item(i, r, &all)) } } }
         @if !v.sent.is_empty() { (choice_form(ctx, id, v, &all)) }
     };
-    page(ctx, Page::new(&title, body).errors(!all.is_empty()).back(&back, "Back to the referral"))
+    page(
+        ctx,
+        Page::new(&title, body)
+            .errors(!all.is_empty())
+            .back(&back, "Back to the referral"),
+    )
 }
 
 /// GET /caseload/{id}/match
@@ -191,10 +237,19 @@ pub async fn match_send(
     Path(id): Path<String>,
     PageForm(p): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let one = |k: &str| p.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let one = |k: &str| {
+        p.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     let input = SendInput {
         filters: MatchFilters::from_pairs(&p),
-        options: p.iter().filter(|(k, _)| k == "options").map(|(_, v)| v.clone()).collect(),
+        options: p
+            .iter()
+            .filter(|(k, _)| k == "options")
+            .map(|(_, v)| v.clone())
+            .collect(),
         channel: one("channel"),
     };
     match service::send_options(&state, &actor, &id, &input).await {
@@ -220,11 +275,17 @@ pub async fn match_choice(
     Path(id): Path<String>,
     PageForm(p): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let one = |k: &str| p.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let one = |k: &str| {
+        p.iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
     match service::record_choice(&state, &actor, &id, &one("choice"), &one("provider_note")).await {
         Ok(()) => Ok(Redirect::to(&format!("/caseload/{id}")).into_response()),
         Err(AppError::Invalid(e)) => {
-            let v = service::match_view(&state, &actor, &id, Some(MatchFilters::from_pairs(&p))).await?;
+            let v = service::match_view(&state, &actor, &id, Some(MatchFilters::from_pairs(&p)))
+                .await?;
             Ok(match_page_view(&ctx, &id, &v, &e, false))
         }
         Err(e) => Err(e),

@@ -137,7 +137,10 @@ pub fn suggest(n: &Needs) -> (MatchFilters, Vec<String>) {
             }
             "language" if !n.languages.trim().is_empty() && !f.language => {
                 f.language = true;
-                why.push(format!("Language is a barrier: activities in {}", n.languages.trim()));
+                why.push(format!(
+                    "Language is a barrier: activities in {}",
+                    n.languages.trim()
+                ));
             }
             _ => {}
         }
@@ -361,8 +364,7 @@ pub async fn match_view(
     )
     .await?;
     tx.commit().await?;
-    let (results, total, errors) =
-        search(state, &filters, &case.needs.languages).await?;
+    let (results, total, errors) = search(state, &filters, &case.needs.languages).await?;
     Ok(MatchView {
         name: case.ident.call_name().to_string(),
         filters,
@@ -392,18 +394,37 @@ fn check_choice(input: &SendInput, results: &[MatchResult]) -> Vec<FieldError> {
     let mut e = Vec::new();
     let n = input.options.len();
     if n == 0 {
-        e.push(FieldError::new("options", "Choose two or three activities to send"));
+        e.push(FieldError::new(
+            "options",
+            "Choose two or three activities to send",
+        ));
     } else if n == 1 {
-        e.push(FieldError::new("options", "Choose at least two activities, so they have a choice"));
+        e.push(FieldError::new(
+            "options",
+            "Choose at least two activities, so they have a choice",
+        ));
     } else if n > 3 {
-        e.push(FieldError::new("options", format!("Choose no more than three activities; you chose {n}")));
+        e.push(FieldError::new(
+            "options",
+            format!("Choose no more than three activities; you chose {n}"),
+        ));
     }
     let mut seen = std::collections::HashSet::new();
-    if input.options.iter().any(|o| !seen.insert(o) || !results.iter().any(|r| &r.activity.id == o)) {
-        e.push(FieldError::new("options", "Choose activities from the results on this page"));
+    if input
+        .options
+        .iter()
+        .any(|o| !seen.insert(o) || !results.iter().any(|r| &r.activity.id == o))
+    {
+        e.push(FieldError::new(
+            "options",
+            "Choose activities from the results on this page",
+        ));
     }
     if !matches!(input.channel.as_str(), "email" | "text") {
-        e.push(FieldError::new("channel", "Choose how to send the options: email or text message"));
+        e.push(FieldError::new(
+            "channel",
+            "Choose how to send the options: email or text message",
+        ));
     }
     e
 }
@@ -411,18 +432,26 @@ fn check_choice(input: &SendInput, results: &[MatchResult]) -> Vec<FieldError> {
 /// Why the options cannot go to this person by this channel, if they cannot.
 fn contact_refusal(name: &str, c: &Contact, channel: &str) -> Option<String> {
     if !c.consent {
-        return Some(format!("{name} has not agreed to be contacted, so nothing was sent. Record their consent to contact on their record first, or talk the options through with them"));
+        return Some(format!(
+            "{name} has not agreed to be contacted, so nothing was sent. Record their consent to contact on their record first, or talk the options through with them"
+        ));
     }
     let preferred = label_of(CONTACT_METHODS, &c.preferred).to_lowercase();
     match (c.preferred.as_str(), channel) {
         ("email", "text") | ("text", "email") | ("phone" | "letter", _) => {
-            return Some(format!("{name} prefers to be contacted by {preferred}, so nothing was sent. Use that, or change their preference on their record if they tell you otherwise"));
+            return Some(format!(
+                "{name} prefers to be contacted by {preferred}, so nothing was sent. Use that, or change their preference on their record if they tell you otherwise"
+            ));
         }
         _ => {}
     }
     match channel {
-        "email" if c.email.is_empty() => Some(format!("There is no email address on {name}'s record, so nothing was sent")),
-        "text" if c.phone.is_empty() => Some(format!("There is no phone number on {name}'s record, so nothing was sent")),
+        "email" if c.email.is_empty() => Some(format!(
+            "There is no email address on {name}'s record, so nothing was sent"
+        )),
+        "text" if c.phone.is_empty() => Some(format!(
+            "There is no phone number on {name}'s record, so nothing was sent"
+        )),
         _ => None,
     }
 }
@@ -458,11 +487,25 @@ fn compose(name: &str, from: &str, chosen: &[&MatchResult], channel: &str) -> St
         let list: Vec<String> = chosen
             .iter()
             .enumerate()
-            .map(|(i, r)| format!("{}) {}: next {}, {}. {}", i + 1, r.activity.name, when(r), venue(&r.activity), r.activity.cost_text()))
+            .map(|(i, r)| {
+                format!(
+                    "{}) {}: next {}, {}. {}",
+                    i + 1,
+                    r.activity.name,
+                    when(r),
+                    venue(&r.activity),
+                    r.activity.cost_text()
+                )
+            })
             .collect();
-        return format!("Hello {name}, {from} (link worker) found these for you: {} Reply or call to say which you'd like to try.", list.join(" "));
+        return format!(
+            "Hello {name}, {from} (link worker) found these for you: {} Reply or call to say which you'd like to try.",
+            list.join(" ")
+        );
     }
-    let mut body = format!("Hello {name},\n\n{from}, your link worker, has found some activities you might like. Let them know which one you would like to try.\n");
+    let mut body = format!(
+        "Hello {name},\n\n{from}, your link worker, has found some activities you might like. Let them know which one you would like to try.\n"
+    );
     for (i, r) in chosen.iter().enumerate() {
         let a = &r.activity;
         let access: Vec<&str> = a.access_features.iter().map(|f| f.label()).collect();
@@ -474,7 +517,11 @@ fn compose(name: &str, from: &str, chosen: &[&MatchResult], channel: &str) -> St
             when(r),
             venue(a),
             a.cost_text(),
-            if access.is_empty() { "ask the organiser".to_string() } else { access.join(", ") }
+            if access.is_empty() {
+                "ask the organiser".to_string()
+            } else {
+                access.join(", ")
+            }
         ));
     }
     body
@@ -495,7 +542,13 @@ pub async fn send_options(
     let mut e = search_errors;
     e.extend(check_choice(input, &results));
     if !can_connect(&case.referral) {
-        e.push(FieldError::new("options", format!("Agree a plan before sending options; this referral is “{}”", case.referral.status.label())));
+        e.push(FieldError::new(
+            "options",
+            format!(
+                "Agree a plan before sending options; this referral is “{}”",
+                case.referral.status.label()
+            ),
+        ));
     }
     if e.is_empty()
         && let Some(why) = contact_refusal(case.ident.call_name(), &case.contact, &input.channel)
@@ -510,9 +563,20 @@ pub async fn send_options(
         .iter()
         .filter_map(|o| results.iter().find(|r| &r.activity.id == o))
         .collect();
-    let body = compose(case.ident.call_name(), &actor.display_name, &chosen, &input.channel);
+    let body = compose(
+        case.ident.call_name(),
+        &actor.display_name,
+        &chosen,
+        &input.channel,
+    );
     if input.channel == "email" {
-        crate::notify::queue_email(&mut tx, &case.contact.email, "Activities your link worker found for you", &body).await?;
+        crate::notify::queue_email(
+            &mut tx,
+            &case.contact.email,
+            "Activities your link worker found for you",
+            &body,
+        )
+        .await?;
     } else {
         crate::notify::sms::queue_sms(&mut tx, &case.contact.phone, &body).await?;
     }
@@ -535,9 +599,34 @@ pub async fn send_options(
             .await?;
     }
     let names: Vec<&str> = chosen.iter().map(|r| r.activity.name.as_str()).collect();
-    let how = if input.channel == "email" { "email" } else { "text message" };
-    event(&mut tx, id, Some(&actor.user_id), "note", None, None, &format!("Sent {} options by {how}: {}", chosen.len(), names.join("; ")), false).await?;
-    audit_ref(&mut tx, &actor.audit(), "referral.options.send", id, json!({ "channel": input.channel, "activity_ids": input.options })).await?;
+    let how = if input.channel == "email" {
+        "email"
+    } else {
+        "text message"
+    };
+    event(
+        &mut tx,
+        id,
+        Some(&actor.user_id),
+        "note",
+        None,
+        None,
+        &format!(
+            "Sent {} options by {how}: {}",
+            chosen.len(),
+            names.join("; ")
+        ),
+        false,
+    )
+    .await?;
+    audit_ref(
+        &mut tx,
+        &actor.audit(),
+        "referral.options.send",
+        id,
+        json!({ "channel": input.channel, "activity_ids": input.options }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -556,10 +645,16 @@ pub async fn record_choice(
     check::<CareTeam>(&mut tx, actor, id).await?;
     let sent = sent_options(&mut tx, id).await?;
     if sent.is_empty() {
-        return Err(AppError::Invalid(vec![FieldError::new("choice", "Send the person some options before recording their choice")]));
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "choice",
+            "Send the person some options before recording their choice",
+        )]));
     }
     if activity_id.trim().is_empty() || !sent.iter().any(|s| s.activity_id == activity_id.trim()) {
-        return Err(AppError::Invalid(vec![FieldError::new("choice", "Choose one of the activities sent to them")]));
+        return Err(AppError::Invalid(vec![FieldError::new(
+            "choice",
+            "Choose one of the activities sent to them",
+        )]));
     }
     let activity_id = activity_id.trim();
     sqlx::query(
@@ -571,7 +666,14 @@ pub async fn record_choice(
     .execute(&mut *tx)
     .await?;
     connect_in(state, &mut tx, actor, id, activity_id, note).await?;
-    audit_ref(&mut tx, &actor.audit(), "referral.options.choice", id, json!({ "activity_id": activity_id })).await?;
+    audit_ref(
+        &mut tx,
+        &actor.audit(),
+        "referral.options.choice",
+        id,
+        json!({ "activity_id": activity_id }),
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -586,7 +688,10 @@ mod tests {
             barriers: vec![
                 ("cost".into(), String::new()),
                 ("mobility".into(), "uses a wheelchair".into()),
-                ("timing".into(), "Works evenings, free in the morning".into()),
+                (
+                    "timing".into(),
+                    "Works evenings, free in the morning".into(),
+                ),
                 ("language".into(), String::new()),
             ],
             communication_needs: "BSL interpreter".into(),
@@ -601,22 +706,57 @@ mod tests {
         assert!(f.language);
         assert_eq!(why.len(), 5);
         let back = MatchFilters::from_pairs(
-            &f.pairs().into_iter().map(|(k, v)| (k.to_string(), v)).collect::<Vec<_>>(),
+            &f.pairs()
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect::<Vec<_>>(),
         );
-        assert_eq!(back, MatchFilters { searched: true, ..f });
+        assert_eq!(
+            back,
+            MatchFilters {
+                searched: true,
+                ..f
+            }
+        );
     }
 
     #[test]
     fn consent_and_the_preferred_method_decide_whether_options_go() {
-        let c = Contact { consent: true, email: "a@example.org".into(), phone: "07700900000".into(), preferred: String::new() };
+        let c = Contact {
+            consent: true,
+            email: "a@example.org".into(),
+            phone: "07700900000".into(),
+            preferred: String::new(),
+        };
         assert!(contact_refusal("Riley", &c, "email").is_none());
         assert!(contact_refusal("Riley", &c, "text").is_none());
-        let refused = Contact { consent: false, ..c.clone() };
-        assert!(contact_refusal("Riley", &refused, "email").unwrap().contains("has not agreed to be contacted"));
-        let texts = Contact { preferred: "text".into(), ..c.clone() };
-        assert!(contact_refusal("Riley", &texts, "email").unwrap().contains("prefers to be contacted by text message"));
+        let refused = Contact {
+            consent: false,
+            ..c.clone()
+        };
+        assert!(
+            contact_refusal("Riley", &refused, "email")
+                .unwrap()
+                .contains("has not agreed to be contacted")
+        );
+        let texts = Contact {
+            preferred: "text".into(),
+            ..c.clone()
+        };
+        assert!(
+            contact_refusal("Riley", &texts, "email")
+                .unwrap()
+                .contains("prefers to be contacted by text message")
+        );
         assert!(contact_refusal("Riley", &texts, "text").is_none());
-        let no_phone = Contact { phone: String::new(), ..c };
-        assert!(contact_refusal("Riley", &no_phone, "text").unwrap().contains("no phone number"));
+        let no_phone = Contact {
+            phone: String::new(),
+            ..c
+        };
+        assert!(
+            contact_refusal("Riley", &no_phone, "text")
+                .unwrap()
+                .contains("no phone number")
+        );
     }
 }
