@@ -32,6 +32,45 @@ fn hidden(f: &MatchFilters) -> Markup {
     html! { @for (k, v) in f.pairs() { input type="hidden" name=(k) value=(v); } }
 }
 
+/// The filters in words, e.g. "within 5 miles of L8 0AB; free; step-free access".
+fn applied(f: &MatchFilters) -> String {
+    let mut parts = vec![if f.postcode.is_empty() {
+        "no postcode (sorted by name)".to_string()
+    } else {
+        format!(
+            "within {} miles of {}",
+            if f.distance.is_empty() {
+                "5"
+            } else {
+                &f.distance
+            },
+            f.postcode
+        )
+    }];
+    let costs: Vec<&str> = f
+        .cost
+        .iter()
+        .filter_map(|c| Cost::from_code(c))
+        .map(|c| c.label())
+        .collect();
+    if !costs.is_empty() {
+        parts.push(costs.join(" or ").to_lowercase());
+    }
+    parts.extend(
+        f.access
+            .iter()
+            .filter_map(|a| AccessFeature::from_code(a))
+            .map(|a| a.label().to_lowercase()),
+    );
+    if let Some(t) = TimeOfDay::from_code(&f.time) {
+        parts.push(t.label().to_lowercase());
+    }
+    if f.language {
+        parts.push("in their language".into());
+    }
+    parts.join("; ")
+}
+
 fn filters_form(id: &str, v: &MatchView, errors: &[FieldError]) -> Markup {
     let f = &v.filters;
     let costs: Vec<(&str, &str, &str)> = Cost::ALL
@@ -46,8 +85,9 @@ fn filters_form(id: &str, v: &MatchView, errors: &[FieldError]) -> Markup {
     times.extend(TimeOfDay::ALL.iter().map(|t| (t.code(), t.label())));
     let language = format!("Only activities in {}", v.needs.languages.trim());
     html! {
-        details."nhsuk-details" open[!v.filters.searched || !errors.is_empty()] {
+        details."nhsuk-details" open[!errors.is_empty()] {
             summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Change the filters" } }
+            p."nhsuk-body-s" { "Applied: " (applied(f)) }
             div."nhsuk-details__text" {
                 form method="get" action=(format!("/caseload/{id}/match")) novalidate {
                     input type="hidden" name="searched" value="1";
