@@ -85,9 +85,9 @@ fn filters_form(id: &str, v: &MatchView, errors: &[FieldError]) -> Markup {
     times.extend(TimeOfDay::ALL.iter().map(|t| (t.code(), t.label())));
     let language = format!("Only activities in {}", v.needs.languages.trim());
     html! {
+        p."nhsuk-body" { strong { "Searching: " } (applied(f)) }
         details."nhsuk-details" open[!errors.is_empty()] {
             summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Change the filters" } }
-            p."nhsuk-body-s" { "Applied: " (applied(f)) }
             div."nhsuk-details__text" {
                 form method="get" action=(format!("/caseload/{id}/match")) novalidate {
                     input type="hidden" name="searched" value="1";

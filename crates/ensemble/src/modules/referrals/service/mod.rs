@@ -21,6 +21,7 @@ mod intake;
 mod lists;
 mod matching;
 mod message_back;
+mod options;
 mod provider;
 mod reminders;
 
@@ -32,5 +33,6 @@ pub use intake::*;
 pub use lists::*;
 pub use matching::*;
 pub use message_back::*;
+pub use options::*;
 pub use provider::*;
 pub use reminders::*;
