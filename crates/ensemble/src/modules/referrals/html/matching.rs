@@ -106,7 +106,7 @@ fn filters_form(id: &str, v: &MatchView, errors: &[FieldError]) -> Markup {
     }
 }
 
-fn result_item(i: usize, r: &MatchResult, errors: &[FieldError]) -> Markup {
+fn result_item(i: usize, r: &MatchResult, errors: &[FieldError], choosable: bool) -> Markup {
     let a = &r.activity;
     let field = if i == 0 {
         "options".to_string()
@@ -125,11 +125,13 @@ fn result_item(i: usize, r: &MatchResult, errors: &[FieldError]) -> Markup {
                 div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Access" } dd."nhsuk-summary-list__value" { @if access.is_empty() { "None listed" } @else { (access.join(", ")) } } }
                 @if let Some(l) = a.locations.first() { div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Where" } dd."nhsuk-summary-list__value" { (l.name) ", " (l.postcode) } } }
             }
+            @if choosable {
             div."nhsuk-checkboxes" { div."nhsuk-checkboxes__item" {
                 input."nhsuk-checkboxes__input" id=(field) name="options" type="checkbox" value=(a.id)
                     aria-describedby=[errors.iter().any(|e| e.field == "options").then_some("options-error")];
                 label."nhsuk-label nhsuk-checkboxes__label" for=(field) { "Send this option" span."nhsuk-u-visually-hidden" { ": " (a.name) } }
             } }
+            }
         } }
     }
 }
@@ -164,7 +166,7 @@ fn send_form(ctx: &PageCtx, id: &str, v: &MatchView, errors: &[FieldError]) -> M
             (hidden(&v.filters))
             div class=(if err.is_some() { "nhsuk-form-group nhsuk-form-group--error" } else { "nhsuk-form-group" }) {
                 @if let Some(e) = err { span."nhsuk-error-message" id="options-error" { span."nhsuk-u-visually-hidden" { "Error: " } (e.message) } }
-                ol."ensemble-results" { @for (i, r) in v.results.iter().enumerate() { (result_item(i, r, errors)) } }
+                ol."ensemble-results" { @for (i, r) in v.results.iter().enumerate() { (result_item(i, r, errors, true)) } }
             }
             h2."nhsuk-heading-m" id="send" { "Send them two or three options" }
             @if !c.consent { div."nhsuk-warning-callout" { h3."nhsuk-warning-callout__label" { span role="text" { span."nhsuk-u-visually-hidden" { "Important: " } "No consent to contact" } } p { (v.name) " has not agreed to be contacted. Options cannot be sent until they do." } } }
@@ -244,7 +246,7 @@ fn match_page_view(
         @if v.results.is_empty() {
             p."nhsuk-body" { "Try a wider distance, or untick some filters." }
         } @else if v.can_connect { (send_form(ctx, id, v, &all)) }
-        @else { ol."ensemble-results" { @for (i, r) in v.results.iter().enumerate() { (result_item(i, r, &all)) } } }
+        @else { ol."ensemble-results" { @for (i, r) in v.results.iter().enumerate() { (result_item(i, r, &all, false)) } } }
         @if !v.sent.is_empty() { (choice_form(ctx, id, v, &all)) }
     };
     page(
