@@ -736,6 +736,7 @@ test('pathway: self-referral to message back, every page passing axe', { skip: N
     await lwPage.check('#agreed');
     await checked(lwPage, t, 'case-plan-agreed', await submit(lwPage, lwPage.getByRole('button', { name: 'Save plan' })));
     assert.match(await lwPage.locator('h1').textContent(), new RegExp(name));
+    await lwPage.click('summary:has-text("Or choose any activity from the directory")');
     const option = await lwPage.$$eval('#activity_id option', (os) => os.find((o) => /Sinfonia/.test(o.textContent))?.value);
     assert.ok(option, 'a Liverpool City Sinfonia activity is offered');
     await lwPage.selectOption('#activity_id', option);
@@ -774,6 +775,65 @@ test('pathway: self-referral to message back, every page passing axe', { skip: N
     assert.match(await lwPage2.textContent('body'), /has been sent/);
   } finally {
     await lwPage2.close();
+  }
+});
+
+test('matching: the demo link worker finds activities for Riley from the case, sends three by text and records the choice, at 390 and 1280 px', { skip: NO_ACCOUNTS, timeout: 5 * 60_000 }, async (t) => {
+  const lw = sessions.get('link_worker');
+  assert.ok(lw, 'link worker did not sign in');
+  const page = await lw.newPage();
+  // WCAG 2.2 AA as every test, plus axe's best-practice rules.
+  const strict = async (label, result, opts = {}) => {
+    await checked(page, t, `matching-${label}-${page.viewportSize().width}`, result, opts);
+    const best = await new AxeBuilder({ page }).setLegacyMode(true).withTags(['best-practice']).analyze();
+    const problems = best.violations.map((v) => `${label}: axe ${v.id}: ${v.help} — ${JSON.stringify(v.nodes[0]?.target)}`);
+    assertNoProblems(problems, t);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= page.viewportSize().width, `${label}: scrollWidth ${width}px at ${page.viewportSize().width}px`);
+  };
+  try {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await load(page, url('/caseload'));
+    const link = page.getByRole('link', { name: 'Riley Example' });
+    const casePath = new URL(await link.getAttribute('href'), BASE_URL).pathname;
+    await strict('case', await load(page, url(casePath)));
+    await strict('search', await submit(page, page.getByRole('link', { name: 'Find activities for Riley' })));
+    assert.match(page.url(), /\/match$/);
+    // Pre-filled from the record: postcode, free, step-free.
+    assert.equal(await page.inputValue('#postcode'), 'L8 0AB');
+    assert.ok(await page.isChecked('input[name="cost"][value="free"]'), 'free is ticked for the cost barrier');
+    assert.ok(await page.isChecked('input[name="access"][value="step_free"]'), 'step-free is ticked for the mobility barrier');
+    const cards = page.locator('ol.ensemble-results > li');
+    assert.ok((await cards.count()) >= 3, 'at least three results near L8');
+    const first = await cards.first().textContent();
+    assert.match(first, /Distance/);
+    assert.match(first, /Next session/);
+    assert.match(first, /Free/);
+    assert.match(first, /Step-free access/);
+    // Nothing ticked: a clear error summary, not a 500.
+    await strict('none-ticked', await submit(page, page.getByRole('button', { name: 'Send the options' })), { expectStatus: 422 });
+    assert.ok(await page.locator('.nhsuk-error-summary a[href="#options"]').count(), 'the error summary links to the options');
+    // Three ticked, by text message (Riley's preference).
+    for (let i = 0; i < 3; i += 1) await cards.nth(i).locator('input[name="options"]').check();
+    assert.ok(await page.isChecked('#channel-1'), 'text message is chosen for Riley, who prefers texts');
+    await strict('sent', await submit(page, page.getByRole('button', { name: 'Send the options' })));
+    assert.match(await page.textContent('body'), /Options sent/);
+
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await strict('sent-wide', await load(page, page.url().split('#')[0]));
+    // Widening: untick the cost filter and search again.
+    await page.click('summary:has-text("Change the filters")');
+    await page.uncheck('input[name="cost"][value="free"]');
+    await strict('widened', await submit(page, page.getByRole('button', { name: 'Search again' })));
+    assert.ok(!(await page.isChecked('input[name="cost"][value="free"]')), 'the widened filter stays unticked');
+    // Record the choice: the referral is connected and the provider asked.
+    await page.locator('input[name="choice"]').first().check();
+    await page.fill('#provider_note', 'Uses a walking frame; a chair near the door helps.');
+    await strict('chosen', await submit(page, page.getByRole('button', { name: 'Record their choice and send to the provider' })));
+    assert.equal(new URL(page.url()).pathname, casePath);
+    assert.match(await page.textContent('body'), /Connected to an activity/);
+  } finally {
+    await page.close();
   }
 });
 

@@ -279,6 +279,16 @@ struct ServeArgs {
     /// SMTP server for email, e.g. `smtps://user:pass@smtp.example.org` or `smtp://localhost:25`; unset keeps email in the outbox.
     #[arg(long, env = "ENSEMBLE_SMTP_URL")]
     smtp_url: Option<String>,
+    /// Who sends text messages: `outbox` (keep them in the outbox; the default) or `notify`
+    /// (GOV.UK Notify, with ENSEMBLE_NOTIFY_API_KEY and ENSEMBLE_NOTIFY_SMS_TEMPLATE_ID).
+    #[arg(long, env = "ENSEMBLE_SMS", default_value = "outbox")]
+    sms: String,
+    /// GOV.UK Notify API key (with `--sms notify`).
+    #[arg(long, env = "ENSEMBLE_NOTIFY_API_KEY", hide_env_values = true)]
+    notify_api_key: Option<String>,
+    /// GOV.UK Notify template id for text messages: a template whose text is `((body))`.
+    #[arg(long, env = "ENSEMBLE_NOTIFY_SMS_TEMPLATE_ID")]
+    notify_sms_template_id: Option<String>,
     /// From address for email.
     #[arg(
         long,

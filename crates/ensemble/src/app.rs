@@ -29,6 +29,7 @@ fn platform() -> Manifest {
     Manifest::new("platform", routes)
         .jobs(vec![
             JobHandler::of::<crate::notify::SendEmail>(),
+            JobHandler::of::<crate::notify::sms::SendSms>(),
             JobHandler::of::<crate::auth::session::PurgeSessions>(),
         ])
         .schedules(vec![

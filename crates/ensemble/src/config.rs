@@ -14,6 +14,63 @@ pub enum HashCost {
     Fast,
 }
 
+/// Who delivers text messages.
+#[derive(Clone, PartialEq, Eq)]
+pub enum SmsProvider {
+    /// Keep them in the outbox (the default; `ENSEMBLE_SMS=outbox`).
+    Outbox,
+    /// GOV.UK Notify (`ENSEMBLE_SMS=notify`).
+    Notify {
+        /// `ENSEMBLE_NOTIFY_API_KEY`.
+        api_key: String,
+        /// `ENSEMBLE_NOTIFY_SMS_TEMPLATE_ID`: a template whose text is `((body))`.
+        template_id: String,
+    },
+}
+
+impl std::fmt::Debug for SmsProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the API key.
+        match self {
+            SmsProvider::Outbox => f.write_str("Outbox"),
+            SmsProvider::Notify { template_id, .. } => {
+                write!(
+                    f,
+                    "Notify {{ template_id: {template_id}, api_key: <hidden> }}"
+                )
+            }
+        }
+    }
+}
+
+impl SmsProvider {
+    /// From `ENSEMBLE_SMS`, `ENSEMBLE_NOTIFY_API_KEY` and `ENSEMBLE_NOTIFY_SMS_TEMPLATE_ID`.
+    pub fn from_settings(
+        provider: &str,
+        api_key: Option<&str>,
+        template_id: Option<&str>,
+    ) -> Result<Self, String> {
+        match provider.trim() {
+            "" | "outbox" | "file" => Ok(SmsProvider::Outbox),
+            "notify" => {
+                let key = api_key.filter(|k| !k.trim().is_empty()).ok_or(
+                    "ENSEMBLE_SMS=notify needs ENSEMBLE_NOTIFY_API_KEY (a GOV.UK Notify API key)",
+                )?;
+                let template = template_id.filter(|t| !t.trim().is_empty()).ok_or(
+                    "ENSEMBLE_SMS=notify needs ENSEMBLE_NOTIFY_SMS_TEMPLATE_ID (a template whose text is ((body)))",
+                )?;
+                Ok(SmsProvider::Notify {
+                    api_key: key.trim().to_string(),
+                    template_id: template.trim().to_string(),
+                })
+            }
+            other => Err(format!(
+                "ENSEMBLE_SMS must be outbox or notify, not \"{other}\""
+            )),
+        }
+    }
+}
+
 /// Everything the application needs to know about its environment.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -42,6 +99,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     /// From address for outgoing mail.
     pub mail_from: String,
+    /// Who delivers text messages (`ENSEMBLE_SMS`).
+    pub sms: SmsProvider,
     /// Bearer token required by `/metrics`; none leaves it open (bind to a private network).
     pub metrics_token: Option<String>,
     /// Run the background job worker inside this process.
@@ -83,6 +142,7 @@ impl Config {
             sign_in_rate_per_ip: 30,
             smtp_url: None,
             mail_from: "Ensemble <no-reply@ensemble.invalid>".into(),
+            sms: SmsProvider::Outbox,
             metrics_token: None,
             run_worker: true,
             shared_dir: PathBuf::from("../shared"),

@@ -25,7 +25,7 @@ fn init_logging(json: bool) {
     }
 }
 
-fn config_from(args: &ServeArgs) -> Config {
+fn config_from(args: &ServeArgs) -> anyhow::Result<Config> {
     let mut cfg = Config::for_database(database_url_from(&args.db.database));
     cfg.base_url = args
         .base_url
@@ -37,6 +37,13 @@ fn config_from(args: &ServeArgs) -> Config {
     cfg.require_staff_mfa = args.require_staff_mfa;
     cfg.smtp_url = args.smtp_url.clone();
     cfg.mail_from = args.mail_from.clone();
+    cfg.sms = ensemble::config::SmsProvider::from_settings(
+        &args.sms,
+        args.notify_api_key.as_deref(),
+        args.notify_sms_template_id.as_deref(),
+    )
+    .map_err(anyhow::Error::msg)?;
+    ensemble::notify::sms::sender_for(&cfg)?;
     cfg.metrics_token = args.metrics_token.clone();
     cfg.run_worker = !args.no_worker;
     cfg.trust_proxy = args.trust_proxy;
@@ -45,13 +52,13 @@ fn config_from(args: &ServeArgs) -> Config {
     cfg.first_contact_working_days = args.first_contact_working_days;
     cfg.provider_response_time = Duration::from_secs(args.provider_response_hours * 3600);
     cfg.db_acquire_timeout = Duration::from_secs(args.db_acquire_timeout_seconds);
-    cfg
+    Ok(cfg)
 }
 
 /// `ensemble serve`.
 pub(crate) async fn serve_command(args: ServeArgs) -> anyhow::Result<i32> {
     init_logging(args.log_format == "json");
-    let cfg = config_from(&args);
+    let cfg = config_from(&args)?;
     serve(cfg, &args.bind, args.port).await?;
     Ok(0)
 }
@@ -59,7 +66,7 @@ pub(crate) async fn serve_command(args: ServeArgs) -> anyhow::Result<i32> {
 /// `ensemble worker`: only the background job worker.
 pub(crate) async fn worker(args: ServeArgs) -> anyhow::Result<i32> {
     init_logging(args.log_format == "json");
-    let cfg = config_from(&args);
+    let cfg = config_from(&args)?;
     let db = open_with(&cfg).await?;
     let state = AppState::new(cfg, db).await?;
     tracing::info!("job worker running");

@@ -7,6 +7,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use sqlx::Row;
 
 use crate::db::{Db, Tx, new_id, now};
+
+pub mod sms;
 use crate::state::AppState;
 
 /// Outbox status values.
@@ -71,12 +73,14 @@ pub struct OutboxMessage {
     pub last_error: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
+    /// `email` or `sms`.
+    pub channel: String,
 }
 
 /// The newest messages.
 pub async fn recent(db: &Db, limit: i64) -> Result<Vec<OutboxMessage>, sqlx::Error> {
     let rows = sqlx::query(
-        "SELECT id, to_address, subject, body_text, status, attempts, last_error, created_at FROM outbox \
+        "SELECT id, to_address, subject, body_text, status, attempts, last_error, created_at, channel FROM outbox \
          ORDER BY created_at DESC, id DESC LIMIT $1",
     )
     .bind(limit)
@@ -93,6 +97,7 @@ pub async fn recent(db: &Db, limit: i64) -> Result<Vec<OutboxMessage>, sqlx::Err
                 attempts: r.try_get("attempts")?,
                 last_error: r.try_get("last_error")?,
                 created_at: r.try_get("created_at")?,
+                channel: r.try_get("channel")?,
             })
         })
         .collect()
@@ -124,7 +129,7 @@ impl crate::jobs::JobKind for SendEmail {
 /// Deliver one outbox message (idempotent: a message already sent is left alone).
 pub async fn deliver(state: &AppState, outbox_id: &str) -> anyhow::Result<()> {
     let Some(row) =
-        sqlx::query("SELECT to_address, subject, body_text, status FROM outbox WHERE id = $1")
+        sqlx::query("SELECT to_address, subject, body_text, status FROM outbox WHERE id = $1 AND channel = 'email'")
             .bind(outbox_id.to_string())
             .fetch_optional(&state.db.read)
             .await?
@@ -158,7 +163,12 @@ pub async fn deliver(state: &AppState, outbox_id: &str) -> anyhow::Result<()> {
     }
 }
 
-async fn set_status(db: &Db, id: &str, st: &str, err: Option<&str>) -> Result<(), sqlx::Error> {
+pub(crate) async fn set_status(
+    db: &Db,
+    id: &str,
+    st: &str,
+    err: Option<&str>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE outbox SET status = $1, attempts = attempts + 1, last_error = $2, sent_at = $3 WHERE id = $4",
     )

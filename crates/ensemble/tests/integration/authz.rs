@@ -433,6 +433,7 @@ async fn referral_relationships_matrix() {
     let pages: Vec<(String, &[&str])> = vec![
         (format!("/caseload/{id}"), &["care team link worker"]),
         (format!("/caseload/{id}/plan"), &["care team link worker"]),
+        (format!("/caseload/{id}/match"), &["care team link worker"]),
         (format!("/people/{person}"), &["care team link worker"]),
         (
             format!("/provider/referrals/{id}"),

@@ -104,6 +104,10 @@ pub const NOT_FOR_EVALUATION: &[(&str, &str)] = &[
     ),
     ("referral_tasks", "operational to-do items"),
     (
+        "referral_options",
+        "the activities a link worker sent the person to choose from; the choice reaches evaluation as the referral's activity",
+    ),
+    (
         "session_moments",
         "a practitioner's free-text notes about a moment, shown to the person and their practitioners only",
     ),

@@ -233,6 +233,14 @@ pub fn age_band(dob: &str, today: time::Date) -> &'static str {
     }
 }
 
+/// How a person prefers to be contacted (`person_identities.contact_method`).
+pub const CONTACT_METHODS: &[(&str, &str)] = &[
+    ("email", "Email"),
+    ("text", "Text message"),
+    ("phone", "Phone call"),
+    ("letter", "Letter"),
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -48,6 +48,9 @@ pub struct PersonInput {
     pub communication_needs: String,
     /// Languages.
     pub languages: String,
+    /// How they prefer to be contacted: `email`, `text`, `phone`, `letter`, or empty (no
+    /// preference recorded).
+    pub contact_method: String,
     /// NHS ethnic category code (A–Z), optional.
     pub ethnicity: String,
     /// NHS gender identity code, optional.
@@ -101,6 +104,7 @@ impl PersonInput {
             &mut p.postcode,
             &mut p.communication_needs,
             &mut p.languages,
+            &mut p.contact_method,
             &mut p.ethnicity,
             &mut p.gender,
             &mut p.gp_practice,
@@ -179,6 +183,16 @@ impl PersonInput {
             e.push(FieldError::new(
                 "ethnicity",
                 "Choose an ethnic group from the list",
+            ));
+        }
+        if !p.contact_method.is_empty()
+            && !super::model::CONTACT_METHODS
+                .iter()
+                .any(|(c, _)| *c == p.contact_method)
+        {
+            e.push(FieldError::new(
+                "contact_method",
+                "Choose how they prefer to be contacted from the list",
             ));
         }
         if !p.gender.is_empty() && !GENDERS.iter().any(|(c, _)| *c == p.gender) {
@@ -276,12 +290,12 @@ async fn write_identity(
     let sql = if insert {
         "INSERT INTO person_identities (given_name, family_name, preferred_name, pronouns, nhs_number, date_of_birth, email, phone, \
          address, postcode, lsoa_code, communication_needs, languages, ethnicity, gender, gp_practice, emergency_contact, \
-         safeguarding_notes, updated_at, person_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
+         safeguarding_notes, updated_at, person_id, contact_method) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
     } else {
         "UPDATE person_identities SET given_name = $1, family_name = $2, preferred_name = $3, pronouns = $4, nhs_number = $5, \
          date_of_birth = $6, email = $7, phone = $8, address = $9, postcode = $10, lsoa_code = $11, communication_needs = $12, \
          languages = $13, ethnicity = $14, gender = $15, gp_practice = $16, emergency_contact = $17, safeguarding_notes = $18, \
-         updated_at = $19 WHERE person_id = $20"
+         updated_at = $19, contact_method = $21 WHERE person_id = $20"
     };
     let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
     sqlx::query(sql)
@@ -305,6 +319,7 @@ async fn write_identity(
         .bind(i.safeguarding_notes.clone())
         .bind(now())
         .bind(person_id.to_string())
+        .bind(i.contact_method.clone())
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -416,7 +431,7 @@ where
     let r = sqlx::query(
         "SELECT p.id, p.team_organisation_id, p.user_id, i.given_name, i.family_name, i.preferred_name, i.pronouns, i.nhs_number, \
          i.date_of_birth, i.email, i.phone, i.address, i.postcode, i.lsoa_code, i.communication_needs, i.languages, i.ethnicity, \
-         i.gender, i.gp_practice, i.emergency_contact, i.safeguarding_notes \
+         i.gender, i.gp_practice, i.emergency_contact, i.safeguarding_notes, i.contact_method \
          FROM people p JOIN person_identities i ON i.person_id = p.id WHERE p.id = $1",
     )
     .bind(person_id.to_string())
@@ -444,6 +459,7 @@ where
             postcode: s("postcode")?,
             communication_needs: s("communication_needs")?,
             languages: s("languages")?,
+            contact_method: s("contact_method")?,
             ethnicity: s("ethnicity")?,
             gender: s("gender")?,
             gp_practice: s("gp_practice")?,

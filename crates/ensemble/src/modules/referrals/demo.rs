@@ -158,10 +158,24 @@ pub async fn load(state: &AppState) -> Result<usize, AppError> {
                 (Purpose::Evaluation, Decision::Refused),
             ],
         ),
+        (
+            "Riley",
+            "Example",
+            "L8 0AB",
+            "",
+            "Lonely since a fall; used to paint and would like to meet people again.",
+            vec![(Purpose::Contact, Decision::Given)],
+        ),
     ];
     let mut ids = Vec::new();
     for (given, family, postcode, needs, reason, consents) in people {
-        let Ok(valid) = person(given, family, postcode, needs).validate() else {
+        let mut input = person(given, family, postcode, needs);
+        if given == "Riley" {
+            input.email = "riley.example@ensemble-demo.example".into();
+            input.phone = "07700 900123".into();
+            input.contact_method = "text".into();
+        }
+        let Ok(valid) = input.validate() else {
             continue;
         };
         let c = service::create(
@@ -274,6 +288,44 @@ pub async fn load(state: &AppState) -> Result<usize, AppError> {
             "Not the right time; will self-refer later",
         )
         .await?;
+    }
+    // Riley (L8): plan agreed, cost and mobility barriers, ready to be matched; prefers texts.
+    if let Some(riley) = ids.get(4) {
+        service::take_on(state, &lee, riley).await?;
+        service::change_status(state, &lee, riley, "contacted", "").await?;
+        let review = (crate::db::uk::today() + time::Duration::weeks(8)).to_string();
+        service::save_plan(
+            state,
+            &lee,
+            riley,
+            &PlanInput {
+                what_matters: "Meeting people again and getting back to painting.".into(),
+                needs: "Uses a walking frame since a fall; on a tight budget.".into(),
+                goals: "Go to a group once a week. Paint something to hang at home.".into(),
+                support_offered: "Free, step-free creative groups near home.".into(),
+                next_steps: "Lee to send Riley two or three options by text.".into(),
+                review_on: review,
+                agreed: "yes".into(),
+            },
+        )
+        .await?;
+        for (barrier, detail) in [
+            ("cost", "Cannot pay for classes"),
+            ("mobility", "Walking frame; no stairs"),
+        ] {
+            service::add_barrier(
+                state,
+                &lee,
+                riley,
+                &service::BarrierInput {
+                    barrier: barrier.into(),
+                    detail: detail.into(),
+                    action: "none_yet".into(),
+                    action_detail: String::new(),
+                },
+            )
+            .await?;
+        }
     }
     Ok(ids.len())
 }

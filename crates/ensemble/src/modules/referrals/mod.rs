@@ -51,6 +51,17 @@ pub fn routes() -> Vec<Route> {
         Route::get("/caseload/{id}/plan", P::WorkCaseload, html::plan_form),
         Route::post("/caseload/{id}/plan", P::WorkCaseload, html::plan_save),
         Route::post("/caseload/{id}/connect", P::WorkCaseload, html::connect),
+        Route::get("/caseload/{id}/match", P::WorkCaseload, html::match_page),
+        Route::post(
+            "/caseload/{id}/match/send",
+            P::WorkCaseload,
+            html::match_send,
+        ),
+        Route::post(
+            "/caseload/{id}/match/choice",
+            P::WorkCaseload,
+            html::match_choice,
+        ),
         Route::post(
             "/caseload/{id}/attendance",
             P::WorkCaseload,
@@ -132,6 +143,7 @@ pub fn manifest() -> Manifest {
             "referral_barriers",
             "referral_plans",
             "referral_attendance",
+            "referral_options",
         ])
         .views(&[
             "referrals_case_summaries",

@@ -153,6 +153,7 @@ impl Status {
 pub const BARRIERS: &[(&str, &str)] = &[
     ("cost", "Cost"),
     ("travel", "Travel"),
+    ("mobility", "Mobility or physical access"),
     ("timing", "Timing"),
     ("caring", "Caring responsibilities"),
     ("confidence", "Confidence or anxiety"),

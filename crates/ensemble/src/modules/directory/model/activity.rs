@@ -82,6 +82,63 @@ impl Schedule {
     }
 }
 
+impl Schedule {
+    /// The first date on or after `from` when this schedule meets (within its term dates),
+    /// looking up to a year ahead.
+    pub fn next_date(&self, from: time::Date) -> Option<time::Date> {
+        let parse = |s: &Option<String>| s.as_deref().and_then(crate::dates::parse_date);
+        let (start, end) = (parse(&self.valid_from), parse(&self.valid_to));
+        let first = match start {
+            Some(s) if s > from => s,
+            _ => from,
+        };
+        if self.freq == Freq::Once {
+            return parse(&self.dtstart).filter(|d| *d >= first && end.is_none_or(|e| *d <= e));
+        }
+        let rules: Vec<(i8, Day)> = self
+            .byday
+            .split(',')
+            .filter_map(|d| {
+                let d = d.trim();
+                if !d.is_ascii() || d.len() < 2 {
+                    return None;
+                }
+                let (prefix, code) = d.split_at(d.len() - 2);
+                Some((prefix.parse().unwrap_or(0), Day::from_code(code)?))
+            })
+            .collect();
+        let mut d = first;
+        for _ in 0..370 {
+            if end.is_some_and(|e| d > e) {
+                return None;
+            }
+            if rules.iter().any(|(n, day)| meets(d, *n, *day, self.freq)) {
+                return Some(d);
+            }
+            d = d.next_day()?;
+        }
+        None
+    }
+}
+
+/// Does date `d` fall on `day`, and (monthly) on its `n`th occurrence in the month (`-1`: last)?
+fn meets(d: time::Date, n: i8, day: Day, freq: Freq) -> bool {
+    let wd = d.weekday().number_days_from_monday();
+    let want = Day::ALL.iter().position(|x| *x == day).unwrap_or(7) as u8;
+    if wd != want {
+        return false;
+    }
+    if freq != Freq::Monthly || n == 0 {
+        return true;
+    }
+    let nth = (d.day() as i8 - 1) / 7 + 1;
+    if n > 0 {
+        nth == n
+    } else {
+        d.month() != (d + time::Duration::days(7)).month()
+    }
+}
+
 /// An activity type (taxonomy term).
 #[derive(Debug, Clone, Serialize)]
 pub struct ActivityType {
@@ -180,6 +237,14 @@ impl Activity {
         }
     }
 
+    /// The next date any of its schedules meets, on or after `from`.
+    pub fn next_session(&self, from: time::Date) -> Option<time::Date> {
+        self.schedules
+            .iter()
+            .filter_map(|s| s.next_date(from))
+            .min()
+    }
+
     /// Ages in words.
     pub fn ages_text(&self) -> String {
         match (self.minimum_age, self.maximum_age) {
@@ -188,5 +253,62 @@ impl Activity {
             (None, Some(b)) => format!("Ages up to {b}"),
             (None, None) => "All ages".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn sched(freq: Freq, byday: &str) -> Schedule {
+        Schedule {
+            id: String::new(),
+            freq,
+            byday: byday.into(),
+            dtstart: None,
+            valid_from: None,
+            valid_to: None,
+            opens_at: "10:00".into(),
+            closes_at: "11:00".into(),
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_next_date_follows_weekly_monthly_one_off_and_term_dates() {
+        // 2026-12-07 is a Monday.
+        let mon = date!(2026 - 12 - 07);
+        assert_eq!(sched(Freq::Weekly, "MO").next_date(mon), Some(mon));
+        assert_eq!(
+            sched(Freq::Weekly, "TU,FR").next_date(mon),
+            Some(date!(2026 - 12 - 08))
+        );
+        assert_eq!(
+            sched(Freq::Weekly, "SU").next_date(mon),
+            Some(date!(2026 - 12 - 13))
+        );
+        assert_eq!(
+            sched(Freq::Monthly, "1SA").next_date(mon),
+            Some(date!(2027 - 01 - 02))
+        );
+        assert_eq!(
+            sched(Freq::Monthly, "2SA").next_date(mon),
+            Some(date!(2026 - 12 - 12))
+        );
+        assert_eq!(
+            sched(Freq::Monthly, "-1FR").next_date(mon),
+            Some(date!(2026 - 12 - 25))
+        );
+        let mut once = sched(Freq::Once, "");
+        once.dtstart = Some("2026-12-20".into());
+        assert_eq!(once.next_date(mon), Some(date!(2026 - 12 - 20)));
+        assert_eq!(once.next_date(date!(2026 - 12 - 21)), None);
+        let mut term = sched(Freq::Weekly, "WE");
+        term.valid_from = Some("2027-01-04".into());
+        assert_eq!(term.next_date(mon), Some(date!(2027 - 01 - 06)));
+        term.valid_to = Some("2026-12-01".into());
+        term.valid_from = None;
+        assert_eq!(term.next_date(mon), None);
     }
 }

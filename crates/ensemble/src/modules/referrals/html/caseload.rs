@@ -200,11 +200,18 @@ fn case_page_view(
         @if !r.status.is_final() && r.status != Status::Received { p { a href=(format!("/caseload/{id}/plan")) { "Record the conversation and plan" } } }
         @if can_connect {
             h2."nhsuk-heading-m" id="connect" { "Connect to an activity" }
-            form method="post" action=(format!("/caseload/{id}/connect")) novalidate {
-                (csrf(ctx))
-                (select("activity_id", "Activity", activities, r.activity_id.as_deref().unwrap_or(""), errors))
-                (textarea("provider_note", "Note to the provider (optional)", "What will help them welcome the person. Do not include medical details they do not need.", "", errors))
-                (button("Send to the provider"))
+            p."nhsuk-body" { "Search from " (v.person.call_name()) "'s postcode with the barriers recorded, send them two or three options and record their choice." }
+            p { a."nhsuk-button" href=(format!("/caseload/{id}/match")) { "Find activities for " (v.person.call_name()) } }
+            details."nhsuk-details" open[errors.iter().any(|e| e.field == "activity_id")] {
+                summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Or choose any activity from the directory" } }
+                div."nhsuk-details__text" {
+                    form method="post" action=(format!("/caseload/{id}/connect")) novalidate {
+                        (csrf(ctx))
+                        (select("activity_id", "Activity", activities, r.activity_id.as_deref().unwrap_or(""), errors))
+                        (textarea("provider_note", "Note to the provider (optional)", "What will help them welcome the person. Do not include medical details they do not need.", "", errors))
+                        (button("Send to the provider"))
+                    }
+                }
             }
         }
         div id="wellbeing" {

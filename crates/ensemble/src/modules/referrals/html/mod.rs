@@ -16,12 +16,14 @@ use super::service::CaseRow;
 use crate::db::date_of as date;
 
 mod caseload;
+mod matching;
 mod message_back;
 mod plan;
 mod provider;
 mod referrer;
 
 pub use caseload::*;
+pub use matching::*;
 pub use message_back::*;
 pub use plan::*;
 pub use provider::*;

@@ -585,6 +585,22 @@ pub async fn connect(
     activity_id: &str,
     note: &str,
 ) -> Result<(), AppError> {
+    let mut tx = state.db.begin().await?;
+    connect_in(state, &mut tx, actor, id, activity_id, note).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`connect`] inside the caller's transaction (recording a person's choice of the options
+/// they were sent connects through it).
+pub(super) async fn connect_in(
+    state: &AppState,
+    tx: &mut Tx,
+    actor: &Actor,
+    id: &str,
+    activity_id: &str,
+    note: &str,
+) -> Result<(), AppError> {
     let note = text("provider_note", note, 2000, None).map_err(|e| AppError::Invalid(vec![e]))?;
     if activity_id.trim().is_empty() || !active_activity(state, activity_id.trim()).await? {
         return Err(AppError::Invalid(vec![FieldError::new(
@@ -593,8 +609,7 @@ pub async fn connect(
         )]));
     }
     let activity_id = activity_id.trim();
-    let mut tx = state.db.begin().await?;
-    let r = check::<CareTeam>(&mut tx, actor, id).await?;
+    let r = check::<CareTeam>(tx, actor, id).await?;
     let reconnect = r.status == Status::Connected
         && matches!(
             r.provider_status,
@@ -618,23 +633,23 @@ pub async fn connect(
     .bind(note)
     .bind(t)
     .bind(id.to_string())
-    .execute(&mut *tx)
+    .execute(&mut **tx)
     .await?;
     if r.status != Status::Connected {
-        set_status(&mut tx, actor, &r, Status::Connected, "").await?;
+        set_status(tx, actor, &r, Status::Connected, "").await?;
     }
     let org: String =
         sqlx::query("SELECT organisation_id FROM directory_activity_names WHERE id = $1")
             .bind(activity_id.to_string())
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut **tx)
             .await?
             .try_get("organisation_id")?;
-    let to = provider_emails(&mut tx, &org, activity_id).await?;
-    email_all(&mut tx, &to, "A new referral to your activity", &format!(
+    let to = provider_emails(tx, &org, activity_id).await?;
+    email_all(tx, &to, "A new referral to your activity", &format!(
         "A link worker has referred someone to one of your activities. Please accept or decline in Ensemble:\n\n{}/provider/referrals/{id}\n",
         state.cfg.base_url)).await?;
     crate::jobs::enqueue::<crate::modules::referrals::jobs::ProviderChase>(
-        &mut tx,
+        tx,
         &crate::modules::referrals::jobs::ProviderChasePayload {
             referral_id: id.to_string(),
             requested_at: t,
@@ -644,7 +659,7 @@ pub async fn connect(
     )
     .await?;
     event(
-        &mut tx,
+        tx,
         id,
         Some(&actor.user_id),
         "provider",
@@ -655,14 +670,13 @@ pub async fn connect(
     )
     .await?;
     audit_ref(
-        &mut tx,
+        tx,
         &actor.audit(),
         "referral.connect",
         id,
         json!({ "activity_id": activity_id }),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 

@@ -19,7 +19,9 @@ mod common;
 mod electronic;
 mod intake;
 mod lists;
+mod matching;
 mod message_back;
+mod options;
 mod provider;
 mod reminders;
 
@@ -29,6 +31,8 @@ use common::*;
 pub use electronic::*;
 pub use intake::*;
 pub use lists::*;
+pub use matching::*;
 pub use message_back::*;
+pub use options::*;
 pub use provider::*;
 pub use reminders::*;
