@@ -789,7 +789,7 @@ test('measures: a participant completes SWEMWBS (uploaded wording) and ONS4 on a
     await checked(page, t, 'check-ins', await load(page, url('/check-ins')));
     await noScroll(page, 'check-ins');
     await page.check('#swemwbs-one');
-    const q1 = await submit(page, page.getByRole('button', { name: 'Start SWEMWBS' }));
+    const q1 = await submit(page, page.getByRole('button', { name: 'Start Short Warwick-Edinburgh Mental Wellbeing Scale' }));
     await checked(page, t, 'swemwbs-q1', q1);
     assert.match(await page.textContent('main'), new RegExp(`Browser stand-in ${stamp}, question 1`));
     assert.match(await page.textContent('main'), /Demonstration wording/);
@@ -811,7 +811,7 @@ test('measures: a participant completes SWEMWBS (uploaded wording) and ONS4 on a
     assert.match(await page.textContent('main'), /23\.21/);
 
     await load(page, url('/check-ins'));
-    const ons = await submit(page, page.getByRole('button', { name: 'Start ONS4' }));
+    const ons = await submit(page, page.getByRole('button', { name: 'Start ONS personal well-being' }));
     await checked(page, t, 'ons4', ons);
     await noScroll(page, 'ons4');
     for (const [item, value] of [['life_satisfaction', 7], ['worthwhile', 8], ['happiness', 6]]) {

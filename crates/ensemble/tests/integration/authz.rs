@@ -80,7 +80,7 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
         | ("POST", "/practice/assessments/{id}") => Some(ALL),
         (_, "/api/v1/practice/portfolio") => Some(PROVIDERS),
         (_, p) if p.starts_with("/practice/") => Some(PROVIDERS),
-        (_, "/my/plan" | "/my/consents") => Some(ALL),
+        (_, "/my/plan" | "/my/consents" | "/my/consents/{purpose}") => Some(ALL),
         (_, p)
             if p.starts_with("/check-ins")
                 || p.starts_with("/instrument-reviews")

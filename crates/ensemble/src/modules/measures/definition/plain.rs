@@ -26,7 +26,8 @@ impl Definition {
         let lower = sentence.to_lowercase();
         let plain = !sentence.is_empty()
             && !lower.contains(&self.id.to_lowercase())
-            && !lower.contains(&self.short_name.to_lowercase())
+            && !(self.short_name.chars().all(|c| !c.is_lowercase())
+                && lower.contains(&self.short_name.to_lowercase()))
             && !NOT_PLAIN.iter().any(|w| lower.contains(w));
         if plain {
             format!("{sentence}.")
