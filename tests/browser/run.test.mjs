@@ -913,7 +913,14 @@ test('practice: on a phone, a practitioner plans a session, takes the register, 
     await page.fill('#what_happened', 'A participant felt faint during the warm-up.');
     await page.fill('#immediate_action', 'Sat them down, water, first aid; carer called.');
     await checked(page, t, 'incident', await submit(page, page.getByRole('button', { name: 'Record' })));
-    assert.match(await page.textContent('main'), /Escalated/);
+    const recorded = await page.textContent('main');
+    assert.match(recorded, /Escalated/);
+    // The confirmation says who was told (by name and role), what happens next and the
+    // organisation's out-of-hours route.
+    assert.match(recorded, /Who was told/);
+    assert.match(recorded, /, clinical lead/);
+    assert.match(recorded, /What happens next/);
+    assert.match(recorded, /call 999/);
     incidentPath = new URL(page.url()).pathname;
     await noScroll('incident');
   } finally {

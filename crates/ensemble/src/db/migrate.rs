@@ -44,6 +44,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(10, "0010_security.sql"),
     migration!(11, "0011_fhir_resubmission.sql"),
     migration!(12, "0012_published_views.sql"),
+    migration!(15, "0015_plain.sql"),
 ];
 
 fn checksum(sql: &str) -> String {
