@@ -369,3 +369,34 @@ where
         .filter(|r| !r.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_OUT_OF_HOURS.to_string()))
 }
+
+/// Accounts' display names by id (for the audit trail's sentences and "who viewed this
+/// record"). Unknown ids are left out.
+pub async fn user_display_names<'e, E>(
+    exec: E,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let mut ids: Vec<&String> = ids.iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let marks = (1..=ids.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("SELECT id, display_name FROM users WHERE id IN ({marks})");
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        q = q.bind(id.clone());
+    }
+    q.fetch_all(exec)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?)))
+        .collect()
+}

@@ -148,6 +148,7 @@ async fn render_person(
     v: View<'_>,
 ) -> Result<Response, AppError> {
     let (p, consents) = service::read(state, actor, id).await?;
+    let views = super::viewers::record_views(state, actor, id).await?;
     let errors = &v.errors;
     let body = html! {
         (error_summary(errors))
@@ -167,6 +168,7 @@ async fn render_person(
             (Input::new("account_email", "Email address of their participant account", "").kind("email").render(errors))
             (button(if p.user_id.is_some() { "Link a different account" } else { "Link account" }))
         }
+        (views_section(&views))
         h2."nhsuk-heading-m" { "Change their details" }
         form method="post" action=(format!("/people/{}", p.person_id)) novalidate {
             (csrf(ctx))
@@ -180,6 +182,23 @@ async fn render_person(
             .errors(!errors.is_empty())
             .back("/caseload", "Back to caseload"),
     ))
+}
+
+/// "Who viewed this record": the audit trail's entries about the record, in words, with
+/// the latest first (folded, so the page leads with the person).
+fn views_section(views: &[super::viewers::RecordView]) -> Markup {
+    html! {
+        h2."nhsuk-heading-m" id="views" { "Who viewed this record" }
+        details."nhsuk-details" {
+            summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Show who opened or changed this record (" (views.len()) " most recent)" } }
+            div."nhsuk-details__text" {
+                p."nhsuk-body-s" { "From the audit trail, newest first. Looking at this list is recorded too." }
+                ul."nhsuk-list nhsuk-list--border" {
+                    @for v in views { li { (v.sentence) br; span."nhsuk-body-s" { (datetime(v.at)) } } }
+                }
+            }
+        }
+    }
 }
 
 /// GET /people/{id}

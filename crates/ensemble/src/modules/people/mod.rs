@@ -9,6 +9,7 @@ pub mod model;
 pub mod own;
 pub mod plan_html;
 pub mod service;
+pub mod viewers;
 
 use crate::manifest::Manifest;
 use crate::rbac::Permission as P;
