@@ -852,6 +852,100 @@ test('measures: a participant completes SWEMWBS (uploaded wording) and ONS4 on a
   }
 });
 
+// Every instrument id of the built-in library (a participant's pages must show none).
+const INSTRUMENT_IDS = fs
+  .readdirSync(path.resolve(HERE, '../../crates/ensemble/src/modules/measures/builtin'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => JSON.parse(fs.readFileSync(path.resolve(HERE, '../../crates/ensemble/src/modules/measures/builtin', f), 'utf8')).id);
+
+/** Words a participant's page must not show: instrument ids, SNOMED CT codes, "metric". */
+function unplainWords(text) {
+  const found = [];
+  for (const id of INSTRUMENT_IDS) {
+    if (new RegExp(`(^|[^a-z0-9_])${id}(@\\d+)?([^a-z0-9_]|$)`, 'i').test(text)) found.push(`instrument id "${id}"`);
+  }
+  if (/snomed|\bsct\b/i.test(text)) found.push('a SNOMED CT label');
+  const code = /\b\d{6,18}\b/.exec(text);
+  if (code) found.push(`a code-like number ${code[0]}`);
+  if (/metric/i.test(text)) found.push('the word "metric"');
+  return found;
+}
+
+/** axe with WCAG 2.2 AA, target-size and the best-practice rules. */
+async function runAxeBestPractice(page) {
+  const results = await new AxeBuilder({ page })
+    .setLegacyMode(true)
+    .options({ rules: { 'target-size': { enabled: true } } })
+    .withTags([...AXE_TAGS, 'best-practice'])
+    .analyze();
+  return results.violations.map((v) => `axe ${v.id} (${v.impact}): ${v.help} — first node: ${JSON.stringify(v.nodes[0]?.target)} [${v.nodes.length} node(s)]`);
+}
+
+test('participant pages are in plain words at 390 and 1280 px; withdrawing a consent asks to confirm and can be undone', { skip: NO_ACCOUNTS, timeout: 5 * 60_000 }, async (t) => {
+  const me = sessions.get('participant');
+  assert.ok(me, 'participant did not sign in');
+  const page = await me.newPage();
+  const problems = [];
+  try {
+    // Every page reachable from the participant's navigation, and the pages those link to
+    // on the participant's own paths (My plan, check-ins, consents, account).
+    await load(page, url('/'));
+    const nav = await page.$$eval('header nav a[href]', (as) => as.map((a) => a.href));
+    const own = (u) => {
+      const { origin, pathname } = new URL(u);
+      return origin === ORIGIN && /^\/(my\/|check-ins|account|$)/.test(pathname) && !shouldSkip(new URL(u));
+    };
+    const toVisit = [...new Set(nav.filter(own))];
+    for (const u of [...toVisit]) {
+      await load(page, u);
+      for (const link of await page.$$eval('main a[href]', (as) => as.map((a) => a.href.split('#')[0]))) {
+        if (own(link) && !toVisit.includes(link)) toVisit.push(link);
+      }
+    }
+    assert.ok(toVisit.some((u) => u.endsWith('/my/plan')), 'My plan is in the navigation');
+    assert.ok(toVisit.some((u) => /\/my\/consents\//.test(u)), 'My plan links to the consent pages');
+    t.diagnostic(`participant pages: ${toVisit.map((u) => new URL(u).pathname).join(', ')}`);
+    for (const width of [390, 1280]) {
+      await page.setViewportSize({ width, height: width === 390 ? 844 : 800 });
+      for (const u of toVisit) {
+        const { response, errors } = await load(page, u);
+        const label = `${new URL(u).pathname} at ${width}px`;
+        if (!response || response.status() >= 400) problems.push(`${label}: status ${response?.status()}`);
+        for (const e of relevantErrors(errors, page, false)) problems.push(`${label}: ${e.kind}: ${e.text}`);
+        const text = await page.textContent('body');
+        for (const w of unplainWords(text)) problems.push(`${label}: shows ${w}`);
+        for (const v of await runAxeBestPractice(page)) problems.push(`${label}: ${v}`);
+        const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+        if (scroll > width) problems.push(`${label}: scrollWidth ${scroll}px`);
+        await page.screenshot({ path: path.join(SCREENSHOT_DIR, `plain--${slug(u)}--${width}.png`), fullPage: true });
+      }
+    }
+    assertNoProblems(problems, t);
+
+    // Withdraw "sharing stories" (confirming, told what happens), then give it again.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await load(page, url('/my/plan'));
+    const plan = await page.textContent('main');
+    assert.match(plan, /I agree that/);
+    if (await page.locator('a[href="/my/consents/share_stories"]', { hasText: 'Give consent' }).count()) {
+      await load(page, url('/my/consents/share_stories'));
+      await submit(page, page.getByRole('button', { name: 'Yes, I agree' }));
+    }
+    await checked(page, t, 'plain-withdraw', await load(page, url('/my/consents/share_stories')));
+    assert.match(await page.textContent('main'), /What happens if you withdraw/);
+    const withdrawn = await submit(page, page.getByRole('button', { name: 'Yes, withdraw my consent' }));
+    await checked(page, t, 'plain-withdrawn', withdrawn);
+    assert.match(await page.textContent('main'), /You have withdrawn your consent/);
+    assert.match(await page.textContent('main'), /You withdrew this on/);
+    await checked(page, t, 'plain-give-again', await load(page, url('/my/consents/share_stories')));
+    const given = await submit(page, page.getByRole('button', { name: 'Yes, I agree' }));
+    await checked(page, t, 'plain-given', given);
+    assert.match(await page.textContent('main'), /You have given your consent/);
+  } finally {
+    await page.close();
+  }
+});
+
 test('practice: on a phone, a practitioner plans a session, takes the register, logs it with the observation scale and records an incident that reaches the clinical lead', { skip: NO_ACCOUNTS, timeout: 5 * 60_000 }, async (t) => {
   const pr = sessions.get('practitioner');
   assert.ok(pr, 'practitioner did not sign in');
