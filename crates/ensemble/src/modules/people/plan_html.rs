@@ -10,7 +10,6 @@ use serde::Deserialize;
 use super::model::{Decision, Purpose};
 use super::own;
 use super::service::CurrentConsent;
-use crate::db::date_of;
 use crate::error::AppError;
 use crate::modules::practice::moments::Moment;
 use crate::modules::referrals::service::OwnPlan;
@@ -18,6 +17,7 @@ use crate::rbac::Actor;
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
 use crate::web::forms::{PageForm, csrf, summary_row};
+use crate::web::layout::long_date as date_of;
 use crate::web::{Page, PageCtx, page};
 
 /// What "My plan" confirms after a change (`?consent=withdrawn` or `given`).
@@ -203,7 +203,7 @@ pub async fn my_consent_page(
             (csrf(&ctx))
             input type="hidden" name="purpose" value=(purpose.code());
             input type="hidden" name="decision" value=(if agreed { "withdrawn" } else { "given" });
-            button."nhsuk-button" class=[agreed.then_some("nhsuk-button--warning")] type="submit" {
+            button class=(if agreed { "nhsuk-button nhsuk-button--warning" } else { "nhsuk-button" }) type="submit" {
                 @if agreed { "Yes, withdraw my consent" } @else { "Yes, I agree" }
             }
         }

@@ -111,19 +111,32 @@ pub fn own_scores_panel(latest: &[LatestScore], heading: &str) -> Markup {
             @let scores: Vec<&&LatestScore> = shown.iter().filter(|l| l.about.name == name).collect();
             @if let Some(first) = scores.first() {
                 h3."nhsuk-heading-s" { (name) }
-                p."nhsuk-body" { (first.about.purpose) " " (direction_in_words(if first.about.higher_is_better { Direction::HigherIsBetter } else { Direction::LowerIsBetter })) }
+                @let mixed = scores.iter().any(|l| l.about.higher_is_better) && scores.iter().any(|l| !l.about.higher_is_better);
+                p."nhsuk-body" {
+                    (first.about.purpose)
+                    @if !mixed { " " (direction_in_words(direction(first))) }
+                }
                 ul."nhsuk-list nhsuk-list--bullet" {
                     @for l in &scores {
                         li {
                             @if !l.about.only_one { (l.score.label) ": " }
-                            "on " (crate::db::date_of(l.score.completed_at)) " your score was " (num(l.score.value))
+                            "on " (crate::web::layout::long_date(l.score.completed_at)) " your score was " (num(l.score.value))
                             @if let Some(b) = &l.score.band { " (" (b) ")" }
                             ", " (change_in_words(l.score.value, l.previous, l.about.meaningful_change)) "."
+                            @if mixed { " " (direction_in_words(direction(l))) }
                         }
                     }
                 }
             }
         }
+    }
+}
+
+fn direction(l: &LatestScore) -> Direction {
+    if l.about.higher_is_better {
+        Direction::HigherIsBetter
+    } else {
+        Direction::LowerIsBetter
     }
 }
 
