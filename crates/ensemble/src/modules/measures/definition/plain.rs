@@ -24,11 +24,12 @@ impl Definition {
         let end = d.find(['.', ':']).unwrap_or(d.len());
         let sentence = d[..end].trim();
         let lower = sentence.to_lowercase();
-        let plain = !sentence.is_empty()
-            && !lower.contains(&self.id.to_lowercase())
-            && !(self.short_name.chars().all(|c| !c.is_lowercase())
-                && lower.contains(&self.short_name.to_lowercase()))
-            && !NOT_PLAIN.iter().any(|w| lower.contains(w));
+        // A short name in capitals is an abbreviation ("ONS4"); one in words is plain.
+        let abbreviation = !self.short_name.chars().any(char::is_lowercase);
+        let names_it = lower.contains(&self.id.to_lowercase())
+            || (abbreviation && lower.contains(&self.short_name.to_lowercase()));
+        let plain =
+            !sentence.is_empty() && !names_it && !NOT_PLAIN.iter().any(|w| lower.contains(w));
         if plain {
             format!("{sentence}.")
         } else {
