@@ -687,8 +687,11 @@ test('pathway: self-referral to message back, every page passing axe', { skip: N
     await page.check('#consent_share_gp');
     await page.waitForTimeout(3200); // people take a few seconds; bots do not
     const sent = await submit(page, page.getByRole('button', { name: 'Send my referral' }));
-    assert.match(page.url(), /\/refer-yourself\/done$/);
+    assert.match(page.url(), /\/refer-yourself\/done\?reference=ENS-[0-9A-F]{4}-[0-9A-F]{4}$/);
     await checked(page, t, 'refer-yourself-done', sent);
+    // The confirmation shows the referral's short reference.
+    const reference = new URL(page.url()).searchParams.get('reference');
+    assert.match(await page.textContent('main'), new RegExp(`Your reference is\\s*${reference}`));
   } finally {
     await anon.close();
   }
