@@ -519,28 +519,6 @@ function patternOf(u) {
   return `${x.pathname.replace(uuid, '{id}')}?${[...x.searchParams.keys()].sort().join('&')}`;
 }
 
-/**
- * No page scrolls sideways at 320 px (WCAG 1.4.10 reflow): the page is narrowed, measured
- * and widened again. Wide tables scroll inside their own focusable region instead.
- */
-async function narrowProblems(page, label) {
-  const before = page.viewportSize();
-  await page.setViewportSize({ width: 320, height: 800 });
-  try {
-    const { scroll, client, wide } = await page.evaluate(() => ({
-      scroll: document.documentElement.scrollWidth,
-      client: document.documentElement.clientWidth,
-      wide: [...document.querySelectorAll('main *')]
-        .filter((e) => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-        .slice(0, 3)
-        .map((e) => `${e.tagName.toLowerCase()}.${e.className}`),
-    }));
-    return scroll > client ? [`${label}: scrolls sideways at 320 px (${scroll} > ${client}; ${wide.join(', ')})`] : [];
-  } finally {
-    await page.setViewportSize(before);
-  }
-}
-
 async function crawl(ctx, role, t, start = '/') {
   const page = await ctx.newPage();
   const problems = [];
@@ -575,7 +553,6 @@ async function crawl(ctx, role, t, start = '/') {
           screenshot: `${role}--${slug(target)}`,
         })),
       );
-      problems.push(...(await narrowProblems(page, label)));
       if (new URL(final).origin !== ORIGIN) continue;
       for (const link of await collectLinks(page)) {
         if (!seen.has(link)) {
@@ -710,8 +687,11 @@ test('pathway: self-referral to message back, every page passing axe', { skip: N
     await page.check('#consent_share_gp');
     await page.waitForTimeout(3200); // people take a few seconds; bots do not
     const sent = await submit(page, page.getByRole('button', { name: 'Send my referral' }));
-    assert.match(page.url(), /\/refer-yourself\/done$/);
+    assert.match(page.url(), /\/refer-yourself\/done\?reference=ENS-[0-9A-F]{4}-[0-9A-F]{4}$/);
     await checked(page, t, 'refer-yourself-done', sent);
+    // The confirmation shows the referral's short reference.
+    const reference = new URL(page.url()).searchParams.get('reference');
+    assert.match(await page.textContent('main'), new RegExp(`Your reference is\\s*${reference}`));
   } finally {
     await anon.close();
   }
@@ -872,7 +852,7 @@ test('measures: a participant completes SWEMWBS (uploaded wording) and ONS4 on a
     await checked(page, t, 'check-ins', await load(page, url('/check-ins')));
     await noScroll(page, 'check-ins');
     await page.check('#swemwbs-one');
-    const q1 = await submit(page, page.getByRole('button', { name: 'Start SWEMWBS' }));
+    const q1 = await submit(page, page.getByRole('button', { name: 'Start Short Warwick-Edinburgh Mental Wellbeing Scale' }));
     await checked(page, t, 'swemwbs-q1', q1);
     assert.match(await page.textContent('main'), new RegExp(`Browser stand-in ${stamp}, question 1`));
     assert.match(await page.textContent('main'), /Demonstration wording/);
@@ -894,7 +874,7 @@ test('measures: a participant completes SWEMWBS (uploaded wording) and ONS4 on a
     assert.match(await page.textContent('main'), /23\.21/);
 
     await load(page, url('/check-ins'));
-    const ons = await submit(page, page.getByRole('button', { name: 'Start ONS4' }));
+    const ons = await submit(page, page.getByRole('button', { name: 'Start ONS personal well-being' }));
     await checked(page, t, 'ons4', ons);
     await noScroll(page, 'ons4');
     for (const [item, value] of [['life_satisfaction', 7], ['worthwhile', 8], ['happiness', 6]]) {
@@ -929,6 +909,100 @@ test('measures: a participant completes SWEMWBS (uploaded wording) and ONS4 on a
     await noScroll(prPage, 'provider-scores');
   } finally {
     await prPage.close();
+  }
+});
+
+// Every instrument id of the built-in library (a participant's pages must show none).
+const INSTRUMENT_IDS = fs
+  .readdirSync(path.resolve(HERE, '../../crates/ensemble/src/modules/measures/builtin'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => JSON.parse(fs.readFileSync(path.resolve(HERE, '../../crates/ensemble/src/modules/measures/builtin', f), 'utf8')).id);
+
+/** Words a participant's page must not show: instrument ids, SNOMED CT codes, "metric". */
+function unplainWords(text) {
+  const found = [];
+  for (const id of INSTRUMENT_IDS) {
+    if (new RegExp(`(^|[^a-z0-9_])${id}(@\\d+)?([^a-z0-9_]|$)`, 'i').test(text)) found.push(`instrument id "${id}"`);
+  }
+  if (/snomed|\bsct\b/i.test(text)) found.push('a SNOMED CT label');
+  const code = /\b\d{6,18}\b/.exec(text);
+  if (code) found.push(`a code-like number ${code[0]}`);
+  if (/metric/i.test(text)) found.push('the word "metric"');
+  return found;
+}
+
+/** axe with WCAG 2.2 AA, target-size and the best-practice rules. */
+async function runAxeBestPractice(page) {
+  const results = await new AxeBuilder({ page })
+    .setLegacyMode(true)
+    .options({ rules: { 'target-size': { enabled: true } } })
+    .withTags([...AXE_TAGS, 'best-practice'])
+    .analyze();
+  return results.violations.map((v) => `axe ${v.id} (${v.impact}): ${v.help} — first node: ${JSON.stringify(v.nodes[0]?.target)} [${v.nodes.length} node(s)]`);
+}
+
+test('participant pages are in plain words at 390 and 1280 px; withdrawing a consent asks to confirm and can be undone', { skip: NO_ACCOUNTS, timeout: 5 * 60_000 }, async (t) => {
+  const me = sessions.get('participant');
+  assert.ok(me, 'participant did not sign in');
+  const page = await me.newPage();
+  const problems = [];
+  try {
+    // Every page reachable from the participant's navigation, and the pages those link to
+    // on the participant's own paths (My plan, check-ins, consents, account).
+    await load(page, url('/'));
+    const nav = await page.$$eval('header nav a[href]', (as) => as.map((a) => a.href));
+    const own = (u) => {
+      const { origin, pathname } = new URL(u);
+      return origin === ORIGIN && /^\/(my\/|check-ins|account|$)/.test(pathname) && !shouldSkip(new URL(u));
+    };
+    const toVisit = [...new Set(nav.filter(own))];
+    for (const u of [...toVisit]) {
+      await load(page, u);
+      for (const link of await page.$$eval('main a[href]', (as) => as.map((a) => a.href.split('#')[0]))) {
+        if (own(link) && !toVisit.includes(link)) toVisit.push(link);
+      }
+    }
+    assert.ok(toVisit.some((u) => u.endsWith('/my/plan')), 'My plan is in the navigation');
+    assert.ok(toVisit.some((u) => /\/my\/consents\//.test(u)), 'My plan links to the consent pages');
+    t.diagnostic(`participant pages: ${toVisit.map((u) => new URL(u).pathname).join(', ')}`);
+    for (const width of [390, 1280]) {
+      await page.setViewportSize({ width, height: width === 390 ? 844 : 800 });
+      for (const u of toVisit) {
+        const { response, errors } = await load(page, u);
+        const label = `${new URL(u).pathname} at ${width}px`;
+        if (!response || response.status() >= 400) problems.push(`${label}: status ${response?.status()}`);
+        for (const e of relevantErrors(errors, page, false)) problems.push(`${label}: ${e.kind}: ${e.text}`);
+        const text = await page.textContent('body');
+        for (const w of unplainWords(text)) problems.push(`${label}: shows ${w}`);
+        for (const v of await runAxeBestPractice(page)) problems.push(`${label}: ${v}`);
+        const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
+        if (scroll > width) problems.push(`${label}: scrollWidth ${scroll}px`);
+        await page.screenshot({ path: path.join(SCREENSHOT_DIR, `plain--${slug(u)}--${width}.png`), fullPage: true });
+      }
+    }
+    assertNoProblems(problems, t);
+
+    // Withdraw "sharing stories" (confirming, told what happens), then give it again.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await load(page, url('/my/plan'));
+    const plan = await page.textContent('main');
+    assert.match(plan, /I agree that/);
+    if (await page.locator('a[href="/my/consents/share_stories"]', { hasText: 'Give consent' }).count()) {
+      await load(page, url('/my/consents/share_stories'));
+      await submit(page, page.getByRole('button', { name: 'Yes, I agree' }));
+    }
+    await checked(page, t, 'plain-withdraw', await load(page, url('/my/consents/share_stories')));
+    assert.match(await page.textContent('main'), /What happens if you withdraw/);
+    const withdrawn = await submit(page, page.getByRole('button', { name: 'Yes, withdraw my consent' }));
+    await checked(page, t, 'plain-withdrawn', withdrawn);
+    assert.match(await page.textContent('main'), /You have withdrawn your consent/);
+    assert.match(await page.textContent('main'), /You withdrew this on/);
+    await checked(page, t, 'plain-give-again', await load(page, url('/my/consents/share_stories')));
+    const given = await submit(page, page.getByRole('button', { name: 'Yes, I agree' }));
+    await checked(page, t, 'plain-given', given);
+    assert.match(await page.textContent('main'), /You have given your consent/);
+  } finally {
+    await page.close();
   }
 });
 
@@ -999,7 +1073,14 @@ test('practice: on a phone, a practitioner plans a session, takes the register, 
     await page.fill('#what_happened', 'A participant felt faint during the warm-up.');
     await page.fill('#immediate_action', 'Sat them down, water, first aid; carer called.');
     await checked(page, t, 'incident', await submit(page, page.getByRole('button', { name: 'Record' })));
-    assert.match(await page.textContent('main'), /Escalated/);
+    const recorded = await page.textContent('main');
+    assert.match(recorded, /Escalated/);
+    // The confirmation says who was told (by name and role), what happens next and the
+    // organisation's out-of-hours route.
+    assert.match(recorded, /Who was told/);
+    assert.match(recorded, /, clinical lead/);
+    assert.match(recorded, /What happens next/);
+    assert.match(recorded, /call 999/);
     incidentPath = new URL(page.url()).pathname;
     await noScroll('incident');
   } finally {
@@ -1154,17 +1235,6 @@ test('portfolio: on a phone, a practitioner adds training with a certificate (a 
 // from the activity's schedule; the register of a group of 20 is marked in one tap plus a
 // confirmation, as one request, without reloading the page. At 1280 px and 390 px, with
 // axe's WCAG 2.2 AA and best-practice rules.
-
-async function runAxeBestPractice(page) {
-  const results = await new AxeBuilder({ page })
-    .setLegacyMode(true)
-    .options({ rules: { 'target-size': { enabled: true } } })
-    .withTags([...AXE_TAGS, 'best-practice'])
-    .analyze();
-  return results.violations.map(
-    (v) => `axe ${v.id} (${v.impact}): ${v.help} — first node: ${JSON.stringify(v.nodes[0]?.target)} [${v.nodes.length} node(s)]`,
-  );
-}
 
 test('today: the practitioner plans from the schedule, finds today on the home page and marks a group of 20 present in one tap and a confirmation', { skip: NO_ACCOUNTS, timeout: 5 * 60_000 }, async (t) => {
   const pr = sessions.get('practitioner');

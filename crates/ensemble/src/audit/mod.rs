@@ -7,6 +7,8 @@
 //! next number, which also serialises concurrent writers on PostgreSQL (row lock) and SQLite
 //! (single writer). [`verify`] walks the chain and names the first row that does not fit.
 
+pub mod describe;
+
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::Row;

@@ -45,6 +45,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(11, "0011_fhir_resubmission.sql"),
     migration!(12, "0012_published_views.sql"),
     migration!(13, "0013_matching.sql"),
+    migration!(14, "0014_plain.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

@@ -294,8 +294,21 @@ pub fn datetime(ts: i64) -> String {
         .unwrap_or_else(|_| ts.to_string())
 }
 
+/// Format Unix seconds as a UK date in words, e.g. `6 July 2026` (for participants' pages).
+pub fn long_date(ts: i64) -> String {
+    let fmt = time::macros::format_description!("[day padding:none] [month repr:long] [year]");
+    crate::db::uk::local(ts)
+        .format(fmt)
+        .unwrap_or_else(|_| ts.to_string())
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_long_date_is_in_words() {
+        assert_eq!(super::long_date(1_783_340_700), "6 July 2026");
+    }
+
     #[test]
     fn times_are_shown_in_uk_time_marked_gmt_or_bst() {
         // 2026-07-06 13:05 UTC is 14:05 in British Summer Time; 2026-12-06 13:05 UTC is GMT.

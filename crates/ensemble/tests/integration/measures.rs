@@ -129,8 +129,12 @@ async fn a_participant_completes_swemwbs_with_uploaded_wording_and_ons4_and_staf
 
     // Without licensed wording SWEMWBS is not offered and cannot be started by the person.
     let page = me.get("/check-ins").await;
-    assert!(page.body.contains("Start ONS4"), "{}", page.body);
-    assert!(!page.body.contains("Start SWEMWBS"));
+    assert!(
+        page.body.contains("> ONS personal well-being</span>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Short Warwick-Edinburgh"));
     let r = me
         .submit(
             "/check-ins",
@@ -1031,7 +1035,12 @@ async fn a_programme_plans_its_core_set_and_due_measures_reach_staff_the_person_
     );
     let (pr, _) = &mut w.practitioner;
     assert!(pr.get("/measures").await.body.contains("Finley"));
-    assert!(me.get("/check-ins").await.body.contains("Due now: ONS4"));
+    assert!(
+        me.get("/check-ins")
+            .await
+            .body
+            .contains("Due now: ONS personal well-being")
+    );
     let sent = ensemble::modules::measures::schedules::daily_reminders(&w.app.state)
         .await
         .unwrap();

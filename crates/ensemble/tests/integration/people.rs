@@ -327,3 +327,71 @@ async fn researchers_get_a_codebook_of_every_dataset_variable_as_a_page_and_as_c
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn the_person_page_answers_who_viewed_the_record_and_the_audit_trail_reads_as_sentences() {
+    let mut w = world().await;
+    let (person, page) = referred_person(&w).await;
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT display_name FROM users WHERE id = $1 OR id = $2 ORDER BY id = $1 DESC",
+    )
+    .bind(w.lw.1.clone())
+    .bind(w.lw2.1.clone())
+    .fetch_all(&w.app.state.db.read)
+    .await
+    .unwrap();
+    let (lw_name, lw2_name) = (&names[0], &names[1]);
+    assert_eq!(w.lw2.0.get(&page).await.status, StatusCode::OK);
+    let r = w.lw.0.get(&page).await;
+    assert_eq!(r.status, StatusCode::OK);
+    // "Who viewed this record", in words, with the care team's names and the person's.
+    assert!(r.body.contains("Who viewed this record"), "{}", r.body);
+    assert!(
+        r.body
+            .contains(&format!("{lw2_name} viewed Robin Tester&#39;s record"))
+            || r.body
+                .contains(&format!("{lw2_name} viewed Robin Tester's record")),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains(lw_name.as_str()));
+    // Looking at the list is itself audited.
+    assert_eq!(
+        w.app
+            .count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'person.views.read' AND entity_id = '{person}'"))
+            .await,
+        2
+    );
+    // The administrator's audit view: sentences with names, but "a person record" for a
+    // person outside their care team, and the raw entry one click away.
+    let (mut admin, _) = w.app.signed_in(ensemble::rbac::Role::Administrator).await;
+    let audit = admin
+        .get(&format!(
+            "/admin/audit?entity_type=person&entity_id={person}"
+        ))
+        .await;
+    assert_eq!(audit.status, StatusCode::OK);
+    assert!(
+        audit
+            .body
+            .contains(&format!("{lw_name} viewed a person record")),
+        "{}",
+        audit.body
+    );
+    assert!(!audit.body.contains("Robin Tester"));
+    assert!(audit.body.contains("<details") && audit.body.contains("person.read"));
+    // Bad filters never 500.
+    let odd = admin
+        .get("/admin/audit?entity_type=%00&from=nope&page=-3")
+        .await;
+    assert!(
+        odd.status.is_client_error() || odd.status == StatusCode::OK,
+        "{}",
+        odd.status
+    );
+    // Outside the care team, the list is refused with the record.
+    assert_eq!(
+        w.other_team_lw.get(&page).await.status,
+        StatusCode::FORBIDDEN
+    );
+}

@@ -662,7 +662,69 @@ async fn incidents_reach_the_named_lead_and_only_those_who_need_them() {
         "{}",
         r.body.chars().take(400).collect::<String>()
     );
-    let incident = r.location().to_string();
+    let recorded = r.location().to_string();
+    assert!(recorded.ends_with("?recorded=yes"), "{recorded}");
+    let incident = recorded.trim_end_matches("?recorded=yes").to_string();
+    // The confirmation names who was told, says what happens next and shows the
+    // out-of-hours route (the default wording until the organisation sets its own).
+    let clinician_name: String = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
+        .bind(clinician_id.clone())
+        .fetch_one(&w.app.state.db.read)
+        .await
+        .unwrap();
+    let confirm = pr.get(&recorded).await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    for text in [
+        "Recorded.",
+        "Who was told",
+        &format!("{clinician_name}, clinical lead"),
+        "What happens next",
+        "Out of hours",
+        "call 999",
+    ] {
+        assert!(confirm.body.contains(text), "{text}: {}", confirm.body);
+    }
+    assert!(!confirm.body.contains("Change the out-of-hours route"));
+    let settings = format!("/organisations/{}/out-of-hours", w.provider_org);
+    assert_eq!(pr.get(&settings).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        pm.get("/organisations/nope/out-of-hours").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let long = "x".repeat(2_001);
+    let r = pm.submit(&settings, &settings, &[("route", &long)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = pm
+        .submit(
+            &settings,
+            &settings,
+            &[(
+                "route",
+                "Call 999 in an emergency, or the Sefton emergency duty team on 0151 934 3555.",
+            )],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        pr.get(&incident)
+            .await
+            .body
+            .contains("Sefton emergency duty team")
+    );
+    assert!(
+        pm.get(&incident)
+            .await
+            .body
+            .contains("Change the out-of-hours route")
+    );
+    assert_eq!(
+        w.app
+            .count(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'organisation.out_of_hours.update'"
+            )
+            .await,
+        1
+    );
     let mails = w
         .app
         .count(&format!("SELECT COUNT(*) FROM outbox WHERE to_address = '{clinician_email}' AND subject = 'An incident needs you' AND body_text NOT LIKE '%fainted%'"))

@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod model;
 pub mod pages;
+pub mod safeguarding;
 pub mod service;
 pub mod signin;
 pub mod store;
@@ -44,6 +45,16 @@ pub fn routes() -> Vec<Route> {
             "/organisations/{id}/members",
             P::ViewOrganisationMembers,
             pages::organisation_members,
+        ),
+        Route::get(
+            "/organisations/{id}/out-of-hours",
+            P::SignedIn,
+            safeguarding::out_of_hours_page,
+        ),
+        Route::post(
+            "/organisations/{id}/out-of-hours",
+            P::SignedIn,
+            safeguarding::out_of_hours_save,
         ),
         Route::get("/admin", P::ViewOperations, admin::index),
         Route::get(

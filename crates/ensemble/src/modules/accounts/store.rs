@@ -357,3 +357,66 @@ pub async fn enabled_emails_by_id(
     }
     Ok(out)
 }
+
+/// What the out-of-hours safeguarding route says when an organisation has not set its own.
+pub const DEFAULT_OUT_OF_HOURS: &str = "If someone is in immediate danger, call 999. Out of hours, call the local authority's out-of-hours social care (emergency duty) team: the number is on the council's website. For urgent medical help that is not an emergency, call NHS 111.";
+
+/// An organisation's out-of-hours safeguarding route as set, blank when never set (the
+/// named read behind the incident confirmation; `None` for an unknown organisation).
+pub async fn out_of_hours_route<'e, E>(
+    exec: E,
+    organisation_id: &str,
+) -> Result<Option<String>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query_scalar("SELECT out_of_hours_route FROM organisations WHERE id = $1")
+        .bind(organisation_id.to_string())
+        .fetch_optional(exec)
+        .await
+}
+
+/// The route to show: as set, or the default wording.
+pub async fn out_of_hours_or_default<'e, E>(
+    exec: E,
+    organisation_id: &str,
+) -> Result<String, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(out_of_hours_route(exec, organisation_id)
+        .await?
+        .filter(|r| !r.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_OUT_OF_HOURS.to_string()))
+}
+
+/// Accounts' display names by id (for the audit trail's sentences and "who viewed this
+/// record"). Unknown ids are left out.
+pub async fn user_display_names<'e, E>(
+    exec: E,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, String>, sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let mut ids: Vec<&String> = ids.iter().collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let marks = (1..=ids.len())
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("SELECT id, display_name FROM users WHERE id IN ({marks})");
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for id in ids {
+        q = q.bind(id.clone());
+    }
+    q.fetch_all(exec)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get("id")?, r.try_get("display_name")?)))
+        .collect()
+}

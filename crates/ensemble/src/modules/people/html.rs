@@ -11,8 +11,6 @@ use super::evaluation;
 use super::model::{Decision, ETHNICITIES, GENDERS, METHODS, Purpose, label_of};
 use super::service::{self, ConsentInput, Identity, PersonInput};
 use crate::error::{ApiError, AppError, FieldError};
-use crate::modules::practice::moments::Moment;
-use crate::modules::referrals::service::OwnPlan;
 use crate::rbac::Granted;
 use crate::rbac::perm::ExportEvaluationData;
 use crate::state::AppState;
@@ -152,6 +150,7 @@ async fn render_person(
     v: View<'_>,
 ) -> Result<Response, AppError> {
     let (p, consents) = service::read(state, actor, id).await?;
+    let views = super::viewers::record_views(state, actor, id).await?;
     let errors = &v.errors;
     let body = html! {
         (error_summary(errors))
@@ -171,6 +170,7 @@ async fn render_person(
             (Input::new("account_email", "Email address of their participant account", "").kind("email").render(errors))
             (button(if p.user_id.is_some() { "Link a different account" } else { "Link account" }))
         }
+        (views_section(&views))
         h2."nhsuk-heading-m" { "Change their details" }
         form method="post" action=(format!("/people/{}", p.person_id)) novalidate {
             (csrf(ctx))
@@ -184,6 +184,23 @@ async fn render_person(
             .errors(!errors.is_empty())
             .back("/caseload", "Back to caseload"),
     ))
+}
+
+/// "Who viewed this record": the audit trail's entries about the record, in words, with
+/// the latest first (folded, so the page leads with the person).
+fn views_section(views: &[super::viewers::RecordView]) -> Markup {
+    html! {
+        h2."nhsuk-heading-m" id="views" { "Who viewed this record" }
+        details."nhsuk-details" {
+            summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Show who opened or changed this record (" (views.len()) " most recent)" } }
+            div."nhsuk-details__text" {
+                p."nhsuk-body-s" { "From the audit trail, newest first. Looking at this list is recorded too." }
+                ul."nhsuk-list nhsuk-list--border" {
+                    @for v in views { li { (v.sentence) br; span."nhsuk-body-s" { (datetime(v.at)) } } }
+                }
+            }
+        }
+    }
 }
 
 /// GET /people/{id}
@@ -288,132 +305,6 @@ fn consent_input(f: &ConsentForm) -> Result<ConsentInput<'_>, Vec<FieldError>> {
         }),
         _ => Err(e),
     }
-}
-
-/// GET /my/plan — the person's own plan(s) and consents.
-pub async fn my_plan(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    CurrentUser(actor): CurrentUser,
-) -> Result<Response, AppError> {
-    let (plans, consents) = crate::modules::referrals::service::own_plans(&state, &actor).await?;
-    let moments = own_moments(&state, &actor).await?;
-    Ok(my_plan_view(&ctx, &plans, &consents, &moments))
-}
-
-/// Moments from sessions about the signed-in person, for every record linked to them.
-async fn own_moments(
-    state: &AppState,
-    actor: &crate::rbac::Actor,
-) -> Result<Vec<Moment>, AppError> {
-    let mut moments = Vec::new();
-    let people: Vec<String> = sqlx::query_scalar("SELECT id FROM people WHERE user_id = $1")
-        .bind(actor.user_id.clone())
-        .fetch_all(&state.db.read)
-        .await?;
-    for person in &people {
-        moments.extend(crate::modules::practice::moments::for_person(state, person).await?);
-    }
-    Ok(moments)
-}
-
-/// "My plan": each plan with its activity and wellbeing, moments shared from sessions, and
-/// the person's consent decisions with a way to withdraw each one given.
-fn my_plan_view(
-    ctx: &PageCtx,
-    plans: &[OwnPlan],
-    consents: &[service::CurrentConsent],
-    moments: &[Moment],
-) -> Response {
-    let body = html! {
-        h1 { "My plan" }
-        @if plans.is_empty() {
-            p."nhsuk-body" { "You do not have a social prescribing plan in Ensemble. If you would like one, you can " a href="/refer-yourself" { "refer yourself" } " and a link worker will be in touch." }
-        }
-        @for p in plans {
-            div."nhsuk-card" { div."nhsuk-card__content" {
-                h2."nhsuk-card__heading" { "Your plan with " (p.team_name) }
-                p { strong."nhsuk-tag" class=(p.status.tag()) { (p.status.label()) } }
-                @if let Some(lw) = &p.link_worker { p { "Your link worker is " (lw) "." } }
-                @match &p.plan {
-                    Some(plan) => {
-                        dl."nhsuk-summary-list" {
-                            (summary_row("What matters to me", &plan.input.what_matters))
-                            (summary_row("Needs and concerns", &plan.input.needs))
-                            (summary_row("My goals", &plan.input.goals))
-                            (summary_row("Support offered", &plan.input.support_offered))
-                            (summary_row("Next steps", &plan.input.next_steps))
-                            (summary_row("Review date", &plan.input.review_on))
-                        }
-                        @if plan.agreed_at.is_none() { p."nhsuk-body" { "This plan is still being worked out with you." } }
-                    }
-                    None => { p."nhsuk-body" { "Your link worker will talk with you about what matters to you, and you will make a plan together." } }
-                }
-                @if let (Some(name), Some(id)) = (&p.activity_name, &p.activity_id) {
-                    p { "Activity: " a href=(format!("/activities/{id}")) { (name) } }
-                }
-                @if !p.scores.is_empty() {
-                    (crate::modules::measures::html::scores_panel(&p.scores, "My wellbeing"))
-                }
-                p { a href="/check-ins" { "Do a check-in" } }
-            } }
-        }
-        @if !moments.is_empty() {
-            h2."nhsuk-heading-m" { "Moments from your sessions" }
-            p."nhsuk-body" { "Shared because you agreed to share stories. If you withdraw that, they are hidden straight away." }
-            ul."nhsuk-list nhsuk-list--border" {
-                @for m in moments {
-                    li { (m.moment) br; span."nhsuk-body-s" { (m.activity) ", " (crate::db::date_of(m.session_starts_at)) ", noted by " (m.recorded_by) } }
-                }
-            }
-        }
-        @if !plans.is_empty() {
-            h2."nhsuk-heading-m" { "How your information is used" }
-            p."nhsuk-body" { "You can change your mind at any time. Withdrawing takes effect straight away." }
-            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
-                caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Your consent decisions" }
-                thead."nhsuk-table__head" { tr { th scope="col" { "What for" } th scope="col" { "Your decision" } th scope="col" { span."nhsuk-u-visually-hidden" { "Action" } } } }
-                tbody."nhsuk-table__body" {
-                    @for purpose in Purpose::ALL {
-                        @let c = consents.iter().find(|c| c.purpose == purpose);
-                        tr."nhsuk-table__row" {
-                            td."nhsuk-table__cell" { (purpose.label()) }
-                            td."nhsuk-table__cell" { @match c { Some(c) => { (c.decision.label()) }, None => { "Not asked yet" } } }
-                            td."nhsuk-table__cell" {
-                                @if c.is_some_and(|c| c.decision == Decision::Given) {
-                                    form method="post" action="/my/consents" {
-                                        (csrf(ctx))
-                                        input type="hidden" name="purpose" value=(purpose.code());
-                                        button."nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0" type="submit" { "Withdraw" span."nhsuk-u-visually-hidden" { " consent for " (purpose.label()) } }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            } }
-        }
-    };
-    page(ctx, Page::new("My plan", body))
-}
-
-/// Withdrawal form.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub struct WithdrawForm {
-    purpose: String,
-}
-
-/// POST /my/consents — withdraw one's own consent.
-pub async fn my_withdraw(
-    State(state): State<AppState>,
-    CurrentUser(actor): CurrentUser,
-    PageForm(f): PageForm<WithdrawForm>,
-) -> Result<Response, AppError> {
-    let purpose = Purpose::from_code(&f.purpose)
-        .ok_or_else(|| AppError::BadRequest("Unknown consent purpose".into()))?;
-    service::withdraw_own(&state, &actor, purpose).await?;
-    Ok(Redirect::to("/my/plan").into_response())
 }
 
 /// GET /research/datasets

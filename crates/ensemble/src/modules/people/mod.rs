@@ -7,7 +7,10 @@ pub mod evaluation;
 pub mod generate;
 pub mod html;
 pub mod model;
+pub mod own;
+pub mod plan_html;
 pub mod service;
+pub mod viewers;
 
 use crate::manifest::Manifest;
 use crate::rbac::Permission as P;
@@ -20,8 +23,13 @@ pub fn routes() -> Vec<Route> {
         Route::post("/people/{id}", P::WorkCaseload, html::person_save),
         Route::post("/people/{id}/consents", P::WorkCaseload, html::consent_save),
         Route::post("/people/{id}/account", P::WorkCaseload, html::account_link),
-        Route::get("/my/plan", P::SignedIn, html::my_plan),
-        Route::post("/my/consents", P::SignedIn, html::my_withdraw),
+        Route::get("/my/plan", P::SignedIn, plan_html::my_plan),
+        Route::get(
+            "/my/consents/{purpose}",
+            P::SignedIn,
+            plan_html::my_consent_page,
+        ),
+        Route::post("/my/consents", P::SignedIn, plan_html::my_consent_change),
         Route::get(
             "/research/datasets",
             P::ExportEvaluationData,

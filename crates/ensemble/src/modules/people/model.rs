@@ -136,6 +136,46 @@ impl Purpose {
             Purpose::ShareStories => "Sharing their story",
         }
     }
+
+    /// The consent in the person's own words, as "My plan" shows it.
+    pub fn first_person(self) -> &'static str {
+        match self {
+            Purpose::Contact => {
+                "I agree that the service can contact me about my referral and my activities."
+            }
+            Purpose::Evaluation => {
+                "I agree that my information, without my name, can be used to find out how well the programme works."
+            }
+            Purpose::ResearchContact => {
+                "I agree that someone can ask me whether I would like to take part in research."
+            }
+            Purpose::ShareGp => {
+                "I agree that a summary of how I am getting on can be shared with my GP and the person who referred me."
+            }
+            Purpose::ShareStories => {
+                "I agree that stories about me from my sessions can be shared, without my name."
+            }
+        }
+    }
+
+    /// What happens when the person withdraws this consent, in plain words.
+    pub fn if_withdrawn(self) -> &'static str {
+        match self {
+            Purpose::Contact => {
+                "We will stop contacting you about your referral and activities. Your link worker may not be able to arrange activities for you until you agree again."
+            }
+            Purpose::Evaluation => {
+                "Your information is taken out of the data used to find out how well the programme works, straight away. Totals already published cannot be changed."
+            }
+            Purpose::ResearchContact => "Nobody will ask you about taking part in research.",
+            Purpose::ShareGp => {
+                "Summaries of how you are getting on will no longer be sent to your GP or the person who referred you. Anything already sent stays with them."
+            }
+            Purpose::ShareStories => {
+                "Moments from your sessions are hidden straight away and no new ones will be linked to you."
+            }
+        }
+    }
 }
 
 /// A consent decision.

@@ -723,7 +723,7 @@ pub async fn record_consent(
             action: "consent.record",
             entity_type: "person",
             entity_id: Some(person_id),
-            detail: json!({ "purpose": c.purpose.code(), "decision": decision.code(), "method": c.method }),
+            detail: json!({ "purpose": c.purpose.code(), "decision": decision.code(), "method": c.method, "previous": previous }),
         },
     )
     .await?;
@@ -751,38 +751,6 @@ pub async fn record_consent_as_staff(
     record_consent(&mut tx, &actor.audit(), person_id, c).await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// A participant withdraws their own consent for a purpose (from "My plan").
-pub async fn withdraw_own(
-    state: &AppState,
-    actor: &Actor,
-    purpose: Purpose,
-) -> Result<usize, AppError> {
-    let mut tx = state.db.begin().await?;
-    let ids: Vec<String> = sqlx::query("SELECT id FROM people WHERE user_id = $1")
-        .bind(actor.user_id.clone())
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| r.try_get("id"))
-        .collect::<Result<_, _>>()?;
-    for id in &ids {
-        record_consent(
-            &mut tx,
-            &actor.audit(),
-            id,
-            &ConsentInput {
-                purpose,
-                decision: Decision::Withdrawn,
-                method: "online",
-                witness: "",
-            },
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(ids.len())
 }
 
 /// Link a demo person's record to their participant account, for the demo loader only (no

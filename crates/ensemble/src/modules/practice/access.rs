@@ -477,5 +477,7 @@ async fn load_incident(tx: &mut Tx, id: &str) -> Result<Option<IncidentRecord>, 
         reporter: r.try_get("reporter")?,
         reported_at: r.try_get("reported_at")?,
         closure_note: r.try_get("closure_note")?,
+        escalated_at: r.try_get("escalated_at")?,
+        told: r.try_get("told")?,
     }))
 }

@@ -212,6 +212,7 @@ pub async fn report(
     .execute(&mut *tx)
     .await?;
     let mut notified = 0;
+    let mut to: Vec<(String, String, String)> = Vec::new();
     if escalate {
         let kind = if f.category == "safeguarding" {
             "safeguarding"
@@ -219,25 +220,38 @@ pub async fn report(
             "clinical"
         };
         let all = leads(&mut *tx, &activity).await?;
-        let mut to: Vec<String> = all
+        let role = |k: &str| {
+            LEAD_KINDS
+                .iter()
+                .find(|(c, _)| *c == k)
+                .map_or("Named lead", |(_, l)| *l)
+        };
+        to = all
             .iter()
             .filter(|l| l.2 == kind)
-            .map(|l| l.0.clone())
+            .map(|l| (l.0.clone(), l.1.clone(), role(&l.2).to_string()))
             .collect();
         if to.is_empty() {
-            to = all.iter().map(|l| l.0.clone()).collect();
+            to = all
+                .iter()
+                .map(|l| (l.0.clone(), l.1.clone(), role(&l.2).to_string()))
+                .collect();
         }
         if to.is_empty() {
-            to = sqlx::query_scalar(
-                "SELECT user_id FROM accounts_member_roles WHERE organisation_id = $1 AND role = 'programme_manager'",
+            to = sqlx::query(
+                "SELECT m.user_id, u.display_name FROM accounts_member_roles m JOIN accounts_user_names u ON u.id = m.user_id \
+                 WHERE m.organisation_id = $1 AND m.role = 'programme_manager' AND u.disabled_at IS NULL",
             )
             .bind(org.clone())
             .fetch_all(&mut *tx)
-            .await?;
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("user_id")?, r.try_get("display_name")?, "Programme manager".to_string())))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
         }
         to.sort();
-        to.dedup();
-        for user in &to {
+        to.dedup_by(|a, b| a.0 == b.0);
+        for (user, _, _) in &to {
             let email = crate::modules::accounts::store::enabled_emails(
                 &mut tx,
                 std::slice::from_ref(user),
@@ -261,6 +275,15 @@ pub async fn report(
             }
         }
     }
+    let told: Vec<Told> = to
+        .into_iter()
+        .map(|(_, name, role)| Told { name, role })
+        .collect();
+    sqlx::query("UPDATE incidents SET told = $1 WHERE id = $2")
+        .bind(serde_json::to_string(&told).map_err(|e| AppError::Internal(e.into()))?)
+        .bind(id.clone())
+        .execute(&mut *tx)
+        .await?;
     audit_incident(&mut tx, actor, "incident.report", &id, json!({ "severity": f.severity, "category": f.category, "escalated": escalate, "notified": notified })).await?;
     tx.commit().await?;
     super::summary::invalidate();
@@ -295,6 +318,22 @@ pub struct Incident {
     pub updates: Vec<(String, String, i64)>,
     /// Whether the viewer may follow up and close (a named lead or a programme manager).
     pub can_follow_up: bool,
+    /// Whether it was escalated when recorded (its leads were told by email).
+    pub escalated: bool,
+    /// Who was told when it was recorded.
+    pub told: Vec<Told>,
+    /// The organisation's out-of-hours safeguarding route (or the default wording).
+    pub out_of_hours: String,
+    /// The organisation running the session (for the link to its safeguarding settings).
+    pub organisation_id: String,
+}
+
+/// Someone told about an incident when it was recorded: their name and role as the
+/// service knew them then.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq)]
+pub struct Told {
+    pub name: String,
+    pub role: String,
 }
 
 /// An incident as stored, with the names it points at: what [`IncidentAccess`] holds.
@@ -316,6 +355,10 @@ pub struct IncidentRecord {
     pub reporter: String,
     pub reported_at: i64,
     pub closure_note: String,
+    /// When it was escalated to the leads, if it was.
+    pub escalated_at: Option<i64>,
+    /// Who was told when it was recorded (JSON list of [`Told`]).
+    pub told: String,
 }
 
 /// One incident (audited): its reporter, the activity's named leads and the organisation's
@@ -333,6 +376,9 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<Incident, 
     .map(|x| Ok((x.try_get("display_name")?, x.try_get("body")?, x.try_get("at")?)))
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
     audit_incident(&mut tx, actor, "incident.read", &i.id, json!({})).await?;
+    let out_of_hours =
+        crate::modules::accounts::store::out_of_hours_or_default(&mut *tx, &i.organisation_id)
+            .await?;
     tx.commit().await?;
     let can_follow_up = i.has(Relationship::NamedLead) || i.has(Relationship::ProgrammeManager);
     let r = i.into_record();
@@ -350,6 +396,10 @@ pub async fn get(state: &AppState, actor: &Actor, id: &str) -> Result<Incident, 
         closure_note: r.closure_note,
         updates,
         can_follow_up,
+        escalated: r.escalated_at.is_some(),
+        told: serde_json::from_str(&r.told).unwrap_or_default(),
+        out_of_hours,
+        organisation_id: r.organisation_id,
     })
 }
 

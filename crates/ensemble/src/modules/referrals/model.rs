@@ -330,3 +330,49 @@ mod tests {
         );
     }
 }
+
+/// A short reference a person can read out on the phone, derived from the referral's id
+/// (the last eight hexadecimal digits, random in a UUID v7): `ENS-1A2B-3C4D`.
+pub fn human_reference(referral_id: &str) -> String {
+    let hex: String = referral_id
+        .chars()
+        .filter(char::is_ascii_hexdigit)
+        .collect::<String>()
+        .to_ascii_uppercase();
+    let tail = &hex[hex.len().saturating_sub(8)..];
+    let (a, b) = tail.split_at(tail.len() / 2);
+    format!("ENS-{a}-{b}")
+}
+
+/// Whether text has the shape of a [`human_reference`] (for a reference carried in a URL).
+pub fn is_human_reference(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 13
+        && text.starts_with("ENS-")
+        && b[8] == b'-'
+        && b.iter()
+            .enumerate()
+            .filter(|(i, _)| !matches!(i, 0..=3 | 8))
+            .all(|(_, c)| c.is_ascii_digit() || (b'A'..=b'F').contains(c))
+}
+
+#[cfg(test)]
+mod reference_tests {
+    use super::*;
+
+    #[test]
+    fn a_human_reference_is_short_and_recognised() {
+        let r = human_reference("0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
+        assert_eq!(r, "ENS-2E3F-4A5B");
+        assert!(is_human_reference(&r));
+        for bad in [
+            "",
+            "ENS-2E3F4A5B",
+            "ENS-2E3F-4A5G",
+            "<b>-2E3F-4A5B",
+            "ENS-2e3f-4a5b",
+        ] {
+            assert!(!is_human_reference(bad), "{bad}");
+        }
+    }
+}

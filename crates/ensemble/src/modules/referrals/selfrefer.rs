@@ -2,7 +2,7 @@
 //! and email, and spam protection without a CAPTCHA (a hidden honeypot field, a signed
 //! form-start time that must be at least a few seconds old, and a per-address limit).
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -11,7 +11,7 @@ use maud::html;
 use serde::Deserialize;
 use sha2::Sha256;
 
-use super::model::{ReasonProblem, ReferralReason};
+use super::model::{ReasonProblem, ReferralReason, human_reference, is_human_reference};
 use super::service::{self, NewReferral};
 use crate::audit::AuditActor;
 use crate::db::now;
@@ -137,8 +137,10 @@ pub async fn submit(
     PageForm(f): PageForm<SelfReferralForm>,
 ) -> Result<Response, AppError> {
     if !f.website.is_empty() {
-        // A bot filled the hidden field: say thanks, keep nothing.
-        return Ok(Redirect::to("/refer-yourself/done").into_response());
+        // A bot filled the hidden field: say thanks (with a reference like any other), keep
+        // nothing.
+        let fake = human_reference(&crate::db::new_id());
+        return Ok(Redirect::to(&format!("/refer-yourself/done?reference={fake}")).into_response());
     }
     let c = check(&state.secret, &f);
     let team = service::team_for_postcode(&state, &f.postcode).await?;
@@ -159,8 +161,8 @@ pub async fn submit(
         )));
     }
     let new = self_referral(team, valid, reason, c.consents);
-    create_and_confirm(&state, &ctx, &new).await?;
-    Ok(Redirect::to("/refer-yourself/done").into_response())
+    let reference = create_and_confirm(&state, &ctx, &new).await?;
+    Ok(Redirect::to(&format!("/refer-yourself/done?reference={reference}")).into_response())
 }
 
 /// The form's answers once checked, with every problem named.
@@ -317,12 +319,12 @@ fn self_referral(
 }
 
 /// Create the referral (audited as anonymous, with the request id), then email the person a
-/// confirmation when they gave an address.
+/// confirmation when they gave an address. Returns the referral's short reference.
 async fn create_and_confirm(
     state: &AppState,
     ctx: &PageCtx,
     new: &NewReferral,
-) -> Result<(), AppError> {
+) -> Result<String, AppError> {
     let email = new.person.email().to_string();
     let name = new.person.given_name().to_string();
     let who = AuditActor {
@@ -331,23 +333,45 @@ async fn create_and_confirm(
         request_id: Some(ctx.req.request_id.clone()),
     };
     let created = service::create(state, &who, new).await?;
+    let reference = human_reference(&created.id);
     if !email.is_empty() {
         let mut tx = state.db.begin().await?;
         crate::notify::queue_email(&mut tx, &email, "We have your referral", &format!(
             "Hello {name},\n\nThank you. We have your referral to social prescribing. A link worker will contact you within {} working days to talk about what matters to you.\n\nIf you are in crisis, call 999 or NHS 111 (option 2 for mental health).\n\nYour reference: {}\n",
-            state.cfg.first_contact_working_days, &created.id[created.id.len() - 8..])).await?;
+            state.cfg.first_contact_working_days, reference)).await?;
         tx.commit().await?;
     }
-    Ok(())
+    Ok(reference)
+}
+
+/// The reference the confirmation shows (`?reference=ENS-…`; anything else is not shown).
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DoneQuery {
+    reference: String,
 }
 
 /// GET /refer-yourself/done
-pub async fn done(State(state): State<AppState>, ctx: PageCtx) -> Response {
+pub async fn done(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    q: Result<Query<DoneQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let reference = q
+        .map(|Query(q)| q.reference)
+        .ok()
+        .filter(|r| is_human_reference(r));
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             div."ensemble-confirmation" {
                 h1 { "Referral sent" }
                 p { "Thank you. We have your referral." }
+                @if let Some(r) = &reference {
+                    p { "Your reference is" br; strong."ensemble-reference" { (r) } }
+                }
+            }
+            @if reference.is_some() {
+                p."nhsuk-body" { "Keep this reference. If you contact us about your referral, give it so we can find it quickly." }
             }
             h2."nhsuk-heading-m" { "What happens next" }
             p."nhsuk-body" { "A link worker will contact you within " (state.cfg.first_contact_working_days) " working days. If you gave an email address, we have sent you a confirmation." }

@@ -266,8 +266,21 @@ async fn withdrawing_consent_removes_the_person_from_every_evaluation_set_at_onc
         .execute(&w.app.state.db.write)
         .await
         .unwrap();
+    // Withdrawing asks to confirm first, saying what happens.
+    let confirm = me.get("/my/consents/evaluation").await;
+    assert_eq!(confirm.status, StatusCode::OK);
+    assert!(
+        confirm.body.contains("Are you sure you want to withdraw")
+            && confirm.body.contains("What happens if you withdraw"),
+        "{}",
+        confirm.body
+    );
     let r = me
-        .submit("/my/plan", "/my/consents", &[("purpose", "evaluation")])
+        .submit(
+            "/my/consents/evaluation",
+            "/my/consents",
+            &[("purpose", "evaluation"), ("decision", "withdrawn")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     for d in evaluation::DATASETS {
@@ -312,4 +325,108 @@ async fn a_research_dataset_cell_a_spreadsheet_would_run_as_a_formula_is_downloa
         csv.body
     );
     assert!(!csv.body.contains(",\"=HYPERLINK"), "{}", csv.body);
+}
+
+#[tokio::test]
+async fn a_participant_withdraws_a_consent_after_confirming_and_gives_it_again_as_a_new_decision() {
+    let w = world().await;
+    assert_eq!(self_refer(&w.app, SELF).await.status, StatusCode::SEE_OTHER);
+    let person: String =
+        sqlx::query_scalar("SELECT person_id FROM referrals ORDER BY created_at DESC LIMIT 1")
+            .fetch_one(&w.app.state.db.read)
+            .await
+            .unwrap();
+    let porg = w.app.org("Participants", "community_group").await;
+    let (mut me, me_id, _) = signed(&w.app, Role::Participant, &porg).await;
+    sqlx::query("UPDATE people SET user_id = $1 WHERE id = $2")
+        .bind(me_id)
+        .bind(person.clone())
+        .execute(&w.app.state.db.write)
+        .await
+        .unwrap();
+    let decisions = |d: &str| {
+        format!(
+            "SELECT COUNT(*) FROM consent_decisions WHERE person_id = '{person}' AND purpose = 'share_stories' AND decision = '{d}'"
+        )
+    };
+    let before_given = w.app.count(&decisions("given")).await;
+    // First person on "My plan", with a link to the confirmation page.
+    let plan = me.get("/my/plan").await;
+    assert!(plan.body.contains("I agree that"), "{}", plan.body);
+    // Give, withdraw, give again: each a confirmation page and a new decision.
+    // Self-referral does not ask about sharing stories: the person gives it first.
+    let give = me.get("/my/consents/share_stories").await;
+    assert!(
+        give.body.contains("Do you want to give your consent?"),
+        "{}",
+        give.body
+    );
+    let step = |decision: &'static str| [("purpose", "share_stories"), ("decision", decision)];
+    let r = me
+        .submit("/my/consents/share_stories", "/my/consents", &step("given"))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let confirm = me.get("/my/consents/share_stories").await;
+    assert!(
+        confirm.body.contains("Yes, withdraw my consent"),
+        "{}",
+        confirm.body
+    );
+    let r = me
+        .submit(
+            "/my/consents/share_stories",
+            "/my/consents",
+            &step("withdrawn"),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        me.get("/my/plan?consent=withdrawn")
+            .await
+            .body
+            .contains("You have withdrawn your consent")
+    );
+    let again = me.get("/my/consents/share_stories").await;
+    assert!(
+        again.body.contains("Do you want to give your consent?"),
+        "{}",
+        again.body
+    );
+    let r = me
+        .submit("/my/consents/share_stories", "/my/consents", &step("given"))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(w.app.count(&decisions("withdrawn")).await, 1);
+    assert_eq!(w.app.count(&decisions("given")).await, before_given + 2);
+    assert!(
+        w.app
+            .count(&format!("SELECT COUNT(*) FROM audit_log WHERE action = 'consent.record' AND entity_id = '{person}' AND detail LIKE '%\"decision\":\"given\"%' AND detail LIKE '%\"previous\":\"withdrawn\"%'"))
+            .await
+            == 1
+    );
+    let current: String = sqlx::query_scalar(
+        "SELECT decision FROM person_consents WHERE person_id = $1 AND purpose = 'share_stories'",
+    )
+    .bind(person.clone())
+    .fetch_one(&w.app.state.db.read)
+    .await
+    .unwrap();
+    assert_eq!(current, "given");
+    // Bad input never 500s.
+    assert_eq!(
+        me.get("/my/consents/nope").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let bad = me
+        .submit(
+            "/my/plan",
+            "/my/consents",
+            &[("purpose", "share_stories"), ("decision", "maybe")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let bad = me
+        .submit("/my/plan", "/my/consents", &[("purpose", "x")])
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }

@@ -132,13 +132,34 @@ async fn a_self_referral_is_confirmed_to_the_person_by_email() {
     let w = world().await;
     let r = self_refer(&w.app, SELF).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert_eq!(r.location(), "/refer-yourself/done");
+    // The confirmation page and the email carry the same short reference, derived from
+    // the referral.
+    let id = latest_referral(&w.app).await;
+    let reference = ensemble::modules::referrals::model::human_reference(&id);
+    assert_eq!(
+        r.location(),
+        format!("/refer-yourself/done?reference={reference}")
+    );
+    let done = w.app.client().get(r.location()).await;
+    assert!(
+        done.body.contains("Your reference is") && done.body.contains(&reference),
+        "{}",
+        done.body
+    );
     assert_eq!(
         w.app
-            .count("SELECT COUNT(*) FROM outbox WHERE to_address = 'robin@example.org'")
+            .count(&format!("SELECT COUNT(*) FROM outbox WHERE to_address = 'robin@example.org' AND body_text LIKE '%Your reference: {reference}%'"))
             .await,
         1
     );
+    // A reference of the wrong shape in the address is not shown.
+    let odd = w
+        .app
+        .client()
+        .get("/refer-yourself/done?reference=%3Cb%3Ehi")
+        .await;
+    assert_eq!(odd.status, StatusCode::OK);
+    assert!(!odd.body.contains("Your reference is"));
 }
 
 #[tokio::test]

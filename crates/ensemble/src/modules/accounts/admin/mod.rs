@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use crate::audit::{AuditFilter, AuditRow};
+use crate::audit::AuditFilter;
 use crate::error::{AppError, FieldError};
 use crate::notify::OutboxMessage;
 use crate::rbac::Granted;
@@ -350,7 +350,7 @@ impl AuditQuery {
 fn audit_view(
     q: &AuditQuery,
     errors: &[FieldError],
-    rows: &[AuditRow],
+    rows: &[service::AuditEntry],
     pg: i64,
     more: bool,
 ) -> Markup {
@@ -388,22 +388,29 @@ fn audit_view(
             table."nhsuk-table" {
                 caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { "Audit entries" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {
-                    th."nhsuk-table__header" scope="col" { "#" }
                     th."nhsuk-table__header" scope="col" { "When" }
-                    th."nhsuk-table__header" scope="col" { "Action" }
-                    th."nhsuk-table__header" scope="col" { "Record" }
-                    th."nhsuk-table__header" scope="col" { "By" }
-                    th."nhsuk-table__header" scope="col" { "Detail" }
+                    th."nhsuk-table__header" scope="col" { "What happened" }
                 } }
                 tbody."nhsuk-table__body" {
-                    @for r in rows {
+                    @for e in rows {
+                        @let r = &e.row;
                         tr."nhsuk-table__row" {
-                            td."nhsuk-table__cell" { (r.seq) }
                             td."nhsuk-table__cell"."ensemble-nowrap" { (datetime(r.at)) }
-                            td."nhsuk-table__cell" { (r.action) }
-                            td."nhsuk-table__cell" { (r.entity_type) @if let Some(id) = &r.entity_id { br; span."nhsuk-body-s" { (id) } } }
-                            td."nhsuk-table__cell" { (r.actor_label) @if let Some(u) = &r.actor_user_id { br; a href=(format!("/admin/audit?actor={u}")) { span."nhsuk-body-s" { (u) } } } }
-                            td."nhsuk-table__cell"."ensemble-detail" { span."nhsuk-body-s" { (r.detail) } }
+                            td."nhsuk-table__cell" {
+                                (e.sentence)
+                                details."nhsuk-details nhsuk-u-margin-bottom-0" {
+                                    summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Details" span."nhsuk-u-visually-hidden" { " of entry " (r.seq) } } }
+                                    div."nhsuk-details__text" {
+                                        dl."nhsuk-summary-list nhsuk-u-margin-bottom-0" {
+                                            div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Entry" } dd."nhsuk-summary-list__value" { (r.seq) } }
+                                            div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Action" } dd."nhsuk-summary-list__value" { code { (r.action) } } }
+                                            div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Record" } dd."nhsuk-summary-list__value" { (r.entity_type) @if let Some(id) = &r.entity_id { " " a href=(format!("/admin/audit?entity_type={}&entity_id={id}", r.entity_type)) { (id) } } } }
+                                            div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "By" } dd."nhsuk-summary-list__value" { (r.actor_label) @if let Some(u) = &r.actor_user_id { " " a href=(format!("/admin/audit?actor={u}")) { (u) } } } }
+                                            div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Detail" } dd."nhsuk-summary-list__value ensemble-detail" { code { (r.detail) } } }
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }

@@ -6,6 +6,7 @@ mod invitations;
 mod organisations;
 mod oversight;
 mod own_account;
+mod safeguarding;
 mod signin;
 mod users;
 
@@ -14,6 +15,7 @@ pub use invitations::*;
 pub use organisations::*;
 pub use oversight::*;
 pub use own_account::*;
+pub use safeguarding::*;
 pub use signin::*;
 pub use users::*;
 

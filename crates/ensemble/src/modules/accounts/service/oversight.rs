@@ -1,22 +1,55 @@
 //! The administrator's views of the platform's own records: the audit trail and the email
 //! outbox. Both hold personal data, so reading them is itself audited.
 
-use crate::audit::{self, AuditFilter, AuditRow};
+use crate::audit::{self, AuditFilter, AuditRow, describe};
 use crate::error::AppError;
+use crate::modules::accounts::store;
 use crate::notify::OutboxMessage;
 use crate::rbac::Granted;
 use crate::rbac::perm::{ViewAudit, ViewOperations};
 use crate::state::AppState;
 
-/// One page (50 rows) of the audit trail matching `filter`, and whether there are more;
-/// the read is recorded in the trail.
+/// An audit row with its plain sentence ("Lee Link Worker viewed Jordan Reyes's record").
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub row: AuditRow,
+    pub sentence: String,
+}
+
+/// One page (50 rows) of the audit trail matching `filter`, each with its sentence (a
+/// person's name only when the viewer is in that person's care team), and whether there are
+/// more; the read is recorded in the trail.
 pub async fn browse_audit(
     state: &AppState,
     g: &Granted<ViewAudit>,
     filter: &AuditFilter,
     pg: i64,
-) -> Result<(Vec<AuditRow>, bool), AppError> {
-    let found = audit::list(&state.db, filter, pg, 50).await?;
+) -> Result<(Vec<AuditEntry>, bool), AppError> {
+    let (rows, more) = audit::list(&state.db, filter, pg, 50).await?;
+    let actors: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.actor_user_id.clone())
+        .collect();
+    let names = store::user_display_names(&state.db.read, &actors).await?;
+    let people: Vec<String> = rows
+        .iter()
+        .filter(|r| r.entity_type == "person")
+        .filter_map(|r| r.entity_id.clone())
+        .collect();
+    let people =
+        crate::modules::people::viewers::names_for_viewer(state, g.actor(), &people).await?;
+    let entries: Vec<AuditEntry> = rows
+        .into_iter()
+        .map(|row| {
+            let actor = row.actor_user_id.as_ref().and_then(|u| names.get(u));
+            let person = (row.entity_type == "person")
+                .then(|| row.entity_id.as_ref().and_then(|p| people.get(p)))
+                .flatten();
+            let sentence =
+                describe::sentence(&row, actor.map(String::as_str), person.map(String::as_str));
+            AuditEntry { row, sentence }
+        })
+        .collect();
     // Browsing the trail is itself a read of personal data.
     audit::read(
         &state.db,
@@ -24,10 +57,10 @@ pub async fn browse_audit(
         "audit.read",
         "audit_log",
         None,
-        serde_json::json!({"page": pg, "rows": found.0.len()}),
+        serde_json::json!({"page": pg, "rows": entries.len()}),
     )
     .await?;
-    Ok(found)
+    Ok((entries, more))
 }
 
 /// The 100 most recent emails in the outbox; the read is recorded in the trail.

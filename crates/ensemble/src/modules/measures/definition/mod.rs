@@ -8,12 +8,14 @@ mod checks;
 mod format;
 mod library;
 mod overlay;
+mod plain;
 mod scoring;
 
 pub use checks::*;
 pub use format::*;
 pub use library::*;
 pub use overlay::*;
+pub use plain::*;
 pub use scoring::*;
 
 #[cfg(test)]

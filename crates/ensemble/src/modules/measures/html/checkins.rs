@@ -6,13 +6,12 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::error::{AppError, FieldError};
-use crate::modules::measures::service::{self, Mode, NewResponse};
+use crate::modules::measures::definition::{Direction, change_in_words, direction_in_words, num};
+use crate::modules::measures::service::{self, LatestScore, Mode, NewResponse};
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
 use crate::web::forms::{PageForm, csrf, error_summary};
 use crate::web::{Page, PageCtx, page};
-
-use super::*;
 
 /// The person record of a signed-in participant.
 /// GET /check-ins — the participant's own check-ins.
@@ -41,20 +40,20 @@ fn check_ins_view(ctx: &PageCtx, c: &service::OwnCheckIns) -> Markup {
             @if !mine.is_empty() {
                 h2."nhsuk-heading-m" { "Carry on where you left off" }
                 ul."nhsuk-list" {
-                    @for p in mine { li { a href=(format!("/check-ins/{}", p.id)) { "Continue " (p.instrument) } } }
+                    @for p in mine { li { a href=(format!("/check-ins/{}", p.id)) { "Continue " (plain_name(c, &p.instrument)) } } }
                 }
             }
             @if !c.due.is_empty() {
                 div."nhsuk-inset-text" {
                     span."nhsuk-u-visually-hidden" { "Information: " }
-                    p { "Due now: " (c.due.iter().map(|d| c.available.iter().find(|(a, _)| a.id == d.instrument_id).map(|(a, _)| a.short_name.clone()).unwrap_or_else(|| d.instrument_id.clone())).collect::<Vec<_>>().join(", ")) }
+                    p { "Due now: " (c.due.iter().map(|d| plain_name(c, &d.instrument_id)).collect::<Vec<_>>().join(", ")) }
                 }
             }
             h2."nhsuk-heading-m" { "Start a check-in" }
             @for (d, _) in &c.available {
                 div."nhsuk-card" { div."nhsuk-card__content" {
-                    h3."nhsuk-card__heading nhsuk-heading-s" { (d.name) }
-                    p."nhsuk-card__description" { (d.items.len()) " questions" }
+                    h3."nhsuk-card__heading nhsuk-heading-s" { (d.plain_name()) }
+                    p."nhsuk-card__description" { (d.plain_purpose()) " " (d.items.len()) " questions." }
                     form method="post" action="/check-ins/start" novalidate {
                         (csrf(ctx))
                         input type="hidden" name="instrument" value=(d.id);
@@ -74,12 +73,70 @@ fn check_ins_view(ctx: &PageCtx, c: &service::OwnCheckIns) -> Markup {
                                 }
                             }
                         }
-                        button."nhsuk-button" type="submit" { "Start " (d.short_name) }
+                        button."nhsuk-button" type="submit" { "Start" span."nhsuk-u-visually-hidden" { " " (d.plain_name()) } }
                     }
                 } }
             }
-            (scores_panel(&c.latest, "Your latest scores"))
+            (own_scores_panel(&c.latest, "How you are getting on"))
         } }
+    }
+}
+
+/// An instrument's plain name for the participant (one they may start), or "a check-in".
+fn plain_name(c: &service::OwnCheckIns, instrument_id: &str) -> String {
+    c.available
+        .iter()
+        .find(|(a, _)| a.id == instrument_id)
+        .map(|(a, _)| a.plain_name())
+        .unwrap_or_else(|| "a check-in".into())
+}
+
+/// A participant's latest scores in words: for each measure, what it is for and whether the
+/// score is higher, about the same or lower than last time (by the instrument's
+/// meaningful-change threshold where it has one). No instrument ids, codes or working scores.
+pub fn own_scores_panel(latest: &[LatestScore], heading: &str) -> Markup {
+    let shown: Vec<&LatestScore> = latest.iter().filter(|l| l.about.for_participant).collect();
+    let mut names: Vec<&str> = Vec::new();
+    for l in &shown {
+        if !names.contains(&l.about.name.as_str()) {
+            names.push(&l.about.name);
+        }
+    }
+    html! {
+        h2."nhsuk-heading-m" { (heading) }
+        @if shown.is_empty() {
+            p."nhsuk-body" { "You have not done a check-in yet." }
+        }
+        @for name in names {
+            @let scores: Vec<&&LatestScore> = shown.iter().filter(|l| l.about.name == name).collect();
+            @if let Some(first) = scores.first() {
+                h3."nhsuk-heading-s" { (name) }
+                @let mixed = scores.iter().any(|l| l.about.higher_is_better) && scores.iter().any(|l| !l.about.higher_is_better);
+                p."nhsuk-body" {
+                    (first.about.purpose)
+                    @if !mixed { " " (direction_in_words(direction(first))) }
+                }
+                ul."nhsuk-list nhsuk-list--bullet" {
+                    @for l in &scores {
+                        li {
+                            @if !l.about.only_one { (l.score.label) ": " }
+                            "on " (crate::web::layout::long_date(l.score.completed_at)) " your score was " (num(l.score.value))
+                            @if let Some(b) = &l.score.band { " (" (b) ")" }
+                            ", " (change_in_words(l.score.value, l.previous, l.about.meaningful_change)) "."
+                            @if mixed { " " (direction_in_words(direction(l))) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn direction(l: &LatestScore) -> Direction {
+    if l.about.higher_is_better {
+        Direction::HigherIsBetter
+    } else {
+        Direction::LowerIsBetter
     }
 }
 

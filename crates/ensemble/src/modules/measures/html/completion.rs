@@ -195,7 +195,13 @@ fn completion_page(
     let easy = v.easy_read;
     let one = v.one_per_page && v.status == service::IN_PROGRESS && total > 1;
     let index = q.clamp(1, total.max(1)) - 1;
-    let title = def.name.clone();
+    // A participant's own check-in names the measure in plain words (no abbreviation).
+    let own = v.mode == Mode::SelfReport;
+    let (title, short) = if own {
+        (def.plain_name(), def.plain_name())
+    } else {
+        (def.name.clone(), def.short_name.clone())
+    };
     let instructions = if easy {
         def.easy_read_instructions
             .clone()
@@ -222,12 +228,12 @@ fn completion_page(
             @if v.stand_in_wording {
                 div."nhsuk-warning-callout" {
                     h2."nhsuk-warning-callout__label" { span role="text" { span."nhsuk-u-visually-hidden" { "Important: " } "Demonstration wording" } }
-                    p { "These questions are a made-up stand-in for the demo. They are not the real " (def.short_name) " wording, which is licensed by its owners." }
+                    p { "These questions are a made-up stand-in for the demo. They are not the real " (short) " wording, which is licensed by its owners." }
                 }
             }
             @if !v.worded {
                 div."nhsuk-inset-text" { span."nhsuk-u-visually-hidden" { "Information: " }
-                    p { "The wording of " (def.short_name) " is licensed and has not been uploaded for this organisation. Key each answer from the paper form by its number." } }
+                    p { "The wording of " (short) " is licensed and has not been uploaded for this organisation. Key each answer from the paper form by its number." } }
             }
             @if let Some(t) = &def.timeframe { p."nhsuk-body" { "Think about how things have been " (t) "." } }
             @if let Some(i) = instructions { p."nhsuk-body" { (i) } }
@@ -284,6 +290,7 @@ fn answer_text(a: &Answer) -> String {
 }
 
 fn done_page(ctx: &PageCtx, v: &ResponseView, outcome: &Saved) -> Response {
+    let own = v.mode == Mode::SelfReport;
     let back = match v.mode {
         Mode::SelfReport => "/check-ins".to_owned(),
         _ => "/measures".to_owned(),
@@ -294,9 +301,21 @@ fn done_page(ctx: &PageCtx, v: &ResponseView, outcome: &Saved) -> Response {
                 Saved::Complete => {
                     div."ensemble-confirmation" {
                         h1 { "Thank you" }
-                        p { "The answers to " (v.definition.short_name) " are saved." }
+                        p { "The answers to " (if own { v.definition.plain_name() } else { v.definition.short_name.clone() }) " are saved." }
                     }
-                    @if !v.scores.is_empty() {
+                    @if own {
+                        @let def = &v.definition;
+                        @let shown: Vec<_> = v.scores.iter().filter(|s| def.scores.iter().any(|r| r.id == s.id && def.shown_to_participant(r))).collect();
+                        ul."nhsuk-list" {
+                            @for s in &shown {
+                                li {
+                                    @if shown.len() > 1 { (s.label) ": " }
+                                    "your score is " (num(s.value)) @if let Some(b) = &s.band { " (" (b) ")" } "."
+                                }
+                            }
+                        }
+                        p."nhsuk-body" { a href="/check-ins" { "See how you are getting on" } ", compared with last time." }
+                    } @else if !v.scores.is_empty() {
                         h2."nhsuk-heading-m" { "Scores" }
                         dl."nhsuk-summary-list" {
                             @for s in v.scores.iter().filter(|s| v.definition.scores.iter().any(|r| r.id == s.id && r.headline)) {

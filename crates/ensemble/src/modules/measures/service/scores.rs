@@ -164,6 +164,7 @@ pub async fn latest_scores(
 
 async fn latest_by_id(tx: &mut Tx, person_id: &str) -> Result<Vec<LatestScore>, AppError> {
     let all = scores_unchecked(tx, person_id).await?;
+    let mut defs: BTreeMap<(String, u32), Option<Definition>> = BTreeMap::new();
     let mut out: Vec<LatestScore> = Vec::new();
     for row in all.iter().filter(|r| r.headline) {
         if out
@@ -180,12 +181,63 @@ async fn latest_by_id(tx: &mut Tx, person_id: &str) -> Result<Vec<LatestScore>, 
                     && p.completed_at < row.completed_at
             })
             .map(|p| p.value);
+        let key = (row.instrument_id.clone(), row.instrument_version);
+        if !defs.contains_key(&key) {
+            let d = definition(&mut **tx, &row.instrument_id, Some(row.instrument_version)).await?;
+            defs.insert(key.clone(), d);
+        }
+        let about = defs
+            .get(&key)
+            .and_then(Option::as_ref)
+            .map(|d| ScoreAbout::of(d, &row.score_id))
+            .unwrap_or_default();
         out.push(LatestScore {
             score: row.clone(),
             previous,
+            about,
         });
     }
     Ok(out)
+}
+
+/// What a participant's page says about a score: the instrument in plain words, its
+/// meaningful-change threshold and direction, and whether the participant sees it at all.
+#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+pub struct ScoreAbout {
+    /// The instrument's name without its abbreviation.
+    pub name: String,
+    /// One plain sentence on what it asks about.
+    pub purpose: String,
+    /// The smallest change that counts (where the instrument defines one).
+    pub meaningful_change: Option<f64>,
+    /// A higher score means better (otherwise lower does).
+    pub higher_is_better: bool,
+    /// Shown on the participant's own pages.
+    pub for_participant: bool,
+    /// This score is the only one of its instrument a participant sees.
+    pub only_one: bool,
+}
+
+impl ScoreAbout {
+    fn of(def: &Definition, score_id: &str) -> Self {
+        let Some(rule) = def.scores.iter().find(|s| s.id == score_id) else {
+            return Self::default();
+        };
+        let shown = def
+            .scores
+            .iter()
+            .filter(|s| def.shown_to_participant(s))
+            .count();
+        Self {
+            name: def.plain_name(),
+            purpose: def.plain_purpose(),
+            meaningful_change: rule.meaningful_change,
+            higher_is_better: rule.direction
+                == crate::modules::measures::definition::Direction::HigherIsBetter,
+            for_participant: def.shown_to_participant(rule),
+            only_one: shown == 1,
+        }
+    }
 }
 
 /// A latest score with the value before it.
@@ -193,6 +245,8 @@ async fn latest_by_id(tx: &mut Tx, person_id: &str) -> Result<Vec<LatestScore>, 
 pub struct LatestScore {
     pub score: ScoreRow,
     pub previous: Option<f64>,
+    /// The score in plain words, for the participant's own pages.
+    pub about: ScoreAbout,
 }
 
 /// A person's scores for someone allowed to see that person (audited).

@@ -1,15 +1,15 @@
 //! Incidents and safeguarding: reporting, the list, an incident's page, follow-ups, and
 //! naming programme leads.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::error::{AppError, FieldError};
 use crate::modules::practice::model::label_of;
 use crate::modules::practice::service::{self, Session};
-use crate::rbac::Actor;
+use crate::rbac::{Actor, Role};
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
 use crate::web::forms::{Input, PageForm, button, csrf, error_summary, textarea};
@@ -78,7 +78,9 @@ pub async fn incident_report(
     PageForm(f): PageForm<IncidentInput>,
 ) -> Result<Response, AppError> {
     match incidents::report(&state, &actor, &id, &f).await {
-        Ok(incident) => Ok(Redirect::to(&format!("/incidents/{incident}")).into_response()),
+        Ok(incident) => {
+            Ok(Redirect::to(&format!("/incidents/{incident}?recorded=yes")).into_response())
+        }
         Err(AppError::Invalid(e)) => {
             let s = service::get(&state, &actor, &id).await?;
             Ok(incident_form_page(&ctx, &s, &f, &e))
@@ -115,11 +117,17 @@ async fn incident_page(
     actor: &Actor,
     id: &str,
     errors: &[FieldError],
+    recorded: bool,
 ) -> Result<Response, AppError> {
     let i = incidents::get(state, actor, id).await?;
+    let manages = actor.has_role(Role::Administrator)
+        || actor.has_role_in(&i.organisation_id, Role::ProgrammeManager);
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             (error_summary(errors))
+            @if recorded {
+                div."nhsuk-inset-text" { span."nhsuk-u-visually-hidden" { "Information: " } p { strong { "Recorded." } " Thank you. Below is who was told, what happens next and who to call out of hours." } }
+            }
             span."nhsuk-caption-l" { (i.activity_name) }
             h1 { (label_of(CATEGORIES, &i.category).split(' ').next().unwrap_or("Incident")) ": " (label_of(SEVERITIES, &i.severity).split(':').next().unwrap_or("")) }
             p { strong class=(if i.status == "closed" { "nhsuk-tag nhsuk-tag--grey" } else { "nhsuk-tag nhsuk-tag--red" }) { (match i.status.as_str() { "escalated" => "Escalated", "closed" => "Closed", _ => "Open" }) } }
@@ -131,6 +139,7 @@ async fn incident_page(
                     div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Closed" } dd."nhsuk-summary-list__value ensemble-detail" { (i.closure_note) } }
                 }
             }
+            (follow_through(&i, manages))
             @if !i.updates.is_empty() {
                 h2."nhsuk-heading-m" { "Follow-up" }
                 ul."nhsuk-list" { @for (who, body, at) in &i.updates { li { strong { (who) } ", " (datetime(*at)) ": " (body) } } }
@@ -171,8 +180,45 @@ pub async fn incident_view(
     ctx: PageCtx,
     CurrentUser(actor): CurrentUser,
     Path(id): Path<String>,
+    q: Result<Query<IncidentQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, AppError> {
-    incident_page(&state, &ctx, &actor, &id, &[]).await
+    let recorded = q.is_ok_and(|Query(q)| q.recorded == "yes");
+    incident_page(&state, &ctx, &actor, &id, &[], recorded).await
+}
+
+/// `?recorded=yes`: the page is the confirmation straight after recording.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct IncidentQuery {
+    recorded: String,
+}
+
+/// Who was told (by name and role), what happens next, and the organisation's
+/// out-of-hours safeguarding route.
+fn follow_through(i: &incidents::Incident, manages: bool) -> Markup {
+    let roles: Vec<&str> = i.told.iter().map(|t| t.role.as_str()).collect();
+    html! {
+        h2."nhsuk-heading-m" { "Who was told" }
+        @if i.escalated && !i.told.is_empty() {
+            p."nhsuk-body" { "These people were emailed a link to this page (the email has no details):" }
+            ul."nhsuk-list nhsuk-list--bullet" { @for t in &i.told { li { (t.name) ", " (t.role.to_lowercase()) } } }
+        } @else if i.escalated {
+            p."nhsuk-body" { "Nobody could be emailed: this programme has no named leads or programme managers with an account. Tell your manager or safeguarding lead yourself now." }
+        } @else {
+            p."nhsuk-body" { "It was not escalated, so nobody was emailed. The programme's named leads and programme managers can see it in their list of incidents." }
+        }
+        h2."nhsuk-heading-m" { "What happens next" }
+        @if i.escalated && !i.told.is_empty() {
+            p."nhsuk-body" { "The " (roles.first().map(|r| r.to_lowercase()).unwrap_or_default()) " will look at it, decide what to do and record each step here. You can come back to this page to see what has been done." }
+        } @else {
+            p."nhsuk-body" { "A named lead or programme manager will review it and may add a follow-up here. If you are worried about someone's safety, escalate it: record it again as serious or choose to escalate." }
+        }
+        h2."nhsuk-heading-m" { "Out of hours" }
+        div."nhsuk-inset-text" { span."nhsuk-u-visually-hidden" { "Information: " } p."ensemble-detail" { (i.out_of_hours) } }
+        @if manages {
+            p."nhsuk-body" { a href=(format!("/organisations/{}/out-of-hours", i.organisation_id)) { "Change the out-of-hours route" } }
+        }
+    }
 }
 
 /// Follow-up form.
@@ -193,7 +239,7 @@ pub async fn incident_follow_up(
 ) -> Result<Response, AppError> {
     match incidents::follow_up(&state, &actor, &id, &f.body, f.action == "close").await {
         Ok(()) => Ok(Redirect::to(&format!("/incidents/{id}")).into_response()),
-        Err(AppError::Invalid(e)) => incident_page(&state, &ctx, &actor, &id, &e).await,
+        Err(AppError::Invalid(e)) => incident_page(&state, &ctx, &actor, &id, &e, false).await,
         Err(e) => Err(e),
     }
 }

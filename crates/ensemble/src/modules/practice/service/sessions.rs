@@ -345,3 +345,18 @@ pub async fn cancel(
     crate::modules::practice::summary::invalidate();
     Ok(())
 }
+
+/// When the next planned session of an activity starts (from now), if one is planned: the
+/// named read behind "your next session" on a participant's plan. Only the time is read.
+pub async fn next_session_starts(
+    state: &AppState,
+    activity_id: &str,
+) -> Result<Option<i64>, AppError> {
+    Ok(sqlx::query_scalar(
+        "SELECT MIN(starts_at) FROM practice_sessions WHERE activity_id = $1 AND status = 'planned' AND starts_at > $2",
+    )
+    .bind(activity_id.to_string())
+    .bind(crate::db::now())
+    .fetch_one(&state.db.read)
+    .await?)
+}
