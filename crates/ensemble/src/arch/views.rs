@@ -178,7 +178,7 @@ mod tests {
         let sql = "-- CREATE VIEW commented_out AS SELECT id FROM users;\n\
             CREATE VIEW accounts_user_names AS SELECT id, display_name FROM users;\n\
             CREATE VIEW accounts_everything AS SELECT u.id FROM users u JOIN referrals r ON r.assigned_to = u.id;\n\
-            CREATE VIEW people_identities AS\n  SELECT person_id, given_name FROM person_identities;\n\
+            CREATE VIEW people_identities AS\n  SELECT person_id, given_name FROM people_secrets;\n\
             CREATE VIEW referral_names AS SELECT id FROM referrals;\n\
             CREATE VIEW orphan_view AS SELECT id FROM referrals;\n\
             CREATE VIEW twice_declared AS SELECT id FROM referrals;";
@@ -206,19 +206,19 @@ mod tests {
         let owners: BTreeMap<String, String> = [
             ("users", "accounts"),
             ("referrals", "referrals"),
-            ("person_identities", "people"),
+            ("people_secrets", "people"),
         ]
         .into_iter()
         .map(|(t, m)| (t.to_string(), m.to_string()))
         .collect();
-        let private: BTreeSet<String> = ["person_identities".to_string()].into();
+        let private: BTreeSet<String> = ["people_secrets".to_string()].into();
         let problems = view_violations(&created, &declared, &owners, &private);
         assert_eq!(
             problems,
             vec![
                 "view `accounts_everything` of `accounts` reads `referrals`, which `accounts` does not own".to_string(),
                 "view `orphan_view` is declared by [], not by exactly one manifest".to_string(),
-                "view `people_identities` reads the private table `person_identities`".to_string(),
+                "view `people_identities` reads the private table `people_secrets`".to_string(),
                 "view `referral_names` is declared by `referrals` but not named `referrals_…`".to_string(),
                 "view `twice_declared` is declared by [\"referrals\", \"measures\"], not by exactly one manifest".to_string(),
                 "`referrals` declares the view `referrals_never_made`, which no migration creates".to_string(),
