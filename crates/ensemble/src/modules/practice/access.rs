@@ -25,6 +25,7 @@
 //! | [`CertificateAccess<R>`] | [`Owner`], [`Assessor`], [`Party`] (either) | its owner, and anyone asked (and not having declined) to assess a competency its evidence is linked to |
 //! | [`AssessmentAccess<R>`] | [`Requester`], [`Assessor`], [`Party`] (either) | the practitioner who asked and the person asked (never a self-assessment) |
 
+use crate::modules::practice::model::{IncidentStatus, SessionStatus};
 use std::marker::PhantomData;
 
 use sqlx::Row;
@@ -424,7 +425,7 @@ async fn load_session(tx: &mut Tx, id: &str) -> Result<Option<Session>, AppError
         starts_at: r.try_get("starts_at")?,
         ends_at: r.try_get("ends_at")?,
         venue: r.try_get("venue")?,
-        status: r.try_get("status")?,
+        status: SessionStatus::decode(r.try_get("status")?)?,
         cancel_reason: r.try_get("cancel_reason")?,
         lead_name: r.try_get("lead_name")?,
         plan: Plan {
@@ -472,7 +473,7 @@ async fn load_incident(tx: &mut Tx, id: &str) -> Result<Option<IncidentRecord>, 
         severity: r.try_get("severity")?,
         what_happened: r.try_get("what_happened")?,
         immediate_action: r.try_get("immediate_action")?,
-        status: r.try_get("status")?,
+        status: IncidentStatus::decode(r.try_get("status")?)?,
         reported_by: r.try_get("reported_by")?,
         reporter: r.try_get("reporter")?,
         reported_at: r.try_get("reported_at")?,

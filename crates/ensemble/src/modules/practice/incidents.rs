@@ -4,6 +4,7 @@
 //! up and close it. Only the reporter, the named leads and the programme managers see an
 //! incident, and every view is audited.
 
+use crate::modules::practice::model::IncidentStatus;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
@@ -205,7 +206,7 @@ pub async fn report(
     .bind(f.severity.clone())
     .bind(f.what_happened.trim().to_string())
     .bind(f.immediate_action.trim().to_string())
-    .bind(if escalate { "escalated" } else { "open" })
+    .bind(if escalate { IncidentStatus::Escalated } else { IncidentStatus::Open }.code())
     .bind(actor.user_id.clone())
     .bind(at)
     .bind(escalate.then_some(at))
@@ -311,7 +312,7 @@ pub struct Incident {
     pub severity: String,
     pub what_happened: String,
     pub immediate_action: String,
-    pub status: String,
+    pub status: IncidentStatus,
     pub reported_by: String,
     pub reported_at: i64,
     pub closure_note: String,
@@ -348,7 +349,7 @@ pub struct IncidentRecord {
     pub severity: String,
     pub what_happened: String,
     pub immediate_action: String,
-    pub status: String,
+    pub status: IncidentStatus,
     /// The reporter's account.
     pub reported_by: String,
     /// The reporter's name.
@@ -419,16 +420,17 @@ pub async fn follow_up(
     }
     let mut tx = state.db.begin().await?;
     let i = IncidentAccess::<Responder>::check(&mut tx, actor, id).await?;
-    if i.status == "closed" {
+    if i.status == IncidentStatus::Closed {
         return Err(AppError::Conflict("This incident is closed".into()));
     }
     let at = now();
     if close {
-        sqlx::query("UPDATE incidents SET status = 'closed', closed_by = $1, closed_at = $2, closure_note = $3, updated_at = $2 WHERE id = $4")
+        sqlx::query("UPDATE incidents SET status = $5, closed_by = $1, closed_at = $2, closure_note = $3, updated_at = $2 WHERE id = $4")
             .bind(actor.user_id.clone())
             .bind(at)
             .bind(body.trim().to_string())
             .bind(i.id.clone())
+            .bind(IncidentStatus::Closed.code())
             .execute(&mut *tx)
             .await?;
     } else {
@@ -470,7 +472,7 @@ pub struct IncidentRow {
     pub activity_name: String,
     pub category: String,
     pub severity: String,
-    pub status: String,
+    pub status: IncidentStatus,
     pub reported_at: i64,
 }
 
@@ -504,7 +506,7 @@ pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<IncidentRow>, A
                 activity_name: r.try_get("name")?,
                 category: r.try_get("category")?,
                 severity: r.try_get("severity")?,
-                status: r.try_get("status")?,
+                status: IncidentStatus::decode(r.try_get("status")?)?,
                 reported_at: r.try_get("reported_at")?,
             })
         })

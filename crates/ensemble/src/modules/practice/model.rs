@@ -1,5 +1,26 @@
 //! Fixed lists of the practitioner toolkit.
 
+use crate::code::code_enum;
+
+code_enum!(
+    /// Where a session stands (`practice_sessions.status`): planned until its register or log
+    /// is first saved, then held; a planned session can be cancelled.
+    SessionStatus {
+        Planned => ("planned", "Planned"),
+        Held => ("held", "Held"),
+        Cancelled => ("cancelled", "Cancelled"),
+    }
+);
+
+code_enum!(
+    /// Where a safeguarding incident stands (`incidents.status`).
+    IncidentStatus {
+        Open => ("open", "Open"),
+        Escalated => ("escalated", "Escalated"),
+        Closed => ("closed", "Closed"),
+    }
+);
+
 /// Musical activities a session plan can include.
 pub const ACTIVITIES: &[(&str, &str)] = &[
     ("singing", "Singing"),

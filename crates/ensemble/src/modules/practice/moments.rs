@@ -3,6 +3,7 @@
 //! every time moments are shown, so withdrawing it hides them at once. The person sees the
 //! moments about them on their own plan page.
 
+use crate::modules::practice::model::SessionStatus;
 use serde_json::json;
 use sqlx::Row;
 
@@ -144,7 +145,7 @@ pub async fn add(
 ) -> Result<(), AppError> {
     // The proof of access to the session (404 / 403 as for the log; audited as a read).
     let s = super::service::get(state, actor, session).await?;
-    if s.status == "cancelled" {
+    if s.status == SessionStatus::Cancelled {
         return Err(AppError::Conflict("This session was cancelled".into()));
     }
     let mut e = Vec::new();

@@ -3,6 +3,7 @@
 //! register and log, and how many referrals to their organisations' activities wait for an
 //! answer. Other roles' home pages are unchanged (the section is `None` for them).
 
+use crate::modules::practice::model::SessionStatus;
 use futures_util::future::BoxFuture;
 use maud::{Markup, html};
 use sqlx::Row;
@@ -19,7 +20,7 @@ pub struct TodayRow {
     pub activity_name: String,
     pub starts_at: i64,
     pub ends_at: i64,
-    pub status: String,
+    pub status: SessionStatus,
 }
 
 /// What the practitioner's home page leads with.
@@ -59,7 +60,7 @@ pub async fn today(state: &AppState, actor: &Actor) -> Result<Today, AppError> {
             activity_name: r.try_get("name")?,
             starts_at: r.try_get("starts_at")?,
             ends_at: r.try_get("ends_at")?,
-            status: r.try_get("status")?,
+            status: SessionStatus::decode(r.try_get("status")?)?,
         });
     }
     for (org, _, role) in &actor.memberships {
@@ -116,9 +117,9 @@ fn session_list(rows: &[&TodayRow]) -> Markup {
                         a href=(format!("/sessions/{}", s.id)) { strong { (s.activity_name) } }
                         br;
                         (day_label(s.starts_at)) ", " (hm(s.starts_at)) " to " (hm(s.ends_at))
-                        @if s.status == "cancelled" { " " strong."nhsuk-tag nhsuk-tag--grey" { "Cancelled" } }
+                        @if s.status == SessionStatus::Cancelled { " " strong."nhsuk-tag nhsuk-tag--grey" { "Cancelled" } }
                     }
-                    @if s.status != "cancelled" {
+                    @if s.status != SessionStatus::Cancelled {
                         p."ensemble-today__links" {
                             a href=(format!("/sessions/{}/register", s.id)) { "Register" span."nhsuk-u-visually-hidden" { ": " (s.activity_name) ", " (day_label(s.starts_at)) " " (hm(s.starts_at)) } }
                             a href=(format!("/sessions/{}/log", s.id)) { "Log" span."nhsuk-u-visually-hidden" { ": " (s.activity_name) ", " (day_label(s.starts_at)) " " (hm(s.starts_at)) } }

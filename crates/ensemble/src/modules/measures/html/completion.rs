@@ -1,6 +1,7 @@
 //! The completion form: all questions on one page or one per page, easy-read wording,
 //! saving to come back later, and the page shown when a response is done.
 
+use crate::modules::measures::service::ResponseStatus;
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, Query, State};
@@ -171,9 +172,9 @@ pub(crate) fn question(
 }
 
 fn heading(v: &ResponseView) -> &'static str {
-    match v.status.as_str() {
-        service::AWAITING_SECOND_ENTRY => "Second keying",
-        service::MISMATCH => "The two keyings differ",
+    match v.status {
+        ResponseStatus::AwaitingSecondEntry => "Second keying",
+        ResponseStatus::Mismatch => "The two keyings differ",
         _ => match v.mode {
             Mode::SelfReport => "Check-in",
             Mode::WithPractitioner => "With the person",
@@ -193,7 +194,7 @@ fn completion_page(
     let def = &v.definition;
     let total = def.items.len();
     let easy = v.easy_read;
-    let one = v.one_per_page && v.status == service::IN_PROGRESS && total > 1;
+    let one = v.one_per_page && v.status == ResponseStatus::InProgress && total > 1;
     let index = q.clamp(1, total.max(1)) - 1;
     // A participant's own check-in names the measure in plain words (no abbreviation).
     let own = v.mode == Mode::SelfReport;
@@ -209,7 +210,7 @@ fn completion_page(
     } else {
         def.instructions.clone()
     };
-    let mismatch: Vec<&Item> = if v.status == service::MISMATCH {
+    let mismatch: Vec<&Item> = if v.status == ResponseStatus::Mismatch {
         def.items
             .iter()
             .filter(|i| v.answers.get(&i.id) != v.second_answers.get(&i.id))
@@ -271,7 +272,7 @@ fn completion_page(
                     }
                     div."ensemble-button-row" {
                         button."nhsuk-button" type="submit" name="action" value="finish" { "Finish" }
-                        @if v.status == service::IN_PROGRESS {
+                        @if v.status == ResponseStatus::InProgress {
                             button."nhsuk-button nhsuk-button--secondary" type="submit" name="action" value="save" { "Save and come back later" }
                         }
                     }
@@ -352,10 +353,10 @@ pub async fn response_page(
     Query(q): Query<QuestionQuery>,
 ) -> Result<Response, AppError> {
     let v = service::view(&state, &actor, &id).await?;
-    if v.status == service::COMPLETE {
+    if v.status == ResponseStatus::Complete {
         return Ok(done_page(&ctx, &v, &Saved::Complete));
     }
-    let values = if v.status == service::AWAITING_SECOND_ENTRY {
+    let values = if v.status == ResponseStatus::AwaitingSecondEntry {
         if v.entered_by.as_deref() == Some(actor.user_id.as_str()) {
             return Ok(done_page(&ctx, &v, &Saved::AwaitingSecondEntry));
         }
@@ -493,7 +494,7 @@ fn refused_page(
         .into_iter()
         .map(|e| FieldError::new(field(&e.field), e.message))
         .collect();
-    let mut values = if v.status == service::AWAITING_SECOND_ENTRY {
+    let mut values = if v.status == ResponseStatus::AwaitingSecondEntry {
         v.second_answers.clone()
     } else {
         v.answers.clone()

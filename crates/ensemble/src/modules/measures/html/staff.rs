@@ -1,6 +1,7 @@
 //! Staff pages: the measures hub, an instrument's page, starting a response with a person or
 //! from paper, a person's scores panel, and the administrator's licensed wording upload.
 
+use crate::modules::measures::service::ResponseStatus;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -146,9 +147,9 @@ fn hub_view(hub: &service::Hub) -> Markup {
                     @for p in &hub.pending {
                         tr."nhsuk-table__row" {
                             td."nhsuk-table__cell" { a href=(format!("/check-ins/{}", p.id)) { (p.instrument) } }
-                            td."nhsuk-table__cell" { (match p.status.as_str() {
-                                service::AWAITING_SECOND_ENTRY => "Second keying of a paper form",
-                                service::MISMATCH => "Check differences against the paper form",
+                            td."nhsuk-table__cell" { (match p.status {
+                                ResponseStatus::AwaitingSecondEntry => "Second keying of a paper form",
+                                ResponseStatus::Mismatch => "Check differences against the paper form",
                                 _ => "Finish entering",
                             }) }
                             td."nhsuk-table__cell" { (date(p.started_at)) }

@@ -143,7 +143,7 @@ pub struct ResponseView {
     pub worded: bool,
     pub stand_in_wording: bool,
     pub mode: Mode,
-    pub status: String,
+    pub status: ResponseStatus,
     pub double_entry: bool,
     pub easy_read: bool,
     pub one_per_page: bool,
@@ -261,7 +261,7 @@ pub(super) async fn view_of(tx: &mut Tx, id: &str, r: &AnyRow) -> Result<Respons
         worded,
         stand_in_wording: stand_in,
         mode,
-        status: r.try_get("status")?,
+        status: ResponseStatus::decode(r.try_get("status")?)?,
         double_entry: r.try_get::<i64, _>("double_entry")? != 0,
         easy_read: r.try_get::<i64, _>("easy_read")? != 0,
         one_per_page: r.try_get::<i64, _>("one_per_page")? != 0,
@@ -423,8 +423,8 @@ pub async fn save(
         return Err(AppError::Invalid(errors));
     }
     let at = now();
-    let outcome = match v.status.as_str() {
-        IN_PROGRESS => {
+    let outcome = match v.status {
+        ResponseStatus::InProgress => {
             store_answers(&mut tx, id, 1, &answers).await?;
             if !finish {
                 Saved::InProgress
@@ -435,7 +435,7 @@ pub async fn save(
                     sqlx::query(
                         "UPDATE measure_responses SET status = $1, updated_at = $2 WHERE id = $3",
                     )
-                    .bind(AWAITING_SECOND_ENTRY)
+                    .bind(ResponseStatus::AwaitingSecondEntry.code())
                     .bind(at)
                     .bind(id.to_string())
                     .execute(&mut *tx)
@@ -447,7 +447,7 @@ pub async fn save(
                 }
             }
         }
-        AWAITING_SECOND_ENTRY => {
+        ResponseStatus::AwaitingSecondEntry => {
             if v.entered_by.as_deref() == Some(actor.user_id.as_str()) {
                 return Err(AppError::Conflict(
                     "The second keying must be done by someone else, so that mistakes are caught"
@@ -480,7 +480,7 @@ pub async fn save(
                     Saved::Complete
                 } else {
                     sqlx::query("UPDATE measure_responses SET status = $1 WHERE id = $2")
-                        .bind(MISMATCH)
+                        .bind(ResponseStatus::Mismatch.code())
                         .bind(id.to_string())
                         .execute(&mut *tx)
                         .await?;
@@ -488,7 +488,7 @@ pub async fn save(
                 }
             }
         }
-        MISMATCH => {
+        ResponseStatus::Mismatch => {
             // Resolution: the chosen answers replace the first keying, then it is scored.
             store_answers(&mut tx, id, 1, &answers).await?;
             let all = answers_of(&mut tx, id, 1).await?;
@@ -496,7 +496,7 @@ pub async fn save(
             complete(&mut tx, id, &scores, at).await?;
             Saved::Complete
         }
-        _ => {
+        ResponseStatus::Complete => {
             return Err(AppError::Conflict(
                 "This has already been completed; start a new one to record a new answer".into(),
             ));

@@ -19,7 +19,7 @@ pub struct Pending {
     pub id: String,
     pub person_id: String,
     pub instrument: String,
-    pub status: String,
+    pub status: ResponseStatus,
     pub mode: String,
     pub started_at: i64,
 }
@@ -37,9 +37,9 @@ pub async fn pending_for(state: &AppState, actor: &Actor) -> Result<Vec<Pending>
     let mut out = Vec::new();
     for r in rows {
         let person_id: String = r.try_get("person_id")?;
-        let status: String = r.try_get("status")?;
+        let status = ResponseStatus::decode(r.try_get("status")?)?;
         // Second keyings and differences to check: for staff who may see the person.
-        if status != IN_PROGRESS {
+        if status != ResponseStatus::InProgress {
             match check::<Staff>(&mut tx, actor, &person_id).await {
                 Ok(_) => {}
                 Err(AppError::Forbidden) => continue,

@@ -19,6 +19,7 @@ pub use hub::*;
 pub use instruments::*;
 pub use scores::*;
 
+use crate::code::code_enum;
 use serde::Serialize;
 
 /// How an instrument is being completed.
@@ -55,8 +56,13 @@ impl Mode {
     }
 }
 
-/// Response statuses.
-pub const IN_PROGRESS: &str = "in_progress";
-pub const AWAITING_SECOND_ENTRY: &str = "awaiting_second_entry";
-pub const MISMATCH: &str = "mismatch";
-pub const COMPLETE: &str = "complete";
+code_enum!(
+    /// Where a response stands (`measure_responses.status`): being entered, waiting for the
+    /// second keying of a paper form, the two keyings differing, or complete and scored.
+    ResponseStatus {
+        InProgress => ("in_progress", "Being entered"),
+        AwaitingSecondEntry => ("awaiting_second_entry", "Second keying of a paper form"),
+        Mismatch => ("mismatch", "The two keyings differ"),
+        Complete => ("complete", "Complete"),
+    }
+);

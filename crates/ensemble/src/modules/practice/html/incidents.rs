@@ -1,6 +1,7 @@
 //! Incidents and safeguarding: reporting, the list, an incident's page, follow-ups, and
 //! naming programme leads.
 
+use crate::modules::practice::model::IncidentStatus;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -103,7 +104,7 @@ pub async fn incidents_list(
             ul."nhsuk-list" {
                 @for r in &rows {
                     li { a href=(format!("/incidents/{}", r.id)) { (label_of(CATEGORIES, &r.category).split(' ').next().unwrap_or("")) " at " (r.activity_name) }
-                        br; span."nhsuk-body-s" { (label_of(SEVERITIES, &r.severity).split(':').next().unwrap_or("")) ", " (r.status) ", " (datetime(r.reported_at)) } }
+                        br; span."nhsuk-body-s" { (label_of(SEVERITIES, &r.severity).split(':').next().unwrap_or("")) ", " (r.status.label().to_lowercase()) ", " (datetime(r.reported_at)) } }
                 }
             }
         }
@@ -130,7 +131,7 @@ async fn incident_page(
             }
             span."nhsuk-caption-l" { (i.activity_name) }
             h1 { (label_of(CATEGORIES, &i.category).split(' ').next().unwrap_or("Incident")) ": " (label_of(SEVERITIES, &i.severity).split(':').next().unwrap_or("")) }
-            p { strong class=(if i.status == "closed" { "nhsuk-tag nhsuk-tag--grey" } else { "nhsuk-tag nhsuk-tag--red" }) { (match i.status.as_str() { "escalated" => "Escalated", "closed" => "Closed", _ => "Open" }) } }
+            p { strong class=(if i.status == IncidentStatus::Closed { "nhsuk-tag nhsuk-tag--grey" } else { "nhsuk-tag nhsuk-tag--red" }) { (i.status.label()) } }
             dl."nhsuk-summary-list" {
                 div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Reported" } dd."nhsuk-summary-list__value" { (i.reported_by) ", " (datetime(i.reported_at)) } }
                 div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "What happened" } dd."nhsuk-summary-list__value ensemble-detail" { (i.what_happened) } }
@@ -144,7 +145,7 @@ async fn incident_page(
                 h2."nhsuk-heading-m" { "Follow-up" }
                 ul."nhsuk-list" { @for (who, body, at) in &i.updates { li { strong { (who) } ", " (datetime(*at)) ": " (body) } } }
             }
-            @if i.can_follow_up && i.status != "closed" {
+            @if i.can_follow_up && i.status != IncidentStatus::Closed {
                 form method="post" action=(format!("/incidents/{}/follow-up", i.id)) novalidate {
                     (csrf(ctx))
                     (textarea("body", "Follow-up", "What was done, who was told, what happens next", "", errors))

@@ -15,6 +15,7 @@ pub use register::*;
 pub use sessions::*;
 pub use summary::*;
 
+use crate::modules::practice::model::SessionStatus;
 use maud::{Markup, html};
 
 use super::service::Session;
@@ -33,13 +34,13 @@ fn when(s: &Session) -> String {
     format!("{d}, {a} to {b}")
 }
 
-fn status_tag(status: &str) -> Markup {
-    let (class, text) = match status {
-        "held" => ("nhsuk-tag nhsuk-tag--green", "Held"),
-        "cancelled" => ("nhsuk-tag nhsuk-tag--grey", "Cancelled"),
-        _ => ("nhsuk-tag", "Planned"),
+fn status_tag(status: SessionStatus) -> Markup {
+    let class = match status {
+        SessionStatus::Held => "nhsuk-tag nhsuk-tag--green",
+        SessionStatus::Cancelled => "nhsuk-tag nhsuk-tag--grey",
+        SessionStatus::Planned => "nhsuk-tag",
     };
-    html! { strong class=(class) { (text) } }
+    html! { strong class=(class) { (status.label()) } }
 }
 
 /// What a page was reached after (`?saved=…`, `?warn=…`): a confirmation banner and a

@@ -1,5 +1,6 @@
 //! The one-tap register: marking attendance and a member leaving the group.
 
+use crate::modules::practice::model::SessionStatus;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -38,13 +39,13 @@ async fn register_page(
         span."nhsuk-caption-l" { (s.activity_name) }
         h1 { "Register" }
         p."nhsuk-body" { (when(&s)) }
-        @if s.status == "cancelled" {
+        @if s.status == SessionStatus::Cancelled {
             p."nhsuk-body" { "This session was cancelled." }
         }
         @if lines.is_empty() { p."nhsuk-body" { "Nobody is expected yet. Add walk-ins below." } } @else {
             p."nhsuk-body-l ensemble-head-count" role="status" data-head-count { (there) " of " (total) " present" }
         }
-        @if unmarked > 0 && s.status != "cancelled" {
+        @if unmarked > 0 && s.status != SessionStatus::Cancelled {
             details."nhsuk-details ensemble-everyone" data-everyone {
                 summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Mark everyone present" } }
                 div."nhsuk-details__text" {

@@ -1,6 +1,7 @@
 //! Sessions and their plans: the list, creating a session, the session page, saving the
 //! plan and cancelling.
 
+use crate::modules::practice::model::SessionStatus;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
@@ -79,7 +80,7 @@ async fn list_page(
                     @for s in &sessions {
                         li {
                             a href=(format!("/sessions/{}", s.id)) { (s.activity_name) }
-                            " " (status_tag(&s.status)) br;
+                            " " (status_tag(s.status)) br;
                             span."nhsuk-body-s" { ({ let t = crate::db::uk::local(s.starts_at); format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute()) }) }
                         }
                     }
@@ -217,8 +218,8 @@ fn session_page(
             }
             span."nhsuk-caption-l" { (s.activity_name) }
             h1 { "Session: " (when(s)) }
-            p { (status_tag(&s.status)) @if !s.venue.is_empty() { " " (s.venue) } }
-            @if s.status == "cancelled" {
+            p { (status_tag(s.status)) @if !s.venue.is_empty() { " " (s.venue) } }
+            @if s.status == SessionStatus::Cancelled {
                 p."nhsuk-body" { "Cancelled: " (s.cancel_reason) }
             } @else {
                 ul."nhsuk-list ensemble-button-row" {
@@ -238,7 +239,7 @@ fn session_page(
                     (Input::new("template_name", "Also keep as a template called (optional)", "").render(errors))
                     (button("Save plan"))
                 }
-                @if s.status == "planned" {
+                @if s.status == SessionStatus::Planned {
                     details."nhsuk-details" {
                         summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Cancel this session" } }
                         div."nhsuk-details__text" {

@@ -1,5 +1,6 @@
 //! The three-part session log and its observation scales (through the measures engine).
 
+use crate::modules::practice::model::SessionStatus;
 use serde_json::json;
 use sqlx::Row;
 
@@ -55,7 +56,7 @@ pub async fn save_log(
     }
     let mut tx = state.db.begin().await?;
     let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, id).await?;
-    if s.status == "cancelled" {
+    if s.status == SessionStatus::Cancelled {
         return Err(AppError::Conflict(
             "This session was cancelled, so it has no log".into(),
         ));
@@ -208,7 +209,7 @@ pub async fn observe(
 ) -> Result<(), AppError> {
     let mut tx = state.db.begin().await?;
     let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, id).await?;
-    if s.status == "cancelled" {
+    if s.status == SessionStatus::Cancelled {
         return Err(AppError::Conflict("This session was cancelled".into()));
     }
     // An observation of one participant: someone marked as attending this session.

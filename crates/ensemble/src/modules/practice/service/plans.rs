@@ -1,5 +1,6 @@
 //! A session's plan and the organisation's reusable plan templates.
 
+use crate::modules::practice::model::SessionStatus;
 use serde_json::json;
 use sqlx::Row;
 
@@ -59,7 +60,7 @@ pub async fn save_plan(
     }
     let mut tx = state.db.begin().await?;
     let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, id).await?;
-    if s.status == "cancelled" {
+    if s.status == SessionStatus::Cancelled {
         return Err(AppError::Conflict("This session was cancelled".into()));
     }
     let next = based_on + 1;

@@ -1,6 +1,7 @@
 //! The register: who is expected, marking attendance (which feeds the referral pathway's
 //! attendance), a member leaving, and recounting an organisation's marks.
 
+use crate::modules::practice::model::SessionStatus;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
@@ -134,7 +135,7 @@ pub fn head_count(lines: &[RegisterLine]) -> (usize, usize) {
 /// The day of a session whose register may be taken now: refused (naming `status`) when it
 /// was cancelled or is still to come.
 fn markable_day(s: &SessionAccess) -> Result<time::Date, AppError> {
-    if s.status == "cancelled" {
+    if s.status == SessionStatus::Cancelled {
         return Err(AppError::Invalid(vec![FieldError::new(
             "status",
             "This session was cancelled, so it has no register",

@@ -1,6 +1,7 @@
 //! Sessions of an activity: creating them (one or a series), reading one (through
 //! [`SessionAccess`]), listing them, and cancelling.
 
+use crate::modules::practice::model::SessionStatus;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::Row;
@@ -230,7 +231,7 @@ pub struct Session {
     pub starts_at: i64,
     pub ends_at: i64,
     pub venue: String,
-    pub status: String,
+    pub status: SessionStatus,
     pub cancel_reason: String,
     pub lead_name: String,
     pub plan: Plan,
@@ -278,7 +279,7 @@ pub struct SessionRow {
     pub id: String,
     pub activity_name: String,
     pub starts_at: i64,
-    pub status: String,
+    pub status: SessionStatus,
 }
 
 /// The actor's organisations' sessions from a week ago onwards (and the last 20 before).
@@ -306,7 +307,7 @@ pub async fn list(state: &AppState, actor: &Actor) -> Result<Vec<SessionRow>, Ap
                 id,
                 activity_name: r.try_get("name")?,
                 starts_at: r.try_get("starts_at")?,
-                status: r.try_get("status")?,
+                status: SessionStatus::decode(r.try_get("status")?)?,
             });
         }
     }
@@ -329,7 +330,7 @@ pub async fn cancel(
     }
     let mut tx = state.db.begin().await?;
     let s = SessionAccess::<SessionTeam>::check(&mut tx, actor, id).await?;
-    if s.status != "planned" {
+    if s.status != SessionStatus::Planned {
         return Err(AppError::Conflict(
             "Only a planned session can be cancelled".into(),
         ));
