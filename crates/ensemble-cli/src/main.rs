@@ -3,6 +3,7 @@
 
 #![forbid(unsafe_code)]
 
+mod agreement;
 mod analyse;
 mod commands;
 mod score;
@@ -129,6 +130,22 @@ enum AnalyseCommand {
         /// Column holding the second (follow-up) score.
         #[arg(long)]
         after: String,
+        /// Output: a table for people, or one JSON object.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Agreement between two coders: percentage agreement and Cohen's kappa of two columns
+    /// of codes (one row per item). Rows with a blank in either column are dropped and
+    /// counted.
+    Agreement {
+        /// CSV file with a header row (`-` reads standard input).
+        file: PathBuf,
+        /// Column holding the first coder's codes.
+        #[arg(long)]
+        first: String,
+        /// Column holding the second coder's codes.
+        #[arg(long)]
+        second: String,
         /// Output: a table for people, or one JSON object.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,

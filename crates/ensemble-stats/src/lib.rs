@@ -5,11 +5,14 @@
 //!   signed-rank), agreeing with scipy (`tests/stats/agreement.py`);
 //! - [`proportion`] and [`change`] — Wilson intervals, improved / unchanged / worse by a
 //!   meaningful-change threshold, and the reliable change index;
+//! - [`agreement`] — percentage agreement and Cohen's kappa between two coders, agreeing with
+//!   scikit-learn (`tests/stats/kappa.py`);
 //! - [`disclosure`] — small-number suppression, rounding and secondary suppression, through
 //!   which every count shown to a non-privileged viewer passes.
 
 #![forbid(unsafe_code)]
 
+pub mod agreement;
 pub mod change;
 pub mod describe;
 pub mod disclosure;
@@ -20,6 +23,7 @@ pub mod proportion;
 mod sum;
 pub mod wilcoxon;
 
+pub use agreement::{Agreement, agreement};
 pub use describe::{Summary, describe};
 pub use disclosure::{DisclosurePolicy, ProtectedTable, Published, disclose, protect_table};
 pub use error::StatsError;

@@ -1,16 +1,24 @@
 //! `ensemble analyse`, `score` and `instrument`: file commands, run without the async runtime
 //! or a database because they are pure computation.
 
-use crate::{AnalyseCommand, Format, InstrumentCommand, analyse, score};
+use crate::{AnalyseCommand, Format, InstrumentCommand, agreement, analyse, score};
 
 /// File analyses run without the async runtime: they are pure computation.
 pub(crate) fn run_analyse(cmd: AnalyseCommand) -> std::process::ExitCode {
-    let AnalyseCommand::Paired {
-        file,
-        before,
-        after,
-        format,
-    } = cmd;
+    let (file, before, after, format) = match cmd {
+        AnalyseCommand::Paired {
+            file,
+            before,
+            after,
+            format,
+        } => (file, before, after, format),
+        AnalyseCommand::Agreement {
+            file,
+            first,
+            second,
+            format,
+        } => return run_agreement(&file, &first, &second, format),
+    };
     let outcome = analyse::read_input(&file)
         .and_then(|data| analyse::read_pairs(&data, &before, &after))
         .and_then(|pairs| analyse::analyse(&pairs).map(|r| (r, pairs.dropped)));
@@ -22,6 +30,32 @@ pub(crate) fn run_analyse(cmd: AnalyseCommand) -> std::process::ExitCode {
             };
             let mut stdout = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a panic.
+            let _ = std::io::Write::write_all(&mut stdout, text.as_bytes());
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
+
+fn run_agreement(
+    file: &std::path::Path,
+    first: &str,
+    second: &str,
+    format: Format,
+) -> std::process::ExitCode {
+    let outcome = analyse::read_input(file)
+        .and_then(|data| agreement::read_codings(&data, first, second))
+        .and_then(|c| agreement::analyse(&c).map(|a| (a, c.dropped)));
+    match outcome {
+        Ok((a, dropped)) => {
+            let text = match format {
+                Format::Json => format!("{}\n", agreement::to_json(&a, dropped)),
+                Format::Table => agreement::to_table(&a, dropped, first, second),
+            };
+            let mut stdout = std::io::stdout().lock();
             let _ = std::io::Write::write_all(&mut stdout, text.as_bytes());
             std::process::ExitCode::SUCCESS
         }
