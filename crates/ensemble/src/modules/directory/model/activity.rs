@@ -48,71 +48,85 @@ pub struct Schedule {
     pub description: String,
 }
 
+/// The day rules of a stored `byday` list (`TU,TH`, `1SA`, `-1SU`): for each, the week of the
+/// month (0 for every week, 1 to 5 for the nth, -1 for the last) and the day. Codes that are
+/// not day rules are skipped (validation names them when they are typed).
+pub fn day_rules(byday: &str) -> Vec<(i8, Day)> {
+    byday
+        .split(',')
+        .filter_map(|d| {
+            let d = d.trim();
+            if !d.is_ascii() || d.len() < 2 {
+                return None;
+            }
+            let (prefix, code) = d.split_at(d.len() - 2);
+            let week = if prefix.is_empty() {
+                0
+            } else {
+                prefix.parse::<i8>().ok().filter(|n| (-1..=5).contains(n))?
+            };
+            Some((week, Day::from_code(code)?))
+        })
+        .collect()
+}
+
 impl Schedule {
     /// Plain-English summary, e.g. "Every Tuesday, 10:30 to 12:00".
     pub fn summary(&self) -> String {
-        let days = |s: &str| {
-            s.split(',')
-                .filter_map(|d| {
-                    let d = d.trim();
-                    if !d.is_ascii() {
-                        return None;
-                    }
-                    let (prefix, code) = d.split_at(d.len().saturating_sub(2));
-                    let day = Day::from_code(code)?.label();
-                    Some(match prefix {
-                        "" => day.to_string(),
-                        "1" => format!("first {day}"),
-                        "2" => format!("second {day}"),
-                        "3" => format!("third {day}"),
-                        "4" => format!("fourth {day}"),
-                        "-1" => format!("last {day}"),
-                        _ => day.to_string(),
-                    })
-                })
-                .collect::<Vec<_>>()
-                .join(" and ")
-        };
+        let days = day_rules(&self.byday)
+            .into_iter()
+            .map(|(week, day)| {
+                let day = day.label();
+                match week {
+                    1 => format!("first {day}"),
+                    2 => format!("second {day}"),
+                    3 => format!("third {day}"),
+                    4 => format!("fourth {day}"),
+                    5 => format!("fifth {day}"),
+                    -1 => format!("last {day}"),
+                    _ => day.to_string(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" and ");
         let when = match self.freq {
-            Freq::Weekly => format!("Every {}", days(&self.byday)),
-            Freq::Monthly => format!("The {} of every month", days(&self.byday)),
+            Freq::Weekly => format!("Every {days}"),
+            Freq::Monthly => format!("The {days} of every month"),
             Freq::Once => format!("On {}", self.dtstart.clone().unwrap_or_default()),
         };
         format!("{when}, {} to {}", self.opens_at, self.closes_at)
     }
-}
 
-impl Schedule {
+    /// Does this schedule meet on date `d` (within its term dates; times are not looked at)?
+    /// The one rule for "which dates": the directory's next date and the practitioner's
+    /// sessions planned from the schedule both use it.
+    pub fn meets_on(&self, d: time::Date) -> bool {
+        let parse = |s: &Option<String>| s.as_deref().and_then(crate::dates::parse_date);
+        if parse(&self.valid_from).is_some_and(|f| d < f)
+            || parse(&self.valid_to).is_some_and(|t| d > t)
+        {
+            return false;
+        }
+        match self.freq {
+            Freq::Once => parse(&self.dtstart) == Some(d),
+            Freq::Weekly | Freq::Monthly => day_rules(&self.byday)
+                .into_iter()
+                .any(|(week, day)| falls_on(d, week, day, self.freq)),
+        }
+    }
+
     /// The first date on or after `from` when this schedule meets (within its term dates),
     /// looking up to a year ahead.
     pub fn next_date(&self, from: time::Date) -> Option<time::Date> {
-        let parse = |s: &Option<String>| s.as_deref().and_then(crate::dates::parse_date);
-        let (start, end) = (parse(&self.valid_from), parse(&self.valid_to));
-        let first = match start {
-            Some(s) if s > from => s,
-            _ => from,
-        };
-        if self.freq == Freq::Once {
-            return parse(&self.dtstart).filter(|d| *d >= first && end.is_none_or(|e| *d <= e));
-        }
-        let rules: Vec<(i8, Day)> = self
-            .byday
-            .split(',')
-            .filter_map(|d| {
-                let d = d.trim();
-                if !d.is_ascii() || d.len() < 2 {
-                    return None;
-                }
-                let (prefix, code) = d.split_at(d.len() - 2);
-                Some((prefix.parse().unwrap_or(0), Day::from_code(code)?))
-            })
-            .collect();
-        let mut d = first;
+        let start = self
+            .valid_from
+            .as_deref()
+            .and_then(crate::dates::parse_date)
+            .filter(|s| *s > from)
+            .unwrap_or(from);
+        let mut d = start;
         for _ in 0..370 {
-            if end.is_some_and(|e| d > e) {
-                return None;
-            }
-            if rules.iter().any(|(n, day)| meets(d, *n, *day, self.freq)) {
+            if self.meets_on(d) {
                 return Some(d);
             }
             d = d.next_day()?;
@@ -121,21 +135,77 @@ impl Schedule {
     }
 }
 
-/// Does date `d` fall on `day`, and (monthly) on its `n`th occurrence in the month (`-1`: last)?
-fn meets(d: time::Date, n: i8, day: Day, freq: Freq) -> bool {
+/// Does date `d` fall on `day`, and (monthly) in its `week` of the month (0: any, -1: last)?
+fn falls_on(d: time::Date, week: i8, day: Day, freq: Freq) -> bool {
     let wd = d.weekday().number_days_from_monday();
     let want = Day::ALL.iter().position(|x| *x == day).unwrap_or(7) as u8;
     if wd != want {
         return false;
     }
-    if freq != Freq::Monthly || n == 0 {
-        return true;
+    match (freq, week) {
+        (Freq::Monthly, -1) => d.month() != (d + time::Duration::days(7)).month(),
+        (Freq::Monthly, n) if n > 0 => (d.day() as i8 - 1) / 7 + 1 == n,
+        _ => true,
     }
-    let nth = (d.day() as i8 - 1) / 7 + 1;
-    if n > 0 {
-        nth == n
-    } else {
-        d.month() != (d + time::Duration::days(7)).month()
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::*;
+    use time::macros::date;
+
+    fn schedule(freq: Freq, byday: &str) -> Schedule {
+        Schedule {
+            id: String::new(),
+            freq,
+            byday: byday.to_string(),
+            dtstart: None,
+            valid_from: None,
+            valid_to: None,
+            opens_at: "10:00".into(),
+            closes_at: "12:00".into(),
+            description: String::new(),
+        }
+    }
+
+    #[test]
+    fn weekly_monthly_last_and_term_dates() {
+        let weekly = schedule(Freq::Weekly, "TU,TH");
+        // 1 December 2026 is a Tuesday.
+        assert!(weekly.meets_on(date!(2026 - 12 - 01)));
+        assert!(weekly.meets_on(date!(2026 - 12 - 03)));
+        assert!(!weekly.meets_on(date!(2026 - 12 - 02)));
+        let first_sat = schedule(Freq::Monthly, "1SA");
+        assert!(first_sat.meets_on(date!(2026 - 12 - 05)));
+        assert!(!first_sat.meets_on(date!(2026 - 12 - 12)));
+        let last_sun = schedule(Freq::Monthly, "-1SU");
+        assert!(last_sun.meets_on(date!(2026 - 12 - 27)));
+        assert!(!last_sun.meets_on(date!(2026 - 12 - 20)));
+        assert_eq!(
+            last_sun.next_date(date!(2026 - 12 - 06)),
+            Some(date!(2026 - 12 - 27))
+        );
+        let mut term = schedule(Freq::Weekly, "TU");
+        term.valid_from = Some("2027-01-05".into());
+        term.valid_to = Some("2027-01-12".into());
+        assert_eq!(
+            term.next_date(date!(2026 - 12 - 01)),
+            Some(date!(2027 - 01 - 05))
+        );
+        assert!(!term.meets_on(date!(2027 - 01 - 19)));
+        assert_eq!(term.next_date(date!(2027 - 01 - 13)), None);
+        let mut once = schedule(Freq::Once, "");
+        once.dtstart = Some("2026-12-24".into());
+        assert!(once.meets_on(date!(2026 - 12 - 24)));
+        assert_eq!(once.next_date(date!(2026 - 12 - 25)), None);
+        assert_eq!(
+            day_rules("TU, 1SA,-1SU,9MO,XX"),
+            vec![(0, Day::Tu), (1, Day::Sa), (-1, Day::Su)]
+        );
+        assert_eq!(
+            schedule(Freq::Monthly, "1SA,-1SU").summary(),
+            "The first Saturday and last Sunday of every month, 10:00 to 12:00"
+        );
     }
 }
 

@@ -5,11 +5,11 @@
 //! NHS.UK date-input pattern (day, month and year fields).
 
 use serde_json::json;
-use time::{Date, Duration, Month, Time, Weekday};
+use time::{Date, Duration, Month, Time};
 
 use crate::db::{new_id, now};
 use crate::error::{AppError, FieldError};
-use crate::modules::directory::model::{Freq, Schedule};
+use crate::modules::directory::model::Schedule;
 use crate::rbac::Actor;
 use crate::state::AppState;
 
@@ -34,55 +34,6 @@ fn hm(s: &str) -> Option<Time> {
     .ok()
 }
 
-fn weekday(code: &str) -> Option<Weekday> {
-    Some(match code {
-        "MO" => Weekday::Monday,
-        "TU" => Weekday::Tuesday,
-        "WE" => Weekday::Wednesday,
-        "TH" => Weekday::Thursday,
-        "FR" => Weekday::Friday,
-        "SA" => Weekday::Saturday,
-        "SU" => Weekday::Sunday,
-        _ => return None,
-    })
-}
-
-/// Does the schedule (ignoring times) take place on this date?
-fn on_date(s: &Schedule, d: Date) -> bool {
-    let in_term = s
-        .valid_from
-        .as_deref()
-        .and_then(parse_date)
-        .is_none_or(|f| d >= f)
-        && s.valid_to
-            .as_deref()
-            .and_then(parse_date)
-            .is_none_or(|t| d <= t);
-    if !in_term {
-        return false;
-    }
-    match s.freq {
-        Freq::Once => s.dtstart.as_deref().and_then(parse_date) == Some(d),
-        Freq::Weekly | Freq::Monthly => s.byday.split(',').any(|code| {
-            let code = code.trim();
-            if !code.is_ascii() || code.len() < 2 {
-                return false;
-            }
-            let (nth, day) = code.split_at(code.len() - 2);
-            if weekday(day) != Some(d.weekday()) {
-                return false;
-            }
-            match (s.freq, nth) {
-                (Freq::Weekly, _) | (_, "") => true,
-                (_, "-1") => (d + Duration::days(7)).month() != d.month(),
-                (_, n) => n
-                    .parse::<u8>()
-                    .is_ok_and(|n| n >= 1 && (d.day() - 1) / 7 + 1 == n),
-            }
-        }),
-    }
-}
-
 /// The occurrences of these schedules from `from` to `to` (both included), by date.
 pub fn occurrences(schedules: &[Schedule], from: Date, to: Date) -> Vec<Slot> {
     let mut out = Vec::new();
@@ -90,7 +41,7 @@ pub fn occurrences(schedules: &[Schedule], from: Date, to: Date) -> Vec<Slot> {
     while d <= to {
         for s in schedules {
             if let (true, Some(starts), Some(ends)) =
-                (on_date(s, d), hm(&s.opens_at), hm(&s.closes_at))
+                (s.meets_on(d), hm(&s.opens_at), hm(&s.closes_at))
             {
                 let slot = Slot {
                     date: d,
@@ -292,6 +243,7 @@ pub fn parse_date_input(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::modules::directory::model::Freq;
     use time::macros::date;
 
     fn sched(freq: Freq, byday: &str, from: Option<&str>, to: Option<&str>) -> Schedule {
