@@ -434,6 +434,25 @@ pub fn inline_style_violations(files: &[(String, String)]) -> Vec<String> {
     out
 }
 
+/// The most lines a source file may hold before its tests (`#[cfg(test)]`): past this it
+/// is split by sub-domain or page family, so one person can hold a file in their head.
+pub const MAX_FILE_LINES: usize = 900;
+
+/// Files longer than [`MAX_FILE_LINES`] (not counting a trailing test module), with their
+/// length.
+pub fn oversized_files(files: &[(String, String)]) -> Vec<(String, usize)> {
+    files
+        .iter()
+        .filter_map(|(path, source)| {
+            let lines = source
+                .lines()
+                .position(|l| l.trim() == "#[cfg(test)]")
+                .unwrap_or_else(|| source.lines().count());
+            (lines > MAX_FILE_LINES).then(|| (path.clone(), lines))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -626,6 +645,47 @@ mod tests {
         let views: BTreeSet<String> = declared_views().into_iter().map(|(v, _)| v).collect();
         let problems = view_writes(&crate_sources(), &views);
         assert!(problems.is_empty(), "{problems:#?}");
+    }
+
+    #[test]
+    fn no_source_file_is_longer_than_one_person_can_hold() {
+        let mut files = crate_sources();
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for rel in ["src/arch.rs", "src/arch/views.rs"] {
+            files.push((
+                rel.to_string(),
+                std::fs::read_to_string(root.join(rel)).unwrap(),
+            ));
+        }
+        let cli = root.join("../ensemble-cli/src");
+        let mut dirs = vec![cli.clone()];
+        while let Some(d) = dirs.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    dirs.push(p);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    files.push((
+                        p.display().to_string(),
+                        std::fs::read_to_string(&p).unwrap(),
+                    ));
+                }
+            }
+        }
+        let found = oversized_files(&files);
+        assert!(
+            found.is_empty(),
+            "files over {MAX_FILE_LINES} lines before their tests (split them by sub-domain): {found:?}"
+        );
+        // The check itself: a long file is caught, and its test module does not count.
+        let long = "fn a() {}\n".repeat(MAX_FILE_LINES + 1);
+        let tested = format!(
+            "{}#[cfg(test)]\nmod tests {{\n{}}}\n",
+            "fn a() {}\n".repeat(10),
+            long
+        );
+        let found = oversized_files(&[sample("long.rs", &long), sample("tested.rs", &tested)]);
+        assert_eq!(found, vec![("long.rs".to_string(), MAX_FILE_LINES + 1)]);
     }
 
     #[test]
