@@ -236,14 +236,7 @@ pub async fn verify_submit(
         );
     }
     match service::verify_second_factor(&state, &s, &form.code, &ctx.req.request_id).await {
-        Ok(SecondFactor::Verified(token)) => {
-            let mut resp = Redirect::to("/").into_response();
-            resp.headers_mut().append(
-                header::SET_COOKIE,
-                set_cookie(&state, session::COOKIE, &token, None),
-            );
-            resp
-        }
+        Ok(SecondFactor::Verified(token)) => second_factor_passed(&state, &token),
         Ok(SecondFactor::Wrong) => verify_form(
             &ctx,
             &[FieldError::new(
@@ -254,6 +247,16 @@ pub async fn verify_submit(
         Ok(ended) => too_many_codes(&state, &ctx, &ended),
         Err(e) => e.into_response(),
     }
+}
+
+/// Both factors checked: set the new session cookie and go home.
+fn second_factor_passed(state: &AppState, token: &str) -> Response {
+    let mut resp = Redirect::to("/").into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(state, session::COOKIE, token, None),
+    );
+    resp
 }
 
 /// The session has ended after too many wrong codes: say so, clear the cookie (429).

@@ -180,9 +180,16 @@ pub async fn my_consent_page(
 ) -> Result<Response, AppError> {
     let purpose = Purpose::from_code(&code).ok_or(AppError::NotFound)?;
     let current = own::own_consent(&state, &actor, purpose).await?;
-    let agreed = current
-        .as_ref()
-        .is_some_and(|c| c.decision == Decision::Given);
+    Ok(consent_confirm_page(&ctx, purpose, current.as_ref()))
+}
+
+/// "Are you sure?" for withdrawing a consent, or "Do you want to give it?", with what happens.
+fn consent_confirm_page(
+    ctx: &PageCtx,
+    purpose: Purpose,
+    current: Option<&CurrentConsent>,
+) -> Response {
+    let agreed = current.is_some_and(|c| c.decision == Decision::Given);
     let title = if agreed {
         "Are you sure you want to withdraw your consent?"
     } else {
@@ -191,7 +198,7 @@ pub async fn my_consent_page(
     let body = html! {
         h1 { (title) }
         div."nhsuk-inset-text" { span."nhsuk-u-visually-hidden" { "Information: " } p { (purpose.first_person()) } }
-        p."nhsuk-body" { "At the moment: " (decision_words(current.as_ref())) "." }
+        p."nhsuk-body" { "At the moment: " (decision_words(current)) "." }
         @if agreed {
             h2."nhsuk-heading-s" { "What happens if you withdraw" }
             p."nhsuk-body" { (purpose.if_withdrawn()) }
@@ -200,7 +207,7 @@ pub async fn my_consent_page(
             p."nhsuk-body" { "You can withdraw your consent at any time from My plan." }
         }
         form method="post" action="/my/consents" novalidate {
-            (csrf(&ctx))
+            (csrf(ctx))
             input type="hidden" name="purpose" value=(purpose.code());
             input type="hidden" name="decision" value=(if agreed { "withdrawn" } else { "given" });
             button class=(if agreed { "nhsuk-button nhsuk-button--warning" } else { "nhsuk-button" }) type="submit" {
@@ -209,10 +216,10 @@ pub async fn my_consent_page(
         }
         p."nhsuk-body" { a href="/my/plan#consents" { "No, go back to My plan" } }
     };
-    Ok(page(
-        &ctx,
+    page(
+        ctx,
         Page::new(title, body).back("/my/plan#consents", "Back to My plan"),
-    ))
+    )
 }
 
 /// The confirmed change: a purpose and `withdrawn` or `given`.

@@ -212,44 +212,45 @@ pub async fn save_log(
     PageForm(f): PageForm<LogForm>,
 ) -> Result<Response, AppError> {
     let (log, version) = f.into_log();
-    match service::save_log(&state, &actor, &id, &log, version).await {
-        Ok(LogSaved::Saved) => {
-            Ok(Redirect::to(&format!("/sessions/{id}/log?saved=log")).into_response())
-        }
-        Ok(LogSaved::Conflict {
-            version,
-            theirs,
-            by,
-        }) => {
-            let s = service::get(&state, &actor, &id).await?;
-            let part = observation_part(&state, &s).await?;
-            Ok(log_page(
-                &ctx,
-                &s,
-                &log,
+    // Refused: shown again with what was typed, and the errors or the other person's log.
+    let (version, errors, theirs) =
+        match service::save_log(&state, &actor, &id, &log, version).await {
+            Ok(LogSaved::Saved) => {
+                return Ok(Redirect::to(&format!("/sessions/{id}/log?saved=log")).into_response());
+            }
+            Ok(LogSaved::Conflict {
                 version,
-                &[],
-                Some((&theirs, &by)),
-                &part,
-                &Notice::default(),
-            ))
-        }
-        Err(AppError::Invalid(e)) => {
-            let s = service::get(&state, &actor, &id).await?;
-            let part = observation_part(&state, &s).await?;
-            Ok(log_page(
-                &ctx,
-                &s,
-                &log,
-                version,
-                &e,
-                None,
-                &part,
-                &Notice::default(),
-            ))
-        }
-        Err(e) => Err(e),
-    }
+                theirs,
+                by,
+            }) => (version, Vec::new(), Some((theirs, by))),
+            Err(AppError::Invalid(e)) => (version, e, None),
+            Err(e) => return Err(e),
+        };
+    redraw_log(&state, &ctx, &actor, &id, (&log, version), &errors, theirs).await
+}
+
+/// The log page again after a refused save, holding what was typed.
+async fn redraw_log(
+    state: &AppState,
+    ctx: &PageCtx,
+    actor: &crate::rbac::Actor,
+    id: &str,
+    (log, version): (&Log, i64),
+    errors: &[FieldError],
+    theirs: Option<(Log, String)>,
+) -> Result<Response, AppError> {
+    let s = service::get(state, actor, id).await?;
+    let part = observation_part(state, &s).await?;
+    Ok(log_page(
+        ctx,
+        &s,
+        log,
+        version,
+        errors,
+        theirs.as_ref().map(|(t, b)| (t, b.as_str())),
+        &part,
+        &Notice::default(),
+    ))
 }
 
 impl LogForm {
