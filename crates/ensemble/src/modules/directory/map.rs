@@ -175,6 +175,7 @@ fn place_label(
     size: f64,
     markers: &[(f64, f64)],
     taken: &mut Vec<TextBox>,
+    sideways: bool,
 ) -> Option<TextBox> {
     let nudges = [
         (0.0, 0.0),
@@ -185,7 +186,7 @@ fn place_label(
         (0.0, 2.0 * size + 16.0),
         (0.0, -2.0 * size - 16.0),
     ];
-    for (dx, dy) in nudges {
+    for (dx, dy) in nudges.into_iter().filter(|(dx, _)| sideways || *dx == 0.0) {
         let b = TextBox::new(at.0 + dx, at.1 + dy, text, size);
         let (x0, y0, x1, y1) = b.rect();
         if x0 < 0.0 || x1 > WIDTH || y0 < 0.0 || y1 > 10_000.0 {
@@ -261,14 +262,14 @@ pub fn draw(spec: &MapSpec, base: &MapBase) -> Markup {
         .iter()
         .filter(|d| visible.grown(-800.0).contains(d.label))
         .filter_map(|d| {
-            place_label(pr.xy(d.label), &d.name, 14.0, &centres, &mut taken)
+            place_label(pr.xy(d.label), &d.name, 14.0, &centres, &mut taken, true)
                 .map(|b| (b, d.name.as_str()))
         })
         .collect();
     let river_label = if have_land {
         mersey
             .iter()
-            .find_map(|m| place_label(pr.xy(*m), "River Mersey", 13.0, &centres, &mut taken))
+            .find_map(|m| place_label(pr.xy(*m), "River Mersey", 13.0, &centres, &mut taken, false))
     } else {
         None
     };
@@ -277,7 +278,7 @@ pub fn draw(spec: &MapSpec, base: &MapBase) -> Markup {
             .iter()
             .filter(|w| visible.grown(-300.0).contains(w.label))
             .filter_map(|w| {
-                place_label(pr.xy(w.label), &w.name, 10.0, &centres, &mut taken)
+                place_label(pr.xy(w.label), &w.name, 10.0, &centres, &mut taken, true)
                     .map(|b| (b, w.name.as_str()))
             })
             .collect()
@@ -304,17 +305,13 @@ pub fn draw(spec: &MapSpec, base: &MapBase) -> Markup {
             @if let Some(r) = &base.region {
                 path."ensemble-map__region" d=(pr.path(&r.rings, tol)) fill="none" stroke="#425563" stroke-width="2" stroke-linejoin="round" {}
             }
-            @if !ward_labels.is_empty() {
-                g."ensemble-map__ward-names" font-family="Arial, sans-serif" font-size="10" fill="#4c6272" text-anchor="middle" stroke="#ffffff" stroke-width="2.5" paint-order="stroke" {
-                    @for (b, name) in &ward_labels {
-                        text x=(f1(b.x)) y=(f1(b.y)) { (name) }
-                    }
-                }
+            // Names sit directly in the drawing (not in a group), so the only grouped text
+            // is the markers' numbers.
+            @for (b, name) in &ward_labels {
+                text."ensemble-map__ward-name" x=(f1(b.x)) y=(f1(b.y)) font-family="Arial, sans-serif" font-size="10" fill="#4c6272" text-anchor="middle" stroke="#ffffff" stroke-width="2.5" paint-order="stroke" { (name) }
             }
-            g."ensemble-map__district-names" font-family="Arial, sans-serif" font-size="14" font-weight="bold" fill="#212b32" text-anchor="middle" stroke="#ffffff" stroke-width="3" paint-order="stroke" {
-                @for (b, name) in &district_labels {
-                    text x=(f1(b.x)) y=(f1(b.y)) { (name) }
-                }
+            @for (b, name) in &district_labels {
+                text."ensemble-map__district-name" x=(f1(b.x)) y=(f1(b.y)) font-family="Arial, sans-serif" font-size="14" font-weight="bold" fill="#212b32" text-anchor="middle" stroke="#ffffff" stroke-width="3" paint-order="stroke" { (name) }
             }
             @if let Some(b) = river_label {
                 text."ensemble-map__river" x=(f1(b.x)) y=(f1(b.y)) font-family="Arial, sans-serif" font-size="13" font-style="italic" fill="#004b88" text-anchor="middle" stroke="#ffffff" stroke-width="3" paint-order="stroke" { "River Mersey" }
@@ -346,9 +343,9 @@ pub fn draw(spec: &MapSpec, base: &MapBase) -> Markup {
                 g."ensemble-map__here" {
                     path d=(format!("M{} {} l-8 -16 a9 9 0 1 1 16 0 z", f1(x), f1(y))) fill="#d5281b" stroke="#ffffff" stroke-width="1.5" {}
                     circle cx=(f1(x)) cy=(f1(y - 19.0)) r="3" fill="#ffffff" {}
-                    @if let Some(b) = here_label {
-                        text x=(f1(b.x)) y=(f1(b.y)) text-anchor="middle" font-family="Arial, sans-serif" font-size="13" font-weight="bold" fill="#d5281b" stroke="#ffffff" stroke-width="3" paint-order="stroke" { "You are here" }
-                    }
+                }
+                @if let Some(b) = here_label {
+                    text."ensemble-map__here-label" x=(f1(b.x)) y=(f1(b.y)) text-anchor="middle" font-family="Arial, sans-serif" font-size="13" font-weight="bold" fill="#d5281b" stroke="#ffffff" stroke-width="3" paint-order="stroke" { "You are here" }
                 }
             }
         }

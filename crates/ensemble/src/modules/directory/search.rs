@@ -156,7 +156,11 @@ impl SearchForm {
             } else {
                 self.distance.trim()
             };
-            let unit = if self.unit == "km" { "km" } else { "miles" };
+            let unit = match (self.unit.as_str(), d) {
+                ("km", _) => "km",
+                (_, "1") => "mile",
+                _ => "miles",
+            };
             push(
                 format!(
                     "within {d} {unit} of {}",

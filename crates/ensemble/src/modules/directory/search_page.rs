@@ -312,7 +312,7 @@ fn widen(form: &SearchForm, out: &Outcome, types: &[(String, String)], view: &st
             ul."nhsuk-list"."nhsuk-list--bullet" {
                 @for (label, f) in &wider { li { a href=(href(f, view)) { (label) } } }
                 @for a in &applied { li { a href=(href(&a.without, view)) { "Search without " (a.label) } } }
-                li { a href="/activities" { "Start a new search" } }
+                li { a href="/activities" { "Or start a new search" } }
             }
         }
     }

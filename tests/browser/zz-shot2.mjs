@@ -1,0 +1,10 @@
+import { chromium } from 'playwright-core';
+const base = 'http://127.0.0.1:18110';
+const [u, w, name, sel] = process.argv.slice(2);
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+const ctx = await browser.newContext({ viewport: { width: +w, height: 900 } });
+const page = await ctx.newPage();
+await page.goto(base + u);
+if (sel) await page.locator(sel).first().screenshot({ path: `/tmp/map/shots/${name}.png` });
+else await page.screenshot({ path: `/tmp/map/shots/${name}.png` });
+await browser.close();
