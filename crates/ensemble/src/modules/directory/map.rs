@@ -92,14 +92,13 @@ fn f1(v: f64) -> String {
     format!("{v:.1}")
 }
 
+/// A marker as drawn: its number, where it is drawn and where its place is.
+type Placed = (usize, (f64, f64), (f64, f64));
+
 /// Spread markers that would overlap so each number can be read: a marker closer than a
 /// marker's width to one already placed moves round it, with a line back to its place.
-fn placed(
-    pr: &Projection,
-    markers: &[(usize, Point)],
-    pin: Option<(f64, f64)>,
-) -> Vec<(usize, (f64, f64), (f64, f64))> {
-    let mut out: Vec<(usize, (f64, f64), (f64, f64))> = Vec::new();
+fn placed(pr: &Projection, markers: &[(usize, Point)], pin: Option<(f64, f64)>) -> Vec<Placed> {
+    let mut out: Vec<Placed> = Vec::new();
     // The "you are here" pin stands above its point: keep markers off it.
     let pin_at = pin.map(|(x, y)| (x, y - 14.0));
     for (n, p) in markers {

@@ -252,7 +252,7 @@ pub async fn import_wards(
             bbox,
             rings,
         });
-        if n % 50 == 0 {
+        if n.is_multiple_of(50) {
             progress(n);
         }
     }

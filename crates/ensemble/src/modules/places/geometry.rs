@@ -236,7 +236,10 @@ pub fn simplify_ring(ring: &[Point], metres: f64) -> Vec<Point> {
         .collect()
 }
 
-fn key(p: Point) -> (i64, i64) {
+/// A vertex, in units of 1e-7 degrees.
+type Vertex = (i64, i64);
+
+fn key(p: Point) -> Vertex {
     // 1e-7 degrees is about a centimetre: shared vertices of neighbouring areas agree.
     ((p.lon * 1e7).round() as i64, (p.lat * 1e7).round() as i64)
 }
@@ -244,7 +247,7 @@ fn key(p: Point) -> (i64, i64) {
 /// The outline of polygons that share edges: every edge used by exactly one ring is kept
 /// and the kept edges are chained into closed rings (holes stay holes).
 pub fn dissolve(rings: &[Vec<Point>]) -> Vec<Vec<Point>> {
-    let mut count: HashMap<((i64, i64), (i64, i64)), u32> = HashMap::new();
+    let mut count: HashMap<(Vertex, Vertex), u32> = HashMap::new();
     let mut at: HashMap<(i64, i64), Point> = HashMap::new();
     let undirected = |a: (i64, i64), b: (i64, i64)| if a <= b { (a, b) } else { (b, a) };
     for ring in rings {
