@@ -410,6 +410,142 @@ test('anonymous: the map view of a directory search lists the same results in th
   }
 });
 
+// Issue 14 item 3: search and the map on a phone. At 390 and 1280 px: after a search the
+// results come first, the form folded under a summary of what is applied; a search that
+// finds nothing offers links that widen it (and they work); the map is drawn on the city
+// region's districts with their names, the River Mersey, "you are here" and numbered
+// markers in list order, big enough to read on a phone; an activity page has its own map,
+// the next dates, a tappable phone number, directions by coordinates and "ask to join"
+// leading to a pre-filled self-referral. The ward-only demo activity never appears to a
+// visitor (list, map, Open Referral UK, its own page), while a link worker sees it and can
+// "refer someone" to it.
+test('search and the map on a phone: results first, widening links, a readable map, the activity page and a hidden ward-only group, at 390 and 1280 px', { skip: NO_ACCOUNTS, timeout: 6 * 60_000 }, async (t) => {
+  const anon = await newContext();
+  const staff = [];
+  const strict = async (page, label, result, opts = {}) => {
+    const problems = await checkPage(page, { label, response: result.response, errors: result.errors, screenshot: `map--${label}`, ...opts });
+    const best = await new AxeBuilder({ page }).setLegacyMode(true).withRules(['region', 'heading-order']).analyze();
+    problems.push(...best.violations.map((v) => `${label}: axe ${v.id}: ${v.help} — ${JSON.stringify(v.nodes[0]?.target)}`));
+    for (const w of [page.viewportSize().width, 320]) {
+      const size = page.viewportSize();
+      if (w !== size.width) await page.setViewportSize({ width: w, height: size.height });
+      const sw = await page.evaluate(() => document.documentElement.scrollWidth);
+      if (sw > w) problems.push(`${label}: scrolls sideways at ${w}px (scrollWidth ${sw})`);
+      if (w !== size.width) await page.setViewportSize(size);
+    }
+    assertNoProblems(problems, t);
+  };
+  const signIn = async (role) => {
+    const account = ACCOUNTS.get(role);
+    const ctx = await newContext();
+    staff.push(ctx);
+    const page = await ctx.newPage();
+    await load(page, url('/sign-in'));
+    await page.fill('#email', account.email);
+    await page.fill('#password', account.password);
+    await submit(page, await signInButton(page));
+    assert.ok(!isSignInPage(page.url()), `${role} signed in`);
+    return page;
+  };
+  try {
+    // The ward-only demo activity's id, from its programme manager's list.
+    const pm = await signIn('programme_manager');
+    await load(pm, url('/manage/activities'));
+    const wardLink = pm.getByRole('link', { name: 'Willow Ward Music Sessions' });
+    assert.equal(await wardLink.count(), 1, 'the programme manager lists the ward-only activity');
+    const wardId = /\/manage\/activities\/([^/?#]+)$/.exec(await wardLink.getAttribute('href'))[1];
+    await load(pm, url(`/manage/activities/${wardId}`));
+    assert.ok(await pm.isChecked('input[name="audience"][value="ward"]'), 'the editor shows it as ward only');
+
+    const page = await anon.newPage();
+    for (const width of [390, 1280]) {
+      await page.setViewportSize({ width, height: 844 });
+      // Results first, the form folded under what is applied.
+      await strict(page, `search-${width}`, await load(page, url('/activities?postcode=L1+8JQ&day=TU')));
+      const applied = (await page.textContent('ul.ensemble-applied')).replace(/\s+/g, ' ');
+      assert.match(applied, /within 5 miles of L1 8JQ/);
+      assert.match(applied, /on Tuesdays/);
+      assert.equal(await page.$eval('.ensemble-search-form details', (d) => d.open), false, 'the form is folded');
+      assert.equal(await page.isVisible('#q'), false, 'the search box is folded away');
+      const resultsTop = (await page.locator('#results').boundingBox()).y;
+      assert.ok(resultsTop < 844, `the results start on the first screen (at ${resultsTop}px)`);
+      assert.ok((await page.locator('ul.ensemble-results > li').count()) >= 1);
+      // A filter's "Remove" link drops just that filter.
+      await submit(page, page.getByRole('link', { name: 'Remove on Tuesdays' }));
+      assert.equal(new URL(page.url()).searchParams.get('day'), null);
+      assert.equal(new URL(page.url()).searchParams.get('postcode'), 'L1 8JQ');
+      // Nothing found: the links widen the search, and they work.
+      await strict(page, `nothing-${width}`, await load(page, url('/activities?postcode=L1+8JQ&distance=1&day=SU')));
+      assert.match(await page.textContent('#results'), /No activities found/);
+      const widen = page.locator('.ensemble-widen a');
+      const labels = await widen.allTextContents();
+      assert.ok(labels.includes('Search within 10 miles of L1 8JQ'), labels.join(' | '));
+      assert.ok(labels.includes('Search without on Sundays'), labels.join(' | '));
+      await submit(page, page.getByRole('link', { name: 'Search without on Sundays' }));
+      assert.doesNotMatch(await page.textContent('#results'), /No activities found/);
+      assert.ok((await page.locator('ul.ensemble-results > li').count()) >= 1, 'dropping the day finds activities');
+      // The ward-only activity is not found by words, on the map or in the open data feed.
+      await load(page, url('/activities?q=Willow'));
+      assert.match(await page.textContent('#results'), /No activities found/);
+      // The map: districts and their names, the Mersey, you are here, numbered markers.
+      await strict(page, `map-${width}`, await load(page, url('/activities?postcode=L1+8JQ&view=map')));
+      const svg = page.locator('svg.ensemble-map');
+      const names = await svg.locator('text.ensemble-map__district-name').allTextContents();
+      assert.ok(names.includes('Liverpool') && names.includes('Wirral'), `district names: ${names.join(', ')}`);
+      assert.equal(await svg.locator('path.ensemble-map__region').count(), 1, 'the city region outline');
+      assert.equal(await svg.locator('text.ensemble-map__river').textContent(), 'River Mersey');
+      assert.equal(await svg.locator('text.ensemble-map__here-label').textContent(), 'You are here');
+      const listed = await page.$$eval('ol.nhsuk-list--number > li > a', (as) => as.map((a) => a.textContent.trim()));
+      assert.ok(!listed.some((n) => /Willow Ward/.test(n)), 'the ward-only activity is not on the map');
+      const numbers = await svg.locator('g.ensemble-map__marker').evaluateAll((gs) => gs.map((g) => Number(g.dataset.number)));
+      const firsts = [...new Set(numbers)];
+      assert.deepEqual(firsts, listed.map((_, i) => i + 1), 'one numbered marker per listed result, in list order');
+      const box = await svg.locator('g.ensemble-map__marker circle').first().boundingBox();
+      assert.ok(box.width >= 24 && box.height >= 24, `a marker is ${box.width}px across`);
+      const attribution = await page.textContent('main');
+      assert.match(attribution, /Contains OS data © Crown copyright/);
+      // An activity page: its own map, next dates, phone, directions, ask to join.
+      const first = page.locator('ol.nhsuk-list--number > li > a').first();
+      const name = (await first.textContent()).trim();
+      const href = await first.getAttribute('href');
+      await strict(page, `activity-${width}`, await load(page, url(href)));
+      assert.equal(await page.locator('svg#venue-map, svg[aria-labelledby^="venue-map"]').count(), 1, 'the activity page has its own map');
+      assert.ok((await page.locator('#next-dates + ul > li').count()) >= 1, 'next dates are listed');
+      const tel = page.locator('a[href^="tel:"]');
+      if (await tel.count()) assert.match(await tel.first().getAttribute('href'), /^tel:\+?\d{10,13}$/);
+      assert.match(await page.locator('a[href^="geo:"]').first().getAttribute('href'), /^geo:-?\d+\.\d+,-?\d+\.\d+\?q=/);
+      assert.equal(await page.getByRole('link', { name: 'Refer someone' }).count(), 0, 'visitors cannot refer');
+      await submit(page, page.getByRole('link', { name: 'Ask to join' }));
+      await strict(page, `ask-to-join-${width}`, { response: null, errors: [] }, { expectStatus: 'any' });
+      assert.match(page.url(), /\/refer-yourself\?activity=/);
+      assert.match(await page.textContent('main'), new RegExp(`You are asking to join\\s+${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      assert.equal(await page.inputValue('input[name="activity"]'), href.split('/').pop());
+      // The ward-only page and its feed entry are not there for a visitor.
+      const hidden = await load(page, url(`/activities/${wardId}`));
+      assert.equal(hidden.response.status(), 404);
+    }
+    const feed = await anon.request.get(url('/openreferral/services?search=Willow'));
+    assert.equal((await feed.json()).total_items, 0, 'not in the open data feed');
+    assert.equal((await anon.request.get(url(`/openreferral/services/${wardId}`))).status(), 404);
+
+    // A link worker sees the ward-only page and refers someone to it.
+    const lw = await signIn('link_worker');
+    for (const width of [390, 1280]) {
+      await lw.setViewportSize({ width, height: 844 });
+      await strict(lw, `ward-only-${width}`, await load(lw, url(`/activities/${wardId}`)));
+      assert.match(await lw.textContent('main'), /Not listed publicly/);
+      assert.equal(await lw.getByRole('link', { name: 'Ask to join' }).count(), 0);
+      await submit(lw, lw.getByRole('link', { name: 'Refer someone' }));
+      await strict(lw, `refer-someone-${width}`, { response: null, errors: [] }, { expectStatus: 'any' });
+      assert.match(lw.url(), new RegExp(`/referrals/new\\?activity=${wardId}$`));
+      assert.match(await lw.textContent('main'), /Referring to\s+Willow Ward Music Sessions/);
+    }
+  } finally {
+    await anon.close();
+    for (const c of staff) await c.close();
+  }
+});
+
 test('anonymous: crawl of the public directory has no errors or axe violations', async (t) => {
   const ctx = await newContext();
   try {

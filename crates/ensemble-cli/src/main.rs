@@ -243,9 +243,9 @@ enum DirectoryCommand {
 
 #[derive(Subcommand)]
 enum OpendataCommand {
-    /// Import postcode coordinates/LSOAs and LSOA population-weighted centroids. With no files
-    /// given, loads the Liverpool City Region files from the shared data folder. A second import
-    /// of the same files changes nothing.
+    /// Import postcode coordinates/LSOAs, LSOA population-weighted centroids and ward
+    /// boundaries (for the map). With no files given, loads the Liverpool City Region files
+    /// from the shared data folder. A second import of the same files changes nothing.
     Import {
         #[command(flatten)]
         db: DbArgs,
@@ -255,6 +255,9 @@ enum OpendataCommand {
         /// LSOA centroid file (CSV or .csv.gz with LSOA code, latitude and longitude columns).
         #[arg(long)]
         centroids: Vec<PathBuf>,
+        /// Ward boundary file (GeoJSON FeatureCollection in WGS84 with ward and district codes, like the ONS WD25CD/LAD25CD files); districts and the region outline are dissolved from it.
+        #[arg(long)]
+        boundaries: Vec<PathBuf>,
         /// Folder with the shared reference data.
         #[arg(long, env = "ENSEMBLE_SHARED_DIR", default_value = "../shared")]
         shared_dir: PathBuf,

@@ -15,22 +15,25 @@ pub(crate) async fn opendata(cmd: OpendataCommand) -> anyhow::Result<i32> {
         db,
         postcodes,
         centroids,
+        boundaries,
         shared_dir,
     } = cmd;
     let state = state_for(&db.database).await?;
-    let (p, c) = if postcodes.is_empty() && centroids.is_empty() {
+    let (p, c, b) = if postcodes.is_empty() && centroids.is_empty() && boundaries.is_empty() {
         let (p, c) = ensemble::modules::places::import::shared_files(&shared_dir);
-        if p.is_empty() && c.is_empty() {
+        let b = ensemble::modules::places::import::shared_boundary_files(&shared_dir);
+        if p.is_empty() && c.is_empty() && b.is_empty() {
             bail!(
-                "no open data files given, and none found under {} (set --shared-dir or ENSEMBLE_SHARED_DIR, or pass --postcodes/--centroids)",
+                "no open data files given, and none found under {} (set --shared-dir or ENSEMBLE_SHARED_DIR, or pass --postcodes/--centroids/--boundaries)",
                 shared_dir.display()
             );
         }
-        (p, c)
+        (p, c, b)
     } else {
-        (postcodes, centroids)
+        (postcodes, centroids, boundaries)
     };
-    let failed = import_files(&state, &p, &c).await?;
+    let mut failed = import_files(&state, &p, &c).await?;
+    failed |= import_boundaries(&state, &b).await?;
     state.db.close().await;
     Ok(i32::from(failed))
 }
@@ -78,6 +81,42 @@ pub(crate) async fn import_files(
     println!(
         "Contains OS data © Crown copyright and database right. Contains Royal Mail data © Royal Mail copyright and database right. Source: Office for National Statistics licensed under the Open Government Licence v3.0."
     );
+    Ok(any_rejected)
+}
+
+/// Import ward boundary files with a progress bar and a summary; true when any feature was
+/// rejected.
+pub(crate) async fn import_boundaries(state: &AppState, files: &[PathBuf]) -> anyhow::Result<bool> {
+    use ensemble::modules::places::boundaries;
+    let mut any_rejected = false;
+    for f in files {
+        let pb = bar(&format!("boundaries from {}", f.display()));
+        let report = boundaries::import_wards(&state.db, f, |n| pb.set_position(n))
+            .await
+            .with_context(|| format!("importing {}", f.display()))?;
+        pb.finish_and_clear();
+        println!(
+            "{}: {} features read, {} outlines stored (wards, districts and the region), {} rejected",
+            f.display(),
+            report.rows,
+            report.stored,
+            report.rejected_count
+        );
+        for (n, why) in &report.rejected {
+            println!("  feature {n}: {why}");
+        }
+        if report.rejected_count as usize > report.rejected.len() {
+            println!(
+                "  … and {} more",
+                report.rejected_count as usize - report.rejected.len()
+            );
+        }
+        any_rejected |= report.rejected_count > 0;
+    }
+    if !files.is_empty() {
+        let (w, d, r) = boundaries::counts(&state.db).await?;
+        println!("Boundaries now hold {w} wards, {d} districts and {r} region outline(s).");
+    }
     Ok(any_rejected)
 }
 

@@ -8,7 +8,7 @@ use ensemble::config::{Config, database_url_from};
 use ensemble::db::Db;
 use ensemble::{AppState, build_router};
 
-use super::directory::import_files;
+use super::directory::{import_boundaries, import_files};
 use super::{explain, open, redact};
 use crate::{DbArgs, DemoArgs, ServeArgs};
 
@@ -96,6 +96,14 @@ pub(crate) async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
         } else {
             import_files(&state, &p, &c).await?;
         }
+    }
+    if ensemble::modules::places::boundaries::counts(&state.db)
+        .await?
+        .0
+        == 0
+    {
+        let b = ensemble::modules::places::import::shared_boundary_files(&args.shared_dir);
+        import_boundaries(&state, &b).await?;
     }
     let loaded = ensemble::demo::seed(&state).await.map_err(explain)?;
     state.db.close().await;

@@ -12,6 +12,7 @@ mod auth;
 mod authz;
 mod directory;
 mod email;
+mod map;
 mod measures;
 mod oruk;
 mod outage;

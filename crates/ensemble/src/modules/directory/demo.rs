@@ -57,6 +57,9 @@ struct DemoActivity {
     minimum_age: Option<i64>,
     maximum_age: Option<i64>,
     how_to_join: String,
+    /// Who it is open to; public when left out.
+    #[serde(default)]
+    audience: String,
     capacity: Option<i64>,
     waiting_list: bool,
     cost: String,
@@ -91,6 +94,7 @@ fn input(
         minimum_age: a.minimum_age.map(|v| v.to_string()).unwrap_or_default(),
         maximum_age: a.maximum_age.map(|v| v.to_string()).unwrap_or_default(),
         how_to_join: a.how_to_join.clone(),
+        audience: a.audience.clone(),
         capacity: a.capacity.map(|v| v.to_string()).unwrap_or_default(),
         waiting_list: a.waiting_list,
         cost: a.cost.clone(),

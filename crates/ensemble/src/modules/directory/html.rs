@@ -1,29 +1,22 @@
-//! Directory pages: public search (list, map and print views), activity pages, and the
-//! programme managers' pages to add, edit, review and archive listings.
+//! The programme managers' pages to add, edit, review and archive listings (the search
+//! page is in `search_page`, the activity page in `activity_page`).
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 
 use crate::error::{AppError, FieldError};
 use crate::modules::accounts::service as accounts;
-use crate::modules::places::Point;
 use crate::rbac::Granted;
 use crate::rbac::perm::ManageActivities;
 use crate::state::AppState;
-use crate::web::forms::{Input, PageForm, button, checkboxes, csrf, error_summary, select};
+use crate::web::forms::{Input, PageForm, button, checkboxes, csrf, error_summary, radios, select};
 use crate::web::layout::datetime;
 use crate::web::{Page, PageCtx, page};
 
-use super::model::{AccessFeature, Activity, ActivityInput, Cost, Day, Freq, HowToJoin, TimeOfDay};
-use super::search::{self, Outcome, SearchForm, distance_text};
+use super::model::{AccessFeature, Activity, ActivityInput, Audience, Cost, Day, Freq, HowToJoin};
 use super::{service, store};
-
-fn pairs(raw: Option<String>) -> Vec<(String, String)> {
-    raw.and_then(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(&q).ok())
-        .unwrap_or_default()
-}
 
 fn opts<T: Copy>(
     all: &[T],
@@ -31,359 +24,6 @@ fn opts<T: Copy>(
     label: fn(T) -> &'static str,
 ) -> Vec<(&'static str, &'static str, &'static str)> {
     all.iter().map(|v| (code(*v), label(*v), "")).collect()
-}
-
-fn search_form(ctx_form: &SearchForm, types: &[(String, String)], errors: &[FieldError]) -> Markup {
-    let days: Vec<(String, String)> = Day::ALL
-        .iter()
-        .map(|d| (d.code().to_string(), d.label().to_string()))
-        .collect();
-    let times: Vec<(String, String)> = TimeOfDay::ALL
-        .iter()
-        .map(|d| (d.code().to_string(), d.label().to_string()))
-        .collect();
-    let mut costs = opts(Cost::ALL, Cost::code, Cost::label);
-    costs.push(("bursary", "Bursary available", ""));
-    let access = opts(
-        AccessFeature::ALL,
-        AccessFeature::code,
-        AccessFeature::label,
-    );
-    let type_opts: Vec<(&str, &str, &str)> = types
-        .iter()
-        .map(|(c, n)| (c.as_str(), n.as_str(), ""))
-        .collect();
-    let online: Vec<(String, String)> = vec![
-        ("online".into(), "Online only".into()),
-        ("in_person".into(), "In person only".into()),
-    ];
-    html! {
-        form method="get" action="/activities" novalidate {
-            (Input::new("q", "What are you looking for?", &ctx_form.q).kind("search").hint("For example singing, drumming or ukulele").render(errors))
-            div."nhsuk-grid-row" {
-                div."nhsuk-grid-column-one-half" {
-                    (Input::new("postcode", "Postcode", &ctx_form.postcode).autocomplete("postal-code").width("nhsuk-input--width-10").hint("To sort by distance, like L1 8JQ").render(errors))
-                }
-                div."nhsuk-grid-column-one-half" {
-                    (Input::new("distance", "Within", &ctx_form.distance).kind("text").width("nhsuk-input--width-4").hint("Distance from the postcode; 5 if left empty").render(errors))
-                    (select("unit", "Unit", &[("miles".into(), "miles".into()), ("km".into(), "kilometres".into())], if ctx_form.unit.is_empty() { "miles" } else { &ctx_form.unit }, errors))
-                }
-            }
-            details."nhsuk-details" open[!ctx_form.is_blank()] {
-                summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "More filters: day, time, cost, access and type" } }
-                div."nhsuk-details__text" {
-                    (select("day", "Day", &days, &ctx_form.day, errors))
-                    (select("time", "Time of day", &times, &ctx_form.time, errors))
-                    (checkboxes("cost", "Cost", &costs, &ctx_form.cost, errors))
-                    (checkboxes("access", "Access needs (all must be met)", &access, &ctx_form.access, errors))
-                    (checkboxes("type", "Type of activity", &type_opts, &ctx_form.types, errors))
-                    (select("online", "Online or in person", &online, &ctx_form.online, errors))
-                }
-            }
-            button."nhsuk-button" type="submit" { "Search" }
-        }
-    }
-}
-
-fn result_card(a: &Activity, dist: Option<f64>, miles: bool) -> Markup {
-    html! {
-        li."nhsuk-card"."nhsuk-card--clickable" {
-            div."nhsuk-card__content" {
-                h3."nhsuk-card__heading"."nhsuk-heading-s" { a."nhsuk-card__link" href=(format!("/activities/{}", a.id)) { (a.name) } }
-                p."nhsuk-card__description" { (a.organisation_name) }
-                dl."nhsuk-summary-list" {
-                    @if let Some(d) = dist {
-                        div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Distance" } dd."nhsuk-summary-list__value" { (distance_text(d, miles)) } }
-                    }
-                    div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "When" } dd."nhsuk-summary-list__value" {
-                        @if a.schedules.is_empty() { "Contact them for times" }
-                        @for s in &a.schedules { (s.summary()) br; }
-                    } }
-                    div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Where" } dd."nhsuk-summary-list__value" {
-                        @for l in &a.locations { (l.name) ", " (l.postcode) br; }
-                        @if a.online { "Online" }
-                    } }
-                    div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Cost" } dd."nhsuk-summary-list__value" { (a.cost_text()) } }
-                    div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "How to join" } dd."nhsuk-summary-list__value" { (a.how_to_join.label()) } }
-                }
-            }
-        }
-    }
-}
-
-/// An SVG map of the results: venues as numbered points, the search centre and its circle,
-/// and (when the open data is loaded) the area's small-area centroids as a faint backdrop.
-fn map_svg(out: &Outcome, backdrop: &[Point]) -> Markup {
-    let mut pts: Vec<(usize, Point)> = Vec::new();
-    for (i, (a, _)) in out.results.iter().enumerate() {
-        for l in &a.locations {
-            if let Some(p) = l.point {
-                pts.push((i + 1, p));
-            }
-        }
-    }
-    let mut all: Vec<Point> = pts.iter().map(|p| p.1).collect();
-    if let Some((_, c, r)) = &out.centre {
-        // Show the whole search circle.
-        let (a, b, l, rt) = crate::modules::places::bounding_box(*c, *r);
-        all.extend([Point { lat: a, lon: l }, Point { lat: b, lon: rt }]);
-    }
-    if all.is_empty() {
-        all.extend_from_slice(backdrop);
-    }
-    let (w, h) = (640.0_f64, 480.0_f64);
-    let lat0 = all.iter().map(|p| p.lat).fold(f64::INFINITY, f64::min);
-    let lat1 = all.iter().map(|p| p.lat).fold(f64::NEG_INFINITY, f64::max);
-    let lon0 = all.iter().map(|p| p.lon).fold(f64::INFINITY, f64::min);
-    let lon1 = all.iter().map(|p| p.lon).fold(f64::NEG_INFINITY, f64::max);
-    let (lat0, lat1, lon0, lon1) = if all.is_empty() {
-        (53.3, 53.6, -3.1, -2.7)
-    } else {
-        (lat0 - 0.01, lat1 + 0.01, lon0 - 0.015, lon1 + 0.015)
-    };
-    let k = ((lat0 + lat1) / 2.0).to_radians().cos();
-    let sx = w / ((lon1 - lon0) * k).max(1e-6);
-    let sy = h / (lat1 - lat0).max(1e-6);
-    let s = sx.min(sy);
-    let x = |p: Point| 10.0 + (p.lon - lon0) * k * s;
-    let y = |p: Point| 10.0 + (lat1 - p.lat) * s;
-    let desc = format!(
-        "Map of {} result(s) on this page{}.",
-        out.results.len(),
-        out.centre
-            .as_ref()
-            .map(|(pc, _, _)| format!(" around {pc}"))
-            .unwrap_or_default()
-    );
-    html! {
-        svg."ensemble-map" viewBox=(format!("0 0 {} {}", w + 20.0, h + 20.0)) role="img" aria-labelledby="map-title map-desc" {
-            title id="map-title" { "Map of activities" }
-            desc id="map-desc" { (desc) }
-            rect x="0" y="0" width=(w + 20.0) height=(h + 20.0) fill="#f0f4f5" {}
-            @for p in backdrop {
-                @if p.lat >= lat0 && p.lat <= lat1 && p.lon >= lon0 && p.lon <= lon1 {
-                    circle cx=(format!("{:.1}", x(*p))) cy=(format!("{:.1}", y(*p))) r="1.5" fill="#aeb7bd" {}
-                }
-            }
-            @if let Some((_, c, r)) = &out.centre {
-                circle cx=(format!("{:.1}", x(*c))) cy=(format!("{:.1}", y(*c))) r=(format!("{:.1}", r / 111_320.0 * s)) fill="none" stroke="#005eb8" stroke-dasharray="6 4" {}
-                path d=(format!("M{:.1} {:.1} l-7 -14 a8 8 0 1 1 14 0 z", x(*c), y(*c))) fill="#d5281b" {}
-            }
-            @for (n, p) in &pts {
-                g {
-                    circle cx=(format!("{:.1}", x(*p))) cy=(format!("{:.1}", y(*p))) r="11" fill="#005eb8" stroke="#ffffff" stroke-width="2" {}
-                    text x=(format!("{:.1}", x(*p))) y=(format!("{:.1}", y(*p) + 4.0)) text-anchor="middle" font-size="11" font-family="Arial, sans-serif" fill="#ffffff" { (n) }
-                }
-            }
-        }
-    }
-}
-
-async fn backdrop(state: &AppState) -> Vec<Point> {
-    use sqlx::Row;
-    sqlx::query("SELECT latitude, longitude FROM places_lsoa_areas")
-        .fetch_all(&state.db.read)
-        .await
-        .map(|rows| {
-            rows.iter()
-                .filter_map(|r| {
-                    Some(Point {
-                        lat: r.try_get("latitude").ok()?,
-                        lon: r.try_get("longitude").ok()?,
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// GET /activities
-pub async fn search_page(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    RawQuery(raw): RawQuery,
-) -> Result<Response, AppError> {
-    let form = SearchForm::from_pairs(&pairs(raw));
-    let view = match form.view.as_str() {
-        "map" => "map",
-        "print" => "print",
-        _ => "list",
-    };
-    let out = search::run(&state, &form, view == "print").await?;
-    let types = super::cache::of(&state).types(&state.db).await?;
-    let map = if view == "map" {
-        Some(map_svg(&out, &backdrop(&state).await))
-    } else {
-        None
-    };
-    let body = search_view(&form, &out, &types, view, map);
-    let title = if view == "print" {
-        "Activities (printable list)"
-    } else {
-        "Find a music or creative activity"
-    };
-    let r = page(&ctx, Page::new(title, body).errors(!out.errors.is_empty()));
-    Ok(r)
-}
-
-/// The search page: the form (unless printing), the heading, the results as a list or a
-/// map, and the pages.
-fn search_view(
-    form: &SearchForm,
-    out: &Outcome,
-    types: &[(String, String)],
-    view: &str,
-    map: Option<Markup>,
-) -> Markup {
-    let pages = (out.total + search::PER_PAGE - 1) / search::PER_PAGE;
-    let heading = match (&out.centre, out.total) {
-        (_, 0) => "No activities found".to_string(),
-        (Some((pc, _, r)), n) => format!(
-            "{n} {} within {} of {pc}",
-            if n == 1 { "activity" } else { "activities" },
-            distance_text(*r, out.miles)
-        ),
-        (None, n) => format!("{n} {}", if n == 1 { "activity" } else { "activities" }),
-    };
-    html! {
-        (error_summary(&out.errors))
-        h1 { "Find a music or creative activity" }
-        @if view != "print" {
-            p."nhsuk-lede-text" { "Groups across the Liverpool City Region for your mental health and wellbeing. Most are free and you do not need any experience." }
-            (search_form(form, types, &out.errors))
-        }
-        @if out.errors.is_empty() {
-            h2."nhsuk-heading-m" id="results" { (heading) }
-            @if view != "print" {
-                nav aria-label="Ways to see the results" {
-                    ul."nhsuk-list"."ensemble-inline-list" {
-                        li { @if view == "list" { strong { "List" } } @else { a href=(format!("/activities?{}", form.query_string(1, "list"))) { "List" } } }
-                        li { @if view == "map" { strong { "Map" } } @else { a href=(format!("/activities?{}", form.query_string(1, "map"))) { "Map" } } }
-                        li { a href=(format!("/activities?{}", form.query_string(1, "print"))) { "Printable list" } }
-                    }
-                }
-            }
-            @if out.total == 0 {
-                div."nhsuk-inset-text" {
-                    span."nhsuk-u-visually-hidden" { "Information: " }
-                    p { (empty_reason(form, out)) }
-                    ul."nhsuk-list"."nhsuk-list--bullet" {
-                        @if out.centre.is_some() { li { "search a wider distance, such as 10 or 20 miles" } }
-                        @if !form.q.trim().is_empty() { li { "use fewer or different words" } }
-                        @if !form.day.is_empty() || !form.time.is_empty() { li { "try any day or any time" } }
-                        @if !form.access.is_empty() || !form.cost.is_empty() || !form.types.is_empty() { li { "choose fewer filters" } }
-                        li { a href="/activities" { "start a new search" } }
-                    }
-                }
-            }
-            @if let Some(m) = map {
-                div."ensemble-map-wrap" { (m) }
-                p."nhsuk-body-s" { "Numbers on the map match the numbers in the list. Contains OS data © Crown copyright and database right; Royal Mail data © Royal Mail copyright and database right; Office for National Statistics data licensed under the Open Government Licence v3.0." }
-                ol."nhsuk-list"."nhsuk-list--number" {
-                    @for (a, d) in &out.results {
-                        li { a href=(format!("/activities/{}", a.id)) { (a.name) } @if let Some(d) = d { " – " (distance_text(*d, out.miles)) } }
-                    }
-                }
-            } @else {
-                ul."nhsuk-list"."ensemble-results" {
-                    @for (a, d) in &out.results { (result_card(a, *d, out.miles)) }
-                }
-            }
-            @if pages > 1 && view != "print" {
-                nav."nhsuk-pagination" role="navigation" aria-label="Pagination" {
-                    ul."nhsuk-list"."nhsuk-pagination__list" {
-                        @if form.page > 1 { li."nhsuk-pagination-item--previous" { a."nhsuk-pagination__link"."nhsuk-pagination__link--prev" href=(format!("/activities?{}", form.query_string(form.page - 1, view))) { span."nhsuk-pagination__title" { "Previous" } span."nhsuk-u-visually-hidden" { ":" } span."nhsuk-pagination__page" { "Page " (form.page - 1) " of " (pages) } } } }
-                        @if form.page < pages { li."nhsuk-pagination-item--next" { a."nhsuk-pagination__link"."nhsuk-pagination__link--next" href=(format!("/activities?{}", form.query_string(form.page + 1, view))) { span."nhsuk-pagination__title" { "Next" } span."nhsuk-u-visually-hidden" { ":" } span."nhsuk-pagination__page" { "Page " (form.page + 1) " of " (pages) } } } }
-                    }
-                }
-            }
-        }
-    }
-}
-
-fn empty_reason(form: &SearchForm, out: &Outcome) -> String {
-    match &out.centre {
-        Some((pc, _, r)) => format!(
-            "Nothing matches your search within {} of {pc}. You could:",
-            distance_text(*r, out.miles)
-        ),
-        None if form.is_blank() => "There are no activities listed yet.".into(),
-        None => "Nothing matches all of your choices. You could:".into(),
-    }
-}
-
-fn row(k: &str, v: Markup) -> Markup {
-    html! { div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { (k) } dd."nhsuk-summary-list__value" { (v) } } }
-}
-
-/// GET /activities/{id}
-pub async fn activity_page(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let a = service::get_public(&state, &id).await?;
-    // Only practitioners who made their profile public are named.
-    let leads: Vec<_> = super::practitioners::leads(&state, &a.id)
-        .await?
-        .into_iter()
-        .filter(|l| l.2)
-        .collect();
-    let can_edit = ctx
-        .actor()
-        .is_some_and(|act| service::can_manage(&act, &a.organisation_id));
-    let body = activity_view(&a, &leads, can_edit);
-    Ok(page(
-        &ctx,
-        Page::new(&a.name, body).back("/activities", "Back to search"),
-    ))
-}
-
-fn activity_view(a: &Activity, leads: &[(String, String, bool)], can_edit: bool) -> Markup {
-    html! {
-        span."nhsuk-caption-l" { (a.organisation_name) }
-        h1 { (a.name) }
-        p."nhsuk-lede-text" { (a.description) }
-        @if !a.first_visit.is_empty() {
-            div."nhsuk-inset-text" {
-                span."nhsuk-u-visually-hidden" { "Information: " }
-                h2."nhsuk-heading-s" { "What to expect on your first visit" }
-                p { (a.first_visit) }
-            }
-        }
-        dl."nhsuk-summary-list" {
-            (row("When", html! { @if a.schedules.is_empty() { "Contact them for times" } @for s in &a.schedules { (s.summary()) @if !s.description.is_empty() { " (" (s.description) ")" } br; } }))
-            (row("Where", html! {
-                @for l in &a.locations {
-                    (l.name) br; (l.address_1) ", " (l.city) " " (l.postcode) br;
-                    @if let Some(p) = l.point {
-                        a href=(directions_href(p, &l.name)) { "Directions to " (l.name) " (opens your maps app)" } br;
-                    }
-                }
-                @if a.online { "Online" @if let Some(u) = &a.online_url { ": " a href=(u) rel="noopener noreferrer" { "joining link" } } }
-            }))
-            (row("Who it is for", html! { (if a.eligibility.is_empty() { "Everyone" } else { &a.eligibility }) br; (a.ages_text()) }))
-            (row("How to join", html! { (a.how_to_join.label()) }))
-            (row("Cost", html! { (a.cost_text()) }))
-            (row("Places", html! { @if let Some(c) = a.capacity { (c) " places" } @else { "No set limit" } @if a.waiting_list { br; strong."nhsuk-tag"."nhsuk-tag--yellow" { "Waiting list" } } }))
-            (row("Access", html! { @if a.access_features.is_empty() { "Ask the organiser about access" } ul."nhsuk-list" { @for f in &a.access_features { li { (f.label()) } } } }))
-            (row("Languages", html! { (if a.languages.is_empty() { "English".to_string() } else { a.languages.join(", ") }) }))
-            @if !leads.is_empty() {
-                (row("Led by", html! { @for (uid, name, public) in leads { @if *public { a href=(format!("/practitioners/{uid}")) { (name) } } @else { (name) } br; } }))
-            }
-            (row("Type", html! { (a.types.iter().map(|t| t.name.as_str()).collect::<Vec<_>>().join(", ")) }))
-            (row("Contact", html! {
-                @if let Some(n) = &a.contact_name { (n) br; }
-                @if let Some(e) = &a.contact_email { a href=(format!("mailto:{e}")) { (e) } br; }
-                @if let Some(p) = &a.contact_phone { a href=(tel_href(p)) { (p) } br; }
-                @if let Some(u) = &a.url { a href=(u) rel="noopener noreferrer" { "Website" } }
-            }))
-            (row("Last checked", html! { @if let Some(t) = a.last_reviewed_at { (datetime(t)) @if let Some(n) = &a.reviewed_by_name { " by " (n) } } @else { "Not yet checked" } }))
-        }
-        @if can_edit {
-            p { a."nhsuk-button"."nhsuk-button--secondary" href=(format!("/manage/activities/{}", a.id)) { "Edit this activity" } }
-        }
-    }
 }
 
 /// Form fields for the activity editor.
@@ -412,6 +52,7 @@ fn input_from_pairs(p: &[(String, String)]) -> ActivityInput {
         minimum_age: one("minimum_age"),
         maximum_age: one("maximum_age"),
         how_to_join: one("how_to_join"),
+        audience: one("audience"),
         capacity: one("capacity"),
         waiting_list: one("waiting_list") == "yes",
         cost: one("cost"),
@@ -458,6 +99,7 @@ fn input_from_activity(a: &Activity) -> ActivityInput {
         minimum_age: a.minimum_age.map(|v| v.to_string()).unwrap_or_default(),
         maximum_age: a.maximum_age.map(|v| v.to_string()).unwrap_or_default(),
         how_to_join: a.how_to_join.code().into(),
+        audience: a.audience.code().into(),
         capacity: a.capacity.map(|v| v.to_string()).unwrap_or_default(),
         waiting_list: a.waiting_list,
         cost: a.cost.code().into(),
@@ -551,6 +193,10 @@ async fn editor(
         .iter()
         .map(|h| (h.code().into(), h.label().into()))
         .collect();
+    let audiences: Vec<(&str, &str)> = Audience::ALL
+        .iter()
+        .map(|a| (a.code(), a.label()))
+        .collect();
     let costs: Vec<(String, String)> = Cost::ALL
         .iter()
         .map(|c| (c.code().into(), c.label().into()))
@@ -594,6 +240,7 @@ async fn editor(
                     (checkboxes("practitioners", "Led by (practitioners of the organisation)", &practitioner_opts, &input.practitioners, errors))
                 }
                 (select("how_to_join", "How people join", &joins, &input.how_to_join, errors))
+                (radios("audience", "Who can join", &audiences, if input.audience.is_empty() { "public" } else { &input.audience }, errors))
                 (Input::new("capacity", "Number of places (optional)", &input.capacity).width("nhsuk-input--width-4").render(errors))
                 (yes_box("waiting_list", "There is a waiting list", input.waiting_list))
                 (select("cost", "Cost", &costs, &input.cost, errors))
@@ -904,57 +551,5 @@ mod schedule_words_tests {
         assert_eq!(week_and_days("1SA"), ("1".to_string(), days(&["SA"])));
         assert_eq!(week_and_days("TU,TH"), (String::new(), days(&["TU", "TH"])));
         assert_eq!(week_and_days(""), (String::new(), vec![]));
-    }
-}
-
-/// A `tel:` link for a phone number as typed (spaces and punctuation dropped, a leading `+`
-/// kept), so a phone can call it with one tap.
-fn tel_href(phone: &str) -> String {
-    let digits: String = phone
-        .trim()
-        .chars()
-        .enumerate()
-        .filter(|(i, c)| c.is_ascii_digit() || (*i == 0 && *c == '+'))
-        .map(|(_, c)| c)
-        .collect();
-    // "+44 (0)151…": the trunk 0 is not dialled after the country code.
-    let digits = match digits.strip_prefix("+440") {
-        Some(rest) => format!("+44{rest}"),
-        None => digits,
-    };
-    format!("tel:{digits}")
-}
-
-/// A `geo:` link (RFC 5870) to a venue's coordinates, which phones open in their maps app
-/// with directions to offer; the venue's name is the label.
-fn directions_href(p: Point, name: &str) -> String {
-    let label: String = name
-        .chars()
-        .filter(|c| c.is_alphanumeric() || *c == ' ')
-        .collect();
-    format!(
-        "geo:{lat:.6},{lon:.6}?q={lat:.6},{lon:.6}({label})",
-        lat = p.lat,
-        lon = p.lon,
-        label = label.trim().replace(' ', "+")
-    )
-}
-
-#[cfg(test)]
-mod contact_link_tests {
-    use super::*;
-
-    #[test]
-    fn phone_numbers_and_venues_become_links_a_phone_can_use() {
-        assert_eq!(tel_href("0151 000 0000"), "tel:01510000000");
-        assert_eq!(tel_href("+44 (0)151 000-0000"), "tel:+441510000000");
-        let p = Point {
-            lat: 53.4084,
-            lon: -2.9916,
-        };
-        assert_eq!(
-            directions_href(p, "St George's Hall"),
-            "geo:53.408400,-2.991600?q=53.408400,-2.991600(St+Georges+Hall)"
-        );
     }
 }

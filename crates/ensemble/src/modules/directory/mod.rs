@@ -2,17 +2,20 @@
 //! access features; public search with list, map and print views; activity pages; the
 //! programme managers' editor; and the Open Referral UK 3.0 API under `/openreferral/`.
 
+pub mod activity_page;
 pub mod cache;
 pub mod demo;
 pub mod generate;
 pub mod html;
 pub mod import_oruk;
+pub mod map;
 pub mod model;
 pub mod oruk;
 pub mod oruk_openapi;
 pub mod oruk_query;
 pub mod practitioners;
 pub mod search;
+pub mod search_page;
 pub mod service;
 pub mod store;
 
@@ -23,8 +26,8 @@ use crate::web::routes::Route;
 /// Every route of this module, each with its permission.
 pub fn routes() -> Vec<Route> {
     vec![
-        Route::get("/activities", P::Public, html::search_page),
-        Route::get("/activities/{id}", P::Public, html::activity_page),
+        Route::get("/activities", P::Public, search_page::search_page),
+        Route::get("/activities/{id}", P::Public, activity_page::activity_page),
         Route::get("/practitioners", P::Public, practitioners::list),
         Route::get("/practitioners/{id}", P::Public, practitioners::show),
         Route::get("/account/profile", P::SignedIn, practitioners::edit_page),

@@ -342,7 +342,7 @@ async fn active(state: &AppState, id: &str) -> Result<Activity, AppError> {
         .await?
         .pop()
         .ok_or(AppError::NotFound)?;
-    if a.status != "active" || a.organisation_archived {
+    if a.status != "active" || a.organisation_archived || !a.is_public() {
         return Err(AppError::NotFound);
     }
     Ok(a)
@@ -576,7 +576,7 @@ fn org_json(r: &sqlx::any::AnyRow) -> Result<Value, sqlx::Error> {
 }
 
 const ORG_SQL: &str = "SELECT o.id, o.name, o.description, o.website FROM accounts_organisation_profiles o WHERE o.archived_at IS NULL \
-                       AND EXISTS (SELECT 1 FROM activities a WHERE a.organisation_id = o.id AND a.status = 'active')";
+                       AND EXISTS (SELECT 1 FROM activities a WHERE a.organisation_id = o.id AND a.status = 'active' AND a.audience = 'public')";
 
 /// GET /openreferral/organizations — organisations that list at least one activity.
 pub async fn organizations(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {

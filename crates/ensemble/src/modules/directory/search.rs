@@ -121,6 +121,120 @@ impl SearchForm {
     }
 }
 
+/// One thing a search asks for, in words, and the same search without it.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// What it is, like "Tuesday" or "within 5 miles of L1 8JQ".
+    pub label: String,
+    /// The search without it (back to the first page).
+    pub without: SearchForm,
+}
+
+impl SearchForm {
+    /// What this search asks for, each with the search that drops it (the summary shown
+    /// above the results, and the ways to widen a search that finds nothing). `types` are
+    /// the activity types' (code, name).
+    pub fn applied(&self, types: &[(String, String)]) -> Vec<Applied> {
+        let mut out = Vec::new();
+        let base = SearchForm {
+            page: 1,
+            ..self.clone()
+        };
+        let mut push = |label: String, change: &dyn Fn(&mut SearchForm)| {
+            let mut without = base.clone();
+            change(&mut without);
+            out.push(Applied { label, without });
+        };
+        if !self.q.trim().is_empty() {
+            push(format!("words: \u{201c}{}\u{201d}", self.q.trim()), &|f| {
+                f.q.clear()
+            });
+        }
+        if !self.postcode.trim().is_empty() {
+            let d = if self.distance.trim().is_empty() {
+                "5"
+            } else {
+                self.distance.trim()
+            };
+            let unit = match (self.unit.as_str(), d) {
+                ("km", _) => "km",
+                (_, "1") => "mile",
+                _ => "miles",
+            };
+            push(
+                format!(
+                    "within {d} {unit} of {}",
+                    self.postcode.trim().to_uppercase()
+                ),
+                &|f| {
+                    f.postcode.clear();
+                    f.distance.clear();
+                },
+            );
+        }
+        if let Some(d) = Day::from_code(&self.day) {
+            push(format!("on {}s", d.label()), &|f| f.day.clear());
+        }
+        if let Some(t) = TimeOfDay::from_code(&self.time) {
+            push(t.label().to_lowercase(), &|f| f.time.clear());
+        }
+        for c in &self.cost {
+            let label = if c == "bursary" {
+                "bursary available".to_string()
+            } else {
+                Cost::from_code(c).map_or_else(|| c.clone(), |c| c.label().to_lowercase())
+            };
+            push(label, &|f| f.cost.retain(|x| x != c));
+        }
+        for a in &self.access {
+            let label =
+                AccessFeature::from_code(a).map_or_else(|| a.clone(), |a| a.label().to_lowercase());
+            push(label, &|f| f.access.retain(|x| x != a));
+        }
+        for t in &self.types {
+            let label = types
+                .iter()
+                .find(|(c, _)| c == t)
+                .map_or_else(|| t.clone(), |(_, n)| n.to_lowercase());
+            push(label, &|f| f.types.retain(|x| x != t));
+        }
+        match self.online.as_str() {
+            "online" => push("online only".into(), &|f| f.online.clear()),
+            "in_person" => push("in person only".into(), &|f| f.online.clear()),
+            _ => {}
+        }
+        out
+    }
+
+    /// Wider distances to offer when a postcode search finds nothing: (label, search).
+    pub fn wider(&self) -> Vec<(String, SearchForm)> {
+        if self.postcode.trim().is_empty() {
+            return Vec::new();
+        }
+        let now: f64 = self.distance.trim().parse().unwrap_or(5.0);
+        let unit = if self.unit == "km" { "km" } else { "miles" };
+        [10.0, 20.0, 50.0]
+            .into_iter()
+            .filter(|d| *d > now)
+            .take(2)
+            .map(|d| {
+                let f = SearchForm {
+                    distance: format!("{d}"),
+                    page: 1,
+                    ..self.clone()
+                };
+                (
+                    format!(
+                        "Search within {d} {unit} of {}",
+                        self.postcode.trim().to_uppercase()
+                    ),
+                    f,
+                )
+            })
+            .collect()
+    }
+}
+
 /// A finished search.
 #[derive(Debug, Clone)]
 pub struct Outcome {

@@ -317,7 +317,7 @@ pub async fn refresh_organisation(tx: &mut Tx, organisation_id: &str) -> Result<
 async fn refresh_where(tx: &mut Tx, clause: &str, value: &str) -> Result<(), sqlx::Error> {
     let sql = format!(
         "UPDATE activity_locations SET \
-         listed = COALESCE((SELECT CASE WHEN a.status = 'active' AND o.archived_at IS NULL THEN 1 ELSE 0 END \
+         listed = COALESCE((SELECT CASE WHEN a.status = 'active' AND a.audience = 'public' AND o.archived_at IS NULL THEN 1 ELSE 0 END \
                    FROM activities a JOIN accounts_organisation_profiles o ON o.id = a.organisation_id WHERE a.id = activity_locations.activity_id), 0), \
          latitude = (SELECT l.latitude FROM locations l WHERE l.id = activity_locations.location_id), \
          longitude = (SELECT l.longitude FROM locations l WHERE l.id = activity_locations.location_id) \
@@ -349,7 +349,7 @@ pub async fn add_schedule(tx: &mut Tx, id: &str, v: &ValidActivity) -> Result<()
 }
 
 /// The activity columns that the editor and importer set, in order.
-const EDITABLE: [&str; 20] = [
+const EDITABLE: [&str; 21] = [
     "name",
     "description",
     "first_visit",
@@ -357,6 +357,7 @@ const EDITABLE: [&str; 20] = [
     "minimum_age",
     "maximum_age",
     "how_to_join",
+    "audience",
     "capacity",
     "waiting_list",
     "cost",
@@ -382,6 +383,7 @@ fn editable_values(v: &ValidActivity) -> Vec<Bind> {
         Bind::OptI(v.minimum_age),
         Bind::OptI(v.maximum_age),
         Bind::T(v.how_to_join.code().into()),
+        Bind::T(v.audience.code().into()),
         Bind::OptI(v.capacity),
         Bind::I(i64::from(v.waiting_list)),
         Bind::T(v.cost.code().into()),
@@ -665,8 +667,38 @@ pub async fn managed_list(
     Ok(store::load(&state.db.read, &ids).await?)
 }
 
-/// One active activity for the public page.
-pub async fn get_public(state: &AppState, id: &str) -> Result<Activity, AppError> {
+/// One active activity for its page: a ward-only or closed group is shown only to signed-in
+/// staff (anyone else gets the same 404 as for an unknown id, so its existence is not
+/// revealed).
+pub async fn get_for_page(
+    state: &AppState,
+    id: &str,
+    actor: Option<&crate::rbac::Actor>,
+) -> Result<Activity, AppError> {
+    let a = get_public(state, id).await?;
+    if !a.is_public() && !actor.is_some_and(crate::rbac::Actor::is_staff) {
+        return Err(AppError::NotFound);
+    }
+    Ok(a)
+}
+
+/// The id and name of an activity someone may ask to join or be referred to (a named read
+/// for the referral forms): active, and open to the public unless the actor is staff.
+/// `None` for an unknown, archived or (for anyone else) non-public activity.
+pub async fn referable(
+    state: &AppState,
+    id: &str,
+    actor: Option<&crate::rbac::Actor>,
+) -> Result<Option<(String, String)>, AppError> {
+    match get_for_page(state, id.trim(), actor).await {
+        Ok(a) => Ok(Some((a.id, a.name))),
+        Err(AppError::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// One active activity (whoever it is open to).
+async fn get_public(state: &AppState, id: &str) -> Result<Activity, AppError> {
     if uuid::Uuid::parse_str(id).is_err() {
         return Err(AppError::NotFound);
     }

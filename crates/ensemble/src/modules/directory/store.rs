@@ -9,8 +9,8 @@ use sqlx::{AnyPool, Row};
 use crate::modules::places::{Point, bounding_box, distance_m};
 
 use super::model::{
-    AccessFeature, Activity, ActivityType, Cost, Day, Freq, HowToJoin, Location, Schedule,
-    TimeOfDay,
+    AccessFeature, Activity, ActivityType, Audience, Cost, Day, Freq, HowToJoin, Location,
+    Schedule, TimeOfDay,
 };
 
 pub use crate::db::{Bind, bind_all};
@@ -88,6 +88,8 @@ pub struct Filters {
 pub fn filter_clause(f: &Filters) -> Where {
     let mut w = Where::default();
     w.and("a.status = 'active'".into());
+    // Ward-only and closed groups are never found by search or published.
+    w.and("a.audience = 'public'".into());
     w.and("o.archived_at IS NULL".into());
     for word in &f.words {
         let like = format!("%{}%", word.to_lowercase().replace(['%', '_', '\\'], ""));
@@ -395,6 +397,8 @@ fn activity_from(r: &AnyRow) -> Result<Activity, sqlx::Error> {
         minimum_age: r.try_get("minimum_age")?,
         maximum_age: r.try_get("maximum_age")?,
         how_to_join: HowToJoin::from_code(&how).unwrap_or(HowToJoin::SelfRefer),
+        audience: Audience::from_code(&r.try_get::<String, _>("audience")?)
+            .unwrap_or(Audience::Closed),
         capacity: r.try_get("capacity")?,
         waiting_list: r.try_get::<i64, _>("waiting_list")? != 0,
         cost: Cost::from_code(&cost).unwrap_or(Cost::Free),

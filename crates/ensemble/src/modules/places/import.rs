@@ -28,7 +28,7 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
-    fn reject(&mut self, line: u64, why: String) {
+    pub(crate) fn reject(&mut self, line: u64, why: String) {
         self.rejected_count += 1;
         if self.rejected.len() < 20 {
             self.rejected.push((line, why));
@@ -366,4 +366,12 @@ pub fn shared_files(shared_dir: &Path) -> (Vec<std::path::PathBuf>, Vec<std::pat
         postcodes.into_iter().filter(|p| p.is_file()).collect(),
         centroids.into_iter().filter(|p| p.is_file()).collect(),
     )
+}
+
+/// The shared ward boundary files (GeoJSON) this installation knows how to load.
+pub fn shared_boundary_files(shared_dir: &Path) -> Vec<std::path::PathBuf> {
+    [shared_dir.join("data/geo/lcr_wards_may2025_boundaries_bgc.geojson")]
+        .into_iter()
+        .filter(|p| p.is_file())
+        .collect()
 }

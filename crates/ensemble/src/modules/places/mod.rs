@@ -1,6 +1,9 @@
 //! Places: official open data (postcode coordinates and small-area centroids) imported by
-//! `ensemble opendata import`, postcode parsing, and distances.
+//! `ensemble opendata import`, postcode parsing, and distances; area boundaries and the
+//! projection every map draws with.
 
+pub mod boundaries;
+pub mod geometry;
 pub mod import;
 pub mod postcode;
 
@@ -96,7 +99,7 @@ pub async fn counts(db: &Db) -> Result<(i64, i64), sqlx::Error> {
 /// What this module declares to the application: routes, jobs and the tables it owns.
 pub fn manifest() -> Manifest {
     Manifest::new("places", Vec::new())
-        .tables(&["places_postcodes", "places_lsoas"])
+        .tables(&["places_postcodes", "places_lsoas", "places_boundaries"])
         .views(&["places_lsoa_areas"])
 }
 

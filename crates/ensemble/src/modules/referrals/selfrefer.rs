@@ -64,6 +64,26 @@ pub struct SelfReferralForm {
     /// Honeypot: people never see or fill it.
     website: String,
     started: String,
+    /// The activity the person asked to join from its page ("Ask to join"), if any.
+    activity: String,
+}
+
+/// `?activity=` on the form's address: the activity page's "Ask to join".
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct AskToJoin {
+    activity: String,
+}
+
+/// The activity named by the form, if it is one a visitor may ask to join.
+async fn asked_for(
+    state: &AppState,
+    f: &SelfReferralForm,
+) -> Result<Option<(String, String)>, AppError> {
+    if f.activity.trim().is_empty() {
+        return Ok(None);
+    }
+    crate::modules::directory::service::referable(state, &f.activity, None).await
 }
 
 async fn render(
@@ -81,6 +101,7 @@ async fn render(
             .unwrap_or_default()
     };
     let yes_no = [("yes", "Yes"), ("no", "No")];
+    let activity = asked_for(state, f).await?;
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             (error_summary(errors))
@@ -90,6 +111,18 @@ async fn render(
             form method="post" action="/refer-yourself" novalidate {
                 (csrf(ctx))
                 input type="hidden" name="started" value=(sign(&state.secret, now()));
+                @if let Some((id, name)) = &activity {
+                    input type="hidden" name="activity" value=(id);
+                    div."nhsuk-inset-text" {
+                        span."nhsuk-u-visually-hidden" { "Information: " }
+                        p { "You are asking to join " strong { (name) } ". A link worker will talk to you about it and help you get started." }
+                    }
+                } @else if !f.activity.trim().is_empty() {
+                    div."nhsuk-inset-text" {
+                        span."nhsuk-u-visually-hidden" { "Information: " }
+                        p { "The activity in the link you followed is no longer listed, so this referral will not name one. A link worker can help you find another." }
+                    }
+                }
                 div."ensemble-hp" aria-hidden="true" {
                     label for="website" { "Leave this empty" }
                     input id="website" name="website" type="text" tabindex="-1" autocomplete="off" value="";
@@ -126,8 +159,16 @@ async fn render(
 }
 
 /// GET /refer-yourself
-pub async fn form(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
-    render(&state, &ctx, &SelfReferralForm::default(), &[]).await
+pub async fn form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    q: Result<Query<AskToJoin>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, AppError> {
+    let f = SelfReferralForm {
+        activity: q.map(|Query(q)| q.activity).unwrap_or_default(),
+        ..Default::default()
+    };
+    render(&state, &ctx, &f, &[]).await
 }
 
 /// POST /refer-yourself
@@ -160,7 +201,8 @@ pub async fn submit(
             wait.as_secs().div_ceil(60).max(1)
         )));
     }
-    let new = self_referral(team, valid, reason, c.consents);
+    let mut new = self_referral(team, valid, reason, c.consents);
+    new.activity_id = asked_for(&state, &f).await?.map(|a| a.0);
     let reference = create_and_confirm(&state, &ctx, &new).await?;
     Ok(Redirect::to(&format!("/refer-yourself/done?reference={reference}")).into_response())
 }

@@ -415,6 +415,8 @@ pub(super) fn to_activity(
         minimum_age: s["minimum_age"].as_f64().map(|a| a as i64),
         maximum_age: s["maximum_age"].as_f64().map(|a| a as i64),
         how_to_join: HowToJoin::SelfRefer,
+        // A feed publishes what is open to the public.
+        audience: super::super::model::Audience::Public,
         capacity: None,
         waiting_list: false,
         cost,

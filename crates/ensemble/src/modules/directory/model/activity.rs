@@ -249,6 +249,8 @@ pub struct Activity {
     pub maximum_age: Option<i64>,
     /// How to join.
     pub how_to_join: HowToJoin,
+    /// Who it is open to.
+    pub audience: Audience,
     /// Places.
     pub capacity: Option<i64>,
     /// Is there a waiting list?
@@ -294,6 +296,11 @@ pub struct Activity {
 }
 
 impl Activity {
+    /// Is it open to the public (found by search, on the map and in the open data feed)?
+    pub fn is_public(&self) -> bool {
+        self.audience == Audience::Public
+    }
+
     /// "Free", "Pay what you can", "£3.50" — with "(bursary available)" when there is one.
     pub fn cost_text(&self) -> String {
         let base = match (self.cost, self.cost_amount) {

@@ -25,6 +25,8 @@ pub struct ActivityInput {
     pub maximum_age: String,
     /// How to join code.
     pub how_to_join: String,
+    /// Who it is open to (`public`, `ward`, `closed`; empty means public).
+    pub audience: String,
     /// Places.
     pub capacity: String,
     /// "yes" when there is a waiting list.
@@ -100,6 +102,7 @@ pub struct ValidActivity {
     pub(crate) minimum_age: Option<i64>,
     pub(crate) maximum_age: Option<i64>,
     pub(crate) how_to_join: HowToJoin,
+    pub(crate) audience: Audience,
     pub(crate) capacity: Option<i64>,
     pub(crate) waiting_list: bool,
     pub(crate) cost: Cost,
@@ -300,6 +303,16 @@ impl ActivityInput {
         let how_to_join = HowToJoin::from_code(&self.how_to_join);
         if how_to_join.is_none() {
             e.push(FieldError::new("how_to_join", "Choose how people join"));
+        }
+        let audience = match self.audience.trim() {
+            "" => Some(Audience::Public),
+            code => Audience::from_code(code),
+        };
+        if audience.is_none() {
+            e.push(FieldError::new(
+                "audience",
+                "Choose who it is open to: the public, a ward only, or a closed group",
+            ));
         }
         let capacity = int(
             &self.capacity,
@@ -568,7 +581,7 @@ impl ActivityInput {
         if !e.is_empty() {
             return Err(e);
         }
-        let (Some(how_to_join), Some(cost)) = (how_to_join, cost) else {
+        let (Some(how_to_join), Some(cost), Some(audience)) = (how_to_join, cost, audience) else {
             return Err(e);
         };
         Ok(ValidActivity {
@@ -580,6 +593,7 @@ impl ActivityInput {
             minimum_age,
             maximum_age,
             how_to_join,
+            audience,
             capacity,
             waiting_list: self.waiting_list,
             cost,

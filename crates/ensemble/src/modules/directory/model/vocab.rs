@@ -13,6 +13,16 @@ code_enum!(
 );
 
 code_enum!(
+    /// Who an activity is open to. Only public activities are found by search, drawn on
+    /// the map and published in the Open Referral UK feed.
+    Audience {
+        Public => ("public", "Open to the public: listed in search and the open data feed"),
+        Ward => ("ward", "Ward only: for people staying on a ward, not listed publicly"),
+        Closed => ("closed", "Closed group: by referral only, not listed publicly"),
+    }
+);
+
+code_enum!(
     /// What it costs.
     Cost {
         Free => ("free", "Free"),

@@ -1,5 +1,6 @@
 //! The staff referral form and the list of referrals a referrer made.
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
@@ -32,6 +33,27 @@ pub struct StaffReferralForm {
     consents: Vec<String>,
     consent_method: String,
     witness: String,
+    /// The activity asked for, from its page's "Refer someone".
+    activity: String,
+}
+
+/// `?activity=` on the form's address.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ReferTo {
+    activity: String,
+}
+
+/// The activity the form names, if the actor may refer to it.
+async fn referred_to(
+    state: &AppState,
+    actor: Option<&Actor>,
+    f: &StaffReferralForm,
+) -> Result<Option<(String, String)>, AppError> {
+    if f.activity.trim().is_empty() {
+        return Ok(None);
+    }
+    crate::modules::directory::service::referable(state, &f.activity, actor).await
 }
 
 fn source_for(actor: &Actor) -> &'static str {
@@ -51,6 +73,7 @@ async fn new_form_page(
     errors: &[FieldError],
 ) -> Result<Response, AppError> {
     let teams = service::teams(state).await?;
+    let activity = referred_to(state, ctx.actor().as_ref(), f).await?;
     let consent_opts: Vec<(&str, &str, &str)> = Purpose::ALL
         .iter()
         .map(|p| (p.code(), p.label(), ""))
@@ -62,6 +85,18 @@ async fn new_form_page(
             p."nhsuk-body" { "The link worker team will contact the person, talk about what matters to them, and connect them with creative activities. You will be able to follow the referral and receive a message back." }
             form method="post" action="/referrals/new" novalidate {
                 (csrf(ctx))
+                @if let Some((id, name)) = &activity {
+                    input type="hidden" name="activity" value=(id);
+                    div."nhsuk-inset-text" {
+                        span."nhsuk-u-visually-hidden" { "Information: " }
+                        p { "Referring to " strong { (name) } ". The link worker will see that this activity was asked for." }
+                    }
+                } @else if !f.activity.trim().is_empty() {
+                    div."nhsuk-inset-text" {
+                        span."nhsuk-u-visually-hidden" { "Information: " }
+                        p { "The activity in the link is no longer listed, so this referral will not name one." }
+                    }
+                }
                 (select("team", "Link worker team", &teams, &f.team, errors))
                 h2."nhsuk-heading-m" { "The person" }
                 (person_fields(&f.person, errors, true))
@@ -83,10 +118,15 @@ async fn new_form_page(
 }
 
 /// GET /referrals/new
-pub async fn new_form(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
+pub async fn new_form(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    q: Result<Query<ReferTo>, QueryRejection>,
+) -> Result<Response, AppError> {
     let teams = service::teams(&state).await?;
     let f = StaffReferralForm {
         team: teams.first().map(|t| t.0.clone()).unwrap_or_default(),
+        activity: q.map(|Query(q)| q.activity).unwrap_or_default(),
         ..Default::default()
     };
     new_form_page(&state, &ctx, &f, &[]).await
@@ -102,10 +142,11 @@ pub async fn create(
     let (mut f, consents): (StaffReferralForm, _) = with_repeated(pairs, "consents")?;
     f.consents = consents;
     let teams = service::teams(&state).await?;
-    let new = match new_referral(&f, &teams, &actor) {
+    let mut new = match new_referral(&f, &teams, &actor) {
         Ok(new) => new,
         Err(errors) => return new_form_page(&state, &ctx, &f, &errors).await,
     };
+    new.activity_id = referred_to(&state, Some(&actor), &f).await?.map(|a| a.0);
     let created = service::create(&state, &actor.audit(), &new).await?;
     if actor.has_role_in(&f.team, Role::LinkWorker) {
         return Ok(Redirect::to(&format!("/caseload/{}", created.id)).into_response());
