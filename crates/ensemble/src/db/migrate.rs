@@ -46,6 +46,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(12, "0012_published_views.sql"),
     migration!(13, "0013_matching.sql"),
     migration!(14, "0014_plain.sql"),
+    migration!(17, "0017_programmes.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

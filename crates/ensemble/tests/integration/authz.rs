@@ -99,6 +99,22 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
             Some(&[Role::Researcher])
         }
         (_, p) if p.starts_with("/manage/activities") => Some(MANAGERS),
+        ("GET", "/programmes/{id}/about" | "/programmes/{id}/board") => None,
+        (
+            "POST",
+            "/programmes"
+            | "/programmes/{id}/partners"
+            | "/programmes/{id}/activities"
+            | "/programmes/{id}/members",
+        ) => Some(MANAGERS),
+        (_, p)
+            if p.starts_with("/programmes")
+                || p.starts_with("/voices/")
+                || p.starts_with("/actions/")
+                || p.starts_with("/api/v1/programmes") =>
+        {
+            Some(ALL)
+        }
         (
             _,
             "/sign-in/verify"

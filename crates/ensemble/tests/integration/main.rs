@@ -21,5 +21,6 @@ mod platform;
 mod portfolio;
 mod practice;
 mod practice_today;
+mod programmes;
 mod referrals;
 mod security;

@@ -1,0 +1,576 @@
+//! Programmes, voices and "you said, we did": who sees which voice (the relationship
+//! matrix, through the record-access proofs), withdrawal (every table naming a voice found
+//! by reading the schema), notifications and replies, and bad input.
+
+use axum::http::StatusCode;
+use ensemble::rbac::Role;
+
+use crate::support::{Client, TestApp};
+
+struct World {
+    app: TestApp,
+    programme: String,
+    other_programme: String,
+    manager: Client,
+    team: Client,
+    team_id: String,
+    member: Client,
+    member_id: String,
+    other_member: Client,
+    outsider: Client,
+    anonymous: Client,
+}
+
+async fn signed(app: &TestApp, role: Role, org: &str) -> (Client, String, String) {
+    let (email, password, id) = app.user(role, org).await;
+    let mut c = app.client();
+    assert_eq!(
+        c.sign_in(&email, &password).await.status,
+        StatusCode::SEE_OTHER
+    );
+    (c, email, id)
+}
+
+async fn start(c: &mut Client, name: &str, lead: &str) -> String {
+    let r = c
+        .submit(
+            "/programmes",
+            "/programmes",
+            &[
+                ("name", name),
+                ("summary", "Music groups."),
+                ("lead_organisation_id", lead),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    r.location().trim_start_matches("/programmes/").to_string()
+}
+
+async fn add(c: &mut Client, programme: &str, email: &str, role: &str, capacity: &str) {
+    let page = format!("/programmes/{programme}");
+    let r = c
+        .submit(
+            &page,
+            &format!("{page}/members"),
+            &[("email", email), ("role", role), ("capacity", capacity)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+}
+
+async fn world() -> World {
+    let app = TestApp::new().await;
+    let trust = app.org("Trust", "nhs_trust").await;
+    let orchestra = app.org("Orchestra", "cultural_organisation").await;
+    let (mut manager, _, _) = signed(&app, Role::ProgrammeManager, &trust).await;
+    let (team, team_email, team_id) = signed(&app, Role::Practitioner, &orchestra).await;
+    let (member, member_email, member_id) = signed(&app, Role::Participant, &orchestra).await;
+    let (other_member, other_email, _) = signed(&app, Role::Participant, &orchestra).await;
+    let (outsider, _, _) = signed(&app, Role::Practitioner, &orchestra).await;
+    let programme = start(&mut manager, "Music and Mind", &trust).await;
+    let other_programme = start(&mut manager, "Another programme", &trust).await;
+    add(
+        &mut manager,
+        &programme,
+        &team_email,
+        "responsible",
+        "staff",
+    )
+    .await;
+    add(
+        &mut manager,
+        &programme,
+        &member_email,
+        "consulted",
+        "participant",
+    )
+    .await;
+    add(
+        &mut manager,
+        &other_programme,
+        &other_email,
+        "responsible",
+        "participant",
+    )
+    .await;
+    World {
+        anonymous: app.client(),
+        app,
+        programme,
+        other_programme,
+        manager,
+        team,
+        team_id,
+        member,
+        member_id,
+        other_member,
+        outsider,
+    }
+}
+
+async fn share(c: &mut Client, programme: &str, body: &str, visibility: &str) -> String {
+    let page = format!("/programmes/{programme}");
+    let r = c
+        .submit(
+            &page,
+            &format!("{page}/voices"),
+            &[
+                ("kind", "feedback"),
+                ("body", body),
+                ("visibility", visibility),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    r.location()
+        .trim_start_matches("/voices/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+/// Every visibility rule, for each kind of viewer: the voice page (200 or 404), the
+/// members' space and the public page.
+#[tokio::test]
+async fn programme_voices_relationships_matrix() {
+    let mut w = world().await;
+    let p = w.programme.clone();
+    let team_only = share(&mut w.member, &p, "Team only words", "team").await;
+    let members = share(&mut w.member, &p, "Members words", "members").await;
+    let waiting = share(&mut w.member, &p, "Waiting public words", "public").await;
+    let approved = share(&mut w.member, &p, "Approved public words", "public").await;
+    let withdrawn = share(&mut w.member, &p, "Withdrawn words", "members").await;
+    let r = w
+        .team
+        .submit(
+            &format!("/voices/{approved}"),
+            &format!("/voices/{approved}/moderate"),
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    // A member cannot moderate: the proof is refused as if the voice did not exist.
+    let r = w
+        .member
+        .submit(
+            &format!("/voices/{waiting}"),
+            &format!("/voices/{waiting}/moderate"),
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = w
+        .member
+        .submit(
+            &format!("/voices/{withdrawn}"),
+            &format!("/voices/{withdrawn}/withdraw"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+
+    // (voice, text, [author, manager, team, member of this programme (not author), other
+    // programme's member, outsider, signed out]) — true when the voice page opens.
+    let other_here = {
+        let (mut c, email, _) = signed(
+            &w.app,
+            Role::CoResearcher,
+            &w.app.org("Group", "community_group").await,
+        )
+        .await;
+        add(&mut w.manager, &p, &email, "informed", "co_researcher").await;
+        let _ = c.get("/").await;
+        c
+    };
+    let mut viewers: Vec<(&str, Client)> = vec![
+        ("author", w.member.clone()),
+        ("manager", w.manager.clone()),
+        ("team", w.team.clone()),
+        ("member", other_here),
+        ("other programme", w.other_member.clone()),
+        ("outsider", w.outsider.clone()),
+        ("signed out", w.anonymous.clone()),
+    ];
+    let cases = [
+        (
+            &team_only,
+            "Team only words",
+            [true, true, true, false, false, false, false],
+        ),
+        (
+            &members,
+            "Members words",
+            [true, true, true, true, false, false, false],
+        ),
+        (
+            &waiting,
+            "Waiting public words",
+            [true, true, true, false, false, false, false],
+        ),
+        (
+            &approved,
+            "Approved public words",
+            [true, true, true, true, true, true, false],
+        ),
+        (&withdrawn, "Withdrawn words", [false; 7]),
+    ];
+    for (voice, text, expect) in cases {
+        for (i, (label, c)) in viewers.iter_mut().enumerate() {
+            let r = c.get(&format!("/voices/{voice}")).await;
+            let want = if expect[i] {
+                StatusCode::OK
+            } else if *label == "signed out" {
+                StatusCode::SEE_OTHER
+            } else {
+                StatusCode::NOT_FOUND
+            };
+            assert_eq!(r.status, want, "{label} opening '{text}'");
+            // The space lists exactly the voices the page opens (for those who reach it).
+            let space = c.get(&format!("/programmes/{p}")).await;
+            if i <= 3 {
+                assert_eq!(space.status, StatusCode::OK, "{label} space");
+                assert_eq!(
+                    space.body.contains(&format!("/voices/{voice}")),
+                    expect[i],
+                    "{label} sees '{text}' in the space"
+                );
+            } else if *label == "signed out" {
+                assert_eq!(space.status, StatusCode::SEE_OTHER);
+            } else {
+                assert_eq!(space.status, StatusCode::FORBIDDEN, "{label} space");
+            }
+            // The public page and board, for everyone: only the approved public voice.
+            let about = c.get(&format!("/programmes/{p}/about")).await;
+            assert_eq!(about.status, StatusCode::OK);
+            assert_eq!(
+                about.body.contains(text),
+                text == "Approved public words",
+                "{label}: '{text}' on the public page"
+            );
+        }
+    }
+    // The other programme's member sees their own programme, and none of these voices there.
+    let r = w
+        .other_member
+        .get(&format!("/programmes/{}", w.other_programme))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    for text in [
+        "Team only words",
+        "Members words",
+        "Waiting public words",
+        "Approved public words",
+    ] {
+        assert!(!r.body.contains(text), "{text} in another programme");
+    }
+}
+
+/// A withdrawn voice is deleted with every row naming it — the tables are found by reading
+/// the schema, so a new one cannot be missed — and is gone from every page, list, export
+/// and count at once.
+#[tokio::test]
+async fn a_withdrawn_voice_is_gone_from_every_table_page_and_count() {
+    let mut w = world().await;
+    let p = w.programme.clone();
+    let voice = share(
+        &mut w.member,
+        &p,
+        "The bus leaves at ten past four",
+        "public",
+    )
+    .await;
+    let r = w
+        .team
+        .submit(
+            &format!("/voices/{voice}"),
+            &format!("/voices/{voice}/moderate"),
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let new = format!("/programmes/{p}/actions/new?voice={voice}");
+    let r = w
+        .team
+        .submit(
+            &new,
+            &format!("/programmes/{p}/actions"),
+            &[
+                ("voices", &voice),
+                ("title", "Earlier finish"),
+                ("description", "Move the group."),
+                ("owner_id", &w.team_id),
+                ("due_on", "2026-12-31"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let action = r
+        .location()
+        .trim_start_matches("/actions/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = format!("/actions/{action}");
+    let r = w
+        .team
+        .submit(
+            &page,
+            &format!("{page}/updates"),
+            &[("body", "Venue agreed."), ("status", "in_progress")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // The person who spoke is told, opens the action and replies.
+    let list = w.member.get("/programmes").await;
+    assert!(list.body.contains("News on what you told us") && list.body.contains(&page));
+    let r = w
+        .member
+        .submit(
+            &page,
+            &format!("{page}/replies"),
+            &[("reply", "Thank you!")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(w.team.get(&page).await.body.contains("Thank you!"));
+
+    // Every table with a voice_id column holds this voice before withdrawal.
+    let outline = w.app.state.db.schema_outline().await.unwrap();
+    let mut naming: Vec<String> = outline
+        .iter()
+        .filter(|(_, cols)| cols.iter().any(|c| c == "voice_id"))
+        .map(|(t, _)| t.clone())
+        .collect();
+    naming.sort();
+    let mut declared: Vec<String> = ensemble::modules::programmes::voices::NAMED_IN
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    declared.sort();
+    assert_eq!(
+        naming, declared,
+        "withdrawal must clear every table naming a voice"
+    );
+    for t in &naming {
+        assert!(
+            w.app
+                .count(&format!(
+                    "SELECT COUNT(*) FROM {t} WHERE voice_id = '{voice}'"
+                ))
+                .await
+                > 0,
+            "{t} holds the voice before"
+        );
+    }
+
+    let r = w
+        .member
+        .submit(
+            &format!("/voices/{voice}"),
+            &format!("/voices/{voice}/withdraw"),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    for t in &naming {
+        assert_eq!(
+            w.app
+                .count(&format!(
+                    "SELECT COUNT(*) FROM {t} WHERE voice_id = '{voice}'"
+                ))
+                .await,
+            0,
+            "{t} after withdrawal"
+        );
+    }
+    assert_eq!(
+        w.app
+            .count(&format!(
+                "SELECT COUNT(*) FROM programme_voices WHERE id = '{voice}'"
+            ))
+            .await,
+        0
+    );
+    // Pages, the board, the API export and the count.
+    for (mut c, path) in [
+        (w.member.clone(), format!("/programmes/{p}")),
+        (w.team.clone(), format!("/programmes/{p}")),
+        (w.anonymous.clone(), format!("/programmes/{p}/about")),
+        (w.anonymous.clone(), format!("/programmes/{p}/board")),
+        (w.member.clone(), "/programmes".to_string()),
+        (w.team.clone(), page.clone()),
+    ] {
+        let r = c.get(&path).await;
+        assert!(
+            !r.body.contains("ten past four")
+                && !r.body.contains(&voice)
+                && !r.body.contains("Thank you!"),
+            "{path} after withdrawal"
+        );
+    }
+    assert!(
+        w.team
+            .get(&format!("/programmes/{p}"))
+            .await
+            .body
+            .contains("0 shared in this programme")
+    );
+    // The person is no longer linked to the action.
+    assert_eq!(w.member.get(&page).await.status, StatusCode::NOT_FOUND);
+    let _ = w.member_id;
+}
+
+/// Empty, oversized and marked-up input: a clear message naming the field, nothing stored,
+/// and markup shown as text.
+#[tokio::test]
+async fn bad_voice_and_action_input_is_named_and_nothing_partial_is_stored() {
+    let mut w = world().await;
+    let p = w.programme.clone();
+    let page = format!("/programmes/{p}");
+    let before = w.app.count("SELECT COUNT(*) FROM programme_voices").await;
+    for (fields, message) in [
+        (
+            vec![
+                ("kind", "feedback"),
+                ("body", "   "),
+                ("visibility", "team"),
+            ],
+            "Enter what you want to say",
+        ),
+        (
+            vec![
+                ("kind", "feedback"),
+                ("body", &*"x".repeat(4_001)),
+                ("visibility", "team"),
+            ],
+            "What you want to say must be 4000 characters or fewer (it has 4001)",
+        ),
+        (
+            vec![("kind", "poem"), ("body", "Hello"), ("visibility", "team")],
+            "Choose what you are sharing",
+        ),
+        (
+            vec![
+                ("kind", "story"),
+                ("body", "Hello"),
+                ("visibility", "everyone"),
+            ],
+            "Choose who may see it",
+        ),
+    ] {
+        let r = w
+            .member
+            .submit(&page, &format!("{page}/voices"), &fields)
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.body.contains(message), "{message}");
+        assert!(r.body.contains("nhsuk-error-summary"));
+    }
+    assert_eq!(
+        w.app.count("SELECT COUNT(*) FROM programme_voices").await,
+        before
+    );
+
+    let voice = share(&mut w.member, &p, "<script>alert(1)</script>", "team").await;
+    let r = w.team.get(&format!("/voices/{voice}")).await;
+    assert!(
+        r.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;")
+            && !r.body.contains("<script>alert(1)")
+    );
+
+    let actions = w.app.count("SELECT COUNT(*) FROM programme_actions").await;
+    let r = w
+        .team
+        .submit(
+            &format!("{page}/actions/new"),
+            &format!("{page}/actions"),
+            &[
+                ("voices", &voice),
+                ("title", ""),
+                ("description", "x"),
+                ("owner_id", &w.member_id),
+                ("due_on", "31/12/2026"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for m in [
+        "Enter what will change",
+        "Choose an owner from the programme team",
+        "Enter the due date as year-month-day",
+    ] {
+        assert!(r.body.contains(m), "{m}");
+    }
+    assert_eq!(
+        w.app.count("SELECT COUNT(*) FROM programme_actions").await,
+        actions
+    );
+    // A member who is not on the team cannot start an action.
+    let r = w.member.get(&format!("{page}/actions/new")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // A name already taken is refused with the field named.
+    let r = w
+        .manager
+        .submit(
+            "/programmes",
+            "/programmes",
+            &[
+                ("name", "music and mind"),
+                ("summary", "x"),
+                ("lead_organisation_id", "nope"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Choose the lead organisation"));
+}
+
+/// The API lists the token owner's programmes and shows one to its members only.
+#[tokio::test]
+async fn the_programmes_api_shows_members_their_programme() {
+    let w = world().await;
+    let actor = ensemble::rbac::Actor {
+        user_id: w.member_id.clone(),
+        display_name: "m".into(),
+        email: "m@example.org".into(),
+        memberships: vec![],
+        request_id: None,
+        channel: "api",
+    };
+    let token = ensemble::modules::accounts::service::create_token(
+        &w.app.state,
+        &actor,
+        "t",
+        &["programmes:read".to_string()],
+        "",
+    )
+    .await
+    .unwrap();
+    let mut c = w.app.client();
+    let r = c.api("GET", "/api/v1/programmes", Some(&token), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()[0]["name"], "Music and Mind");
+    assert_eq!(r.json()[0]["your_role"], "consulted");
+    let r = c
+        .api(
+            "GET",
+            &format!("/api/v1/programmes/{}", w.programme),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["partners"][0]["name"], "Trust");
+    let r = c
+        .api(
+            "GET",
+            &format!("/api/v1/programmes/{}", w.other_programme),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}
