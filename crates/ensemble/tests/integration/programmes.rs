@@ -574,3 +574,133 @@ async fn the_programmes_api_shows_members_their_programme() {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
 }
+
+/// Sharing without an account: the team's link and QR code, the share form behind it, a
+/// forged or expired link refused with a clear message and nothing stored, the anonymous
+/// voice seen by the team only (as chosen) and withdrawn with its private key.
+#[tokio::test]
+async fn anonymous_sharing_through_a_signed_link_that_expires() {
+    let mut w = world().await;
+    let p = w.programme.clone();
+    let r = w.member.get(&format!("/programmes/{p}/link?days=7")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "only the team makes links");
+    let r = w.team.get(&format!("/programmes/{p}/link?days=500")).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Enter a whole number of days from 1 to 90"));
+    let r = w.team.get(&format!("/programmes/{p}/link?days=7")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let start = r.body.find("/share/").unwrap();
+    let token: String = r.body[start + 7..]
+        .chars()
+        .take_while(|c| *c != '"' && *c != '<' && *c != '/')
+        .collect();
+    let qr = w.anonymous.get(&format!("/share/{token}/qr.svg")).await;
+    assert_eq!(qr.status, StatusCode::OK);
+    assert_eq!(qr.headers["content-type"], "image/svg+xml");
+    assert!(qr.body.contains("<svg"));
+
+    let before = w.app.count("SELECT COUNT(*) FROM programme_voices").await;
+    let expired = ensemble::modules::programmes::link::token(
+        &w.app.state.secret,
+        &p,
+        ensemble::db::now() - 60,
+    );
+    let forged = token.replacen(&p[..8], "00000000", 1);
+    for (t, status, message) in [
+        (
+            forged.as_str(),
+            StatusCode::BAD_REQUEST,
+            "This link is not valid",
+        ),
+        (expired.as_str(), StatusCode::GONE, "This link expired on"),
+        (
+            "nonsense",
+            StatusCode::BAD_REQUEST,
+            "This link is not valid",
+        ),
+    ] {
+        let r = w.anonymous.get(&format!("/share/{t}")).await;
+        assert_eq!(r.status, status, "{t}");
+        assert!(r.body.contains(message), "{message}");
+        let csrf = w.anonymous.get(&format!("/share/{token}")).await.csrf();
+        let r = w
+            .anonymous
+            .post_form(
+                &format!("/share/{t}"),
+                &[
+                    ("csrf_token", &csrf),
+                    ("kind", "feedback"),
+                    ("body", "Forged words"),
+                    ("visibility", "team"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, status);
+    }
+    assert_eq!(
+        w.app.count("SELECT COUNT(*) FROM programme_voices").await,
+        before
+    );
+
+    let form = format!("/share/{token}");
+    let r = w
+        .anonymous
+        .submit(
+            &form,
+            &form,
+            &[("kind", "moment"), ("body", ""), ("visibility", "team")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Enter what you want to say"));
+    let r = w
+        .anonymous
+        .submit(
+            &form,
+            &form,
+            &[
+                ("kind", "moment"),
+                ("body", "Singing again after years"),
+                ("visibility", "team"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        w.app
+            .count("SELECT COUNT(*) FROM programme_voices WHERE author_id IS NULL")
+            .await,
+        1
+    );
+    let start = r.body.find("/share/withdraw/").unwrap();
+    let withdraw: String = r.body[start..].chars().take_while(|c| *c != '"').collect();
+    // Team only: the team sees it, anonymous; another member does not.
+    let space = w.team.get(&format!("/programmes/{p}")).await.body;
+    assert!(space.contains("Anonymous"));
+    assert!(
+        !w.member
+            .get(&format!("/programmes/{p}"))
+            .await
+            .body
+            .contains("A moment that mattered, ")
+    );
+    // A changed key is refused; the real one withdraws it.
+    let r = w.anonymous.get(&format!("{withdraw}x")).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    let r = w.anonymous.submit(&withdraw, &withdraw, &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("Withdrawn"));
+    assert_eq!(
+        w.app
+            .count("SELECT COUNT(*) FROM programme_voices WHERE author_id IS NULL")
+            .await,
+        0
+    );
+    assert!(
+        !w.team
+            .get(&format!("/programmes/{p}"))
+            .await
+            .body
+            .contains("Anonymous")
+    );
+}

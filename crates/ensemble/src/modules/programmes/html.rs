@@ -198,7 +198,7 @@ async fn space_page(
             p."nhsuk-body" { (count) " shared in this programme; you can see " (voices.len()) "." }
             ul."nhsuk-list" { @for (v, mine) in &voices { (voice_line(v, *mine, &names, team)) } }
             h2."nhsuk-heading-m" { "You said, we did" }
-            @if team { p."nhsuk-body" { a href=(format!("{base}/actions/new")) { "Turn voices into an action" } } }
+            @if team { p."nhsuk-body" { a href=(format!("{base}/actions/new")) { "Turn voices into an action" } " · " a href=(format!("{base}/link")) { "Link and QR code for sharing without an account" } } }
             @if acts.is_empty() { p."nhsuk-body" { "No actions yet." } }
             ul."nhsuk-list" { @for a in &acts {
                 li { a href=(format!("/actions/{}", a.id)) { (a.title) } " " (status_tag(a.status.code())) " due " (a.due_on) }

@@ -11,14 +11,17 @@ pub mod actions;
 pub mod api;
 pub mod demo;
 pub mod html;
+pub mod link;
 pub mod model;
 pub mod service;
+pub mod share_html;
 pub mod voices;
 pub mod voices_html;
 
 use crate::manifest::Manifest;
 use crate::rbac::Permission as P;
 use crate::web::routes::Route;
+use share_html as sh;
 use voices_html as vh;
 
 /// Every route of this module, each with its permission (the relationship to the record is
@@ -48,6 +51,12 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::get("/programmes/{id}/actions/new", P::SignedIn, vh::new_action),
         Route::post("/programmes/{id}/actions", P::SignedIn, vh::create_action),
+        Route::get("/programmes/{id}/link", P::SignedIn, sh::link_page),
+        Route::get("/share/{token}", P::Public, sh::share_form),
+        Route::post("/share/{token}", P::Public, sh::share),
+        Route::get("/share/{token}/qr.svg", P::Public, sh::qr),
+        Route::get("/share/withdraw/{key}", P::Public, sh::withdraw_form),
+        Route::post("/share/withdraw/{key}", P::Public, sh::withdraw),
         Route::get("/voices/{id}", P::SignedIn, vh::voice),
         Route::post("/voices/{id}", P::SignedIn, vh::edit),
         Route::post("/voices/{id}/withdraw", P::SignedIn, vh::withdraw),

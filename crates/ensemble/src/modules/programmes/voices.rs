@@ -215,18 +215,7 @@ pub async fn edit(
 pub async fn withdraw(state: &AppState, actor: &Actor, id: &str) -> Result<String, AppError> {
     let mut tx = state.db.begin().await?;
     let v = VoiceAccess::<Author>::check(&mut tx, Some(actor), id).await?;
-    for table in NAMED_IN {
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "DELETE FROM {table} WHERE voice_id = $1"
-        )))
-        .bind(v.id.clone())
-        .execute(&mut *tx)
-        .await?;
-    }
-    sqlx::query("DELETE FROM programme_voices WHERE id = $1")
-        .bind(v.id.clone())
-        .execute(&mut *tx)
-        .await?;
+    delete(&mut tx, &v.id).await?;
     audit::by(
         &mut tx,
         actor,
@@ -238,6 +227,51 @@ pub async fn withdraw(state: &AppState, actor: &Actor, id: &str) -> Result<Strin
     .await?;
     tx.commit().await?;
     Ok(v.programme_id.clone())
+}
+
+async fn delete(tx: &mut Tx, id: &str) -> Result<(), AppError> {
+    for table in NAMED_IN {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM {table} WHERE voice_id = $1"
+        )))
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    }
+    sqlx::query("DELETE FROM programme_voices WHERE id = $1")
+        .bind(id.to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Withdraw a voice shared without an account (whoever holds its signed withdrawal key;
+/// the caller checked the key). Returns false when it was already withdrawn.
+pub async fn withdraw_anonymous(state: &AppState, id: &str) -> Result<bool, AppError> {
+    let mut tx = state.db.begin().await?;
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM programme_voices WHERE id = $1 AND author_id IS NULL",
+    )
+    .bind(id.to_string())
+    .fetch_one(&mut *tx)
+    .await?;
+    if n == 0 {
+        return Ok(false);
+    }
+    delete(&mut tx, id).await?;
+    audit::record(
+        &mut tx,
+        &audit::AuditActor::system(),
+        audit::AuditEvent {
+            action: "voice.withdraw_anonymous",
+            entity_type: "programme_voice",
+            entity_id: Some(id),
+            detail: json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 /// Approve a public voice, or decline to make it public (the programme team).
