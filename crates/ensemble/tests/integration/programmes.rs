@@ -418,8 +418,16 @@ async fn a_withdrawn_voice_is_gone_from_every_table_page_and_count() {
             .body
             .contains("0 shared in this programme")
     );
-    // The person is no longer linked to the action.
-    assert_eq!(w.member.get(&page).await.status, StatusCode::NOT_FOUND);
+    // The person is no longer linked to the action: a member still reads it, but cannot reply.
+    let r = w.member.get(&page).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(!r.body.contains("Send reply") && !r.body.contains("Started by"));
+    // Outside the programme, the action is not found.
+    assert_eq!(w.outsider.get(&page).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        w.other_member.get(&page).await.status,
+        StatusCode::NOT_FOUND
+    );
     let _ = w.member_id;
 }
 

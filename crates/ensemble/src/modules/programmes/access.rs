@@ -13,7 +13,7 @@
 //! | [`VoiceAccess<Reader>`] | [`Reader`] | its author; otherwise by its visibility: the team (team only), every member (members), anyone once a moderator approved it (public; the team meanwhile) |
 //! | [`VoiceAccess<Author>`] | [`Author`] | its author (edit, withdraw) |
 //! | [`VoiceAccess<Moderator>`] | [`Moderator`] | the programme team (moderates public voices, turns voices into actions) |
-//! | [`ActionAccess<Follower>`] | [`Follower`] | the programme team and the authors of the voices behind it |
+//! | [`ActionAccess<Follower>`] | [`Follower`] | every member of the programme (and so the authors of the voices behind it) |
 //! | [`ActionAccess<Owner>`] | [`Owner`] | its owner and the programme's managers (post progress) |
 //! | [`ActionAccess<Voiced>`] | [`Voiced`] | the authors of the voices behind it (reply) |
 //!
@@ -111,7 +111,7 @@ markers!(
     Author,
     /// Moderates the voice (the programme team).
     Moderator,
-    /// Follows an action: the team and the people whose voices started it.
+    /// Follows an action: the programme's members, the people whose voices started it among them.
     Follower,
     /// Owns an action (or manages the programme).
     Owner,
@@ -374,7 +374,7 @@ pub trait ActionRelation: Relation {
 }
 impl ActionRelation for Follower {
     fn holds(_: &Action, _: &Actor, standing: Standing, voiced: bool) -> bool {
-        voiced || standing >= Standing::Team
+        voiced || standing >= Standing::Member
     }
 }
 impl ActionRelation for Owner {
