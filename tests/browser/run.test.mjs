@@ -1397,6 +1397,22 @@ test('programmes: a participant shares feedback for the team from a phone; a pra
     await check(a, 'about-390', await load(a, url(`${programme}/about`)));
     assert.ok(!(await a.textContent('main')).includes(said), 'a team-only voice is not public');
 
+    // Without an account: the practitioner makes a link and QR code; someone at the session
+    // shares through it on a phone, then withdraws with the private link they were given.
+    await check(pr, 'link', await load(pr, url(`${programme}/link?days=7`)));
+    const share = await pr.getByRole('link', { name: /\/share\// }).getAttribute('href');
+    assert.equal(await pr.locator('img[alt="QR code for the link"]').count(), 1);
+    await check(a, 'share-390', await load(a, url(new URL(share).pathname)));
+    await a.getByLabel('A moment that mattered').check();
+    await a.getByLabel('What you want to say').fill('Singing again after years.');
+    await a.getByLabel('Every member of the programme').check();
+    await check(a, 'shared-anonymously-390', await submit(a, a.getByRole('button', { name: 'Share', exact: true })));
+    await check(a, 'withdraw-anonymous-390', await submit(a, a.getByRole('link', { name: 'Withdraw what I shared' })));
+    await check(a, 'withdrawn-anonymous-390', await submit(a, a.getByRole('button', { name: 'Withdraw' })));
+    assert.match(await a.textContent('h1'), /^Withdrawn$/);
+    await check(a, 'share-forged-390', await load(a, url(`${new URL(share).pathname}x`)), { expectStatus: 400 });
+    assert.match(await a.textContent('main'), /This link is not valid/);
+
     // The participant withdraws it: gone from the action and from the space at once.
     await load(p, url(voice));
     await submit(p, p.getByRole('button', { name: 'Withdraw' }));
