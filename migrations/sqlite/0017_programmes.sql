@@ -119,3 +119,11 @@ CREATE INDEX programme_notifications_user_idx ON programme_notifications (user_i
 CREATE INDEX programme_notifications_voice_idx ON programme_notifications (voice_id);
 CREATE INDEX programme_notifications_action_idx ON programme_notifications (action_id);
 CREATE INDEX programme_notifications_update_idx ON programme_notifications (update_id);
+
+CREATE TABLE programme_voice_photos (
+    voice_id TEXT PRIMARY KEY REFERENCES programme_voices (id),
+    content_type TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    added_at INTEGER NOT NULL
+);

@@ -7,6 +7,10 @@ use ensemble::rbac::Role;
 
 use crate::support::{Client, TestApp};
 
+/// The smallest PNG: its first bytes are what the type check reads.
+const PNG: &[u8] =
+    b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+
 struct World {
     app: TestApp,
     programme: String,
@@ -336,6 +340,17 @@ async fn a_withdrawn_voice_is_gone_from_every_table_page_and_count() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert!(w.team.get(&page).await.body.contains("Thank you!"));
+
+    let csrf = w.member.get(&format!("/voices/{voice}")).await.csrf();
+    let r = w
+        .member
+        .post_multipart(
+            &format!("/voices/{voice}/photo"),
+            &[("csrf_token", &csrf)],
+            &[("photo", "bus.png", PNG)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 
     // Every table with a voice_id column holds this voice before withdrawal.
     let outline = w.app.state.db.schema_outline().await.unwrap();
@@ -711,4 +726,97 @@ async fn anonymous_sharing_through_a_signed_link_that_expires() {
             .body
             .contains("Anonymous")
     );
+}
+
+/// A photo with a voice: the type read from the bytes, the size limited, each refusal named
+/// with nothing stored, and the file served only as an attachment to people who may read
+/// the voice.
+#[tokio::test]
+async fn a_voice_photo_is_checked_by_its_bytes_and_served_only_to_readers() {
+    let mut w = world().await;
+    let p = w.programme.clone();
+    let voice = share(&mut w.member, &p, "Our first concert", "team").await;
+    let page = format!("/voices/{voice}");
+    let action = format!("{page}/photo");
+    let csrf = w.member.get(&page).await.csrf();
+    let big = [PNG, &vec![0u8; 901 * 1024]].concat();
+    for (name, bytes, message) in [
+        (
+            "photo.png",
+            &b"%PDF-1.4 not an image"[..],
+            "The photo must be a PNG or JPEG image",
+        ),
+        (
+            "photo.png",
+            &b"<svg onload=alert(1)>"[..],
+            "The photo must be a PNG or JPEG image",
+        ),
+        (
+            "photo.png",
+            &big[..],
+            "The photo must be 900 KB or smaller (it is 902 KB)",
+        ),
+    ] {
+        let r = w
+            .member
+            .post_multipart(&action, &[("csrf_token", &csrf)], &[("photo", name, bytes)])
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{message}");
+        assert!(r.body.contains(message), "{message}");
+    }
+    let r = w
+        .member
+        .post_multipart(&action, &[("csrf_token", &csrf)], &[])
+        .await;
+    assert!(r.body.contains("Choose a photo to add"));
+    assert_eq!(
+        w.app
+            .count("SELECT COUNT(*) FROM programme_voice_photos")
+            .await,
+        0
+    );
+    // Only its author adds one.
+    let csrf_team = w.team.get(&page).await.csrf();
+    let r = w
+        .team
+        .post_multipart(
+            &action,
+            &[("csrf_token", &csrf_team)],
+            &[("photo", "x.png", PNG)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = w
+        .member
+        .post_multipart(
+            &action,
+            &[("csrf_token", &csrf)],
+            &[("photo", "concert.png", PNG)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        w.member
+            .get(&page)
+            .await
+            .body
+            .contains("Download the photo (PNG, 1 KB)")
+    );
+    // Served as an attachment to the team (the voice is for the team only) …
+    let r = w.team.get(&action).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "image/png");
+    assert!(
+        r.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
+    // … and to nobody else.
+    assert_eq!(w.outsider.get(&action).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        w.other_member.get(&action).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(w.anonymous.get(&action).await.status, StatusCode::SEE_OTHER);
 }

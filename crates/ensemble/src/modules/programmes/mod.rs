@@ -13,6 +13,7 @@ pub mod demo;
 pub mod html;
 pub mod link;
 pub mod model;
+pub mod photos;
 pub mod service;
 pub mod share_html;
 pub mod voices;
@@ -60,6 +61,8 @@ pub fn routes() -> Vec<Route> {
         Route::get("/voices/{id}", P::SignedIn, vh::voice),
         Route::post("/voices/{id}", P::SignedIn, vh::edit),
         Route::post("/voices/{id}/withdraw", P::SignedIn, vh::withdraw),
+        Route::get("/voices/{id}/photo", P::SignedIn, vh::photo),
+        Route::post("/voices/{id}/photo", P::SignedIn, vh::add_photo),
         Route::post("/voices/{id}/moderate", P::SignedIn, vh::moderate),
         Route::get("/actions/{id}", P::SignedIn, vh::action),
         Route::post("/actions/{id}/updates", P::SignedIn, vh::post_update),
@@ -82,5 +85,6 @@ pub fn manifest() -> Manifest {
         "programme_action_updates",
         "programme_action_replies",
         "programme_notifications",
+        "programme_voice_photos",
     ])
 }

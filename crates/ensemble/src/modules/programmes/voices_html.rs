@@ -34,6 +34,7 @@ fn banner(code: &str) -> maud::Markup {
     let text = match code {
         "shared" => "Thank you: your voice is shared",
         "edited" => "Your changes are saved",
+        "photo" => "Photo saved",
         "moderated" => "Moderation saved",
         "update" => "Progress posted: the people who spoke have been told",
         "reply" => "Your reply is sent to the programme team",
@@ -58,6 +59,7 @@ async fn voice_page(
     errors: &[FieldError],
 ) -> Result<Response, AppError> {
     let v = voices::read(state, Some(actor), id).await?;
+    let photo = super::photos::info(state, &v).await?;
     let form = edit.cloned().unwrap_or(VoiceInput {
         kind: v.kind.code().into(),
         body: v.body.clone(),
@@ -78,6 +80,9 @@ async fn voice_page(
                     div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Public" } dd."nhsuk-summary-list__value" { (v.moderation.label()) } }
                 }
             }
+            @if let Some(ph) = &photo {
+                p."nhsuk-body" { a href=(format!("/voices/{}/photo", v.id)) download { "Download the photo (" (if ph.content_type == "image/png" { "PNG" } else { "JPEG" }) ", " (crate::web::upload::file_size(usize::try_from(ph.size_bytes).unwrap_or(0))) ")" } }
+            }
             @if v.standing() >= Standing::Team && v.visibility == Visibility::Public && v.moderation == Moderation::Waiting {
                 h2."nhsuk-heading-m" { "Check it before it is public" }
                 p."nhsuk-body" { "Make it public only if nothing in it could identify anyone." }
@@ -97,6 +102,18 @@ async fn voice_page(
                     (csrf(ctx))
                     (voice_fields(&form, errors))
                     (button("Save changes"))
+                }
+                h2."nhsuk-heading-m" { @if photo.is_some() { "Replace the photo" } @else { "Add a photo" } }
+                form method="post" action=(format!("/voices/{}/photo", v.id)) enctype="multipart/form-data" novalidate {
+                    (csrf(ctx))
+                    @let err = errors.iter().find(|e| e.field == "photo");
+                    div class=(if err.is_some() { "nhsuk-form-group nhsuk-form-group--error" } else { "nhsuk-form-group" }) {
+                        label."nhsuk-label" for="photo" { "Photo (optional)" }
+                        div."nhsuk-hint" id="photo-hint" { "A PNG or JPEG of up to 900 KB. Only people who may read what you shared can download it. Leave out faces and names." }
+                        @if let Some(e) = err { span."nhsuk-error-message" id="photo-error" { span."nhsuk-u-visually-hidden" { "Error: " } (e.message) } }
+                        input."nhsuk-file-upload" id="photo" name="photo" type="file" accept="image/png,image/jpeg" aria-describedby=(if err.is_some() { "photo-hint photo-error" } else { "photo-hint" });
+                    }
+                    button."nhsuk-button nhsuk-button--secondary" type="submit" { "Upload photo" }
                 }
                 h2."nhsuk-heading-m" { "Withdraw it" }
                 p."nhsuk-body" { "It will be deleted straight away, from every page, list and count, and from any action it started." }
@@ -415,4 +432,46 @@ pub async fn reply(
         }
         Err(e) => Err(e),
     }
+}
+
+/// POST /voices/{id}/photo
+pub async fn add_photo(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    form: crate::web::upload::MultipartForm,
+) -> Result<Response, AppError> {
+    let file = form.file("photo").map(|p| p.data.as_ref());
+    match super::photos::add(&state, &actor, &id, file).await {
+        Ok(()) => Ok(Redirect::to(&format!("/voices/{id}?saved=photo")).into_response()),
+        Err(AppError::Invalid(e)) => voice_page(&state, &ctx, &actor, &id, "", None, &e).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// GET /voices/{id}/photo — as an attachment, to people who may read the voice.
+pub async fn photo(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let (content_type, data) = super::photos::get(&state, &actor, &id).await?;
+    let ext = if content_type == "image/png" {
+        "png"
+    } else {
+        "jpg"
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"voice-photo.{ext}\""),
+            ),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        data,
+    )
+        .into_response())
 }
