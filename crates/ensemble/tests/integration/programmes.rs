@@ -820,3 +820,83 @@ async fn a_voice_photo_is_checked_by_its_bytes_and_served_only_to_readers() {
     );
     assert_eq!(w.anonymous.get(&action).await.status, StatusCode::SEE_OTHER);
 }
+
+/// The demo programme loads; progress on an action reaches a participant who agreed to be
+/// contacted by email too (a link, none of their words), and in the app.
+#[tokio::test]
+async fn the_demo_programme_loads_and_progress_emails_a_participant_who_agreed_to_contact() {
+    use ensemble::modules::programmes::{actions, demo, service, voices};
+    async fn actor(st: &ensemble::state::AppState, email: &str) -> ensemble::rbac::Actor {
+        let u = ensemble::modules::accounts::store::user_by_email(&st.db.read, email)
+            .await
+            .unwrap()
+            .unwrap();
+        // No memberships needed: their standing comes from the programme's member list.
+        ensemble::rbac::Actor {
+            user_id: u.id,
+            display_name: u.display_name,
+            email: u.email,
+            memberships: vec![],
+            request_id: None,
+            channel: "web",
+        }
+    }
+    let app = TestApp::new().await;
+    ensemble::demo::seed(&app.state).await.unwrap();
+    let st = &app.state;
+    let id = service::find_by_name(st, demo::NAME)
+        .await
+        .unwrap()
+        .unwrap();
+    let jordan = actor(st, "jordan.participant@ensemble-demo.example").await;
+    let priya = actor(st, "priya.practitioner@ensemble-demo.example").await;
+    let voice = voices::share(
+        st,
+        &jordan,
+        &id,
+        &voices::VoiceInput {
+            kind: "feedback".into(),
+            body: "More chairs, please".into(),
+            visibility: "team".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let action = actions::create(
+        st,
+        &priya,
+        &id,
+        &actions::ActionInput {
+            title: "More chairs".into(),
+            description: "We will borrow chairs.".into(),
+            owner_id: priya.user_id.clone(),
+            due_on: "2027-01-31".into(),
+        },
+        &[voice],
+    )
+    .await
+    .unwrap();
+    let before = app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'jordan.participant@ensemble-demo.example'").await;
+    actions::post_update(
+        st,
+        &priya,
+        &action,
+        &actions::UpdateInput {
+            body: "Chairs borrowed.".into(),
+            status: "done".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let emails = app
+        .count("SELECT COUNT(*) FROM outbox WHERE to_address = 'jordan.participant@ensemble-demo.example' AND subject = 'There is news on something you told us' AND body_text NOT LIKE '%chairs%' AND body_text NOT LIKE '%Chairs%'")
+        .await;
+    assert_eq!(emails, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE to_address = 'jordan.participant@ensemble-demo.example'").await, before + 1);
+    let news = actions::notifications(st, &jordan).await.unwrap();
+    assert!(news.iter().any(|n| n.action_id == action && n.unread));
+    // Robin's approved voice is quoted on the public page, without a name.
+    let mut c = app.client();
+    let about = c.get(&format!("/programmes/{id}/about")).await.body;
+    assert!(about.contains("last bus") && !about.contains("Robin"));
+}
