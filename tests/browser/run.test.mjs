@@ -1458,3 +1458,106 @@ test('today: the practitioner plans from the schedule, finds today on the home p
     await page.close();
   }
 });
+
+// ---------------------------------------------------------------- programmes and voices
+
+test('programmes: a participant shares feedback for the team from a phone; a practitioner turns it into an action; progress reaches the participant, who replies; the public board names nobody', { skip: NO_ACCOUNTS, timeout: 5 * 60_000 }, async (t) => {
+  const participant = sessions.get('participant');
+  const practitioner = sessions.get('practitioner');
+  assert.ok(participant && practitioner, 'participant and practitioner signed in');
+  const said = `The room is too cold in the mornings ${Date.now()}`;
+  const title = `Warm the room before the group ${Date.now()}`;
+  const p = await participant.newPage();
+  const pr = await practitioner.newPage();
+  const anon = await newContext();
+  const a = await anon.newPage();
+  const check = async (page, label, result, opts = {}) => {
+    assertNoProblems(await checkPage(page, { label, response: result.response, errors: result.errors, screenshot: `programmes--${label}`, ...opts }), t);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    const viewport = page.viewportSize().width;
+    assert.ok(width <= viewport, `${label}: scrollWidth ${width}px at ${viewport}px`);
+  };
+  try {
+    // The participant, on a 390 px phone, shares feedback for the programme team only.
+    await p.setViewportSize({ width: 390, height: 844 });
+    await check(p, 'list-390', await load(p, url('/programmes')));
+    const programme = await p.getByRole('link', { name: 'Music and Mind, Liverpool 2026' }).getAttribute('href');
+    await check(p, 'space-390', await load(p, url(programme)));
+    const empty = await submit(p, p.getByRole('button', { name: 'Share', exact: true }));
+    await check(p, 'share-empty-390', empty, { expectStatus: 422 });
+    assert.match(await p.textContent('.nhsuk-error-summary'), /Enter what you want to say/);
+    await p.getByLabel('Feedback').check();
+    await p.getByLabel('What you want to say').fill(said);
+    await p.getByLabel('The programme team only').check();
+    await check(p, 'shared-390', await submit(p, p.getByRole('button', { name: 'Share', exact: true })));
+    assert.match(await p.textContent('.nhsuk-notification-banner'), /your voice is shared/);
+    const voice = new URL(p.url()).pathname;
+
+    // The practitioner (on the team) turns it into an action and, as its owner, posts progress.
+    await check(pr, 'voice-team', await load(pr, url(voice)));
+    assert.ok((await pr.textContent('main')).includes(said));
+    await check(pr, 'new-action', await submit(pr, pr.getByRole('link', { name: 'Turn this into an action' })), { expectStatus: 'any' });
+    assert.ok(await pr.locator(`input[name=voices][value="${voice.split('/').pop()}"]`).isChecked(), 'the voice is chosen');
+    await pr.getByLabel('What will change').fill(title);
+    await pr.getByLabel('What you heard and what you will do').fill('People said the room is cold. We will ask the venue to put the heating on an hour earlier.');
+    const owner = await pr.$$eval('#owner_id option', (os) => os.find((o) => o.textContent.includes('Priya'))?.value);
+    await pr.selectOption('#owner_id', owner);
+    await pr.getByLabel('Due date').fill('2027-01-31');
+    await check(pr, 'action', await submit(pr, pr.getByRole('button', { name: 'Start action' })));
+    const action = new URL(pr.url()).pathname;
+    await pr.getByLabel('What has happened').fill('The venue will put the heating on at 8 from next week.');
+    await pr.getByLabel('In progress').check();
+    await check(pr, 'progress', await submit(pr, pr.getByRole('button', { name: 'Post progress' })));
+    assert.match(await pr.textContent('.nhsuk-notification-banner'), /the people who spoke have been told/);
+
+    // The participant sees the notification and replies.
+    await check(p, 'news-390', await load(p, url('/programmes')));
+    const news = p.locator('#news + ul').getByRole('link', { name: title });
+    assert.equal(await news.count(), 1, 'the notification names the action');
+    assert.match(await news.locator('xpath=..').textContent(), /New/);
+    await check(p, 'action-390', await submit(p, news));
+    assert.equal(new URL(p.url()).pathname, action);
+    assert.match(await p.textContent('main'), /heating on at 8/);
+    await p.getByLabel('Your reply').fill('Thank you, that will help a lot.');
+    await check(p, 'replied-390', await submit(p, p.getByRole('button', { name: 'Send reply' })));
+    assert.match(await p.textContent('.nhsuk-notification-banner'), /Your reply is sent/);
+    await check(pr, 'reply-seen', await load(pr, url(action)));
+    assert.match(await pr.textContent('main'), /Thank you, that will help a lot/);
+
+    // The public board shows the action and its progress, and nobody's name or words.
+    await a.setViewportSize({ width: 390, height: 844 });
+    await check(a, 'board-390', await load(a, url(`${programme}/board`)));
+    const board = await a.textContent('main');
+    assert.ok(board.includes(title) && board.includes('heating on at 8'));
+    for (const hidden of ['Jordan', 'Priya', said, 'Thank you, that will help']) assert.ok(!board.includes(hidden), `the board shows "${hidden}"`);
+    await check(a, 'about-390', await load(a, url(`${programme}/about`)));
+    assert.ok(!(await a.textContent('main')).includes(said), 'a team-only voice is not public');
+
+    // Without an account: the practitioner makes a link and QR code; someone at the session
+    // shares through it on a phone, then withdraws with the private link they were given.
+    await check(pr, 'link', await load(pr, url(`${programme}/link?days=7`)));
+    const share = await pr.getByRole('link', { name: /\/share\// }).getAttribute('href');
+    assert.equal(await pr.locator('img[alt="QR code for the link"]').count(), 1);
+    await check(a, 'share-390', await load(a, url(new URL(share).pathname)));
+    await a.getByLabel('A moment that mattered').check();
+    await a.getByLabel('What you want to say').fill('Singing again after years.');
+    await a.getByLabel('Every member of the programme').check();
+    await check(a, 'shared-anonymously-390', await submit(a, a.getByRole('button', { name: 'Share', exact: true })));
+    await check(a, 'withdraw-anonymous-390', await submit(a, a.getByRole('link', { name: 'Withdraw what I shared' })));
+    await check(a, 'withdrawn-anonymous-390', await submit(a, a.getByRole('button', { name: 'Withdraw' })));
+    assert.match(await a.textContent('h1'), /^Withdrawn$/);
+    await check(a, 'share-forged-390', await load(a, url(`${new URL(share).pathname}x`)), { expectStatus: 400 });
+    assert.match(await a.textContent('main'), /This link is not valid/);
+
+    // The participant withdraws it: gone from the action and from the space at once.
+    await load(p, url(voice));
+    await submit(p, p.getByRole('button', { name: 'Withdraw' }));
+    await check(p, 'withdrawn-390', await load(p, url(programme)));
+    assert.ok(!(await p.textContent('main')).includes(said));
+    assert.equal((await load(p, url(voice))).response.status(), 404);
+  } finally {
+    await p.close();
+    await pr.close();
+    await anon.close();
+  }
+});

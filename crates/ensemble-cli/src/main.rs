@@ -437,7 +437,7 @@ enum TokenCommand {
         /// A name to recognise the token by on the account page.
         #[arg(long)]
         name: String,
-        /// What the token may do (repeat for more): account:read, organisations:read, organisations:write, users:read, referrals:write, referrals:read, evaluation:read, measures:read, measures:write, practice:read.
+        /// What the token may do (repeat for more): account:read, organisations:read, organisations:write, users:read, referrals:write, referrals:read, evaluation:read, measures:read, measures:write, practice:read, programmes:read.
         #[arg(long = "scope", required = true)]
         scopes: Vec<String>,
         /// Days until it expires, 1 to 366, or `never`.

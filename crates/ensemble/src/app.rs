@@ -59,6 +59,7 @@ pub fn manifests() -> Vec<Manifest> {
         crate::modules::referrals::manifest(),
         crate::modules::measures::manifest(),
         crate::modules::practice::manifest(),
+        crate::modules::programmes::manifest(),
     ]
 }
 

@@ -60,7 +60,9 @@ pub fn routes() -> Vec<Route> {
         crate::modules::measures::api::list_instruments,
         crate::modules::measures::api::submit_response,
         crate::modules::measures::api::person_scores,
-        crate::modules::practice::portfolio_html::api_portfolio),
+        crate::modules::practice::portfolio_html::api_portfolio,
+        crate::modules::programmes::api::list,
+        crate::modules::programmes::api::get),
     components(schemas(Me, MeMembership, Organisation, OrgKind, OrganisationInput, UserSummary, Membership, Role, ErrorEnvelope, ErrorItem, FieldError, UserPage,
         crate::modules::measures::api::InstrumentOut, crate::modules::measures::api::SubmitIn, crate::modules::measures::api::SubmitOut,
         crate::modules::measures::api::ApiMode, crate::modules::measures::definition::Answer, crate::modules::measures::api::ModeCode, crate::modules::measures::api::ScoreOut,
@@ -70,13 +72,18 @@ pub fn routes() -> Vec<Route> {
         crate::modules::referrals::fhir::openapi::BundleEntry, crate::modules::referrals::fhir::openapi::OperationOutcome,
         crate::modules::referrals::fhir::openapi::OperationOutcomeIssue, crate::modules::referrals::fhir::openapi::Reference,
         crate::modules::referrals::fhir::openapi::Identifier, crate::modules::referrals::fhir::openapi::CodeableConcept,
-        crate::modules::referrals::fhir::openapi::Coding, crate::modules::referrals::fhir::openapi::Annotation)),
+        crate::modules::referrals::fhir::openapi::Coding, crate::modules::referrals::fhir::openapi::Annotation,
+        crate::modules::programmes::api::ProgrammeOut, crate::modules::programmes::service::ProgrammeSummary,
+        crate::modules::programmes::service::Partner, crate::modules::programmes::service::LinkedActivity,
+        crate::modules::programmes::service::MemberRow, crate::modules::programmes::actions::BoardItem,
+        crate::modules::programmes::actions::Update)),
     modifiers(&BearerAuth),
     tags((name = "accounts", description = "Accounts, organisations and roles"),
          (name = "referrals", description = "FHIR R4 referral intake and the message back (answers are FHIR JSON; problems are OperationOutcome resources)"),
          (name = "evaluation", description = "Pseudonymised evaluation datasets for researchers"),
          (name = "measures", description = "Wellbeing instruments, completed measures and scores"),
-         (name = "practice", description = "The practitioner toolkit: the CPD portfolio"))
+         (name = "practice", description = "The practitioner toolkit: the CPD portfolio"),
+         (name = "programmes", description = "Programmes: partners, activities, members and the \"you said, we did\" board"))
 )]
 pub struct ApiDoc;
 

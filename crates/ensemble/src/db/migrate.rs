@@ -47,6 +47,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(13, "0013_matching.sql"),
     migration!(14, "0014_plain.sql"),
     migration!(15, "0015_map.sql"),
+    migration!(16, "0016_programmes.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

@@ -6,4 +6,5 @@ pub mod measures;
 pub mod people;
 pub mod places;
 pub mod practice;
+pub mod programmes;
 pub mod referrals;

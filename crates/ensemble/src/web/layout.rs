@@ -118,6 +118,10 @@ fn navigation(actor: Option<&Actor>) -> Vec<NavItem> {
             text: "Co-design",
         });
     }
+    items.push(NavItem {
+        href: "/programmes",
+        text: "Programmes",
+    });
     if actor.has_role(Role::Researcher) {
         items.push(NavItem {
             href: "/research/datasets",

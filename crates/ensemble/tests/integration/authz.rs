@@ -99,6 +99,23 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
             Some(&[Role::Researcher])
         }
         (_, p) if p.starts_with("/manage/activities") => Some(MANAGERS),
+        ("GET", "/programmes/{id}/about" | "/programmes/{id}/board") => None,
+        (_, p) if p.starts_with("/share/") => None,
+        (
+            "POST",
+            "/programmes"
+            | "/programmes/{id}/partners"
+            | "/programmes/{id}/activities"
+            | "/programmes/{id}/members",
+        ) => Some(MANAGERS),
+        (_, p)
+            if p.starts_with("/programmes")
+                || p.starts_with("/voices/")
+                || p.starts_with("/actions/")
+                || p.starts_with("/api/v1/programmes") =>
+        {
+            Some(ALL)
+        }
         (
             _,
             "/sign-in/verify"
@@ -126,6 +143,7 @@ fn concrete(path: &str) -> String {
         .replace("{name}", "no-such-dataset")
         .replace("{version}", "1")
         .replace("{competency}", "00000000-0000-7000-8000-000000000003")
+        .replace("{key}", "no-such-key")
         .replace("{id}", "00000000-0000-7000-8000-000000000000")
 }
 

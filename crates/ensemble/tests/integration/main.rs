@@ -22,5 +22,6 @@ mod platform;
 mod portfolio;
 mod practice;
 mod practice_today;
+mod programmes;
 mod referrals;
 mod security;

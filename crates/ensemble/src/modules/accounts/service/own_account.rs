@@ -110,6 +110,10 @@ pub const SCOPES: &[(&str, &str)] = &[
         "practice:read",
         "Export your own CPD portfolio (practitioners, programme teams)",
     ),
+    (
+        "programmes:read",
+        "Read the programmes you are a member of, with their board",
+    ),
 ];
 
 /// Create a token; returns the secret, shown once.

@@ -1,0 +1,159 @@
+//! Demo programme: "Music and Mind, Liverpool 2026", led by the trust with the orchestra, a
+//! community group and the university; the demo accounts as members with stated roles; a
+//! co-researcher's public voice (checked by Pat) and the action it started, with progress.
+
+use crate::error::AppError;
+use crate::modules::referrals::demo::{actor, demo_referrals};
+use crate::rbac::Granted;
+use crate::rbac::perm::ManageActivities;
+use crate::state::AppState;
+
+use super::service::{self, MemberInput, PartnerInput, ProgrammeInput};
+
+/// The demo programme's name.
+pub const NAME: &str = "Music and Mind, Liverpool 2026";
+
+async fn org(state: &AppState, name: &str) -> Result<Option<String>, AppError> {
+    Ok(
+        crate::modules::accounts::service::find_organisation(state, name)
+            .await?
+            .map(|o| o.id),
+    )
+}
+
+/// Load the demo programme.
+pub async fn load(state: &AppState) -> Result<(), AppError> {
+    let (Some(pat), Some(priya), Some(robin)) = (
+        actor(state, "pat.programmes@ensemble-demo.example").await?,
+        actor(state, "priya.practitioner@ensemble-demo.example").await?,
+        actor(state, "robin.coresearcher@ensemble-demo.example").await?,
+    ) else {
+        return Ok(());
+    };
+    let Some(trust) = org(state, "Mersey Minds NHS Foundation Trust (demo)").await? else {
+        return Ok(());
+    };
+    let g = Granted::<ManageActivities>::check(&pat).map_err(|_| AppError::Forbidden)?;
+    let id = service::create(
+        state,
+        &g,
+        &pat,
+        &ProgrammeInput {
+            name: NAME.into(),
+            summary: "Weekly music groups on wards and in the community for people living with mental ill health, \
+                      run by healthcare musicians, evaluated with the people who take part."
+                .into(),
+            lead_organisation_id: trust,
+        },
+    )
+    .await?;
+    for (name, part) in [
+        ("Liverpool City Sinfonia (demo)", "Runs the music groups"),
+        (
+            "Wirral Community Drumming Collective (demo)",
+            "Runs drumming circles and welcomes people after the ward groups end",
+        ),
+        (
+            "University of the Mersey (demo)",
+            "Co-produces the evaluation",
+        ),
+    ] {
+        if let Some(o) = org(state, name).await? {
+            service::add_partner(
+                state,
+                &pat,
+                &id,
+                &PartnerInput {
+                    organisation_id: o,
+                    part: part.into(),
+                },
+            )
+            .await?;
+        }
+    }
+    if let Some(activity) = demo_referrals(state, &["demo-Jordan"])
+        .await?
+        .into_iter()
+        .find_map(|r| r.activity_id)
+    {
+        // Only an active activity of a partner can be linked; the demo's is.
+        let _ = service::add_activity(state, &pat, &id, &activity).await;
+    }
+    for (email, role, capacity) in [
+        (
+            "priya.practitioner@ensemble-demo.example",
+            "responsible",
+            "staff",
+        ),
+        (
+            "jordan.participant@ensemble-demo.example",
+            "consulted",
+            "participant",
+        ),
+        (
+            "robin.coresearcher@ensemble-demo.example",
+            "consulted",
+            "co_researcher",
+        ),
+        (
+            "rowan.researcher@ensemble-demo.example",
+            "consulted",
+            "staff",
+        ),
+        ("chris.clinician@ensemble-demo.example", "informed", "staff"),
+        (
+            "casey.commissioner@ensemble-demo.example",
+            "informed",
+            "staff",
+        ),
+    ] {
+        service::add_member(
+            state,
+            &pat,
+            &id,
+            &MemberInput {
+                email: email.into(),
+                role: role.into(),
+                capacity: capacity.into(),
+            },
+        )
+        .await?;
+    }
+    let voice = super::voices::share(
+        state,
+        &robin,
+        &id,
+        &super::voices::VoiceInput {
+            kind: "feedback".into(),
+            body: "The group finishes at 4 and the last bus is at 4.10, so some of us leave before the end.".into(),
+            visibility: "public".into(),
+        },
+    )
+    .await?;
+    super::voices::moderate(state, &pat, &voice, true).await?;
+    let due = (crate::db::uk::today() + time::Duration::days(28)).to_string();
+    let action = super::actions::create(
+        state,
+        &priya,
+        &id,
+        &super::actions::ActionInput {
+            title: "Finish the community group in time for the last bus".into(),
+            description: "People told us they leave early to catch the bus. We will move the group 30 minutes earlier.".into(),
+            owner_id: priya.user_id.clone(),
+            due_on: due,
+        },
+        &[voice],
+    )
+    .await?;
+    super::actions::post_update(
+        state,
+        &priya,
+        &action,
+        &super::actions::UpdateInput {
+            body: "The venue has agreed to the earlier time from next month.".into(),
+            status: "in_progress".into(),
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,429 @@
+//! Programme pages: your programmes (with news on what you told us), starting a programme,
+//! the members' space, the public page and the public "you said, we did" board.
+
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+
+use super::access::{Standing, Voice};
+use super::actions;
+use super::model::{ActionStatus, Capacity, MemberRole, Visibility, VoiceKind};
+use super::service::{self, MemberInput, PartnerInput, ProgrammeInput};
+use super::voices::{self, VoiceInput};
+use crate::error::{AppError, FieldError};
+use crate::rbac::perm::ManageActivities;
+use crate::rbac::{Actor, Granted};
+use crate::state::AppState;
+use crate::web::ctx::CurrentUser;
+use crate::web::forms::{Input, PageForm, button, csrf, error_summary, radios, select, textarea};
+use crate::web::layout::{datetime, long_date};
+use crate::web::{Page, PageCtx, page};
+
+/// A status as an NHS.UK tag (words, not colour alone).
+pub(super) fn status_tag(status: &str) -> Markup {
+    let s = ActionStatus::from_code(status).unwrap_or(ActionStatus::Planned);
+    let class = match s {
+        ActionStatus::Planned => "nhsuk-tag nhsuk-tag--grey",
+        ActionStatus::InProgress => "nhsuk-tag nhsuk-tag--blue",
+        ActionStatus::Done => "nhsuk-tag nhsuk-tag--green",
+        ActionStatus::NotDoing => "nhsuk-tag nhsuk-tag--orange",
+    };
+    html! { strong class=(class) { (s.label()) } }
+}
+
+/// The voice form's fields (share and edit).
+pub(super) fn voice_fields(f: &VoiceInput, errors: &[FieldError]) -> Markup {
+    let kinds: Vec<(&str, &str)> = VoiceKind::ALL
+        .iter()
+        .map(|k| (k.code(), k.label()))
+        .collect();
+    let vis: Vec<(&str, &str)> = Visibility::ALL
+        .iter()
+        .map(|v| (v.code(), v.label()))
+        .collect();
+    html! {
+        (radios("kind", "What are you sharing?", &kinds, &f.kind, errors))
+        (textarea("body", "What you want to say", "In your own words. Leave out other people's names.", &f.body, errors))
+        (radios("visibility", "Who may see it?", &vis, &f.visibility, errors))
+    }
+}
+
+/// GET /programmes
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+) -> Result<Response, AppError> {
+    list_page(&state, &ctx, &actor, &ProgrammeInput::default(), &[]).await
+}
+
+async fn list_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    actor: &Actor,
+    f: &ProgrammeInput,
+    errors: &[FieldError],
+) -> Result<Response, AppError> {
+    let mine = service::mine(state, actor).await?;
+    let news = actions::notifications(state, actor).await?;
+    let leads = service::lead_options(actor);
+    let body = html! {
+        div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
+            (error_summary(errors))
+            h1 { "Programmes" }
+            p."nhsuk-body" { "Partnerships you belong to: what they do, who takes part, what people have said and what changed because of it." }
+            @if !news.is_empty() {
+                h2."nhsuk-heading-m" id="news" { "News on what you told us" }
+                ul."nhsuk-list" { @for n in &news {
+                    li { a href=(format!("/actions/{}", n.action_id)) { (n.title) } " (" (n.programme) "), " (datetime(n.created_at)) @if n.unread { " " strong."nhsuk-tag" { "New" } } }
+                } }
+            }
+            h2."nhsuk-heading-m" { "Your programmes" }
+            @if mine.is_empty() { p."nhsuk-body" { "You are not a member of a programme yet." } }
+            ul."nhsuk-list" { @for p in &mine {
+                li { a href=(format!("/programmes/{}", p.id)) { (p.name) } " — led by " (p.lead_organisation) }
+            } }
+            @if !leads.is_empty() {
+                h2."nhsuk-heading-m" { "Start a programme" }
+                form method="post" action="/programmes" novalidate {
+                    (csrf(ctx))
+                    (Input::new("name", "Name", &f.name).hint("For example, Music and Mind, Liverpool 2026").render(errors))
+                    (textarea("summary", "What the programme does", "Shown on its public page", &f.summary, errors))
+                    (select("lead_organisation_id", "Lead organisation", &leads, &f.lead_organisation_id, errors))
+                    (button("Start programme"))
+                }
+            }
+        } }
+    };
+    Ok(page(
+        ctx,
+        Page::new("Programmes", body).errors(!errors.is_empty()),
+    ))
+}
+
+/// POST /programmes
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    g: Granted<ManageActivities>,
+    CurrentUser(actor): CurrentUser,
+    PageForm(f): PageForm<ProgrammeInput>,
+) -> Result<Response, AppError> {
+    match service::create(&state, &g, &actor, &f).await {
+        Ok(id) => Ok(Redirect::to(&format!("/programmes/{id}")).into_response()),
+        Err(AppError::Invalid(e)) => list_page(&state, &ctx, &actor, &f, &e).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// Forms of the space that came back with errors, to show again.
+#[derive(Default)]
+struct Sent {
+    voice: VoiceInput,
+    partner: PartnerInput,
+    member: MemberInput,
+}
+
+fn voice_line(
+    v: &Voice,
+    mine: bool,
+    names: &std::collections::HashMap<String, String>,
+    team: bool,
+) -> Markup {
+    let who = if mine {
+        "You".to_string()
+    } else if !team {
+        "A member".to_string()
+    } else {
+        v.author_id
+            .as_ref()
+            .and_then(|a| names.get(a))
+            .cloned()
+            .unwrap_or_else(|| "Anonymous".into())
+    };
+    html! {
+        li {
+            a href=(format!("/voices/{}", v.id)) { (v.kind.label()) ", " (datetime(v.created_at)) }
+            " — " (who) ". Visible to: " (v.visibility.label().split(',').next().unwrap_or_default())
+            @if v.visibility == Visibility::Public { " (" (v.moderation.label()) ")" }
+        }
+    }
+}
+
+async fn space_page(
+    state: &AppState,
+    ctx: &PageCtx,
+    actor: &Actor,
+    id: &str,
+    sent: &Sent,
+    errors: &[FieldError],
+) -> Result<Response, AppError> {
+    let s = service::space(state, actor, id).await?;
+    let p = &s.programme;
+    let mut conn = state.db.read.acquire().await?;
+    let voices = voices::visible(&mut conn, actor, p).await?;
+    let count = voices::counts(&mut conn, p).await?;
+    let acts = actions::for_programme(&mut conn, &p.id).await?;
+    let team = p.standing() >= Standing::Team;
+    let refs: Vec<&Voice> = voices.iter().map(|v| &v.0).collect();
+    let names = if team {
+        voices::author_names(&mut conn, &refs).await?
+    } else {
+        Default::default()
+    };
+    drop(conn);
+    let roles: Vec<(&str, &str)> = MemberRole::ALL
+        .iter()
+        .map(|r| (r.code(), r.label()))
+        .collect();
+    let caps: Vec<(&str, &str)> = Capacity::ALL
+        .iter()
+        .map(|c| (c.code(), c.label()))
+        .collect();
+    let base = format!("/programmes/{}", p.id);
+    let body = html! {
+        (error_summary(errors))
+        span."nhsuk-caption-l" { "Programme led by " (p.lead_organisation) }
+        h1 { (p.name) }
+        p."nhsuk-body ensemble-pre-line" { (p.summary) }
+        p."nhsuk-body" { a href=(format!("{base}/about")) { "Public page" } " · " a href=(format!("{base}/board")) { "You said, we did: the public board" } }
+        div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
+            h2."nhsuk-heading-m" id="share" { "Share your voice" }
+            form method="post" action=(format!("{base}/voices")) novalidate {
+                (csrf(ctx))
+                (voice_fields(&sent.voice, errors))
+                (button("Share"))
+            }
+            h2."nhsuk-heading-m" { "Voices" }
+            p."nhsuk-body" { (count) " shared in this programme; you can see " (voices.len()) "." }
+            ul."nhsuk-list" { @for (v, mine) in &voices { (voice_line(v, *mine, &names, team)) } }
+            h2."nhsuk-heading-m" { "You said, we did" }
+            @if team { p."nhsuk-body" { a href=(format!("{base}/actions/new")) { "Turn voices into an action" } " · " a href=(format!("{base}/link")) { "Link and QR code for sharing without an account" } } }
+            @if acts.is_empty() { p."nhsuk-body" { "No actions yet." } }
+            ul."nhsuk-list" { @for a in &acts {
+                li { a href=(format!("/actions/{}", a.id)) { (a.title) } " " (status_tag(a.status.code())) " due " (a.due_on) }
+            } }
+            h2."nhsuk-heading-m" { "Partners" }
+            ul."nhsuk-list" { @for o in &s.partners { li { (o.name) ": " (o.part) } } }
+            h2."nhsuk-heading-m" { "Activities" }
+            @if s.activities.is_empty() { p."nhsuk-body" { "No activities linked yet." } }
+            ul."nhsuk-list" { @for a in &s.activities { li { a href=(format!("/activities/{}", a.id)) { (a.name) } " (" (a.organisation) ")" } } }
+            h2."nhsuk-heading-m" { "Members" }
+            ul."nhsuk-list" { @for m in &s.members {
+                li { (m.name) ": " (MemberRole::from_code(&m.role).map(|r| r.label()).unwrap_or_default()) ", " (Capacity::from_code(&m.capacity).map(|c| c.label().to_lowercase()).unwrap_or_default()) }
+            } }
+            @if let Some((orgs, activities)) = &s.options {
+                h2."nhsuk-heading-m" { "Add a partner" }
+                form method="post" action=(format!("{base}/partners")) novalidate {
+                    (csrf(ctx))
+                    (select("organisation_id", "Organisation", orgs, &sent.partner.organisation_id, errors))
+                    (Input::new("part", "What it brings", &sent.partner.part).hint("For example, runs the music groups").render(errors))
+                    (button("Add partner"))
+                }
+                h2."nhsuk-heading-m" { "Link an activity" }
+                form method="post" action=(format!("{base}/activities")) novalidate {
+                    (csrf(ctx))
+                    (select("activity_id", "Activity of a partner", activities, "", errors))
+                    (button("Link activity"))
+                }
+                h2."nhsuk-heading-m" { "Add a member" }
+                form method="post" action=(format!("{base}/members")) novalidate {
+                    (csrf(ctx))
+                    (Input::new("email", "Email address of their Ensemble account", &sent.member.email).kind("email").render(errors))
+                    (radios("role", "Their role", &roles, &sent.member.role, errors))
+                    (radios("capacity", "They take part as", &caps, &sent.member.capacity, errors))
+                    (button("Add member"))
+                }
+            }
+        } }
+    };
+    Ok(page(
+        ctx,
+        Page::new(&p.name, body)
+            .back("/programmes", "Programmes")
+            .errors(!errors.is_empty()),
+    ))
+}
+
+/// GET /programmes/{id}
+pub async fn space(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    space_page(&state, &ctx, &actor, &id, &Sent::default(), &[]).await
+}
+
+/// POST /programmes/{id}/voices
+pub async fn share(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<VoiceInput>,
+) -> Result<Response, AppError> {
+    match voices::share(&state, &actor, &id, &f).await {
+        Ok(v) => Ok(Redirect::to(&format!("/voices/{v}?saved=shared")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            space_page(
+                &state,
+                &ctx,
+                &actor,
+                &id,
+                &Sent {
+                    voice: f,
+                    ..Default::default()
+                },
+                &e,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// POST /programmes/{id}/partners
+pub async fn add_partner(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<PartnerInput>,
+) -> Result<Response, AppError> {
+    match service::add_partner(&state, &actor, &id, &f).await {
+        Ok(()) => Ok(Redirect::to(&format!("/programmes/{id}")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            space_page(
+                &state,
+                &ctx,
+                &actor,
+                &id,
+                &Sent {
+                    partner: f,
+                    ..Default::default()
+                },
+                &e,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The activity form.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ActivityForm {
+    activity_id: String,
+}
+
+/// POST /programmes/{id}/activities
+pub async fn add_activity(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<ActivityForm>,
+) -> Result<Response, AppError> {
+    match service::add_activity(&state, &actor, &id, &f.activity_id).await {
+        Ok(()) => Ok(Redirect::to(&format!("/programmes/{id}")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            space_page(&state, &ctx, &actor, &id, &Sent::default(), &e).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// POST /programmes/{id}/members
+pub async fn add_member(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    PageForm(f): PageForm<MemberInput>,
+) -> Result<Response, AppError> {
+    match service::add_member(&state, &actor, &id, &f).await {
+        Ok(()) => Ok(Redirect::to(&format!("/programmes/{id}")).into_response()),
+        Err(AppError::Invalid(e)) => {
+            space_page(
+                &state,
+                &ctx,
+                &actor,
+                &id,
+                &Sent {
+                    member: f,
+                    ..Default::default()
+                },
+                &e,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// GET /programmes/{id}/about (public)
+pub async fn about(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let actor = ctx.actor();
+    let pp = service::public_page(&state, actor.as_ref(), &id).await?;
+    let mut conn = state.db.read.acquire().await?;
+    let said = voices::public(&mut conn, &pp.programme).await?;
+    drop(conn);
+    let p = &pp.programme;
+    let body = html! {
+        div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
+            span."nhsuk-caption-l" { "Programme" }
+            h1 { (p.name) }
+            p."nhsuk-body ensemble-pre-line" { (p.summary) }
+            h2."nhsuk-heading-m" { "Who runs it" }
+            ul."nhsuk-list" { @for o in &pp.partners { li { (o.name) ": " (o.part) } } }
+            h2."nhsuk-heading-m" { "Activities" }
+            @if pp.activities.is_empty() { p."nhsuk-body" { "No activities listed yet." } }
+            ul."nhsuk-list" { @for a in &pp.activities { li { a href=(format!("/activities/{}", a.id)) { (a.name) } " (" (a.organisation) ")" } } }
+            h2."nhsuk-heading-m" { "In participants' words" }
+            @if said.is_empty() { p."nhsuk-body" { "Nothing shared publicly yet." } }
+            @for v in &said {
+                blockquote."nhsuk-inset-text" { p."ensemble-pre-line" { (v.body) } p."nhsuk-body-s" { (v.kind.label()) ", " (long_date(v.created_at)) } }
+            }
+            p."nhsuk-body" { a href=(format!("/programmes/{}/board", p.id)) { "What changed because of what people said" } }
+        } }
+    };
+    Ok(page(&ctx, Page::new(&p.name, body)))
+}
+
+/// GET /programmes/{id}/board (public)
+pub async fn board(
+    State(state): State<AppState>,
+    ctx: PageCtx,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let actor = ctx.actor();
+    let (p, items) = actions::board(&state, actor.as_ref(), &id).await?;
+    let title = format!("You said, we did: {}", p.name);
+    let body = html! {
+        div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
+            span."nhsuk-caption-l" { (p.name) }
+            h1 { "You said, we did" }
+            p."nhsuk-body" { "What the programme is doing about what participants told it, and how far it has got. Nobody is named." }
+            @if items.is_empty() { p."nhsuk-body" { "No actions yet." } }
+            @for a in &items {
+                div."nhsuk-card" { div."nhsuk-card__content" {
+                    h2."nhsuk-card__heading nhsuk-heading-m" { (a.title) }
+                    p."nhsuk-body" { (status_tag(&a.status)) " Due " (a.due_on) }
+                    p."nhsuk-body ensemble-pre-line" { (a.description) }
+                    @if !a.updates.is_empty() {
+                        h3."nhsuk-heading-s" { "Progress" }
+                        ul."nhsuk-list" { @for u in &a.updates { li { (long_date(u.created_at)) ": " (u.body) } } }
+                    }
+                } }
+            }
+            p."nhsuk-body" { a href=(format!("/programmes/{}/about", p.id)) { "About the programme" } }
+        } }
+    };
+    Ok(page(&ctx, Page::new(&title, body)))
+}

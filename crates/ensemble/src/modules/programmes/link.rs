@@ -1,0 +1,101 @@
+//! Sharing without an account: a programme's signed link (and its QR code, as SVG) lets
+//! anyone at a session share a voice until the link expires; a signed withdrawal link shown
+//! once afterwards lets them withdraw it. Nothing is stored for a link: it is the programme
+//! id and expiry with an HMAC (the installation's secret), so a changed or made-up link is
+//! refused, and an expired one says when it expired.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::auth::secret::constant_time_eq;
+
+/// The longest a link may last, in days.
+pub const MAX_DAYS: i64 = 90;
+
+/// Why a link was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    /// Not made by this installation, or changed.
+    #[error(
+        "This link is not valid. Check it was copied in full, or ask the programme team for a new one."
+    )]
+    Forged,
+    /// Past its expiry.
+    #[error("This link expired on {0}. Ask the programme team for a new one.")]
+    Expired(String),
+}
+
+fn mac(secret: &[u8], purpose: &str, value: &str) -> String {
+    let Ok(mut m) = Hmac::<Sha256>::new_from_slice(secret) else {
+        return String::new();
+    };
+    m.update(purpose.as_bytes());
+    m.update(b"|");
+    m.update(value.as_bytes());
+    URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
+}
+
+/// A link token for sharing into `programme` until `expires_at` (Unix seconds).
+pub fn token(secret: &[u8], programme: &str, expires_at: i64) -> String {
+    let value = format!("{programme}.{expires_at}");
+    format!("{value}.{}", mac(secret, "voice-link", &value))
+}
+
+/// The programme a token lets someone share into, if it is genuine and not expired at `now`.
+pub fn check(secret: &[u8], token: &str, now: i64) -> Result<String, LinkError> {
+    let mut parts = token.rsplitn(2, '.');
+    let (Some(sig), Some(value)) = (parts.next(), parts.next()) else {
+        return Err(LinkError::Forged);
+    };
+    if !constant_time_eq(&mac(secret, "voice-link", value), sig) {
+        return Err(LinkError::Forged);
+    }
+    let (programme, expires) = value.rsplit_once('.').ok_or(LinkError::Forged)?;
+    let expires: i64 = expires.parse().map_err(|_| LinkError::Forged)?;
+    if now >= expires {
+        return Err(LinkError::Expired(crate::web::layout::datetime(expires)));
+    }
+    Ok(programme.to_string())
+}
+
+/// The withdrawal key of an anonymous voice (shown once, to whoever shared it).
+pub fn withdrawal_key(secret: &[u8], voice: &str) -> String {
+    format!("{voice}.{}", mac(secret, "voice-withdraw", voice))
+}
+
+/// The voice a withdrawal key names, if genuine.
+pub fn check_withdrawal(secret: &[u8], key: &str) -> Result<String, LinkError> {
+    let (voice, sig) = key.rsplit_once('.').ok_or(LinkError::Forged)?;
+    if !constant_time_eq(&mac(secret, "voice-withdraw", voice), sig) {
+        return Err(LinkError::Forged);
+    }
+    Ok(voice.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_are_signed_expire_and_cannot_be_changed() {
+        let s = b"secret";
+        let t = token(s, "p1", 1_000);
+        assert_eq!(check(s, &t, 999), Ok("p1".into()));
+        assert!(matches!(check(s, &t, 1_000), Err(LinkError::Expired(_))));
+        assert_eq!(check(b"other", &t, 0), Err(LinkError::Forged));
+        assert_eq!(check(s, &t.replace("p1", "p2"), 0), Err(LinkError::Forged));
+        assert_eq!(
+            check(s, &t.replace(".1000.", ".9999."), 0),
+            Err(LinkError::Forged)
+        );
+        assert_eq!(check(s, "nonsense", 0), Err(LinkError::Forged));
+        let k = withdrawal_key(s, "v1");
+        assert_eq!(check_withdrawal(s, &k), Ok("v1".into()));
+        assert_eq!(
+            check_withdrawal(s, &k.replace("v1", "v2")),
+            Err(LinkError::Forged)
+        );
+    }
+}
