@@ -148,14 +148,78 @@ async function runAxe(page) {
   // Legacy mode runs axe.run() inside the page itself (about 2.5x faster than
   // the default runPartial/finishRun, which opens an extra blank page per
   // call). It only loses cross-origin iframe support, which our CSP rules out.
+  // WCAG 2.2 A and AA, target size, and axe's best-practice rules (landmarks
+  // such as `region`, `heading-order`, one main, unique landmark names…).
   const results = await new AxeBuilder({ page })
     .setLegacyMode(true)
     .options({ rules: { 'target-size': { enabled: true } } })
-    .withTags(AXE_TAGS)
+    .withTags([...AXE_TAGS, 'best-practice'])
     .analyze();
   return results.violations.map(
     (v) => `axe ${v.id} (${v.impact}): ${v.help} — first node: ${JSON.stringify(v.nodes[0]?.target)} [${v.nodes.length} node(s)]`,
   );
+}
+
+const NARROW = { width: 320, height: 640 };
+
+/**
+ * Whether the page now open scrolls sideways. Waits for fonts and two animation frames so
+ * the layout is settled, compares the document's scroll width with its client width and,
+ * when it overflows, names the widest element sticking out past the right edge (outside
+ * any element that scrolls or clips on its own, such as the table wrapper). Returns a
+ * problem string or null.
+ */
+async function horizontalOverflow(page) {
+  return page.evaluate(async () => {
+    await document.fonts.ready;
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const root = document.documentElement;
+    const limit = root.clientWidth;
+    if (root.scrollWidth <= limit) return null;
+    const clipped = (el) => {
+      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+        const o = getComputedStyle(p).overflowX;
+        if (o === 'auto' || o === 'scroll' || o === 'hidden' || o === 'clip') return true;
+      }
+      return false;
+    };
+    let worst = null;
+    for (const el of document.body.querySelectorAll('*')) {
+      const r = el.getBoundingClientRect();
+      if (r.right <= limit + 0.5 || r.width === 0 || clipped(el)) continue;
+      if (!worst || r.width > worst.width) worst = { el, width: r.width, right: r.right };
+    }
+    const describe = (el) => {
+      let s = el.tagName.toLowerCase();
+      if (el.id) s += `#${el.id}`;
+      if (typeof el.className === 'string' && el.className.trim()) s += `.${el.className.trim().split(/\s+/).join('.')}`;
+      const text = (el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 60);
+      return text ? `${s} ("${text}")` : s;
+    };
+    const where = worst ? `; widest element past the edge: ${describe(worst.el)}, ${Math.round(worst.width)}px wide, right edge at ${Math.round(worst.right)}px` : '';
+    return `scrolls sideways at ${limit}px: scrollWidth ${root.scrollWidth}px${where}`;
+  });
+}
+
+/** Load `target` in `narrowPage` (a page of a context made at 320 px) and report sideways scrolling. */
+async function checkNarrow(narrowPage, target, label) {
+  try {
+    await narrowPage.goto(target, { waitUntil: 'load' });
+  } catch (err) {
+    return [`${label} at ${NARROW.width}px: navigation failed: ${err.message.split('\n')[0]}`];
+  }
+  const problem = await horizontalOverflow(narrowPage);
+  return problem ? [`${label}: ${problem}`] : [];
+}
+
+/** A context like `ctx` (same cookies, so the same account) whose pages open at 320 px. */
+async function narrowContextLike(ctx) {
+  return browser.newContext({
+    baseURL: BASE_URL,
+    viewport: NARROW,
+    serviceWorkers: 'block',
+    storageState: await ctx.storageState(),
+  });
 }
 
 /**
@@ -521,6 +585,10 @@ function patternOf(u) {
 
 async function crawl(ctx, role, t, start = '/') {
   const page = await ctx.newPage();
+  // Every page is also opened at 320 px, in its own context made that wide (resizing a
+  // page and measuring at once gave false alarms), to catch sideways scrolling.
+  const narrowCtx = await narrowContextLike(ctx);
+  const narrow = await narrowCtx.newPage();
   const problems = [];
   const queue = [url(start)];
   const seen = new Set(queue);
@@ -553,6 +621,9 @@ async function crawl(ctx, role, t, start = '/') {
           screenshot: `${role}--${slug(target)}`,
         })),
       );
+      if (result.response && result.response.request().method() === 'GET' && result.response.status() < 400) {
+        problems.push(...(await checkNarrow(narrow, final, label)));
+      }
       if (new URL(final).origin !== ORIGIN) continue;
       for (const link of await collectLinks(page)) {
         if (!seen.has(link)) {
@@ -567,6 +638,7 @@ async function crawl(ctx, role, t, start = '/') {
     }
   } finally {
     await page.close();
+    await narrowCtx.close();
   }
   t.diagnostic(`${role}: crawled ${visited} page(s), ${queue.length} left unvisited by the cap`);
   return problems;
