@@ -144,3 +144,32 @@ async fn the_case_page_leads_with_contact_details_and_communication_needs_and_fo
     );
     assert!(r.body.contains("href=\"#title\""), "{}", r.body);
 }
+
+#[tokio::test]
+async fn every_role_s_home_page_leads_with_its_jobs() {
+    let app = TestApp::new().await;
+    for (role, lead) in [
+        (Role::Participant, "Your plan"),
+        (Role::Practitioner, "Today's sessions"),
+        (Role::LinkWorker, "Referrals"),
+        (Role::Clinician, "Incidents and concerns to follow up"),
+        (Role::ProgrammeManager, "Your activities"),
+        (Role::Researcher, "Evaluation datasets"),
+        (Role::Commissioner, "Activities across the city region"),
+        (Role::Administrator, "Waiting for an administrator"),
+        (Role::CoResearcher, "Questionnaires waiting for your review"),
+    ] {
+        let (mut c, _) = app.signed_in(role).await;
+        let home = c.get("/").await;
+        assert_eq!(home.status, StatusCode::OK, "{role:?}: {}", home.body);
+        let first = home
+            .body
+            .split("<h2")
+            .nth(1)
+            .and_then(|h| h.split_once('>'))
+            .map(|(_, rest)| rest.split("</h2>").next().unwrap_or(""))
+            .unwrap_or("");
+        assert_eq!(first, lead, "{role:?} leads with its job");
+        assert!(at(&home.body, &format!(">{lead}</h2>")) < at(&home.body, ">Your roles</h2>"));
+    }
+}
