@@ -148,14 +148,78 @@ async function runAxe(page) {
   // Legacy mode runs axe.run() inside the page itself (about 2.5x faster than
   // the default runPartial/finishRun, which opens an extra blank page per
   // call). It only loses cross-origin iframe support, which our CSP rules out.
+  // WCAG 2.2 A and AA, target size, and axe's best-practice rules (landmarks
+  // such as `region`, `heading-order`, one main, unique landmark names…).
   const results = await new AxeBuilder({ page })
     .setLegacyMode(true)
     .options({ rules: { 'target-size': { enabled: true } } })
-    .withTags(AXE_TAGS)
+    .withTags([...AXE_TAGS, 'best-practice'])
     .analyze();
   return results.violations.map(
     (v) => `axe ${v.id} (${v.impact}): ${v.help} — first node: ${JSON.stringify(v.nodes[0]?.target)} [${v.nodes.length} node(s)]`,
   );
+}
+
+const NARROW = { width: 320, height: 640 };
+
+/**
+ * Whether the page now open scrolls sideways. Waits for fonts and two animation frames so
+ * the layout is settled, compares the document's scroll width with its client width and,
+ * when it overflows, names the widest element sticking out past the right edge (outside
+ * any element that scrolls or clips on its own, such as the table wrapper). Returns a
+ * problem string or null.
+ */
+async function horizontalOverflow(page) {
+  return page.evaluate(async () => {
+    await document.fonts.ready;
+    await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+    const root = document.documentElement;
+    const limit = root.clientWidth;
+    if (root.scrollWidth <= limit) return null;
+    const clipped = (el) => {
+      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+        const o = getComputedStyle(p).overflowX;
+        if (o === 'auto' || o === 'scroll' || o === 'hidden' || o === 'clip') return true;
+      }
+      return false;
+    };
+    let worst = null;
+    for (const el of document.body.querySelectorAll('*')) {
+      const r = el.getBoundingClientRect();
+      if (r.right <= limit + 0.5 || r.width === 0 || clipped(el)) continue;
+      if (!worst || r.width > worst.width) worst = { el, width: r.width, right: r.right };
+    }
+    const describe = (el) => {
+      let s = el.tagName.toLowerCase();
+      if (el.id) s += `#${el.id}`;
+      if (typeof el.className === 'string' && el.className.trim()) s += `.${el.className.trim().split(/\s+/).join('.')}`;
+      const text = (el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 60);
+      return text ? `${s} ("${text}")` : s;
+    };
+    const where = worst ? `; widest element past the edge: ${describe(worst.el)}, ${Math.round(worst.width)}px wide, right edge at ${Math.round(worst.right)}px` : '';
+    return `scrolls sideways at ${limit}px: scrollWidth ${root.scrollWidth}px${where}`;
+  });
+}
+
+/** Load `target` in `narrowPage` (a page of a context made at 320 px) and report sideways scrolling. */
+async function checkNarrow(narrowPage, target, label) {
+  try {
+    await narrowPage.goto(target, { waitUntil: 'load' });
+  } catch (err) {
+    return [`${label} at ${NARROW.width}px: navigation failed: ${err.message.split('\n')[0]}`];
+  }
+  const problem = await horizontalOverflow(narrowPage);
+  return problem ? [`${label}: ${problem}`] : [];
+}
+
+/** A context like `ctx` (same cookies, so the same account) whose pages open at 320 px. */
+async function narrowContextLike(ctx) {
+  return browser.newContext({
+    baseURL: BASE_URL,
+    viewport: NARROW,
+    serviceWorkers: 'block',
+    storageState: await ctx.storageState(),
+  });
 }
 
 /**
@@ -657,6 +721,10 @@ function patternOf(u) {
 
 async function crawl(ctx, role, t, start = '/') {
   const page = await ctx.newPage();
+  // Every page is also opened at 320 px, in its own context made that wide (resizing a
+  // page and measuring at once gave false alarms), to catch sideways scrolling.
+  const narrowCtx = await narrowContextLike(ctx);
+  const narrow = await narrowCtx.newPage();
   const problems = [];
   const queue = [url(start)];
   const seen = new Set(queue);
@@ -689,6 +757,9 @@ async function crawl(ctx, role, t, start = '/') {
           screenshot: `${role}--${slug(target)}`,
         })),
       );
+      if (result.response && result.response.request().method() === 'GET' && result.response.status() < 400) {
+        problems.push(...(await checkNarrow(narrow, final, label)));
+      }
       if (new URL(final).origin !== ORIGIN) continue;
       for (const link of await collectLinks(page)) {
         if (!seen.has(link)) {
@@ -703,6 +774,7 @@ async function crawl(ctx, role, t, start = '/') {
     }
   } finally {
     await page.close();
+    await narrowCtx.close();
   }
   t.diagnostic(`${role}: crawled ${visited} page(s), ${queue.length} left unvisited by the cap`);
   return problems;
@@ -1559,5 +1631,155 @@ test('programmes: a participant shares feedback for the team from a phone; a pra
     await p.close();
     await pr.close();
     await anon.close();
+  }
+});
+
+// ---------------------------------------------------------------------------
+// Home pages that lead with each role's jobs; the link worker's caseload (new unassigned
+// referrals beside their own) and the case page (contact details first, the rest folded);
+// text messages in the administrator's outbox. At 390 and 1280 px, with axe's WCAG 2.2 AA,
+// target-size and best-practice rules (checkPage) and no sideways scrolling.
+
+const HOME_JOBS = {
+  participant: ['Your plan', 'Your check-ins'],
+  practitioner: ["Today's sessions", 'The coming week', 'Referrals to answer'],
+  link_worker: ['Referrals'],
+  clinician: ['Incidents and concerns to follow up', 'Referrals you made'],
+  programme_manager: ['Your activities', 'Measurement plans', 'Competency framework'],
+  researcher: ['Evaluation datasets'],
+  commissioner: ['Activities across the city region'],
+  administrator: ['Waiting for an administrator'],
+  co_researcher: ['Questionnaires waiting for your review'],
+};
+
+/** checkPage plus sideways scrolling at the page's own width; fails the test on any problem. */
+async function checkWide(page, t, label, result, opts = {}) {
+  const problems = await checkPage(page, { label, response: result.response, errors: result.errors, screenshot: `homes--${label}`, ...opts });
+  const overflow = await horizontalOverflow(page);
+  if (overflow) problems.push(`${label}: ${overflow}`);
+  assertNoProblems(problems, t);
+}
+
+async function mainHeadings(page) {
+  return page.$$eval('main h2', (hs) => hs.map((h) => h.textContent.replace(/\s+/g, ' ').trim()));
+}
+
+for (const role of ROLES) {
+  test(`homes: the ${role}'s home page leads with their jobs at 390 and 1280 px`, { skip: NO_ACCOUNTS }, async (t) => {
+    const ctx = sessions.get(role);
+    assert.ok(ctx, `${role} did not sign in`);
+    const page = await ctx.newPage();
+    try {
+      for (const [width, height] of [[390, 844], [1280, 800]]) {
+        await page.setViewportSize({ width, height });
+        await checkWide(page, t, `${role}-home-${width}`, await load(page, url('/')));
+        const headings = await mainHeadings(page);
+        const jobs = HOME_JOBS[role];
+        assert.deepEqual(headings.slice(0, jobs.length), jobs, `${role} at ${width}px leads with ${jobs.join(', ')}: ${headings.join(' | ')}`);
+        assert.ok(headings.indexOf('Your roles') > jobs.length - 1, 'the jobs come before the roles');
+      }
+      const text = (await page.textContent('main')).replace(/\s+/g, ' ');
+      if (role === 'link_worker') assert.match(text, /\d+ new referrals? nobody has taken on yet|No new referrals are waiting/);
+      if (role === 'link_worker') assert.match(text, /You have \d+ open referrals?/);
+      if (role === 'programme_manager') assert.match(text, /\d+ activit(y is|ies are) listed/);
+      if (role === 'programme_manager') assert.match(text, /\d+ of your \d+ listed activities (has|have) a measurement plan/);
+      if (role === 'clinician') assert.ok(/None are open/.test(text) || (await page.locator('main a[href^="/incidents/"]').count()) > 0, 'open incidents are listed or said to be none');
+      if (role === 'practitioner') assert.ok((await page.locator('.ensemble-today').count()) > 0, "today's sessions are listed");
+      if (role === 'administrator') assert.match(text, /care roles? (is|are) waiting|No care roles are waiting/);
+      if (role === 'researcher') assert.match(text, /agree to their information being used for evaluation: (fewer than 8|\d+)/);
+      if (role === 'participant') assert.ok(!/metric|snomed/i.test(text), 'plain words on the participant home');
+    } finally {
+      await page.close();
+    }
+  });
+}
+
+test('homes: the link worker sees new unassigned referrals beside their own, and the case page leads with contact details and folds the rest, at 390 and 1280 px', { skip: NO_ACCOUNTS, timeout: 3 * 60_000 }, async (t) => {
+  const lw = sessions.get('link_worker');
+  assert.ok(lw, 'link worker did not sign in');
+  const page = await lw.newPage();
+  try {
+    let casePath;
+    for (const [width, height] of [[390, 844], [1280, 800]]) {
+      await page.setViewportSize({ width, height });
+      await checkWide(page, t, `caseload-${width}`, await load(page, url('/caseload')));
+      const headings = await mainHeadings(page);
+      const newAt = headings.indexOf('New referrals nobody has taken on');
+      const mineAt = headings.indexOf('Your referrals');
+      assert.ok(newAt >= 0 && mineAt > newAt, `new referrals first, then the link worker's own: ${headings.join(' | ')}`);
+      // Sam (unassigned in the demo) is listed among the new ones; Riley (Lee's) among Lee's own.
+      const inNew = await page.$$eval('#new ~ *', (els) => {
+        const out = [];
+        for (const el of els) {
+          if (el.id === 'mine') break;
+          out.push(...[...el.querySelectorAll('a[href^="/caseload/"]')].map((a) => a.textContent.trim()));
+        }
+        return out;
+      });
+      assert.ok(inNew.includes('Sam Example'), `Sam is a new referral: ${inNew}`);
+      assert.ok(!inNew.includes('Riley Example'), 'Riley is Lee\'s own, not new');
+      const mine = await page.$$eval('#mine ~ * a[href^="/caseload/"]', (as) => as.map((a) => a.textContent.trim()));
+      assert.ok(mine.includes('Riley Example'), `Riley is among Lee's own: ${mine}`);
+      casePath = await page.getAttribute('#mine ~ * a:text-is("Riley Example")', 'href');
+
+      await checkWide(page, t, `case-${width}`, await load(page, url(casePath)));
+      const caseHeadings = await mainHeadings(page);
+      assert.deepEqual(caseHeadings.slice(0, 2), ['Contact details and communication needs', 'Next step'], caseHeadings.join(' | '));
+      const contact = await page.$eval('#contact + dl', (dl) => dl.textContent.replace(/\s+/g, ' '));
+      assert.match(contact, /Communication needs/);
+      assert.match(contact, /Prefers to be contacted by/);
+      // The rest is folded: every section closed, and opening one shows its content.
+      const sections = page.locator('details.ensemble-case-section');
+      assert.ok((await sections.count()) >= 7, 'the case is folded into sections');
+      assert.equal(await page.locator('details.ensemble-case-section[open]').count(), 0, 'closed at first');
+      assert.ok(!(await page.getByText('Received', { exact: true }).first().isVisible()), 'the referral details are folded');
+      await page.locator('details.ensemble-case-section summary', { hasText: 'About the referral' }).click();
+      assert.ok(await page.locator('#about').isVisible(), 'the section opens');
+      await checkWide(page, t, `case-about-open-${width}`, { response: null, errors: [] }, { expectStatus: 'any' });
+    }
+    // Without JavaScript the sections still open (native details).
+    const noJs = await browser.newContext({ baseURL: BASE_URL, viewport: { width: 390, height: 844 }, javaScriptEnabled: false, storageState: await lw.storageState() });
+    try {
+      const p = await noJs.newPage();
+      await p.goto(url(casePath));
+      await p.locator('details.ensemble-case-section summary', { hasText: 'Tasks' }).click();
+      assert.ok(await p.locator('#tasks').isVisible(), 'the tasks section opens without JavaScript');
+      assert.ok(await p.locator('#title').isVisible(), 'and its form is usable');
+    } finally {
+      await noJs.close();
+    }
+  } finally {
+    await page.close();
+  }
+});
+
+test('homes: the administrator sees text messages in the outbox and filters by channel, at 390 and 1280 px', { skip: NO_ACCOUNTS, timeout: 2 * 60_000 }, async (t) => {
+  const admin = sessions.get('administrator');
+  assert.ok(admin, 'administrator did not sign in');
+  const page = await admin.newPage();
+  try {
+    for (const [width, height] of [[390, 844], [1280, 800]]) {
+      await page.setViewportSize({ width, height });
+      await checkWide(page, t, `outbox-${width}`, await load(page, url('/admin/outbox')));
+      const channels = await page.$$eval('tr[data-channel]', (rows) => rows.map((r) => r.dataset.channel));
+      assert.ok(channels.includes('email'), 'the demo\'s emails are listed');
+      if (channels.length) assert.equal(await page.locator('th', { hasText: 'Channel' }).count(), 1, 'a channel column');
+      await page.selectOption('#channel', 'sms');
+      await checkWide(page, t, `outbox-sms-${width}`, await submit(page, page.getByRole('button', { name: 'Show' })));
+      assert.match(page.url(), /channel=sms/);
+      const texts = await page.$$eval('tr[data-channel]', (rows) => rows.map((r) => r.dataset.channel));
+      assert.ok(texts.every((c) => c === 'sms'), `only text messages: ${texts}`);
+      if (texts.length) assert.match(await page.textContent('tbody'), /Text message/);
+      else assert.match(await page.textContent('main'), /No messages yet/);
+      await page.selectOption('#channel', 'email');
+      await submit(page, page.getByRole('button', { name: 'Show' }));
+      const emails = await page.$$eval('tr[data-channel]', (rows) => rows.map((r) => r.dataset.channel));
+      assert.ok(emails.length > 0 && emails.every((c) => c === 'email'), `only emails: ${emails}`);
+    }
+    // A made-up channel is named, not a 500.
+    await checkWide(page, t, 'outbox-bad-channel', await load(page, url('/admin/outbox?channel=fax')), { expectStatus: 422 });
+    assert.ok(await page.locator('.nhsuk-error-summary a[href="#channel"]').count(), 'the error summary names the channel filter');
+  } finally {
+    await page.close();
   }
 });

@@ -11,12 +11,37 @@ use crate::rbac::Actor;
 use crate::state::AppState;
 use crate::web::routes::Route;
 
-/// A module's part of a signed-in account's home page: markup that leads the page (today's
-/// work for the account's role), or `None` when the module has nothing for this account.
-pub type HomeSection = fn(AppState, Actor) -> BoxFuture<'static, Result<Option<Markup>, AppError>>;
+/// One part of a signed-in account's home page: a job of one of the account's roles (today's
+/// sessions, new referrals, incidents…), drawn by the module that owns the data, with its
+/// place: parts are shown by `order`, lowest first (then in manifest order). Use
+/// [`home_order`] so that each role's main job leads.
+pub struct HomePart {
+    /// Where it goes: see [`home_order`].
+    pub order: u8,
+    /// The part: an `h2` and what follows it.
+    pub markup: Markup,
+}
+
+/// Where a home part goes.
+pub mod home_order {
+    /// The role's main job (a practitioner's sessions, a link worker's new referrals, a
+    /// clinician's incidents, a programme manager's activities).
+    pub const LEAD: u8 = 10;
+    /// The role's next job.
+    pub const NEXT: u8 = 20;
+    /// Then.
+    pub const THEN: u8 = 30;
+    /// Everything else.
+    pub const LATER: u8 = 40;
+}
+
+/// A module's parts of a signed-in account's home page for the account's roles (empty when
+/// the module has nothing for this account). The module reads only its own data (and other
+/// modules' named functions or views), as for any page.
+pub type HomeSection = fn(AppState, Actor) -> BoxFuture<'static, Result<Vec<HomePart>, AppError>>;
 
 /// Every module's home section, in manifest order (given to the state at start; the home
-/// page draws them).
+/// page draws their parts by order).
 #[derive(Default)]
 pub struct HomeSections(pub Vec<HomeSection>);
 

@@ -343,6 +343,14 @@ pub async fn worker(state: AppState) {
     }
 }
 
+/// How many jobs gave up (status `failed`) in the last `days` days.
+pub async fn failed_since(state: &AppState, days: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'failed' AND updated_at >= $1")
+        .bind(crate::db::now() - days * 86_400)
+        .fetch_one(&state.db.read)
+        .await
+}
+
 /// Counts of jobs by status, and the newest jobs.
 pub async fn overview(
     state: &AppState,

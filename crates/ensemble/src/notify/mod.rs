@@ -77,13 +77,28 @@ pub struct OutboxMessage {
     pub channel: String,
 }
 
+/// How many messages (emails and text messages) could not be delivered, in the last `days`
+/// days.
+pub async fn failed_since(db: &Db, days: i64) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE status = $1 AND created_at >= $2")
+        .bind(status::FAILED)
+        .bind(now() - days * 86_400)
+        .fetch_one(&db.read)
+        .await
+}
+
 /// The newest messages.
-pub async fn recent(db: &Db, limit: i64) -> Result<Vec<OutboxMessage>, sqlx::Error> {
+pub async fn recent(
+    db: &Db,
+    limit: i64,
+    channel: Option<&str>,
+) -> Result<Vec<OutboxMessage>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT id, to_address, subject, body_text, status, attempts, last_error, created_at, channel FROM outbox \
-         ORDER BY created_at DESC, id DESC LIMIT $1",
+         WHERE ($2 = '' OR channel = $2) ORDER BY created_at DESC, id DESC LIMIT $1",
     )
     .bind(limit)
+    .bind(channel.unwrap_or("").to_string())
     .fetch_all(&db.read)
     .await?;
     rows.iter()

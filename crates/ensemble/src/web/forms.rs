@@ -353,3 +353,13 @@ pub fn date_input(
         }
     }
 }
+
+/// A table in the scrollable region that keeps wide tables from pushing the page sideways on
+/// a phone: the region scrolls on its own, takes the keyboard focus so that it can be
+/// scrolled without a mouse, and is named after the table (`label`), so that several on one
+/// page are told apart (axe `landmark-unique`).
+pub fn table_wrap(label: &str, table: Markup) -> Markup {
+    html! {
+        div."ensemble-table-wrap" tabindex="0" role="region" aria-label=(format!("{label} (table, scrolls sideways on small screens)")) { (table) }
+    }
+}

@@ -115,15 +115,16 @@ async fn home(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, A
     let body = match ctx.actor() {
         None => signed_out_home(),
         Some(actor) => {
-            // Each module's part of the page for this account (today's sessions …) leads it.
-            let mut lead = Vec::new();
+            // Each module's parts of the page for this account's roles (today's sessions, new
+            // referrals, incidents…) lead it, the role's main job first.
+            let mut parts = Vec::new();
             if let Some(sections) = state.get::<crate::manifest::HomeSections>() {
                 for section in &sections.0 {
-                    if let Some(m) = section(state.clone(), actor.clone()).await? {
-                        lead.push(m);
-                    }
+                    parts.extend(section(state.clone(), actor.clone()).await?);
                 }
             }
+            parts.sort_by_key(|p| p.order);
+            let lead: Vec<Markup> = parts.into_iter().map(|p| p.markup).collect();
             signed_in_home(&actor, &lead)
         }
     };
@@ -223,7 +224,7 @@ async fn accessibility(ctx: PageCtx) -> Response {
             li { "sign in as a participant without having to remember a code from another app" }
         }
         h2."nhsuk-heading-m" { "How we test" }
-        p."nhsuk-body" { "Each time the software changes, automated tests open the service in a real browser (Chromium) and check it with axe-core against the WCAG 2.0, 2.1 and 2.2 level A and AA rules that axe-core can test automatically, including target size. They check the public pages, the pages each kind of account can reach by following links, and the forms and error messages of the main journeys (referring yourself, handling a referral, completing a check-in, running a session and keeping a portfolio), at desktop width (1280 pixels) and, for those journeys, at phone width (390 pixels), where we also check that pages do not scroll sideways. Signing in as a participant without a second factor is tested too." }
+        p."nhsuk-body" { "Each time the software changes, automated tests open the service in a real browser (Chromium) and check it with axe-core against the WCAG 2.0, 2.1 and 2.2 level A and AA rules that axe-core can test automatically, including target size, and against axe-core's best-practice rules (such as every part of a page being inside a landmark, and headings in order). They check the public pages, the pages each kind of account can reach by following links, and the forms and error messages of the main journeys (referring yourself, handling a referral, completing a check-in, running a session and keeping a portfolio), at desktop width (1280 pixels) and, for those journeys, at phone width (390 pixels). Every page the tests reach is also opened 320 pixels wide, to check that it does not scroll sideways. Signing in as a participant without a second factor is tested too." }
         p."nhsuk-body" { "Automated checks find only some accessibility problems. We have not yet tested with a keyboard alone, with screen readers or speech recognition software, without JavaScript, at tablet widths or at 400% zoom, and the service has not had an independent audit. We use the NHS.UK design system, whose components are tested with disabled people." }
         h2."nhsuk-heading-m" { "Compliance status" }
         p."nhsuk-body" { "Ensemble has not been independently audited, so we cannot yet say it fully meets WCAG 2.2 AA. We aim to. The text uses Arial rather than the NHS Frutiger typeface, which is licensed for NHS websites only." }

@@ -302,3 +302,55 @@ async fn an_invitation_link_stops_working_seven_days_after_it_was_sent() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 }
+
+#[tokio::test]
+async fn the_outbox_shows_text_messages_beside_emails_with_a_channel_filter() {
+    let app = TestApp::new().await;
+    let (mut admin, _) = app.signed_in(Role::Administrator).await;
+    let mut tx = app.state.db.begin().await.unwrap();
+    ensemble::notify::queue_email(&mut tx, "sam@example.org", "Your referral", "Email body")
+        .await
+        .unwrap();
+    ensemble::notify::sms::queue_sms(&mut tx, "07700900123", "Three activities near you")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+
+    let all = admin.get("/admin/outbox").await;
+    assert_eq!(all.status, StatusCode::OK);
+    assert!(
+        all.body
+            .contains("<th class=\"nhsuk-table__header\" scope=\"col\">Channel</th>"),
+        "{}",
+        all.body
+    );
+    assert!(all.body.contains("data-channel=\"email\""));
+    assert!(all.body.contains("data-channel=\"sms\""));
+    assert!(all.body.contains("07700900123") && all.body.contains("sam@example.org"));
+
+    let texts = admin.get("/admin/outbox?channel=sms").await;
+    assert_eq!(texts.status, StatusCode::OK);
+    assert!(texts.body.contains("data-channel=\"sms\"") && texts.body.contains("Text message"));
+    assert!(texts.body.contains("Three activities near you"));
+    assert!(
+        !texts.body.contains("data-channel=\"email\"") && !texts.body.contains("sam@example.org")
+    );
+    assert!(texts.body.contains("<option value=\"sms\" selected>"));
+
+    let emails = admin.get("/admin/outbox?channel=email").await;
+    assert!(
+        emails.body.contains("data-channel=\"email\"")
+            && !emails.body.contains("data-channel=\"sms\"")
+    );
+
+    let bad = admin.get("/admin/outbox?channel=fax").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("href=\"#channel\""), "{}", bad.body);
+    assert!(bad.body.contains("Choose which messages to show"));
+    assert!(!bad.body.contains("07700900123"));
+    // Each look at the outbox is audited, with the channel shown.
+    let reads = app
+        .count("SELECT COUNT(*) FROM audit_log WHERE action = 'outbox.read'")
+        .await;
+    assert_eq!(reads, 3);
+}

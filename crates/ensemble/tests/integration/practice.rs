@@ -734,6 +734,48 @@ async fn incidents_reach_the_named_lead_and_only_those_who_need_them() {
         "the clinical lead is notified, without the details"
     );
 
+    // The clinician's home page leads with it (the named lead's job); the other clinician,
+    // who leads nothing, has none; the programme manager's home leads with their
+    // activities, measurement plans and framework, then the incident.
+    let (cl, _) = &mut w.clinician;
+    let home = cl.get("/").await.body;
+    let incidents_at = home
+        .find("Incidents and concerns to follow up")
+        .expect("incidents on the clinician's home");
+    assert!(
+        home.contains("Incident at Singing for the Brain") && home.contains("Serious, escalated"),
+        "{home}"
+    );
+    assert!(
+        incidents_at < home.find("Referrals you made").expect("referrals made"),
+        "incidents lead"
+    );
+    assert!(incidents_at < home.find("Your roles").unwrap());
+    let other = w.other_clinician.get("/").await.body;
+    assert!(
+        other.contains("Incidents and concerns to follow up") && other.contains("None are open")
+    );
+    assert!(!other.contains("Singing for the Brain"));
+    let pm_home = pm.get("/").await.body;
+    let order: Vec<usize> = [
+        "Your activities",
+        "Measurement plans",
+        "Competency framework",
+        "Incidents and concerns to follow up",
+    ]
+    .iter()
+    .map(|h| {
+        pm_home
+            .find(&format!(">{h}</h2>"))
+            .unwrap_or_else(|| panic!("{h}: {pm_home}"))
+    })
+    .collect();
+    assert!(order.windows(2).all(|p| p[0] < p[1]), "{order:?}");
+    assert!(
+        pm_home.contains("Plan measures for Singing for the Brain"),
+        "no plan yet"
+    );
+
     // The lead sees it (audited) and follows up; others do not.
     let (cl, _) = &mut w.clinician;
     let view = cl.get(&incident).await;
@@ -765,6 +807,10 @@ async fn incidents_reach_the_named_lead_and_only_those_who_need_them() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(cl.get(&incident).await.body.contains("Closed"));
+    assert!(
+        cl.get("/").await.body.contains("None are open"),
+        "a closed incident leaves the home page"
+    );
     assert!(
         w.app
             .count("SELECT COUNT(*) FROM audit_log WHERE action = 'incident.read'")

@@ -3,6 +3,7 @@
 //! and job queue views).
 
 pub mod admin;
+pub mod home;
 pub mod model;
 pub mod pages;
 pub mod safeguarding;
@@ -136,6 +137,7 @@ pub fn routes() -> Vec<Route> {
 /// What this module declares to the application: routes, jobs and the tables it owns.
 pub fn manifest() -> Manifest {
     Manifest::new("accounts", routes())
+        .home(home::home)
         .private(&["recovery_codes"])
         .tables(&[
             "organisations",

@@ -13,7 +13,7 @@ use crate::rbac::perm::ViewOrganisationMembers;
 use crate::rbac::{Granted, Role};
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
-use crate::web::forms::{Input, PageForm, button, checkboxes, csrf, error_summary};
+use crate::web::forms::{Input, PageForm, button, checkboxes, csrf, error_summary, table_wrap};
 use crate::web::layout::datetime;
 use crate::web::middleware::set_cookie;
 use crate::web::{Page, PageCtx, page};
@@ -246,7 +246,7 @@ async fn tokens_body(
         @if tokens.is_empty() {
             p."nhsuk-body" { "You have no tokens." }
         } @else {
-            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" {
+            (table_wrap("Your API tokens", html! {
             table."nhsuk-table" {
                 caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { "Your API tokens" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {
@@ -284,7 +284,7 @@ async fn tokens_body(
                     }
                 }
             }
-            }
+            }))
         }
         h2."nhsuk-heading-m" { "Create a token" }
         form method="post" action="/account/tokens" novalidate {
@@ -359,7 +359,7 @@ pub async fn organisations(
     let body = html! {
         h1 { "Organisations" }
         p."nhsuk-body" { "The partners working together through Ensemble." }
-        div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" {
+        (table_wrap("Organisations", html! {
         table."nhsuk-table" {
             caption."nhsuk-table__caption" { (orgs.len()) " organisations" }
             thead."nhsuk-table__head" { tr."nhsuk-table__row" {
@@ -377,7 +377,7 @@ pub async fn organisations(
                 }
             }
         }
-        }
+        }))
     };
     Ok(page(&ctx, Page::new("Organisations", body)))
 }
@@ -433,7 +433,7 @@ pub async fn organisation_members(
         h1 { (title) }
         p."nhsuk-body" { "Viewing this list is recorded in the audit trail." }
         @if members.is_empty() { p."nhsuk-body" { "Nobody has a role here yet." } } @else {
-            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+            (table_wrap(&title, html! { table."nhsuk-table" {
                 caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { (title) }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {
                     th."nhsuk-table__header" scope="col" { "Name" }
@@ -444,7 +444,7 @@ pub async fn organisation_members(
                         tr."nhsuk-table__row" { td."nhsuk-table__cell" { (m.user_name) } td."nhsuk-table__cell" { (m.role.label()) } }
                     }
                 }
-            } }
+            } }))
         }
     };
     Ok(page(

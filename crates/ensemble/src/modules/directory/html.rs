@@ -11,7 +11,9 @@ use crate::modules::accounts::service as accounts;
 use crate::rbac::Granted;
 use crate::rbac::perm::ManageActivities;
 use crate::state::AppState;
-use crate::web::forms::{Input, PageForm, button, checkboxes, csrf, error_summary, radios, select};
+use crate::web::forms::{
+    Input, PageForm, button, checkboxes, csrf, error_summary, radios, select, table_wrap,
+};
 use crate::web::layout::datetime;
 use crate::web::{Page, PageCtx, page};
 
@@ -304,7 +306,7 @@ pub async fn manage_list(
         h1 { "Your activities" }
         p { a."nhsuk-button" href="/manage/activities/new" { "Add an activity" } }
         @if list.is_empty() { p."nhsuk-body" { "Your organisations have no activities listed yet." } } @else {
-            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" {
+            (table_wrap("Your activities", html! {
             table."nhsuk-table" {
                 caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { "Your activities" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {
@@ -324,7 +326,7 @@ pub async fn manage_list(
                     }
                 }
             }
-            }
+            }))
         }
     };
     Ok(page(&ctx, Page::new("Your activities", body)))

@@ -6,6 +6,7 @@ pub mod activity_page;
 pub mod cache;
 pub mod demo;
 pub mod generate;
+pub mod home;
 pub mod html;
 pub mod import_oruk;
 pub mod map;
@@ -122,6 +123,7 @@ fn oruk_routes() -> Vec<Route> {
 /// What this module declares to the application: routes, jobs and the tables it owns.
 pub fn manifest() -> Manifest {
     Manifest::new("directory", routes())
+        .home(home::home)
         .views(&["directory_activity_names"])
         .tables(&[
             "taxonomies",

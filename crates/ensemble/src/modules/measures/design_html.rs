@@ -12,7 +12,9 @@ use crate::error::{AppError, FieldError};
 use crate::rbac::Actor;
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
-use crate::web::forms::{Input, PageForm, button, csrf, error_summary, radios, select, textarea};
+use crate::web::forms::{
+    Input, PageForm, button, csrf, error_summary, radios, select, table_wrap, textarea,
+};
 use crate::web::{Page, PageCtx, page};
 
 fn status_label(s: &str) -> &'static str {
@@ -67,7 +69,7 @@ async fn list_page(
             }
             h2."nhsuk-heading-m" { "Instruments" }
             @if versions.is_empty() { p."nhsuk-body" { "None yet." } } @else {
-                div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+                (table_wrap("Co-designed instruments", html! { table."nhsuk-table" {
                     caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Co-designed instruments" }
                     thead."nhsuk-table__head" { tr."nhsuk-table__row" {
                         th."nhsuk-table__header" scope="col" { "Instrument" }
@@ -81,7 +83,7 @@ async fn list_page(
                             td."nhsuk-table__cell" { (tag(&v.status)) }
                         }
                     } }
-                } }
+                } }))
             }
             h2."nhsuk-heading-m" { "Start a new instrument" }
             form method="post" action="/measures/design" novalidate {

@@ -8,6 +8,7 @@ pub mod definition;
 pub mod demo;
 pub mod design;
 pub mod design_html;
+pub mod home;
 pub mod html;
 pub mod results;
 pub mod schedules;
@@ -113,6 +114,7 @@ pub fn routes() -> Vec<Route> {
 /// What this module declares to the application: routes, jobs and the tables it owns.
 pub fn manifest() -> Manifest {
     Manifest::new("measures", routes())
+        .home(home::home)
         .jobs(vec![JobHandler::of::<schedules::DueReminders>()])
         .schedules(vec![Schedule::every::<schedules::DueReminders>(Every::Day)])
         .tables(&[

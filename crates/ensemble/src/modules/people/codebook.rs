@@ -15,6 +15,7 @@ use crate::modules::measures::service::Mode;
 use crate::modules::referrals::model::{ACTIONS, BARRIERS, ProviderStatus, SOURCES, Status};
 use crate::rbac::Granted;
 use crate::rbac::perm::ExportEvaluationData;
+use crate::web::forms::table_wrap;
 use crate::web::{Page, PageCtx, page};
 
 /// One variable of a dataset.
@@ -273,7 +274,7 @@ pub async fn page_view(ctx: PageCtx, _g: Granted<ExportEvaluationData>) -> Respo
         }
         h2."nhsuk-heading-m" id="instruments" { "Instruments, versions and scores" }
         p."nhsuk-body" { "The built-in measures. Instruments co-designed in this installation appear in the wellbeing dataset under their own ids; their definitions are on the Measures pages." }
-        div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" {
+        (table_wrap("Instruments, versions and scores", html! {
             table."nhsuk-table" {
                 caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Instruments, versions and scores" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {
@@ -285,7 +286,7 @@ pub async fn page_view(ctx: PageCtx, _g: Granted<ExportEvaluationData>) -> Respo
                     }
                 }
             }
-        }
+        }))
     };
     page(
         &ctx,

@@ -16,7 +16,7 @@ use crate::rbac::perm::ExportEvaluationData;
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
 use crate::web::forms::{
-    Input, PageForm, button, csrf, error_summary, radios, select, summary_row, textarea,
+    Input, PageForm, button, csrf, error_summary, radios, select, summary_row, table_wrap, textarea,
 };
 use crate::web::layout::datetime;
 use crate::web::{Page, PageCtx, page};
@@ -78,6 +78,41 @@ pub fn person_summary(p: &Identity) -> Markup {
     }
 }
 
+/// How to reach the person and how to communicate with them: what a link worker needs
+/// first on the case page (with safeguarding notes, when there are any).
+pub fn contact_summary(p: &Identity) -> Markup {
+    let d = &p.details;
+    html! {
+        dl."nhsuk-summary-list" {
+            (summary_row("Preferred name", &d.preferred_name))
+            (summary_row("Pronouns", &d.pronouns))
+            (summary_row("Phone", &d.phone))
+            (summary_row("Email", &d.email))
+            (summary_row("Address", format!("{} {}", d.address, d.postcode).trim()))
+            (summary_row("Prefers to be contacted by", label_of(super::model::CONTACT_METHODS, &d.contact_method)))
+            (summary_row("Communication needs", if d.communication_needs.trim().is_empty() { "None recorded" } else { &d.communication_needs }))
+            (summary_row("Languages", &d.languages))
+            @if !d.safeguarding_notes.trim().is_empty() { (summary_row("Safeguarding notes", &d.safeguarding_notes)) }
+        }
+    }
+}
+
+/// The rest of the person's details, apart from [`contact_summary`]'s.
+pub fn other_details_summary(p: &Identity) -> Markup {
+    let d = &p.details;
+    html! {
+        dl."nhsuk-summary-list" {
+            (summary_row("Name", &p.full_name()))
+            (summary_row("NHS number", &super::model::NhsNumber::parse(&d.nhs_number).map(|n| n.display()).unwrap_or_default()))
+            (summary_row("Date of birth", &d.date_of_birth))
+            (summary_row("GP practice", &d.gp_practice))
+            (summary_row("Emergency contact", &d.emergency_contact))
+            (summary_row("Ethnic group", label_of(ETHNICITIES, &d.ethnicity)))
+            (summary_row("Gender", label_of(GENDERS, &d.gender)))
+        }
+    }
+}
+
 /// The consent table and the form to record a decision.
 pub fn consent_section(
     ctx: &PageCtx,
@@ -88,7 +123,7 @@ pub fn consent_section(
 ) -> Markup {
     html! {
         h2."nhsuk-heading-m" id="consent" { "Consent" }
-        div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+        (table_wrap("Current consent decisions", html! { table."nhsuk-table" {
             caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Current consent decisions" }
             thead."nhsuk-table__head" { tr { th scope="col" { "Purpose" } th scope="col" { "Decision" } th scope="col" { "Statement" } th scope="col" { "When" } } }
             tbody."nhsuk-table__body" {
@@ -102,7 +137,7 @@ pub fn consent_section(
                     }
                 }
             }
-        } }
+        } }))
         details."nhsuk-details" open[errors.iter().any(|e| CONSENT_FIELDS.contains(&e.field.as_str()))] {
             summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Record a consent decision" } }
             div."nhsuk-details__text" {

@@ -5,6 +5,7 @@
 pub mod codebook;
 pub mod evaluation;
 pub mod generate;
+pub mod home;
 pub mod html;
 pub mod model;
 pub mod own;
@@ -62,6 +63,7 @@ pub fn routes() -> Vec<Route> {
 /// What this module declares to the application: routes, jobs and the tables it owns.
 pub fn manifest() -> Manifest {
     Manifest::new("people", routes())
+        .home(home::home)
         .private(&["person_identities"])
         .tables(&[
             "people",

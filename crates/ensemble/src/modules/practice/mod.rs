@@ -9,6 +9,7 @@ pub mod access;
 pub mod competencies;
 pub mod demo;
 pub mod generate;
+pub mod home;
 pub mod html;
 pub mod incidents;
 pub mod model;
@@ -172,7 +173,7 @@ pub fn routes() -> Vec<Route> {
 /// What this module declares to the application: routes, jobs and the tables it owns.
 pub fn manifest() -> Manifest {
     Manifest::new("practice", routes())
-        .home(today::home)
+        .home(home::home)
         .private(&["journal_entries", "supervision_records", "certificates"])
         .tables(&[
             "practice_sessions",

@@ -1,10 +1,9 @@
 //! The practitioner's "today": the part of the home page that leads a practitioner's day —
 //! their sessions today and in the coming week (as lead or co-facilitator), each with its
 //! register and log, and how many referrals to their organisations' activities wait for an
-//! answer. Other roles' home pages are unchanged (the section is `None` for them).
+//! answer. [`super::home`] puts it first on a practitioner's home page.
 
 use crate::modules::practice::model::SessionStatus;
-use futures_util::future::BoxFuture;
 use maud::{Markup, html};
 use sqlx::Row;
 use time::{Duration, Time};
@@ -80,17 +79,6 @@ pub async fn today(state: &AppState, actor: &Actor) -> Result<Today, AppError> {
     Ok(out)
 }
 
-/// The home page section (see [`crate::manifest::HomeSection`]): for practitioners only.
-pub fn home(state: AppState, actor: Actor) -> BoxFuture<'static, Result<Option<Markup>, AppError>> {
-    Box::pin(async move {
-        if !actor.roles().contains(&Role::Practitioner) {
-            return Ok(None);
-        }
-        let t = today(&state, &actor).await?;
-        Ok(Some(section(&t)))
-    })
-}
-
 fn hm(ts: i64) -> String {
     let t = crate::db::uk::local(ts);
     format!("{:02}:{:02}", t.hour(), t.minute())
@@ -131,7 +119,8 @@ fn session_list(rows: &[&TodayRow]) -> Markup {
     }
 }
 
-fn section(t: &Today) -> Markup {
+/// The practitioner's part of the home page (drawn by [`super::home`]).
+pub fn section(t: &Today) -> Markup {
     let today = crate::db::uk::today();
     let (now, later): (Vec<&TodayRow>, Vec<&TodayRow>) = t
         .sessions

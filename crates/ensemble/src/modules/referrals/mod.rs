@@ -7,6 +7,7 @@
 pub mod demo;
 pub mod fhir;
 pub mod generate;
+pub mod home;
 pub mod html;
 pub mod jobs;
 pub mod model;
@@ -131,6 +132,7 @@ pub fn routes() -> Vec<Route> {
 /// What this module declares to the application: routes, jobs and the tables it owns.
 pub fn manifest() -> Manifest {
     Manifest::new("referrals", routes())
+        .home(home::home)
         .jobs(vec![
             JobHandler::of::<jobs::ProviderChase>(),
             JobHandler::of::<jobs::Digest>(),

@@ -17,6 +17,7 @@ use crate::support::{Client, TestApp};
 mod consent;
 mod fhir;
 mod fhir_exchange;
+mod home;
 mod matching;
 mod pathway;
 mod relationships;

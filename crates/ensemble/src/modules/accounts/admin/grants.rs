@@ -9,7 +9,7 @@ use crate::error::{AppError, FieldError};
 use crate::rbac::Granted;
 use crate::rbac::perm::ManageAccounts;
 use crate::state::AppState;
-use crate::web::forms::{csrf, error_summary};
+use crate::web::forms::{csrf, error_summary, table_wrap};
 use crate::web::layout::datetime;
 use crate::web::{Page, PageCtx, page};
 
@@ -35,7 +35,7 @@ pub(super) async fn care_grant_banner(state: &AppState) -> Result<Markup, AppErr
 /// The requests in a table, with approve and refuse buttons where `viewer` may use them.
 pub(super) fn grants_table(ctx: &PageCtx, grants: &[CareGrant], viewer: &str) -> Markup {
     html! {
-        div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Care roles, scrolls sideways on small screens" {
+        (table_wrap("Requests for care roles", html! {
         table."nhsuk-table" {
             caption."nhsuk-table__caption" { "Requests for care roles" }
             thead."nhsuk-table__head" { tr."nhsuk-table__row" {
@@ -53,7 +53,7 @@ pub(super) fn grants_table(ctx: &PageCtx, grants: &[CareGrant], viewer: &str) ->
                 }
             }
         }
-        }
+        }))
     }
 }
 

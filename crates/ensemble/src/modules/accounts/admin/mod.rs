@@ -12,7 +12,7 @@ use crate::notify::OutboxMessage;
 use crate::rbac::Granted;
 use crate::rbac::perm::{ManageOrganisations, ViewAudit, ViewOperations};
 use crate::state::AppState;
-use crate::web::forms::{Input, PageForm, button, csrf, error_summary, select};
+use crate::web::forms::{Input, PageForm, button, csrf, error_summary, select, table_wrap};
 use crate::web::layout::datetime;
 use crate::web::{Page, PageCtx, page};
 
@@ -58,8 +58,8 @@ pub async fn index(
         ),
         (
             "/admin/outbox",
-            "Email outbox",
-            "Every email the platform has sent or is about to send.",
+            "Outbox",
+            "Every email and text message the platform has sent or is about to send.",
         ),
         (
             "/admin/jobs",
@@ -90,7 +90,7 @@ pub async fn organisations(
     let body = html! {
         h1 { "Organisations" }
         p { a."nhsuk-button" href="/admin/organisations/new" { "Add an organisation" } }
-        div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" {
+        (table_wrap("Organisations", html! {
         table."nhsuk-table" {
             caption."nhsuk-table__caption" { (orgs.len()) " organisations" }
             thead."nhsuk-table__head" { tr."nhsuk-table__row" {
@@ -110,7 +110,7 @@ pub async fn organisations(
                 }
             }
         }
-        }
+        }))
     };
     Ok(page(
         &ctx,
@@ -384,7 +384,7 @@ fn audit_view(
             button."nhsuk-button"."nhsuk-button--secondary" type="submit" { "Filter" }
         }
         @if rows.is_empty() { p."nhsuk-body" { "No entries match." } } @else {
-            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" {
+            (table_wrap("Audit entries", html! {
             table."nhsuk-table" {
                 caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { "Audit entries" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {
@@ -415,7 +415,7 @@ fn audit_view(
                     }
                 }
             }
-            }
+            }))
         }
         @if pg > 1 || more {
             nav."nhsuk-pagination" role="navigation" aria-label="Pagination" {
@@ -428,41 +428,98 @@ fn audit_view(
     }
 }
 
+/// The outbox filter.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct OutboxQuery {
+    channel: String,
+}
+
 /// GET /admin/outbox
 pub async fn outbox(
     State(state): State<AppState>,
     ctx: PageCtx,
     g: Granted<ViewOperations>,
+    Query(q): Query<OutboxQuery>,
 ) -> Result<Response, AppError> {
-    let messages = service::browse_outbox(&state, &g).await?;
-    let body = outbox_view(state.cfg.smtp_url.is_some(), &messages);
+    let (messages, errors) = match service::browse_outbox(&state, &g, &q.channel).await {
+        Ok(m) => (m, vec![]),
+        Err(AppError::Invalid(e)) => (vec![], e),
+        Err(e) => return Err(e),
+    };
+    let smtp = state.cfg.smtp_url.is_some();
+    let body = outbox_view(smtp, &q.channel, &messages, &errors);
     Ok(page(
         &ctx,
-        Page::new("Email outbox", body).back("/admin", "Back to administration"),
+        Page::new("Outbox: emails and text messages", body)
+            .errors(!errors.is_empty())
+            .back("/admin", "Back to administration"),
     ))
 }
 
-fn outbox_view(smtp: bool, messages: &[OutboxMessage]) -> Markup {
+fn outbox_view(
+    smtp: bool,
+    channel: &str,
+    messages: &[OutboxMessage],
+    errors: &[FieldError],
+) -> Markup {
+    let channel_label = |c: &str| {
+        service::OUTBOX_CHANNELS
+            .iter()
+            .find(|(code, _)| *code == c)
+            .map_or(c.to_string(), |(_, l)| (*l).to_string())
+    };
+    let err = errors.iter().find(|e| e.field == "channel");
     html! {
-        h1 { "Email outbox" }
+        (error_summary(errors))
+        h1 { "Outbox: emails and text messages" }
         p."nhsuk-body" {
-            @if smtp { "Emails are delivered over SMTP by the background worker." }
-            @else { "No SMTP server is configured (ENSEMBLE_SMTP_URL), so emails are kept here and not sent." }
+            @if smtp { "Emails are delivered over SMTP by the background worker. " }
+            @else { "No SMTP server is configured (ENSEMBLE_SMTP_URL), so emails are kept here and not sent. " }
+            "Text messages go to the configured text message provider, or are kept here when there is none (ENSEMBLE_SMS)."
         }
-        @if messages.is_empty() { p."nhsuk-body" { "No emails yet." } }
-        @for m in messages {
-            div."nhsuk-card" { div."nhsuk-card__content" {
-                h2."nhsuk-card__heading"."nhsuk-heading-s" { (m.subject) }
-                dl."nhsuk-summary-list" {
-                    (row("To", html! { (m.to_address) }))
-                    (row("Created", html! { (datetime(m.created_at)) }))
-                    (row("Status", html! { (m.status) @if m.attempts > 0 { " (" (m.attempts) " attempts)" } @if let Some(e) = &m.last_error { br; (e) } }))
+        form method="get" action="/admin/outbox" class="nhsuk-u-margin-bottom-4" {
+            div class=(if err.is_some() { "nhsuk-form-group nhsuk-form-group--error" } else { "nhsuk-form-group" }) {
+                label."nhsuk-label" for="channel" { "Show" }
+                @if let Some(e) = err {
+                    span."nhsuk-error-message" id="channel-error" { span."nhsuk-u-visually-hidden" { "Error: " } (e.message) }
                 }
-                details."nhsuk-details" {
-                    summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Message" span."nhsuk-u-visually-hidden" { " " (m.id) } } }
-                    div."nhsuk-details__text" { pre."ensemble-code" { (m.body_text) } }
+                select."nhsuk-select" id="channel" name="channel" aria-describedby=[err.map(|_| "channel-error")] {
+                    option value="all" selected[!matches!(channel, "email" | "sms")] { "Emails and text messages" }
+                    option value="email" selected[channel == "email"] { "Emails only" }
+                    option value="sms" selected[channel == "sms"] { "Text messages only" }
                 }
-            } }
+            }
+            button."nhsuk-button nhsuk-button--secondary" type="submit" { "Show" }
+        }
+        @if messages.is_empty() && errors.is_empty() { p."nhsuk-body" { "No messages yet." } }
+        @if !messages.is_empty() {
+            (table_wrap("Newest messages", html! { table."nhsuk-table" {
+                caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { "Newest messages" }
+                thead."nhsuk-table__head" { tr."nhsuk-table__row" {
+                    th."nhsuk-table__header" scope="col" { "Channel" }
+                    th."nhsuk-table__header" scope="col" { "To" }
+                    th."nhsuk-table__header" scope="col" { "Created" }
+                    th."nhsuk-table__header" scope="col" { "Status" }
+                    th."nhsuk-table__header" scope="col" { "Message" }
+                } }
+                tbody."nhsuk-table__body" {
+                    @for m in messages {
+                        tr."nhsuk-table__row" data-channel=(m.channel) {
+                            td."nhsuk-table__cell" { (channel_label(&m.channel)) }
+                            td."nhsuk-table__cell ensemble-detail" { (m.to_address) }
+                            td."nhsuk-table__cell" { (datetime(m.created_at)) }
+                            td."nhsuk-table__cell" { (m.status) @if m.attempts > 0 { " (" (m.attempts) " attempts)" } @if let Some(e) = &m.last_error { br; (e) } }
+                            td."nhsuk-table__cell" {
+                                details."nhsuk-details nhsuk-u-margin-bottom-0" {
+                                    summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { (m.subject) span."nhsuk-u-visually-hidden" { " " (m.id) } } }
+                                    div."nhsuk-details__text" { pre."ensemble-code" { (m.body_text) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            } }))
         }
     }
 }
@@ -477,7 +534,7 @@ pub async fn jobs(
     let body = html! {
         h1 { "Background jobs" }
         @if jobs.is_empty() { p."nhsuk-body" { "No jobs yet." } } @else {
-            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" {
+            (table_wrap("Newest jobs", html! {
             table."nhsuk-table" {
                 caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { "Newest jobs" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {
@@ -499,7 +556,7 @@ pub async fn jobs(
                     }
                 }
             }
-            }
+            }))
         }
     };
     Ok(page(

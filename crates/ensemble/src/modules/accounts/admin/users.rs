@@ -10,7 +10,7 @@ use crate::error::{AppError, FieldError};
 use crate::rbac::perm::ManageAccounts;
 use crate::rbac::{Granted, Role};
 use crate::state::AppState;
-use crate::web::forms::{Input, PageForm, button, csrf, error_summary, select};
+use crate::web::forms::{Input, PageForm, button, csrf, error_summary, select, table_wrap};
 use crate::web::layout::datetime;
 use crate::web::{Page, PageCtx, page};
 
@@ -62,7 +62,7 @@ fn users_view(
             (Input::new("q", "Search by name or email", &q.q).kind("search").render(&[]))
             button."nhsuk-button"."nhsuk-button--secondary" type="submit" { "Search" }
         }
-        div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" {
+        (table_wrap("Accounts", html! {
         table."nhsuk-table" {
             caption."nhsuk-table__caption" { "Accounts" }
             thead."nhsuk-table__head" { tr."nhsuk-table__row" {
@@ -82,7 +82,7 @@ fn users_view(
                 }
             }
         }
-        }
+        }))
         @if pg > 1 || more {
             nav."nhsuk-pagination" role="navigation" aria-label="Pagination" {
                 ul."nhsuk-list"."nhsuk-pagination__list" {
@@ -209,7 +209,7 @@ async fn user_page(
         }
         h2."nhsuk-heading-m" { "Roles" }
         @if memberships.is_empty() { p."nhsuk-body" { "No roles yet." } } @else {
-            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+            (table_wrap("Roles", html! { table."nhsuk-table" {
                 caption."nhsuk-table__caption"."nhsuk-u-visually-hidden" { "Roles" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {
                     th."nhsuk-table__header" scope="col" { "Organisation" }
@@ -232,7 +232,7 @@ async fn user_page(
                         }
                     }
                 }
-            } }
+            } }))
         }
         @if grants.iter().any(|gr| gr.status == service::GrantStatus::Pending) {
             div."nhsuk-inset-text" {

@@ -9,7 +9,9 @@ use crate::modules::measures::service::{self};
 use crate::rbac::Actor;
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
-use crate::web::forms::{PageForm, button, checkboxes, csrf, error_summary, radios, select};
+use crate::web::forms::{
+    PageForm, button, checkboxes, csrf, error_summary, radios, select, table_wrap,
+};
 use crate::web::{Page, PageCtx, page};
 
 async fn plan_view(
@@ -53,7 +55,7 @@ async fn plan_view(
             h1 { "Measurement plan" }
             p."nhsuk-body" { "Choose what this programme collects and when. Instruments in the core set are collected at every site, so results stay comparable. Link workers and practitioners see what is due; participants see their check-ins; reminders go out daily." }
             @if rules.is_empty() { p."nhsuk-body" { "Nothing is scheduled yet." } } @else {
-                div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+                (table_wrap("Scheduled measures", html! { table."nhsuk-table" {
                     caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Scheduled measures" }
                     thead."nhsuk-table__head" { tr."nhsuk-table__row" {
                         th."nhsuk-table__header" scope="col" { "Instrument" }
@@ -74,7 +76,7 @@ async fn plan_view(
                             }
                         }
                     } }
-                } }
+                } }))
             }
             h2."nhsuk-heading-m" { "Add to the plan" }
             form method="post" action=(format!("/manage/activities/{activity_id}/measures")) novalidate {
@@ -151,7 +153,7 @@ pub(super) fn due_table(due: &[crate::modules::measures::schedules::DueRow]) -> 
         @if due.is_empty() {
             p."nhsuk-body" { "No measures are due for the people you work with." }
         } @else {
-            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+            (table_wrap("Measures due", html! { table."nhsuk-table" {
                 caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Measures due" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {
                     th."nhsuk-table__header" scope="col" { "Person" }
@@ -168,7 +170,7 @@ pub(super) fn due_table(due: &[crate::modules::measures::schedules::DueRow]) -> 
                         }
                     }
                 } }
-            } }
+            } }))
         }
     }
 }
@@ -204,7 +206,7 @@ fn results_section(r: &crate::modules::measures::results::ProgrammeResults) -> M
                 }
             }
             @if let (Some(shares), Some(t)) = (&s.shares, s.threshold) {
-                div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+                (table_wrap("Change of the scores", html! { table."nhsuk-table" {
                     caption."nhsuk-table__caption" { "Change of at least " (crate::modules::measures::definition::num(t)) " points" }
                     thead."nhsuk-table__head" { tr."nhsuk-table__row" {
                         th."nhsuk-table__header" scope="col" { "Improved" } th."nhsuk-table__header" scope="col" { "About the same" } th."nhsuk-table__header" scope="col" { "Worse" }
@@ -214,7 +216,7 @@ fn results_section(r: &crate::modules::measures::results::ProgrammeResults) -> M
                             td."nhsuk-table__cell" { (published(*count)) @if let Some(sh) = share { " (" (format!("{:.0}%", sh * 100.0)) ")" } }
                         }
                     } }
-                } }
+                } }))
             }
             @if let Some((up, down)) = &s.reliable {
                 p."nhsuk-body" { "Reliable improvement: " (published(*up)) "; reliable deterioration: " (published(*down)) " (reliable change index beyond ±1.96)." }
@@ -222,7 +224,7 @@ fn results_section(r: &crate::modules::measures::results::ProgrammeResults) -> M
         }
         @if !r.months.is_empty() {
             div."ensemble-table-scroll" {
-                div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+                (table_wrap("Completed measures by month", html! { table."nhsuk-table" {
                     caption."nhsuk-table__caption" { "Completed measures by month" }
                     thead."nhsuk-table__head" { tr."nhsuk-table__row" {
                         th."nhsuk-table__header" scope="col" { "Instrument" }
@@ -243,7 +245,7 @@ fn results_section(r: &crate::modules::measures::results::ProgrammeResults) -> M
                             td."nhsuk-table__cell" { (published(r.table.total)) }
                         }
                     }
-                } }
+                } }))
             }
         }
     }

@@ -13,7 +13,7 @@ use crate::modules::measures::definition::{Definition, num};
 use crate::modules::measures::service::{self, LatestScore, Mode, NewResponse};
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
-use crate::web::forms::{PageForm, button, csrf, error_summary, select};
+use crate::web::forms::{PageForm, button, csrf, error_summary, select, table_wrap};
 use crate::web::{Page, PageCtx, page};
 
 use crate::db::date_of as date;
@@ -27,7 +27,7 @@ pub fn scores_panel(latest: &[LatestScore], heading: &str) -> Markup {
         @if latest.is_empty() {
             p."nhsuk-body" { "No wellbeing measures completed yet." }
         } @else {
-            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+            (table_wrap(heading, html! { table."nhsuk-table" {
                 caption."nhsuk-table__caption nhsuk-u-visually-hidden" { (heading) }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {
                     th."nhsuk-table__header" scope="col" { "Measure" }
@@ -53,7 +53,7 @@ pub fn scores_panel(latest: &[LatestScore], heading: &str) -> Markup {
                         }
                     }
                 }
-            } }
+            } }))
         }
     }
 }
@@ -136,7 +136,7 @@ fn hub_view(hub: &service::Hub) -> Markup {
         @if hub.pending.is_empty() {
             p."nhsuk-body" { "Nothing is waiting: no unfinished entries, second keyings or differences to check." }
         } @else {
-            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+            (table_wrap("Entries waiting", html! { table."nhsuk-table" {
                 caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Entries waiting" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" {
                     th."nhsuk-table__header" scope="col" { "Measure" }
@@ -156,11 +156,11 @@ fn hub_view(hub: &service::Hub) -> Markup {
                         }
                     }
                 }
-            } }
+            } }))
         }
         p."nhsuk-body" { a href="/instrument-reviews" { "Co-designed instruments waiting for your review" } }
         h2."nhsuk-heading-m" { "Instrument library" }
-        div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+        (table_wrap("Instruments", html! { table."nhsuk-table" {
             caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Instruments" }
             thead."nhsuk-table__head" { tr."nhsuk-table__row" {
                 th."nhsuk-table__header" scope="col" { "Instrument" }
@@ -176,7 +176,7 @@ fn hub_view(hub: &service::Hub) -> Markup {
                     }
                 }
             }
-        } }
+        } }))
     }
 }
 

@@ -9,6 +9,7 @@ use crate::error::AppError;
 use crate::modules::practice::model::{REGISTER_STATUSES, label_of};
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
+use crate::web::forms::table_wrap;
 use crate::web::{Page, PageCtx, page};
 
 use crate::modules::practice::summary::{self, Scope, Summary};
@@ -106,47 +107,47 @@ fn summary_view(actor: &Actor, scope: &Scope, s: &Summary) -> Markup {
         h2."nhsuk-heading-m" { "Sessions delivered" }
         @if sessions.is_empty() { p."nhsuk-body" { "No sessions yet." } } @else {
             (bars("Sessions held by month", &sessions))
-            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+            (table_wrap("Sessions by month", html! { table."nhsuk-table" {
                 caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Sessions by month" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" { th."nhsuk-table__header" scope="col" { "Month" } th."nhsuk-table__header" scope="col" { "Held" } th."nhsuk-table__header" scope="col" { "Cancelled" } } }
                 tbody."nhsuk-table__body" { @for (m, h, c) in &s.sessions { tr."nhsuk-table__row" { td."nhsuk-table__cell" { (m) } td."nhsuk-table__cell" { (h) } td."nhsuk-table__cell" { (c) } } } }
-            } }
+            } }))
         }
         h2."nhsuk-heading-m" { "Attendance" }
         @if marks.is_empty() { p."nhsuk-body" { "No registers taken yet." } } @else {
             @if let Some(a) = s.average_attendance { p."nhsuk-body" { "On average " strong { (format!("{a:.1}")) } " people attended each session with a register." } }
             (bars("Register marks", &marks))
-            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+            (table_wrap("Register marks", html! { table."nhsuk-table" {
                 caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Register marks" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" { th."nhsuk-table__header" scope="col" { "Mark" } th."nhsuk-table__header" scope="col" { "Count" } } }
                 tbody."nhsuk-table__body" { @for (k, n) in &s.marks { tr."nhsuk-table__row" { td."nhsuk-table__cell" { (label_of(REGISTER_STATUSES, k)) } td."nhsuk-table__cell" { (n) } } } }
-            } }
+            } }))
         }
         h2."nhsuk-heading-m" { "Observation trends" }
         @if s.observations.is_empty() { p."nhsuk-body" { "No observation scales recorded yet." } } @else {
-            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+            (table_wrap("Average observation scores by month", html! { table."nhsuk-table" {
                 caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Average observation scores by month" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" { th."nhsuk-table__header" scope="col" { "Month" } th."nhsuk-table__header" scope="col" { "Score" } th."nhsuk-table__header" scope="col" { "Average" } th."nhsuk-table__header" scope="col" { "Sessions" } } }
                 tbody."nhsuk-table__body" { @for (m, l, mean, n) in &s.observations { tr."nhsuk-table__row" { td."nhsuk-table__cell" { (m) } td."nhsuk-table__cell" { (l) } td."nhsuk-table__cell" { (format!("{mean:.2}")) } td."nhsuk-table__cell" { (n) } } } }
-            } }
+            } }))
         }
         h2."nhsuk-heading-m" { "Incidents by severity" }
         (bars("Incidents by severity", &incidents))
-        div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+        (table_wrap("Incidents by severity", html! { table."nhsuk-table" {
             caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Incidents by severity" }
             thead."nhsuk-table__head" { tr."nhsuk-table__row" { th."nhsuk-table__header" scope="col" { "Severity" } th."nhsuk-table__header" scope="col" { "Count" } } }
             tbody."nhsuk-table__body" { @for (k, n) in &s.incidents { tr."nhsuk-table__row" { td."nhsuk-table__cell" { (k) } td."nhsuk-table__cell" { (n) } } } }
-        } }
+        } }))
         h2."nhsuk-heading-m" { "CPD by competency domain" }
         @if s.cpd.iter().all(|d| d.1 == 0) {
             p."nhsuk-body" { "No portfolio evidence yet. " a href="/practice/portfolio" { "Add evidence to a portfolio" } "." }
         } @else {
             (bars("Portfolio evidence by domain", &cpd))
-            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+            (table_wrap("CPD by competency domain", html! { table."nhsuk-table" {
                 caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "CPD by competency domain" }
                 thead."nhsuk-table__head" { tr."nhsuk-table__row" { th."nhsuk-table__header" scope="col" { "Domain" } th."nhsuk-table__header" scope="col" { "Evidence" } th."nhsuk-table__header" scope="col" { "Training hours" } @if !matches!(scope, Scope::Mine) { th."nhsuk-table__header" scope="col" { "Practitioners" } } } }
                 tbody."nhsuk-table__body" { @for (d, n, h, p) in &s.cpd { tr."nhsuk-table__row" { td."nhsuk-table__cell" { (d) } td."nhsuk-table__cell" { (n) } td."nhsuk-table__cell" { (format!("{h:.1}")) } @if !matches!(scope, Scope::Mine) { td."nhsuk-table__cell" { (p) } } } } }
-            } }
+            } }))
         }
     }
 }

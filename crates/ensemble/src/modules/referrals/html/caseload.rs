@@ -3,15 +3,15 @@
 use crate::modules::referrals::model::ProviderStatus;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use maud::html;
+use maud::{Markup, html};
 use serde::Deserialize;
 use sqlx::Row;
 
-use super::{AttendanceForm, provider_label, rows_table, tag};
+use super::{AttendanceForm, provider_label, rows_table, rows_table_with, tag};
 use crate::db::date_of as date;
 use crate::error::{AppError, FieldError};
 use crate::modules::measures::service::InstrumentSummary;
-use crate::modules::people::html::person_summary;
+use crate::modules::people::html::{contact_summary, other_details_summary};
 use crate::modules::people::model::Purpose;
 use crate::modules::referrals::model::{ACTIONS, BARRIERS, SOURCES, Status, label};
 use crate::modules::referrals::service::{self, BarrierInput, CaseRow, CaseView, CaseloadQuery};
@@ -19,12 +19,14 @@ use crate::rbac::Actor;
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
 use crate::web::forms::{
-    Input, PageForm, button, checkboxes, csrf, error_summary, radios, select, summary_row, textarea,
+    Input, PageForm, button, checkboxes, csrf, error_summary, radios, select, summary_row,
+    table_wrap, textarea,
 };
 use crate::web::layout::datetime;
 use crate::web::{Page, PageCtx, page};
 
-/// GET /caseload
+/// GET /caseload: with no "whose" filter, new unassigned referrals beside the actor's own;
+/// with one, that list.
 pub async fn caseload(
     State(state): State<AppState>,
     ctx: PageCtx,
@@ -34,8 +36,75 @@ pub async fn caseload(
     let Query(q) = q.map_err(|e| {
         AppError::BadRequest(format!("The filters could not be read: {}", e.body_text()))
     })?;
+    if matches!(q.show.as_str(), "" | START)
+        && matches!(q.status.as_str(), "" | "open")
+        && q.page.is_none()
+    {
+        let start = service::caseload_start(&state, &actor).await?;
+        return Ok(caseload_start_view(&ctx, &start));
+    }
+    let mut q = q;
+    if q.show == START {
+        q.show = "mine".into(); // a later page of the first view lists the actor's own
+    }
     let (rows, more) = service::caseload(&state, &actor, &q).await?;
     Ok(caseload_view(&ctx, &q, &rows, more))
+}
+
+/// The "whose" filter value of the first view (new unassigned and mine).
+const START: &str = "new_and_mine";
+
+fn caseload_filters(show: &str, status: &str) -> Markup {
+    let mut status_opts = vec![
+        ("open".to_string(), "Open".to_string()),
+        ("all".into(), "All".into()),
+        ("closed".into(), "Closed and exits".into()),
+    ];
+    status_opts.extend(
+        Status::ALL
+            .iter()
+            .map(|s| (s.code().to_string(), s.label().to_string())),
+    );
+    let whose = [
+        (START.to_string(), "New and mine".to_string()),
+        ("mine".into(), "Mine".into()),
+        ("team".into(), "My team's".into()),
+        ("unassigned".into(), "Unassigned".into()),
+    ];
+    html! {
+        details."nhsuk-details" {
+            summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Filter the caseload" } }
+            div."nhsuk-details__text" {
+                form method="get" action="/caseload" {
+                    (select("show", "Whose referrals", &whose, show, &[]))
+                    (select("status", "Status", &status_opts, status, &[]))
+                    button."nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0" type="submit" { "Show" }
+                }
+            }
+        }
+    }
+}
+
+/// The caseload's first view: new referrals nobody has taken on, then the actor's own.
+fn caseload_start_view(ctx: &PageCtx, v: &service::CaseloadStart) -> Response {
+    let body = html! {
+        h1 { "Caseload" }
+        p { a."nhsuk-button nhsuk-button--secondary" href="/referrals/new" { "Add a referral" } }
+        (caseload_filters(START, "open"))
+        h2."nhsuk-heading-m" id="new" { "New referrals nobody has taken on" }
+        @if v.new.is_empty() { p."nhsuk-body" { "None: every open referral to your team has a link worker." } }
+        @else {
+            (rows_table_with(&v.new, |r| format!("/caseload/{}", r.id), "New referrals nobody has taken on", true, false))
+            @if v.more_new { p."nhsuk-body" { a href="/caseload?show=unassigned&status=open" { "See every referral nobody has taken on" } } }
+        }
+        h2."nhsuk-heading-m" id="mine" { "Your referrals" }
+        @if v.mine.is_empty() { p."nhsuk-body" { "You have no open referrals. Take one on from the list above." } }
+        @else {
+            (rows_table_with(&v.mine, |r| format!("/caseload/{}", r.id), "Your open referrals, most recently changed first", true, false))
+            @if v.more_mine { p."nhsuk-body" { a href="/caseload?show=mine&status=open&page=2" { "More of your referrals" } } }
+        }
+    };
+    page(ctx, Page::new("Caseload", body))
 }
 
 /// The caseload page: the filters, one page of referrals and the pagination.
@@ -51,25 +120,11 @@ fn caseload_view(ctx: &PageCtx, q: &CaseloadQuery, rows: &[CaseRow], more: bool)
     } else {
         q.status.as_str()
     };
-    let mut status_opts = vec![
-        ("open".to_string(), "Open".to_string()),
-        ("all".into(), "All".into()),
-        ("closed".into(), "Closed and exits".into()),
-    ];
-    status_opts.extend(
-        Status::ALL
-            .iter()
-            .map(|s| (s.code().to_string(), s.label().to_string())),
-    );
     let link = |p: i64| format!("/caseload?show={show}&status={status}&page={p}");
     let body = html! {
         h1 { "Caseload" }
         p { a."nhsuk-button nhsuk-button--secondary" href="/referrals/new" { "Add a referral" } }
-        form method="get" action="/caseload" class="nhsuk-u-margin-bottom-4" {
-            (select("show", "Whose referrals", &[("mine".into(), "Mine".into()), ("team".into(), "My team's".into()), ("unassigned".into(), "Unassigned".into())], show, &[]))
-            (select("status", "Status", &status_opts, status, &[]))
-            button."nhsuk-button nhsuk-button--secondary" type="submit" { "Show" }
-        }
+        (caseload_filters(show, status))
         @if rows.is_empty() { p."nhsuk-body" { "Nothing to show with these filters." } }
         @else { (rows_table(rows, |r| format!("/caseload/{}", r.id), "Referrals, most recently changed first", true)) }
         @if page_no > 1 || more {
@@ -154,18 +209,32 @@ fn case_page_view(
         .map(|(c, l)| (c.to_string(), l.to_string()))
         .collect();
     let name = v.person.full_name();
+    let has = |fields: &[&str]| errors.iter().any(|e| fields.contains(&e.field.as_str()));
+    let open_tasks = v.tasks.iter().filter(|t| t.done_at.is_none()).count();
+    let overdue = v
+        .tasks
+        .iter()
+        .filter(|t| t.done_at.is_none() && t.due_at < crate::db::now())
+        .count();
+    let section = |summary: Markup, id: &str, open: bool, content: Markup| {
+        html! {
+            details."nhsuk-details ensemble-case-section" open[open] {
+                summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { (summary) } }
+                div."nhsuk-details__text" id=(id) { (content) }
+            }
+        }
+    };
     let body = html! {
         (error_summary(errors))
         span."nhsuk-caption-l" { "Referral" }
         h1 { (name) }
         p { (tag(r.status)) @if !r.status_reason.is_empty() { " " (r.status_reason) } }
         @if r.provider_status.is_some() { p."nhsuk-body" { (provider_label(r.provider_status)) @if let Some(a) = &r.activity_name { ": " (a) } @if !r.provider_reason.is_empty() { " – " (r.provider_reason) } } }
+        h2."nhsuk-heading-m" id="contact" { "Contact details and communication needs" }
+        (contact_summary(&v.person))
+        p { a href=(format!("/people/{}", v.person.person_id)) { "Open the full person record and consent" } }
+        h2."nhsuk-heading-m" id="next-step" { "Next step" }
         dl."nhsuk-summary-list" {
-            (summary_row("Reason", &r.reason))
-            (summary_row("Source", label(SOURCES, &r.source)))
-            (summary_row("Referrer", &r.referrer_name))
-            (summary_row("Received", &datetime(r.created_at)))
-            (summary_row("Team", &r.team_name))
             div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Link worker" } dd."nhsuk-summary-list__value" {
                 (r.assigned_name.clone().unwrap_or_else(|| "Not yet assigned".into()))
                 @if r.assigned_to.as_deref() != Some(actor.user_id.as_str()) && !r.status.is_final() {
@@ -174,148 +243,156 @@ fn case_page_view(
             } }
         }
         @if !next.is_empty() {
-            h2."nhsuk-heading-m" id="update-status" { "Update status" }
-            form method="post" action=(format!("/caseload/{id}/status")) novalidate {
+            form method="post" action=(format!("/caseload/{id}/status")) novalidate id="update-status" {
                 (csrf(ctx))
                 (select("status", "What has happened", &next.iter().map(|s| (s.code().to_string(), s.label().to_string())).collect::<Vec<_>>(), "", errors))
                 (Input::new("reason", "Reason (needed for closing, declined, not reached or did not attend)", "").render(errors))
                 (button("Update status"))
             }
         }
-        h2."nhsuk-heading-m" { "What matters to me and the plan" }
-        @match &v.plan {
-            Some(p) => {
-                dl."nhsuk-summary-list" {
-                    (summary_row("What matters", &p.input.what_matters))
-                    (summary_row("Needs and concerns", &p.input.needs))
-                    (summary_row("Goals", &p.input.goals))
-                    (summary_row("Support offered", &p.input.support_offered))
-                    (summary_row("Next steps", &p.input.next_steps))
-                    (summary_row("Review date", &p.input.review_on))
-                    (summary_row("Agreed", &p.agreed_at.map(datetime).unwrap_or_else(|| "Not yet".into())))
-                }
-            }
-            None => { p."nhsuk-body" { "No conversation recorded yet." } }
-        }
         @if !r.status.is_final() && r.status != Status::Received { p { a href=(format!("/caseload/{id}/plan")) { "Record the conversation and plan" } } }
         @if can_connect {
-            h2."nhsuk-heading-m" id="connect" { "Connect to an activity" }
-            p."nhsuk-body" { "Search from " (v.person.call_name()) "'s postcode with the barriers recorded, send them two or three options and record their choice." }
-            p { a."nhsuk-button" href=(format!("/caseload/{id}/match")) { "Find activities for " (v.person.call_name()) } }
-            details."nhsuk-details" open[errors.iter().any(|e| e.field == "activity_id")] {
-                summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Or choose any activity from the directory" } }
-                div."nhsuk-details__text" {
-                    form method="post" action=(format!("/caseload/{id}/connect")) novalidate {
-                        (csrf(ctx))
-                        (select("activity_id", "Activity", activities, r.activity_id.as_deref().unwrap_or(""), errors))
-                        (textarea("provider_note", "Note to the provider (optional)", "What will help them welcome the person. Do not include medical details they do not need.", "", errors))
-                        (button("Send to the provider"))
-                    }
-                }
-            }
-        }
-        div id="wellbeing" {
-            (crate::modules::measures::html::scores_panel(&v.scores, "Wellbeing"))
-            (crate::modules::measures::html::start_form(ctx, instruments, &r.person_id, Some(id)))
-        }
-        @if can_attend {
-            h2."nhsuk-heading-m" id="attendance" { "Attendance" }
-            @if !v.attendance.is_empty() {
-                ul."nhsuk-list" { @for (d, s) in &v.attendance { li { (d) ": " (if s == "present" { "present" } else { "absent" }) } } }
-            }
-            form method="post" action=(format!("/caseload/{id}/attendance")) novalidate {
-                (csrf(ctx))
-                (Input::new("session_date", "Session date", &today).hint("Year-month-day").width("nhsuk-input--width-10").render(errors))
-                (radios("attendance", "Attendance", &[("present", "Present"), ("absent", "Absent")], "present", errors))
-                (button("Mark attendance"))
-            }
-        }
-        h2."nhsuk-heading-m" id="tasks" { "Tasks" }
-        @if v.tasks.is_empty() { p."nhsuk-body" { "No tasks." } }
-        ul."nhsuk-list" {
-            @for t in &v.tasks {
-                li {
-                    @if t.done_at.is_some() { s { (t.title) } " – done" }
-                    @else {
-                        (t.title) " – due " (date(t.due_at))
-                        @if t.due_at < crate::db::now() { " " strong."nhsuk-tag nhsuk-tag--red" { "Overdue" } }
-                        form method="post" action=(format!("/caseload/{id}/tasks/{}/done", t.id)) {
+            div id="connect" {
+                p."nhsuk-body" { "Connect " (v.person.call_name()) " to an activity: search from their postcode with the barriers recorded, send them two or three options and record their choice." }
+                p { a."nhsuk-button" href=(format!("/caseload/{id}/match")) { "Find activities for " (v.person.call_name()) } }
+                details."nhsuk-details" open[has(&["activity_id", "provider_note"])] {
+                    summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Or choose any activity from the directory" } }
+                    div."nhsuk-details__text" {
+                        form method="post" action=(format!("/caseload/{id}/connect")) novalidate {
                             (csrf(ctx))
-                            button."nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-2" type="submit" { "Mark done" span."nhsuk-u-visually-hidden" { ": " (t.title) } }
+                            (select("activity_id", "Activity", activities, r.activity_id.as_deref().unwrap_or(""), errors))
+                            (textarea("provider_note", "Note to the provider (optional)", "What will help them welcome the person. Do not include medical details they do not need.", "", errors))
+                            (button("Send to the provider"))
                         }
                     }
                 }
             }
         }
-        details."nhsuk-details" { summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Add a task" } }
-            div."nhsuk-details__text" {
-                form method="post" action=(format!("/caseload/{id}/tasks")) novalidate {
+        h2."nhsuk-heading-m" { "The case" }
+        (section(html! { "About the referral" }, "about", false, html! {
+            dl."nhsuk-summary-list" {
+                (summary_row("Reason", &r.reason))
+                (summary_row("Source", label(SOURCES, &r.source)))
+                (summary_row("Referrer", &r.referrer_name))
+                (summary_row("Received", &datetime(r.created_at)))
+                (summary_row("Team", &r.team_name))
+            }
+        }))
+        (section(html! { "What matters to them and the plan" @if v.plan.as_ref().is_some_and(|p| p.agreed_at.is_some()) { " (agreed)" } }, "plan", false, html! {
+            @match &v.plan {
+                Some(p) => {
+                    dl."nhsuk-summary-list" {
+                        (summary_row("What matters", &p.input.what_matters))
+                        (summary_row("Needs and concerns", &p.input.needs))
+                        (summary_row("Goals", &p.input.goals))
+                        (summary_row("Support offered", &p.input.support_offered))
+                        (summary_row("Next steps", &p.input.next_steps))
+                        (summary_row("Review date", &p.input.review_on))
+                        (summary_row("Agreed", &p.agreed_at.map(datetime).unwrap_or_else(|| "Not yet".into())))
+                    }
+                }
+                None => { p."nhsuk-body" { "No conversation recorded yet." } }
+            }
+        }))
+        (section(html! { "Wellbeing" }, "wellbeing", false, html! {
+            (crate::modules::measures::html::scores_panel(&v.scores, "Latest wellbeing scores"))
+            (crate::modules::measures::html::start_form(ctx, instruments, &r.person_id, Some(id)))
+        }))
+        @if can_attend {
+            (section(html! { "Attendance" }, "attendance", has(&["session_date", "attendance"]), html! {
+                @if !v.attendance.is_empty() {
+                    ul."nhsuk-list" { @for (d, s) in &v.attendance { li { (d) ": " (if s == "present" { "present" } else { "absent" }) } } }
+                }
+                form method="post" action=(format!("/caseload/{id}/attendance")) novalidate {
                     (csrf(ctx))
-                    (Input::new("title", "What needs doing", "").render(errors))
-                    (Input::new("due", "Due date", "").hint("Year-month-day, like 2026-12-01").width("nhsuk-input--width-10").render(errors))
-                    (button("Add task"))
+                    (Input::new("session_date", "Session date", &today).hint("Year-month-day").width("nhsuk-input--width-10").render(errors))
+                    (radios("attendance", "Attendance", &[("present", "Present"), ("absent", "Absent")], "present", errors))
+                    (button("Mark attendance"))
+                }
+            }))
+        }
+        (section(html! { "Tasks (" (open_tasks) " to do" @if overdue > 0 { ", " (overdue) " overdue" } ")" }, "tasks", overdue > 0 || has(&["title", "due"]), html! {
+            @if v.tasks.is_empty() { p."nhsuk-body" { "No tasks." } }
+            ul."nhsuk-list" {
+                @for t in &v.tasks {
+                    li {
+                        @if t.done_at.is_some() { s { (t.title) } " – done" }
+                        @else {
+                            (t.title) " – due " (date(t.due_at))
+                            @if t.due_at < crate::db::now() { " " strong."nhsuk-tag nhsuk-tag--red" { "Overdue" } }
+                            form method="post" action=(format!("/caseload/{id}/tasks/{}/done", t.id)) {
+                                (csrf(ctx))
+                                button."nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-2" type="submit" { "Mark done" span."nhsuk-u-visually-hidden" { ": " (t.title) } }
+                            }
+                        }
+                    }
                 }
             }
-        }
-        h2."nhsuk-heading-m" id="barriers" { "Barriers" }
-        @if v.barriers.is_empty() { p."nhsuk-body" { "None recorded." } }
-        @else {
-            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
-                caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Barriers and what was done" }
-                thead."nhsuk-table__head" { tr { th scope="col" { "Barrier" } th scope="col" { "What was done" } } }
-                tbody."nhsuk-table__body" { @for b in &v.barriers { tr."nhsuk-table__row" {
-                    td."nhsuk-table__cell" { (label(BARRIERS, &b.barrier)) @if !b.detail.is_empty() { ": " (b.detail) } }
-                    td."nhsuk-table__cell" { (label(ACTIONS, &b.action)) @if !b.action_detail.is_empty() { ": " (b.action_detail) } }
-                } } }
-            } }
-        }
-        details."nhsuk-details" { summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Record a barrier" } }
-            div."nhsuk-details__text" {
-                form method="post" action=(format!("/caseload/{id}/barriers")) novalidate {
-                    (csrf(ctx))
-                    (select("barrier", "Barrier", &barrier_opts, "", errors))
-                    (Input::new("detail", "Detail (optional)", "").render(errors))
-                    (select("action", "What was done about it", &action_opts, "", errors))
-                    (Input::new("action_detail", "Detail of what was done (optional)", "").render(errors))
-                    (button("Record barrier"))
+            form method="post" action=(format!("/caseload/{id}/tasks")) novalidate {
+                (csrf(ctx))
+                (Input::new("title", "Add a task: what needs doing", "").render(errors))
+                (Input::new("due", "Due date", "").hint("Year-month-day, like 2026-12-01").width("nhsuk-input--width-10").render(errors))
+                (button("Add task"))
+            }
+        }))
+        (section(html! { "Barriers (" (v.barriers.len()) ")" }, "barriers", has(&["barrier", "detail", "action", "action_detail"]), html! {
+            @if v.barriers.is_empty() { p."nhsuk-body" { "None recorded." } }
+            @else {
+                (table_wrap("Barriers and what was done", html! { table."nhsuk-table" {
+                    caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Barriers and what was done" }
+                    thead."nhsuk-table__head" { tr { th scope="col" { "Barrier" } th scope="col" { "What was done" } } }
+                    tbody."nhsuk-table__body" { @for b in &v.barriers { tr."nhsuk-table__row" {
+                        td."nhsuk-table__cell" { (label(BARRIERS, &b.barrier)) @if !b.detail.is_empty() { ": " (b.detail) } }
+                        td."nhsuk-table__cell" { (label(ACTIONS, &b.action)) @if !b.action_detail.is_empty() { ": " (b.action_detail) } }
+                    } } }
+                } }))
+            }
+            form method="post" action=(format!("/caseload/{id}/barriers")) novalidate {
+                (csrf(ctx))
+                (select("barrier", "Record a barrier", &barrier_opts, "", errors))
+                (Input::new("detail", "Detail (optional)", "").render(errors))
+                (select("action", "What was done about it", &action_opts, "", errors))
+                (Input::new("action_detail", "Detail of what was done (optional)", "").render(errors))
+                (button("Record barrier"))
+            }
+        }))
+        (section(html! { "More about " (v.person.call_name()) " and their consent" }, "person", false, html! {
+            (other_details_summary(&v.person))
+            dl."nhsuk-summary-list" {
+                @for p in Purpose::ALL {
+                    @let c = v.consents.iter().find(|c| c.purpose == p);
+                    (summary_row(p.label(), c.map(|c| c.decision.label()).unwrap_or("Not asked yet")))
                 }
             }
-        }
-        h2."nhsuk-heading-m" { "The person" }
-        (person_summary(&v.person))
-        p { a href=(format!("/people/{}", v.person.person_id)) { "Open the full person record and consent" } }
-        dl."nhsuk-summary-list" {
-            @for p in Purpose::ALL {
-                @let c = v.consents.iter().find(|c| c.purpose == p);
-                (summary_row(p.label(), c.map(|c| c.decision.label()).unwrap_or("Not asked yet")))
+        }))
+        (section(html! { "Message back" @if r.message_back_sent_at.is_some() { " (sent)" } }, "message-back", false, html! {
+            p { a href=(format!("/referrals/{id}/message-back")) { "See the message back to the referrer and GP" } }
+            @if let Some(t) = r.message_back_sent_at { p."nhsuk-body" { "Sent " (datetime(t)) "." } }
+        }))
+        (section(html! { "Case notes and messages (" (v.events.len()) ")" }, "notes", has(&["note", "share"]), html! {
+            form method="post" action=(format!("/caseload/{id}/notes")) novalidate {
+                (csrf(ctx))
+                (textarea("note", "Add a note", "", "", errors))
+                @if r.provider_status.is_some() {
+                    (checkboxes("share", "Who sees it", &[("yes", "Also send to the provider as a message", "")], &[], errors))
+                }
+                (button("Add note"))
             }
-        }
-        h2."nhsuk-heading-m" { "Message back" }
-        p { a href=(format!("/referrals/{id}/message-back")) { "See the message back to the referrer and GP" } }
-        @if let Some(t) = r.message_back_sent_at { p."nhsuk-body" { "Sent " (datetime(t)) "." } }
-        h2."nhsuk-heading-m" id="notes" { "Case notes and messages" }
-        form method="post" action=(format!("/caseload/{id}/notes")) novalidate {
-            (csrf(ctx))
-            (textarea("note", "Add a note", "", "", errors))
-            @if r.provider_status.is_some() {
-                (checkboxes("share", "Who sees it", &[("yes", "Also send to the provider as a message", "")], &[], errors))
-            }
-            (button("Add note"))
-        }
-        ul."nhsuk-list" {
-            @for e in &v.events {
-                li."nhsuk-u-margin-bottom-3" {
-                    span."nhsuk-body-s" { (datetime(e.at)) " · " (e.actor.clone().unwrap_or_else(|| "Ensemble".into())) " · " (e.kind.replace('_', " ")) }
-                    br;
-                    @if let (Some(from), Some(to)) = (&e.from_status, &e.to_status) {
-                        (Status::from_code(from).map(|s| s.label()).unwrap_or("")) " → " (Status::from_code(to).map(|s| s.label()).unwrap_or(""))
-                        @if !e.body.is_empty() { ": " (e.body) }
-                    } @else if let Some(to) = &e.to_status {
-                        (Status::from_code(to).map(|s| s.label()).unwrap_or(""))
-                    } @else { (e.body) }
+            ul."nhsuk-list" {
+                @for e in &v.events {
+                    li."nhsuk-u-margin-bottom-3" {
+                        span."nhsuk-body-s" { (datetime(e.at)) " · " (e.actor.clone().unwrap_or_else(|| "Ensemble".into())) " · " (e.kind.replace('_', " ")) }
+                        br;
+                        @if let (Some(from), Some(to)) = (&e.from_status, &e.to_status) {
+                            (Status::from_code(from).map(|s| s.label()).unwrap_or("")) " → " (Status::from_code(to).map(|s| s.label()).unwrap_or(""))
+                            @if !e.body.is_empty() { ": " (e.body) }
+                        } @else if let Some(to) = &e.to_status {
+                            (Status::from_code(to).map(|s| s.label()).unwrap_or(""))
+                        } @else { (e.body) }
+                    }
                 }
             }
-        }
+        }))
     };
     page(
         ctx,

@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::modules::referrals::service::{self, MessageBack};
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
-use crate::web::forms::{button, csrf, summary_row};
+use crate::web::forms::{button, csrf, summary_row, table_wrap};
 use crate::web::{Page, PageCtx, page};
 
 /// POST /caseload/{id}/message-back
@@ -64,11 +64,11 @@ fn message_back_view(
             (summary_row("Outcome", mb.outcome))
         }
         h2."nhsuk-heading-m" { "SNOMED CT codes" }
-        div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
+        (table_wrap("Codes for the GP record", html! { table."nhsuk-table" {
             caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Codes for the GP record" }
             thead."nhsuk-table__head" { tr { th scope="col" { "Code" } th scope="col" { "Term" } } }
             tbody."nhsuk-table__body" { @for (c, d) in &mb.codes { tr."nhsuk-table__row" { td."nhsuk-table__cell" { (c) } td."nhsuk-table__cell" { (d) } } } }
-        } }
+        } }))
         @if mb.consent_to_share {
             h2."nhsuk-heading-m" { "Summary (shared with the person's agreement)" }
             dl."nhsuk-summary-list" {

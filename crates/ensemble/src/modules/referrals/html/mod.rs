@@ -14,6 +14,7 @@ use serde::Deserialize;
 use super::model::Status;
 use super::service::CaseRow;
 use crate::db::date_of as date;
+use crate::web::forms::table_wrap;
 
 mod caseload;
 mod matching;
@@ -43,10 +44,22 @@ fn rows_table(
     caption: &str,
     with_tasks: bool,
 ) -> Markup {
+    rows_table_with(rows, link, caption, with_tasks, true)
+}
+
+/// [`rows_table`], with its caption only for screen readers when `show_caption` is false
+/// (under a heading that says the same).
+fn rows_table_with(
+    rows: &[CaseRow],
+    link: impl Fn(&CaseRow) -> String,
+    caption: &str,
+    with_tasks: bool,
+    show_caption: bool,
+) -> Markup {
     html! {
         div."ensemble-table-scroll" {
-            div."ensemble-table-wrap" tabindex="0" role="region" aria-label="Table, scrolls sideways on small screens" { table."nhsuk-table" {
-                caption."nhsuk-table__caption" { (caption) }
+            (table_wrap(caption, html! { table."nhsuk-table" {
+                caption."nhsuk-table__caption"."nhsuk-u-visually-hidden"[!show_caption] { (caption) }
                 thead."nhsuk-table__head" { tr {
                     th scope="col" { "Person" } th scope="col" { "Status" } th scope="col" { "Activity" }
                     @if with_tasks { th scope="col" { "Link worker" } th scope="col" { "Next task due" } }
@@ -69,7 +82,7 @@ fn rows_table(
                         }
                     }
                 }
-            } }
+            } }))
         }
     }
 }

@@ -236,6 +236,45 @@ pub async fn caseload(
     Ok((list, more))
 }
 
+/// How many new referrals the caseload's first view lists before "see all".
+pub const NEW_SHOWN: usize = 10;
+
+/// The caseload's first view: the open referrals to the actor's teams that nobody has taken
+/// on yet (newest change first, up to [`NEW_SHOWN`], and whether there are more), beside
+/// the first page of the actor's own open referrals (and whether there is another page).
+#[derive(Debug, Clone, Default)]
+pub struct CaseloadStart {
+    pub new: Vec<CaseRow>,
+    pub more_new: bool,
+    pub mine: Vec<CaseRow>,
+    pub more_mine: bool,
+}
+
+/// The caseload as a link worker first sees it: new unassigned referrals beside their own.
+/// Each list is read (and audited) as the filtered caseload would be.
+pub async fn caseload_start(state: &AppState, actor: &Actor) -> Result<CaseloadStart, AppError> {
+    let unassigned = CaseloadQuery {
+        show: "unassigned".into(),
+        status: "open".into(),
+        page: None,
+    };
+    let (mut new, more) = caseload(state, actor, &unassigned).await?;
+    let more_new = more || new.len() > NEW_SHOWN;
+    new.truncate(NEW_SHOWN);
+    let mine = CaseloadQuery {
+        show: "mine".into(),
+        status: "open".into(),
+        page: None,
+    };
+    let (mine, more_mine) = caseload(state, actor, &mine).await?;
+    Ok(CaseloadStart {
+        new,
+        more_new,
+        mine,
+        more_mine,
+    })
+}
+
 /// Referrals the actor made (any staff role); audited.
 pub async fn sent(state: &AppState, actor: &Actor) -> Result<Vec<CaseRow>, AppError> {
     let mut tx = state.db.begin().await?;
