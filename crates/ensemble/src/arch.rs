@@ -453,6 +453,68 @@ pub fn oversized_files(files: &[(String, String)]) -> Vec<(String, usize)> {
         .collect()
 }
 
+/// The most lines a route handler may hold: it parses, calls one service and renders; the
+/// markup lives in a view function beside it.
+pub const MAX_HANDLER_LINES: usize = 40;
+
+/// Route handlers longer than [`MAX_HANDLER_LINES`], as `path: name (lines)`. A handler is a
+/// top-level `async fn` that takes an axum extractor by value (`State(..)`, `Path(..)`,
+/// `Query(..)`, `Form(..)`, `Json(..)`, or `ctx: PageCtx`); middleware (taking `Next`) is not
+/// a handler. Its length runs from `fn` to the closing brace in the first column.
+pub fn long_handlers(files: &[(String, String)]) -> Vec<String> {
+    const EXTRACTORS: &[&str] = &[
+        "State(",
+        "Path(",
+        "Query(",
+        "Form(",
+        "Json(",
+        ": PageCtx,",
+        ": PageCtx)",
+    ];
+    let mut out = Vec::new();
+    for (path, source) in files {
+        let lines: Vec<&str> = source.lines().collect();
+        let mut i = 0;
+        while i < lines.len() {
+            let l = lines[i];
+            let starts = [
+                "async fn ",
+                "pub async fn ",
+                "pub(crate) async fn ",
+                "pub(super) async fn ",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p));
+            if !starts {
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            while j < lines.len() && !lines[j].trim_end().ends_with('{') {
+                j += 1;
+            }
+            let signature = lines[i..=j.min(lines.len() - 1)].concat();
+            let mut end = j + 1;
+            while end < lines.len() && lines[end] != "}" {
+                end += 1;
+            }
+            let is_handler =
+                EXTRACTORS.iter().any(|e| signature.contains(e)) && !signature.contains("Next");
+            let n = end.min(lines.len() - 1) - i + 1;
+            if is_handler && n > MAX_HANDLER_LINES {
+                let name = l
+                    .split("fn ")
+                    .nth(1)
+                    .and_then(|r| r.split(['(', '<']).next())
+                    .unwrap_or_default();
+                out.push(format!("{path}: {name} ({n} lines)"));
+            }
+            i = end + 1;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -686,6 +748,36 @@ mod tests {
         );
         let found = oversized_files(&[sample("long.rs", &long), sample("tested.rs", &tested)]);
         assert_eq!(found, vec![("long.rs".to_string(), MAX_FILE_LINES + 1)]);
+    }
+
+    #[test]
+    fn route_handlers_parse_call_one_service_and_render() {
+        let found = long_handlers(&crate_sources());
+        assert!(
+            found.is_empty(),
+            "handlers over {MAX_HANDLER_LINES} lines (move the markup into a view function and the work into a service): {found:#?}"
+        );
+        let long = format!(
+            "pub async fn page(\n    State(state): State<AppState>,\n    ctx: PageCtx,\n) -> Response {{\n{}}}\n",
+            "    x();\n".repeat(MAX_HANDLER_LINES)
+        );
+        let service = format!(
+            "pub async fn work(state: &AppState) -> Result<(), AppError> {{\n{}}}\n",
+            "    x();\n".repeat(MAX_HANDLER_LINES)
+        );
+        let layer = format!(
+            "pub async fn layer(State(s): State<AppState>, req: Request, next: Next) -> Response {{\n{}}}\n",
+            "    x();\n".repeat(MAX_HANDLER_LINES)
+        );
+        let found = long_handlers(&[
+            sample("a.rs", &long),
+            sample("b.rs", &service),
+            sample("c.rs", &layer),
+        ]);
+        assert_eq!(
+            found,
+            vec![format!("a.rs: page ({} lines)", MAX_HANDLER_LINES + 5)]
+        );
     }
 
     #[test]

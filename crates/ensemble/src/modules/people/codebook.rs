@@ -5,7 +5,7 @@
 
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use maud::html;
+use maud::{Markup, html};
 
 use super::evaluation::{DATASETS, Dataset};
 use super::model::{ETHNICITIES, GENDERS};
@@ -244,27 +244,22 @@ fn values_text(v: &Variable) -> String {
         .join("; ")
 }
 
-/// GET /research/codebook
-pub async fn page_view(ctx: PageCtx, _g: Granted<ExportEvaluationData>) -> Response {
-    let body = html! {
-        h1 { "Codebook for the evaluation datasets" }
-        p."nhsuk-lede-text" { "Every variable in the datasets, with its type, what it means and the values it can hold." }
-        p { a href="/research/codebook.csv" download { "Download the codebook (CSV)" } }
-        @for ds in DATASETS {
-            h2."nhsuk-heading-m" id=(ds.name) { (ds.title) }
-            p."nhsuk-body" { (ds.description) }
-            dl."nhsuk-summary-list" {
-                @for v in variables(ds) {
-                    div."nhsuk-summary-list__row" {
-                        dt."nhsuk-summary-list__key" { code { (v.name) } br; span."nhsuk-body-s" { (v.kind) } }
-                        dd."nhsuk-summary-list__value" {
-                            (v.description)
-                            @if !v.values.is_empty() {
-                                details."nhsuk-details" {
-                                    summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Values of " (v.name) } }
-                                    div."nhsuk-details__text" {
-                                        ul."nhsuk-list" { @for (c, l) in &v.values { li { code { (c) } @if c != l { " — " (l) } } } }
-                                    }
+/// One dataset's variables, each with its type, meaning and the values it can hold.
+fn dataset_section(ds: &Dataset) -> Markup {
+    html! {
+        h2."nhsuk-heading-m" id=(ds.name) { (ds.title) }
+        p."nhsuk-body" { (ds.description) }
+        dl."nhsuk-summary-list" {
+            @for v in variables(ds) {
+                div."nhsuk-summary-list__row" {
+                    dt."nhsuk-summary-list__key" { code { (v.name) } br; span."nhsuk-body-s" { (v.kind) } }
+                    dd."nhsuk-summary-list__value" {
+                        (v.description)
+                        @if !v.values.is_empty() {
+                            details."nhsuk-details" {
+                                summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Values of " (v.name) } }
+                                div."nhsuk-details__text" {
+                                    ul."nhsuk-list" { @for (c, l) in &v.values { li { code { (c) } @if c != l { " — " (l) } } } }
                                 }
                             }
                         }
@@ -272,6 +267,16 @@ pub async fn page_view(ctx: PageCtx, _g: Granted<ExportEvaluationData>) -> Respo
                 }
             }
         }
+    }
+}
+
+/// GET /research/codebook
+pub async fn page_view(ctx: PageCtx, _g: Granted<ExportEvaluationData>) -> Response {
+    let body = html! {
+        h1 { "Codebook for the evaluation datasets" }
+        p."nhsuk-lede-text" { "Every variable in the datasets, with its type, what it means and the values it can hold." }
+        p { a href="/research/codebook.csv" download { "Download the codebook (CSV)" } }
+        @for ds in DATASETS { (dataset_section(ds)) }
         h2."nhsuk-heading-m" id="instruments" { "Instruments, versions and scores" }
         p."nhsuk-body" { "The built-in measures. Instruments co-designed in this installation appear in the wellbeing dataset under their own ids; their definitions are on the Measures pages." }
         (table_wrap("Instruments, versions and scores", html! {

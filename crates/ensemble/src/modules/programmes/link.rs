@@ -74,6 +74,54 @@ pub fn check_withdrawal(secret: &[u8], key: &str) -> Result<String, LinkError> {
     Ok(voice.to_string())
 }
 
+/// A link made for a programme: the address, its token and when it expires.
+pub type MadeLink = (String, String, i64);
+
+/// The team's link page: check the actor is on the programme's team, read the number of days
+/// asked for (blank: nothing made yet), and make a link that expires then. Nothing is stored:
+/// the link is signed with the installation's secret.
+pub async fn make(
+    state: &crate::state::AppState,
+    actor: &crate::rbac::Actor,
+    id: &str,
+    days: &str,
+) -> Result<
+    (
+        super::service::Space,
+        Vec<crate::error::FieldError>,
+        Option<MadeLink>,
+    ),
+    crate::error::AppError,
+> {
+    let s = super::service::space(state, actor, id).await?;
+    if s.programme.standing() < super::access::Standing::Team {
+        return Err(crate::error::AppError::Forbidden);
+    }
+    let n = days
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|d| (1..=MAX_DAYS).contains(d));
+    let errors = if !days.is_empty() && n.is_none() {
+        vec![crate::error::FieldError::new(
+            "days",
+            format!("Enter a whole number of days from 1 to {MAX_DAYS}"),
+        )]
+    } else {
+        vec![]
+    };
+    let made = n.map(|d| {
+        let expires = crate::db::now() + d * 86_400;
+        let t = token(&state.secret, &s.programme.id, expires);
+        (
+            format!("{}/share/{t}", state.cfg.base_url.trim_end_matches('/')),
+            t,
+            expires,
+        )
+    });
+    Ok((s, errors, made))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,9 +7,8 @@ use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::Deserialize;
 
-use super::access::Standing;
 use super::html::voice_fields;
-use super::link::{self, LinkError, MAX_DAYS};
+use super::link::{self, LinkError};
 use super::voices::{self, VoiceInput};
 use crate::db::now;
 use crate::error::{AppError, FieldError};
@@ -34,33 +33,7 @@ pub async fn link_page(
     Path(id): Path<String>,
     Query(q): Query<Days>,
 ) -> Result<Response, AppError> {
-    let s = super::service::space(&state, &actor, &id).await?;
-    if s.programme.standing() < Standing::Team {
-        return Err(AppError::Forbidden);
-    }
-    let days = q
-        .days
-        .trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|d| (1..=MAX_DAYS).contains(d));
-    let errors = if !q.days.is_empty() && days.is_none() {
-        vec![FieldError::new(
-            "days",
-            format!("Enter a whole number of days from 1 to {MAX_DAYS}"),
-        )]
-    } else {
-        vec![]
-    };
-    let made = days.map(|d| {
-        let expires = now() + d * 86_400;
-        let t = link::token(&state.secret, &s.programme.id, expires);
-        (
-            format!("{}/share/{t}", state.cfg.base_url.trim_end_matches('/')),
-            t,
-            expires,
-        )
-    });
+    let (s, errors, made) = link::make(&state, &actor, &id, &q.days).await?;
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             (error_summary(&errors))

@@ -29,50 +29,52 @@ fn row(key: &str, value: Markup) -> Markup {
     html! { div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { (key) } dd."nhsuk-summary-list__value" { (value) } } }
 }
 
+/// The administration pages, with what each is for.
+const ADMIN_PAGES: [(&str, &str, &str); 6] = [
+    (
+        "/admin/organisations",
+        "Organisations",
+        "Create and edit the organisations that take part.",
+    ),
+    (
+        "/admin/users",
+        "Accounts",
+        "Invite people, edit accounts and roles, disable accounts.",
+    ),
+    (
+        "/admin/role-grants",
+        "Care roles",
+        "Roles that reach person records: asked for by one administrator, approved by another.",
+    ),
+    (
+        "/admin/audit",
+        "Audit trail",
+        "Every change and every look at personal records, tamper-evident.",
+    ),
+    (
+        "/admin/outbox",
+        "Outbox",
+        "Every email and text message the platform has sent or is about to send.",
+    ),
+    (
+        "/admin/jobs",
+        "Background jobs",
+        "Reminders, emails and housekeeping, with failures.",
+    ),
+];
+
 /// GET /admin
 pub async fn index(
     State(state): State<AppState>,
     ctx: PageCtx,
     _g: Granted<ViewOperations>,
 ) -> Result<Response, AppError> {
-    let links = [
-        (
-            "/admin/organisations",
-            "Organisations",
-            "Create and edit the organisations that take part.",
-        ),
-        (
-            "/admin/users",
-            "Accounts",
-            "Invite people, edit accounts and roles, disable accounts.",
-        ),
-        (
-            "/admin/role-grants",
-            "Care roles",
-            "Roles that reach person records: asked for by one administrator, approved by another.",
-        ),
-        (
-            "/admin/audit",
-            "Audit trail",
-            "Every change and every look at personal records, tamper-evident.",
-        ),
-        (
-            "/admin/outbox",
-            "Outbox",
-            "Every email and text message the platform has sent or is about to send.",
-        ),
-        (
-            "/admin/jobs",
-            "Background jobs",
-            "Reminders, emails and housekeeping, with failures.",
-        ),
-    ];
     let banner = care_grant_banner(&state).await?;
     let body = html! {
         h1 { "Administration" }
         (banner)
         ul."nhsuk-list" {
-            @for (href, title, text) in links {
+            @for (href, title, text) in ADMIN_PAGES {
                 li { a."nhsuk-link" href=(href) { (title) } p."nhsuk-body-s" { (text) } }
             }
         }
