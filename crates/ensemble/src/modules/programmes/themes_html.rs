@@ -247,7 +247,7 @@ pub async fn code(
 ) -> Result<Response, AppError> {
     let (_, chosen): (NoFields, Vec<String>) = with_repeated(pairs, "themes")?;
     let voice = themes::code(&state, &actor, &id, &chosen).await?;
-    Ok(Redirect::to(&format!("/voices/{voice}?saved=coded#themes")).into_response())
+    Ok(Redirect::to(&format!("/voices/{voice}?saved=coded#coding")).into_response())
 }
 
 /// The coding form on a voice's page, for the team and co-researchers.
@@ -258,7 +258,7 @@ pub fn coding_section(ctx: &PageCtx, v: &VoiceAccess<Reader>, c: &Coding) -> Mar
         .map(|t| (t.id.as_str(), t.name.as_str(), t.description.as_str()))
         .collect();
     html! {
-        h2."nhsuk-heading-m" id="themes" { "Themes" }
+        h2."nhsuk-heading-m" id="coding" { "Themes" }
         @if options.is_empty() {
             p."nhsuk-body" { "There are no themes yet. " a href=(format!("/programmes/{}/themes", v.programme_id)) { "See the programme's themes" } }
         } @else {
