@@ -149,7 +149,9 @@ async fn team_and_co_researcher_agreement_matches_the_reference_and_others_are_r
         8
     );
 
-    // Ordinary members, other programmes' members, outsiders and the public are refused.
+    // The programme's manager codes too; ordinary members, other programmes' members,
+    // outsiders and the public are refused.
+    assert_eq!(w.manager.get(&page).await.status, StatusCode::OK);
     assert_eq!(w.member.get(&page).await.status, StatusCode::FORBIDDEN);
     assert_eq!(
         w.other_member.get(&page).await.status,
