@@ -540,3 +540,91 @@ pub fn pairs(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn theme(id: &str) -> Theme {
+        Theme {
+            id: id.into(),
+            name: id.into(),
+            description: String::new(),
+            retired: false,
+        }
+    }
+
+    fn coded(list: &[(&str, &[&str])]) -> BTreeMap<String, BTreeSet<String>> {
+        list.iter()
+            .map(|(c, vs)| (c.to_string(), vs.iter().map(|v| v.to_string()).collect()))
+            .collect()
+    }
+
+    fn ticks(list: &[(&str, &str, &str)]) -> BTreeSet<(String, String, String)> {
+        list.iter()
+            .map(|(v, c, t)| (v.to_string(), c.to_string(), t.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn agreement_is_over_the_voices_both_coded_per_theme_and_pooled() {
+        let themes = [theme("t"), theme("u")];
+        // a coded v1–v3, b coded v2–v4: only v2 and v3 count.
+        let c = coded(&[("a", &["v1", "v2", "v3"]), ("b", &["v2", "v3", "v4"])]);
+        let k = ticks(&[
+            ("v1", "a", "t"),
+            ("v2", "a", "t"),
+            ("v2", "b", "t"),
+            ("v3", "b", "u"),
+            ("v4", "b", "t"),
+        ]);
+        let p = pairs(&c, &k, &themes);
+        assert_eq!(p.len(), 1);
+        assert_eq!(p[0].voices, 2);
+        let t = agreement(&[(true, true), (false, false)]).unwrap();
+        let u = agreement(&[(false, false), (false, true)]).unwrap();
+        assert_eq!(
+            p[0].per_theme,
+            vec![("t".to_string(), t), ("u".to_string(), u)]
+        );
+        let all =
+            agreement(&[(true, true), (false, false), (false, false), (false, true)]).unwrap();
+        assert_eq!(p[0].overall, all);
+    }
+
+    #[test]
+    fn one_coder_or_no_shared_voice_gives_no_pair_and_one_answer_leaves_kappa_undefined() {
+        let themes = [theme("t")];
+        assert!(
+            pairs(
+                &coded(&[("a", &["v1"])]),
+                &ticks(&[("v1", "a", "t")]),
+                &themes
+            )
+            .is_empty()
+        );
+        assert!(
+            pairs(
+                &coded(&[("a", &["v1"]), ("b", &["v2"])]),
+                &ticks(&[]),
+                &themes
+            )
+            .is_empty()
+        );
+        // Both ticked the one theme on every voice: full agreement, kappa not defined.
+        let c = coded(&[("a", &["v1", "v2"]), ("b", &["v1", "v2"])]);
+        let k = ticks(&[
+            ("v1", "a", "t"),
+            ("v2", "a", "t"),
+            ("v1", "b", "t"),
+            ("v2", "b", "t"),
+        ]);
+        let p = pairs(&c, &k, &themes);
+        assert_eq!(p[0].overall.observed, 1.0);
+        assert_eq!(p[0].overall.kappa, None);
+        assert_eq!(
+            crate::modules::programmes::themes_html::kappa(&p[0].overall),
+            "not defined (both gave every voice the same answer)"
+        );
+    }
+}
