@@ -1786,3 +1786,53 @@ test('homes: the administrator sees text messages in the outbox and filters by c
     await page.close();
   }
 });
+
+// ---------------------------------------------------------------- programmes: co-analysis themes
+
+test('themes: a practitioner adds a theme and codes a voice at 390 px; the themes page shows it; a participant is refused', { skip: NO_ACCOUNTS, timeout: 3 * 60_000 }, async (t) => {
+  const practitioner = sessions.get('practitioner');
+  const participant = sessions.get('participant');
+  assert.ok(practitioner && participant, 'practitioner and participant signed in');
+  const name = `Warmth ${Date.now()}`;
+  const pr = await practitioner.newPage();
+  const p = await participant.newPage();
+  const check = async (page, label, result, opts = {}) => {
+    assertNoProblems(await checkPage(page, { label, response: result.response, errors: result.errors, screenshot: `themes--${label}`, ...opts }), t);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= page.viewportSize().width, `${label}: scrollWidth ${width}px`);
+  };
+  try {
+    await pr.setViewportSize({ width: 390, height: 844 });
+    await load(pr, url('/programmes'));
+    const programme = await pr.getByRole('link', { name: 'Music and Mind, Liverpool 2026' }).getAttribute('href');
+    await load(pr, url(programme));
+    await check(pr, 'themes-390', await submit(pr, pr.getByRole('link', { name: 'Themes, and how far coders agree' })));
+    const empty = await submit(pr, pr.getByRole('button', { name: 'Add theme' }));
+    await check(pr, 'theme-empty-390', empty, { expectStatus: 422 });
+    assert.match(await pr.textContent('.nhsuk-error-summary'), /Enter a name for the theme/);
+    await pr.locator('#name').fill(name);
+    await pr.locator('#description').fill('The room, the welcome and the tea.');
+    await check(pr, 'theme-added-390', await submit(pr, pr.getByRole('button', { name: 'Add theme' })));
+    assert.match(await pr.textContent('.nhsuk-notification-banner'), /Theme added/);
+
+    // Code the newest voice the practitioner may read.
+    await load(pr, url(programme));
+    const voice = await pr.locator('main a[href^="/voices/"]').first().getAttribute('href');
+    await check(pr, 'voice-390', await load(pr, url(voice)));
+    await pr.getByLabel(name).check();
+    await check(pr, 'coded-390', await submit(pr, pr.getByRole('button', { name: 'Save themes' })));
+    assert.match(await pr.textContent('.nhsuk-notification-banner'), /Your themes for this voice are saved/);
+    assert.ok(await pr.getByLabel(name).isChecked(), 'the tick is kept');
+
+    await check(pr, 'themes-coded-390', await load(pr, url(`${programme}/themes`)));
+    assert.equal(await pr.getByRole('heading', { name, level: 2 }).count(), 1);
+    assert.match(await pr.textContent('main'), /fewer than 8/);
+
+    // An ordinary participant is refused the themes page and sees no coding form.
+    await p.setViewportSize({ width: 390, height: 844 });
+    await check(p, 'themes-refused-390', await load(p, url(`${programme}/themes`)), { expectStatus: 403 });
+  } finally {
+    await pr.close();
+    await p.close();
+  }
+});

@@ -48,6 +48,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(14, "0014_plain.sql"),
     migration!(15, "0015_map.sql"),
     migration!(16, "0016_programmes.sql"),
+    migration!(17, "0017_themes.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

@@ -25,3 +25,4 @@ mod practice_today;
 mod programmes;
 mod referrals;
 mod security;
+mod themes;

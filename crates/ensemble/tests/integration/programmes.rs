@@ -11,21 +11,21 @@ use crate::support::{Client, TestApp};
 const PNG: &[u8] =
     b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
 
-struct World {
-    app: TestApp,
-    programme: String,
-    other_programme: String,
-    manager: Client,
-    team: Client,
-    team_id: String,
-    member: Client,
-    member_id: String,
-    other_member: Client,
-    outsider: Client,
-    anonymous: Client,
+pub(crate) struct World {
+    pub(crate) app: TestApp,
+    pub(crate) programme: String,
+    pub(crate) other_programme: String,
+    pub(crate) manager: Client,
+    pub(crate) team: Client,
+    pub(crate) team_id: String,
+    pub(crate) member: Client,
+    pub(crate) member_id: String,
+    pub(crate) other_member: Client,
+    pub(crate) outsider: Client,
+    pub(crate) anonymous: Client,
 }
 
-async fn signed(app: &TestApp, role: Role, org: &str) -> (Client, String, String) {
+pub(crate) async fn signed(app: &TestApp, role: Role, org: &str) -> (Client, String, String) {
     let (email, password, id) = app.user(role, org).await;
     let mut c = app.client();
     assert_eq!(
@@ -51,7 +51,7 @@ async fn start(c: &mut Client, name: &str, lead: &str) -> String {
     r.location().trim_start_matches("/programmes/").to_string()
 }
 
-async fn add(c: &mut Client, programme: &str, email: &str, role: &str, capacity: &str) {
+pub(crate) async fn add(c: &mut Client, programme: &str, email: &str, role: &str, capacity: &str) {
     let page = format!("/programmes/{programme}");
     let r = c
         .submit(
@@ -63,7 +63,7 @@ async fn add(c: &mut Client, programme: &str, email: &str, role: &str, capacity:
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let app = TestApp::new().await;
     let trust = app.org("Trust", "nhs_trust").await;
     let orchestra = app.org("Orchestra", "cultural_organisation").await;
@@ -113,7 +113,7 @@ async fn world() -> World {
     }
 }
 
-async fn share(c: &mut Client, programme: &str, body: &str, visibility: &str) -> String {
+pub(crate) async fn share(c: &mut Client, programme: &str, body: &str, visibility: &str) -> String {
     let page = format!("/programmes/{programme}");
     let r = c
         .submit(
@@ -352,6 +352,7 @@ async fn a_withdrawn_voice_is_gone_from_every_table_page_and_count() {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 
+    crate::themes::code_with_a_new_theme(&mut w.team, &p, &voice).await;
     // Every table with a voice_id column holds this voice before withdrawal.
     let outline = w.app.state.db.schema_outline().await.unwrap();
     let mut naming: Vec<String> = outline

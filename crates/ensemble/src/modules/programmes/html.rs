@@ -165,6 +165,10 @@ async fn space_page(
     let count = voices::counts(&mut conn, p).await?;
     let acts = actions::for_programme(&mut conn, &p.id).await?;
     let team = p.standing() >= Standing::Team;
+    let coder = team
+        || s.members
+            .iter()
+            .any(|m| m.user_id == actor.user_id && m.capacity == Capacity::CoResearcher.code());
     let refs: Vec<&Voice> = voices.iter().map(|v| &v.0).collect();
     let names = if team {
         voices::author_names(&mut conn, &refs).await?
@@ -197,6 +201,7 @@ async fn space_page(
             h2."nhsuk-heading-m" { "Voices" }
             p."nhsuk-body" { (count) " shared in this programme; you can see " (voices.len()) "." }
             ul."nhsuk-list" { @for (v, mine) in &voices { (voice_line(v, *mine, &names, team)) } }
+            @if coder { p."nhsuk-body" { a href=(format!("{base}/themes")) { "Themes, and how far coders agree" } } }
             h2."nhsuk-heading-m" { "You said, we did" }
             @if team { p."nhsuk-body" { a href=(format!("{base}/actions/new")) { "Turn voices into an action" } " · " a href=(format!("{base}/link")) { "Link and QR code for sharing without an account" } } }
             @if acts.is_empty() { p."nhsuk-body" { "No actions yet." } }

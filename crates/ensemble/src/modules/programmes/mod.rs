@@ -16,6 +16,8 @@ pub mod model;
 pub mod photos;
 pub mod service;
 pub mod share_html;
+pub mod themes;
+pub mod themes_html;
 pub mod voices;
 pub mod voices_html;
 
@@ -23,6 +25,7 @@ use crate::manifest::Manifest;
 use crate::rbac::Permission as P;
 use crate::web::routes::Route;
 use share_html as sh;
+use themes_html as th;
 use voices_html as vh;
 
 /// Every route of this module, each with its permission (the relationship to the record is
@@ -64,6 +67,10 @@ pub fn routes() -> Vec<Route> {
         Route::get("/voices/{id}/photo", P::SignedIn, vh::photo),
         Route::post("/voices/{id}/photo", P::SignedIn, vh::add_photo),
         Route::post("/voices/{id}/moderate", P::SignedIn, vh::moderate),
+        Route::get("/programmes/{id}/themes", P::SignedIn, th::overview),
+        Route::post("/programmes/{id}/themes", P::SignedIn, th::add),
+        Route::post("/programmes/{id}/themes/{theme}", P::SignedIn, th::change),
+        Route::post("/voices/{id}/themes", P::SignedIn, th::code),
         Route::get("/actions/{id}", P::SignedIn, vh::action),
         Route::post("/actions/{id}/updates", P::SignedIn, vh::post_update),
         Route::post("/actions/{id}/replies", P::SignedIn, vh::reply),
@@ -86,5 +93,8 @@ pub fn manifest() -> Manifest {
         "programme_action_replies",
         "programme_notifications",
         "programme_voice_photos",
+        "programme_themes",
+        "programme_voice_codings",
+        "programme_voice_themes",
     ])
 }

@@ -22,6 +22,8 @@ use crate::state::AppState;
 /// their rows first. The withdrawal test finds these by reading the schema, so a new one
 /// cannot be missed.
 pub const NAMED_IN: &[&str] = &[
+    "programme_voice_themes",
+    "programme_voice_codings",
     "programme_voice_photos",
     "programme_notifications",
     "programme_action_replies",

@@ -39,6 +39,7 @@ fn banner(code: &str) -> maud::Markup {
         "update" => "Progress posted: the people who spoke have been told",
         "reply" => "Your reply is sent to the programme team",
         "action" => "Action started",
+        "coded" => "Your themes for this voice are saved",
         _ => return html! {},
     };
     html! {
@@ -60,6 +61,7 @@ async fn voice_page(
 ) -> Result<Response, AppError> {
     let v = voices::read(state, Some(actor), id).await?;
     let photo = super::photos::info(state, &v).await?;
+    let coding = super::themes::for_voice(state, actor, &v).await?;
     let form = edit.cloned().unwrap_or(VoiceInput {
         kind: v.kind.code().into(),
         body: v.body.clone(),
@@ -96,6 +98,7 @@ async fn voice_page(
             @if v.standing() >= Standing::Team {
                 p."nhsuk-body" { a href=(format!("/programmes/{}/actions/new?voice={}", v.programme_id, v.id)) { "Turn this into an action" } }
             }
+            @if let Some(c) = &coding { (super::themes_html::coding_section(ctx, &v, c)) }
             @if v.is_author() {
                 h2."nhsuk-heading-m" { "Change what you shared" }
                 form method="post" action=(format!("/voices/{}", v.id)) novalidate {
