@@ -268,22 +268,29 @@ pub async fn share(
     Path(id): Path<String>,
     PageForm(f): PageForm<VoiceInput>,
 ) -> Result<Response, AppError> {
-    match voices::share(&state, &actor, &id, &f).await {
-        Ok(v) => Ok(Redirect::to(&format!("/voices/{v}?saved=shared")).into_response()),
-        Err(AppError::Invalid(e)) => {
-            space_page(
-                &state,
-                &ctx,
-                &actor,
-                &id,
-                &Sent {
-                    voice: f,
-                    ..Default::default()
-                },
-                &e,
-            )
-            .await
-        }
+    let done = voices::share(&state, &actor, &id, &f)
+        .await
+        .map(|v| format!("/voices/{v}?saved=shared"));
+    let sent = Sent {
+        voice: f,
+        ..Default::default()
+    };
+    saved_or_space(&state, &ctx, &actor, &id, done, &sent).await
+}
+
+/// After a form on the programme space: go to `done` when it was saved, or draw the space
+/// again holding what was typed (`sent`) with the errors; any other refusal is returned.
+async fn saved_or_space(
+    state: &AppState,
+    ctx: &PageCtx,
+    actor: &Actor,
+    id: &str,
+    done: Result<String, AppError>,
+    sent: &Sent,
+) -> Result<Response, AppError> {
+    match done {
+        Ok(to) => Ok(Redirect::to(&to).into_response()),
+        Err(AppError::Invalid(e)) => space_page(state, ctx, actor, id, sent, &e).await,
         Err(e) => Err(e),
     }
 }
@@ -296,24 +303,14 @@ pub async fn add_partner(
     Path(id): Path<String>,
     PageForm(f): PageForm<PartnerInput>,
 ) -> Result<Response, AppError> {
-    match service::add_partner(&state, &actor, &id, &f).await {
-        Ok(()) => Ok(Redirect::to(&format!("/programmes/{id}")).into_response()),
-        Err(AppError::Invalid(e)) => {
-            space_page(
-                &state,
-                &ctx,
-                &actor,
-                &id,
-                &Sent {
-                    partner: f,
-                    ..Default::default()
-                },
-                &e,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    let done = service::add_partner(&state, &actor, &id, &f)
+        .await
+        .map(|()| format!("/programmes/{id}"));
+    let sent = Sent {
+        partner: f,
+        ..Default::default()
+    };
+    saved_or_space(&state, &ctx, &actor, &id, done, &sent).await
 }
 
 /// The activity form.
@@ -331,13 +328,10 @@ pub async fn add_activity(
     Path(id): Path<String>,
     PageForm(f): PageForm<ActivityForm>,
 ) -> Result<Response, AppError> {
-    match service::add_activity(&state, &actor, &id, &f.activity_id).await {
-        Ok(()) => Ok(Redirect::to(&format!("/programmes/{id}")).into_response()),
-        Err(AppError::Invalid(e)) => {
-            space_page(&state, &ctx, &actor, &id, &Sent::default(), &e).await
-        }
-        Err(e) => Err(e),
-    }
+    let done = service::add_activity(&state, &actor, &id, &f.activity_id)
+        .await
+        .map(|()| format!("/programmes/{id}"));
+    saved_or_space(&state, &ctx, &actor, &id, done, &Sent::default()).await
 }
 
 /// POST /programmes/{id}/members
@@ -348,24 +342,14 @@ pub async fn add_member(
     Path(id): Path<String>,
     PageForm(f): PageForm<MemberInput>,
 ) -> Result<Response, AppError> {
-    match service::add_member(&state, &actor, &id, &f).await {
-        Ok(()) => Ok(Redirect::to(&format!("/programmes/{id}")).into_response()),
-        Err(AppError::Invalid(e)) => {
-            space_page(
-                &state,
-                &ctx,
-                &actor,
-                &id,
-                &Sent {
-                    member: f,
-                    ..Default::default()
-                },
-                &e,
-            )
-            .await
-        }
-        Err(e) => Err(e),
-    }
+    let done = service::add_member(&state, &actor, &id, &f)
+        .await
+        .map(|()| format!("/programmes/{id}"));
+    let sent = Sent {
+        member: f,
+        ..Default::default()
+    };
+    saved_or_space(&state, &ctx, &actor, &id, done, &sent).await
 }
 
 /// GET /programmes/{id}/about (public)
