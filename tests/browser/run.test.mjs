@@ -724,14 +724,16 @@ function patternOf(u) {
 
 async function crawl(ctx, role, t, start = '/') {
   const page = await ctx.newPage();
-  // Every page is also opened at 320 px, in its own context made that wide (resizing a
-  // page and measuring at once gave false alarms), to catch sideways scrolling.
+  // The first page of each route pattern is also opened at 320 px, in its own context made
+  // that wide (resizing a page and measuring at once gave false alarms), to catch sideways
+  // scrolling. Pages of one pattern share their template, so one each keeps the run short.
   const narrowCtx = await narrowContextLike(ctx);
   const narrow = await narrowCtx.newPage();
   const problems = [];
   const queue = [url(start)];
   const seen = new Set(queue);
   const perPattern = new Map();
+  const narrowChecked = new Set();
   let visited = 0;
   try {
     while (queue.length && visited < MAX_PAGES) {
@@ -760,7 +762,13 @@ async function crawl(ctx, role, t, start = '/') {
           screenshot: `${role}--${slug(target)}`,
         })),
       );
-      if (result.response && result.response.request().method() === 'GET' && result.response.status() < 400) {
+      if (
+        result.response &&
+        result.response.request().method() === 'GET' &&
+        result.response.status() < 400 &&
+        !narrowChecked.has(patternOf(final))
+      ) {
+        narrowChecked.add(patternOf(final));
         problems.push(...(await checkNarrow(narrow, final, label)));
       }
       if (new URL(final).origin !== ORIGIN) continue;

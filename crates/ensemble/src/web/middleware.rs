@@ -192,8 +192,7 @@ pub async fn csrf_layer(State(state): State<AppState>, req: Request, next: Next)
     );
     // Only the forms that take a file accept a large body; every other form, multipart or
     // not, is held to the usual limit before anything is parsed.
-    let upload =
-        multipart.is_some() && crate::web::upload::UPLOAD_PATHS.contains(&parts.uri.path());
+    let upload = multipart.is_some() && crate::web::upload::takes_file(parts.uri.path());
     let limit = if upload {
         crate::web::upload::MAX_UPLOAD_BYTES
     } else {

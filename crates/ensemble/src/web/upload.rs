@@ -13,8 +13,29 @@ use crate::error::AppError;
 /// oversized file is answered with a form error naming the limit, not a bare refusal.
 pub const MAX_UPLOAD_BYTES: usize = 16 * 1024 * 1024;
 
-/// The forms that take a file (the only paths given [`MAX_UPLOAD_BYTES`]).
-pub const UPLOAD_PATHS: &[&str] = &["/practice/portfolio/evidence"];
+/// The forms that take a file (the only paths given [`MAX_UPLOAD_BYTES`]); `*` stands for
+/// one path segment (a record id).
+pub const UPLOAD_PATHS: &[&str] = &[
+    "/practice/portfolio/evidence",
+    "/voices/*/photo",
+    "/voices/*/audio",
+];
+
+/// Whether `path` is one of [`UPLOAD_PATHS`].
+pub fn takes_file(path: &str) -> bool {
+    UPLOAD_PATHS.iter().any(|pattern| {
+        let mut want = pattern.split('/');
+        let mut got = path.split('/');
+        loop {
+            match (want.next(), got.next()) {
+                (None, None) => return true,
+                (Some("*"), Some(g)) if !g.is_empty() => {}
+                (Some(w), Some(g)) if w == g => {}
+                _ => return false,
+            }
+        }
+    })
+}
 
 /// One part of a multipart form.
 #[derive(Debug, Clone)]
@@ -166,6 +187,26 @@ pub fn sniff(data: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// What an audio file's first bytes say it is: Ogg (Opus or Vorbis), WebM, MP3, WAV or MP4
+/// audio (M4A, as phones record). Anything else is `None`.
+pub fn sniff_audio(data: &[u8]) -> Option<&'static str> {
+    if data.starts_with(b"OggS") {
+        Some("audio/ogg")
+    } else if data.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        Some("audio/webm")
+    } else if data.starts_with(b"ID3")
+        || (data.len() >= 2 && data[0] == 0xFF && (data[1] & 0xE0) == 0xE0 && data[1] & 0x06 != 0)
+    {
+        Some("audio/mpeg")
+    } else if data.len() >= 12 && &data[0..4] == b"RIFF" && &data[8..12] == b"WAVE" {
+        Some("audio/wav")
+    } else if data.len() >= 12 && &data[4..8] == b"ftyp" {
+        Some("audio/mp4")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,6 +231,34 @@ mod tests {
         assert!(form.file("empty").is_none());
         assert!(boundary(Some("application/x-www-form-urlencoded")).is_none());
         assert!(parts(Bytes::from("--XyZ\r\nbroken"), "XyZ").await.is_err());
+    }
+
+    #[test]
+    fn upload_paths_match_one_segment_per_star() {
+        assert!(takes_file("/practice/portfolio/evidence"));
+        assert!(takes_file("/voices/abc-123/photo"));
+        assert!(takes_file("/voices/abc/audio"));
+        assert!(!takes_file("/voices//audio"));
+        assert!(!takes_file("/voices/a/b/audio"));
+        assert!(!takes_file("/voices/abc/edit"));
+        assert!(!takes_file("/practice/portfolio/evidence/x"));
+    }
+
+    #[test]
+    fn audio_is_recognised_by_its_bytes() {
+        assert_eq!(sniff_audio(b"OggS\0\x02...."), Some("audio/ogg"));
+        assert_eq!(
+            sniff_audio(&[0x1A, 0x45, 0xDF, 0xA3, 1]),
+            Some("audio/webm")
+        );
+        assert_eq!(sniff_audio(b"ID3\x04\0"), Some("audio/mpeg"));
+        assert_eq!(sniff_audio(&[0xFF, 0xFB, 0x90, 0x00]), Some("audio/mpeg"));
+        assert_eq!(sniff_audio(b"RIFF\x24\0\0\0WAVEfmt "), Some("audio/wav"));
+        assert_eq!(sniff_audio(b"\0\0\0\x20ftypM4A \0\0"), Some("audio/mp4"));
+        assert_eq!(sniff_audio(b"\x89PNG\r\n\x1a\n"), None);
+        assert_eq!(sniff_audio(b"RIFF\x24\0\0\0AVI LIST"), None);
+        assert_eq!(sniff_audio(b"<script>"), None);
+        assert_eq!(sniff_audio(b""), None);
     }
 
     #[test]

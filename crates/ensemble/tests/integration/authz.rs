@@ -106,7 +106,9 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
             "/programmes"
             | "/programmes/{id}/partners"
             | "/programmes/{id}/activities"
-            | "/programmes/{id}/members",
+            | "/programmes/{id}/members"
+            | "/programmes/{id}/partners/{organisation}/remove"
+            | "/programmes/{id}/activities/{activity}/remove",
         ) => Some(MANAGERS),
         (_, p)
             if p.starts_with("/programmes")

@@ -26,3 +26,4 @@ mod programmes;
 mod referrals;
 mod security;
 mod themes;
+mod upkeep;

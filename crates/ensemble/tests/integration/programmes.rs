@@ -351,6 +351,15 @@ async fn a_withdrawn_voice_is_gone_from_every_table_page_and_count() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let r = w
+        .member
+        .post_multipart(
+            &format!("/voices/{voice}/audio"),
+            &[("csrf_token", &csrf)],
+            &[("audio", "bus.ogg", b"OggS\0\x02 a recording")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 
     crate::themes::code_with_a_new_theme(&mut w.team, &p, &voice).await;
     // Every table with a voice_id column holds this voice before withdrawal.
@@ -627,6 +636,7 @@ async fn anonymous_sharing_through_a_signed_link_that_expires() {
     let expired = ensemble::modules::programmes::link::token(
         &w.app.state.secret,
         &p,
+        0,
         ensemble::db::now() - 60,
     );
     let forged = token.replacen(&p[..8], "00000000", 1);

@@ -1,6 +1,8 @@
 //! Demo programme: "Music and Mind, Liverpool 2026", led by the trust with the orchestra, a
 //! community group and the university; the demo accounts as members with stated roles; a
-//! co-researcher's public voice (checked by Pat) and the action it started, with progress.
+//! co-researcher's public voice (checked by Pat) and the action it started, with progress;
+//! more voices, three themes, and Priya's and Robin's codings, so the themes page shows
+//! counts and agreement.
 
 use crate::error::AppError;
 use crate::modules::referrals::demo::{actor, demo_referrals};
@@ -142,7 +144,7 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
             owner_id: priya.user_id.clone(),
             due_on: due,
         },
-        &[voice],
+        std::slice::from_ref(&voice),
     )
     .await?;
     super::actions::post_update(
@@ -155,5 +157,76 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
         },
     )
     .await?;
+    let jordan = actor(state, "jordan.participant@ensemble-demo.example").await?;
+    load_themes(state, &id, (&priya, &robin, jordan.as_ref()), &voice).await
+}
+
+/// More voices, three themes, and two coders' codings of them (they agree on most).
+async fn load_themes(
+    state: &AppState,
+    id: &str,
+    (priya, robin, jordan): (
+        &crate::rbac::Actor,
+        &crate::rbac::Actor,
+        Option<&crate::rbac::Actor>,
+    ),
+    first: &str,
+) -> Result<(), AppError> {
+    let mut voices = vec![first.to_string()];
+    let said = [
+        (
+            "moment",
+            "Playing the drum with everyone at the end, I forgot to be anxious for a whole hour.",
+        ),
+        (
+            "feedback",
+            "It would help to know who is running the group before I arrive.",
+        ),
+        (
+            "story",
+            "I had not sung since school. Now I sing in the kitchen again.",
+        ),
+        (
+            "feedback",
+            "The room is hard to find from the bus stop: a sign on the gate would help.",
+        ),
+    ];
+    for (kind, body) in said {
+        let who = jordan.unwrap_or(robin);
+        let input = super::voices::VoiceInput {
+            kind: kind.into(),
+            body: body.into(),
+            visibility: "members".into(),
+        };
+        voices.push(super::voices::share(state, who, id, &input).await?);
+    }
+    let mut themes = Vec::new();
+    for (name, description) in [
+        ("Getting there", "Travel, times, finding the place"),
+        ("Belonging", "Feeling part of a group"),
+        ("The music itself", "Singing, playing, listening"),
+    ] {
+        let input = super::themes::ThemeInput {
+            name: name.into(),
+            description: description.into(),
+            ..Default::default()
+        };
+        themes.push(super::themes::add(state, priya, id, &input).await?);
+    }
+    let (travel, belonging, music) = (&themes[0], &themes[1], &themes[2]);
+    // Voice by voice: Priya's themes, then Robin's (they differ on the second and fourth).
+    let codings: [(&[&String], &[&String]); 5] = [
+        (&[travel], &[travel]),
+        (&[belonging, music], &[music]),
+        (&[], &[]),
+        (&[music], &[music, belonging]),
+        (&[travel], &[travel]),
+    ];
+    for (voice, (p, r)) in voices.iter().zip(codings) {
+        let p: Vec<String> = p.iter().map(|t| (*t).clone()).collect();
+        let r: Vec<String> = r.iter().map(|t| (*t).clone()).collect();
+        super::themes::code(state, priya, voice, &p).await?;
+        super::themes::code(state, robin, voice, &r).await?;
+    }
     Ok(())
 }

@@ -122,6 +122,27 @@ struct Sent {
     voice: VoiceInput,
     partner: PartnerInput,
     member: MemberInput,
+    /// `?removed=` after a partner, activity or member was removed.
+    removed: String,
+}
+
+/// `?removed=` on the members' space.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct RemovedQuery {
+    removed: String,
+}
+
+/// A small form whose one button removes something (managers), named for screen readers.
+fn remove_button(ctx: &PageCtx, action: &str, what: &str) -> Markup {
+    html! {
+        form."ensemble-inline-form" method="post" action=(action) novalidate {
+            (csrf(ctx))
+            button."nhsuk-button nhsuk-button--secondary nhsuk-button--small ensemble-inline-button" type="submit" {
+                "Remove" span."nhsuk-u-visually-hidden" { " " (what) }
+            }
+        }
+    }
 }
 
 fn voice_line(
@@ -185,8 +206,12 @@ async fn space_page(
         .map(|c| (c.code(), c.label()))
         .collect();
     let base = format!("/programmes/{}", p.id);
+    let manager = s.options.is_some();
     let body = html! {
         (error_summary(errors))
+        @if let Some(m) = super::upkeep::Removed::message(&sent.removed) {
+            div."nhsuk-inset-text" role="status" { p { (m) } }
+        }
         span."nhsuk-caption-l" { "Programme led by " (p.lead_organisation) }
         h1 { (p.name) }
         p."nhsuk-body ensemble-pre-line" { (p.summary) }
@@ -208,15 +233,38 @@ async fn space_page(
             ul."nhsuk-list" { @for a in &acts {
                 li { a href=(format!("/actions/{}", a.id)) { (a.title) } " " (status_tag(a.status.code())) " due " (a.due_on) }
             } }
-            h2."nhsuk-heading-m" { "Partners" }
-            ul."nhsuk-list" { @for o in &s.partners { li { (o.name) ": " (o.part) } } }
+            h2."nhsuk-heading-m" id="make-up" { "Partners" }
+            ul."nhsuk-list" { @for o in &s.partners { li {
+                (o.name) ": " (o.part)
+                @if manager && o.organisation_id != p.lead_organisation_id {
+                    " " (remove_button(ctx, &format!("{base}/partners/{}/remove", o.organisation_id), &format!("{} and its linked activities", o.name)))
+                }
+            } } }
             h2."nhsuk-heading-m" { "Activities" }
             @if s.activities.is_empty() { p."nhsuk-body" { "No activities linked yet." } }
-            ul."nhsuk-list" { @for a in &s.activities { li { a href=(format!("/activities/{}", a.id)) { (a.name) } " (" (a.organisation) ")" } } }
+            ul."nhsuk-list" { @for a in &s.activities { li {
+                a href=(format!("/activities/{}", a.id)) { (a.name) } " (" (a.organisation) ")"
+                @if manager { " " (remove_button(ctx, &format!("{base}/activities/{}/remove", a.id), &a.name)) }
+            } } }
             h2."nhsuk-heading-m" { "Members" }
             ul."nhsuk-list" { @for m in &s.members {
-                li { (m.name) ": " (MemberRole::from_code(&m.role).map(|r| r.label()).unwrap_or_default()) ", " (Capacity::from_code(&m.capacity).map(|c| c.label().to_lowercase()).unwrap_or_default()) }
+                li {
+                    (m.name) ": " (MemberRole::from_code(&m.role).map(|r| r.label()).unwrap_or_default()) ", " (Capacity::from_code(&m.capacity).map(|c| c.label().to_lowercase()).unwrap_or_default())
+                    @if manager && m.user_id != actor.user_id { " " (remove_button(ctx, &format!("{base}/members/{}/remove", m.user_id), &m.name)) }
+                }
             } }
+            @if s.members.iter().any(|m| m.user_id == actor.user_id) {
+                details."nhsuk-details" {
+                    summary."nhsuk-details__summary" { span."nhsuk-details__summary-text" { "Leave this programme" } }
+                    div."nhsuk-details__text" {
+                        p { "You stop seeing the programme's space. What you shared stays yours: you can still edit or withdraw it from its own page." }
+                        form method="post" action=(format!("{base}/members/{}/remove", actor.user_id)) novalidate {
+                            (csrf(ctx))
+                            button."nhsuk-button nhsuk-button--warning" type="submit" { "Leave this programme" }
+                        }
+                    }
+                }
+            }
             @if let Some((orgs, activities)) = &s.options {
                 h2."nhsuk-heading-m" { "Add a partner" }
                 form method="post" action=(format!("{base}/partners")) novalidate {
@@ -256,8 +304,13 @@ pub async fn space(
     ctx: PageCtx,
     CurrentUser(actor): CurrentUser,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<RemovedQuery>,
 ) -> Result<Response, AppError> {
-    space_page(&state, &ctx, &actor, &id, &Sent::default(), &[]).await
+    let sent = Sent {
+        removed: q.removed,
+        ..Default::default()
+    };
+    space_page(&state, &ctx, &actor, &id, &sent, &[]).await
 }
 
 /// POST /programmes/{id}/voices

@@ -1,15 +1,22 @@
 //! Sharing without an account: a programme's signed link (and its QR code, as SVG) lets
 //! anyone at a session share a voice until the link expires; a signed withdrawal link shown
 //! once afterwards lets them withdraw it. Nothing is stored for a link: it is the programme
-//! id and expiry with an HMAC (the installation's secret), so a changed or made-up link is
-//! refused, and an expired one says when it expired.
+//! id, the programme's link generation and the expiry with an HMAC (the installation's
+//! secret), so a changed or made-up link is refused, and an expired one says when it expired.
+//! The team can end every link made so far before it expires: that moves the programme's
+//! generation on (`programmes.link_generation`), and a link of an older generation is refused.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use super::access::{ProgrammeAccess, Team};
+use crate::audit;
 use crate::auth::secret::constant_time_eq;
+use crate::error::AppError;
+use crate::rbac::Actor;
+use crate::state::AppState;
 
 /// The longest a link may last, in days.
 pub const MAX_DAYS: i64 = 90;
@@ -25,6 +32,16 @@ pub enum LinkError {
     /// Past its expiry.
     #[error("This link expired on {0}. Ask the programme team for a new one.")]
     Expired(String),
+    /// Ended early by the programme team.
+    #[error("The programme team has ended this link. Ask them for a new one.")]
+    Ended,
+}
+
+/// What a genuine, unexpired link says: the programme and the link generation it was made in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub programme: String,
+    pub generation: i64,
 }
 
 fn mac(secret: &[u8], purpose: &str, value: &str) -> String {
@@ -37,14 +54,17 @@ fn mac(secret: &[u8], purpose: &str, value: &str) -> String {
     URL_SAFE_NO_PAD.encode(m.finalize().into_bytes())
 }
 
-/// A link token for sharing into `programme` until `expires_at` (Unix seconds).
-pub fn token(secret: &[u8], programme: &str, expires_at: i64) -> String {
-    let value = format!("{programme}.{expires_at}");
+/// A link token for sharing into `programme` (made in link generation `generation`) until
+/// `expires_at` (Unix seconds).
+pub fn token(secret: &[u8], programme: &str, generation: i64, expires_at: i64) -> String {
+    let value = format!("{programme}.{generation}.{expires_at}");
     format!("{value}.{}", mac(secret, "voice-link", &value))
 }
 
-/// The programme a token lets someone share into, if it is genuine and not expired at `now`.
-pub fn check(secret: &[u8], token: &str, now: i64) -> Result<String, LinkError> {
+/// What a token says, if it is genuine and not expired at `now` (whether its generation is
+/// still current is for [`open`] to ask the database). A link made before generations
+/// existed (programme and expiry only) counts as generation 0.
+pub fn check(secret: &[u8], token: &str, now: i64) -> Result<Claim, LinkError> {
     let mut parts = token.rsplitn(2, '.');
     let (Some(sig), Some(value)) = (parts.next(), parts.next()) else {
         return Err(LinkError::Forged);
@@ -52,12 +72,68 @@ pub fn check(secret: &[u8], token: &str, now: i64) -> Result<String, LinkError> 
     if !constant_time_eq(&mac(secret, "voice-link", value), sig) {
         return Err(LinkError::Forged);
     }
-    let (programme, expires) = value.rsplit_once('.').ok_or(LinkError::Forged)?;
+    let fields: Vec<&str> = value.split('.').collect();
+    let (programme, generation, expires) = match fields.as_slice() {
+        [p, g, e] => (*p, g.parse::<i64>().map_err(|_| LinkError::Forged)?, *e),
+        [p, e] => (*p, 0, *e),
+        _ => return Err(LinkError::Forged),
+    };
     let expires: i64 = expires.parse().map_err(|_| LinkError::Forged)?;
     if now >= expires {
         return Err(LinkError::Expired(crate::web::layout::datetime(expires)));
     }
-    Ok(programme.to_string())
+    Ok(Claim {
+        programme: programme.to_string(),
+        generation,
+    })
+}
+
+/// The programme's current link generation (`None`: no such programme).
+pub async fn generation<'e, E>(exec: E, programme: &str) -> Result<Option<i64>, AppError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    Ok(
+        sqlx::query_scalar::<_, i64>("SELECT link_generation FROM programmes WHERE id = $1")
+            .bind(programme.to_string())
+            .fetch_optional(exec)
+            .await?,
+    )
+}
+
+/// A link that may be used now: genuine, unexpired, and not ended by the team.
+pub async fn open(state: &AppState, token: &str) -> Result<Result<Claim, LinkError>, AppError> {
+    let claim = match check(&state.secret, token, crate::db::now()) {
+        Ok(c) => c,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(match generation(&state.db.read, &claim.programme).await? {
+        Some(g) if g == claim.generation => Ok(claim),
+        Some(_) => Err(LinkError::Ended),
+        None => Err(LinkError::Forged),
+    })
+}
+
+/// End every link made so far for a programme (its team): links of the old generation are
+/// refused from now on. Audited.
+pub async fn end_all(state: &AppState, actor: &Actor, id: &str) -> Result<(), AppError> {
+    let mut tx = state.db.begin().await?;
+    let p = ProgrammeAccess::<Team>::check(&mut tx, Some(actor), id).await?;
+    sqlx::query("UPDATE programmes SET link_generation = link_generation + 1 WHERE id = $1")
+        .bind(p.id.clone())
+        .execute(&mut *tx)
+        .await?;
+    audit::by(
+        &mut tx,
+        actor,
+        "programme.links_ended",
+        "programme",
+        Some(&p.id),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The withdrawal key of an anonymous voice (shown once, to whoever shared it).
@@ -110,9 +186,12 @@ pub async fn make(
     } else {
         vec![]
     };
+    let current = generation(&state.db.read, &s.programme.id)
+        .await?
+        .ok_or(crate::error::AppError::NotFound)?;
     let made = n.map(|d| {
         let expires = crate::db::now() + d * 86_400;
-        let t = token(&state.secret, &s.programme.id, expires);
+        let t = token(&state.secret, &s.programme.id, current, expires);
         (
             format!("{}/share/{t}", state.cfg.base_url.trim_end_matches('/')),
             t,
@@ -129,8 +208,19 @@ mod tests {
     #[test]
     fn links_are_signed_expire_and_cannot_be_changed() {
         let s = b"secret";
-        let t = token(s, "p1", 1_000);
-        assert_eq!(check(s, &t, 999), Ok("p1".into()));
+        let t = token(s, "p1", 3, 1_000);
+        let claim = Claim {
+            programme: "p1".into(),
+            generation: 3,
+        };
+        assert_eq!(check(s, &t, 999), Ok(claim));
+        assert_eq!(
+            check(s, &t.replace(".3.", ".4."), 0),
+            Err(LinkError::Forged)
+        );
+        // A link made before generations existed still reads, as generation 0.
+        let old = format!("p1.1000.{}", mac(s, "voice-link", "p1.1000"));
+        assert_eq!(check(s, &old, 0).map(|c| c.generation), Ok(0));
         assert!(matches!(check(s, &t, 1_000), Err(LinkError::Expired(_))));
         assert_eq!(check(b"other", &t, 0), Err(LinkError::Forged));
         assert_eq!(check(s, &t.replace("p1", "p2"), 0), Err(LinkError::Forged));

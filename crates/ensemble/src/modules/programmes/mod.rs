@@ -12,12 +12,15 @@ pub mod api;
 pub mod demo;
 pub mod html;
 pub mod link;
+pub mod media;
+pub mod media_html;
 pub mod model;
-pub mod photos;
 pub mod service;
 pub mod share_html;
 pub mod themes;
+pub mod themes_export;
 pub mod themes_html;
+pub mod upkeep;
 pub mod voices;
 pub mod voices_html;
 
@@ -56,6 +59,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/programmes/{id}/actions/new", P::SignedIn, vh::new_action),
         Route::post("/programmes/{id}/actions", P::SignedIn, vh::create_action),
         Route::get("/programmes/{id}/link", P::SignedIn, sh::link_page),
+        Route::post("/programmes/{id}/link/end", P::SignedIn, sh::end_links),
         Route::get("/share/{token}", P::Public, sh::share_form),
         Route::post("/share/{token}", P::Public, sh::share),
         Route::get("/share/{token}/qr.svg", P::Public, sh::qr),
@@ -64,18 +68,47 @@ pub fn routes() -> Vec<Route> {
         Route::get("/voices/{id}", P::SignedIn, vh::voice),
         Route::post("/voices/{id}", P::SignedIn, vh::edit),
         Route::post("/voices/{id}/withdraw", P::SignedIn, vh::withdraw),
-        Route::get("/voices/{id}/photo", P::SignedIn, vh::photo),
-        Route::post("/voices/{id}/photo", P::SignedIn, vh::add_photo),
+        Route::get("/voices/{id}/photo", P::SignedIn, media_html::photo),
+        Route::post("/voices/{id}/photo", P::SignedIn, media_html::add_photo),
+        Route::get("/voices/{id}/audio", P::SignedIn, media_html::audio),
+        Route::post("/voices/{id}/audio", P::SignedIn, media_html::add_audio),
         Route::post("/voices/{id}/moderate", P::SignedIn, vh::moderate),
         Route::get("/programmes/{id}/themes", P::SignedIn, th::overview),
         Route::post("/programmes/{id}/themes", P::SignedIn, th::add),
+        Route::get(
+            "/programmes/{id}/themes/codings.csv",
+            P::SignedIn,
+            themes_export::codings_csv,
+        ),
         Route::post("/programmes/{id}/themes/{theme}", P::SignedIn, th::change),
         Route::post("/voices/{id}/themes", P::SignedIn, th::code),
         Route::get("/actions/{id}", P::SignedIn, vh::action),
         Route::post("/actions/{id}/updates", P::SignedIn, vh::post_update),
         Route::post("/actions/{id}/replies", P::SignedIn, vh::reply),
+        Route::post("/actions/{id}/owner", P::SignedIn, upkeep::owner),
+        Route::post(
+            "/programmes/{id}/partners/{organisation}/remove",
+            P::ManageActivities,
+            upkeep::partner,
+        ),
+        Route::post(
+            "/programmes/{id}/activities/{activity}/remove",
+            P::ManageActivities,
+            upkeep::activity,
+        ),
+        Route::post(
+            "/programmes/{id}/members/{user}/remove",
+            P::SignedIn,
+            upkeep::member,
+        ),
         Route::get("/api/v1/programmes", P::SignedIn, api::list).scope("programmes:read"),
         Route::get("/api/v1/programmes/{id}", P::SignedIn, api::get).scope("programmes:read"),
+        Route::get(
+            "/api/v1/programmes/{id}/themes",
+            P::SignedIn,
+            themes_export::api,
+        )
+        .scope("programmes:read"),
     ]
 }
 
@@ -93,6 +126,7 @@ pub fn manifest() -> Manifest {
         "programme_action_replies",
         "programme_notifications",
         "programme_voice_photos",
+        "programme_voice_audio",
         "programme_themes",
         "programme_voice_codings",
         "programme_voice_themes",

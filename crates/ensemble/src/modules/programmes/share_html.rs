@@ -10,7 +10,6 @@ use serde::Deserialize;
 use super::html::voice_fields;
 use super::link::{self, LinkError};
 use super::voices::{self, VoiceInput};
-use crate::db::now;
 use crate::error::{AppError, FieldError};
 use crate::state::AppState;
 use crate::web::ctx::CurrentUser;
@@ -23,6 +22,8 @@ use crate::web::{Page, PageCtx, page};
 #[serde(default)]
 pub struct Days {
     days: String,
+    /// `1` after the team ended every link.
+    ended: String,
 }
 
 /// GET /programmes/{id}/link — the team makes a link and QR code that expire.
@@ -37,6 +38,7 @@ pub async fn link_page(
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             (error_summary(&errors))
+            @if q.ended == "1" { div."nhsuk-inset-text" { p { "Every link made before now has been ended. Make a new one below if you need it." } } }
             span."nhsuk-caption-l" { (s.programme.name) }
             h1 { "Link for sharing without an account" }
             p."nhsuk-body" { "Anyone with the link can share a voice with this programme until it expires. Print the QR code for a session, or send the link." }
@@ -51,6 +53,7 @@ pub async fn link_page(
                 img src=(format!("/share/{t}/qr.svg")) alt="QR code for the link" width="240" height="240";
                 p."nhsuk-body" { a href=(format!("/share/{t}/qr.svg")) download="share-qr.svg" { "Download the QR code (SVG) to print" } }
             }
+            (end_form(&ctx, &s.programme.id))
         } }
     };
     Ok(page(
@@ -61,10 +64,33 @@ pub async fn link_page(
     ))
 }
 
+/// The form that ends every link made so far.
+fn end_form(ctx: &PageCtx, programme: &str) -> maud::Markup {
+    html! {
+        h2."nhsuk-heading-m" { "End every link made so far" }
+        p."nhsuk-body" { "If a link or QR code reached the wrong people, end it now. Every link made before this moment stops working at once, printed ones too; voices already shared stay. You can then make a new link." }
+        form method="post" action=(format!("/programmes/{programme}/link/end")) novalidate {
+            (csrf(ctx))
+            button."nhsuk-button nhsuk-button--warning" type="submit" { "End every link" }
+        }
+    }
+}
+
+/// POST /programmes/{id}/link/end — the team ends every link made so far.
+pub async fn end_links(
+    State(state): State<AppState>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    link::end_all(&state, &actor, &id).await?;
+    Ok(axum::response::Redirect::to(&format!("/programmes/{id}/link?ended=1")).into_response())
+}
+
 fn refused(ctx: &PageCtx, e: &LinkError) -> Response {
     let (status, title) = match e {
         LinkError::Forged => (StatusCode::BAD_REQUEST, "This link is not valid"),
         LinkError::Expired(_) => (StatusCode::GONE, "This link has expired"),
+        LinkError::Ended => (StatusCode::GONE, "This link has been ended"),
     };
     let body = html! { h1 { (title) } p."nhsuk-body" { (e.to_string()) } };
     (status, page(ctx, Page::new(title, body))).into_response()
@@ -75,7 +101,9 @@ pub async fn qr(
     State(state): State<AppState>,
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
-    link::check(&state.secret, &token, now()).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    link::open(&state, &token)
+        .await?
+        .map_err(|e| AppError::BadRequest(e.to_string()))?;
     let url = format!("{}/share/{token}", state.cfg.base_url.trim_end_matches('/'));
     let svg = crate::auth::totp::qr_svg(&url)
         .ok_or_else(|| AppError::BadRequest("The link is too long for a QR code".into()))?;
@@ -96,11 +124,11 @@ async fn share_page(
     f: &VoiceInput,
     errors: &[FieldError],
 ) -> Result<Response, AppError> {
-    let programme = match link::check(&state.secret, token, now()) {
-        Ok(p) => p,
+    let claim = match link::open(state, token).await? {
+        Ok(c) => c,
         Err(e) => return Ok(refused(ctx, &e)),
     };
-    let pp = super::service::public_page(state, None, &programme).await?;
+    let pp = super::service::public_page(state, None, &claim.programme).await?;
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             (error_summary(errors))
@@ -136,12 +164,13 @@ pub async fn share(
     Path(token): Path<String>,
     PageForm(f): PageForm<VoiceInput>,
 ) -> Result<Response, AppError> {
-    let programme = match link::check(&state.secret, &token, now()) {
-        Ok(p) => p,
+    let claim = match link::open(&state, &token).await? {
+        Ok(c) => c,
         Err(e) => return Ok(refused(&ctx, &e)),
     };
-    let id = match voices::share_anonymously(&state, &programme, &f).await {
-        Ok(id) => id,
+    let id = match voices::share_anonymously(&state, &claim, &f).await {
+        Ok(Ok(id)) => id,
+        Ok(Err(e)) => return Ok(refused(&ctx, &e)),
         Err(AppError::Invalid(e)) => return share_page(&state, &ctx, &token, &f, &e).await,
         Err(e) => return Err(e),
     };

@@ -62,7 +62,7 @@ async fn is_coder(
 }
 
 /// Prove the actor codes voices in the programme: 403 for anyone else.
-async fn coder(
+pub(super) async fn coder(
     conn: &mut sqlx::AnyConnection,
     actor: &Actor,
     programme: &str,
@@ -387,7 +387,7 @@ pub struct Overview {
 pub const QUOTES: usize = 3;
 
 /// The UK month of a moment, as a sortable key and in words ("December 2026").
-fn month_of(ts: i64) -> ((i32, u8), String) {
+pub(super) fn month_of(ts: i64) -> ((i32, u8), String) {
     let d = crate::db::uk::local(ts);
     (
         (d.year(), u8::from(d.month())),
@@ -395,22 +395,18 @@ fn month_of(ts: i64) -> ((i32, u8), String) {
     )
 }
 
-/// The themes page for a coder: themes, voices per theme by month (small counts
-/// suppressed), quotes they may read and the agreement between each pair of coders.
-pub async fn overview(
-    state: &AppState,
-    actor: &Actor,
+/// Every theme ticked in a programme (voice, coder, theme), and the voices each coder coded
+/// (even with nothing ticked): what agreement and the codings export are computed from.
+pub(super) async fn codings(
+    conn: &mut sqlx::AnyConnection,
     programme: &str,
-) -> Result<Overview, AppError> {
-    let mut tx = state.db.begin().await?;
-    let p = coder(&mut tx, actor, programme).await?;
-    let themes = list(&mut tx, &p.id).await?;
+) -> Result<Ticks, AppError> {
     let rows = sqlx::query(
         "SELECT vt.voice_id, vt.coder_id, vt.theme_id FROM programme_voice_themes vt \
          JOIN programme_themes t ON t.id = vt.theme_id WHERE t.programme_id = $1",
     )
-    .bind(p.id.clone())
-    .fetch_all(&mut *tx)
+    .bind(programme.to_string())
+    .fetch_all(&mut *conn)
     .await?;
     let mut ticks: BTreeSet<(String, String, String)> = BTreeSet::new();
     for r in &rows {
@@ -424,8 +420,8 @@ pub async fn overview(
         "SELECT c.voice_id, c.coder_id FROM programme_voice_codings c \
          JOIN programme_voices v ON v.id = c.voice_id WHERE v.programme_id = $1",
     )
-    .bind(p.id.clone())
-    .fetch_all(&mut *tx)
+    .bind(programme.to_string())
+    .fetch_all(&mut *conn)
     .await?;
     let mut coded: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for r in &rows {
@@ -434,6 +430,26 @@ pub async fn overview(
             .or_default()
             .insert(r.try_get("voice_id")?);
     }
+    Ok((ticks, coded))
+}
+
+/// (voice, coder, theme) ticks and each coder's coded voices.
+pub(super) type Ticks = (
+    BTreeSet<(String, String, String)>,
+    BTreeMap<String, BTreeSet<String>>,
+);
+
+/// The themes page for a coder: themes, voices per theme by month (small counts
+/// suppressed), quotes they may read and the agreement between each pair of coders.
+pub async fn overview(
+    state: &AppState,
+    actor: &Actor,
+    programme: &str,
+) -> Result<Overview, AppError> {
+    let mut tx = state.db.begin().await?;
+    let p = coder(&mut tx, actor, programme).await?;
+    let themes = list(&mut tx, &p.id).await?;
+    let (ticks, coded) = codings(&mut tx, &p.id).await?;
     let voices: Vec<Voice> = sqlx::query(sqlx::AssertSqlSafe(format!(
         "{VOICE} WHERE programme_id = $1 ORDER BY created_at DESC, id DESC"
     )))

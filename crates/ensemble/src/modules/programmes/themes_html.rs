@@ -83,6 +83,12 @@ fn agreement_table(o: &Overview) -> Markup {
                 }
             }
         }
+        h3."nhsuk-heading-s" { "Check these figures yourself" }
+        p."nhsuk-body" {
+            a href=(format!("/programmes/{}/themes/codings.csv", o.programme.id)) download { "Download the codings (CSV)" }
+            ": one row for each voice someone coded and each theme, one column for each coder (1 ticked, 0 not ticked, blank where they did not code that voice). No voice text is in it."
+        }
+        p."nhsuk-body" { "The \"All themes\" row of a pair is what " code { "ensemble analyse agreement codings.csv --first \"Name\" --second \"Name\"" } " gives; keep only one theme's rows for that theme's figures." }
     }
 }
 

@@ -25,6 +25,7 @@ pub const NAMED_IN: &[&str] = &[
     "programme_voice_themes",
     "programme_voice_codings",
     "programme_voice_photos",
+    "programme_voice_audio",
     "programme_notifications",
     "programme_action_replies",
     "programme_action_voices",
@@ -134,14 +135,19 @@ async fn insert(
 }
 
 /// Share a voice anonymously through a programme's signed link (no account; the caller
-/// checked the link).
+/// checked the link's signature and expiry). The link's generation is checked again in the
+/// same transaction, so a link the team ends meanwhile shares nothing.
 pub async fn share_anonymously(
     state: &AppState,
-    programme: &str,
+    claim: &super::link::Claim,
     input: &VoiceInput,
-) -> Result<String, AppError> {
+) -> Result<Result<String, super::link::LinkError>, AppError> {
     let mut tx = state.db.begin().await?;
-    let p = ProgrammeAccess::<super::access::Public>::check(&mut tx, None, programme).await?;
+    let p =
+        ProgrammeAccess::<super::access::Public>::check(&mut tx, None, &claim.programme).await?;
+    if super::link::generation(&mut *tx, &p.id).await? != Some(claim.generation) {
+        return Ok(Err(super::link::LinkError::Ended));
+    }
     let c = validate(input)?;
     let id = insert(&mut tx, &p.id, None, &c).await?;
     audit::record(
@@ -156,7 +162,7 @@ pub async fn share_anonymously(
     )
     .await?;
     tx.commit().await?;
-    Ok(id)
+    Ok(Ok(id))
 }
 
 /// A voice, for someone allowed to read it. A reader other than its author is recorded.

@@ -9,6 +9,8 @@ use serde::Deserialize;
 use super::access::Standing;
 use super::actions::{self, ActionInput, UpdateInput};
 use super::html::{status_tag, voice_fields};
+use super::media::Media;
+use super::media_html as mh;
 use super::model::{ActionStatus, Moderation, Visibility};
 use super::voices::{self, VoiceInput};
 use crate::error::{AppError, FieldError};
@@ -35,6 +37,8 @@ fn banner(code: &str) -> maud::Markup {
         "shared" => "Thank you: your voice is shared",
         "edited" => "Your changes are saved",
         "photo" => "Photo saved",
+        "audio" => "Recording saved",
+        "owner" => "Action handed on: the new owner posts its progress from now on",
         "moderated" => "Moderation saved",
         "update" => "Progress posted: the people who spoke have been told",
         "reply" => "Your reply is sent to the programme team",
@@ -50,7 +54,7 @@ fn banner(code: &str) -> maud::Markup {
     }
 }
 
-async fn voice_page(
+pub(super) async fn voice_page(
     state: &AppState,
     ctx: &PageCtx,
     actor: &Actor,
@@ -60,7 +64,8 @@ async fn voice_page(
     errors: &[FieldError],
 ) -> Result<Response, AppError> {
     let v = voices::read(state, Some(actor), id).await?;
-    let photo = super::photos::info(state, &v).await?;
+    let photo = super::media::info(state, Media::Photo, &v).await?;
+    let audio = super::media::info(state, Media::Audio, &v).await?;
     let coding = super::themes::for_voice(state, actor, &v).await?;
     let form = edit.cloned().unwrap_or(VoiceInput {
         kind: v.kind.code().into(),
@@ -82,9 +87,8 @@ async fn voice_page(
                     div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Public" } dd."nhsuk-summary-list__value" { (v.moderation.label()) } }
                 }
             }
-            @if let Some(ph) = &photo {
-                p."nhsuk-body" { a href=(format!("/voices/{}/photo", v.id)) download { "Download the photo (" (if ph.content_type == "image/png" { "PNG" } else { "JPEG" }) ", " (crate::web::upload::file_size(usize::try_from(ph.size_bytes).unwrap_or(0))) ")" } }
-            }
+            (mh::download(&v.id, Media::Photo, photo.as_ref()))
+            (mh::download(&v.id, Media::Audio, audio.as_ref()))
             @if v.standing() >= Standing::Team && v.visibility == Visibility::Public && v.moderation == Moderation::Waiting {
                 h2."nhsuk-heading-m" { "Check it before it is public" }
                 p."nhsuk-body" { "Make it public only if nothing in it could identify anyone." }
@@ -106,18 +110,8 @@ async fn voice_page(
                     (voice_fields(&form, errors))
                     (button("Save changes"))
                 }
-                h2."nhsuk-heading-m" { @if photo.is_some() { "Replace the photo" } @else { "Add a photo" } }
-                form method="post" action=(format!("/voices/{}/photo", v.id)) enctype="multipart/form-data" novalidate {
-                    (csrf(ctx))
-                    @let err = errors.iter().find(|e| e.field == "photo");
-                    div class=(if err.is_some() { "nhsuk-form-group nhsuk-form-group--error" } else { "nhsuk-form-group" }) {
-                        label."nhsuk-label" for="photo" { "Photo (optional)" }
-                        div."nhsuk-hint" id="photo-hint" { "A PNG or JPEG of up to 900 KB. Only people who may read what you shared can download it. Leave out faces and names." }
-                        @if let Some(e) = err { span."nhsuk-error-message" id="photo-error" { span."nhsuk-u-visually-hidden" { "Error: " } (e.message) } }
-                        input."nhsuk-file-upload" id="photo" name="photo" type="file" accept="image/png,image/jpeg" aria-describedby=(if err.is_some() { "photo-hint photo-error" } else { "photo-hint" });
-                    }
-                    button."nhsuk-button nhsuk-button--secondary" type="submit" { "Upload photo" }
-                }
+                (mh::upload(ctx, &v.id, Media::Photo, photo.is_some(), errors))
+                (mh::upload(ctx, &v.id, Media::Audio, audio.is_some(), errors))
                 h2."nhsuk-heading-m" { "Withdraw it" }
                 p."nhsuk-body" { "It will be deleted straight away, from every page, list and count, and from any action it started." }
                 form method="post" action=(format!("/voices/{}/withdraw", v.id)) novalidate {
@@ -307,7 +301,7 @@ pub async fn create_action(
     }
 }
 
-async fn action_page(
+pub(super) async fn action_page(
     state: &AppState,
     ctx: &PageCtx,
     actor: &Actor,
@@ -319,6 +313,11 @@ async fn action_page(
     let v = actions::view(state, actor, id).await?;
     let a = &v.action;
     let owner = a.owner_id == actor.user_id || a.standing() == Standing::Manager;
+    let others = if owner {
+        super::upkeep::owner_choices(state, &a.programme_id, &a.owner_id).await?
+    } else {
+        Vec::new()
+    };
     let statuses: Vec<(&str, &str)> = ActionStatus::ALL
         .iter()
         .map(|s| (s.code(), s.label()))
@@ -349,6 +348,14 @@ async fn action_page(
                     (textarea("body", "What has happened", "Shown on the public board. Do not name anyone.", &sent.0.body, errors))
                     (radios("status", "Where it stands now", &statuses, if sent.0.status.is_empty() { a.status.code() } else { &sent.0.status }, errors))
                     (button("Post progress"))
+                }
+                @if !others.is_empty() {
+                    h2."nhsuk-heading-m" { "Hand this action on" }
+                    form method="post" action=(format!("/actions/{}/owner", a.id)) novalidate {
+                        (csrf(ctx))
+                        (select("owner_id", "New owner", &others, "", errors))
+                        (button("Hand on"))
+                    }
                 }
             }
             @if !a.own_voices().is_empty() {
@@ -435,46 +442,4 @@ pub async fn reply(
         }
         Err(e) => Err(e),
     }
-}
-
-/// POST /voices/{id}/photo
-pub async fn add_photo(
-    State(state): State<AppState>,
-    ctx: PageCtx,
-    CurrentUser(actor): CurrentUser,
-    Path(id): Path<String>,
-    form: crate::web::upload::MultipartForm,
-) -> Result<Response, AppError> {
-    let file = form.file("photo").map(|p| p.data.as_ref());
-    match super::photos::add(&state, &actor, &id, file).await {
-        Ok(()) => Ok(Redirect::to(&format!("/voices/{id}?saved=photo")).into_response()),
-        Err(AppError::Invalid(e)) => voice_page(&state, &ctx, &actor, &id, "", None, &e).await,
-        Err(e) => Err(e),
-    }
-}
-
-/// GET /voices/{id}/photo — as an attachment, to people who may read the voice.
-pub async fn photo(
-    State(state): State<AppState>,
-    CurrentUser(actor): CurrentUser,
-    Path(id): Path<String>,
-) -> Result<Response, AppError> {
-    let (content_type, data) = super::photos::get(&state, &actor, &id).await?;
-    let ext = if content_type == "image/png" {
-        "png"
-    } else {
-        "jpg"
-    };
-    Ok((
-        [
-            (axum::http::header::CONTENT_TYPE, content_type),
-            (
-                axum::http::header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"voice-photo.{ext}\""),
-            ),
-            (axum::http::header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        data,
-    )
-        .into_response())
 }
