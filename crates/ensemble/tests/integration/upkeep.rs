@@ -531,3 +531,188 @@ async fn upkeep_codings_export_reproduces_the_agreement_shown() {
     assert!(!body.contains(&voices[0]));
     assert_eq!(body.lines().count(), 1 + 3 * 2);
 }
+
+/// A practitioner records a voice for someone taking part: only people of the programme's
+/// activities who agreed to share their stories are offered; the voice is theirs where they
+/// have an account (otherwise the practitioner's to change); withdrawing the consent hides
+/// it at once and the sweep deletes it with everything naming it.
+#[tokio::test]
+async fn upkeep_a_voice_recorded_on_someones_behalf_follows_their_consent() {
+    let mut w = crate::referrals::world().await;
+    let (_, harper, mut harper_client) = crate::measures::connected(&mut w, "Harper").await;
+    let (_, sam, _) = crate::measures::connected(&mut w, "Sam").await;
+    let (mut manager, _, _) = signed(&w.app, Role::ProgrammeManager, &w.provider_org).await;
+    let r = manager
+        .submit(
+            "/programmes",
+            "/programmes",
+            &[
+                ("name", "Singing programme"),
+                ("summary", "Singing."),
+                ("lead_organisation_id", &w.provider_org),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let space = r.location().to_string();
+    let p = space.trim_start_matches("/programmes/").to_string();
+    let r = manager
+        .submit(
+            &space,
+            &format!("{space}/activities"),
+            &[("activity_id", &w.activity)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let pr_email: String = sqlx::query_scalar("SELECT email FROM users WHERE id = $1")
+        .bind(w.practitioner.1.clone())
+        .fetch_one(&w.app.state.db.read)
+        .await
+        .unwrap();
+    add(&mut manager, &p, &pr_email, "responsible", "staff").await;
+    let give = |person: String| {
+        let db = w.app.state.db.write.clone();
+        async move {
+            sqlx::query(
+                "INSERT INTO person_consents (person_id, purpose, decision, statement_id, decided_at) \
+                 SELECT person_id, 'share_stories', 'given', statement_id, decided_at FROM person_consents WHERE person_id = $1 AND purpose = 'contact'",
+            )
+            .bind(person)
+            .execute(&db)
+            .await
+            .unwrap();
+        }
+    };
+    give(harper.clone()).await;
+
+    let form = format!("{space}/voices/for");
+    let (pr, _) = &mut w.practitioner;
+    assert!(
+        pr.get(&space)
+            .await
+            .body
+            .contains("Record a voice for someone")
+    );
+    let page = pr.get(&form).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Harper"));
+    assert!(
+        !page.body.contains("Sam"),
+        "Sam has not agreed to share stories"
+    );
+    assert!(
+        page.body
+            .contains("1 person you work with here has not agreed")
+    );
+    // Not agreed, or empty: named, nothing stored.
+    let before = w.app.count("SELECT COUNT(*) FROM programme_voices").await;
+    let r = pr
+        .submit(
+            &form,
+            &form,
+            &[
+                ("person_id", &sam),
+                ("kind", "feedback"),
+                ("body", ""),
+                ("visibility", "team"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("has agreed to share their stories"));
+    assert!(r.body.contains("Enter what you want to say"));
+    assert_eq!(
+        w.app.count("SELECT COUNT(*) FROM programme_voices").await,
+        before
+    );
+    // Someone outside the programme team cannot record.
+    assert_eq!(
+        w.other_practitioner.get(&form).await.status,
+        StatusCode::FORBIDDEN
+    );
+    let r = pr
+        .submit(
+            &form,
+            &form,
+            &[
+                ("person_id", &harper),
+                ("kind", "moment"),
+                ("body", "Singing <b>made</b> my week"),
+                ("visibility", "team"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let voice_page = r.location().split('?').next().unwrap().to_string();
+    let r = pr.get(&voice_page).await;
+    assert!(r.body.contains("Singing &lt;b&gt;made&lt;/b&gt; my week"));
+    assert!(r.body.contains("written down by the programme team"));
+    assert!(
+        !r.body.contains("Change what you shared"),
+        "Harper's to change"
+    );
+    // Harper has an account: the voice is hers.
+    let mine = harper_client.get(&voice_page).await;
+    assert_eq!(mine.status, StatusCode::OK);
+    assert!(mine.body.contains("Change what you shared"));
+
+    // Sam agrees, has no account: the practitioner keeps it for him.
+    give(sam.clone()).await;
+    sqlx::query("UPDATE people SET user_id = NULL WHERE id = $1")
+        .bind(sam.clone())
+        .execute(&w.app.state.db.write)
+        .await
+        .unwrap();
+    let r = pr
+        .submit(
+            &form,
+            &form,
+            &[
+                ("person_id", &sam),
+                ("kind", "feedback"),
+                ("body", "Later buses please"),
+                ("visibility", "members"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let sam_page = r.location().split('?').next().unwrap().to_string();
+    assert!(
+        pr.get(&sam_page)
+            .await
+            .body
+            .contains("Change what you shared")
+    );
+
+    // Harper withdraws her consent: the voice is gone at once, then deleted by the sweep.
+    sqlx::query("UPDATE person_consents SET decision = 'withdrawn' WHERE person_id = $1 AND purpose = 'share_stories'")
+        .bind(harper.clone())
+        .execute(&w.app.state.db.write)
+        .await
+        .unwrap();
+    assert_eq!(pr.get(&voice_page).await.status, StatusCode::NOT_FOUND);
+    assert!(!pr.get(&space).await.body.contains(&voice_page));
+    assert!(pr.get(&space).await.body.contains(&sam_page));
+    let n = ensemble::modules::programmes::behalf::sweep(&w.app.state)
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    assert_eq!(
+        w.app
+            .count("SELECT COUNT(*) FROM programme_voices WHERE person_id IS NOT NULL")
+            .await,
+        1
+    );
+    assert_eq!(
+        w.app
+            .count("SELECT COUNT(*) FROM audit_log WHERE action = 'voice.consent_withdrawn'")
+            .await,
+        1
+    );
+    assert_eq!(
+        ensemble::modules::programmes::behalf::sweep(&w.app.state)
+            .await
+            .unwrap(),
+        0
+    );
+}

@@ -60,6 +60,8 @@ pub struct Voice {
     pub id: String,
     pub programme_id: String,
     pub author_id: Option<String>,
+    /// The practitioner who recorded it on a participant's behalf (with their consent).
+    pub recorded_by: Option<String>,
     pub kind: VoiceKind,
     pub body: String,
     pub visibility: Visibility,
@@ -239,7 +241,13 @@ impl<R: ProgrammeRelation> ProgrammeAccess<R> {
     }
 }
 
-pub(super) const VOICE: &str = "SELECT id, programme_id, author_id, kind, body, visibility, moderation, created_at, updated_at FROM programme_voices";
+/// Voices as every page reads them (callers append `WHERE …`). A voice a practitioner
+/// recorded on a participant's behalf counts only while that person's consent to share
+/// stories stands, so withdrawing the consent hides it at once (the hourly sweep in
+/// `behalf` then deletes it).
+pub(super) const VOICE: &str = "SELECT id, programme_id, author_id, recorded_by, kind, body, visibility, moderation, created_at, updated_at \
+    FROM (SELECT * FROM programme_voices pv WHERE pv.person_id IS NULL OR EXISTS (SELECT 1 FROM people_current_consents c \
+    WHERE c.person_id = pv.person_id AND c.purpose = 'share_stories' AND c.decision = 'given')) programme_voices";
 
 pub(super) fn voice_from(r: &AnyRow) -> Result<Voice, sqlx::Error> {
     let code = |c: &str| r.try_get::<String, _>(c);
@@ -248,6 +256,7 @@ pub(super) fn voice_from(r: &AnyRow) -> Result<Voice, sqlx::Error> {
         id: r.try_get("id")?,
         programme_id: r.try_get("programme_id")?,
         author_id: r.try_get("author_id")?,
+        recorded_by: r.try_get("recorded_by")?,
         kind: VoiceKind::from_code(&code("kind")?).ok_or_else(|| bad("kind"))?,
         body: r.try_get("body")?,
         visibility: Visibility::from_code(&code("visibility")?).ok_or_else(|| bad("visibility"))?,
@@ -331,8 +340,11 @@ impl<R: VoiceRelation> VoiceAccess<R> {
             .ok_or(AppError::NotFound)?;
         let voice = voice_from(&row)?;
         let p = ProgrammeAccess::<Public>::check(conn, actor, &voice.programme_id).await?;
-        let is_author = match (actor, &voice.author_id) {
-            (Some(a), Some(author)) => &a.user_id == author,
+        // The author; or, for a voice recorded on behalf of someone without an account,
+        // the practitioner who recorded it (who edits or withdraws it when asked).
+        let is_author = match (actor, &voice.author_id, &voice.recorded_by) {
+            (Some(a), Some(author), _) => &a.user_id == author,
+            (Some(a), None, Some(by)) => &a.user_id == by,
             _ => false,
         };
         if !R::holds(&voice, p.standing, is_author) {
@@ -462,6 +474,7 @@ mod tests {
             id: "v".into(),
             programme_id: "p".into(),
             author_id: Some("a".into()),
+            recorded_by: None,
             kind: VoiceKind::Feedback,
             body: "b".into(),
             visibility,

@@ -223,6 +223,7 @@ async fn space_page(
                 (voice_fields(&sent.voice, errors))
                 (button("Share"))
             }
+            @if team { p."nhsuk-body" { a href=(format!("{base}/voices/for")) { "Record a voice for someone" } " who has agreed to share their stories and prefers you to write it down." } }
             h2."nhsuk-heading-m" { "Voices" }
             p."nhsuk-body" { (count) " shared in this programme; you can see " (voices.len()) "." }
             ul."nhsuk-list" { @for (v, mine) in &voices { (voice_line(v, *mine, &names, team)) } }

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod actions;
 pub mod api;
+pub mod behalf;
 pub mod demo;
 pub mod html;
 pub mod link;
@@ -24,6 +25,7 @@ pub mod upkeep;
 pub mod voices;
 pub mod voices_html;
 
+use crate::jobs::{Every, JobHandler, Schedule};
 use crate::manifest::Manifest;
 use crate::rbac::Permission as P;
 use crate::web::routes::Route;
@@ -41,6 +43,8 @@ pub fn routes() -> Vec<Route> {
         Route::get("/programmes/{id}/about", P::Public, html::about),
         Route::get("/programmes/{id}/board", P::Public, html::board),
         Route::post("/programmes/{id}/voices", P::SignedIn, html::share),
+        Route::get("/programmes/{id}/voices/for", P::SignedIn, behalf::form),
+        Route::post("/programmes/{id}/voices/for", P::SignedIn, behalf::submit),
         Route::post(
             "/programmes/{id}/partners",
             P::ManageActivities,
@@ -114,21 +118,24 @@ pub fn routes() -> Vec<Route> {
 
 /// What this module declares to the application.
 pub fn manifest() -> Manifest {
-    Manifest::new("programmes", routes()).tables(&[
-        "programmes",
-        "programme_partners",
-        "programme_activities",
-        "programme_members",
-        "programme_voices",
-        "programme_actions",
-        "programme_action_voices",
-        "programme_action_updates",
-        "programme_action_replies",
-        "programme_notifications",
-        "programme_voice_photos",
-        "programme_voice_audio",
-        "programme_themes",
-        "programme_voice_codings",
-        "programme_voice_themes",
-    ])
+    Manifest::new("programmes", routes())
+        .tables(&[
+            "programmes",
+            "programme_partners",
+            "programme_activities",
+            "programme_members",
+            "programme_voices",
+            "programme_actions",
+            "programme_action_voices",
+            "programme_action_updates",
+            "programme_action_replies",
+            "programme_notifications",
+            "programme_voice_photos",
+            "programme_voice_audio",
+            "programme_themes",
+            "programme_voice_codings",
+            "programme_voice_themes",
+        ])
+        .jobs(vec![JobHandler::of::<behalf::ConsentSweep>()])
+        .schedules(vec![Schedule::every::<behalf::ConsentSweep>(Every::Hour)])
 }

@@ -40,13 +40,13 @@ pub struct VoiceInput {
     pub visibility: String,
 }
 
-struct Checked {
+pub(super) struct Checked {
     kind: VoiceKind,
     body: String,
-    visibility: Visibility,
+    pub(super) visibility: Visibility,
 }
 
-fn validate(input: &VoiceInput) -> Result<Checked, AppError> {
+pub(super) fn validate(input: &VoiceInput) -> Result<Checked, AppError> {
     let mut e = Vec::new();
     let kind = choice(
         &input.kind,
@@ -111,7 +111,7 @@ pub async fn share(
     Ok(id)
 }
 
-async fn insert(
+pub(super) async fn insert(
     tx: &mut Tx,
     programme: &str,
     author: Option<&str>,
@@ -238,7 +238,7 @@ pub async fn withdraw(state: &AppState, actor: &Actor, id: &str) -> Result<Strin
     Ok(v.programme_id.clone())
 }
 
-async fn delete(tx: &mut Tx, id: &str) -> Result<(), AppError> {
+pub(super) async fn delete(tx: &mut Tx, id: &str) -> Result<(), AppError> {
     for table in NAMED_IN {
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM {table} WHERE voice_id = $1"

@@ -81,7 +81,11 @@ pub(super) async fn voice_page(
             h1 { (v.kind.label()) }
             p."nhsuk-body ensemble-pre-line" { (v.body) }
             dl."nhsuk-summary-list" {
-                div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Shared" } dd."nhsuk-summary-list__value" { (datetime(v.created_at)) @if v.author_id.is_none() { " without signing in" } } }
+                div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Shared" } dd."nhsuk-summary-list__value" {
+                    (datetime(v.created_at))
+                    @if v.recorded_by.is_some() { ", written down by the programme team with the person's agreement" }
+                    @else if v.author_id.is_none() { " without signing in" }
+                } }
                 div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Who may see it" } dd."nhsuk-summary-list__value" { (v.visibility.label()) } }
                 @if v.visibility == Visibility::Public {
                     div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Public" } dd."nhsuk-summary-list__value" { (v.moderation.label()) } }
