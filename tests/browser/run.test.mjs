@@ -1844,3 +1844,89 @@ test('themes: a practitioner adds a theme and codes a voice at 390 px; the theme
     await p.close();
   }
 });
+
+// ---------------------------------------------------------------------------
+test('proposals: a participant proposes from a phone; a practitioner supports and comments; the panel with a co-researcher accepts and starts an action; the decisions log links it', { skip: NO_ACCOUNTS, timeout: 5 * 60_000 }, async (t) => {
+  const participant = sessions.get('participant');
+  const practitioner = sessions.get('practitioner');
+  assert.ok(participant && practitioner, 'participant and practitioner signed in');
+  const title = `Write our own feedback questions ${Date.now()}`;
+  const actionTitle = `Draft the questions with participants ${Date.now()}`;
+  const p = await participant.newPage();
+  const pr = await practitioner.newPage();
+  const anon = await newContext();
+  const a = await anon.newPage();
+  const check = async (page, label, result, opts = {}) => {
+    assertNoProblems(await checkPage(page, { label, response: result.response, errors: result.errors, screenshot: `proposals--${label}`, ...opts }), t);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= page.viewportSize().width, `${label}: scrollWidth ${width}px`);
+  };
+  try {
+    // The participant, on a 390 px phone, proposes (an empty form first).
+    await p.setViewportSize({ width: 390, height: 844 });
+    await load(p, url('/programmes'));
+    const programme = await p.getByRole('link', { name: 'Music and Mind, Liverpool 2026' }).getAttribute('href');
+    await load(p, url(programme));
+    await check(p, 'proposals-390', await submit(p, p.getByRole('link', { name: /^Proposals/ })));
+    const empty = await submit(p, p.getByRole('button', { name: 'Propose' }));
+    await check(p, 'propose-empty-390', empty, { expectStatus: 422 });
+    assert.match(await p.textContent('.nhsuk-error-summary'), /Choose what you are proposing/);
+    await p.getByLabel('A research question').check();
+    await p.locator('#title').fill(title);
+    await p.locator('#body').fill('We would like to ask each other what helps, in our own words, not only the standard scales.');
+    await check(p, 'proposed-390', await submit(p, p.getByRole('button', { name: 'Propose' })));
+    assert.match(await p.textContent('.nhsuk-notification-banner'), /Your proposal is shared/);
+    const proposal = new URL(p.url()).pathname;
+
+    // A staff member supports and comments.
+    await check(pr, 'proposal-staff', await load(pr, url(proposal)));
+    await check(pr, 'supported', await submit(pr, pr.getByRole('button', { name: 'Support this proposal' })));
+    assert.match(await pr.textContent('main'), /1 supporter/);
+    await pr.getByLabel('Your comment').fill('Yes: <b>we</b> could try it at the next review.');
+    await check(pr, 'commented', await submit(pr, pr.getByRole('button', { name: 'Add comment' })));
+    assert.match(await pr.textContent('main'), /<b>we<\/b> could try it/);
+
+    // The panel (Priya with Robin, a co-researcher) accepts with reasons; Priya records it.
+    await check(pr, 'under-review', await submit(pr, pr.getByRole('button', { name: 'Send to the decision panel' })));
+    await pr.getByLabel('Accepted').check();
+    await pr.getByLabel('Reasons for the decision').fill('Participants asked for it and the evaluation team can support it.');
+    await pr.getByLabel('Date of the decision').fill(new Date().toISOString().slice(0, 10));
+    const lived = pr.locator('input[name=present]');
+    assert.ok((await pr.textContent('#decide ~ form')).includes('(lived experience)'), 'the panel has lived experience');
+    for (let i = 0; i < (await lived.count()); i++) await lived.nth(i).check();
+    await check(pr, 'decided', await submit(pr, pr.getByRole('button', { name: 'Record decision' })));
+    assert.match(await pr.textContent('.nhsuk-notification-banner'), /Decision recorded/);
+
+    // From the decisions log, the decision starts an action on the board.
+    await check(pr, 'log', await load(pr, url(`${programme}/decisions`)));
+    const card = pr.locator('.nhsuk-card', { hasText: title });
+    await check(pr, 'new-action', await submit(pr, card.getByRole('link', { name: 'Start an action on the board from this decision' })));
+    await pr.getByLabel('What will change').fill(actionTitle);
+    await pr.getByLabel('What you heard and what you will do').fill('We will draft three questions with the co-researchers.');
+    const owner = await pr.$$eval('#owner_id option', (os) => os.find((o) => o.textContent.includes('Priya'))?.value);
+    await pr.selectOption('#owner_id', owner);
+    await pr.getByLabel('Due date').fill('2027-02-28');
+    await check(pr, 'action', await submit(pr, pr.getByRole('button', { name: 'Start action' })));
+    const action = new URL(pr.url()).pathname;
+    await check(pr, 'log-linked', await load(pr, url(`${programme}/decisions`)));
+    const linked = pr.locator('.nhsuk-card', { hasText: title });
+    assert.equal(await linked.locator(`a[href="${action}"]`).count(), 1, 'the decision links its action');
+    assert.equal(await linked.locator(`a[href="${proposal}"]`).count(), 1, 'the decision links its proposal');
+    assert.match(await linked.textContent(), /lived experience/);
+
+    // The proposer is told; the public log shows the decision without names.
+    await check(p, 'news-390', await load(p, url(`${programme}/proposals`)));
+    assert.match(await p.textContent('main'), new RegExp(`${title}: accepted \\(new\\)`));
+    await check(p, 'decided-390', await load(p, url(proposal)));
+    assert.match(await p.textContent('main'), /Accepted/);
+    await a.setViewportSize({ width: 390, height: 844 });
+    await check(a, 'public-log-390', await load(a, url(`${programme}/decisions`)));
+    const pub = await a.textContent('main');
+    assert.ok(pub.includes(title) && pub.includes(actionTitle), 'the public log shows the decision and its action');
+    assert.ok(!pub.includes('Priya') && !pub.includes('Robin'), 'the public log names nobody');
+  } finally {
+    await p.close();
+    await pr.close();
+    await anon.close();
+  }
+});

@@ -99,7 +99,10 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
             Some(&[Role::Researcher])
         }
         (_, p) if p.starts_with("/manage/activities") => Some(MANAGERS),
-        ("GET", "/programmes/{id}/about" | "/programmes/{id}/board") => None,
+        (
+            "GET",
+            "/programmes/{id}/about" | "/programmes/{id}/board" | "/programmes/{id}/decisions",
+        ) => None,
         (_, p) if p.starts_with("/share/") => None,
         (
             "POST",
@@ -114,6 +117,8 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
             if p.starts_with("/programmes")
                 || p.starts_with("/voices/")
                 || p.starts_with("/actions/")
+                || p.starts_with("/proposals/")
+                || p.starts_with("/decisions/")
                 || p.starts_with("/api/v1/programmes") =>
         {
             Some(ALL)

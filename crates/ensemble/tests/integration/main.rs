@@ -23,6 +23,7 @@ mod portfolio;
 mod practice;
 mod practice_today;
 mod programmes;
+mod proposals;
 mod referrals;
 mod security;
 mod themes;

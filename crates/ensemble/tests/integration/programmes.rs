@@ -362,6 +362,8 @@ async fn a_withdrawn_voice_is_gone_from_every_table_page_and_count() {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 
     crate::themes::code_with_a_new_theme(&mut w.team, &p, &voice).await;
+    let team_id = w.team_id.clone();
+    crate::proposals::link_in_a_decision(&mut w.team, &team_id, &p, &voice).await;
     // Every table with a voice_id column holds this voice before withdrawal.
     let outline = w.app.state.db.schema_outline().await.unwrap();
     let mut naming: Vec<String> = outline

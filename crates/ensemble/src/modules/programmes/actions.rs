@@ -38,6 +38,22 @@ pub async fn create(
 ) -> Result<String, AppError> {
     let mut tx = state.db.begin().await?;
     let p = ProgrammeAccess::<Team>::check(&mut tx, Some(actor), programme).await?;
+    let id = create_in(&mut tx, actor, &p, input, voice_ids, true).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Start an action inside the caller's transaction (the team's proof in hand); a decision
+/// that leads to change starts one this way, with the voices behind the decision, if any
+/// (`voices_required` false).
+pub(super) async fn create_in(
+    tx: &mut crate::db::Tx,
+    actor: &Actor,
+    p: &ProgrammeAccess<Team>,
+    input: &ActionInput,
+    voice_ids: &[String],
+    voices_required: bool,
+) -> Result<String, AppError> {
     let mut e = Vec::new();
     let title = text(&input.title, "title", "what will change", MAX_TITLE, &mut e);
     let description = text(
@@ -47,7 +63,7 @@ pub async fn create(
         MAX_TEXT,
         &mut e,
     );
-    let owners = super::service::member_rows(&mut tx, &p.id).await?;
+    let owners = super::service::member_rows(tx, &p.id).await?;
     if !owners
         .iter()
         .any(|m| m.user_id == input.owner_id && m.role == "responsible")
@@ -73,11 +89,11 @@ pub async fn create(
         )
         .bind(v.clone())
         .bind(p.id.clone())
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         known += n;
     }
-    if voices.is_empty() || known != voices.len() as i64 {
+    if (voices_required && voices.is_empty()) || known != voices.len() as i64 {
         e.push(FieldError::new(
             "voices",
             "Choose at least one voice of this programme that the action answers",
@@ -98,17 +114,17 @@ pub async fn create(
         .bind(input.due_on.trim().to_string())
         .bind(actor.user_id.clone())
         .bind(t)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     for v in &voices {
         sqlx::query("INSERT INTO programme_action_voices (action_id, voice_id) VALUES ($1, $2)")
             .bind(id.clone())
             .bind(v.clone())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
     }
     audit::by(
-        &mut tx,
+        tx,
         actor,
         "action.create",
         "programme_action",
@@ -116,7 +132,6 @@ pub async fn create(
         json!({ "programme": p.id, "voices": voices.len() }),
     )
     .await?;
-    tx.commit().await?;
     Ok(id)
 }
 

@@ -2,7 +2,8 @@
 //! community group and the university; the demo accounts as members with stated roles; a
 //! co-researcher's public voice (checked by Pat) and the action it started, with progress;
 //! more voices, three themes, and Priya's and Robin's codings, so the themes page shows
-//! counts and agreement.
+//! counts and agreement;
+//! Jordan's proposal and the panel's decision on it, in the decisions log.
 
 use crate::error::AppError;
 use crate::modules::referrals::demo::{actor, demo_referrals};
@@ -158,7 +159,8 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
     )
     .await?;
     let jordan = actor(state, "jordan.participant@ensemble-demo.example").await?;
-    load_themes(state, &id, (&priya, &robin, jordan.as_ref()), &voice).await
+    load_themes(state, &id, (&priya, &robin, jordan.as_ref()), &voice).await?;
+    proposal_and_decision(state, &pat, &priya, &robin, &id, &voice, &action).await
 }
 
 /// More voices, three themes, and two coders' codings of them (they agree on most).
@@ -228,5 +230,59 @@ async fn load_themes(
         super::themes::code(state, priya, voice, &p).await?;
         super::themes::code(state, robin, voice, &r).await?;
     }
+    Ok(())
+}
+
+/// Jordan proposes a longer tea break; the panel (Priya and Robin, a co-researcher)
+/// accepts it, with the bus voice and the earlier-start action behind the decision.
+async fn proposal_and_decision(
+    state: &AppState,
+    pat: &crate::rbac::Actor,
+    priya: &crate::rbac::Actor,
+    robin: &crate::rbac::Actor,
+    id: &str,
+    voice: &str,
+    action: &str,
+) -> Result<(), AppError> {
+    let Some(jordan) = actor(state, "jordan.participant@ensemble-demo.example").await? else {
+        return Ok(());
+    };
+    let proposal = super::proposals::create(
+        state,
+        &jordan,
+        id,
+        &super::proposals::ProposalInput {
+            kind: "activity_change".into(),
+            title: "A ten-minute tea break halfway through".into(),
+            body: "An hour and a half is a long time to sit and play. A break to talk would help new people settle in.".into(),
+        },
+    )
+    .await?;
+    super::proposals::support(state, robin, &proposal, true).await?;
+    super::proposals::set_panel(
+        state,
+        pat,
+        id,
+        &[priya.user_id.clone(), robin.user_id.clone()],
+    )
+    .await?;
+    let on = (crate::db::uk::today() - time::Duration::days(2)).to_string();
+    super::decisions::decide(
+        state,
+        priya,
+        &proposal,
+        &super::decisions::DecisionInput {
+            outcome: "accepted".into(),
+            title: String::new(),
+            reasons: "Both musicians agree the groups run better with a pause, and it fits the earlier finish.".into(),
+            decided_on: on,
+        },
+        &super::decisions::Links {
+            present: vec![priya.user_id.clone(), robin.user_id.clone()],
+            voices: vec![voice.to_string()],
+            actions: vec![action.to_string()],
+        },
+    )
+    .await?;
     Ok(())
 }

@@ -185,6 +185,7 @@ async fn space_page(
     let voices = voices::visible(&mut conn, actor, p).await?;
     let count = voices::counts(&mut conn, p).await?;
     let acts = actions::for_programme(&mut conn, &p.id).await?;
+    let decided = super::proposals::unread(&mut conn, actor, &p.id).await?;
     let team = p.standing() >= Standing::Team;
     let coder = team
         || s.members
@@ -228,6 +229,8 @@ async fn space_page(
             p."nhsuk-body" { (count) " shared in this programme; you can see " (voices.len()) "." }
             ul."nhsuk-list" { @for (v, mine) in &voices { (voice_line(v, *mine, &names, team)) } }
             @if coder { p."nhsuk-body" { a href=(format!("{base}/themes")) { "Themes, and how far coders agree" } } }
+            h2."nhsuk-heading-m" { "Proposals and decisions" }
+            p."nhsuk-body" { a href=(format!("{base}/proposals")) { "Proposals" @if decided > 0 { " (news on " (decided) " of yours)" } } " · " a href=(format!("{base}/decisions")) { "Decisions log" } }
             h2."nhsuk-heading-m" { "You said, we did" }
             @if team { p."nhsuk-body" { a href=(format!("{base}/actions/new")) { "Turn voices into an action" } " · " a href=(format!("{base}/link")) { "Link and QR code for sharing without an account" } } }
             @if acts.is_empty() { p."nhsuk-body" { "No actions yet." } }

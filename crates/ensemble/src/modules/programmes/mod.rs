@@ -10,12 +10,16 @@ pub mod access;
 pub mod actions;
 pub mod api;
 pub mod behalf;
+pub mod decisions;
+pub mod decisions_html;
 pub mod demo;
 pub mod html;
 pub mod link;
 pub mod media;
 pub mod media_html;
 pub mod model;
+pub mod proposals;
+pub mod proposals_html;
 pub mod service;
 pub mod share_html;
 pub mod themes;
@@ -29,6 +33,8 @@ use crate::jobs::{Every, JobHandler, Schedule};
 use crate::manifest::Manifest;
 use crate::rbac::Permission as P;
 use crate::web::routes::Route;
+use decisions_html as dh;
+use proposals_html as ph;
 use share_html as sh;
 use themes_html as th;
 use voices_html as vh;
@@ -105,6 +111,20 @@ pub fn routes() -> Vec<Route> {
             P::SignedIn,
             upkeep::member,
         ),
+        // Proposals, the decision panel and the decisions log.
+        Route::get("/programmes/{id}/proposals", P::SignedIn, ph::list),
+        Route::post("/programmes/{id}/proposals", P::SignedIn, ph::create),
+        Route::post("/programmes/{id}/panel", P::SignedIn, ph::set_panel),
+        Route::get("/proposals/{id}", P::SignedIn, ph::proposal),
+        Route::post("/proposals/{id}/support", P::SignedIn, ph::support),
+        Route::post("/proposals/{id}/comments", P::SignedIn, ph::comment),
+        Route::post("/proposals/{id}/status", P::SignedIn, ph::set_status),
+        Route::post("/proposals/{id}/decision", P::SignedIn, ph::decide),
+        Route::get("/programmes/{id}/decisions", P::Public, dh::log),
+        Route::get("/programmes/{id}/decisions/new", P::SignedIn, dh::new),
+        Route::post("/programmes/{id}/decisions", P::SignedIn, dh::create),
+        Route::get("/decisions/{id}/action", P::SignedIn, dh::new_action),
+        Route::post("/decisions/{id}/action", P::SignedIn, dh::create_action),
         Route::get("/api/v1/programmes", P::SignedIn, api::list).scope("programmes:read"),
         Route::get("/api/v1/programmes/{id}", P::SignedIn, api::get).scope("programmes:read"),
         Route::get(
@@ -135,6 +155,15 @@ pub fn manifest() -> Manifest {
             "programme_themes",
             "programme_voice_codings",
             "programme_voice_themes",
+            "programme_panel_members",
+            "programme_proposals",
+            "programme_proposal_supports",
+            "programme_proposal_comments",
+            "programme_decisions",
+            "programme_decision_participants",
+            "programme_decision_voices",
+            "programme_decision_actions",
+            "programme_proposal_notifications",
         ])
         .jobs(vec![JobHandler::of::<behalf::ConsentSweep>()])
         .schedules(vec![Schedule::every::<behalf::ConsentSweep>(Every::Hour)])

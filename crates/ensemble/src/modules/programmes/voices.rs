@@ -29,6 +29,7 @@ pub const NAMED_IN: &[&str] = &[
     "programme_notifications",
     "programme_action_replies",
     "programme_action_voices",
+    "programme_decision_voices",
 ];
 
 /// What someone types to share or edit a voice.
