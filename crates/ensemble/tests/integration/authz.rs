@@ -99,7 +99,10 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
             Some(&[Role::Researcher])
         }
         (_, p) if p.starts_with("/manage/activities") => Some(MANAGERS),
-        ("GET", "/programmes/{id}/about" | "/programmes/{id}/board") => None,
+        (
+            "GET",
+            "/programmes/{id}/about" | "/programmes/{id}/board" | "/programmes/{id}/feed.atom",
+        ) => None,
         (_, p) if p.starts_with("/share/") => None,
         (
             "POST",

@@ -9,15 +9,20 @@
 pub mod access;
 pub mod actions;
 pub mod api;
+pub mod atom;
 pub mod demo;
 pub mod html;
 pub mod link;
 pub mod model;
 pub mod photos;
+pub mod plans;
+pub mod plans_html;
 pub mod service;
 pub mod share_html;
 pub mod themes;
 pub mod themes_html;
+pub mod updates;
+pub mod updates_html;
 pub mod voices;
 pub mod voices_html;
 
@@ -27,6 +32,7 @@ use crate::web::routes::Route;
 use share_html as sh;
 use themes_html as th;
 use voices_html as vh;
+use {plans_html as plh, updates_html as uh};
 
 /// Every route of this module, each with its permission (the relationship to the record is
 /// then proved by `access`).
@@ -74,6 +80,36 @@ pub fn routes() -> Vec<Route> {
         Route::get("/actions/{id}", P::SignedIn, vh::action),
         Route::post("/actions/{id}/updates", P::SignedIn, vh::post_update),
         Route::post("/actions/{id}/replies", P::SignedIn, vh::reply),
+        // Plans, updates and the Atom feed (access rules in plans.rs and updates.rs).
+        Route::get("/programmes/{id}/plan", P::SignedIn, plh::plan),
+        Route::post("/programmes/{id}/plan", P::SignedIn, plh::save),
+        Route::get("/programmes/{id}/plan/edit", P::SignedIn, plh::edit),
+        Route::get("/programmes/{id}/plan/history", P::SignedIn, plh::history),
+        Route::get("/programmes/{id}/plan/compare", P::SignedIn, plh::compare),
+        Route::get("/programmes/{id}/updates", P::SignedIn, uh::list),
+        Route::post("/programmes/{id}/updates", P::SignedIn, uh::post),
+        Route::get("/programmes/{id}/updates/{update}", P::SignedIn, uh::update),
+        Route::post(
+            "/programmes/{id}/updates/{update}/comments",
+            P::SignedIn,
+            uh::comment,
+        ),
+        Route::post(
+            "/programmes/{id}/updates/{update}/edit",
+            P::SignedIn,
+            uh::edit,
+        ),
+        Route::post(
+            "/programmes/{id}/updates/{update}/remove",
+            P::SignedIn,
+            uh::remove,
+        ),
+        Route::post(
+            "/programmes/{id}/updates/{update}/comments/{comment}/remove",
+            P::SignedIn,
+            uh::remove_comment,
+        ),
+        Route::get("/programmes/{id}/feed.atom", P::Public, atom::feed),
         Route::get("/api/v1/programmes", P::SignedIn, api::list).scope("programmes:read"),
         Route::get("/api/v1/programmes/{id}", P::SignedIn, api::get).scope("programmes:read"),
     ]
@@ -96,5 +132,8 @@ pub fn manifest() -> Manifest {
         "programme_themes",
         "programme_voice_codings",
         "programme_voice_themes",
+        "programme_plan_revisions",
+        "programme_updates",
+        "programme_update_comments",
     ])
 }
