@@ -1927,6 +1927,111 @@ test('proposals: a participant proposes from a phone; a practitioner supports an
   } finally {
     await p.close();
     await pr.close();
+// ---------------------------------------------------------------- programmes: plan, updates and feed
+
+test('plans: a responsible member changes the plan with a reason at 390 px, compares two revisions in the history and posts an update that the public page and feed show', { skip: NO_ACCOUNTS, timeout: 4 * 60_000 }, async (t) => {
+  const practitioner = sessions.get('practitioner');
+  assert.ok(practitioner, 'practitioner signed in');
+  const stamp = Date.now();
+  const line = `Offer a quiet room after each group ${stamp}`;
+  const news = `Quiet room opens ${stamp}`;
+  const pr = await practitioner.newPage();
+  const anon = await newContext();
+  const a = await anon.newPage();
+  const narrow = await narrowContextLike(practitioner);
+  const n = await narrow.newPage();
+  const check = async (page, label, result, opts = {}) => {
+    assertNoProblems(await checkPage(page, { label, response: result.response, errors: result.errors, screenshot: `plans--${label}`, ...opts }), t);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= page.viewportSize().width, `${label}: scrollWidth ${width}px at ${page.viewportSize().width}px`);
+  };
+  try {
+    await pr.setViewportSize({ width: 390, height: 844 });
+    await load(pr, url('/programmes'));
+    const programme = await pr.getByRole('link', { name: 'Music and Mind, Liverpool 2026' }).getAttribute('href');
+    await load(pr, url(programme));
+    await check(pr, 'plan-390', await submit(pr, pr.getByRole('link', { name: 'The plan', exact: true })));
+    await check(pr, 'edit-390', await submit(pr, pr.getByRole('link', { name: 'Change the plan' })));
+    // Saving without a reason names the field and keeps the text.
+    await pr.locator('#body').fill(`${await pr.locator('#body').inputValue()}\n${line}`);
+    const refused = await submit(pr, pr.getByRole('button', { name: 'Save as a new revision' }));
+    await check(pr, 'edit-no-reason-390', refused, { expectStatus: 422 });
+    assert.match(await pr.textContent('.nhsuk-error-summary'), /Enter why you made this change/);
+    assert.ok((await pr.locator('#body').inputValue()).includes(line), 'the text is kept');
+    await pr.locator('#reason').fill('Participants asked for somewhere quiet to wind down.');
+    await check(pr, 'saved-390', await submit(pr, pr.getByRole('button', { name: 'Save as a new revision' })));
+    assert.match(await pr.textContent('.nhsuk-notification-banner'), /saved as a new revision/);
+    assert.ok((await pr.textContent('main')).includes(line));
+
+    // The history lists who changed what and why; comparing two revisions marks the change in words.
+    await check(pr, 'history-390', await submit(pr, pr.getByRole('link', { name: 'History of changes' })));
+    assert.match(await pr.textContent('main'), /Participants asked for somewhere quiet to wind down/);
+    const numbers = await pr.$$eval('#from option', (os) => os.map((o) => o.value).filter(Boolean));
+    assert.ok(numbers.length >= 2, 'at least two revisions');
+    await pr.selectOption('#from', numbers[numbers.length - 1]);
+    await pr.selectOption('#to', numbers[0]);
+    await check(pr, 'compare-390', await submit(pr, pr.getByRole('button', { name: 'Compare' })));
+    const added = pr.locator('td', { has: pr.locator('ins', { hasText: line }) });
+    assert.equal(await added.count(), 1, 'the new line is inside <ins>');
+    assert.match(await added.textContent(), /Added/);
+    assert.ok((await pr.locator('main').textContent()).match(/Removed|Added/), 'changes are named in words');
+    const compareUrl = pr.url();
+    for (const [label, target] of [['plan-320', `${programme}/plan`], ['history-320', `${programme}/plan/history`], ['compare-320', compareUrl]]) {
+      assertNoProblems(await checkNarrow(n, url(target), label), t);
+    }
+    await pr.setViewportSize({ width: 1280, height: 800 });
+    await check(pr, 'compare-1280', await load(pr, compareUrl));
+    await pr.setViewportSize({ width: 390, height: 844 });
+
+    // Two editors at once: Pat (a manager) saves first; Priya's save is refused (409) with
+    // both versions compared and her text kept, and she merges and saves again.
+    const pm = sessions.get('programme_manager');
+    assert.ok(pm, 'programme manager signed in');
+    const other = await pm.newPage();
+    try {
+      await load(pr, url(`${programme}/plan/edit`));
+      await load(other, url(`${programme}/plan/edit`));
+      await other.locator('#body').fill(`${await other.locator('#body').inputValue()}\nPat's line ${stamp}`);
+      await other.locator('#reason').fill('A line from the partners.');
+      await submit(other, other.getByRole('button', { name: 'Save as a new revision' }));
+    } finally {
+      await other.close();
+    }
+    await pr.locator('#body').fill(`${await pr.locator('#body').inputValue()}\nPriya's line ${stamp}`);
+    await pr.locator('#reason').fill('My own addition.');
+    await check(pr, 'conflict-390', await submit(pr, pr.getByRole('button', { name: 'Save as a new revision' })), { expectStatus: 409 });
+    assert.match(await pr.textContent('main'), /Someone else saved the plan while you were editing it/);
+    assert.ok((await pr.locator('#body').inputValue()).includes(`Priya's line ${stamp}`), 'her text is kept');
+    assert.equal(await pr.locator('td', { has: pr.locator('ins', { hasText: `Pat's line ${stamp}` }) }).count(), 1, 'what Pat added is shown');
+    await pr.locator('#body').fill(`${await pr.locator('#body').inputValue()}\nPat's line ${stamp}`);
+    await check(pr, 'merged-390', await submit(pr, pr.getByRole('button', { name: 'Save as a new revision' })));
+    assert.match(await pr.textContent('.nhsuk-notification-banner'), /saved as a new revision/);
+
+    // An update for everyone, with a comment; the public page and the feed show it.
+    await check(pr, 'updates-390', await load(pr, url(`${programme}/updates`)));
+    await pr.locator('#title').fill(news);
+    await pr.locator('#body').fill('The quiet room next to the hall is open for half an hour after every group.');
+    await pr.getByLabel('Anyone: on the public page').check();
+    await check(pr, 'update-390', await submit(pr, pr.getByRole('button', { name: 'Post update' })));
+    assert.match(await pr.textContent('.nhsuk-notification-banner'), /Your update is posted/);
+    await pr.getByLabel('Add a comment').fill('The venue has put in two armchairs.');
+    await check(pr, 'commented-390', await submit(pr, pr.getByRole('button', { name: 'Post comment' })));
+    assert.match(await pr.textContent('main'), /two armchairs/);
+
+    await a.setViewportSize({ width: 390, height: 844 });
+    await check(a, 'about-390', await load(a, url(`${programme}/about`)));
+    assert.ok((await a.textContent('main')).includes(news), 'the public page shows the update');
+    assert.ok(!(await a.textContent('main')).includes('two armchairs'), 'comments stay with members');
+    const feed = await a.getAttribute('link[rel=alternate][type="application/atom+xml"]', 'href');
+    assert.equal(feed, `${programme}/feed.atom`);
+    const res = await a.request.get(url(feed));
+    assert.equal(res.status(), 200);
+    assert.match(res.headers()['content-type'], /^application\/atom\+xml/);
+    assert.ok((await res.text()).includes(news), 'the feed holds the update');
+  } finally {
+    await pr.close();
+    await n.close();
+    await narrow.close();
     await anon.close();
   }
 });

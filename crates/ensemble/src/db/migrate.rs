@@ -49,6 +49,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(15, "0015_map.sql"),
     migration!(16, "0016_programmes.sql"),
     migration!(17, "0017_themes.sql"),
+    migration!(18, "0018_plans.sql"),
     migration!(19, "0019_proposals.sql"),
     migration!(22, "0022_programme_upkeep.sql"),
 ];

@@ -20,6 +20,8 @@ pub struct Page<'a> {
     pub back: Option<(&'a str, &'a str)>,
     /// Prefix the title with "Error: " (pages re-shown with validation errors).
     pub has_errors: bool,
+    /// An Atom feed of this page's news, linked from `<head>` as (href, title).
+    pub feed: Option<(&'a str, &'a str)>,
 }
 
 impl<'a> Page<'a> {
@@ -30,12 +32,19 @@ impl<'a> Page<'a> {
             body,
             back: None,
             has_errors: false,
+            feed: None,
         }
     }
 
     /// Add a back link.
     pub fn back(mut self, href: &'a str, text: &'a str) -> Self {
         self.back = Some((href, text));
+        self
+    }
+
+    /// Link an Atom feed from `<head>` (`rel="alternate"`), so feed readers find it.
+    pub fn feed(mut self, href: &'a str, title: &'a str) -> Self {
+        self.feed = Some((href, title));
         self
     }
 
@@ -180,6 +189,9 @@ pub fn shell(ctx: Option<&PageCtx>, page: Page<'_>) -> Markup {
                 title { (title) }
                 link rel="stylesheet" href=(ASSETS.url("/assets/vendor/nhsuk-frontend/nhsuk-frontend.min.css"));
                 link rel="stylesheet" href=(ASSETS.url("/assets/css/ensemble.css"));
+                @if let Some((href, title)) = page.feed {
+                    link rel="alternate" type="application/atom+xml" href=(href) title=(title);
+                }
                 link rel="icon" href=(ASSETS.url("/assets/vendor/nhsuk-frontend/images/favicon.svg")) type="image/svg+xml";
                 script type="module" src=(ASSETS.url("/assets/js/init.js")) {}
             }

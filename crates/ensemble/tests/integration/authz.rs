@@ -101,7 +101,10 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
         (_, p) if p.starts_with("/manage/activities") => Some(MANAGERS),
         (
             "GET",
-            "/programmes/{id}/about" | "/programmes/{id}/board" | "/programmes/{id}/decisions",
+            "/programmes/{id}/about"
+            | "/programmes/{id}/board"
+            | "/programmes/{id}/decisions"
+            | "/programmes/{id}/feed.atom",
         ) => None,
         (_, p) if p.starts_with("/share/") => None,
         (

@@ -18,6 +18,7 @@ mod oruk;
 mod outage;
 mod people;
 mod places;
+mod plans;
 mod platform;
 mod portfolio;
 mod practice;

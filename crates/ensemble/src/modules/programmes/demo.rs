@@ -160,7 +160,8 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
     .await?;
     let jordan = actor(state, "jordan.participant@ensemble-demo.example").await?;
     load_themes(state, &id, (&priya, &robin, jordan.as_ref()), &voice).await?;
-    proposal_and_decision(state, &pat, &priya, &robin, &id, &voice, &action).await
+    proposal_and_decision(state, &pat, &priya, &robin, &id, &voice, &action).await?;
+    plan_and_updates(state, &pat, &priya, &id).await
 }
 
 /// More voices, three themes, and two coders' codings of them (they agree on most).
@@ -281,6 +282,71 @@ async fn proposal_and_decision(
             present: vec![priya.user_id.clone(), robin.user_id.clone()],
             voices: vec![voice.to_string()],
             actions: vec![action.to_string()],
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The demo plan (two revisions, so the history has something to compare) and updates:
+/// one public (on the public page and in the feed), one for members, with a comment.
+async fn plan_and_updates(
+    state: &AppState,
+    pat: &crate::rbac::Actor,
+    priya: &crate::rbac::Actor,
+    id: &str,
+) -> Result<(), AppError> {
+    use super::plans::{PlanInput, save};
+    let first = "Run weekly music groups on two wards and in one community venue.\n\
+                 Ask every participant what matters to them, in their own words.\n\
+                 Measure wellbeing with WEMWBS at the start and after twelve weeks.";
+    save(
+        state,
+        pat,
+        id,
+        &PlanInput {
+            title: "Music and Mind plan 2026".into(),
+            body: first.into(),
+            reason: "First plan, agreed at the partners' meeting.".into(),
+            base: "0".into(),
+        },
+    )
+    .await?;
+    save(
+        state,
+        priya,
+        id,
+        &PlanInput {
+            title: "Music and Mind plan 2026".into(),
+            body: first.replace("one community venue", "two community venues")
+                + "\nFinish community groups in time for the last bus.",
+            reason: "Participants asked for a second venue and an earlier finish.".into(),
+            base: "1".into(),
+        },
+    )
+    .await?;
+    let public = super::updates::post(state, priya, id, &super::updates::UpdateInput {
+        title: "Second community venue opens in March".into(),
+        body: "After what participants told us, a second community group will meet at the library on Thursdays.".into(),
+        visibility: "public".into(),
+    })
+    .await?;
+    super::updates::comment(
+        state,
+        pat,
+        id,
+        &public,
+        "Thank you — the library has confirmed the room.",
+    )
+    .await?;
+    super::updates::post(
+        state,
+        pat,
+        id,
+        &super::updates::UpdateInput {
+            title: "Partners' meeting notes".into(),
+            body: "Notes from the partners' meeting are in the shared folder.".into(),
+            visibility: "members".into(),
         },
     )
     .await?;

@@ -31,6 +31,14 @@ pub(super) fn status_tag(status: &str) -> Markup {
     html! { strong class=(class) { (s.label()) } }
 }
 
+/// The title feed readers show for a programme's Atom feed.
+const FEED_TITLE: &str = "Updates and you said, we did (Atom feed)";
+
+/// A visible link to the programme's Atom feed.
+fn feed_link(href: &str) -> Markup {
+    html! { p."nhsuk-body" { a href=(href) type="application/atom+xml" { "Follow the updates and the board in a feed reader (Atom feed)" } } }
+}
+
 /// The voice form's fields (share and edit).
 pub(super) fn voice_fields(f: &VoiceInput, errors: &[FieldError]) -> Markup {
     let kinds: Vec<(&str, &str)> = VoiceKind::ALL
@@ -217,6 +225,7 @@ async fn space_page(
         h1 { (p.name) }
         p."nhsuk-body ensemble-pre-line" { (p.summary) }
         p."nhsuk-body" { a href=(format!("{base}/about")) { "Public page" } " · " a href=(format!("{base}/board")) { "You said, we did: the public board" } }
+        p."nhsuk-body" { a href=(format!("{base}/plan")) { "The plan" } " · " a href=(format!("{base}/updates")) { "Updates" } }
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             h2."nhsuk-heading-m" id="share" { "Share your voice" }
             form method="post" action=(format!("{base}/voices")) novalidate {
@@ -419,8 +428,10 @@ pub async fn about(
     let pp = service::public_page(&state, actor.as_ref(), &id).await?;
     let mut conn = state.db.read.acquire().await?;
     let said = voices::public(&mut conn, &pp.programme).await?;
+    let news = super::updates::public(&mut conn, &pp.programme).await?;
     drop(conn);
     let p = &pp.programme;
+    let feed = format!("/programmes/{}/feed.atom", p.id);
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             span."nhsuk-caption-l" { "Programme" }
@@ -431,15 +442,17 @@ pub async fn about(
             h2."nhsuk-heading-m" { "Activities" }
             @if pp.activities.is_empty() { p."nhsuk-body" { "No activities listed yet." } }
             ul."nhsuk-list" { @for a in &pp.activities { li { a href=(format!("/activities/{}", a.id)) { (a.name) } " (" (a.organisation) ")" } } }
+            (super::updates_html::public_list(&news))
             h2."nhsuk-heading-m" { "In participants' words" }
             @if said.is_empty() { p."nhsuk-body" { "Nothing shared publicly yet." } }
             @for v in &said {
                 blockquote."nhsuk-inset-text" { p."ensemble-pre-line" { (v.body) } p."nhsuk-body-s" { (v.kind.label()) ", " (long_date(v.created_at)) } }
             }
             p."nhsuk-body" { a href=(format!("/programmes/{}/board", p.id)) { "What changed because of what people said" } }
+            (feed_link(&feed))
         } }
     };
-    Ok(page(&ctx, Page::new(&p.name, body)))
+    Ok(page(&ctx, Page::new(&p.name, body).feed(&feed, FEED_TITLE)))
 }
 
 /// GET /programmes/{id}/board (public)
@@ -451,6 +464,7 @@ pub async fn board(
     let actor = ctx.actor();
     let (p, items) = actions::board(&state, actor.as_ref(), &id).await?;
     let title = format!("You said, we did: {}", p.name);
+    let feed = format!("/programmes/{}/feed.atom", p.id);
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
             span."nhsuk-caption-l" { (p.name) }
@@ -458,7 +472,7 @@ pub async fn board(
             p."nhsuk-body" { "What the programme is doing about what participants told it, and how far it has got. Nobody is named." }
             @if items.is_empty() { p."nhsuk-body" { "No actions yet." } }
             @for a in &items {
-                div."nhsuk-card" { div."nhsuk-card__content" {
+                div."nhsuk-card" id=(format!("action-{}", a.id)) { div."nhsuk-card__content" {
                     h2."nhsuk-card__heading nhsuk-heading-m" { (a.title) }
                     p."nhsuk-body" { (status_tag(&a.status)) " Due " (a.due_on) }
                     p."nhsuk-body ensemble-pre-line" { (a.description) }
@@ -469,7 +483,8 @@ pub async fn board(
                 } }
             }
             p."nhsuk-body" { a href=(format!("/programmes/{}/about", p.id)) { "About the programme" } }
+            (feed_link(&feed))
         } }
     };
-    Ok(page(&ctx, Page::new(&title, body)))
+    Ok(page(&ctx, Page::new(&title, body).feed(&feed, FEED_TITLE)))
 }

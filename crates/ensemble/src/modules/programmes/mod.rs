@@ -9,6 +9,7 @@
 pub mod access;
 pub mod actions;
 pub mod api;
+pub mod atom;
 pub mod behalf;
 pub mod decisions;
 pub mod decisions_html;
@@ -18,6 +19,8 @@ pub mod link;
 pub mod media;
 pub mod media_html;
 pub mod model;
+pub mod plans;
+pub mod plans_html;
 pub mod proposals;
 pub mod proposals_html;
 pub mod service;
@@ -25,6 +28,8 @@ pub mod share_html;
 pub mod themes;
 pub mod themes_export;
 pub mod themes_html;
+pub mod updates;
+pub mod updates_html;
 pub mod upkeep;
 pub mod voices;
 pub mod voices_html;
@@ -38,6 +43,7 @@ use proposals_html as ph;
 use share_html as sh;
 use themes_html as th;
 use voices_html as vh;
+use {plans_html as plh, updates_html as uh};
 
 /// Every route of this module, each with its permission (the relationship to the record is
 /// then proved by `access`).
@@ -125,6 +131,36 @@ pub fn routes() -> Vec<Route> {
         Route::post("/programmes/{id}/decisions", P::SignedIn, dh::create),
         Route::get("/decisions/{id}/action", P::SignedIn, dh::new_action),
         Route::post("/decisions/{id}/action", P::SignedIn, dh::create_action),
+        // Plans, updates and the Atom feed (access rules in plans.rs and updates.rs).
+        Route::get("/programmes/{id}/plan", P::SignedIn, plh::plan),
+        Route::post("/programmes/{id}/plan", P::SignedIn, plh::save),
+        Route::get("/programmes/{id}/plan/edit", P::SignedIn, plh::edit),
+        Route::get("/programmes/{id}/plan/history", P::SignedIn, plh::history),
+        Route::get("/programmes/{id}/plan/compare", P::SignedIn, plh::compare),
+        Route::get("/programmes/{id}/updates", P::SignedIn, uh::list),
+        Route::post("/programmes/{id}/updates", P::SignedIn, uh::post),
+        Route::get("/programmes/{id}/updates/{update}", P::SignedIn, uh::update),
+        Route::post(
+            "/programmes/{id}/updates/{update}/comments",
+            P::SignedIn,
+            uh::comment,
+        ),
+        Route::post(
+            "/programmes/{id}/updates/{update}/edit",
+            P::SignedIn,
+            uh::edit,
+        ),
+        Route::post(
+            "/programmes/{id}/updates/{update}/remove",
+            P::SignedIn,
+            uh::remove,
+        ),
+        Route::post(
+            "/programmes/{id}/updates/{update}/comments/{comment}/remove",
+            P::SignedIn,
+            uh::remove_comment,
+        ),
+        Route::get("/programmes/{id}/feed.atom", P::Public, atom::feed),
         Route::get("/api/v1/programmes", P::SignedIn, api::list).scope("programmes:read"),
         Route::get("/api/v1/programmes/{id}", P::SignedIn, api::get).scope("programmes:read"),
         Route::get(
@@ -164,6 +200,9 @@ pub fn manifest() -> Manifest {
             "programme_decision_voices",
             "programme_decision_actions",
             "programme_proposal_notifications",
+            "programme_plan_revisions",
+            "programme_updates",
+            "programme_update_comments",
         ])
         .jobs(vec![JobHandler::of::<behalf::ConsentSweep>()])
         .schedules(vec![Schedule::every::<behalf::ConsentSweep>(Every::Hour)])
