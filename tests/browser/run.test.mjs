@@ -2033,5 +2033,39 @@ test('plans: a responsible member changes the plan with a reason at 390 px, comp
     await n.close();
     await narrow.close();
     await anon.close();
+// ---------------------------------------------------------------- area insight: deprivation by district
+
+test('areas: the city-region page and Liverpool\'s page pass axe at 390 px and 320 px, with the "63%" examined', async (t) => {
+  const ctx = await newContext();
+  const narrow = await browser.newContext({ baseURL: BASE_URL, viewport: NARROW, serviceWorkers: 'block' });
+  try {
+    const page = await ctx.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    const check = async (label, p) => {
+      const { response, errors } = await load(page, url(p));
+      assertNoProblems(await checkPage(page, { label, response, errors, screenshot: `areas--${label}` }), t);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 390, `${label}: scrollWidth ${width}px`);
+      assertNoProblems(await checkNarrow(await narrow.newPage(), url(p), `${label} at 320 px`), t);
+    };
+    await check('areas-390', '/areas');
+    const main = await page.textContent('main');
+    assert.match(main, /3rd of 317/);
+    assert.match(main, /9th of 296/);
+    assert.match(main, /boundaries changed in 2021/);
+    await page.getByRole('link', { name: 'Liverpool' }).first().click();
+    await page.waitForURL(/\/areas\/districts\/E08000012$/);
+    await check('liverpool-390', '/areas/districts/E08000012');
+    const text = await page.textContent('main');
+    assert.match(text, /62\.75%/);
+    assert.match(text, /62\.2%/);
+    assert.match(text, /Change 2019 to 2025/);
+    assert.match(text, /Open Government Licence v3\.0/);
+    assert.equal(await page.getByRole('table').count(), 2, 'figures and the LSOAs-versus-residents table');
+    const missing = await load(page, url('/areas/districts/E99999999'));
+    assert.equal(missing.response.status(), 404);
+  } finally {
+    await ctx.close();
+    await narrow.close();
   }
 });

@@ -56,9 +56,13 @@ enum Command {
     /// Practitioner toolkit tools.
     #[command(subcommand)]
     Practice(PracticeCommand),
-    /// Load official open data (postcodes, small-area centroids).
+    /// Load official open data (postcodes, small-area centroids, boundaries, the English
+    /// Indices of Deprivation and small-area lookups).
     #[command(subcommand)]
     Opendata(OpendataCommand),
+    /// Area insight: the English Indices of Deprivation by district.
+    #[command(subcommand)]
+    Area(AreaCommand),
     /// Statistics for evaluators, on CSV files (no database needed).
     #[command(subcommand)]
     Analyse(AnalyseCommand),
@@ -242,6 +246,26 @@ enum DirectoryCommand {
 }
 
 #[derive(Subcommand)]
+enum AreaCommand {
+    /// A district's summary for one edition, computed from the imported small-area files:
+    /// rank of average score, average score, LSOAs and residents in the most deprived 10% and
+    /// 20% nationally. Unknown district or edition: a message and exit status 1.
+    Summary {
+        #[command(flatten)]
+        db: DbArgs,
+        /// District name (e.g. Liverpool, "St Helens") or ONS code (e.g. E08000012).
+        #[arg(long)]
+        district: String,
+        /// 2019 or 2025 (default: the installation's edition).
+        #[arg(long, env = "ENSEMBLE_IOD_EDITION", default_value = "2025")]
+        edition: String,
+        /// Output: a table for people, or one JSON object.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+}
+
+#[derive(Subcommand)]
 enum OpendataCommand {
     /// Import postcode coordinates/LSOAs, LSOA population-weighted centroids and ward
     /// boundaries (for the map). With no files given, loads the Liverpool City Region files
@@ -258,6 +282,11 @@ enum OpendataCommand {
         /// Ward boundary file (GeoJSON FeatureCollection in WGS84 with ward and district codes, like the ONS WD25CD/LAD25CD files); districts and the region outline are dissolved from it.
         #[arg(long)]
         boundaries: Vec<PathBuf>,
+        /// English Indices of Deprivation or ONS small-area lookup file (recognised from its
+        /// header: IoD2019 Files 1, 2, 3, 6, 9, 10; IoD2025 Files 7, 8, 10 v2; LSOA 2011→2021,
+        /// LSOA→ward→district, LSOA centroids). District summaries are recomputed afterwards.
+        #[arg(long)]
+        iod: Vec<PathBuf>,
         /// Folder with the shared reference data.
         #[arg(long, env = "ENSEMBLE_SHARED_DIR", default_value = "../shared")]
         shared_dir: PathBuf,
@@ -344,6 +373,10 @@ struct ServeArgs {
     /// ("try again"), so that an outage is reported quickly instead of requests piling up.
     #[arg(long, env = "ENSEMBLE_DB_ACQUIRE_TIMEOUT_SECONDS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=300))]
     db_acquire_timeout_seconds: u64,
+    /// The edition of the English Indices of Deprivation in use: 2019 or 2025 (area pages
+    /// and the API show it first or by default).
+    #[arg(long, env = "ENSEMBLE_IOD_EDITION", default_value_t = 2025, value_parser = parse_edition)]
+    iod_edition: i64,
     /// Log format: `text` or `json`.
     #[arg(long, env = "ENSEMBLE_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
@@ -483,6 +516,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::User(cmd) => accounts::user(cmd).await,
         Command::Organisation(cmd) => accounts::organisation(cmd).await,
         Command::Opendata(cmd) => directory::opendata(cmd).await,
+        Command::Area(cmd) => commands::area::area(cmd).await,
         Command::Directory(cmd) => directory::directory(cmd).await,
         Command::Referrals(cmd) => pathway::referrals(cmd).await,
         Command::Practice(cmd) => pathway::practice(cmd).await,
@@ -523,4 +557,9 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(2)
         }
     }
+}
+
+/// `ENSEMBLE_IOD_EDITION` / `--iod-edition`: 2019 or 2025.
+fn parse_edition(s: &str) -> Result<i64, String> {
+    ensemble::modules::areas::Edition::parse(s).map(ensemble::modules::areas::Edition::year)
 }

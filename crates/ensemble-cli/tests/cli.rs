@@ -75,6 +75,7 @@ fn help_covers_every_subcommand() {
         "score",
         "instrument",
         "measures",
+        "area",
     ] {
         assert!(t.contains(sub), "--help lacks {sub}");
         assert!(run(&[sub, "--help"], None).status.success(), "{sub} --help");
@@ -842,4 +843,129 @@ fn user_token_create_prints_only_a_token_with_the_scopes_asked_for_and_names_bad
     assert!(String::from_utf8_lossy(&o.stderr).contains("shown only this once"));
     let o = run(&["audit", "verify", "--database", p(&db)], None);
     assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn area_summary_prints_a_district_from_imported_files_and_names_what_is_unknown() {
+    let dir = temp_dir();
+    let db = dir.join("area.db");
+    let file7 = dir.join("file7.csv");
+    std::fs::write(
+        &file7,
+        "LSOA code (2021),LSOA name (2021),Local Authority District code (2024),Local Authority District name (2024),Index of Multiple Deprivation (IMD) Score,Index of Multiple Deprivation (IMD) Rank (where 1 is most deprived),Index of Multiple Deprivation (IMD) Decile (where 1 is most deprived 10% of LSOAs),Income Score (rate),Total population: mid 2022\n\
+         E01000001,Northtown 001A,E06000901,Northtown,60,10,1,0.4,1000\n\
+         E01000002,Northtown 001B,E06000901,Northtown,20,9000,3,0.1,3000\n\
+         E01000003,St. Southby 001A,E06000902,St. Southby,29,4000,2,0.2,2000\n",
+    )
+    .unwrap();
+    let o = run(
+        &[
+            "opendata",
+            "import",
+            "--database",
+            p(&db),
+            "--iod",
+            p(&file7),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("IoD2025: district summaries computed for 2 districts"),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &[
+            "area",
+            "summary",
+            "--database",
+            p(&db),
+            "--district",
+            "st southby",
+            "--edition",
+            "2025",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(j["district_code"], "E06000902");
+    assert_eq!(j["rank_of_average_score"], 2);
+    assert_eq!(j["districts"], 2);
+    assert_eq!(j["lsoas_most_deprived_20"], 1);
+    // Northtown: (60 x 1000 + 20 x 3000) / 4000 = 30; a quarter of its residents in decile 1.
+    let o = run(
+        &[
+            "area",
+            "summary",
+            "--database",
+            p(&db),
+            "--district",
+            "E06000901",
+            "--edition",
+            "2025",
+        ],
+        None,
+    );
+    let t = text(&o);
+    assert!(
+        o.status.success() && t.contains("30.000") && t.contains("0.2500"),
+        "{t}"
+    );
+    let o = run(
+        &[
+            "area",
+            "summary",
+            "--database",
+            p(&db),
+            "--district",
+            "Nowhere",
+        ],
+        None,
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("no district \"Nowhere\""),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &[
+            "area",
+            "summary",
+            "--database",
+            p(&db),
+            "--district",
+            "Northtown",
+            "--edition",
+            "2019",
+        ],
+        None,
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("is not in IoD2019"),
+        "{}",
+        text(&o)
+    );
+    let o = run(
+        &[
+            "area",
+            "summary",
+            "--database",
+            p(&db),
+            "--district",
+            "Northtown",
+            "--edition",
+            "2020",
+        ],
+        None,
+    );
+    assert!(
+        !o.status.success() && text(&o).contains("not \"2020\""),
+        "{}",
+        text(&o)
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }

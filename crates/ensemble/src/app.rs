@@ -54,6 +54,7 @@ pub fn manifests() -> Vec<Manifest> {
         platform(),
         crate::modules::accounts::manifest(),
         crate::modules::places::manifest(),
+        crate::modules::areas::manifest(),
         crate::modules::directory::manifest(),
         crate::modules::people::manifest(),
         crate::modules::referrals::manifest(),

@@ -124,6 +124,9 @@ pub struct Config {
     /// A provider that has not answered a referral after this long is reminded; after the
     /// same time again the referral returns to the link worker.
     pub provider_response_time: Duration,
+    /// The edition of the English Indices of Deprivation in use (`ENSEMBLE_IOD_EDITION`:
+    /// 2019 or 2025, default 2025): the one pages and the API show first or by default.
+    pub iod_edition: i64,
 }
 
 impl Config {
@@ -153,6 +156,7 @@ impl Config {
             fhir_schema: None,
             first_contact_working_days: 5,
             provider_response_time: Duration::from_secs(3 * 24 * 60 * 60),
+            iod_edition: 2025,
         }
     }
 

@@ -16,24 +16,31 @@ pub(crate) async fn opendata(cmd: OpendataCommand) -> anyhow::Result<i32> {
         postcodes,
         centroids,
         boundaries,
+        iod,
         shared_dir,
     } = cmd;
     let state = state_for(&db.database).await?;
-    let (p, c, b) = if postcodes.is_empty() && centroids.is_empty() && boundaries.is_empty() {
+    let none = postcodes.is_empty() && centroids.is_empty() && boundaries.is_empty();
+    let (p, c, b, i) = if none && iod.is_empty() {
         let (p, c) = ensemble::modules::places::import::shared_files(&shared_dir);
         let b = ensemble::modules::places::import::shared_boundary_files(&shared_dir);
-        if p.is_empty() && c.is_empty() && b.is_empty() {
+        let i = ensemble::modules::areas::import::shared_files(&shared_dir);
+        if p.is_empty() && c.is_empty() && b.is_empty() && i.is_empty() {
             bail!(
-                "no open data files given, and none found under {} (set --shared-dir or ENSEMBLE_SHARED_DIR, or pass --postcodes/--centroids/--boundaries)",
+                "no open data files given, and none found under {} (set --shared-dir or ENSEMBLE_SHARED_DIR, or pass --postcodes/--centroids/--boundaries/--iod)",
                 shared_dir.display()
             );
         }
-        (p, c, b)
+        (p, c, b, i)
     } else {
-        (postcodes, centroids, boundaries)
+        (postcodes, centroids, boundaries, iod)
     };
-    let mut failed = import_files(&state, &p, &c).await?;
+    let mut failed = false;
+    if !p.is_empty() || !c.is_empty() {
+        failed |= import_files(&state, &p, &c).await?;
+    }
     failed |= import_boundaries(&state, &b).await?;
+    failed |= super::area::import_iod(&state, &i).await?;
     state.db.close().await;
     Ok(i32::from(failed))
 }

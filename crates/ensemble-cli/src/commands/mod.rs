@@ -2,6 +2,7 @@
 //! and dispatches here. The helpers below are shared by the families that open a database.
 
 pub(crate) mod accounts;
+pub(crate) mod area;
 pub(crate) mod directory;
 pub(crate) mod files;
 pub(crate) mod operations;

@@ -45,6 +45,7 @@ fn config_from(args: &ServeArgs) -> anyhow::Result<Config> {
     .map_err(anyhow::Error::msg)?;
     ensemble::notify::sms::sender_for(&cfg)?;
     cfg.metrics_token = args.metrics_token.clone();
+    cfg.iod_edition = args.iod_edition;
     cfg.run_worker = !args.no_worker;
     cfg.trust_proxy = args.trust_proxy;
     cfg.shared_dir = args.shared_dir.clone();
@@ -104,6 +105,10 @@ pub(crate) async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
     {
         let b = ensemble::modules::places::import::shared_boundary_files(&args.shared_dir);
         import_boundaries(&state, &b).await?;
+    }
+    if ensemble::modules::areas::import::counts(&state.db).await? == (0, 0) {
+        let files = ensemble::modules::areas::import::shared_files(&args.shared_dir);
+        super::area::import_iod(&state, &files).await?;
     }
     let loaded = ensemble::demo::seed(&state).await.map_err(explain)?;
     state.db.close().await;

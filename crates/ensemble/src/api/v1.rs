@@ -63,7 +63,9 @@ pub fn routes() -> Vec<Route> {
         crate::modules::practice::portfolio_html::api_portfolio,
         crate::modules::programmes::api::list,
         crate::modules::programmes::api::get,
-        crate::modules::programmes::themes_export::api),
+        crate::modules::programmes::themes_export::api,
+        crate::modules::areas::api::list,
+        crate::modules::areas::api::get),
     components(schemas(Me, MeMembership, Organisation, OrgKind, OrganisationInput, UserSummary, Membership, Role, ErrorEnvelope, ErrorItem, FieldError, UserPage,
         crate::modules::measures::api::InstrumentOut, crate::modules::measures::api::SubmitIn, crate::modules::measures::api::SubmitOut,
         crate::modules::measures::api::ApiMode, crate::modules::measures::definition::Answer, crate::modules::measures::api::ModeCode, crate::modules::measures::api::ScoreOut,
@@ -80,14 +82,16 @@ pub fn routes() -> Vec<Route> {
         crate::modules::programmes::actions::Update,
         crate::modules::programmes::themes_export::ThemesOut, crate::modules::programmes::themes_export::ThemeOut,
         crate::modules::programmes::themes_export::CoderOut, crate::modules::programmes::themes_export::CodingOut,
-        crate::modules::programmes::themes_export::PairOut)),
+        crate::modules::programmes::themes_export::PairOut,
+        crate::modules::areas::summary::DistrictSummary)),
     modifiers(&BearerAuth),
     tags((name = "accounts", description = "Accounts, organisations and roles"),
          (name = "referrals", description = "FHIR R4 referral intake and the message back (answers are FHIR JSON; problems are OperationOutcome resources)"),
          (name = "evaluation", description = "Pseudonymised evaluation datasets for researchers"),
          (name = "measures", description = "Wellbeing instruments, completed measures and scores"),
          (name = "practice", description = "The practitioner toolkit: the CPD portfolio"),
-         (name = "programmes", description = "Programmes: partners, activities, members and the \"you said, we did\" board"))
+         (name = "programmes", description = "Programmes: partners, activities, members and the \"you said, we did\" board"),
+         (name = "areas", description = "Area insight: English Indices of Deprivation district summaries, computed from the small-area files (public open data; no token needed)"))
 )]
 pub struct ApiDoc;
 

@@ -1,6 +1,7 @@
 //! Capability modules. Each owns its tables, SQL, pages and tests, and exposes `routes()`.
 
 pub mod accounts;
+pub mod areas;
 pub mod directory;
 pub mod measures;
 pub mod people;

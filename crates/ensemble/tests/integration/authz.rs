@@ -51,7 +51,11 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
             | "/practitioners"
             | "/practitioners/{id}"
             | "/refer-yourself"
-            | "/refer-yourself/done",
+            | "/refer-yourself/done"
+            | "/areas"
+            | "/areas/districts/{code}"
+            | "/api/v1/areas/districts"
+            | "/api/v1/areas/districts/{code}",
         ) => None,
         ("GET", p) if p.starts_with("/openreferral/") => None,
         (_, "/account/profile") => Some(&[Role::Practitioner]),

@@ -99,6 +99,10 @@ pub const NOT_FOR_EVALUATION: &[(&str, &str)] = &[
     ),
     ("referral_events", "free-text case notes and messages"),
     (
+        "programme_voices",
+        "a participant's own words, shared with a programme (on their behalf only with their consent to share stories); themes reach evaluation as counts, never rows",
+    ),
+    (
         "register_entries",
         "the session register; attendance reaches evaluation through referral_attendance",
     ),

@@ -78,6 +78,13 @@ fn open(path: &Path) -> Result<Box<dyn Read>, ImportError> {
     }
 }
 
+/// A flexible CSV reader over a plain or gzip-compressed file (shared with the area import).
+pub fn reader(path: &Path) -> Result<csv::Reader<Box<dyn Read>>, ImportError> {
+    Ok(csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(open(path)?))
+}
+
 fn column(headers: &csv::StringRecord, names: &[&str]) -> Option<usize> {
     headers.iter().position(|h| {
         names.iter().any(|n| {
