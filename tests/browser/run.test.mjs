@@ -1927,6 +1927,9 @@ test('proposals: a participant proposes from a phone; a practitioner supports an
   } finally {
     await p.close();
     await pr.close();
+  }
+});
+
 // ---------------------------------------------------------------- programmes: plan, updates and feed
 
 test('plans: a responsible member changes the plan with a reason at 390 px, compares two revisions in the history and posts an update that the public page and feed show', { skip: NO_ACCOUNTS, timeout: 4 * 60_000 }, async (t) => {
@@ -2033,6 +2036,9 @@ test('plans: a responsible member changes the plan with a reason at 390 px, comp
     await n.close();
     await narrow.close();
     await anon.close();
+  }
+});
+
 // ---------------------------------------------------------------- area insight: deprivation by district
 
 test('areas: the city-region page and Liverpool\'s page pass axe at 390 px and 320 px, with the "63%" examined', async (t) => {
