@@ -421,12 +421,17 @@ async fn a_withdrawn_voice_is_gone_from_every_table_page_and_count() {
             .await,
         0
     );
-    // Pages, the board, the API export and the count.
+    // Pages, the board, the feeds, the exports and the counts.
     for (mut c, path) in [
         (w.member.clone(), format!("/programmes/{p}")),
         (w.team.clone(), format!("/programmes/{p}")),
         (w.anonymous.clone(), format!("/programmes/{p}/about")),
         (w.anonymous.clone(), format!("/programmes/{p}/board")),
+        (w.anonymous.clone(), format!("/programmes/{p}/feed.atom")),
+        (w.anonymous.clone(), format!("/programmes/{p}/decisions")),
+        (w.team.clone(), format!("/programmes/{p}/decisions")),
+        (w.team.clone(), format!("/programmes/{p}/themes")),
+        (w.team.clone(), format!("/programmes/{p}/themes/codings.csv")),
         (w.member.clone(), "/programmes".to_string()),
         (w.team.clone(), page.clone()),
     ] {
