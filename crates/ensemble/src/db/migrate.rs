@@ -49,6 +49,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(15, "0015_map.sql"),
     migration!(16, "0016_programmes.sql"),
     migration!(17, "0017_themes.sql"),
+    migration!(20, "0020_connected.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

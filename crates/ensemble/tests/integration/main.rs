@@ -10,6 +10,7 @@ mod api;
 mod audit;
 mod auth;
 mod authz;
+mod connected;
 mod directory;
 mod email;
 mod map;

@@ -10,17 +10,23 @@ pub mod access;
 pub mod actions;
 pub mod api;
 pub mod demo;
+pub mod digest;
+pub mod feed;
+pub mod feed_html;
+pub mod generate;
 pub mod html;
 pub mod link;
 pub mod model;
 pub mod photos;
 pub mod service;
+pub mod settings;
 pub mod share_html;
 pub mod themes;
 pub mod themes_html;
 pub mod voices;
 pub mod voices_html;
 
+use crate::jobs::{Every, JobHandler, Schedule};
 use crate::manifest::Manifest;
 use crate::rbac::Permission as P;
 use crate::web::routes::Route;
@@ -76,25 +82,39 @@ pub fn routes() -> Vec<Route> {
         Route::post("/actions/{id}/replies", P::SignedIn, vh::reply),
         Route::get("/api/v1/programmes", P::SignedIn, api::list).scope("programmes:read"),
         Route::get("/api/v1/programmes/{id}", P::SignedIn, api::get).scope("programmes:read"),
+        // Staying connected: the feed, notification settings and the digest's unsubscribe link.
+        Route::get("/feed", P::SignedIn, feed_html::feed_page),
+        Route::post("/feed/read", P::SignedIn, feed_html::mark_read),
+        Route::get("/settings/notifications", P::SignedIn, settings::show),
+        Route::post("/settings/notifications", P::SignedIn, settings::update),
+        Route::get("/digest/off/{token}", P::Public, digest::off_form),
+        Route::post("/digest/off/{token}", P::Public, digest::off),
+        Route::get("/api/v1/feed", P::SignedIn, feed_html::api_feed).scope("programmes:read"),
     ]
 }
 
 /// What this module declares to the application.
 pub fn manifest() -> Manifest {
-    Manifest::new("programmes", routes()).tables(&[
-        "programmes",
-        "programme_partners",
-        "programme_activities",
-        "programme_members",
-        "programme_voices",
-        "programme_actions",
-        "programme_action_voices",
-        "programme_action_updates",
-        "programme_action_replies",
-        "programme_notifications",
-        "programme_voice_photos",
-        "programme_themes",
-        "programme_voice_codings",
-        "programme_voice_themes",
-    ])
+    Manifest::new("programmes", routes())
+        .home(feed_html::home)
+        .jobs(vec![JobHandler::of::<digest::WeeklyDigest>()])
+        .schedules(vec![Schedule::every::<digest::WeeklyDigest>(Every::Day)])
+        .tables(&[
+            "programmes",
+            "programme_partners",
+            "programme_activities",
+            "programme_members",
+            "programme_voices",
+            "programme_actions",
+            "programme_action_voices",
+            "programme_action_updates",
+            "programme_action_replies",
+            "programme_notifications",
+            "programme_voice_photos",
+            "programme_themes",
+            "programme_voice_codings",
+            "programme_voice_themes",
+            "programme_notification_settings",
+            "programme_digest_sends",
+        ])
 }

@@ -213,6 +213,11 @@ async fn new_action_page(
     }
     let mut conn = state.db.read.acquire().await?;
     let all = voices::visible(&mut conn, actor, &s.programme).await?;
+    let owners: Vec<(String, String)> = super::service::team_rows(&mut conn, &s.programme.id)
+        .await?
+        .into_iter()
+        .map(|m| (m.user_id, m.name))
+        .collect();
     drop(conn);
     let labels: Vec<(String, String)> = all
         .iter()
@@ -232,12 +237,6 @@ async fn new_action_page(
     let options: Vec<(&str, &str, &str)> = labels
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str(), ""))
-        .collect();
-    let owners: Vec<(String, String)> = s
-        .members
-        .iter()
-        .filter(|m| m.role == "responsible")
-        .map(|m| (m.user_id.clone(), m.name.clone()))
         .collect();
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {
