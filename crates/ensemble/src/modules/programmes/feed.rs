@@ -241,6 +241,22 @@ impl Q {
     }
 }
 
+/// The programmes of `all` not in `team`.
+fn others_of(all: &[String], team: &[String]) -> Vec<String> {
+    all.iter().filter(|p| !team.contains(p)).cloned().collect()
+}
+
+/// `(a) OR (b)`, leaving out a side that does not apply (neither: nothing matches), so the
+/// planner sees one simple condition whenever it can.
+fn either(use_a: bool, a: String, b: Option<String>) -> String {
+    match (use_a, b) {
+        (true, Some(b)) => format!("(({a}) OR ({b}))"),
+        (true, None) => format!("({a})"),
+        (false, Some(b)) => format!("({b})"),
+        (false, None) => "1 = 0".into(),
+    }
+}
+
 fn excerpt(s: &str, n: usize) -> String {
     let one: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if one.chars().count() <= n {
@@ -284,13 +300,20 @@ impl Source {
             Source::Voice => {
                 // Narrowed in SQL by standing; each row is checked again by `may_read`.
                 let mut q = Q::new(VOICE);
-                let (t, m) = (q.list(&team), q.list(&all));
-                let me = q.bind(Bind::T(actor.user_id.clone()));
+                let others = others_of(&all, &team);
+                let t = q.list(&team);
+                let b = (!others.is_empty()).then(|| {
+                    let m = q.list(&others);
+                    let me = q.bind(Bind::T(actor.user_id.clone()));
+                    format!(
+                        "programme_id IN {m} AND (visibility = 'members' \
+                         OR (visibility = 'public' AND moderation = 'approved') OR author_id = {me})"
+                    )
+                });
+                let who = either(!team.is_empty(), format!("programme_id IN {t}"), b);
                 let before = q.before(self, "created_at", "id", c);
                 q.push(&format!(
-                    " WHERE (programme_id IN {t} OR (programme_id IN {m} AND (visibility = 'members' \
-                     OR (visibility = 'public' AND moderation = 'approved') OR author_id = {me}))) \
-                     AND {before} ORDER BY created_at DESC, id DESC{limit}"
+                    " WHERE {who} AND {before} ORDER BY created_at DESC, id DESC{limit}"
                 ));
                 for r in q.rows(conn).await? {
                     let v = voice_from(&r)?;
@@ -369,12 +392,17 @@ impl Source {
                     "SELECT r.id, r.action_id, r.author_id, r.created_at, a.title, a.programme_id \
                      FROM programme_action_replies r JOIN programme_actions a ON a.id = r.action_id",
                 );
-                let (t, m) = (q.list(&team), q.list(&all));
-                let me = q.bind(Bind::T(actor.user_id.clone()));
+                let others = others_of(&all, &team);
+                let t = q.list(&team);
+                let b = (!others.is_empty()).then(|| {
+                    let m = q.list(&others);
+                    let me = q.bind(Bind::T(actor.user_id.clone()));
+                    format!("a.programme_id IN {m} AND r.author_id = {me}")
+                });
+                let who = either(!team.is_empty(), format!("a.programme_id IN {t}"), b);
                 let before = q.before(self, "r.created_at", "r.id", c);
                 q.push(&format!(
-                    " WHERE (a.programme_id IN {t} OR (a.programme_id IN {m} AND r.author_id = {me})) \
-                     AND {before} ORDER BY r.created_at DESC, r.id DESC{limit}"
+                    " WHERE {who} AND {before} ORDER BY r.created_at DESC, r.id DESC{limit}"
                 ));
                 for r in q.rows(conn).await? {
                     let action: String = r.try_get("action_id")?;
