@@ -311,7 +311,7 @@ async fn email_those_who_agreed(
     let mut agreed = Vec::new();
     for u in users {
         // The same rule as before (agreed to contact), and their own switch in the settings.
-        if super::settings::of(&mut **tx, u).await?.emails_progress() {
+        if super::settings::of(tx, u).await?.emails_progress() {
             agreed.push(u.clone());
         }
     }

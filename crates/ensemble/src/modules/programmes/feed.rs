@@ -361,15 +361,17 @@ impl Source {
             }
             Source::Update => {
                 // An update that reached the person as a notification shows once, as that.
+                // CROSS JOIN makes SQLite walk the updates newest first (its index on
+                // (created_at, id)) and stop at the limit; PostgreSQL plans it as any join.
                 let mut q = Q::new(
                     "SELECT u.id, u.action_id, u.status, u.created_at, a.title, a.programme_id \
-                     FROM programme_action_updates u JOIN programme_actions a ON a.id = u.action_id",
+                     FROM programme_action_updates u CROSS JOIN programme_actions a",
                 );
                 let m = q.list(&all);
                 let me = q.bind(Bind::T(actor.user_id.clone()));
                 let before = q.before(self, "u.created_at", "u.id", c);
                 q.push(&format!(
-                    " WHERE a.programme_id IN {m} AND NOT EXISTS (SELECT 1 FROM programme_notifications n \
+                    " WHERE a.id = u.action_id AND a.programme_id IN {m} AND NOT EXISTS (SELECT 1 FROM programme_notifications n \
                      WHERE n.update_id = u.id AND n.user_id = {me}) AND {before} \
                      ORDER BY u.created_at DESC, u.id DESC{limit}"
                 ));
@@ -390,7 +392,7 @@ impl Source {
             Source::Reply => {
                 let mut q = Q::new(
                     "SELECT r.id, r.action_id, r.author_id, r.created_at, a.title, a.programme_id \
-                     FROM programme_action_replies r JOIN programme_actions a ON a.id = r.action_id",
+                     FROM programme_action_replies r CROSS JOIN programme_actions a",
                 );
                 let others = others_of(&all, &team);
                 let t = q.list(&team);
@@ -402,7 +404,7 @@ impl Source {
                 let who = either(!team.is_empty(), format!("a.programme_id IN {t}"), b);
                 let before = q.before(self, "r.created_at", "r.id", c);
                 q.push(&format!(
-                    " WHERE {who} AND {before} ORDER BY r.created_at DESC, r.id DESC{limit}"
+                    " WHERE a.id = r.action_id AND {who} AND {before} ORDER BY r.created_at DESC, r.id DESC{limit}"
                 ));
                 for r in q.rows(conn).await? {
                     let action: String = r.try_get("action_id")?;

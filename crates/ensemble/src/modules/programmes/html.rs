@@ -161,7 +161,8 @@ async fn space_page(
     let s = service::space(state, actor, id).await?;
     let p = &s.programme;
     let mut conn = state.db.read.acquire().await?;
-    let voices = voices::visible(&mut conn, actor, p).await?;
+    // The newest 50 (the feed pages through the rest).
+    let voices = voices::visible(&mut conn, actor, p, 50).await?;
     let count = voices::counts(&mut conn, p).await?;
     let (acts, act_count) = actions::for_programme(&mut conn, &p.id).await?;
     let team = p.standing() >= Standing::Team;
@@ -196,7 +197,7 @@ async fn space_page(
                 (button("Share"))
             }
             h2."nhsuk-heading-m" { "Voices" }
-            p."nhsuk-body" { (count) " shared in this programme; you can see " (voices.len()) "." }
+            p."nhsuk-body" { (count) " shared in this programme. The newest you can see are below; " a href="/feed" { "your feed" } " has the rest." }
             ul."nhsuk-list" { @for (v, mine) in &voices { (voice_line(v, *mine, &names, team)) } }
             @if coder { p."nhsuk-body" { a href=(format!("{base}/themes")) { "Themes, and how far coders agree" } } }
             h2."nhsuk-heading-m" { "You said, we did" }

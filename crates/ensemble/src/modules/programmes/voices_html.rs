@@ -212,7 +212,7 @@ async fn new_action_page(
         return Err(AppError::Forbidden);
     }
     let mut conn = state.db.read.acquire().await?;
-    let all = voices::visible(&mut conn, actor, &s.programme).await?;
+    let all = voices::visible(&mut conn, actor, &s.programme, 200).await?;
     let owners: Vec<(String, String)> = super::service::team_rows(&mut conn, &s.programme.id)
         .await?
         .into_iter()
