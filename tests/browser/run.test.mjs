@@ -2076,3 +2076,64 @@ test('areas: the city-region page and Liverpool\'s page pass axe at 390 px and 3
     await narrow.close();
   }
 });
+
+// ---------------------------------------------------------------------------
+// Staying connected (issue 15, item 7): a participant on a phone opens their feed, sees
+// news of progress on what they shared, marks it read, and switches the weekly digest off
+// on the notification settings page. Every page passes axe.
+
+test('connected: a participant at 390 px sees a progress notification in the feed and switches the weekly digest off', { skip: NO_ACCOUNTS, timeout: 5 * 60_000 }, async (t) => {
+  const participant = sessions.get('participant');
+  const practitioner = sessions.get('practitioner');
+  assert.ok(participant && practitioner, 'participant and practitioner signed in');
+  const title = `Quieter room for the group ${Date.now()}`;
+  const p = await participant.newPage();
+  const pr = await practitioner.newPage();
+  const check = async (page, label, result, opts = {}) => {
+    assertNoProblems(await checkPage(page, { label, response: result.response, errors: result.errors, screenshot: `connected--${label}`, ...opts }), t);
+    const width = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= page.viewportSize().width, `${label}: scrollWidth ${width}px`);
+  };
+  try {
+    // The participant shares feedback; the practitioner turns it into an action and posts progress.
+    await p.setViewportSize({ width: 390, height: 844 });
+    await load(p, url('/programmes'));
+    const programme = await p.getByRole('link', { name: 'Music and Mind, Liverpool 2026' }).getAttribute('href');
+    await load(p, url(programme));
+    await p.getByLabel('Feedback').check();
+    await p.getByLabel('What you want to say').fill(`The hall is noisy ${Date.now()}`);
+    await p.getByLabel('The programme team only').check();
+    await submit(p, p.getByRole('button', { name: 'Share', exact: true }));
+    const voice = new URL(p.url()).pathname;
+    await load(pr, url(voice));
+    await submit(pr, pr.getByRole('link', { name: 'Turn this into an action' }));
+    await pr.getByLabel('What will change').fill(title);
+    await pr.getByLabel('What you heard and what you will do').fill('People said the hall is noisy. We will book the small room.');
+    const owner = await pr.$$eval('#owner_id option', (os) => os.find((o) => o.textContent.includes('Priya'))?.value);
+    await pr.selectOption('#owner_id', owner);
+    await pr.getByLabel('Due date').fill('2027-02-28');
+    await submit(pr, pr.getByRole('button', { name: 'Start action' }));
+    await pr.getByLabel('What has happened').fill('The small room is booked from next week.');
+    await pr.getByLabel('In progress').check();
+    await submit(pr, pr.getByRole('button', { name: 'Post progress' }));
+
+    // The feed shows the news, marked new, with its programme; marking read clears it.
+    await check(p, 'feed-390', await load(p, url('/feed')));
+    const item = p.locator('.ensemble-feed__item', { hasText: title }).filter({ hasText: 'News on what you told us' });
+    assert.equal(await item.count(), 1, 'the notification is in the feed');
+    assert.equal(await item.locator('strong.nhsuk-tag', { hasText: /^New$/ }).count(), 1, 'marked New');
+    assert.match(await item.textContent(), /Music and Mind, Liverpool 2026/);
+    await check(p, 'feed-read-390', await submit(p, p.getByRole('button', { name: 'Mark all as read' })));
+    assert.equal(await p.locator('.ensemble-feed__item', { hasText: title }).locator('strong.nhsuk-tag').count(), 0, 'no longer marked New');
+
+    // Settings: switch the weekly digest off and save.
+    await check(p, 'settings-390', await submit(p, p.getByRole('link', { name: 'Notification settings' })));
+    await p.getByLabel('No weekly digest').check();
+    await check(p, 'settings-saved-390', await submit(p, p.getByRole('button', { name: 'Save settings' })));
+    assert.match(await p.textContent('main'), /Your notification settings are saved/);
+    assert.ok(await p.getByLabel('No weekly digest').isChecked(), 'the digest is off');
+  } finally {
+    await p.close();
+    await pr.close();
+  }
+});

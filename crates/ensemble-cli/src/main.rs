@@ -56,6 +56,9 @@ enum Command {
     /// Practitioner toolkit tools.
     #[command(subcommand)]
     Practice(PracticeCommand),
+    /// Programme tools.
+    #[command(subcommand)]
+    Programmes(ProgrammesCommand),
     /// Load official open data (postcodes, small-area centroids, boundaries, the English
     /// Indices of Deprivation and small-area lookups).
     #[command(subcommand)]
@@ -177,6 +180,24 @@ enum OrganisationCommand {
         /// Borough or local authority area.
         #[arg(long, default_value = "")]
         borough: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProgrammesCommand {
+    /// Generate a programme with members, voices, actions and progress updates for
+    /// benchmarks (marked as generated; never run on a live database).
+    Generate {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(2..=100_000))]
+        members: u32,
+        #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        voices: u32,
+        #[arg(long, default_value_t = 1_000, value_parser = clap::value_parser!(u32).range(0..=100_000))]
+        actions: u32,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
     },
 }
 
@@ -520,6 +541,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Directory(cmd) => directory::directory(cmd).await,
         Command::Referrals(cmd) => pathway::referrals(cmd).await,
         Command::Practice(cmd) => pathway::practice(cmd).await,
+        Command::Programmes(cmd) => pathway::programmes(cmd).await,
         Command::Measures(cmd) => pathway::measures(cmd).await,
         Command::Audit(cmd) => operations::audit(cmd).await,
         Command::Backup(args) => operations::backup(args).await,

@@ -5,7 +5,7 @@ use anyhow::{Context, bail};
 use ensemble::modules::accounts::service;
 
 use super::{bar, explain, state_for};
-use crate::{DbArgs, MeasuresCommand, PracticeCommand, ReferralsCommand};
+use crate::{DbArgs, MeasuresCommand, PracticeCommand, ProgrammesCommand, ReferralsCommand};
 
 /// `ensemble referrals …`.
 pub(crate) async fn referrals(cmd: ReferralsCommand) -> anyhow::Result<i32> {
@@ -119,6 +119,38 @@ pub(crate) async fn practice(cmd: PracticeCommand) -> anyhow::Result<i32> {
     println!("password: {}", g.password);
     println!("organisation: {}", g.organisation_id);
     println!("session: {}", g.session_id);
+    Ok(0)
+}
+
+/// `ensemble programmes generate`.
+pub(crate) async fn programmes(cmd: ProgrammesCommand) -> anyhow::Result<i32> {
+    let ProgrammesCommand::Generate {
+        db,
+        members,
+        voices,
+        actions,
+        seed,
+    } = cmd;
+    let state = state_for(&db.database).await?;
+    let g = ensemble::modules::programmes::generate::generate(
+        &state,
+        ensemble::modules::programmes::generate::Scale {
+            members: members as usize,
+            voices: voices as usize,
+            actions: actions as usize,
+            seed,
+        },
+    )
+    .await
+    .map_err(explain)?;
+    state.db.close().await;
+    println!(
+        "Generated a programme with {members} members, {voices} voices and {actions} actions."
+    );
+    println!("member: {}", g.member_email);
+    println!("manager: {}", g.manager_email);
+    println!("password: {}", g.password);
+    println!("programme: {}", g.programme_id);
     Ok(0)
 }
 

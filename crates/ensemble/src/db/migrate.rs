@@ -51,6 +51,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(17, "0017_themes.sql"),
     migration!(18, "0018_plans.sql"),
     migration!(19, "0019_proposals.sql"),
+    migration!(20, "0020_connected.sql"),
     migration!(21, "0021_area.sql"),
     migration!(22, "0022_programme_upkeep.sql"),
 ];

@@ -111,6 +111,9 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
             | "/programmes/{id}/feed.atom",
         ) => None,
         (_, p) if p.starts_with("/share/") => None,
+        // Staying connected: the digest's unsubscribe link works without signing in.
+        (_, "/digest/off/{token}") => None,
+        (_, "/feed" | "/feed/read" | "/settings/notifications" | "/api/v1/feed") => Some(ALL),
         (
             "POST",
             "/programmes"

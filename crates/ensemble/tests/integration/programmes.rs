@@ -431,8 +431,13 @@ async fn a_withdrawn_voice_is_gone_from_every_table_page_and_count() {
         (w.anonymous.clone(), format!("/programmes/{p}/decisions")),
         (w.team.clone(), format!("/programmes/{p}/decisions")),
         (w.team.clone(), format!("/programmes/{p}/themes")),
-        (w.team.clone(), format!("/programmes/{p}/themes/codings.csv")),
+        (
+            w.team.clone(),
+            format!("/programmes/{p}/themes/codings.csv"),
+        ),
         (w.member.clone(), "/programmes".to_string()),
+        (w.member.clone(), "/feed".to_string()),
+        (w.team.clone(), "/feed".to_string()),
         (w.team.clone(), page.clone()),
     ] {
         let r = c.get(&path).await;

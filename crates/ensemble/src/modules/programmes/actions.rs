@@ -315,7 +315,8 @@ pub async fn post_update(
 }
 
 /// Email the people who agreed to be contacted (a participant account linked to a person
-/// record whose `contact` consent is given): a link only, no words of the update.
+/// record whose `contact` consent is given) and did not switch progress emails off in their
+/// notification settings: a link only, no words of the update.
 async fn email_those_who_agreed(
     tx: &mut crate::db::Tx,
     state: &AppState,
@@ -324,12 +325,8 @@ async fn email_those_who_agreed(
 ) -> Result<usize, AppError> {
     let mut agreed = Vec::new();
     for u in users {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM people_person_accounts pa JOIN people_current_consents c ON c.person_id = pa.id \
-            WHERE pa.user_id = $1 AND c.purpose = 'contact' AND c.decision = 'given'")
-            .bind(u.clone())
-            .fetch_one(&mut **tx)
-            .await?;
-        if n > 0 {
+        // The same rule as before (agreed to contact), and their own switch in the settings.
+        if super::settings::of(tx, u).await?.emails_progress() {
             agreed.push(u.clone());
         }
     }
@@ -396,50 +393,134 @@ pub struct BoardItem {
     pub updates: Vec<Update>,
 }
 
-/// The public board of a programme.
+/// Actions per page of the public board.
+pub const BOARD_PAGE: i64 = 50;
+/// Actions the members' space lists (the rest are on the board).
+pub const SPACE_ACTIONS: i64 = 50;
+
+/// One page of the public board: actions by due date, `BOARD_PAGE` at a time, after the
+/// `after` marker (`due_on.id` of the last action of the page before; blank for the
+/// first), with the marker of the next page. A marker that is not one is a 422 naming it.
 pub async fn board(
     state: &AppState,
     actor: Option<&Actor>,
     programme: &str,
-) -> Result<(ProgrammeAccess<Public>, Vec<BoardItem>), AppError> {
+    after: &str,
+) -> Result<(ProgrammeAccess<Public>, Vec<BoardItem>, Option<String>), AppError> {
+    let after = after.trim();
+    let cursor = if after.is_empty() {
+        None
+    } else {
+        let ok = after.split_once('.').filter(|(d, i)| {
+            crate::dates::parse_date(d).is_some() && !i.is_empty() && i.len() <= 64
+        });
+        Some(ok.ok_or_else(|| {
+            AppError::Invalid(vec![crate::error::FieldError::new(
+                "after",
+                "The page marker is not valid: go back to the first page of the board",
+            )])
+        })?)
+    };
     let mut conn = state.db.read.acquire().await?;
     let p = ProgrammeAccess::<Public>::check(&mut conn, actor, programme).await?;
-    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{ACTION} WHERE a.programme_id = $1 ORDER BY a.due_on, a.id"
-    )))
-    .bind(p.id.clone())
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut out = Vec::new();
-    for r in &rows {
-        let a: Action = action_from(r)?;
-        out.push(BoardItem {
-            updates: updates(&mut conn, &a.id).await?,
+    let rows = match cursor {
+        None => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{ACTION} WHERE a.programme_id = $1 ORDER BY a.due_on, a.id LIMIT {}",
+                BOARD_PAGE + 1
+            )))
+            .bind(p.id.clone())
+            .fetch_all(&mut *conn)
+            .await?
+        }
+        Some((due, id)) => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{ACTION} WHERE a.programme_id = $1 AND (a.due_on > $2 OR (a.due_on = $2 AND a.id > $3)) \
+                 ORDER BY a.due_on, a.id LIMIT {}",
+                BOARD_PAGE + 1
+            )))
+            .bind(p.id.clone())
+            .bind(due.to_string())
+            .bind(id.to_string())
+            .fetch_all(&mut *conn)
+            .await?
+        }
+    };
+    let mut actions: Vec<Action> = rows.iter().map(action_from).collect::<Result<_, _>>()?;
+    let next = if actions.len() as i64 > BOARD_PAGE {
+        actions.truncate(BOARD_PAGE as usize);
+        actions.last().map(|a| format!("{}.{}", a.due_on, a.id))
+    } else {
+        None
+    };
+    let mut updates = updates_of(&mut conn, &actions).await?;
+    let out = actions
+        .into_iter()
+        .map(|a| BoardItem {
+            updates: updates.remove(&a.id).unwrap_or_default(),
             id: a.id,
             title: a.title,
             description: a.description,
             due_on: a.due_on,
             status: a.status.code().to_string(),
-        });
-    }
-    Ok((p, out))
+        })
+        .collect();
+    Ok((p, out, next))
 }
 
-/// Actions of a programme for its members' space (title, owner, status).
+/// The updates of several actions in one query, newest first for each.
+async fn updates_of(
+    conn: &mut sqlx::AnyConnection,
+    actions: &[Action],
+) -> Result<std::collections::HashMap<String, Vec<Update>>, AppError> {
+    let mut out: std::collections::HashMap<String, Vec<Update>> = Default::default();
+    if actions.is_empty() {
+        return Ok(out);
+    }
+    let marks: Vec<String> = (1..=actions.len()).map(|i| format!("${i}")).collect();
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT action_id, body, status, created_at FROM programme_action_updates WHERE action_id IN ({}) \
+         ORDER BY created_at DESC, id DESC",
+        marks.join(", ")
+    )));
+    for a in actions {
+        q = q.bind(a.id.clone());
+    }
+    for r in q.fetch_all(&mut *conn).await? {
+        out.entry(r.try_get("action_id")?)
+            .or_default()
+            .push(Update {
+                body: r.try_get("body")?,
+                status: r.try_get("status")?,
+                created_at: r.try_get("created_at")?,
+            });
+    }
+    Ok(out)
+}
+
+/// Actions of a programme for its members' space (title, owner, status): the
+/// [`SPACE_ACTIONS`] due soonest, and how many there are.
 pub async fn for_programme(
     conn: &mut sqlx::AnyConnection,
     programme: &str,
-) -> Result<Vec<Action>, AppError> {
+) -> Result<(Vec<Action>, i64), AppError> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{ACTION} WHERE a.programme_id = $1 ORDER BY a.due_on, a.id"
+        "{ACTION} WHERE a.programme_id = $1 ORDER BY a.due_on, a.id LIMIT {SPACE_ACTIONS}"
     )))
     .bind(programme.to_string())
     .fetch_all(&mut *conn)
     .await?;
-    rows.iter()
+    let count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM programme_actions WHERE programme_id = $1")
+            .bind(programme.to_string())
+            .fetch_one(&mut *conn)
+            .await?;
+    let actions = rows
+        .iter()
         .map(action_from)
         .collect::<Result<_, _>>()
-        .map_err(AppError::from)
+        .map_err(AppError::from)?;
+    Ok((actions, count))
 }
 
 /// A notification of progress on an action that started with the person's voice.

@@ -34,7 +34,8 @@ pub async fn list(
     Ok(Json(service::mine(&state, &actor).await?))
 }
 
-/// GET /api/v1/programmes/{id} — partners, activities, members and the board, for members.
+/// GET /api/v1/programmes/{id} — partners, activities, members and the board (its first
+/// page: the 50 actions due soonest), for members.
 #[utoipa::path(get, path = "/api/v1/programmes/{id}", tag = "programmes", security(("token" = [])),
     params(("id" = String, Path, description = "Programme id")),
     responses((status = 200, description = "The programme as its members see it", body = ProgrammeOut),
@@ -46,7 +47,11 @@ pub async fn get(
     Path(id): Path<String>,
 ) -> Result<Json<ProgrammeOut>, ApiError> {
     let s = service::space(&state, &actor, &id).await?;
-    let (_, board) = actions::board(&state, Some(&actor), &id).await?;
+    let (_, board, _) = actions::board(&state, Some(&actor), &id, "").await?;
+    let members = {
+        let mut conn = state.db.read.acquire().await?;
+        service::members(&mut conn, &s.programme).await?
+    };
     let p = &s.programme;
     Ok(Json(ProgrammeOut {
         id: p.id.clone(),
@@ -55,7 +60,7 @@ pub async fn get(
         lead_organisation: p.lead_organisation.clone(),
         partners: s.partners,
         activities: s.activities,
-        members: s.members,
+        members,
         board,
     }))
 }

@@ -166,7 +166,8 @@ pub async fn feed(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let (p, board) = actions::board(&state, None, &id).await?;
+    // The board's first page: the same actions, in the same order, as `/board` opens on.
+    let (p, board, _) = actions::board(&state, None, &id, "").await?;
     let mut conn = state.db.read.acquire().await?;
     let news = updates::public(&mut conn, &p).await?;
     let rows = sqlx::query(

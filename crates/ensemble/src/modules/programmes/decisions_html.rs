@@ -65,7 +65,7 @@ pub async fn options(
             })
             .collect()
     };
-    let voices = super::voices::visible(&mut conn, actor, p)
+    let voices = super::voices::visible(&mut conn, actor, p, 200)
         .await?
         .into_iter()
         .map(|(v, _)| {
@@ -78,6 +78,7 @@ pub async fn options(
         .collect();
     let actions = super::actions::for_programme(&mut conn, &p.id)
         .await?
+        .0
         .into_iter()
         .map(|a| (a.id, a.title))
         .collect();

@@ -190,15 +190,13 @@ async fn space_page(
     let s = service::space(state, actor, id).await?;
     let p = &s.programme;
     let mut conn = state.db.read.acquire().await?;
-    let voices = voices::visible(&mut conn, actor, p).await?;
+    // The newest 50 (the feed pages through the rest).
+    let voices = voices::visible(&mut conn, actor, p, 50).await?;
     let count = voices::counts(&mut conn, p).await?;
-    let acts = actions::for_programme(&mut conn, &p.id).await?;
+    let (acts, act_count) = actions::for_programme(&mut conn, &p.id).await?;
     let decided = super::proposals::unread(&mut conn, actor, &p.id).await?;
     let team = p.standing() >= Standing::Team;
-    let coder = team
-        || s.members
-            .iter()
-            .any(|m| m.user_id == actor.user_id && m.capacity == Capacity::CoResearcher.code());
+    let coder = team || s.my_capacity.as_deref() == Some(Capacity::CoResearcher.code());
     let refs: Vec<&Voice> = voices.iter().map(|v| &v.0).collect();
     let names = if team {
         voices::author_names(&mut conn, &refs).await?
@@ -235,7 +233,7 @@ async fn space_page(
             }
             @if team { p."nhsuk-body" { a href=(format!("{base}/voices/for")) { "Record a voice for someone" } " who has agreed to share their stories and prefers you to write it down." } }
             h2."nhsuk-heading-m" { "Voices" }
-            p."nhsuk-body" { (count) " shared in this programme; you can see " (voices.len()) "." }
+            p."nhsuk-body" { (count) " shared in this programme. The newest you can see are below; " a href="/feed" { "your feed" } " has the rest." }
             ul."nhsuk-list" { @for (v, mine) in &voices { (voice_line(v, *mine, &names, team)) } }
             @if coder { p."nhsuk-body" { a href=(format!("{base}/themes")) { "Themes, and how far coders agree" } } }
             h2."nhsuk-heading-m" { "Proposals and decisions" }
@@ -243,6 +241,7 @@ async fn space_page(
             h2."nhsuk-heading-m" { "You said, we did" }
             @if team { p."nhsuk-body" { a href=(format!("{base}/actions/new")) { "Turn voices into an action" } " · " a href=(format!("{base}/link")) { "Link and QR code for sharing without an account" } } }
             @if acts.is_empty() { p."nhsuk-body" { "No actions yet." } }
+            @if act_count > acts.len() as i64 { p."nhsuk-body" { "The " (acts.len()) " due soonest of " (act_count) " actions. " a href=(format!("{base}/board")) { "Every action is on the board" } "." } }
             ul."nhsuk-list" { @for a in &acts {
                 li { a href=(format!("/actions/{}", a.id)) { (a.title) } " " (status_tag(a.status.code())) " due " (a.due_on) }
             } }
@@ -260,6 +259,7 @@ async fn space_page(
                 @if manager { " " (remove_button(ctx, &format!("{base}/activities/{}/remove", a.id), &a.name)) }
             } } }
             h2."nhsuk-heading-m" { "Members" }
+            @if s.member_count > s.members.len() as i64 { p."nhsuk-body" { (s.member_count) " members; the team and the first others by name are listed." } }
             ul."nhsuk-list" { @for m in &s.members {
                 li {
                     (m.name) ": " (MemberRole::from_code(&m.role).map(|r| r.label()).unwrap_or_default()) ", " (Capacity::from_code(&m.capacity).map(|c| c.label().to_lowercase()).unwrap_or_default())
@@ -455,14 +455,22 @@ pub async fn about(
     Ok(page(&ctx, Page::new(&p.name, body).feed(&feed, FEED_TITLE)))
 }
 
-/// GET /programmes/{id}/board (public)
+/// `?after=` on the board.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct BoardQuery {
+    after: String,
+}
+
+/// GET /programmes/{id}/board (public), 50 actions a page
 pub async fn board(
     State(state): State<AppState>,
     ctx: PageCtx,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<BoardQuery>,
 ) -> Result<Response, AppError> {
     let actor = ctx.actor();
-    let (p, items) = actions::board(&state, actor.as_ref(), &id).await?;
+    let (p, items, next) = actions::board(&state, actor.as_ref(), &id, &q.after).await?;
     let title = format!("You said, we did: {}", p.name);
     let feed = format!("/programmes/{}/feed.atom", p.id);
     let body = html! {
@@ -482,6 +490,7 @@ pub async fn board(
                     }
                 } }
             }
+            @if let Some(n) = &next { p."nhsuk-body" { a href=(format!("/programmes/{}/board?after={n}", p.id)) { "More actions, due later" } } }
             p."nhsuk-body" { a href=(format!("/programmes/{}/about", p.id)) { "About the programme" } }
             (feed_link(&feed))
         } }

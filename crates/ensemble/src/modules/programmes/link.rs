@@ -44,7 +44,7 @@ pub struct Claim {
     pub generation: i64,
 }
 
-fn mac(secret: &[u8], purpose: &str, value: &str) -> String {
+pub(super) fn mac(secret: &[u8], purpose: &str, value: &str) -> String {
     let Ok(mut m) = Hmac::<Sha256>::new_from_slice(secret) else {
         return String::new();
     };

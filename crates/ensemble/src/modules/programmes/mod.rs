@@ -14,6 +14,10 @@ pub mod behalf;
 pub mod decisions;
 pub mod decisions_html;
 pub mod demo;
+pub mod digest;
+pub mod feed;
+pub mod feed_html;
+pub mod generate;
 pub mod html;
 pub mod link;
 pub mod media;
@@ -24,6 +28,7 @@ pub mod plans_html;
 pub mod proposals;
 pub mod proposals_html;
 pub mod service;
+pub mod settings;
 pub mod share_html;
 pub mod themes;
 pub mod themes_export;
@@ -169,12 +174,21 @@ pub fn routes() -> Vec<Route> {
             themes_export::api,
         )
         .scope("programmes:read"),
+        // Staying connected: the feed, notification settings and the digest's unsubscribe link.
+        Route::get("/feed", P::SignedIn, feed_html::feed_page),
+        Route::post("/feed/read", P::SignedIn, feed_html::mark_read),
+        Route::get("/settings/notifications", P::SignedIn, settings::show),
+        Route::post("/settings/notifications", P::SignedIn, settings::update),
+        Route::get("/digest/off/{token}", P::Public, digest::off_form),
+        Route::post("/digest/off/{token}", P::Public, digest::off),
+        Route::get("/api/v1/feed", P::SignedIn, feed_html::api_feed).scope("programmes:read"),
     ]
 }
 
 /// What this module declares to the application.
 pub fn manifest() -> Manifest {
     Manifest::new("programmes", routes())
+        .home(feed_html::home)
         .tables(&[
             "programmes",
             "programme_partners",
@@ -203,7 +217,15 @@ pub fn manifest() -> Manifest {
             "programme_plan_revisions",
             "programme_updates",
             "programme_update_comments",
+            "programme_notification_settings",
+            "programme_digest_sends",
         ])
-        .jobs(vec![JobHandler::of::<behalf::ConsentSweep>()])
-        .schedules(vec![Schedule::every::<behalf::ConsentSweep>(Every::Hour)])
+        .jobs(vec![
+            JobHandler::of::<behalf::ConsentSweep>(),
+            JobHandler::of::<digest::WeeklyDigest>(),
+        ])
+        .schedules(vec![
+            Schedule::every::<behalf::ConsentSweep>(Every::Hour),
+            Schedule::every::<digest::WeeklyDigest>(Every::Day),
+        ])
 }

@@ -261,11 +261,32 @@ pub(super) async fn member_rows(
     conn: &mut sqlx::AnyConnection,
     programme_id: &str,
 ) -> Result<Vec<MemberRow>, AppError> {
-    let rows = sqlx::query(
+    member_rows_where(conn, programme_id, "", None).await
+}
+
+/// The members with a stated role of responsible (owners of actions).
+pub(super) async fn team_rows(
+    conn: &mut sqlx::AnyConnection,
+    programme_id: &str,
+) -> Result<Vec<MemberRow>, AppError> {
+    member_rows_where(conn, programme_id, "AND m.role = 'responsible'", None).await
+}
+
+/// How many members the space lists (the rest are counted).
+pub const MEMBERS_SHOWN: i64 = 100;
+
+async fn member_rows_where(
+    conn: &mut sqlx::AnyConnection,
+    programme_id: &str,
+    and: &'static str,
+    limit: Option<i64>,
+) -> Result<Vec<MemberRow>, AppError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT m.user_id, u.display_name, m.role, m.capacity FROM programme_members m \
          JOIN accounts_user_names u ON u.id = m.user_id \
-         WHERE m.programme_id = $1 ORDER BY m.role DESC, u.display_name, m.user_id",
-    )
+         WHERE m.programme_id = $1 {and} ORDER BY m.role DESC, u.display_name, m.user_id{}",
+        limit.map(|n| format!(" LIMIT {n}")).unwrap_or_default()
+    )))
     .bind(programme_id.to_string())
     .fetch_all(&mut *conn)
     .await?;
@@ -507,7 +528,12 @@ pub struct Space {
     pub programme: ProgrammeAccess<Member>,
     pub partners: Vec<Partner>,
     pub activities: Vec<LinkedActivity>,
+    /// The first [`MEMBERS_SHOWN`] members (the team first).
     pub members: Vec<MemberRow>,
+    /// How many members there are in all.
+    pub member_count: i64,
+    /// The actor's own capacity, if a member.
+    pub my_capacity: Option<String>,
     /// For managers: organisations and activities they could add.
     pub options: Option<(Choices, Choices)>,
 }
@@ -522,10 +548,24 @@ pub async fn space(state: &AppState, actor: &Actor, id: &str) -> Result<Space, A
     } else {
         None
     };
+    let member_count: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM programme_members WHERE programme_id = $1")
+            .bind(programme.id.clone())
+            .fetch_one(&mut *conn)
+            .await?;
+    let my_capacity: Option<String> = sqlx::query_scalar(
+        "SELECT capacity FROM programme_members WHERE programme_id = $1 AND user_id = $2",
+    )
+    .bind(programme.id.clone())
+    .bind(actor.user_id.clone())
+    .fetch_optional(&mut *conn)
+    .await?;
     Ok(Space {
         partners: partners(&mut conn, &programme).await?,
         activities: activities(&mut conn, &programme, false).await?,
-        members: members(&mut conn, &programme).await?,
+        members: member_rows_where(&mut conn, &programme.id, "", Some(MEMBERS_SHOWN)).await?,
+        member_count,
+        my_capacity,
         programme,
         options,
     })

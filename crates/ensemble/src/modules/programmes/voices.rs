@@ -323,15 +323,16 @@ pub async fn moderate(
     Ok(())
 }
 
-/// The voices of a programme this member may read, newest first, with whether each is
-/// theirs.
+/// The voices of a programme this member may read, among its newest `limit`, newest
+/// first, with whether each is theirs.
 pub async fn visible(
     conn: &mut sqlx::AnyConnection,
     actor: &Actor,
     programme: &ProgrammeAccess<Member>,
+    limit: i64,
 ) -> Result<Vec<(Voice, bool)>, AppError> {
     let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-        "{VOICE} WHERE programme_id = $1 ORDER BY created_at DESC, id DESC LIMIT 200"
+        "{VOICE} WHERE programme_id = $1 ORDER BY created_at DESC, id DESC LIMIT {limit}"
     )))
     .bind(programme.id.clone())
     .fetch_all(&mut *conn)

@@ -210,7 +210,12 @@ async fn new_action_page(
         return Err(AppError::Forbidden);
     }
     let mut conn = state.db.read.acquire().await?;
-    let all = voices::visible(&mut conn, actor, &s.programme).await?;
+    let all = voices::visible(&mut conn, actor, &s.programme, 200).await?;
+    let owners: Vec<(String, String)> = super::service::team_rows(&mut conn, &s.programme.id)
+        .await?
+        .into_iter()
+        .map(|m| (m.user_id, m.name))
+        .collect();
     drop(conn);
     let labels: Vec<(String, String)> = all
         .iter()
@@ -230,12 +235,6 @@ async fn new_action_page(
     let options: Vec<(&str, &str, &str)> = labels
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str(), ""))
-        .collect();
-    let owners: Vec<(String, String)> = s
-        .members
-        .iter()
-        .filter(|m| m.role == "responsible")
-        .map(|m| (m.user_id.clone(), m.name.clone()))
         .collect();
     let body = html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-two-thirds" {

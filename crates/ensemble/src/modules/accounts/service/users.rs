@@ -296,6 +296,48 @@ pub async fn remove_membership(
 
 // ---------------------------------------------------------------- operator (CLI, demo)
 
+/// Generated accounts for benchmarks (`ensemble programmes generate`): `n` accounts named
+/// `{prefix}{i}@bench.example` sharing one password hash (hashed once), bulk-inserted, no
+/// memberships. Returns their ids in order. Never run on a live database.
+pub async fn bench_users_as_operator(
+    state: &AppState,
+    prefix: &str,
+    n: usize,
+    password_plain: &str,
+) -> Result<Vec<String>, AppError> {
+    let hash = password::hash(password_plain, state.cfg.hash_cost)?;
+    let t = now();
+    let cols = [
+        "id",
+        "email",
+        "display_name",
+        "password_hash",
+        "password_changed_at",
+        "created_at",
+        "updated_at",
+    ];
+    let mut ids = Vec::with_capacity(n);
+    let mut rows = Vec::new();
+    for i in 0..n {
+        let id = new_id();
+        ids.push(id.clone());
+        rows.push(vec![
+            crate::db::Bind::T(id),
+            crate::db::Bind::T(format!("{prefix}{i}@bench.example")),
+            crate::db::Bind::T(format!("Generated member {i}")),
+            crate::db::Bind::T(hash.clone()),
+            crate::db::Bind::I(t),
+            crate::db::Bind::I(t),
+            crate::db::Bind::I(t),
+        ]);
+        if rows.len() == 500 {
+            crate::db::insert_rows(&state.db, "users", &cols, &mut rows, "").await?;
+        }
+    }
+    crate::db::insert_rows(&state.db, "users", &cols, &mut rows, "").await?;
+    Ok(ids)
+}
+
 /// Create an account directly (command line, demo), optionally with a membership.
 pub async fn create_user_as_operator(
     state: &AppState,
