@@ -282,7 +282,8 @@ async fn coldspots_distances_ranking_filters_provision_and_map_from_the_shared_d
             .contains("/areas/cold-spots.csv?edition=2025&amp;filter=step_free")
     );
 
-    // Maps: a title, a description, a link per ward to its table row, numbered classes.
+    // Maps: a title, a description, a link per ward to its table row, numbered classes (a
+    // group, not an image, since it holds links).
     for of in ["deprivation", "provision"] {
         let page = c.get(&format!("/areas/map?of={of}")).await;
         assert_eq!(page.status, StatusCode::OK, "{of}");
@@ -297,6 +298,10 @@ async fn coldspots_distances_ranking_filters_provision_and_map_from_the_shared_d
                 .count()
         );
         assert!(b.contains("aria-label=\""), "{of}");
+        assert!(
+            b.contains("role=\"group\" aria-labelledby=\"area-map-title\""),
+            "{of}"
+        );
         assert!(b.contains("viewBox=\"0 0 800 640\""));
     }
 }

@@ -241,7 +241,7 @@ fn svg(of: MapOf, title: &str, region: &Boundary, wards: &[Ward], p: &Provision)
         p.venues.iter().filter(|v| view.contains(v.point)).count()
     );
     html! {
-        svg."ensemble-map" viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="img" aria-labelledby="area-map-title area-map-desc" {
+        svg."ensemble-map" viewBox=(format!("0 0 {WIDTH} {HEIGHT}")) role="group" aria-labelledby="area-map-title" aria-describedby="area-map-desc" {
             title id="area-map-title" { (title) }
             desc id="area-map-desc" { (desc) }
             defs {

@@ -320,16 +320,13 @@ pub fn provision(lsoas: &[Lsoa], venues: Vec<Venue>) -> Provision {
     let mut wards: BTreeMap<String, Acc> = BTreeMap::new();
     let mut total = Acc::default();
     for l in lsoas {
-        for acc in [
-            deciles.entry(l.imd_decile).or_default(),
-            wards.entry(l.ward_code.clone()).or_default(),
-        ] {
+        let w = wards.entry(l.ward_code.clone()).or_default();
+        w.name.clone_from(&l.ward_name);
+        w.district.clone_from(&l.district_name);
+        for acc in [w, deciles.entry(l.imd_decile).or_default()] {
             acc.lsoas += 1;
             acc.population += l.population;
         }
-        let w = wards.get_mut(&l.ward_code).expect("just added");
-        w.name.clone_from(&l.ward_name);
-        w.district.clone_from(&l.district_name);
         total.lsoas += 1;
         total.population += l.population;
     }
