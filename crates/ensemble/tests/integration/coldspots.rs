@@ -303,6 +303,7 @@ async fn coldspots_distances_ranking_filters_provision_and_map_from_the_shared_d
             "{of}"
         );
         assert!(b.contains("viewBox=\"0 0 800 640\""));
+        assert!(!b.contains("Most wards have no data"), "{of}");
     }
 }
 

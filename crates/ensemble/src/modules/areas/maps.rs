@@ -219,6 +219,9 @@ fn view(
             } }
             (edition_links("/areas/map", e, &format!("&of={}", of.code())))
             p."nhsuk-body" { a href=(format!("/areas/map?of={}&edition={}", other.code(), e.code())) { "Show " (other.label().to_lowercase()) " instead" } }
+            @if classified.iter().filter(|w| w.class.is_none()).count() * 2 > classified.len() {
+                div."nhsuk-inset-text" { p { "Most wards have no data on this map: the ward boundaries drawn are those of May 2025, and this edition's small areas are matched to the wards of its own lookup, whose codes differ. The provision page has this edition's figures by its own wards." } }
+            }
             @match region {
                 None => div."nhsuk-inset-text" { p { "Ward boundaries have not been imported yet, so the map cannot be drawn. The table below has the same figures." } },
                 Some(r) => (svg(of, title, r, &classified, p)),
