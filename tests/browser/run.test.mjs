@@ -2137,3 +2137,40 @@ test('connected: a participant at 390 px sees a progress notification in the fee
     await pr.close();
   }
 });
+
+// ---------------------------------------------------------------- area insight: provision, cold spots and maps
+
+test('coldspots: provision, cold spots and both maps pass axe at 390 px and 320 px', async (t) => {
+  const ctx = await newContext();
+  const narrow = await browser.newContext({ baseURL: BASE_URL, viewport: NARROW, serviceWorkers: 'block' });
+  try {
+    const page = await ctx.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    const check = async (label, p) => {
+      const { response, errors } = await load(page, url(p));
+      assertNoProblems(await checkPage(page, { label, response, errors, screenshot: `coldspots--${label}` }), t);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 390, `${label}: scrollWidth ${width}px`);
+      assertNoProblems(await checkNarrow(await narrow.newPage(), url(p), `${label} at 320 px`), t);
+    };
+    await check('provision-390', '/areas/provision');
+    assert.match(await page.textContent('main'), /Decile 1 \(most deprived\)/);
+    await check('cold-spots-390', '/areas/cold-spots?filter=evening');
+    assert.match(await page.textContent('main'), /furthest first/);
+    await check('map-deprivation-390', '/areas/map?of=deprivation');
+    const svg = page.locator('svg.ensemble-map');
+    const box = await svg.boundingBox();
+    assert.ok(box && box.width <= 390, `the map scales: ${box && box.width}px`);
+    assert.ok((await page.locator('svg.ensemble-map a[href^="#ward-"]').count()) > 100, 'a link per ward');
+    await check('map-provision-390', '/areas/map?of=provision');
+    // A ward on the map is reachable from the keyboard and leads to its table row.
+    await page.locator('svg.ensemble-map a[href^="#ward-"]').first().focus();
+    const focused = await page.evaluate(() => document.activeElement.getAttribute('href'));
+    assert.match(focused || '', /^#ward-E05/);
+    const bad = await load(page, url('/areas/cold-spots?filter=cheap'));
+    assert.equal(bad.response.status(), 400);
+  } finally {
+    await ctx.close();
+    await narrow.close();
+  }
+});

@@ -96,3 +96,55 @@ pub async fn get(
 pub fn installation_edition(state: &AppState) -> Edition {
     Edition::from_year(state.cfg.iod_edition).unwrap_or(Edition::Iod2025)
 }
+
+/// The cold-spot ranking of an edition for some filters.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ColdSpotsOut {
+    /// 2019 or 2025.
+    pub edition: i64,
+    /// The filters every nearest activity meets (empty = any listed activity).
+    pub filters: Vec<String>,
+    /// The ordering rule, in words.
+    pub order: String,
+    /// The sphere radius of the haversine distances, in km.
+    pub earth_radius_km: f64,
+    /// Every LSOA of the city region, coldest first.
+    pub rows: Vec<super::provision::ColdSpot>,
+}
+
+/// GET /api/v1/areas/cold-spots — every city-region LSOA's distance to the nearest listed
+/// activity meeting the filters, ranked.
+#[utoipa::path(get, path = "/api/v1/areas/cold-spots", tag = "areas", params(super::provision_html::AreaQuery),
+    responses((status = 200, description = "Every LSOA of the city region: most deprived decile first, then furthest (none qualifying = furthest), then IMD rank, then LSOA code", body = ColdSpotsOut),
+        (status = 400, description = "The edition is not 2019 or 2025, or a filter is unknown", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable for a moment", body = ErrorEnvelope)))]
+pub async fn cold_spots(
+    State(state): State<AppState>,
+    Query(q): Query<super::provision_html::AreaQuery>,
+) -> Result<Response, ApiError> {
+    use super::provision;
+    let e = match provision::parse_edition(&state, q.edition.as_deref()) {
+        Ok(e) => e,
+        Err(m) => {
+            return Ok(problem(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                m,
+                "edition",
+            ));
+        }
+    };
+    let filters = match provision::parse_filters(q.filter.as_deref()) {
+        Ok(f) => f,
+        Err(m) => return Ok(problem(StatusCode::BAD_REQUEST, "bad_request", m, "filter")),
+    };
+    let rows = provision::ranked(&state, e, &filters).await?;
+    Ok(Json(ColdSpotsOut {
+        edition: e.year(),
+        filters: filters.iter().map(|f| f.code().to_string()).collect(),
+        order: "imd_decile ascending, distance_km descending (no qualifying activity = furthest), imd_rank ascending, lsoa_code ascending".into(),
+        earth_radius_km: provision::EARTH_RADIUS_KM,
+        rows,
+    })
+    .into_response())
+}

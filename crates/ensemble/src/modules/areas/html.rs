@@ -118,6 +118,12 @@ fn index_view(rows: &[DistrictSummary], order: [Edition; 2]) -> Markup {
             p."nhsuk-lede-text" { "The English Indices of Deprivation rank every small area (LSOA) in England. These figures are computed here from the official small-area files, the way the Ministry of Housing, Communities and Local Government computes its district summaries." }
             p."nhsuk-body" { "Small-area (LSOA) boundaries changed in 2021: IoD2019 uses the 2011 areas and IoD2025 the 2021 areas, and the number of districts in England changed from 317 to 296, so ranks and shares are not directly comparable between editions." }
             @if rows.is_empty() { (not_loaded()) }
+            h2."nhsuk-heading-m" { "Provision, cold spots and maps" }
+            ul."nhsuk-list nhsuk-list--bullet" {
+                li { a href="/areas/provision" { "Provision by deprivation decile and ward" } ": activities and weekly session hours per 10,000 residents" }
+                li { a href="/areas/cold-spots" { "Cold spots" } ": each neighbourhood's distance to the nearest activity (free, step-free, evening or weekend), as a table and CSV" }
+                li { a href="/areas/map?of=deprivation" { "Map of deprivation by ward" } " and " a href="/areas/map?of=provision" { "map of provision by ward" } }
+            }
             @for e in order {
                 @let of: Vec<&DistrictSummary> = rows.iter().filter(|s| s.edition == e.year()).collect();
                 @if !of.is_empty() {
@@ -158,6 +164,10 @@ pub(super) fn rank_note_2025() -> Markup {
     html! {
         p."nhsuk-body-s" { "IoD2025 ranks: the city-region averages use File 7's mid-2022 populations, but for the other districts of England only estimated populations are held (File 8's income-domain numerator divided by File 7's income score), so a rank here can differ from the published one by a place or two. The shares of LSOAs are exact." }
     }
+}
+
+pub(super) fn not_loaded_note() -> Markup {
+    not_loaded()
 }
 
 pub(super) fn sources() -> Markup {

@@ -8,6 +8,9 @@ pub mod api;
 pub mod district_html;
 pub mod html;
 pub mod import;
+pub mod maps;
+pub mod provision;
+pub mod provision_html;
 pub mod summary;
 
 use crate::code::code_enum;
@@ -99,6 +102,24 @@ pub fn routes() -> Vec<Route> {
         Route::get("/areas/districts/{code}", P::Public, html::district),
         Route::get("/api/v1/areas/districts", P::Public, api::list),
         Route::get("/api/v1/areas/districts/{code}", P::Public, api::get),
+        // Provision, cold spots and maps (issue 16 items 4 and 6).
+        Route::get(
+            "/areas/provision",
+            P::Public,
+            provision_html::provision_page,
+        ),
+        Route::get(
+            "/areas/cold-spots",
+            P::Public,
+            provision_html::cold_spots_page,
+        ),
+        Route::get(
+            "/areas/cold-spots.csv",
+            P::Public,
+            provision_html::cold_spots_csv,
+        ),
+        Route::get("/areas/map", P::Public, maps::map_page),
+        Route::get("/api/v1/areas/cold-spots", P::Public, api::cold_spots),
     ]
 }
 

@@ -725,6 +725,22 @@ pub async fn schedules(state: &AppState, activity_id: &str) -> Result<Vec<Schedu
         .collect())
 }
 
+/// Every listed activity (active, open to the public, its organisation not archived) with
+/// its venues and schedules: a named read for the areas module's provision and cold spots.
+pub async fn listed(state: &AppState) -> Result<Vec<Activity>, AppError> {
+    let ids: Vec<String> = sqlx::query_scalar(
+        "SELECT a.id FROM activities a JOIN accounts_organisation_profiles o ON o.id = a.organisation_id \
+         WHERE a.status = 'active' AND a.audience = 'public' AND o.archived_at IS NULL ORDER BY a.id",
+    )
+    .fetch_all(&state.db.read)
+    .await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(200) {
+        out.extend(store::load(&state.db.read, chunk).await?);
+    }
+    Ok(out)
+}
+
 /// Distance from a point to an activity's nearest venue.
 pub fn nearest(a: &Activity, from: Point) -> Option<f64> {
     a.locations
