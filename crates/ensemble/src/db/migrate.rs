@@ -53,6 +53,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(19, "0019_proposals.sql"),
     migration!(21, "0021_area.sql"),
     migration!(22, "0022_programme_upkeep.sql"),
+    migration!(24, "0024_reach.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

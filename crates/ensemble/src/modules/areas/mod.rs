@@ -8,6 +8,10 @@ pub mod api;
 pub mod district_html;
 pub mod html;
 pub mod import;
+pub mod profiles;
+pub mod profiles_html;
+pub mod reach;
+pub mod reach_html;
 pub mod summary;
 
 use crate::code::code_enum;
@@ -92,13 +96,28 @@ pub const CITY_REGION: &[&str] = &[
     "E08000015",
 ];
 
-/// Every route of this module: public open data.
+/// Every route of this module: public open data, and reach for roles allowed aggregates.
 pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/areas", P::Public, html::index),
         Route::get("/areas/districts/{code}", P::Public, html::district),
         Route::get("/api/v1/areas/districts", P::Public, api::list),
         Route::get("/api/v1/areas/districts/{code}", P::Public, api::get),
+        // Reach and equity, and ward and LSOA profiles.
+        Route::get("/areas/reach", P::ViewAreaAggregates, reach_html::page_get),
+        Route::get(
+            "/areas/reach.csv",
+            P::ViewAreaAggregates,
+            reach_html::csv_get,
+        ),
+        Route::get(
+            "/api/v1/areas/reach",
+            P::ViewAreaAggregates,
+            reach_html::api_get,
+        )
+        .scope("areas:read"),
+        Route::get("/areas/wards/{code}", P::Public, profiles_html::ward),
+        Route::get("/areas/lsoas/{code}", P::Public, profiles_html::lsoa),
     ]
 }
 

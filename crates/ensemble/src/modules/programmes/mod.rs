@@ -204,6 +204,7 @@ pub fn manifest() -> Manifest {
             "programme_updates",
             "programme_update_comments",
         ])
+        .views(&["programmes_activity_links"])
         .jobs(vec![JobHandler::of::<behalf::ConsentSweep>()])
         .schedules(vec![Schedule::every::<behalf::ConsentSweep>(Every::Hour)])
 }
