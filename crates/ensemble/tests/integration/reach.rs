@@ -262,6 +262,22 @@ async fn reach_ward_and_lsoa_profiles_show_deprivation_and_guarded_counts() {
     assert!(r.body.contains(">60<"), "{}", r.body);
     let r = c.get(&format!("/areas/lsoas/{}", lsoa(3))).await;
     assert!(r.body.contains("fewer than 8"), "3 referrals suppressed");
+    ensemble::modules::areas::summary::refresh(
+        &app.state.db,
+        ensemble::modules::areas::Edition::Iod2025,
+    )
+    .await
+    .unwrap();
+    let r = app
+        .client()
+        .get(&format!("/areas/districts/{DISTRICT}"))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(
+        r.body
+            .contains(&format!("/areas/wards/{WARD}?edition=2025")),
+        "district links its wards"
+    );
     let r = app.client().get("/areas/wards/E05000000").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.body.contains("E05000000") && r.body.contains("IoD2025"));

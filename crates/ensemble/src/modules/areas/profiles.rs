@@ -111,6 +111,25 @@ pub async fn ward(
         .map(|name| (name, list)))
 }
 
+/// The wards of a district in an edition: (code, name), by name.
+pub async fn wards_of(
+    state: &AppState,
+    e: Edition,
+    district: &str,
+) -> Result<Vec<(String, String)>, AppError> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT ward_code, ward_name FROM area_lsoa_wards WHERE edition = $1 AND district_code = $2 ORDER BY ward_name, ward_code",
+    )
+    .bind(e.year())
+    .bind(district.to_string())
+    .fetch_all(&state.db.read)
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Ok((r.try_get("ward_code")?, r.try_get("ward_name")?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?)
+}
+
 /// Referrals, participants and sessions attended of consenting people living in the areas,
 /// each disclosure-controlled.
 #[derive(Debug, Clone, Copy)]
