@@ -87,6 +87,23 @@ async fn world(app: &TestApp) -> (String, String) {
     (org, activity)
 }
 
+async fn token(c: &mut crate::support::Client, scope: &str) -> String {
+    let r = c
+        .submit(
+            "/account/tokens",
+            "/account/tokens",
+            &[
+                ("name", "reach"),
+                ("expires_in_days", "30"),
+                ("scopes", scope),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let start = r.body.find("ens_").expect("token shown once");
+    r.body[start..].split('<').next().unwrap().to_string()
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 5e-3
 }
@@ -174,6 +191,30 @@ async fn reach_ratios_intervals_and_suppression_match_hand_computed_values() {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let good = token(&mut c, "areas:read").await;
+    let other = token(&mut c, "programmes:read").await;
+    let path = format!("/api/v1/areas/reach?district={DISTRICT}&activity={activity}");
+    let r = c.api("GET", &path, Some(&other), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = c.api("GET", &path, Some(&good), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let j = r.json();
+    assert_eq!(j["referrals"], 65);
+    assert_eq!(
+        j["deciles"][2]["referrals"],
+        serde_json::Value::Null,
+        "suppressed"
+    );
+    assert_eq!(j["deciles"][0]["participants"], 10);
+    let r = c
+        .api("GET", "/api/v1/areas/reach?by=shoe", Some(&good), None)
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("shoe") && r.body.contains("\"by\""),
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]
