@@ -2174,3 +2174,43 @@ test('coldspots: provision, cold spots and both maps pass axe at 390 px and 320 
     await narrow.close();
   }
 });
+
+// ---------------------------------------------------------------- area insight: reach and ward profiles
+
+test('reach: a commissioner opens /areas/reach and a ward profile; axe at 390 px and 320 px', async (t) => {
+  const account = ACCOUNTS.get('commissioner');
+  const ctx = await newContext();
+  let narrow;
+  try {
+    const page = await ctx.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    await load(page, url('/sign-in'));
+    await page.fill('#email', account.email);
+    await page.fill('#password', account.password);
+    await submit(page, await signInButton(page));
+    assert.ok(!isSignInPage(page.url()), 'commissioner signed in');
+    narrow = await narrowContextLike(ctx);
+    const check = async (label, p) => {
+      const { response, errors } = await load(page, url(p));
+      assertNoProblems(await checkPage(page, { label, response, errors, screenshot: `reach--${label}` }), t);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 390, `${label}: scrollWidth ${width}px`);
+      assertNoProblems(await checkNarrow(await narrow.newPage(), url(p), `${label} at 320 px`), t);
+    };
+    await check('reach-390', '/areas/reach');
+    const main = await page.textContent('main');
+    assert.match(main, /Referral ratio/);
+    assert.match(main, /Liverpool City Region/);
+    await load(page, url('/areas/districts/E08000012'));
+    const ward = page.locator('a[href^="/areas/wards/"]').first();
+    assert.ok((await ward.count()) === 1, 'the district page links its wards');
+    const href = await ward.getAttribute('href');
+    await check('ward-390', href);
+    assert.match(await page.textContent('main'), /People reached/);
+    const missing = await load(page, url('/areas/wards/E05999999'));
+    assert.equal(missing.response.status(), 404);
+  } finally {
+    await ctx.close();
+    if (narrow) await narrow.close();
+  }
+});

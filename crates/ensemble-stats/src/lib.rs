@@ -7,6 +7,8 @@
 //!   meaningful-change threshold, and the reliable change index;
 //! - [`agreement`] — percentage agreement and Cohen's kappa between two coders, agreeing with
 //!   scikit-learn (`tests/stats/kappa.py`);
+//! - [`representation`] — representation ratios (share reached ÷ population share) with
+//!   the Wilson interval of the share over the fixed population share;
 //! - [`disclosure`] — small-number suppression, rounding and secondary suppression, through
 //!   which every count shown to a non-privileged viewer passes.
 
@@ -20,6 +22,7 @@ pub mod dist;
 mod error;
 pub mod paired;
 pub mod proportion;
+pub mod representation;
 mod sum;
 pub mod wilcoxon;
 
@@ -28,3 +31,4 @@ pub use describe::{Summary, describe};
 pub use disclosure::{DisclosurePolicy, ProtectedTable, Published, disclose, protect_table};
 pub use error::StatsError;
 pub use paired::{Paired, paired};
+pub use representation::{Representation, representation};

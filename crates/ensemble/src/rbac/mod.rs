@@ -162,6 +162,10 @@ pub enum Permission {
     /// Practitioners and programme managers: plan and log sessions and take registers for
     /// their organisation's activities (organisation checked by the service).
     RunSessions,
+    /// Commissioners, programme managers and researchers: see disclosure-controlled
+    /// aggregates of people reached by small area (reach and equity, barriers, the counts on
+    /// ward and LSOA profiles).
+    ViewAreaAggregates,
 }
 
 impl Permission {
@@ -177,7 +181,7 @@ impl Permission {
     ];
 
     /// Every permission.
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 17] = [
         Permission::Public,
         Permission::SignedIn,
         Permission::ViewOrganisations,
@@ -194,6 +198,7 @@ impl Permission {
         Permission::RecordMeasures,
         Permission::DesignInstruments,
         Permission::RunSessions,
+        Permission::ViewAreaAggregates,
     ];
 }
 
@@ -233,6 +238,10 @@ pub fn allows(roles: &[Role], signed_in: bool, permission: Permission) -> bool {
         }
         Permission::RunSessions => {
             signed_in && (has(Role::Practitioner) || has(Role::ProgrammeManager))
+        }
+        Permission::ViewAreaAggregates => {
+            signed_in
+                && (has(Role::Commissioner) || has(Role::ProgrammeManager) || has(Role::Researcher))
         }
     }
 }
@@ -334,6 +343,7 @@ pub mod perm {
         RecordMeasures,
         DesignInstruments,
         RunSessions,
+        ViewAreaAggregates,
     );
 }
 

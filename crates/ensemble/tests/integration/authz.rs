@@ -54,9 +54,14 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
             | "/refer-yourself/done"
             | "/areas"
             | "/areas/districts/{code}"
+            | "/areas/wards/{code}"
+            | "/areas/lsoas/{code}"
             | "/api/v1/areas/districts"
             | "/api/v1/areas/districts/{code}",
         ) => None,
+        (_, "/areas/reach" | "/areas/reach.csv" | "/api/v1/areas/reach") => {
+            Some(&[Role::ProgrammeManager, Role::Researcher, Role::Commissioner])
+        }
         ("GET", p) if p.starts_with("/openreferral/") => None,
         (_, "/account/profile") => Some(&[Role::Practitioner]),
         (

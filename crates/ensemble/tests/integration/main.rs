@@ -28,6 +28,7 @@ mod practice;
 mod practice_today;
 mod programmes;
 mod proposals;
+mod reach;
 mod referrals;
 mod security;
 mod themes;

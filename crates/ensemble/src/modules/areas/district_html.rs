@@ -149,6 +149,7 @@ pub fn view(
     s19: Option<&DistrictSummary>,
     s25: Option<&DistrictSummary>,
     order: [Edition; 2],
+    wards: (Edition, &[(String, String)]),
 ) -> Markup {
     let code = s19.or(s25).map_or("", |s| s.district_code.as_str());
     let sources_of = |e: Edition| if e == Edition::Iod2019 { s19 } else { s25 };
@@ -173,6 +174,14 @@ pub fn view(
                 li { "The average score is the population-weighted mean of the district's LSOA scores; the IoD2019 LSOA score is derived from File 9's transformed domain scores with the published weights. Shares use the official national IMD deciles." }
             }
             @if s25.is_some() { (rank_note_2025()) }
+            @if !wards.1.is_empty() {
+                h2."nhsuk-heading-m" { "Wards (" (wards.0.label()) ")" }
+                ul."nhsuk-list" {
+                    @for (code, ward) in wards.1 {
+                        li { a href=(format!("/areas/wards/{code}?edition={}", wards.0.code())) { (ward) } }
+                    }
+                }
+            }
             p."nhsuk-body" { a href="/areas" { "All Liverpool City Region districts" } }
             (sources())
         } }

@@ -150,11 +150,14 @@ pub async fn district(
         .district_name
         .clone();
     let by = |e: Edition| both.iter().find(|s| s.edition == e.year());
+    let edition = super::api::installation_edition(&state);
+    let wards = super::profiles::wards_of(&state, edition, code.trim()).await?;
     let body = super::district_html::view(
         &name,
         by(Edition::Iod2019),
         by(Edition::Iod2025),
         editions(&state),
+        (edition, &wards),
     );
     Ok(page(&ctx, Page::new(&name, body)))
 }

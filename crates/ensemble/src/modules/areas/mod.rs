@@ -11,6 +11,10 @@ pub mod import;
 pub mod maps;
 pub mod provision;
 pub mod provision_html;
+pub mod profiles;
+pub mod profiles_html;
+pub mod reach;
+pub mod reach_html;
 pub mod summary;
 
 use crate::code::code_enum;
@@ -95,7 +99,7 @@ pub const CITY_REGION: &[&str] = &[
     "E08000015",
 ];
 
-/// Every route of this module: public open data.
+/// Every route of this module: public open data, and reach for roles allowed aggregates.
 pub fn routes() -> Vec<Route> {
     vec![
         Route::get("/areas", P::Public, html::index),
@@ -120,6 +124,21 @@ pub fn routes() -> Vec<Route> {
         ),
         Route::get("/areas/map", P::Public, maps::map_page),
         Route::get("/api/v1/areas/cold-spots", P::Public, api::cold_spots),
+        // Reach and equity, and ward and LSOA profiles.
+        Route::get("/areas/reach", P::ViewAreaAggregates, reach_html::page_get),
+        Route::get(
+            "/areas/reach.csv",
+            P::ViewAreaAggregates,
+            reach_html::csv_get,
+        ),
+        Route::get(
+            "/api/v1/areas/reach",
+            P::ViewAreaAggregates,
+            reach_html::api_get,
+        )
+        .scope("areas:read"),
+        Route::get("/areas/wards/{code}", P::Public, profiles_html::ward),
+        Route::get("/areas/lsoas/{code}", P::Public, profiles_html::lsoa),
     ]
 }
 

@@ -2,6 +2,7 @@
 //! apart from the pseudonymous id used everywhere else, versioned consent statements and
 //! decisions, and the evaluation datasets that honour consent withdrawal at once.
 
+pub mod area_facts;
 pub mod codebook;
 pub mod evaluation;
 pub mod generate;

@@ -228,4 +228,5 @@ pub fn manifest() -> Manifest {
             Schedule::every::<behalf::ConsentSweep>(Every::Hour),
             Schedule::every::<digest::WeeklyDigest>(Every::Day),
         ])
+        .views(&["programmes_activity_links"])
 }

@@ -99,6 +99,10 @@ pub const SCOPES: &[(&str, &str)] = &[
         "Download pseudonymised evaluation datasets (researchers)",
     ),
     (
+        "areas:read",
+        "Read reach and equity by deprivation decile (commissioners, programme managers, researchers)",
+    ),
+    (
         "measures:read",
         "List instruments, and read the scores of people you may see",
     ),

@@ -1,0 +1,548 @@
+//! Reach and equity (issue 16 item 3): referrals and participants by the national IMD decile
+//! of the small area they live in, against each decile's share of the residents of the area
+//! served (the Liverpool City Region, or one district), as a representation ratio with a
+//! 95% interval (`ensemble_stats::representation`), optionally broken down by age band, sex
+//! or ethnic group where recorded.
+//!
+//! Rules, the same as the programme results (`measures::results`):
+//! - only people who have **currently given consent for evaluation** are counted; a person
+//!   whose record was erased, or who withdrew, drops out of every figure;
+//! - every count passes through `ensemble_stats::disclosure`: each column is protected as a
+//!   table with its total (primary suppression of 1–7, rounding to 5, secondary suppression
+//!   so no hidden cell can be worked out from the total); a breakdown is one two-way table;
+//! - ratios are computed from the **published** (rounded) counts and shown only where the
+//!   count is published, so a ratio never reveals more than the count beside it.
+//!
+//! A person's postcode LSOA may be of either geography: it is used as it is when the
+//! edition has it, otherwise mapped through the ONS LSOA 2011→2021 lookup (where an area
+//! split, the first successor code is used).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use ensemble_stats::{
+    DisclosurePolicy, ProtectedTable, Published, Representation, protect_table, representation,
+};
+use sqlx::Row;
+
+use super::{CITY_REGION, Edition};
+use crate::code::code_enum;
+use crate::db::{Bind, bind_all};
+use crate::error::{AppError, FieldError};
+use crate::rbac::Granted;
+use crate::rbac::perm::ViewAreaAggregates;
+use crate::state::AppState;
+
+code_enum!(
+    /// How the referrals may be broken down beside the decile.
+    Breakdown {
+        Age => ("age", "age band"),
+        Sex => ("sex", "sex"),
+        Ethnicity => ("ethnicity", "ethnic group"),
+    }
+);
+
+/// The filters as typed (query string of the page, the CSV and the API).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReachQuery {
+    /// 2019 or 2025 (default: the installation's edition).
+    pub edition: Option<String>,
+    /// A district code (default: the whole Liverpool City Region).
+    pub district: Option<String>,
+    /// Only referrals to this activity (id).
+    pub activity: Option<String>,
+    /// Only referrals to activities of this organisation (id).
+    pub organisation: Option<String>,
+    /// Only referrals to activities of this programme (id).
+    pub programme: Option<String>,
+    /// Break referrals down by `age`, `sex` or `ethnicity`.
+    pub by: Option<String>,
+}
+
+/// Checked filters.
+#[derive(Debug, Clone)]
+pub struct Filters {
+    pub edition: Edition,
+    pub district: Option<String>,
+    pub activity: Option<String>,
+    pub organisation: Option<String>,
+    pub programme: Option<String>,
+    pub by: Option<Breakdown>,
+}
+
+/// One decile's row.
+#[derive(Debug, Clone)]
+pub struct DecileRow {
+    /// National IMD decile (1 = most deprived 10% of England).
+    pub decile: i64,
+    /// Residents of the area served living in this decile's LSOAs.
+    pub population: f64,
+    pub population_share: f64,
+    pub referrals: Published,
+    pub referral_ratio: Option<Representation>,
+    pub participants: Published,
+    pub participant_ratio: Option<Representation>,
+}
+
+/// The reach table.
+#[derive(Debug, Clone)]
+pub struct Reach {
+    pub filters: Filters,
+    /// "Liverpool City Region" or the district's name.
+    pub area: String,
+    pub rows: Vec<DecileRow>,
+    pub referrals_total: Published,
+    pub participants_total: Published,
+    /// Referrals of people with no known small area in the area served.
+    pub referrals_elsewhere: Published,
+    /// The breakdown: group labels and the protected decile × group table of referrals.
+    pub breakdown: Option<(Vec<String>, ProtectedTable)>,
+}
+
+fn blank(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+async fn exists(state: &AppState, sql: &'static str, v: &str) -> Result<bool, AppError> {
+    Ok(sqlx::query(sql)
+        .bind(v.to_string())
+        .fetch_optional(&state.db.read)
+        .await?
+        .is_some())
+}
+
+/// Check the filters; every error names the field and the value.
+pub async fn check(state: &AppState, q: &ReachQuery) -> Result<Filters, AppError> {
+    let mut errors = Vec::new();
+    let edition = match blank(&q.edition) {
+        None => super::api::installation_edition(state),
+        Some(e) => Edition::parse(&e).unwrap_or_else(|m| {
+            errors.push(FieldError::new("edition", m));
+            Edition::Iod2025
+        }),
+    };
+    let f = Filters {
+        edition,
+        district: blank(&q.district).map(|d| d.to_uppercase()),
+        activity: blank(&q.activity),
+        organisation: blank(&q.organisation),
+        programme: blank(&q.programme),
+        by: None,
+    };
+    let known = match &f.district {
+        None => true,
+        Some(d) => sqlx::query(
+            "SELECT 1 AS x FROM area_lsoas WHERE edition = $1 AND district_code = $2 LIMIT 1",
+        )
+        .bind(edition.year())
+        .bind(d.clone())
+        .fetch_optional(&state.db.read)
+        .await?
+        .is_some(),
+    };
+    if let (false, Some(d)) = (known, &f.district) {
+        errors.push(FieldError::new(
+            "district",
+            format!(
+                "No district \"{d}\" in {} (district codes look like E08000012).",
+                edition.label()
+            ),
+        ));
+    }
+    let checks = [
+        (
+            "activity",
+            &f.activity,
+            "SELECT 1 AS x FROM directory_activity_names WHERE id = $1",
+            "No activity",
+        ),
+        (
+            "organisation",
+            &f.organisation,
+            "SELECT 1 AS x FROM directory_activity_names WHERE organisation_id = $1",
+            "No organisation with activities",
+        ),
+        (
+            "programme",
+            &f.programme,
+            "SELECT 1 AS x FROM programmes_activity_links WHERE programme_id = $1",
+            "No programme with activities",
+        ),
+    ];
+    for (field, v, sql, what) in checks {
+        if let Some(v) = v
+            && !exists(state, sql, v).await?
+        {
+            errors.push(FieldError::new(
+                field,
+                format!("{what} has the id \"{v}\"."),
+            ));
+        }
+    }
+    let by = match blank(&q.by) {
+        None => None,
+        Some(b) => Breakdown::from_code(&b).or_else(|| {
+            errors.push(FieldError::new(
+                "by",
+                format!("Break down by age, sex or ethnicity, not \"{b}\"."),
+            ));
+            None
+        }),
+    };
+    if errors.is_empty() {
+        Ok(Filters { by, ..f })
+    } else {
+        Err(AppError::Invalid(errors))
+    }
+}
+
+/// Age band from a birth year, as of this year.
+fn age_band(birth_year: Option<&str>, this_year: i64) -> String {
+    let Some(y) = birth_year.and_then(|y| y.parse::<i64>().ok()) else {
+        return "Not recorded".into();
+    };
+    match this_year - y {
+        a if a < 18 => "Under 18",
+        18..=24 => "18 to 24",
+        25..=34 => "25 to 34",
+        35..=49 => "35 to 49",
+        50..=64 => "50 to 64",
+        65..=79 => "65 to 79",
+        _ => "80 and over",
+    }
+    .into()
+}
+
+fn group_of(by: Breakdown, f: &Fact, this_year: i64) -> String {
+    let recorded = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map_or_else(|| "Not recorded".to_string(), str::to_string)
+    };
+    match by {
+        Breakdown::Age => age_band(f.birth_year.as_deref(), this_year),
+        Breakdown::Sex => recorded(&f.gender),
+        Breakdown::Ethnicity => recorded(&f.ethnicity),
+    }
+}
+
+pub(super) struct Fact {
+    pub(super) lsoa: Option<String>,
+    gender: Option<String>,
+    ethnicity: Option<String>,
+    birth_year: Option<String>,
+}
+
+/// The served area's LSOAs: code → (decile, population).
+async fn served(state: &AppState, f: &Filters) -> Result<HashMap<String, (i64, f64)>, AppError> {
+    let districts: Vec<String> = match &f.district {
+        Some(d) => vec![d.clone()],
+        None => CITY_REGION.iter().map(|s| s.to_string()).collect(),
+    };
+    let marks: Vec<String> = (0..districts.len())
+        .map(|i| format!("${}", i + 2))
+        .collect();
+    let sql = format!(
+        "SELECT code, imd_decile, population, income_numerator, income_score FROM area_lsoas \
+         WHERE edition = $1 AND imd_decile IS NOT NULL AND district_code IN ({})",
+        marks.join(", ")
+    );
+    let mut binds = vec![Bind::I(f.edition.year())];
+    binds.extend(districts.into_iter().map(Bind::T));
+    let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds)
+        .fetch_all(&state.db.read)
+        .await?;
+    let mut out = HashMap::new();
+    for r in rows {
+        let pop: Option<i64> = r.try_get("population")?;
+        let num: Option<f64> = r.try_get("income_numerator")?;
+        let rate: Option<f64> = r.try_get("income_score")?;
+        let p = match (pop, num, rate) {
+            (Some(p), _, _) => p as f64,
+            (None, Some(n), Some(r)) if r > 0.0 => n / r,
+            _ => 0.0,
+        };
+        out.insert(r.try_get("code")?, (r.try_get("imd_decile")?, p));
+    }
+    Ok(out)
+}
+
+/// Consenting people's small area and recorded characteristics, with their LSOA resolved to
+/// the edition's geography.
+pub(super) async fn facts(
+    state: &AppState,
+    edition: Edition,
+    served: &HashMap<String, (i64, f64)>,
+) -> Result<HashMap<String, Fact>, AppError> {
+    let people = crate::modules::people::area_facts::consenting(state).await?;
+    let codes: BTreeSet<String> = people
+        .iter()
+        .filter_map(|p| p.lsoa_code.as_deref())
+        .map(|c| c.trim().to_uppercase())
+        .filter(|c| !served.contains_key(c))
+        .collect();
+    let codes: Vec<String> = codes.into_iter().collect();
+    let mut map: HashMap<String, String> = HashMap::new();
+    let (from_col, to_col) = if edition == Edition::Iod2025 {
+        ("lsoa11_code", "lsoa21_code")
+    } else {
+        ("lsoa21_code", "lsoa11_code")
+    };
+    for chunk in codes.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT {from_col} AS from_code, {to_col} AS to_code FROM area_lsoa_links WHERE {from_col} IN ({}) ORDER BY {from_col}, {to_col}",
+            marks.join(", ")
+        );
+        let binds: Vec<Bind> = chunk.iter().cloned().map(Bind::T).collect();
+        let links = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds)
+            .fetch_all(&state.db.read)
+            .await?;
+        for l in links {
+            map.entry(l.try_get("from_code")?)
+                .or_insert(l.try_get("to_code")?);
+        }
+    }
+    let mut out = HashMap::new();
+    for p in people {
+        let lsoa = p.lsoa_code.and_then(|c| {
+            let c = c.trim().to_uppercase();
+            if served.contains_key(&c) {
+                Some(c)
+            } else {
+                map.get(&c).filter(|t| served.contains_key(*t)).cloned()
+            }
+        });
+        out.insert(
+            p.person_id,
+            Fact {
+                lsoa,
+                gender: p.gender,
+                ethnicity: p.ethnicity,
+                birth_year: p.birth_year,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Referrals matching the filters: (referral person, attended at least once).
+async fn referrals(state: &AppState, f: &Filters) -> Result<Vec<(String, bool)>, AppError> {
+    let mut sql = String::from(
+        "SELECT r.person_id, EXISTS (SELECT 1 FROM referrals_attendance_marks m WHERE m.referral_id = r.id AND m.status = 'present') AS attended \
+         FROM referrals_case_summaries r WHERE 1 = 1",
+    );
+    let mut binds = Vec::new();
+    let mut add = |clause: &str, v: &Option<String>, binds: &mut Vec<Bind>| {
+        if let Some(v) = v {
+            binds.push(Bind::T(v.clone()));
+            sql.push_str(&clause.replace("$n", &format!("${}", binds.len())));
+        }
+    };
+    add(" AND r.activity_id = $n", &f.activity, &mut binds);
+    add(
+        " AND r.activity_id IN (SELECT id FROM directory_activity_names WHERE organisation_id = $n)",
+        &f.organisation,
+        &mut binds,
+    );
+    add(
+        " AND r.activity_id IN (SELECT activity_id FROM programmes_activity_links WHERE programme_id = $n)",
+        &f.programme,
+        &mut binds,
+    );
+    let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds)
+        .fetch_all(&state.db.read)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            let attended: bool = r
+                .try_get::<i64, _>("attended")
+                .map(|v| v != 0)
+                .or_else(|_| r.try_get::<bool, _>("attended"))?;
+            Ok((r.try_get("person_id")?, attended))
+        })
+        .collect()
+}
+
+fn protect_column(counts: &[u64], policy: DisclosurePolicy) -> (Vec<Published>, Published) {
+    let t = protect_table(&counts.iter().map(|c| vec![*c]).collect::<Vec<_>>(), policy);
+    (t.cells.into_iter().map(|c| c[0]).collect(), t.total)
+}
+
+fn ratio(cell: Published, total: Published, population_share: f64) -> Option<Representation> {
+    match (cell, total) {
+        (Published::Value(c), Published::Value(n)) if n > 0 && c <= n => {
+            representation(c as usize, n as usize, population_share).ok()
+        }
+        _ => None,
+    }
+}
+
+/// The reach table for the filters; only for roles allowed aggregates (the proof).
+pub async fn reach(
+    state: &AppState,
+    _g: &Granted<ViewAreaAggregates>,
+    f: Filters,
+) -> Result<Reach, AppError> {
+    let policy = DisclosurePolicy::default();
+    let served = served(state, &f).await?;
+    let facts = facts(state, f.edition, &served).await?;
+    let this_year = chrono_year();
+    let mut refs = [0_u64; 10];
+    let mut elsewhere = 0_u64;
+    let mut participants: [BTreeSet<String>; 10] = Default::default();
+    let mut groups: BTreeMap<(usize, String), u64> = BTreeMap::new();
+    for (person, attended) in referrals(state, &f).await? {
+        let Some(fact) = facts.get(&person) else {
+            continue; // no consent for evaluation, or the record is gone
+        };
+        let Some((decile, _)) = fact.lsoa.as_ref().and_then(|l| served.get(l)) else {
+            elsewhere += 1;
+            continue;
+        };
+        let i = (*decile).clamp(1, 10) as usize - 1;
+        refs[i] += 1;
+        if attended {
+            participants[i].insert(person.clone());
+        }
+        if let Some(by) = f.by {
+            *groups
+                .entry((i, group_of(by, fact, this_year)))
+                .or_default() += 1;
+        }
+    }
+    let mut pops = [0.0_f64; 10];
+    for (decile, p) in served.values() {
+        pops[(*decile).clamp(1, 10) as usize - 1] += p;
+    }
+    let total_pop: f64 = pops.iter().sum();
+    let parts: Vec<u64> = participants.iter().map(|s| s.len() as u64).collect();
+    let (ref_cells, ref_total) = protect_column(&refs, policy);
+    let (part_cells, part_total) = protect_column(&parts, policy);
+    let rows = (0..10)
+        .map(|i| {
+            let share = if total_pop > 0.0 {
+                pops[i] / total_pop
+            } else {
+                0.0
+            };
+            DecileRow {
+                decile: i as i64 + 1,
+                population: pops[i],
+                population_share: share,
+                referrals: ref_cells[i],
+                referral_ratio: ratio(ref_cells[i], ref_total, share),
+                participants: part_cells[i],
+                participant_ratio: ratio(part_cells[i], part_total, share),
+            }
+        })
+        .collect();
+    let breakdown = f.by.map(|_| {
+        let labels: Vec<String> = groups
+            .keys()
+            .map(|k| k.1.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let cells: Vec<Vec<u64>> = (0..10)
+            .map(|i| {
+                labels
+                    .iter()
+                    .map(|l| groups.get(&(i, l.clone())).copied().unwrap_or(0))
+                    .collect()
+            })
+            .collect();
+        let table = protect_table(&cells, policy);
+        (labels, table)
+    });
+    let area = match &f.district {
+        None => "Liverpool City Region".to_string(),
+        Some(d) => district_name(state, f.edition, d).await?,
+    };
+    Ok(Reach {
+        filters: f,
+        area,
+        rows,
+        referrals_total: ref_total,
+        participants_total: part_total,
+        referrals_elsewhere: ensemble_stats::disclose(elsewhere, policy),
+        breakdown,
+    })
+}
+
+async fn district_name(state: &AppState, e: Edition, code: &str) -> Result<String, AppError> {
+    let r = sqlx::query(
+        "SELECT district_name FROM area_lsoas WHERE edition = $1 AND district_code = $2 LIMIT 1",
+    )
+    .bind(e.year())
+    .bind(code.to_string())
+    .fetch_optional(&state.db.read)
+    .await?;
+    Ok(match r {
+        Some(r) => r.try_get("district_name")?,
+        None => code.to_string(),
+    })
+}
+
+fn chrono_year() -> i64 {
+    // Days since 1970 → civil year (Howard Hinnant's algorithm, year part only).
+    let days = crate::db::now().div_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    yoe + era * 400 + i64::from(m <= 2)
+}
+
+/// The table as CSV (published figures only).
+pub fn csv(r: &Reach) -> String {
+    let mut out = String::from(
+        "edition,area,decile,population,population_share,referrals,referral_ratio,referral_ratio_low,referral_ratio_high,participants,participant_ratio,participant_ratio_low,participant_ratio_high\n",
+    );
+    let pubd = |p: Published| match p {
+        Published::Value(v) => v.to_string(),
+        Published::Suppressed => "suppressed".into(),
+    };
+    let rat = |x: Option<Representation>| match x {
+        Some(x) => format!("{:.3},{:.3},{:.3}", x.ratio, x.ci95_low, x.ci95_high),
+        None => ",,".into(),
+    };
+    let area = r.area.replace([',', '"', '\n'], " ");
+    for row in &r.rows {
+        out.push_str(&format!(
+            "{},{},{},{:.0},{:.4},{},{},{},{}\n",
+            r.filters.edition.year(),
+            area,
+            row.decile,
+            row.population,
+            row.population_share,
+            pubd(row.referrals),
+            rat(row.referral_ratio),
+            pubd(row.participants),
+            rat(row.participant_ratio),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn age_bands() {
+        assert_eq!(age_band(Some("2010"), 2026), "Under 18");
+        assert_eq!(age_band(Some("2002"), 2026), "18 to 24");
+        assert_eq!(age_band(Some("1940"), 2026), "80 and over");
+        assert_eq!(age_band(None, 2026), "Not recorded");
+        assert_eq!(age_band(Some("19x"), 2026), "Not recorded");
+        assert!(chrono_year() >= 2025);
+    }
+}
