@@ -35,6 +35,18 @@ async fn the_openapi_document_is_3_1_and_matches_the_snapshot() {
     let doc = r.json();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
     assert!(doc["paths"]["/api/v1/organisations"]["post"].is_object());
+    // OpenAPI requires every operationId to be unique (utoipa takes the function's name, so
+    // two modules' `get` clash unless one names its own).
+    let mut seen = std::collections::BTreeMap::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            if let Some(id) = op["operationId"].as_str() {
+                if let Some(other) = seen.insert(id.to_string(), format!("{method} {path}")) {
+                    panic!("operationId {id:?} is used by {other} and by {method} {path}");
+                }
+            }
+        }
+    }
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/integration/openapi.snapshot.json"

@@ -46,7 +46,7 @@ fn edition(q: &EditionQuery) -> Result<Option<Edition>, Box<Response>> {
 }
 
 /// GET /api/v1/areas/districts — every district's summary.
-#[utoipa::path(get, path = "/api/v1/areas/districts", tag = "areas", params(EditionQuery),
+#[utoipa::path(get, path = "/api/v1/areas/districts", tag = "areas", operation_id = "list_districts", params(EditionQuery),
     responses((status = 200, description = "District summaries computed from the small-area files, by edition then rank (1 = most deprived)", body = [DistrictSummary]),
         (status = 400, description = "The edition is not 2019 or 2025", body = ErrorEnvelope),
         (status = 503, description = "The database is unavailable for a moment", body = ErrorEnvelope)))]
@@ -62,7 +62,7 @@ pub async fn list(
 }
 
 /// GET /api/v1/areas/districts/{code} — one district's summary for one edition.
-#[utoipa::path(get, path = "/api/v1/areas/districts/{code}", tag = "areas",
+#[utoipa::path(get, path = "/api/v1/areas/districts/{code}", tag = "areas", operation_id = "get_district",
     params(("code" = String, Path, description = "ONS district code, e.g. E08000012"), EditionQuery),
     responses((status = 200, description = "The district's summary", body = DistrictSummary),
         (status = 400, description = "The edition is not 2019 or 2025", body = ErrorEnvelope),
