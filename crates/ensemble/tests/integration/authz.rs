@@ -56,8 +56,13 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
             | "/areas/districts/{code}"
             | "/areas/wards/{code}"
             | "/areas/lsoas/{code}"
+            | "/areas/provision"
+            | "/areas/cold-spots"
+            | "/areas/cold-spots.csv"
+            | "/areas/map"
             | "/api/v1/areas/districts"
-            | "/api/v1/areas/districts/{code}",
+            | "/api/v1/areas/districts/{code}"
+            | "/api/v1/areas/cold-spots",
         ) => None,
         (_, "/areas/reach" | "/areas/reach.csv" | "/api/v1/areas/reach") => {
             Some(&[Role::ProgrammeManager, Role::Researcher, Role::Commissioner])
