@@ -716,3 +716,34 @@ async fn upkeep_a_voice_recorded_on_someones_behalf_follows_their_consent() {
         0
     );
 }
+
+/// The members' space counts voices only up to a cap, and says "more than" beyond it.
+#[tokio::test]
+async fn upkeep_the_space_caps_its_voice_count() {
+    let mut w = world().await;
+    let p = w.programme.clone();
+    let cap = ensemble::modules::programmes::voices::COUNT_CAP;
+    for i in 0..cap {
+        sqlx::query(
+            "INSERT INTO programme_voices (id, programme_id, author_id, kind, body, visibility, moderation, created_at, updated_at) \
+             VALUES ($1, $2, NULL, 'feedback', 'x', 'team', 'not_needed', $3, $3)",
+        )
+        .bind(format!("bulk-{i:05}"))
+        .bind(p.clone())
+        .bind(i)
+        .execute(&w.app.state.db.write)
+        .await
+        .unwrap();
+    }
+    let space = format!("/programmes/{p}");
+    assert!(
+        w.team
+            .get(&space)
+            .await
+            .body
+            .contains(&format!("{cap} shared in this programme"))
+    );
+    share(&mut w.member, &p, "One more", "team").await;
+    let body = w.team.get(&space).await.body;
+    assert!(body.contains(&format!("More than {cap} shared in this programme")));
+}

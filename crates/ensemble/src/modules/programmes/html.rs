@@ -233,7 +233,10 @@ async fn space_page(
             }
             @if team { p."nhsuk-body" { a href=(format!("{base}/voices/for")) { "Record a voice for someone" } " who has agreed to share their stories and prefers you to write it down." } }
             h2."nhsuk-heading-m" { "Voices" }
-            p."nhsuk-body" { (count) " shared in this programme. The newest you can see are below; " a href="/feed" { "your feed" } " has the rest." }
+            p."nhsuk-body" {
+                @if count > voices::COUNT_CAP { "More than " (voices::COUNT_CAP) } @else { (count) }
+                " shared in this programme. The newest you can see are below; " a href="/feed" { "your feed" } " has the rest."
+            }
             ul."nhsuk-list" { @for (v, mine) in &voices { (voice_line(v, *mine, &names, team)) } }
             @if coder { p."nhsuk-body" { a href=(format!("{base}/themes")) { "Themes, and how far coders agree" } } }
             h2."nhsuk-heading-m" { "Proposals and decisions" }

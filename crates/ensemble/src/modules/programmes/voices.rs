@@ -366,18 +366,23 @@ pub async fn public(
         .map_err(AppError::from)
 }
 
-/// How many voices a programme holds, by visibility (for its members; withdrawn voices are
-/// gone, so they are never counted).
+/// The members' space counts voices up to this many; beyond it, it says "more than".
+pub const COUNT_CAP: i64 = 1000;
+
+/// How many voices a programme holds (withdrawn voices are gone, and a voice recorded for
+/// someone whose consent has gone is not counted), up to [`COUNT_CAP`] + 1: counting every
+/// voice of a large programme on each visit to its space cost more than the rest of the page.
 pub async fn counts(
     conn: &mut sqlx::AnyConnection,
     programme: &ProgrammeAccess<Member>,
 ) -> Result<i64, AppError> {
-    Ok(
-        sqlx::query_scalar("SELECT COUNT(*) FROM programme_voices WHERE programme_id = $1")
-            .bind(programme.id.clone())
-            .fetch_one(&mut *conn)
-            .await?,
-    )
+    Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT COUNT(*) FROM ({VOICE} WHERE programme_id = $1 LIMIT {}) capped",
+        COUNT_CAP + 1
+    )))
+    .bind(programme.id.clone())
+    .fetch_one(&mut *conn)
+    .await?)
 }
 
 /// Whether an actor of this standing sees the moderation controls.
