@@ -40,10 +40,10 @@ async fn the_openapi_document_is_3_1_and_matches_the_snapshot() {
     let mut seen = std::collections::BTreeMap::new();
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {
-            if let Some(id) = op["operationId"].as_str() {
-                if let Some(other) = seen.insert(id.to_string(), format!("{method} {path}")) {
-                    panic!("operationId {id:?} is used by {other} and by {method} {path}");
-                }
+            if let Some(id) = op["operationId"].as_str()
+                && let Some(other) = seen.insert(id.to_string(), format!("{method} {path}"))
+            {
+                panic!("operationId {id:?} is used by {other} and by {method} {path}");
             }
         }
     }
