@@ -54,6 +54,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(20, "0020_connected.sql"),
     migration!(21, "0021_area.sql"),
     migration!(22, "0022_programme_upkeep.sql"),
+    migration!(23, "0023_barrier_stages.sql"),
     migration!(24, "0024_reach.sql"),
 ];
 

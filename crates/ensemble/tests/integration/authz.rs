@@ -64,9 +64,15 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
             | "/api/v1/areas/districts/{code}"
             | "/api/v1/areas/cold-spots",
         ) => None,
-        (_, "/areas/reach" | "/areas/reach.csv" | "/api/v1/areas/reach") => {
-            Some(&[Role::ProgrammeManager, Role::Researcher, Role::Commissioner])
-        }
+        (
+            _,
+            "/areas/reach"
+            | "/areas/reach.csv"
+            | "/api/v1/areas/reach"
+            | "/areas/barriers"
+            | "/areas/barriers.csv"
+            | "/api/v1/areas/barriers",
+        ) => Some(&[Role::ProgrammeManager, Role::Researcher, Role::Commissioner]),
         ("GET", p) if p.starts_with("/openreferral/") => None,
         (_, "/account/profile") => Some(&[Role::Practitioner]),
         (

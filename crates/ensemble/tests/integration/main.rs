@@ -11,6 +11,7 @@ mod areas;
 mod audit;
 mod auth;
 mod authz;
+mod barriers;
 mod coldspots;
 mod connected;
 mod directory;

@@ -102,16 +102,23 @@ fn edition_table(e: Edition, rows: &[&DistrictSummary]) -> Markup {
 /// GET /areas (public)
 pub async fn index(State(state): State<AppState>, ctx: PageCtx) -> Result<Response, AppError> {
     let rows = summary::of_districts(&state.db, CITY_REGION).await?;
+    let aggregates = ctx.actor().is_some_and(|a| {
+        crate::rbac::allows(
+            &a.roles(),
+            true,
+            crate::rbac::Permission::ViewAreaAggregates,
+        )
+    });
     Ok(page(
         &ctx,
         Page::new(
             "Deprivation in the Liverpool City Region",
-            index_view(&rows, editions(&state)),
+            index_view(&rows, editions(&state), aggregates),
         ),
     ))
 }
 
-fn index_view(rows: &[DistrictSummary], order: [Edition; 2]) -> Markup {
+fn index_view(rows: &[DistrictSummary], order: [Edition; 2], aggregates: bool) -> Markup {
     html! {
         div."nhsuk-grid-row" { div."nhsuk-grid-column-full" {
             h1 { "Deprivation in the Liverpool City Region" }
@@ -123,6 +130,13 @@ fn index_view(rows: &[DistrictSummary], order: [Edition; 2]) -> Markup {
                 li { a href="/areas/provision" { "Provision by deprivation decile and ward" } ": activities and weekly session hours per 10,000 residents" }
                 li { a href="/areas/cold-spots" { "Cold spots" } ": each neighbourhood's distance to the nearest activity (free, step-free, evening or weekend), as a table and CSV" }
                 li { a href="/areas/map?of=deprivation" { "Map of deprivation by ward" } " and " a href="/areas/map?of=provision" { "map of provision by ward" } }
+            }
+            @if aggregates {
+                h2."nhsuk-heading-m" { "Reach and barriers" }
+                ul."nhsuk-list nhsuk-list--bullet" {
+                    li { a href="/areas/reach" { "Reach and equity" } ": who is referred and who takes part, by deprivation decile, against each decile's share of residents" }
+                    li { a href="/areas/barriers" { "Barriers to taking part" } ": what stops people, when it was raised, what was done and whether they then came" }
+                }
             }
             @for e in order {
                 @let of: Vec<&DistrictSummary> = rows.iter().filter(|s| s.edition == e.year()).collect();

@@ -5,6 +5,8 @@
 //! File 10), shown on `/areas`, under `/api/v1/areas/…` and by `ensemble area summary`.
 
 pub mod api;
+pub mod barriers;
+pub mod barriers_html;
 pub mod district_html;
 pub mod html;
 pub mod import;
@@ -135,6 +137,23 @@ pub fn routes() -> Vec<Route> {
             "/api/v1/areas/reach",
             P::ViewAreaAggregates,
             reach_html::api_get,
+        )
+        .scope("areas:read"),
+        // Barriers to taking part (issue 16 item 5).
+        Route::get(
+            "/areas/barriers",
+            P::ViewAreaAggregates,
+            barriers_html::page_get,
+        ),
+        Route::get(
+            "/areas/barriers.csv",
+            P::ViewAreaAggregates,
+            barriers_html::csv_get,
+        ),
+        Route::get(
+            "/api/v1/areas/barriers",
+            P::ViewAreaAggregates,
+            barriers_html::api_get,
         )
         .scope("areas:read"),
         Route::get("/areas/wards/{code}", P::Public, profiles_html::ward),

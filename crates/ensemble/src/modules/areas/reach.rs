@@ -238,7 +238,10 @@ pub(super) struct Fact {
 }
 
 /// The served area's LSOAs: code → (decile, population).
-async fn served(state: &AppState, f: &Filters) -> Result<HashMap<String, (i64, f64)>, AppError> {
+pub(super) async fn served(
+    state: &AppState,
+    f: &Filters,
+) -> Result<HashMap<String, (i64, f64)>, AppError> {
     let districts: Vec<String> = match &f.district {
         Some(d) => vec![d.clone()],
         None => CITY_REGION.iter().map(|s| s.to_string()).collect(),
@@ -474,7 +477,11 @@ pub async fn reach(
     })
 }
 
-async fn district_name(state: &AppState, e: Edition, code: &str) -> Result<String, AppError> {
+pub(super) async fn district_name(
+    state: &AppState,
+    e: Edition,
+    code: &str,
+) -> Result<String, AppError> {
     let r = sqlx::query(
         "SELECT district_name FROM area_lsoas WHERE edition = $1 AND district_code = $2 LIMIT 1",
     )

@@ -19,7 +19,7 @@ use crate::web::forms::{error_summary, select, table_wrap};
 use crate::web::{Page, PageCtx, page};
 
 /// The activity and organisation choices of the form.
-type Choices = (Vec<(String, String)>, Vec<(String, String)>);
+pub(super) type Choices = (Vec<(String, String)>, Vec<(String, String)>);
 
 fn count(p: Published) -> String {
     p.to_string()
@@ -32,7 +32,7 @@ fn ratio(r: Option<Representation>) -> String {
     }
 }
 
-async fn options(state: &AppState) -> Result<Choices, AppError> {
+pub(super) async fn options(state: &AppState) -> Result<Choices, AppError> {
     let acts = sqlx::query(
         "SELECT id, name FROM directory_activity_names WHERE status = 'active' ORDER BY name, id",
     )

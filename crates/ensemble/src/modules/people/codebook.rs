@@ -12,7 +12,9 @@ use super::model::{ETHNICITIES, GENDERS};
 use crate::error::AppError;
 use crate::modules::measures::definition::builtins;
 use crate::modules::measures::service::Mode;
-use crate::modules::referrals::model::{ACTIONS, BARRIERS, ProviderStatus, SOURCES, Status};
+use crate::modules::referrals::model::{
+    ACTIONS, BARRIERS, BarrierStage, ProviderStatus, SOURCES, Status,
+};
 use crate::rbac::Granted;
 use crate::rbac::perm::ExportEvaluationData;
 use crate::web::forms::table_wrap;
@@ -123,6 +125,14 @@ fn variable(name: &'static str) -> Option<Variable> {
             pairs(BARRIERS),
         ),
         "action" => v("code", "What was done about it.", pairs(ACTIONS)),
+        "stage" => v(
+            "code",
+            "When the barrier was raised.",
+            BarrierStage::ALL
+                .iter()
+                .map(|s| (s.code().to_string(), s.label().to_string()))
+                .collect(),
+        ),
         "instrument" => v(
             "code",
             "The measure: see the instruments below for each one's versions and scores.",

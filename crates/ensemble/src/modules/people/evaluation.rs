@@ -56,9 +56,9 @@ pub const DATASETS: &[Dataset] = &[
     Dataset {
         name: "barriers",
         title: "Barriers to taking part",
-        description: "One row per barrier recorded, with what was done about it.",
+        description: "One row per barrier recorded, with what was done about it and when it was raised (at referral, decline, drop-out or review).",
         tables: &["referral_barriers"],
-        columns: &["research_id", "referral_ref", "barrier", "action"],
+        columns: &["research_id", "referral_ref", "barrier", "action", "stage"],
     },
     Dataset {
         name: "wellbeing",
@@ -213,7 +213,7 @@ pub async fn rows(state: &AppState, ds: &Dataset) -> Result<Vec<Vec<String>>, Ap
         }
         "barriers" => {
             let q = format!(
-                "SELECT r.person_id, r.id, b.barrier, b.action FROM referrals_barrier_actions b JOIN referrals_case_summaries r ON r.id = b.referral_id {CONSENTED} \
+                "SELECT r.person_id, r.id, b.barrier, b.action, b.stage FROM referrals_barrier_actions b JOIN referrals_case_summaries r ON r.id = b.referral_id {CONSENTED} \
                  ORDER BY b.created_at, b.id"
             );
             for r in sqlx::query(sqlx::AssertSqlSafe(q))
@@ -225,6 +225,7 @@ pub async fn rows(state: &AppState, ds: &Dataset) -> Result<Vec<Vec<String>>, Ap
                     pseudonym(secret, "referral", &r.try_get::<String, _>("id")?),
                     r.try_get("barrier")?,
                     r.try_get("action")?,
+                    r.try_get("stage")?,
                 ]);
             }
         }

@@ -227,6 +227,7 @@ pub async fn load(state: &AppState) -> Result<usize, AppError> {
                 detail: "Bus fares".into(),
                 action: "travel_help".into(),
                 action_detail: "Travel bursary for 12 weeks".into(),
+                stage: String::new(),
             },
         )
         .await?;
@@ -272,6 +273,7 @@ pub async fn load(state: &AppState) -> Result<usize, AppError> {
                 detail: "Worried about groups".into(),
                 action: "buddy".into(),
                 action_detail: "Peer buddy for the first visit".into(),
+                stage: String::new(),
             },
         )
         .await?;
@@ -322,6 +324,7 @@ pub async fn load(state: &AppState) -> Result<usize, AppError> {
                     detail: detail.into(),
                     action: "none_yet".into(),
                     action_detail: String::new(),
+                    stage: String::new(),
                 },
             )
             .await?;

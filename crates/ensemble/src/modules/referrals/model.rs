@@ -164,6 +164,29 @@ pub const BARRIERS: &[(&str, &str)] = &[
     ("other", "Other"),
 ];
 
+code_enum!(
+    /// When a barrier was raised: at referral or first contact, when the person declined,
+    /// when they stopped coming, or at review.
+    BarrierStage {
+        Referral => ("referral", "At referral or first contact"),
+        Decline => ("decline", "When they declined"),
+        DropOut => ("drop_out", "When they stopped coming"),
+        Review => ("review", "At review"),
+    }
+);
+
+impl BarrierStage {
+    /// The stage a barrier recorded now most likely belongs to, from where the case stands.
+    pub fn for_status(s: Status) -> Self {
+        match s {
+            Status::Declined => Self::Decline,
+            Status::DidNotAttend => Self::DropOut,
+            Status::Reviewed => Self::Review,
+            _ => Self::Referral,
+        }
+    }
+}
+
 /// What was done about a barrier.
 pub const ACTIONS: &[(&str, &str)] = &[
     ("bursary", "Bursary or free place"),

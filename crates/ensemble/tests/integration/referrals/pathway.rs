@@ -339,6 +339,48 @@ async fn barriers_are_recorded_only_from_the_fixed_list() {
     )
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // When it was raised: from the list, named when wrong; blank means "from where the
+    // case stands" (here, before connecting: at referral).
+    let bad = post(
+        lw,
+        &case,
+        &format!("{case}/barriers"),
+        &[
+            ("barrier", "cost"),
+            ("action", "bursary"),
+            ("stage", "tuesday"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("tuesday"), "{}", bad.body);
+    let page = lw.get(&case).await;
+    assert!(
+        page.body.contains("When was it raised?")
+            && page.body.contains("value=\"referral\" selected"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("At referral or first contact"));
+    post_ok(
+        lw,
+        &case,
+        &format!("{case}/barriers"),
+        &[
+            ("barrier", "timing"),
+            ("action", "different_time"),
+            ("stage", "review"),
+        ],
+    )
+    .await;
+    let stages: Vec<String> = sqlx::query_scalar(
+        "SELECT stage FROM referral_barriers WHERE referral_id = $1 ORDER BY created_at, barrier",
+    )
+    .bind(id.clone())
+    .fetch_all(&w.app.state.db.read)
+    .await
+    .unwrap();
+    assert_eq!(stages, ["referral", "review"]);
 }
 
 #[tokio::test]

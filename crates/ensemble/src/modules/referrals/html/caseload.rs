@@ -13,7 +13,7 @@ use crate::error::{AppError, FieldError};
 use crate::modules::measures::service::InstrumentSummary;
 use crate::modules::people::html::{contact_summary, other_details_summary};
 use crate::modules::people::model::Purpose;
-use crate::modules::referrals::model::{ACTIONS, BARRIERS, SOURCES, Status, label};
+use crate::modules::referrals::model::{ACTIONS, BARRIERS, BarrierStage, SOURCES, Status, label};
 use crate::modules::referrals::service::{self, BarrierInput, CaseRow, CaseView, CaseloadQuery};
 use crate::rbac::Actor;
 use crate::state::AppState;
@@ -208,6 +208,10 @@ fn case_page_view(
         .iter()
         .map(|(c, l)| (c.to_string(), l.to_string()))
         .collect();
+    let stage_opts: Vec<(String, String)> = BarrierStage::ALL
+        .iter()
+        .map(|s| (s.code().to_string(), s.label().to_string()))
+        .collect();
     let name = v.person.full_name();
     let has = |fields: &[&str]| errors.iter().any(|e| fields.contains(&e.field.as_str()));
     let open_tasks = v.tasks.iter().filter(|t| t.done_at.is_none()).count();
@@ -335,14 +339,15 @@ fn case_page_view(
                 (button("Add task"))
             }
         }))
-        (section(html! { "Barriers (" (v.barriers.len()) ")" }, "barriers", has(&["barrier", "detail", "action", "action_detail"]), html! {
+        (section(html! { "Barriers (" (v.barriers.len()) ")" }, "barriers", has(&["barrier", "detail", "action", "action_detail", "stage"]), html! {
             @if v.barriers.is_empty() { p."nhsuk-body" { "None recorded." } }
             @else {
                 (table_wrap("Barriers and what was done", html! { table."nhsuk-table" {
                     caption."nhsuk-table__caption nhsuk-u-visually-hidden" { "Barriers and what was done" }
-                    thead."nhsuk-table__head" { tr { th scope="col" { "Barrier" } th scope="col" { "What was done" } } }
+                    thead."nhsuk-table__head" { tr { th scope="col" { "Barrier" } th scope="col" { "Raised" } th scope="col" { "What was done" } } }
                     tbody."nhsuk-table__body" { @for b in &v.barriers { tr."nhsuk-table__row" {
                         td."nhsuk-table__cell" { (label(BARRIERS, &b.barrier)) @if !b.detail.is_empty() { ": " (b.detail) } }
+                        td."nhsuk-table__cell" { (b.stage.label()) }
                         td."nhsuk-table__cell" { (label(ACTIONS, &b.action)) @if !b.action_detail.is_empty() { ": " (b.action_detail) } }
                     } } }
                 } }))
@@ -351,6 +356,7 @@ fn case_page_view(
                 (csrf(ctx))
                 (select("barrier", "Record a barrier", &barrier_opts, "", errors))
                 (Input::new("detail", "Detail (optional)", "").render(errors))
+                (select("stage", "When was it raised?", &stage_opts, BarrierStage::for_status(r.status).code(), errors))
                 (select("action", "What was done about it", &action_opts, "", errors))
                 (Input::new("action_detail", "Detail of what was done (optional)", "").render(errors))
                 (button("Record barrier"))

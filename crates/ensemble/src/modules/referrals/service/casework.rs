@@ -7,7 +7,7 @@ use crate::modules::referrals::model::ProviderStatus;
 use crate::db::{Tx, new_id, now};
 use crate::error::{AppError, FieldError};
 use crate::modules::people::service::{self as people, Identity};
-use crate::modules::referrals::model::{ACTIONS, BARRIERS, Status};
+use crate::modules::referrals::model::{ACTIONS, BARRIERS, BarrierStage, Status};
 use crate::rbac::Actor;
 use crate::state::AppState;
 use serde::{Deserialize, Serialize};
@@ -292,9 +292,12 @@ pub struct BarrierInput {
     pub action: String,
     /// Detail of what was done.
     pub action_detail: String,
+    /// Code from [`BarrierStage`]; blank means "from where the case stands"
+    /// ([`BarrierStage::for_status`]).
+    pub stage: String,
 }
 
-/// Record a barrier and what was done about it.
+/// Record a barrier, when it was raised and what was done about it.
 pub async fn add_barrier(
     state: &AppState,
     actor: &Actor,
@@ -320,19 +323,31 @@ pub async fn add_barrier(
     if b.barrier == "other" && detail.is_empty() {
         e.push(FieldError::new("detail", "Describe the barrier"));
     }
+    let stage = match b.stage.trim() {
+        "" => None,
+        code => BarrierStage::from_code(code).or_else(|| {
+            e.push(FieldError::new(
+                "stage",
+                format!("Choose when the barrier was raised from the list, not \"{code}\""),
+            ));
+            None
+        }),
+    };
     if !e.is_empty() {
         return Err(AppError::Invalid(e));
     }
     let mut tx = state.db.begin().await?;
-    check::<CareTeam>(&mut tx, actor, id).await?;
-    sqlx::query("INSERT INTO referral_barriers (id, referral_id, barrier, detail, action, action_detail, recorded_by, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+    let case = check::<CareTeam>(&mut tx, actor, id).await?;
+    let stage = stage.unwrap_or_else(|| BarrierStage::for_status(case.status));
+    sqlx::query("INSERT INTO referral_barriers (id, referral_id, barrier, detail, action, action_detail, stage, recorded_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
         .bind(new_id())
         .bind(id.to_string())
         .bind(b.barrier.clone())
         .bind(detail)
         .bind(b.action.clone())
         .bind(action_detail)
+        .bind(stage.code())
         .bind(actor.user_id.clone())
         .bind(now())
         .execute(&mut *tx)
@@ -342,7 +357,7 @@ pub async fn add_barrier(
         &actor.audit(),
         "referral.barrier.add",
         id,
-        json!({ "barrier": b.barrier, "action": b.action }),
+        json!({ "barrier": b.barrier, "action": b.action, "stage": stage.code() }),
     )
     .await?;
     tx.commit().await?;
@@ -725,6 +740,8 @@ pub struct Barrier {
     pub action: String,
     /// Action detail.
     pub action_detail: String,
+    /// When it was raised.
+    pub stage: BarrierStage,
 }
 
 /// Everything the care team sees about one referral.
@@ -783,7 +800,7 @@ pub(super) async fn events(
 }
 
 pub(super) async fn barriers(tx: &mut Tx, id: &str) -> Result<Vec<Barrier>, AppError> {
-    sqlx::query("SELECT barrier, detail, action, action_detail FROM referral_barriers WHERE referral_id = $1 ORDER BY created_at, id")
+    sqlx::query("SELECT barrier, detail, action, action_detail, stage FROM referral_barriers WHERE referral_id = $1 ORDER BY created_at, id")
         .bind(id.to_string())
         .fetch_all(&mut **tx)
         .await?
@@ -794,6 +811,7 @@ pub(super) async fn barriers(tx: &mut Tx, id: &str) -> Result<Vec<Barrier>, AppE
                 detail: r.try_get("detail")?,
                 action: r.try_get("action")?,
                 action_detail: r.try_get("action_detail")?,
+                stage: BarrierStage::decode(&r.try_get::<String, _>("stage")?)?,
             })
         })
         .collect()
