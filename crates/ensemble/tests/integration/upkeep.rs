@@ -123,6 +123,21 @@ async fn upkeep_removing_partners_activities_and_members() {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // Removing takes two steps: a disclosure that says what goes, then its own button.
+    let page = w.manager.get(&space).await;
+    let form = format!("action=\"{space}/partners/{orchestra}/remove\"");
+    let at = page
+        .body
+        .find(&form)
+        .expect("a remove form for the partner");
+    let before = &page.body[..at];
+    assert!(
+        before.rfind("<details").unwrap_or(0) > before.rfind("</details>").unwrap_or(0),
+        "the form sits inside a closed disclosure"
+    );
+    assert!(page.body[at..].contains(
+        "Orchestra and its linked activities from this programme? This cannot be undone."
+    ));
     // The lead organisation stays.
     let r = w
         .manager

@@ -141,13 +141,22 @@ pub struct RemovedQuery {
     removed: String,
 }
 
-/// A small form whose one button removes something (managers), named for screen readers.
+/// Removing something (managers) takes two steps: "Remove …" opens a confirmation that says
+/// what goes with it, and only its button sends the form (no script needed).
 fn remove_button(ctx: &PageCtx, action: &str, what: &str) -> Markup {
     html! {
-        form."ensemble-inline-form" method="post" action=(action) novalidate {
-            (csrf(ctx))
-            button."nhsuk-button nhsuk-button--secondary nhsuk-button--small ensemble-inline-button" type="submit" {
-                "Remove" span."nhsuk-u-visually-hidden" { " " (what) }
+        details."nhsuk-details ensemble-remove" {
+            summary."nhsuk-details__summary" {
+                span."nhsuk-details__summary-text" { "Remove" span."nhsuk-u-visually-hidden" { " " (what) } }
+            }
+            div."nhsuk-details__text" {
+                form method="post" action=(action) novalidate {
+                    (csrf(ctx))
+                    p."nhsuk-body-s" { "Remove " (what) " from this programme? This cannot be undone." }
+                    button."nhsuk-button nhsuk-button--warning nhsuk-button--small" type="submit" {
+                        "Yes, remove" span."nhsuk-u-visually-hidden" { " " (what) }
+                    }
+                }
             }
         }
     }
