@@ -305,6 +305,56 @@ async fn coldspots_distances_ranking_filters_provision_and_map_from_the_shared_d
         assert!(b.contains("viewBox=\"0 0 800 640\""));
         assert!(!b.contains("Most wards have no data"), "{of}");
     }
+
+    // Activities within reach on the small-area and ward profiles: every LSOA whose centroid
+    // is within 1.6 km of Alpha (by the reference haversine) lists it with that distance,
+    // and no LSOA further away does.
+    let near: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            let km = reference_km(
+                num(r, "centroid_lat"),
+                num(r, "centroid_lon"),
+                a_at.lat,
+                a_at.lon,
+            );
+            (r["lsoa_code"].clone(), km)
+        })
+        .collect();
+    let inside = near
+        .iter()
+        .filter(|(_, km)| *km <= 1.6)
+        .min_by(|x, y| x.1.total_cmp(&y.1))
+        .unwrap();
+    let page = c.get(&format!("/areas/lsoas/{}", inside.0)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("Activities within reach"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(&format!("/activities/{a_id}")),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(&format!("{:.1} km", inside.1)),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("1.5 hours of sessions a week"),
+        "{}",
+        page.body
+    );
+    let outside = near.iter().find(|(_, km)| *km > 1.7).unwrap();
+    let page = c.get(&format!("/areas/lsoas/{}", outside.0)).await;
+    assert!(
+        !page.body.contains(&format!("/activities/{a_id}")),
+        "{}",
+        outside.0
+    );
 }
 
 /// Unknown filters, editions and map kinds are clear 400s naming the value; with nothing

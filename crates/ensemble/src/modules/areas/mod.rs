@@ -11,6 +11,7 @@ pub mod district_html;
 pub mod html;
 pub mod import;
 pub mod maps;
+pub mod nearby;
 pub mod profiles;
 pub mod profiles_html;
 pub mod provision;

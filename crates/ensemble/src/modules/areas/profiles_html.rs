@@ -9,6 +9,7 @@ use maud::{Markup, html};
 use super::Edition;
 use super::api::EditionQuery;
 use super::html::sources;
+use super::nearby::{self, Nearby, WALK_KM};
 use super::profiles::{self, AreaCounts, LsoaProfile};
 use crate::error::AppError;
 use crate::rbac::Granted;
@@ -95,6 +96,52 @@ fn counts_view(c: Option<AreaCounts>) -> Markup {
     }
 }
 
+fn nearby_view(n: &Nearby, area: &str) -> Markup {
+    const SHOWN: usize = 20;
+    let caption = format!("Activities within {WALK_KM} km of {area}, nearest first");
+    html! {
+        h2."nhsuk-heading-m" { "Activities within reach" }
+        @if n.centroids == 0 {
+            p."nhsuk-body" { "The population-weighted centre of this area has not been imported, so distances cannot be measured." }
+        } @else if n.activities.is_empty() {
+            p."nhsuk-body" { "No listed activity meets within " (WALK_KM) " km (about a mile, or a 20-minute walk) of where people here live." }
+        } @else {
+            p."nhsuk-body" {
+                (n.activities.len()) " listed " (if n.activities.len() == 1 { "activity meets" } else { "activities meet" })
+                " within " (WALK_KM) " km (about a mile, or a 20-minute walk, in a straight line) of where people here live, with "
+                (format!("{:.1}", n.weekly_hours)) " hours of sessions a week between them."
+            }
+            (table_wrap(&caption, html! {
+                table."nhsuk-table" {
+                    caption."nhsuk-table__caption nhsuk-u-visually-hidden" { (caption) }
+                    thead."nhsuk-table__head" { tr."nhsuk-table__row" {
+                        th."nhsuk-table__header" scope="col" { "Activity" }
+                        th."nhsuk-table__header" scope="col" { "Distance" }
+                        th."nhsuk-table__header" scope="col" { "Hours a week" }
+                        th."nhsuk-table__header" scope="col" { "Free" }
+                        th."nhsuk-table__header" scope="col" { "Step-free" }
+                    } }
+                    tbody."nhsuk-table__body" {
+                        @for a in n.activities.iter().take(SHOWN) {
+                            tr."nhsuk-table__row" {
+                                th."nhsuk-table__header" scope="row" { a href=(format!("/activities/{}", a.id)) { (a.name) } }
+                                td."nhsuk-table__cell" { (format!("{:.1} km", a.km)) }
+                                td."nhsuk-table__cell" { (format!("{:.1}", a.weekly_hours)) }
+                                td."nhsuk-table__cell" { (if a.free { "Yes" } else { "No" }) }
+                                td."nhsuk-table__cell" { (if a.step_free { "Yes" } else { "No" }) }
+                            }
+                        }
+                    }
+                }
+            }))
+            @if n.activities.len() > SHOWN {
+                p."nhsuk-body-s" { "The " (SHOWN) " nearest are shown, of " (n.activities.len()) "." }
+            }
+            p."nhsuk-body-s" { "Distances are in a straight line from the population-weighted centre of each small area to the venue. Hours are the sessions the activity's schedule meets in the next four weeks, divided by four, shared equally between its venues." }
+        }
+    }
+}
+
 async fn counts_for(
     state: &AppState,
     ctx: &PageCtx,
@@ -110,7 +157,7 @@ async fn counts_for(
     Ok(Some(profiles::counts(state, &g, e, codes).await?))
 }
 
-fn lsoa_view(l: &LsoaProfile, e: Edition, c: Option<AreaCounts>) -> Markup {
+fn lsoa_view(l: &LsoaProfile, e: Edition, c: Option<AreaCounts>, n: &Nearby) -> Markup {
     html! {
         span."nhsuk-caption-l" { "Small area (" (e.geography()) ") " (l.code) }
         h1 { (if l.name.is_empty() { &l.code } else { &l.name }) }
@@ -125,6 +172,7 @@ fn lsoa_view(l: &LsoaProfile, e: Edition, c: Option<AreaCounts>) -> Markup {
             div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Population" } dd."nhsuk-summary-list__value" { (opt(l.population)) } }
         }
         (domains(l, e))
+        (nearby_view(n, "this small area"))
         (counts_view(c))
         (sources())
     }
@@ -141,9 +189,11 @@ pub async fn lsoa(
     let Some(l) = profiles::lsoa(&state, e, &code).await? else {
         return Ok(not_found(&ctx, "Small area", code.trim(), e));
     };
-    let c = counts_for(&state, &ctx, e, std::slice::from_ref(&l.code)).await?;
+    let codes = std::slice::from_ref(&l.code);
+    let c = counts_for(&state, &ctx, e, codes).await?;
+    let n = nearby::of_areas(&state, e, codes).await?;
     let title = format!("Small area {}", l.code);
-    Ok(page(&ctx, Page::new(&title, lsoa_view(&l, e, c))))
+    Ok(page(&ctx, Page::new(&title, lsoa_view(&l, e, c, &n))))
 }
 
 fn ward_view(
@@ -152,6 +202,7 @@ fn ward_view(
     list: &[LsoaProfile],
     e: Edition,
     c: Option<AreaCounts>,
+    n: &Nearby,
 ) -> Markup {
     let caption = format!("Small areas of {name} ({}, most deprived first)", e.label());
     let pop: i64 = list.iter().filter_map(|l| l.population).sum();
@@ -185,6 +236,7 @@ fn ward_view(
                 }
             }
         }))
+        (nearby_view(n, "any of its small areas"))
         (counts_view(c))
         (sources())
     }
@@ -203,9 +255,10 @@ pub async fn ward(
     };
     let codes: Vec<String> = list.iter().map(|l| l.code.clone()).collect();
     let c = counts_for(&state, &ctx, e, &codes).await?;
+    let n = nearby::of_areas(&state, e, &codes).await?;
     let code = code.trim().to_uppercase();
     Ok(page(
         &ctx,
-        Page::new(&name, ward_view(&name, &code, &list, e, c)),
+        Page::new(&name, ward_view(&name, &code, &list, e, c, &n)),
     ))
 }
