@@ -16,6 +16,8 @@ pub enum StatsError {
     ZeroVariance { change: f64 },
     /// A proportion or interval asked for with a zero denominator.
     Empty,
+    /// A quantity that must be above zero (named) was not.
+    NotPositive { what: &'static str },
 }
 
 impl fmt::Display for StatsError {
@@ -42,6 +44,7 @@ impl fmt::Display for StatsError {
                  zero and the t-test, confidence interval and effect size are undefined"
             ),
             StatsError::Empty => f.write_str("there is nothing to count"),
+            StatsError::NotPositive { what } => write!(f, "{what} must be more than zero"),
         }
     }
 }

@@ -9,6 +9,8 @@
 //!   scikit-learn (`tests/stats/kappa.py`);
 //! - [`representation`] — representation ratios (share reached ÷ population share) with
 //!   the Wilson interval of the share over the fixed population share;
+//! - [`wellby`] — wellbeing-adjusted life years from a change in life satisfaction, valued
+//!   with the Green Book's supplementary guidance as ranges with the arithmetic written out;
 //! - [`disclosure`] — small-number suppression, rounding and secondary suppression, through
 //!   which every count shown to a non-privileged viewer passes.
 
@@ -24,6 +26,7 @@ pub mod paired;
 pub mod proportion;
 pub mod representation;
 mod sum;
+pub mod wellby;
 pub mod wilcoxon;
 
 pub use agreement::{Agreement, agreement};
