@@ -4,12 +4,13 @@ use std::sync::OnceLock;
 
 use super::*;
 
-pub(super) const BUILTIN_SOURCES: [&str; 5] = [
+pub(super) const BUILTIN_SOURCES: [&str; 6] = [
     include_str!("../builtin/ons4.json"),
     include_str!("../builtin/ons_loneliness.json"),
     include_str!("../builtin/swemwbs.json"),
     include_str!("../builtin/wemwbs.json"),
     include_str!("../builtin/session_observation.json"),
+    include_str!("../builtin/service_use.json"),
 ];
 
 /// Built-in instruments that are observer scales for sessions, not for people to answer.

@@ -187,6 +187,42 @@ mod tests {
     }
 
     #[test]
+    fn service_use_scores_each_count_apart_and_refuses_a_count_off_its_range() {
+        let d = builtin("service_use").unwrap_or_else(|| panic!("service_use"));
+        let s = d
+            .score(&answers(&[
+                ("gp_appointments", 3.0),
+                ("ae_attendances", 0.0),
+                ("hospital_nights", 92.0),
+            ]))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let got: Vec<_> = s.iter().map(|s| (s.id.as_str(), s.value)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("gp_appointments", 3.0),
+                ("ae_attendances", 0.0),
+                ("hospital_nights", 92.0)
+            ]
+        );
+        assert!(
+            d.headline_scores()
+                .all(|r| r.direction == Direction::LowerIsBetter)
+        );
+        for bad in [
+            ("gp_appointments", 51.0),
+            ("crisis_contacts", 1.5),
+            ("hospital_nights", -1.0),
+        ] {
+            let e = d
+                .score(&answers(&[bad]))
+                .err()
+                .unwrap_or_else(|| panic!("{bad:?} scored"));
+            assert!(e.to_string().contains("whole number from 0 to"), "{e}");
+        }
+    }
+
+    #[test]
     fn ons4_items_are_banded_separately() {
         let d = builtin("ons4").unwrap_or_else(|| panic!("ons4"));
         let s = d

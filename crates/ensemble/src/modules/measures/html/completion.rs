@@ -115,6 +115,14 @@ pub(crate) fn question(
                     @if let Some(e) = err { span."nhsuk-error-message" id=(format!("{name}-error")) { span."nhsuk-u-visually-hidden" { "Error: " } (e.message) } }
                     textarea."nhsuk-textarea" id=(name) name=(name) rows="4" maxlength=(max_length) aria-describedby=[err.map(|_| format!("{name}-error"))] { (current) }
                 }
+                Some(s @ Scale::Numeric { min, max, step, .. }) if ((max - min) / step).round() > 10.0 => {
+                    // Too many choices for a row of buttons (a count, say): a number box.
+                    label."nhsuk-label nhsuk-label--s" for=(name) { (legend) }
+                    div."nhsuk-hint" id=(format!("{name}-hint")) { "Enter " (s.describe_allowed()) "." }
+                    @if let Some(e) = err { span."nhsuk-error-message" id=(format!("{name}-error")) { span."nhsuk-u-visually-hidden" { "Error: " } (e.message) } }
+                    input."nhsuk-input nhsuk-input--width-3" class=[err.map(|_| "nhsuk-input--error")] id=(name) name=(name) type="text" inputmode="numeric" spellcheck="false" autocomplete="off" value=(current)
+                        aria-describedby=(if err.is_some() { format!("{name}-hint {name}-error") } else { format!("{name}-hint") });
+                }
                 Some(s) => {
                     @let described = {
                         let mut d = Vec::new();
@@ -507,4 +515,42 @@ fn refused_page(
         .and_then(|item| v.definition.item(item))
         .map_or(q, |(i, _)| i + 1);
     completion_page(ctx, v, &values, first, false, &errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::modules::measures::definition::builtin;
+
+    #[test]
+    fn a_count_is_a_number_box_and_a_short_scale_a_row_of_choices() {
+        let d = builtin("service_use").unwrap_or_else(|| panic!("service_use"));
+        let item = &d.items[0];
+        let html = question(d, 0, item, Some(&Answer::Number(3.0)), false, true, &[]).into_string();
+        assert!(html.contains("inputmode=\"numeric\""), "{html}");
+        assert!(html.contains("value=\"3\""), "{html}");
+        assert!(
+            html.contains("Enter a whole number from 0 to 50."),
+            "{html}"
+        );
+        assert!(!html.contains("type=\"radio\""), "{html}");
+        let err = [FieldError::new(
+            field(&item.id),
+            "Enter a whole number from 0 to 50",
+        )];
+        let html = question(d, 0, item, None, false, true, &err).into_string();
+        assert!(
+            html.contains("nhsuk-input--error")
+                && html.contains("-hint ")
+                && html.contains("-error\""),
+            "{html}"
+        );
+        let ons4 = builtin("ons4").unwrap_or_else(|| panic!("ons4"));
+        let html = question(ons4, 0, &ons4.items[0], None, false, true, &[]).into_string();
+        assert_eq!(
+            html.matches("type=\"radio\"").count(),
+            11,
+            "0 to 10 stays a row of choices"
+        );
+    }
 }
