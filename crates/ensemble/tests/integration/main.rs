@@ -7,6 +7,7 @@ mod support;
 
 mod admin;
 mod api;
+mod area_outcomes;
 mod areas;
 mod audit;
 mod auth;

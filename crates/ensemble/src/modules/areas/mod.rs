@@ -12,6 +12,7 @@ pub mod html;
 pub mod import;
 pub mod maps;
 pub mod nearby;
+pub mod outcomes;
 pub mod profiles;
 pub mod profiles_html;
 pub mod provision;
@@ -21,6 +22,7 @@ pub mod reach_html;
 pub mod summary;
 
 use crate::code::code_enum;
+use crate::jobs::{Every, JobHandler, Schedule};
 use crate::manifest::Manifest;
 use crate::rbac::Permission as P;
 use crate::web::routes::Route;
@@ -164,11 +166,17 @@ pub fn routes() -> Vec<Route> {
 
 /// What this module declares to the application.
 pub fn manifest() -> Manifest {
-    Manifest::new("areas", routes()).tables(&[
-        "area_lsoas",
-        "area_lsoa_links",
-        "area_lsoa_wards",
-        "area_district_reference",
-        "area_district_summaries",
-    ])
+    Manifest::new("areas", routes())
+        .tables(&[
+            "area_lsoas",
+            "area_lsoa_links",
+            "area_lsoa_wards",
+            "area_district_reference",
+            "area_district_summaries",
+            "area_outcomes",
+        ])
+        .jobs(vec![JobHandler::of::<outcomes::OutcomeRefresh>()])
+        .schedules(vec![Schedule::every::<outcomes::OutcomeRefresh>(
+            Every::Hour,
+        )])
 }

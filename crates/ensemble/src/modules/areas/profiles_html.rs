@@ -10,6 +10,7 @@ use super::Edition;
 use super::api::EditionQuery;
 use super::html::sources;
 use super::nearby::{self, Nearby, WALK_KM};
+use super::outcomes::{self, OutcomeRow};
 use super::profiles::{self, AreaCounts, LsoaProfile};
 use crate::error::AppError;
 use crate::rbac::Granted;
@@ -81,9 +82,51 @@ fn domains(l: &LsoaProfile, e: Edition) -> Markup {
     )
 }
 
-fn counts_view(c: Option<AreaCounts>) -> Markup {
-    let Some(c) = c else {
-        return html! { p."nhsuk-body-s" { "Commissioners, programme managers and researchers who sign in also see the referrals, participants and sessions attended of people living here." } };
+/// What roles allowed aggregates see of the people living in an area.
+type Reached = Option<(AreaCounts, Vec<OutcomeRow>)>;
+
+fn outcomes_view(rows: &[OutcomeRow]) -> Markup {
+    let caption = "Change in wellbeing of people living here: first and latest result";
+    html! {
+        h2."nhsuk-heading-m" { "Outcomes" }
+        @if rows.is_empty() {
+            p."nhsuk-body" { "No one living here who agreed to evaluation has a first and a later result yet." }
+        } @else {
+            (table_wrap(caption, html! {
+                table."nhsuk-table" {
+                    caption."nhsuk-table__caption nhsuk-u-visually-hidden" { (caption) }
+                    thead."nhsuk-table__head" { tr."nhsuk-table__row" {
+                        th."nhsuk-table__header" scope="col" { "Measure" }
+                        th."nhsuk-table__header" scope="col" { "People with a first and later result" }
+                        th."nhsuk-table__header" scope="col" { "Mean change (95% interval)" }
+                    } }
+                    tbody."nhsuk-table__body" {
+                        @for r in rows {
+                            tr."nhsuk-table__row" {
+                                th."nhsuk-table__header" scope="row" {
+                                    (r.instrument) ": " (r.label)
+                                    span."nhsuk-body-s" { (if r.higher_is_better { " (higher is better)" } else { " (lower is better)" }) }
+                                }
+                                td."nhsuk-table__cell" { (r.people) }
+                                td."nhsuk-table__cell" {
+                                    @match r.mean_change {
+                                        Some((m, lo, hi)) => (format!("{m:+.2} ({lo:+.2} to {hi:+.2})")),
+                                        None => "Not shown (fewer than 8 people)",
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }))
+        }
+        p."nhsuk-body-s" { "Each person's first and latest completed result, for people who agreed to evaluation and live here. The mean change is shown once at least 8 people have both; the interval uses Student's t. Rebuilt every hour." }
+    }
+}
+
+fn counts_view(c: Reached) -> Markup {
+    let Some((c, outcomes)) = c else {
+        return html! { p."nhsuk-body-s" { "Commissioners, programme managers and researchers who sign in also see the referrals, participants, sessions attended and outcomes of people living here." } };
     };
     html! {
         h2."nhsuk-heading-m" { "People reached" }
@@ -93,6 +136,7 @@ fn counts_view(c: Option<AreaCounts>) -> Markup {
             div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Sessions attended" } dd."nhsuk-summary-list__value" { (c.sessions_attended) } }
         }
         p."nhsuk-body-s" { "People who have agreed to their information being used for evaluation only. Counts from 1 to 7 are not shown; others are rounded to the nearest 5." }
+        (outcomes_view(&outcomes))
     }
 }
 
@@ -147,17 +191,20 @@ async fn counts_for(
     ctx: &PageCtx,
     e: Edition,
     codes: &[String],
-) -> Result<Option<AreaCounts>, AppError> {
+) -> Result<Reached, AppError> {
     let Some(g) = ctx
         .actor()
         .and_then(|a| Granted::<ViewAreaAggregates>::check(&a).ok())
     else {
         return Ok(None);
     };
-    Ok(Some(profiles::counts(state, &g, e, codes).await?))
+    Ok(Some((
+        profiles::counts(state, &g, e, codes).await?,
+        outcomes::for_areas(state, &g, e, codes).await?,
+    )))
 }
 
-fn lsoa_view(l: &LsoaProfile, e: Edition, c: Option<AreaCounts>, n: &Nearby) -> Markup {
+fn lsoa_view(l: &LsoaProfile, e: Edition, c: Reached, n: &Nearby) -> Markup {
     html! {
         span."nhsuk-caption-l" { "Small area (" (e.geography()) ") " (l.code) }
         h1 { (if l.name.is_empty() { &l.code } else { &l.name }) }
@@ -201,7 +248,7 @@ fn ward_view(
     code: &str,
     list: &[LsoaProfile],
     e: Edition,
-    c: Option<AreaCounts>,
+    c: Reached,
     n: &Nearby,
 ) -> Markup {
     let caption = format!("Small areas of {name} ({}, most deprived first)", e.label());

@@ -1,0 +1,16 @@
+-- Outcomes by small area (issue 16 item 2): for each small area of each edition and each
+-- score of each instrument, the consenting people living there with a first and a later
+-- completed result, and the sum and sum of squares of their change (latest − first), so a
+-- ward's or district's mean change and its confidence interval are sums over its small
+-- areas. Rebuilt whole by the hourly job `areas_outcome_refresh`; no person ids.
+CREATE TABLE area_outcomes (
+    edition BIGINT NOT NULL CHECK (edition IN (2019, 2025)),
+    lsoa_code TEXT NOT NULL,
+    instrument_id TEXT NOT NULL,
+    score_id TEXT NOT NULL,
+    people BIGINT NOT NULL,
+    sum_change DOUBLE PRECISION NOT NULL,
+    sum_sq_change DOUBLE PRECISION NOT NULL,
+    refreshed_at BIGINT NOT NULL,
+    PRIMARY KEY (edition, lsoa_code, instrument_id, score_id)
+);
