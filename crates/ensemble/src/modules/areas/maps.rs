@@ -101,7 +101,7 @@ pub async fn map_page(
     };
     let lsoas = provision::region_lsoas(&state.db, e).await?;
     let deciles = ward_deciles(&lsoas);
-    let p = provision::provision(&lsoas, provision::listed_venues(&state).await?);
+    let p = provision::provision(e, &lsoas, provision::listed_venues(&state).await?);
     let (region, wards) = match boundaries::region_outline(&state.db).await? {
         Some(r) => {
             let w = boundaries::wards_in_view(&state.db, r.bbox).await?;
