@@ -44,6 +44,33 @@ fn not_found(ctx: &PageCtx, what: &str, code: &str, e: Edition) -> Response {
     r
 }
 
+/// A small area not found: when the code is of the other edition's geography, say so and
+/// link its matches in this edition and the code itself in its own.
+async fn lsoa_not_found(
+    state: &AppState,
+    ctx: &PageCtx,
+    code: &str,
+    e: Edition,
+) -> Result<Response, AppError> {
+    let Some(w) = super::lsoa_codes::wrong_geography(&state.db, e, code).await? else {
+        return Ok(not_found(ctx, "Small area", code, e));
+    };
+    let body = html! {
+        h1 { "Small area not found in " (e.label()) }
+        p."nhsuk-body" { (w.message()) }
+        ul."nhsuk-list" {
+            @for m in &w.matches {
+                li { a href=(format!("/areas/lsoas/{m}?edition={}", e.code())) { (m) " in " (e.label()) " (" (e.geography()) ")" } }
+            }
+            li { a href=(format!("/areas/lsoas/{}?edition={}", w.code, w.belongs.code())) { (w.code) " in " (w.belongs.label()) " (" (w.belongs.geography()) ")" } }
+        }
+        p."nhsuk-body" { a href="/areas" { "Deprivation in the Liverpool City Region" } }
+    };
+    let mut r = page(ctx, Page::new("Small area not found", body));
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    Ok(r)
+}
+
 fn domains(l: &LsoaProfile, e: Edition) -> Markup {
     let caption = format!(
         "{}: the seven domains ({}; rank 1 = most deprived of {})",
@@ -139,7 +166,7 @@ pub async fn lsoa(
 ) -> Result<Response, AppError> {
     let e = edition_of(&state, &q)?;
     let Some(l) = profiles::lsoa(&state, e, &code).await? else {
-        return Ok(not_found(&ctx, "Small area", code.trim(), e));
+        return lsoa_not_found(&state, &ctx, code.trim(), e).await;
     };
     let c = counts_for(&state, &ctx, e, std::slice::from_ref(&l.code)).await?;
     let title = format!("Small area {}", l.code);

@@ -24,6 +24,12 @@ pub struct AreaQuery {
     /// Map page only: deprivation or provision.
     #[param(ignore)]
     pub of: Option<String>,
+    /// Map page only: ward (default) or lsoa.
+    #[param(ignore)]
+    pub level: Option<String>,
+    /// Map page only, with level=lsoa: one city-region district code (default: the whole region).
+    #[param(ignore)]
+    pub district: Option<String>,
 }
 
 impl AreaQuery {
