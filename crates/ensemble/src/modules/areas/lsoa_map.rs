@@ -43,7 +43,7 @@ pub fn parse_level(s: Option<&str>) -> Result<Level, String> {
     }
 }
 
-/// Parse `?district=` (empty = the whole city region): one of the city region's districts.
+/// Parse `?district=` (empty = none given): one of the city region's districts.
 pub fn parse_district(s: Option<&str>) -> Result<Option<String>, String> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
@@ -129,15 +129,17 @@ pub struct LsoaMap {
     pub shapes: Vec<Boundary>,
 }
 
-/// Read the figures and the outlines of a district (or the region) for an edition.
-pub async fn load(db: &Db, e: Edition, district: Option<&str>) -> Result<LsoaMap, AppError> {
+/// Read the figures and the outlines of a city-region district for an edition (drawn one
+/// district at a time: the whole region, 1,003 areas, made a page of about 800 kB).
+pub async fn load(db: &Db, e: Edition, district: &str) -> Result<LsoaMap, AppError> {
+    let district = Some(district);
     let rows = area_rows(db, e, district).await?;
     let codes: HashSet<String> = rows.iter().map(|r| r.code.clone()).collect();
     let shapes = small_areas::lsoas(db, kind_of(e), Some(&codes)).await?;
     let district = district.map(|d| {
         let name = rows
             .first()
-            .map_or_else(|| d.to_string(), |r| r.district_name.clone());
+            .map_or_else(|| district_name(d).to_string(), |r| r.district_name.clone());
         (d.to_string(), name)
     });
     Ok(LsoaMap {
@@ -166,12 +168,11 @@ impl LsoaMap {
     }
 
     fn query(&self, e: Edition, district: Option<&str>) -> String {
-        let mut q = format!("/areas/map?of=deprivation&level=lsoa&edition={}", e.code());
-        if let Some(d) = district {
-            q.push_str("&district=");
-            q.push_str(d);
-        }
-        q
+        format!(
+            "/areas/map?of=deprivation&level=lsoa&district={}&edition={}",
+            district.unwrap_or(DEFAULT_DISTRICT),
+            e.code()
+        )
     }
 
     fn decile(&self, code: &str) -> Option<&AreaRow> {
@@ -197,14 +198,12 @@ pub fn view(m: &LsoaMap) -> Markup {
             h1 { (title) }
             p."nhsuk-lede-text" { "Each small area (" (e.geography()) ") of " (m.place()) " shaded by its national IMD decile in " (e.label()) " (1 = most deprived 10% of England), drawn on the " (e.geography()) " boundaries the edition uses." }
             (edition_links("/areas/map", e, &extra))
-            nav aria-label="Area shown" {
-                p."nhsuk-body" { "Area: "
-                    @if d.is_none() { strong { "Whole city region (shown)" } }
-                    @else { a href=(m.query(e, None)) { "Whole city region" } }
-                    @for code in CITY_REGION {
-                        " · "
+            nav aria-label="District shown" {
+                p."nhsuk-body" { "District (one at a time, to keep the page light): "
+                    @for (i, code) in CITY_REGION.iter().enumerate() {
+                        @if i > 0 { " · " }
                         @if d == Some(*code) { strong { (m.place()) " (shown)" } }
-                        @else { a href=(m.query(e, Some(code))) { (district_name(m, code)) } }
+                        @else { a href=(m.query(e, Some(code))) { (district_name(code)) } }
                     }
                 }
             }
@@ -223,23 +222,19 @@ pub fn view(m: &LsoaMap) -> Markup {
     }
 }
 
-fn district_name(m: &LsoaMap, code: &str) -> String {
-    m.rows
-        .iter()
-        .find(|r| r.district_code == code)
-        .map(|r| r.district_name.clone())
-        .unwrap_or_else(|| {
-            match code {
-                "E06000006" => "Halton",
-                "E08000011" => "Knowsley",
-                "E08000012" => "Liverpool",
-                "E08000013" => "St Helens",
-                "E08000014" => "Sefton",
-                "E08000015" => "Wirral",
-                other => other,
-            }
-            .to_string()
-        })
+/// The district drawn when none is asked for.
+pub const DEFAULT_DISTRICT: &str = "E08000012";
+
+fn district_name(code: &str) -> &str {
+    match code {
+        "E06000006" => "Halton",
+        "E08000011" => "Knowsley",
+        "E08000012" => "Liverpool",
+        "E08000013" => "St Helens",
+        "E08000014" => "Sefton",
+        "E08000015" => "Wirral",
+        other => other,
+    }
 }
 
 fn svg(m: &LsoaMap, title: &str) -> Markup {
@@ -275,21 +270,23 @@ fn svg(m: &LsoaMap, title: &str) -> Markup {
                 }
             }
             rect x="0" y="0" width=(WIDTH) height=(HEIGHT) fill="#ffffff" {}
-            @for s in &m.shapes {
-                @let row = m.decile(&s.code);
-                @let class = row.and_then(|r| r.imd_decile).map(|d| d as usize);
-                @let value = class.map_or_else(|| "no data".to_string(), |c| format!("decile {c}"));
-                a href=(profile(&s.code, e)) aria-label=(format!("{} {}: {value}", s.code, s.name)) {
-                    title { (s.code) " " (s.name) ": " (value) }
-                    path d=(compact_path(&pr, &s.rings, tol)) fill=(fill(MapOf::Deprivation, class)) fill-rule="evenodd" stroke="#ffffff" stroke-width="0.5" {}
+            g fill-rule="evenodd" stroke="#ffffff" stroke-width="0.5" {
+                @for s in &m.shapes {
+                    @let row = m.decile(&s.code);
+                    @let class = row.and_then(|r| r.imd_decile).map(|d| d as usize);
+                    @let value = class.map_or_else(|| "no data".to_string(), |c| format!("decile {c}"));
+                    a href=(profile(&s.code, e)) aria-label=(format!("{} {}: {value}", s.code, s.name)) {
+                        title { (s.code) " " (s.name) ": " (value) }
+                        path d=(compact_path(&pr, &s.rings, tol)) fill=(fill(MapOf::Deprivation, class)) {}
+                    }
                 }
             }
-            g aria-hidden="true" {
+            g aria-hidden="true" font-family="Arial, sans-serif" text-anchor="middle" {
                 @for s in &m.shapes {
                     @if let Some(c) = m.decile(&s.code).and_then(|r| r.imd_decile) {
                         @let (x, y) = pr.xy(s.label);
                         @let size = label_size(&pr, s);
-                        text x=(format!("{x:.1}")) y=(format!("{:.1}", y + size / 3.0)) font-size=(format!("{size:.0}")) font-family="Arial, sans-serif" text-anchor="middle" fill=(text_fill(fill(MapOf::Deprivation, Some(c as usize)))) { (c) }
+                        text x=(format!("{x:.0}")) y=(format!("{:.0}", y + size / 3.0)) font-size=(format!("{size:.0}")) fill=(text_fill(fill(MapOf::Deprivation, Some(c as usize)))) { (c) }
                     }
                 }
             }

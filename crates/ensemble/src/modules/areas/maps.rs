@@ -142,7 +142,8 @@ async fn lsoa_level(
             of.code()
         )));
     }
-    let m = lsoa_map::load(&state.db, e, district.as_deref()).await?;
+    let district = district.as_deref().unwrap_or(lsoa_map::DEFAULT_DISTRICT);
+    let m = lsoa_map::load(&state.db, e, district).await?;
     Ok(Some((m.title(), lsoa_map::view(&m))))
 }
 
@@ -251,11 +252,11 @@ fn view(
             } }
             (edition_links("/areas/map", e, &format!("&of={}", of.code())))
             p."nhsuk-body" { a href=(format!("/areas/map?of={}&edition={}", other.code(), e.code())) { "Show " (other.label().to_lowercase()) " instead" } }
-            p."nhsuk-body" { a href=(format!("/areas/map?of=deprivation&level=lsoa&district=E08000012&edition={}", e.code())) { "Deprivation by small area (" (e.geography()) "), each area's own decile" } }
+            p."nhsuk-body" { a href=(format!("/areas/map?of=deprivation&level=lsoa&district={}&edition={}", lsoa_map::DEFAULT_DISTRICT, e.code())) { "Deprivation by small area (" (e.geography()) "), each area's own decile" } }
             @if classified.iter().filter(|w| w.class.is_none()).count() * 2 > classified.len() {
                 div."nhsuk-inset-text" { p { "Most wards have no data on this map: the ward boundaries drawn are those of May 2025, and this edition's small areas are matched to the wards of its own lookup, whose codes differ. The provision page has this edition's figures by its own wards, and the "
-                    a href=(format!("/areas/map?of=deprivation&level=lsoa&edition={}", e.code())) { "small-area map" }
-                    " draws every small area of " (e.label()) " on its own " (e.geography()) " boundary." } }
+                    a href=(format!("/areas/map?of=deprivation&level=lsoa&district={}&edition={}", lsoa_map::DEFAULT_DISTRICT, e.code())) { "small-area maps" }
+                    " draw every small area of " (e.label()) " on its own " (e.geography()) " boundary, one district at a time." } }
             }
             @match region {
                 None => div."nhsuk-inset-text" { p { "Ward boundaries have not been imported yet, so the map cannot be drawn. The table below has the same figures." } },

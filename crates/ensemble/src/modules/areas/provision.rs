@@ -148,6 +148,9 @@ pub async fn region_lsoas(db: &Db, e: Edition) -> Result<Vec<Lsoa>, sqlx::Error>
         .collect())
 }
 
+/// A venue's stored small areas: (LSOA 2021, LSOA 2011).
+pub type Lsoas = (Option<String>, Option<String>);
+
 /// A listed activity's venue, with what the filters look at.
 #[derive(Debug, Clone)]
 pub struct Venue {
@@ -161,7 +164,7 @@ pub struct Venue {
     pub evening: bool,
     pub weekend: bool,
     /// The venue's stored small areas (LSOA 2021, LSOA 2011), when known.
-    pub lsoas: (Option<String>, Option<String>),
+    pub lsoas: Lsoas,
 }
 
 impl Venue {
@@ -221,7 +224,7 @@ pub fn venues(activities: &[Activity], from: time::Date) -> Vec<Venue> {
     use crate::modules::directory::model::{AccessFeature, Cost};
     let mut out = Vec::new();
     for a in activities {
-        let points: Vec<(Point, (Option<String>, Option<String>))> = a
+        let points: Vec<(Point, Lsoas)> = a
             .locations
             .iter()
             .filter_map(|l| Some((l.point?, (l.lsoa_code.clone(), l.lsoa11_code.clone()))))
