@@ -130,7 +130,14 @@ pub async fn get_lsoa(
         Err(r) => return Ok(*r),
     };
     Ok(match super::profiles::lsoa(&state, e, &code).await? {
-        Some(l) => Json(LsoaOut {
+        Some(l) => Json(LsoaOut::of(e, l)).into_response(),
+        None => lsoa_missing(&state, e, &code).await?,
+    })
+}
+
+impl LsoaOut {
+    fn of(e: Edition, l: super::profiles::LsoaProfile) -> LsoaOut {
+        LsoaOut {
             edition: e.year(),
             ward_code: l.ward.as_ref().map(|w| w.0.clone()),
             ward_name: l.ward.as_ref().map(|w| w.1.clone()),
@@ -142,9 +149,15 @@ pub async fn get_lsoa(
             imd_rank: l.imd_rank,
             imd_decile: l.imd_decile,
             population: l.population,
-        })
-        .into_response(),
-        None => match super::lsoa_codes::wrong_geography(&state.db, e, &code).await? {
+        }
+    }
+}
+
+/// The 404 for a small area not in the edition: `wrong_geography` (naming the matches)
+/// when the code is of the other edition's geography, else `not_found`.
+async fn lsoa_missing(state: &AppState, e: Edition, code: &str) -> Result<Response, sqlx::Error> {
+    Ok(
+        match super::lsoa_codes::wrong_geography(&state.db, e, code).await? {
             Some(w) => problem(
                 StatusCode::NOT_FOUND,
                 "wrong_geography",
@@ -163,7 +176,7 @@ pub async fn get_lsoa(
                 "code",
             ),
         },
-    })
+    )
 }
 
 /// The edition this installation uses (`ENSEMBLE_IOD_EDITION`).
