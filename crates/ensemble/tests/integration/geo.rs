@@ -447,6 +447,16 @@ async fn geo_lsoa_boundaries_place_venues_by_polygon_and_draw_each_edition_by_sm
     let r = c.get("/areas/lsoas/E01034405?edition=2019").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.body.contains("E01006513"));
+    // A profile links the same place in the other edition.
+    let r = c.get("/areas/lsoas/E01034405?edition=2025").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("/areas/lsoas/E01006513?edition=2019"),
+        "{}",
+        r.body
+    );
+    let r = c.get("/areas/lsoas/E01006513?edition=2019").await;
+    assert!(r.body.contains("/areas/lsoas/E01034406?edition=2025"));
     let r = c.get("/api/v1/areas/lsoas/E01999999?edition=2019").await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert_eq!(r.json()["errors"][0]["code"], "not_found");

@@ -67,3 +67,28 @@ pub async fn wrong_geography(
         matches,
     }))
 }
+
+/// The small area(s) of the other edition's geography that match `code` (of edition `e`)
+/// in the ONS lookup: the same code where the area did not change.
+pub async fn counterparts(db: &Db, e: Edition, code: &str) -> Result<Vec<String>, sqlx::Error> {
+    let sql = match e {
+        Edition::Iod2025 => {
+            "SELECT lsoa11_code FROM area_lsoa_links WHERE lsoa21_code = $1 ORDER BY lsoa11_code"
+        }
+        Edition::Iod2019 => {
+            "SELECT lsoa21_code FROM area_lsoa_links WHERE lsoa11_code = $1 ORDER BY lsoa21_code"
+        }
+    };
+    sqlx::query_scalar(sql)
+        .bind(code.trim().to_ascii_uppercase())
+        .fetch_all(&db.read)
+        .await
+}
+
+/// The other edition.
+pub fn other(e: Edition) -> Edition {
+    match e {
+        Edition::Iod2019 => Edition::Iod2025,
+        Edition::Iod2025 => Edition::Iod2019,
+    }
+}

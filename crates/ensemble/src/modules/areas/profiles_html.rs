@@ -137,7 +137,26 @@ async fn counts_for(
     Ok(Some(profiles::counts(state, &g, e, codes).await?))
 }
 
-fn lsoa_view(l: &LsoaProfile, e: Edition, c: Option<AreaCounts>) -> Markup {
+/// The same place in the other edition's geography, with links.
+fn counterparts_view(e: Edition, codes: &[String], district: &str) -> Markup {
+    let o = super::lsoa_codes::other(e);
+    html! {
+        @if !codes.is_empty() {
+            p."nhsuk-body" { "The same place in " (o.label()) " (" (o.geography()) "), through the ONS lookup: "
+                @for (i, c) in codes.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href=(format!("/areas/lsoas/{c}?edition={}", o.code())) { (c) }
+                }
+                "."
+            }
+        }
+        @if super::CITY_REGION.contains(&district) {
+            p."nhsuk-body" { a href=(format!("/areas/map?of=deprivation&level=lsoa&district={district}&edition={}", e.code())) { "Map of deprivation by small area in this district (" (e.label()) ")" } }
+        }
+    }
+}
+
+fn lsoa_view(l: &LsoaProfile, e: Edition, c: Option<AreaCounts>, other: &[String]) -> Markup {
     html! {
         span."nhsuk-caption-l" { "Small area (" (e.geography()) ") " (l.code) }
         h1 { (if l.name.is_empty() { &l.code } else { &l.name }) }
@@ -151,6 +170,7 @@ fn lsoa_view(l: &LsoaProfile, e: Edition, c: Option<AreaCounts>) -> Markup {
             div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "IMD decile" } dd."nhsuk-summary-list__value" { (opt(l.imd_decile)) } }
             div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Population" } dd."nhsuk-summary-list__value" { (opt(l.population)) } }
         }
+        (counterparts_view(e, other, &l.district_code))
         (domains(l, e))
         (counts_view(c))
         (sources())
@@ -169,8 +189,9 @@ pub async fn lsoa(
         return lsoa_not_found(&state, &ctx, code.trim(), e).await;
     };
     let c = counts_for(&state, &ctx, e, std::slice::from_ref(&l.code)).await?;
+    let other = super::lsoa_codes::counterparts(&state.db, e, &l.code).await?;
     let title = format!("Small area {}", l.code);
-    Ok(page(&ctx, Page::new(&title, lsoa_view(&l, e, c))))
+    Ok(page(&ctx, Page::new(&title, lsoa_view(&l, e, c, &other))))
 }
 
 fn ward_view(
