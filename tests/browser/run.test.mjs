@@ -2175,6 +2175,41 @@ test('coldspots: provision, cold spots and both maps pass axe at 390 px and 320 
   }
 });
 
+test('geo: the small-area deprivation maps of both editions and a wrong-geography code pass axe at 390 px and 320 px', async (t) => {
+  const ctx = await newContext();
+  const narrow = await browser.newContext({ baseURL: BASE_URL, viewport: NARROW, serviceWorkers: 'block' });
+  try {
+    const page = await ctx.newPage();
+    await page.setViewportSize({ width: 390, height: 844 });
+    const check = async (label, p, status = 200) => {
+      const { response, errors } = await load(page, url(p));
+      assert.equal(response.status(), status, label);
+      const expectStatus = status === 200 ? undefined : status;
+      assertNoProblems(await checkPage(page, { label, response, errors, expectStatus, screenshot: `geo--${label}` }), t);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 390, `${label}: scrollWidth ${width}px`);
+      assertNoProblems(await checkNarrow(await narrow.newPage(), url(p), `${label} at 320 px`), t);
+    };
+    for (const edition of ['2025', '2019']) {
+      await check(`lsoa-map-${edition}-390`, `/areas/map?of=deprivation&level=lsoa&district=E08000012&edition=${edition}`);
+      const box = await page.locator('svg.ensemble-map').boundingBox();
+      assert.ok(box && box.width <= 390, `the map scales: ${box && box.width}px`);
+      const links = await page.locator('svg.ensemble-map a[href^="/areas/lsoas/E01"]').count();
+      assert.equal(links, edition === '2025' ? 302 : 298, `a link per small area (${edition})`);
+      assert.equal(await page.locator('svg.ensemble-map path[fill="url(#no-data)"]').count(), 0, `every area has data (${edition})`);
+    }
+    // A small area on the map is reachable from the keyboard and opens its profile.
+    await page.locator('svg.ensemble-map a[href^="/areas/lsoas/"]').first().focus();
+    const focused = await page.evaluate(() => document.activeElement.getAttribute('href'));
+    assert.match(focused || '', /^\/areas\/lsoas\/E01\d{6}\?edition=2019$/);
+    await check('wrong-geography-390', '/areas/lsoas/E01006513?edition=2025', 404);
+    assert.match(await page.textContent('main'), /E01034405/);
+  } finally {
+    await ctx.close();
+    await narrow.close();
+  }
+});
+
 // ---------------------------------------------------------------- area insight: reach and ward profiles
 
 test('reach: a commissioner opens /areas/reach, /areas/barriers and a ward profile; axe at 390 px and 320 px', async (t) => {

@@ -288,19 +288,21 @@ enum AreaCommand {
 
 #[derive(Subcommand)]
 enum OpendataCommand {
-    /// Import postcode coordinates/LSOAs, LSOA population-weighted centroids and ward
-    /// boundaries (for the map). With no files given, loads the Liverpool City Region files
-    /// from the shared data folder. A second import of the same files changes nothing.
+    /// Import postcode coordinates/LSOAs (2021 and 2011), LSOA population-weighted centroids,
+    /// ward and LSOA boundaries (for the maps and for placing venues). With no files given,
+    /// loads the Liverpool City Region files from the shared data folder. Afterwards the
+    /// small areas stored on people and venues are brought up to date. A second import of
+    /// the same files changes nothing.
     Import {
         #[command(flatten)]
         db: DbArgs,
-        /// Postcode file (CSV or .csv.gz; ONS Postcode Directory columns pcds, lat, long, lsoa21/lsoa11, or the shared LCR layout).
+        /// Postcode file (CSV or .csv.gz; ONS Postcode Directory columns pcds, lat, long, lsoa21 and/or lsoa11, or the shared LCR layout).
         #[arg(long)]
         postcodes: Vec<PathBuf>,
         /// LSOA centroid file (CSV or .csv.gz with LSOA code, latitude and longitude columns).
         #[arg(long)]
         centroids: Vec<PathBuf>,
-        /// Ward boundary file (GeoJSON FeatureCollection in WGS84 with ward and district codes, like the ONS WD25CD/LAD25CD files); districts and the region outline are dissolved from it.
+        /// Boundary file (GeoJSON FeatureCollection in WGS84): wards with district codes (WD25CD/LAD25CD; districts and the region outline are dissolved from them), or small areas (LSOA21CD/LSOA21NM or LSOA11CD/LSOA11NM), recognised from the features' properties.
         #[arg(long)]
         boundaries: Vec<PathBuf>,
         /// English Indices of Deprivation or ONS small-area lookup file (recognised from its

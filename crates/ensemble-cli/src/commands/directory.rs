@@ -41,6 +41,9 @@ pub(crate) async fn opendata(cmd: OpendataCommand) -> anyhow::Result<i32> {
     }
     failed |= import_boundaries(&state, &b).await?;
     failed |= super::area::import_iod(&state, &i).await?;
+    if !p.is_empty() || !b.is_empty() {
+        refresh_small_areas(&state).await?;
+    }
     state.db.close().await;
     Ok(i32::from(failed))
 }
@@ -91,22 +94,41 @@ pub(crate) async fn import_files(
     Ok(any_rejected)
 }
 
-/// Import ward boundary files with a progress bar and a summary; true when any feature was
-/// rejected.
+/// Bring the small areas (LSOA 2021 and 2011) stored on people and venues up to date with
+/// the postcodes and boundaries now imported, and say how many changed.
+pub(crate) async fn refresh_small_areas(state: &AppState) -> anyhow::Result<()> {
+    let people = ensemble::modules::people::area_facts::refresh_small_areas(state)
+        .await
+        .map_err(explain)?;
+    let venues = ensemble::modules::directory::venue_areas::refresh(state)
+        .await
+        .map_err(explain)?;
+    println!(
+        "Small areas (LSOA 2021 and 2011) brought up to date for {people} people and {venues} venues."
+    );
+    Ok(())
+}
+
+/// Import boundary files (wards, or small areas of 2011 or 2021: each file's features say
+/// which) with a progress bar and a summary; true when any feature was rejected.
 pub(crate) async fn import_boundaries(state: &AppState, files: &[PathBuf]) -> anyhow::Result<bool> {
-    use ensemble::modules::places::boundaries;
+    use ensemble::modules::places::{boundaries, small_areas};
     let mut any_rejected = false;
     for f in files {
         let pb = bar(&format!("boundaries from {}", f.display()));
-        let report = boundaries::import_wards(&state.db, f, |n| pb.set_position(n))
+        let (kind, report) = small_areas::import_file(&state.db, f, |n| pb.set_position(n))
             .await
             .with_context(|| format!("importing {}", f.display()))?;
         pb.finish_and_clear();
         println!(
-            "{}: {} features read, {} outlines stored (wards, districts and the region), {} rejected",
+            "{}: {} features read, {} outlines stored ({}), {} rejected",
             f.display(),
             report.rows,
             report.stored,
+            match kind {
+                small_areas::BoundaryFile::Wards => "wards, districts and the region",
+                small_areas::BoundaryFile::SmallAreas => "small areas",
+            },
             report.rejected_count
         );
         for (n, why) in &report.rejected {
@@ -122,7 +144,10 @@ pub(crate) async fn import_boundaries(state: &AppState, files: &[PathBuf]) -> an
     }
     if !files.is_empty() {
         let (w, d, r) = boundaries::counts(&state.db).await?;
-        println!("Boundaries now hold {w} wards, {d} districts and {r} region outline(s).");
+        let (l11, l21) = small_areas::counts(&state.db).await?;
+        println!(
+            "Boundaries now hold {w} wards, {d} districts, {r} region outline(s), {l21} small areas of 2021 and {l11} of 2011."
+        );
     }
     Ok(any_rejected)
 }

@@ -8,7 +8,7 @@ use ensemble::config::{Config, database_url_from};
 use ensemble::db::Db;
 use ensemble::{AppState, build_router};
 
-use super::directory::{import_boundaries, import_files};
+use super::directory::{import_boundaries, import_files, refresh_small_areas};
 use super::{explain, open, redact};
 use crate::{DbArgs, DemoArgs, ServeArgs};
 
@@ -87,6 +87,7 @@ pub(crate) async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
     let db = open(&args.database).await?;
     let state = AppState::new(cfg.clone(), db).await?;
     let (postcodes, _) = ensemble::modules::places::counts(&state.db).await?;
+    let mut placed = false;
     if postcodes == 0 {
         let (p, c) = ensemble::modules::places::import::shared_files(&args.shared_dir);
         if p.is_empty() {
@@ -96,15 +97,21 @@ pub(crate) async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
             );
         } else {
             import_files(&state, &p, &c).await?;
+            placed = true;
         }
     }
-    if ensemble::modules::places::boundaries::counts(&state.db)
-        .await?
-        .0
-        == 0
-    {
+    // Wards and both small-area geographies: loaded when any of them is missing (so a demo
+    // database from before small-area boundaries gets them), and every file again then,
+    // which changes nothing that is already there.
+    let (wards, _, _) = ensemble::modules::places::boundaries::counts(&state.db).await?;
+    let (l11, l21) = ensemble::modules::places::small_areas::counts(&state.db).await?;
+    if wards == 0 || l11 == 0 || l21 == 0 {
         let b = ensemble::modules::places::import::shared_boundary_files(&args.shared_dir);
         import_boundaries(&state, &b).await?;
+        placed |= !b.is_empty();
+    }
+    if placed {
+        refresh_small_areas(&state).await?;
     }
     if ensemble::modules::areas::import::counts(&state.db).await? == (0, 0) {
         let files = ensemble::modules::areas::import::shared_files(&args.shared_dir);

@@ -62,6 +62,7 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
             | "/areas/map"
             | "/api/v1/areas/districts"
             | "/api/v1/areas/districts/{code}"
+            | "/api/v1/areas/lsoas/{code}"
             | "/api/v1/areas/cold-spots",
         ) => None,
         (

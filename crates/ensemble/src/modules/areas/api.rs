@@ -92,6 +92,93 @@ pub async fn get(
     })
 }
 
+/// One small area's deprivation figures in one edition.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct LsoaOut {
+    /// 2019 or 2025.
+    pub edition: i64,
+    /// LSOA code of the edition's geography (2011 for 2019, 2021 for 2025).
+    pub code: String,
+    pub name: String,
+    pub district_code: String,
+    pub district_name: String,
+    /// Best-fit ward of the edition's lookup.
+    pub ward_code: Option<String>,
+    pub ward_name: Option<String>,
+    pub imd_score: Option<f64>,
+    /// National rank, 1 = most deprived.
+    pub imd_rank: Option<i64>,
+    /// National decile, 1 = most deprived 10%.
+    pub imd_decile: Option<i64>,
+    pub population: Option<i64>,
+}
+
+/// GET /api/v1/areas/lsoas/{code} — one small area's IMD figures for one edition.
+#[utoipa::path(get, path = "/api/v1/areas/lsoas/{code}", tag = "areas", operation_id = "get_lsoa",
+    params(("code" = String, Path, description = "LSOA code of the edition's geography: LSOA 2011 for 2019, LSOA 2021 for 2025, e.g. E01006512"), EditionQuery),
+    responses((status = 200, description = "The small area's figures", body = LsoaOut),
+        (status = 400, description = "The edition is not 2019 or 2025", body = ErrorEnvelope),
+        (status = 404, description = "No such small area in the edition; code `wrong_geography` when the code is of the other edition's geography, naming its match(es) through the ONS lookup", body = ErrorEnvelope),
+        (status = 503, description = "The database is unavailable for a moment", body = ErrorEnvelope)))]
+pub async fn get_lsoa(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<EditionQuery>,
+) -> Result<Response, ApiError> {
+    let e = match edition(&q) {
+        Ok(e) => e.unwrap_or_else(|| installation_edition(&state)),
+        Err(r) => return Ok(*r),
+    };
+    Ok(match super::profiles::lsoa(&state, e, &code).await? {
+        Some(l) => Json(LsoaOut::of(e, l)).into_response(),
+        None => lsoa_missing(&state, e, &code).await?,
+    })
+}
+
+impl LsoaOut {
+    fn of(e: Edition, l: super::profiles::LsoaProfile) -> LsoaOut {
+        LsoaOut {
+            edition: e.year(),
+            ward_code: l.ward.as_ref().map(|w| w.0.clone()),
+            ward_name: l.ward.as_ref().map(|w| w.1.clone()),
+            code: l.code,
+            name: l.name,
+            district_code: l.district_code,
+            district_name: l.district_name,
+            imd_score: l.imd_score,
+            imd_rank: l.imd_rank,
+            imd_decile: l.imd_decile,
+            population: l.population,
+        }
+    }
+}
+
+/// The 404 for a small area not in the edition: `wrong_geography` (naming the matches)
+/// when the code is of the other edition's geography, else `not_found`.
+async fn lsoa_missing(state: &AppState, e: Edition, code: &str) -> Result<Response, sqlx::Error> {
+    Ok(
+        match super::lsoa_codes::wrong_geography(&state.db, e, code).await? {
+            Some(w) => problem(
+                StatusCode::NOT_FOUND,
+                "wrong_geography",
+                w.message(),
+                "code",
+            ),
+            None => problem(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!(
+                    "No small area {:?} in {} ({} codes look like E01006512).",
+                    code.trim(),
+                    e.label(),
+                    e.geography()
+                ),
+                "code",
+            ),
+        },
+    )
+}
+
 /// The edition this installation uses (`ENSEMBLE_IOD_EDITION`).
 pub fn installation_edition(state: &AppState) -> Edition {
     Edition::from_year(state.cfg.iod_edition).unwrap_or(Edition::Iod2025)

@@ -182,6 +182,14 @@ pub fn view(
                     }
                 }
             }
+            @if super::CITY_REGION.contains(&code) {
+                h2."nhsuk-heading-m" { "Maps by small area" }
+                ul."nhsuk-list" {
+                    @for e in order {
+                        li { a href=(format!("/areas/map?of=deprivation&level=lsoa&district={code}&edition={}", e.code())) { "Deprivation decile of every small area of " (name) ", " (e.label()) " (" (e.geography()) ")" } }
+                    }
+                }
+            }
             p."nhsuk-body" { a href="/areas" { "All Liverpool City Region districts" } }
             (sources())
         } }

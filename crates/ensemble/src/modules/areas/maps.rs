@@ -9,9 +9,9 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use maud::{Markup, html};
 
-use super::Edition;
 use super::provision::{self, Provision, ProvisionRow};
 use super::provision_html::{AreaQuery, edition_links};
+use super::{Edition, lsoa_map};
 use crate::code::code_enum;
 use crate::error::AppError;
 use crate::modules::places::boundaries::{self, Boundary};
@@ -70,7 +70,7 @@ pub fn provision_class(x: f64) -> usize {
         + 1
 }
 
-fn text_fill(fill: &str) -> &'static str {
+pub(super) fn text_fill(fill: &str) -> &'static str {
     // The first half of viridis is dark: white text there, dark text on the light half.
     if VIRIDIS_10[..5].contains(&fill) || VIRIDIS_5[..2].contains(&fill) {
         "#ffffff"
@@ -99,9 +99,12 @@ pub async fn map_page(
             AppError::BadRequest(format!("of must be deprivation or provision, not \"{s}\""))
         })?,
     };
+    if let Some((title, body)) = lsoa_level(&state, &q, e, of).await? {
+        return Ok(page(&ctx, Page::new(&title, body)));
+    }
     let lsoas = provision::region_lsoas(&state.db, e).await?;
     let deciles = ward_deciles(&lsoas);
-    let p = provision::provision(&lsoas, provision::listed_venues(&state).await?);
+    let p = provision::provision(e, &lsoas, provision::listed_venues(&state).await?);
     let (region, wards) = match boundaries::region_outline(&state.db).await? {
         Some(r) => {
             let w = boundaries::wards_in_view(&state.db, r.bbox).await?;
@@ -112,6 +115,36 @@ pub async fn map_page(
     let title = format!("Map: {} by ward ({})", of.label().to_lowercase(), e.label());
     let body = view(e, of, &title, region.as_ref(), &wards, &p, &deciles);
     Ok(page(&ctx, Page::new(&title, body)))
+}
+
+/// The small-area map when `?level=lsoa` (deprivation only), after checking `level` and
+/// `district` (a 400 naming a bad value).
+async fn lsoa_level(
+    state: &AppState,
+    q: &AreaQuery,
+    e: Edition,
+    of: MapOf,
+) -> Result<Option<(String, Markup)>, AppError> {
+    let level = lsoa_map::parse_level(q.level.as_deref()).map_err(AppError::BadRequest)?;
+    let district = lsoa_map::parse_district(q.district.as_deref()).map_err(AppError::BadRequest)?;
+    if level == lsoa_map::Level::Ward {
+        return match district {
+            None => Ok(None),
+            Some(_) => Err(AppError::BadRequest(
+                "district is only used with level=lsoa (the ward map shows the whole city region)"
+                    .into(),
+            )),
+        };
+    }
+    if of != MapOf::Deprivation {
+        return Err(AppError::BadRequest(format!(
+            "level lsoa draws deprivation only, not \"{}\"",
+            of.code()
+        )));
+    }
+    let district = district.as_deref().unwrap_or(lsoa_map::DEFAULT_DISTRICT);
+    let m = lsoa_map::load(&state.db, e, district).await?;
+    Ok(Some((m.title(), lsoa_map::view(&m))))
 }
 
 fn classify<'a>(
@@ -148,7 +181,7 @@ fn classify<'a>(
         .collect()
 }
 
-fn fill(of: MapOf, class: Option<usize>) -> &'static str {
+pub(super) fn fill(of: MapOf, class: Option<usize>) -> &'static str {
     match (of, class) {
         (MapOf::Deprivation, Some(c)) => VIRIDIS_10[(c - 1).min(9)],
         (MapOf::Provision, Some(c)) => VIRIDIS_5[(c - 1).min(4)],
@@ -219,8 +252,11 @@ fn view(
             } }
             (edition_links("/areas/map", e, &format!("&of={}", of.code())))
             p."nhsuk-body" { a href=(format!("/areas/map?of={}&edition={}", other.code(), e.code())) { "Show " (other.label().to_lowercase()) " instead" } }
+            p."nhsuk-body" { a href=(format!("/areas/map?of=deprivation&level=lsoa&district={}&edition={}", lsoa_map::DEFAULT_DISTRICT, e.code())) { "Deprivation by small area (" (e.geography()) "), each area's own decile" } }
             @if classified.iter().filter(|w| w.class.is_none()).count() * 2 > classified.len() {
-                div."nhsuk-inset-text" { p { "Most wards have no data on this map: the ward boundaries drawn are those of May 2025, and this edition's small areas are matched to the wards of its own lookup, whose codes differ. The provision page has this edition's figures by its own wards." } }
+                div."nhsuk-inset-text" { p { "Most wards have no data on this map: the ward boundaries drawn are those of May 2025, and this edition's small areas are matched to the wards of its own lookup, whose codes differ. The provision page has this edition's figures by its own wards, and the "
+                    a href=(format!("/areas/map?of=deprivation&level=lsoa&district={}&edition={}", lsoa_map::DEFAULT_DISTRICT, e.code())) { "small-area maps" }
+                    " draw every small area of " (e.label()) " on its own " (e.geography()) " boundary, one district at a time." } }
             }
             @match region {
                 None => div."nhsuk-inset-text" { p { "Ward boundaries have not been imported yet, so the map cannot be drawn. The table below has the same figures." } },

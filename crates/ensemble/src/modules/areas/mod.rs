@@ -10,6 +10,8 @@ pub mod barriers_html;
 pub mod district_html;
 pub mod html;
 pub mod import;
+pub mod lsoa_codes;
+pub mod lsoa_map;
 pub mod maps;
 pub mod nearby;
 pub mod outcomes;
@@ -111,6 +113,7 @@ pub fn routes() -> Vec<Route> {
         Route::get("/areas/districts/{code}", P::Public, html::district),
         Route::get("/api/v1/areas/districts", P::Public, api::list),
         Route::get("/api/v1/areas/districts/{code}", P::Public, api::get),
+        Route::get("/api/v1/areas/lsoas/{code}", P::Public, api::get_lsoa),
         // Provision, cold spots and maps (issue 16 items 4 and 6).
         Route::get(
             "/areas/provision",

@@ -126,6 +126,7 @@ mod tests {
             step_free,
             evening: false,
             weekend: false,
+            lsoas: Default::default(),
         }
     }
 

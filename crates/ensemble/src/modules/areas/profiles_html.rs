@@ -46,6 +46,33 @@ fn not_found(ctx: &PageCtx, what: &str, code: &str, e: Edition) -> Response {
     r
 }
 
+/// A small area not found: when the code is of the other edition's geography, say so and
+/// link its matches in this edition and the code itself in its own.
+async fn lsoa_not_found(
+    state: &AppState,
+    ctx: &PageCtx,
+    code: &str,
+    e: Edition,
+) -> Result<Response, AppError> {
+    let Some(w) = super::lsoa_codes::wrong_geography(&state.db, e, code).await? else {
+        return Ok(not_found(ctx, "Small area", code, e));
+    };
+    let body = html! {
+        h1 { "Small area not found in " (e.label()) }
+        p."nhsuk-body" { (w.message()) }
+        ul."nhsuk-list" {
+            @for m in &w.matches {
+                li { a href=(format!("/areas/lsoas/{m}?edition={}", e.code())) { (m) " in " (e.label()) " (" (e.geography()) ")" } }
+            }
+            li { a href=(format!("/areas/lsoas/{}?edition={}", w.code, w.belongs.code())) { (w.code) " in " (w.belongs.label()) " (" (w.belongs.geography()) ")" } }
+        }
+        p."nhsuk-body" { a href="/areas" { "Deprivation in the Liverpool City Region" } }
+    };
+    let mut r = page(ctx, Page::new("Small area not found", body));
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    Ok(r)
+}
+
 fn domains(l: &LsoaProfile, e: Edition) -> Markup {
     let caption = format!(
         "{}: the seven domains ({}; rank 1 = most deprived of {})",
@@ -204,7 +231,33 @@ async fn counts_for(
     )))
 }
 
-fn lsoa_view(l: &LsoaProfile, e: Edition, c: Reached, n: &Nearby) -> Markup {
+/// The same place in the other edition's geography, with links.
+fn counterparts_view(e: Edition, codes: &[String], district: &str) -> Markup {
+    let o = super::lsoa_codes::other(e);
+    html! {
+        @if !codes.is_empty() {
+            p."nhsuk-body" { "The same place in " (o.label()) " (" (o.geography()) "), through the ONS lookup: "
+                @for (i, c) in codes.iter().enumerate() {
+                    @if i > 0 { ", " }
+                    a href=(format!("/areas/lsoas/{c}?edition={}", o.code())) { (c) }
+                }
+                "."
+            }
+        }
+        @if super::CITY_REGION.contains(&district) {
+            p."nhsuk-body" { a href=(format!("/areas/map?of=deprivation&level=lsoa&district={district}&edition={}", e.code())) { "Map of deprivation by small area in this district (" (e.label()) ")" } }
+        }
+    }
+}
+
+/// What an LSOA profile shows beside its own figures.
+struct Around<'a> {
+    reached: Reached,
+    nearby: &'a Nearby,
+    other: &'a [String],
+}
+
+fn lsoa_view(l: &LsoaProfile, e: Edition, a: Around<'_>) -> Markup {
     html! {
         span."nhsuk-caption-l" { "Small area (" (e.geography()) ") " (l.code) }
         h1 { (if l.name.is_empty() { &l.code } else { &l.name }) }
@@ -218,9 +271,10 @@ fn lsoa_view(l: &LsoaProfile, e: Edition, c: Reached, n: &Nearby) -> Markup {
             div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "IMD decile" } dd."nhsuk-summary-list__value" { (opt(l.imd_decile)) } }
             div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Population" } dd."nhsuk-summary-list__value" { (opt(l.population)) } }
         }
+        (counterparts_view(e, a.other, &l.district_code))
         (domains(l, e))
-        (nearby_view(n, "this small area"))
-        (counts_view(c))
+        (nearby_view(a.nearby, "this small area"))
+        (counts_view(a.reached))
         (sources())
     }
 }
@@ -234,13 +288,19 @@ pub async fn lsoa(
 ) -> Result<Response, AppError> {
     let e = edition_of(&state, &q)?;
     let Some(l) = profiles::lsoa(&state, e, &code).await? else {
-        return Ok(not_found(&ctx, "Small area", code.trim(), e));
+        return lsoa_not_found(&state, &ctx, code.trim(), e).await;
     };
     let codes = std::slice::from_ref(&l.code);
-    let c = counts_for(&state, &ctx, e, codes).await?;
-    let n = nearby::of_areas(&state, e, codes).await?;
+    let reached = counts_for(&state, &ctx, e, codes).await?;
+    let nearby = nearby::of_areas(&state, e, codes).await?;
+    let other = super::lsoa_codes::counterparts(&state.db, e, &l.code).await?;
+    let around = Around {
+        reached,
+        nearby: &nearby,
+        other: &other,
+    };
     let title = format!("Small area {}", l.code);
-    Ok(page(&ctx, Page::new(&title, lsoa_view(&l, e, c, &n))))
+    Ok(page(&ctx, Page::new(&title, lsoa_view(&l, e, around))))
 }
 
 fn ward_view(

@@ -10,17 +10,20 @@
 //!   directory's one rule) on the 28 days from today (UK), times its length (opens to
 //!   closes), divided by 4. An activity with several venues has its hours shared equally
 //!   between them.
-//! - **Where a venue is**: the LSOA of the edition (city region only) whose
-//!   population-weighted centroid is nearest, if that is within 3 km; otherwise the venue is
-//!   outside the city region and counted only as "outside". An activity counts once in each
-//!   decile or ward where it has a venue.
+//! - **Where a venue is**: the venue's stored LSOA of the edition's geography
+//!   (`directory::venue_areas`: point-in-polygon against the ONS boundaries, else its
+//!   postcode's), when that is one of the city region's LSOAs of the edition; a stored LSOA
+//!   elsewhere puts it outside. A venue with no stored LSOA (boundaries and postcodes not
+//!   imported) falls back to the LSOA whose population-weighted centroid is nearest, if
+//!   within 3 km, else outside. An activity counts once in each decile or ward where it has
+//!   a venue.
 //! - **Distance**: haversine on a sphere of radius 6,371.0088 km (the mean Earth radius),
 //!   rounded to the metre (km with three decimals) before ranking.
 //! - **Cold-spot order**: national IMD decile ascending (most deprived first), then
 //!   distance descending (an LSOA with no qualifying activity at all is furthest), then IMD
 //!   rank ascending, then LSOA code.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sqlx::Row;
 
@@ -145,6 +148,9 @@ pub async fn region_lsoas(db: &Db, e: Edition) -> Result<Vec<Lsoa>, sqlx::Error>
         .collect())
 }
 
+/// A venue's stored small areas: (LSOA 2021, LSOA 2011).
+pub type Lsoas = (Option<String>, Option<String>);
+
 /// A listed activity's venue, with what the filters look at.
 #[derive(Debug, Clone)]
 pub struct Venue {
@@ -157,6 +163,18 @@ pub struct Venue {
     pub step_free: bool,
     pub evening: bool,
     pub weekend: bool,
+    /// The venue's stored small areas (LSOA 2021, LSOA 2011), when known.
+    pub lsoas: Lsoas,
+}
+
+impl Venue {
+    /// The venue's stored small area of the edition's geography.
+    pub fn lsoa(&self, e: Edition) -> Option<&str> {
+        match e {
+            Edition::Iod2025 => self.lsoas.0.as_deref(),
+            Edition::Iod2019 => self.lsoas.1.as_deref(),
+        }
+    }
 }
 
 impl Venue {
@@ -206,7 +224,11 @@ pub fn venues(activities: &[Activity], from: time::Date) -> Vec<Venue> {
     use crate::modules::directory::model::{AccessFeature, Cost};
     let mut out = Vec::new();
     for a in activities {
-        let points: Vec<Point> = a.locations.iter().filter_map(|l| l.point).collect();
+        let points: Vec<(Point, Lsoas)> = a
+            .locations
+            .iter()
+            .filter_map(|l| Some((l.point?, (l.lsoa_code.clone(), l.lsoa11_code.clone()))))
+            .collect();
         if points.is_empty() {
             continue;
         }
@@ -220,11 +242,12 @@ pub fn venues(activities: &[Activity], from: time::Date) -> Vec<Venue> {
                 .iter()
                 .any(|d| matches!(d.weekday(), time::Weekday::Saturday | time::Weekday::Sunday))
         });
-        for p in points {
+        for (p, lsoas) in points {
             out.push(Venue {
                 activity_id: a.id.clone(),
                 activity_name: a.name.clone(),
                 point: p,
+                lsoas,
                 weekly_hours: hours,
                 free: a.cost == Cost::Free,
                 step_free: a.access_features.contains(&AccessFeature::StepFree),
@@ -267,20 +290,38 @@ pub struct Provision {
     pub by_decile: Vec<ProvisionRow>,
     pub by_ward: Vec<ProvisionRow>,
     pub total: ProvisionRow,
-    /// Venues more than 3 km from every city-region centroid.
+    /// Venues outside the city region (a stored LSOA elsewhere, or none stored and more
+    /// than 3 km from every city-region centroid).
     pub venues_outside: usize,
+    /// Venues placed by their stored LSOA (boundary, else postcode).
+    pub venues_by_area: usize,
+    /// Venues placed by the nearest population-weighted centroid (no stored LSOA).
+    pub venues_by_centroid: usize,
     pub venues: Vec<Venue>,
 }
 
-/// The index of the LSOA whose centroid is nearest, if within the region's reach.
-fn home(lsoas: &[Lsoa], p: Point) -> Option<usize> {
+/// Where a venue was placed, and how.
+enum Home {
+    /// By its stored LSOA of the edition.
+    Area(usize),
+    /// By the nearest centroid (no stored LSOA).
+    Centroid(usize),
+    Outside,
+}
+
+/// The venue's LSOA among `lsoas` (index by code in `by_code`): its stored LSOA of the
+/// edition, else the LSOA whose centroid is nearest, if within the region's reach.
+fn home(lsoas: &[Lsoa], by_code: &HashMap<&str, usize>, e: Edition, v: &Venue) -> Home {
+    if let Some(code) = v.lsoa(e) {
+        return by_code.get(code).map_or(Home::Outside, |i| Home::Area(*i));
+    }
     lsoas
         .iter()
         .enumerate()
-        .map(|(i, l)| (i, haversine_km(l.centroid, p)))
+        .map(|(i, l)| (i, haversine_km(l.centroid, v.point)))
         .min_by(|a, b| a.1.total_cmp(&b.1))
         .filter(|(_, d)| *d <= OUTSIDE_KM)
-        .map(|(i, _)| i)
+        .map_or(Home::Outside, |(i, _)| Home::Centroid(i))
 }
 
 #[derive(Default)]
@@ -314,8 +355,13 @@ fn finish(key: String, a: Acc) -> ProvisionRow {
     }
 }
 
-/// Compute provision from the region's LSOAs and the listed venues.
-pub fn provision(lsoas: &[Lsoa], venues: Vec<Venue>) -> Provision {
+/// Compute provision from the region's LSOAs of an edition and the listed venues.
+pub fn provision(e: Edition, lsoas: &[Lsoa], venues: Vec<Venue>) -> Provision {
+    let by_code: HashMap<&str, usize> = lsoas
+        .iter()
+        .enumerate()
+        .map(|(i, l)| (l.code.as_str(), i))
+        .collect();
     let mut deciles: BTreeMap<i64, Acc> = (1..=10).map(|d| (d, Acc::default())).collect();
     let mut wards: BTreeMap<String, Acc> = BTreeMap::new();
     let mut total = Acc::default();
@@ -330,11 +376,21 @@ pub fn provision(lsoas: &[Lsoa], venues: Vec<Venue>) -> Provision {
         total.lsoas += 1;
         total.population += l.population;
     }
-    let mut outside = 0;
+    let (mut outside, mut by_area, mut by_centroid) = (0, 0, 0);
     for v in &venues {
-        let Some(i) = home(lsoas, v.point) else {
-            outside += 1;
-            continue;
+        let i = match home(lsoas, &by_code, e, v) {
+            Home::Area(i) => {
+                by_area += 1;
+                i
+            }
+            Home::Centroid(i) => {
+                by_centroid += 1;
+                i
+            }
+            Home::Outside => {
+                outside += 1;
+                continue;
+            }
         };
         let l = &lsoas[i];
         for acc in [
@@ -359,6 +415,8 @@ pub fn provision(lsoas: &[Lsoa], venues: Vec<Venue>) -> Provision {
         by_ward,
         total: finish("total".into(), total),
         venues_outside: outside,
+        venues_by_area: by_area,
+        venues_by_centroid: by_centroid,
         venues,
     }
 }
@@ -367,7 +425,7 @@ pub fn provision(lsoas: &[Lsoa], venues: Vec<Venue>) -> Provision {
 pub async fn for_edition(state: &AppState, e: Edition) -> Result<Provision, AppError> {
     let lsoas = region_lsoas(&state.db, e).await?;
     let venues = listed_venues(state).await?;
-    Ok(provision(&lsoas, venues))
+    Ok(provision(e, &lsoas, venues))
 }
 
 /// One LSOA's distance to the nearest qualifying activity.

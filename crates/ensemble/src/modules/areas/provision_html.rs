@@ -24,6 +24,12 @@ pub struct AreaQuery {
     /// Map page only: deprivation or provision.
     #[param(ignore)]
     pub of: Option<String>,
+    /// Map page only: ward (default) or lsoa.
+    #[param(ignore)]
+    pub level: Option<String>,
+    /// Map page only, with level=lsoa: one city-region district code (default: the whole region).
+    #[param(ignore)]
+    pub district: Option<String>,
 }
 
 impl AreaQuery {
@@ -116,7 +122,7 @@ fn provision_view(e: Edition, p: &Provision) -> Markup {
             ul."nhsuk-list nhsuk-list--bullet nhsuk-body-s" {
                 li { "Activities: those listed in the public directory (active, open to the public) with a venue that has a position. An activity counts once in each decile or ward where it has a venue." }
                 li { "Weekly session hours: for each schedule, the sessions it meets in the 28 days from today, times their length, divided by 4. An activity with several venues has its hours shared equally between them." }
-                li { "A venue belongs to the LSOA whose population-weighted centroid is nearest, if within 3 km; " (p.venues_outside) " venue(s) were further from every city-region LSOA and are not counted." }
+                li { "A venue belongs to the small area (" (e.geography()) ") whose boundary contains it, found when the venue is saved by point-in-polygon against the ONS generalised boundaries (within about 8 m of an edge either side may be chosen), or, where its position is in no boundary, the small area of its postcode: " (p.venues_by_area) " venue(s) placed this way. A venue with no small area stored (boundaries and postcodes not imported) belongs to the LSOA whose population-weighted centroid is nearest, if within 3 km: " (p.venues_by_centroid) " venue(s). " (p.venues_outside) " venue(s) are outside the city region and are not counted." }
                 li { "Residents: the edition's population of each LSOA (" (e.label()) ")." }
             }
             (not_public_note())

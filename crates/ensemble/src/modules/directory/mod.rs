@@ -19,6 +19,7 @@ pub mod search;
 pub mod search_page;
 pub mod service;
 pub mod store;
+pub mod venue_areas;
 
 use crate::manifest::Manifest;
 use crate::rbac::Permission as P;

@@ -46,12 +46,8 @@ pub async fn validate(state: &AppState, input: &ActivityInput) -> Result<ValidAc
     let mut v = input
         .validate(&type_codes(state).await?)
         .map_err(AppError::Invalid)?;
-    if let Some(loc) = v.location.as_mut()
-        && loc.point.is_none()
-    {
-        loc.point = places::find_postcode(&state.db, &loc.postcode)
-            .await?
-            .map(|p| p.point);
+    if let Some(loc) = v.location.as_mut() {
+        super::venue_areas::place(state, loc).await?;
     }
     Ok(v)
 }
@@ -83,7 +79,9 @@ async fn write_details(
                 let q = sqlx::query(
                     "UPDATE locations SET name = $1, address_1 = $2, city = $3, \
                      latitude = COALESCE($4, CASE WHEN postcode = $5 THEN latitude END), \
-                     longitude = COALESCE($6, CASE WHEN postcode = $5 THEN longitude END), postcode = $5, updated_at = $7 \
+                     longitude = COALESCE($6, CASE WHEN postcode = $5 THEN longitude END), \
+                     lsoa_code = COALESCE($10, CASE WHEN postcode = $5 THEN lsoa_code END), \
+                     lsoa11_code = COALESCE($11, CASE WHEN postcode = $5 THEN lsoa11_code END), postcode = $5, updated_at = $7 \
                      WHERE id = $8 AND id IN (SELECT location_id FROM activity_locations WHERE activity_id = $9)",
                 )
                 .bind(loc.name.clone())
@@ -95,6 +93,8 @@ async fn write_details(
                     .bind(crate::db::now())
                     .bind(loc_id.clone())
                     .bind(id.to_string())
+                    .bind(loc.lsoas.0.clone())
+                    .bind(loc.lsoas.1.clone())
                     .execute(&mut **tx)
                     .await?;
             }
@@ -210,7 +210,7 @@ pub async fn add_location_as(
 ) -> Result<(), AppError> {
     let q = sqlx::query(
         "UPDATE locations SET name = $1, address_1 = $2, city = $3, postcode = $4, latitude = $5, \
-         longitude = $6, updated_at = $7 WHERE id = $8",
+         longitude = $6, updated_at = $7, lsoa_code = $9, lsoa11_code = $10 WHERE id = $8",
     )
     .bind(loc.name.clone())
     .bind(loc.address_1.clone())
@@ -220,6 +220,8 @@ pub async fn add_location_as(
     let updated = bind_opt_f64(q, loc.point.map(|p| p.lon))
         .bind(now())
         .bind(location_id.to_string())
+        .bind(loc.lsoas.0.clone())
+        .bind(loc.lsoas.1.clone())
         .execute(&mut **tx)
         .await?
         .rows_affected();
@@ -250,8 +252,8 @@ async fn insert_location(
 ) -> Result<(), AppError> {
     let t = now();
     let q = sqlx::query(
-        "INSERT INTO locations (id, name, address_1, city, postcode, latitude, longitude, lsoa_code, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $8)",
+        "INSERT INTO locations (id, name, address_1, city, postcode, latitude, longitude, created_at, updated_at, lsoa_code, lsoa11_code) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)",
     )
     .bind(loc_id.to_string())
     .bind(loc.name.clone())
@@ -261,6 +263,8 @@ async fn insert_location(
     let q = bind_opt_f64(q, loc.point.map(|p| p.lat));
     bind_opt_f64(q, loc.point.map(|p| p.lon))
         .bind(t)
+        .bind(loc.lsoas.0.clone())
+        .bind(loc.lsoas.1.clone())
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -454,7 +454,7 @@ where
         by_id.insert(a.id.clone(), a);
     }
     let sql = format!(
-        "SELECT al.activity_id, al.id AS link_id, l.id, l.name, l.address_1, l.city, l.postcode, l.latitude, l.longitude \
+        "SELECT al.activity_id, al.id AS link_id, l.id, l.name, l.address_1, l.city, l.postcode, l.latitude, l.longitude, l.lsoa_code, l.lsoa11_code \
          FROM activity_locations al JOIN locations l ON l.id = al.location_id WHERE al.activity_id IN ({ph}) ORDER BY l.name, l.id"
     );
     let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
@@ -474,6 +474,8 @@ where
                 city: r.try_get("city")?,
                 postcode: r.try_get("postcode")?,
                 point: lat.zip(lon).map(|(lat, lon)| Point { lat, lon }),
+                lsoa_code: r.try_get("lsoa_code")?,
+                lsoa11_code: r.try_get("lsoa11_code")?,
             });
         }
     }

@@ -226,8 +226,10 @@ pub struct Identity {
     pub user_id: Option<String>,
     /// Details.
     pub details: PersonInput,
-    /// Small area, when the postcode is in the open data.
+    /// Small area (LSOA 2021), when the postcode is in the open data.
     pub lsoa_code: Option<String>,
+    /// Small area of the 2011 geography (LSOA 2011), when the postcode is in the open data.
+    pub lsoa11_code: Option<String>,
 }
 
 impl Identity {
@@ -247,16 +249,19 @@ impl Identity {
     }
 }
 
-async fn lsoa_for(state: &AppState, postcode: &str) -> Result<Option<String>, AppError> {
+/// A person's small areas of both geographies: (LSOA 2021, LSOA 2011).
+type Lsoas = (Option<String>, Option<String>);
+
+async fn lsoa_for(state: &AppState, postcode: &str) -> Result<Lsoas, AppError> {
     if postcode.is_empty() {
-        return Ok(None);
+        return Ok((None, None));
     }
     let Ok(pc) = Postcode::parse(postcode) else {
-        return Ok(None);
+        return Ok((None, None));
     };
     Ok(crate::modules::places::find_postcode(&state.db, &pc)
         .await?
-        .and_then(|p| p.lsoa_code))
+        .map_or((None, None), |p| (p.lsoa_code, p.lsoa11_code)))
 }
 
 /// Create a person and their identity inside the caller's transaction.
@@ -268,14 +273,14 @@ pub async fn create(
 ) -> Result<String, AppError> {
     let id = new_id();
     let t = now();
-    let lsoa = lsoa_for(state, &p.postcode).await?;
+    let lsoas = lsoa_for(state, &p.postcode).await?;
     sqlx::query("INSERT INTO people (id, team_organisation_id, created_at, updated_at) VALUES ($1, $2, $3, $3)")
         .bind(id.clone())
         .bind(team_organisation_id.to_string())
         .bind(t)
         .execute(&mut **tx)
         .await?;
-    write_identity(tx, &id, p, lsoa, true).await?;
+    write_identity(tx, &id, p, lsoas, true).await?;
     Ok(id)
 }
 
@@ -283,19 +288,19 @@ async fn write_identity(
     tx: &mut Tx,
     person_id: &str,
     p: &ValidPerson,
-    lsoa: Option<String>,
+    (lsoa, lsoa11): Lsoas,
     insert: bool,
 ) -> Result<(), sqlx::Error> {
     let i = &p.input;
     let sql = if insert {
         "INSERT INTO person_identities (given_name, family_name, preferred_name, pronouns, nhs_number, date_of_birth, email, phone, \
          address, postcode, lsoa_code, communication_needs, languages, ethnicity, gender, gp_practice, emergency_contact, \
-         safeguarding_notes, updated_at, person_id, contact_method) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
+         safeguarding_notes, updated_at, person_id, contact_method, lsoa11_code) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
     } else {
         "UPDATE person_identities SET given_name = $1, family_name = $2, preferred_name = $3, pronouns = $4, nhs_number = $5, \
          date_of_birth = $6, email = $7, phone = $8, address = $9, postcode = $10, lsoa_code = $11, communication_needs = $12, \
          languages = $13, ethnicity = $14, gender = $15, gp_practice = $16, emergency_contact = $17, safeguarding_notes = $18, \
-         updated_at = $19, contact_method = $21 WHERE person_id = $20"
+         updated_at = $19, contact_method = $21, lsoa11_code = $22 WHERE person_id = $20"
     };
     let opt = |s: &str| (!s.is_empty()).then(|| s.to_string());
     sqlx::query(sql)
@@ -320,6 +325,7 @@ async fn write_identity(
         .bind(now())
         .bind(person_id.to_string())
         .bind(i.contact_method.clone())
+        .bind(lsoa11)
         .execute(&mut **tx)
         .await?;
     Ok(())
@@ -430,7 +436,7 @@ where
 {
     let r = sqlx::query(
         "SELECT p.id, p.team_organisation_id, p.user_id, i.given_name, i.family_name, i.preferred_name, i.pronouns, i.nhs_number, \
-         i.date_of_birth, i.email, i.phone, i.address, i.postcode, i.lsoa_code, i.communication_needs, i.languages, i.ethnicity, \
+         i.date_of_birth, i.email, i.phone, i.address, i.postcode, i.lsoa_code, i.lsoa11_code, i.communication_needs, i.languages, i.ethnicity, \
          i.gender, i.gp_practice, i.emergency_contact, i.safeguarding_notes, i.contact_method \
          FROM people p JOIN person_identities i ON i.person_id = p.id WHERE p.id = $1",
     )
@@ -446,6 +452,7 @@ where
         team_organisation_id: r.try_get("team_organisation_id")?,
         user_id: r.try_get("user_id")?,
         lsoa_code: r.try_get("lsoa_code")?,
+        lsoa11_code: r.try_get("lsoa11_code")?,
         details: PersonInput {
             given_name: s("given_name")?,
             family_name: s("family_name")?,
@@ -510,7 +517,7 @@ pub async fn update(
     input: &PersonInput,
 ) -> Result<(), AppError> {
     let valid = input.validate().map_err(AppError::Invalid)?;
-    let lsoa = lsoa_for(state, &valid.postcode).await?;
+    let lsoas = lsoa_for(state, &valid.postcode).await?;
     let mut tx = state.db.begin().await?;
     let before = load_unchecked(&mut *tx, person_id)
         .await?
@@ -518,7 +525,7 @@ pub async fn update(
     if !in_care_team(actor, &before.team_organisation_id) {
         return Err(AppError::Forbidden);
     }
-    write_identity(&mut tx, person_id, &valid, lsoa, false).await?;
+    write_identity(&mut tx, person_id, &valid, lsoas, false).await?;
     let after = serde_json::to_value(&valid.input).unwrap_or_default();
     let was = serde_json::to_value(&before.details).unwrap_or_default();
     let changed: Vec<&String> = after

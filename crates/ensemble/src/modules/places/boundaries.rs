@@ -25,14 +25,21 @@ pub enum Kind {
     District,
     /// The whole city region.
     Region,
+    /// A small area of the 2011 geography (IoD2019's).
+    Lsoa2011,
+    /// A small area of the 2021 geography (IoD2025's).
+    Lsoa2021,
 }
 
 impl Kind {
-    fn code(self) -> &'static str {
+    /// The stored `kind`.
+    pub fn code(self) -> &'static str {
         match self {
             Kind::Ward => "ward",
             Kind::District => "district",
             Kind::Region => "region",
+            Kind::Lsoa2011 => "lsoa2011",
+            Kind::Lsoa2021 => "lsoa2021",
         }
     }
 }
@@ -62,7 +69,7 @@ const STORE_TOLERANCE_M: f64 = 8.0;
 /// combined authority.
 const REGION_FALLBACK: (&str, &str) = ("region", "City region");
 
-fn prop<'a>(props: &'a Value, prefix: &str, suffix: &str) -> Option<&'a str> {
+pub(super) fn prop<'a>(props: &'a Value, prefix: &str, suffix: &str) -> Option<&'a str> {
     props.as_object()?.iter().find_map(|(k, v)| {
         let k = k.to_ascii_uppercase();
         (k.starts_with(prefix) && k.ends_with(suffix) && k.len() <= prefix.len() + suffix.len() + 2)
@@ -96,7 +103,7 @@ fn ring_of(v: &Value) -> Result<Vec<Point>, String> {
     Ok(ring)
 }
 
-fn rings_of(geometry: &Value) -> Result<Vec<Vec<Point>>, String> {
+pub(super) fn rings_of(geometry: &Value) -> Result<Vec<Vec<Point>>, String> {
     let coords = geometry.get("coordinates").ok_or("no coordinates")?;
     let polygons: Vec<&Value> = match geometry.get("type").and_then(Value::as_str) {
         Some("Polygon") => vec![coords],
@@ -124,7 +131,7 @@ fn rings_of(geometry: &Value) -> Result<Vec<Vec<Point>>, String> {
     Ok(rings)
 }
 
-fn stored(b: &Boundary) -> Boundary {
+pub(super) fn stored(b: &Boundary) -> Boundary {
     Boundary {
         rings: b
             .rings
@@ -138,7 +145,7 @@ fn stored(b: &Boundary) -> Boundary {
 
 /// A point inside an outline for its name: of the candidates (points known to be inside,
 /// such as its wards' label points), the one nearest the area's centroid.
-fn label_for(rings: &[Vec<Point>], candidates: &[Point]) -> Point {
+pub(super) fn label_for(rings: &[Vec<Point>], candidates: &[Point]) -> Point {
     let (mut area, mut lat, mut lon) = (0.0, 0.0, 0.0);
     for r in rings {
         let (a, c) = ring_area_centroid(r);
@@ -169,26 +176,43 @@ fn label_for(rings: &[Vec<Point>], candidates: &[Point]) -> Point {
 pub async fn import_wards(
     db: &Db,
     path: &Path,
-    mut progress: impl FnMut(u64),
+    progress: impl FnMut(u64),
 ) -> Result<ImportReport, ImportError> {
+    let features = features_of(path)?;
+    import_ward_features(db, &features, progress).await
+}
+
+/// The features of a GeoJSON FeatureCollection file.
+pub(super) fn features_of(path: &Path) -> Result<Vec<Value>, ImportError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ImportError::Io(file.clone(), e))?;
-    let doc: Value = serde_json::from_str(&text).map_err(|e| ImportError::Csv {
+    let mut doc: Value = serde_json::from_str(&text).map_err(|e| ImportError::Csv {
         file: file.clone(),
         line: e.line() as u64,
         reason: format!("not JSON: {e}"),
     })?;
-    let Some(features) = doc
-        .get("features")
-        .and_then(Value::as_array)
-        .filter(|_| doc.get("type").and_then(Value::as_str) == Some("FeatureCollection"))
-    else {
+    if doc.get("type").and_then(Value::as_str) != Some("FeatureCollection") {
         return Err(ImportError::Csv {
             file,
             line: 1,
             reason: "not a GeoJSON FeatureCollection".into(),
         });
-    };
+    }
+    match doc.get_mut("features").map(Value::take) {
+        Some(Value::Array(f)) => Ok(f),
+        _ => Err(ImportError::Csv {
+            file,
+            line: 1,
+            reason: "not a GeoJSON FeatureCollection (no list of features)".into(),
+        }),
+    }
+}
+
+pub(super) async fn import_ward_features(
+    db: &Db,
+    features: &[Value],
+    mut progress: impl FnMut(u64),
+) -> Result<ImportReport, ImportError> {
     let mut report = ImportReport::default();
     let mut wards: Vec<Boundary> = Vec::new();
     let mut lad_names: BTreeMap<String, String> = BTreeMap::new();
@@ -317,7 +341,7 @@ pub async fn import_wards(
     Ok(report)
 }
 
-fn row(kind: Kind, b: &Boundary) -> Vec<Bind> {
+pub(super) fn row(kind: Kind, b: &Boundary) -> Vec<Bind> {
     let rings: Vec<Vec<[f64; 2]>> = b
         .rings
         .iter()
@@ -342,7 +366,7 @@ fn row(kind: Kind, b: &Boundary) -> Vec<Bind> {
     ]
 }
 
-async fn flush(db: &Db, batch: &mut Vec<Vec<Bind>>) -> Result<u64, sqlx::Error> {
+pub(super) async fn flush(db: &Db, batch: &mut Vec<Vec<Bind>>) -> Result<u64, sqlx::Error> {
     insert_rows(
         db,
         "places_boundaries",
@@ -368,7 +392,11 @@ async fn flush(db: &Db, batch: &mut Vec<Vec<Bind>>) -> Result<u64, sqlx::Error> 
     .await
 }
 
-async fn read(db: &Db, kind: Kind, view: Option<BBox>) -> Result<Vec<Boundary>, sqlx::Error> {
+pub(super) async fn read(
+    db: &Db,
+    kind: Kind,
+    view: Option<BBox>,
+) -> Result<Vec<Boundary>, sqlx::Error> {
     let mut q = String::from(
         "SELECT code, name, parent_code, label_latitude, label_longitude, min_latitude, min_longitude, \
          max_latitude, max_longitude, rings FROM places_boundaries WHERE kind = $1",

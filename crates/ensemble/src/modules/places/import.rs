@@ -52,6 +52,16 @@ pub enum ImportError {
         /// Reason.
         reason: String,
     },
+    /// A feature of a GeoJSON file cannot be used.
+    #[error("{file}: feature {feature}: {reason}")]
+    Feature {
+        /// File.
+        file: String,
+        /// Feature number (1 = the first).
+        feature: u64,
+        /// Reason, naming the field at fault.
+        reason: String,
+    },
     /// A needed column is missing.
     #[error("{file}: no {what} column; expected one of: {expected}")]
     MissingColumn {
@@ -155,13 +165,27 @@ pub async fn import_postcodes(
         "longitude",
         &file,
     )?;
-    let lsoa = column(&headers, &["lsoa21cd", "lsoa21", "lsoa11cd", "lsoa11"]);
+    // Each geography from its own column: LSOA 2021 into `lsoa_code`, LSOA 2011 into
+    // `lsoa11_code`. The city-region LSOA 2021 file carries the official ONS May 2022 LSOA
+    // 2011 (`lsoa11cd_ons_may22`, blank for postcodes newer than that lookup) and a
+    // point-in-polygon one (`lsoa11cd_pip_bgc`) used only where the official one is blank.
+    // A column the file lacks leaves the stored value as it was.
+    let lsoa21 = column(&headers, &["lsoa21cd", "lsoa21"]);
+    let lsoa11 = column(&headers, &["lsoa11cd_ons_may22", "lsoa11cd", "lsoa11"]);
+    let lsoa11_fallback = column(&headers, &["lsoa11cd_pip_bgc"]);
     let lad = column(
         &headers,
         &["lad25cd", "lad24cd", "lad23cd", "oslaua", "laua", "lad_cd"],
     );
     let lad_nm = column(&headers, &["lad_nm", "lad25nm", "lad24nm", "ladnm"]);
     let doterm = column(&headers, &["doterm"]);
+    let mut cols = vec!["postcode", "latitude", "longitude", "lad_code", "lad_name"];
+    if lsoa21.is_some() {
+        cols.push("lsoa_code");
+    }
+    if lsoa11.is_some() || lsoa11_fallback.is_some() {
+        cols.push("lsoa11_code");
+    }
     let mut report = ImportReport::default();
     let mut batch: Vec<Vec<Bind>> = Vec::with_capacity(500);
     let mut record = csv::StringRecord::new();
@@ -210,19 +234,43 @@ pub async fn import_postcodes(
             report.reject(line, format!("{postcode}: no usable latitude/longitude"));
             continue;
         };
-        batch.push(vec![
+        let mut row = vec![
             Bind::T(postcode.as_str().to_string()),
             Bind::F(la),
             Bind::F(lo),
-            Bind::OptT(get(lsoa)),
             Bind::OptT(get(lad)),
             Bind::OptT(get(lad_nm)),
-        ]);
+        ];
+        let l21 = get(lsoa21);
+        let (l11, col11) = match get(lsoa11) {
+            Some(c) => (Some(c), lsoa11),
+            None => (get(lsoa11_fallback), lsoa11_fallback),
+        };
+        let bad = [(&l21, lsoa21), (&l11, col11)]
+            .into_iter()
+            .find_map(|(c, i)| Some((c.as_deref().filter(|c| !is_lsoa_code(c))?, i?)));
+        if let Some((c, i)) = bad {
+            let shown = headers.get(i).unwrap_or("LSOA").trim();
+            report.reject(
+                line,
+                format!(
+                    "{postcode}: {shown} {c:?} is not an LSOA code (E01 or W01 and six digits)"
+                ),
+            );
+            continue;
+        }
+        if lsoa21.is_some() {
+            row.push(Bind::OptT(l21));
+        }
+        if lsoa11.is_some() || lsoa11_fallback.is_some() {
+            row.push(Bind::OptT(l11));
+        }
+        batch.push(row);
         if batch.len() == 500 {
-            report.stored += flush_postcodes(db, &mut batch).await?;
+            report.stored += flush_postcodes(db, &mut batch, &cols).await?;
         }
     }
-    report.stored += flush_postcodes(db, &mut batch).await?;
+    report.stored += flush_postcodes(db, &mut batch, &cols).await?;
     progress(report.rows);
     Ok(report)
 }
@@ -240,15 +288,30 @@ fn last_per_key(batch: &mut Vec<Vec<Bind>>) {
     *batch = kept;
 }
 
-async fn flush_postcodes(db: &Db, batch: &mut Vec<Vec<Bind>>) -> Result<u64, sqlx::Error> {
+/// Is this an LSOA code (England `E01` or Wales `W01`, then six digits)?
+pub fn is_lsoa_code(c: &str) -> bool {
+    c.len() == 9
+        && (c.starts_with("E01") || c.starts_with("W01"))
+        && c[3..].bytes().all(|b| b.is_ascii_digit())
+}
+
+async fn flush_postcodes(
+    db: &Db,
+    batch: &mut Vec<Vec<Bind>>,
+    cols: &[&str],
+) -> Result<u64, sqlx::Error> {
     last_per_key(batch);
+    let set = cols[1..]
+        .iter()
+        .map(|c| format!("{c} = excluded.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
     insert_rows(
         db,
         "places_postcodes",
-        &["postcode", "latitude", "longitude", "lsoa_code", "lad_code", "lad_name"],
+        cols,
         batch,
-        "ON CONFLICT (postcode) DO UPDATE SET latitude = excluded.latitude, longitude = excluded.longitude, \
-         lsoa_code = excluded.lsoa_code, lad_code = excluded.lad_code, lad_name = excluded.lad_name",
+        &format!("ON CONFLICT (postcode) DO UPDATE SET {set}"),
     )
     .await
 }
@@ -375,10 +438,16 @@ pub fn shared_files(shared_dir: &Path) -> (Vec<std::path::PathBuf>, Vec<std::pat
     )
 }
 
-/// The shared ward boundary files (GeoJSON) this installation knows how to load.
+/// The shared boundary files (GeoJSON) this installation knows how to load: the wards, then
+/// the small areas of 2021 (IoD2025) and of 2011 (IoD2019).
 pub fn shared_boundary_files(shared_dir: &Path) -> Vec<std::path::PathBuf> {
-    [shared_dir.join("data/geo/lcr_wards_may2025_boundaries_bgc.geojson")]
-        .into_iter()
-        .filter(|p| p.is_file())
-        .collect()
+    [
+        "data/geo/lcr_wards_may2025_boundaries_bgc.geojson",
+        "data/geo/lcr_lsoa21_boundaries_bgc.geojson",
+        "data/geo/lcr_lsoa11_boundaries_bgc.geojson",
+    ]
+    .iter()
+    .map(|f| shared_dir.join(f))
+    .filter(|p| p.is_file())
+    .collect()
 }

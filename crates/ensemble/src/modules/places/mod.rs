@@ -6,6 +6,7 @@ pub mod boundaries;
 pub mod geometry;
 pub mod import;
 pub mod postcode;
+pub mod small_areas;
 
 pub use postcode::Postcode;
 
@@ -30,8 +31,10 @@ pub struct PostcodePlace {
     pub postcode: String,
     /// Its position.
     pub point: Point,
-    /// Its small area (LSOA), when known.
+    /// Its small area of the 2021 geography (LSOA 2021), when known.
     pub lsoa_code: Option<String>,
+    /// Its small area of the 2011 geography (LSOA 2011), when known.
+    pub lsoa11_code: Option<String>,
     /// Its local authority district name, when known.
     pub lad_name: Option<String>,
 }
@@ -65,7 +68,7 @@ pub async fn find_postcode(
     db: &Db,
     postcode: &Postcode,
 ) -> Result<Option<PostcodePlace>, sqlx::Error> {
-    let row = sqlx::query("SELECT postcode, latitude, longitude, lsoa_code, lad_name FROM places_postcodes WHERE postcode = $1")
+    let row = sqlx::query("SELECT postcode, latitude, longitude, lsoa_code, lsoa11_code, lad_name FROM places_postcodes WHERE postcode = $1")
         .bind(postcode.as_str().to_string())
         .fetch_optional(&db.read)
         .await?;
@@ -77,6 +80,7 @@ pub async fn find_postcode(
                 lon: r.try_get("longitude")?,
             },
             lsoa_code: r.try_get("lsoa_code")?,
+            lsoa11_code: r.try_get("lsoa11_code")?,
             lad_name: r.try_get("lad_name")?,
         })
     })
@@ -100,7 +104,7 @@ pub async fn counts(db: &Db) -> Result<(i64, i64), sqlx::Error> {
 pub fn manifest() -> Manifest {
     Manifest::new("places", Vec::new())
         .tables(&["places_postcodes", "places_lsoas", "places_boundaries"])
-        .views(&["places_lsoa_areas"])
+        .views(&["places_lsoa_areas", "places_postcode_lsoas"])
 }
 
 #[cfg(test)]

@@ -275,6 +275,7 @@ fn location(
             city: text(&addr, "city").unwrap_or_default(),
             postcode,
             point,
+            lsoas: (None, None),
         },
     ))
 }

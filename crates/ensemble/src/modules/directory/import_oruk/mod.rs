@@ -169,10 +169,8 @@ async fn import_one(
     let org_id = organisation_for(state, s, "Imported services").await?;
     let mut notes = Vec::new();
     let mut m = map::to_activity(s, &org_id, known, &mut notes);
-    for (_, _, loc) in m.locations.iter_mut().filter(|(_, _, l)| l.point.is_none()) {
-        loc.point = crate::modules::places::find_postcode(&state.db, &loc.postcode)
-            .await?
-            .map(|p| p.point);
+    for (_, _, loc) in m.locations.iter_mut() {
+        crate::modules::directory::venue_areas::place(state, loc).await?;
     }
     let mut tx = state.db.begin().await?;
     let id = match &existing {

@@ -23,6 +23,12 @@ pub struct Location {
     pub postcode: String,
     /// Position, when known.
     pub point: Option<Point>,
+    /// Small area of the 2021 geography (`directory::venue_areas`), when known.
+    #[serde(skip)]
+    pub lsoa_code: Option<String>,
+    /// Small area of the 2011 geography, when known.
+    #[serde(skip)]
+    pub lsoa11_code: Option<String>,
 }
 
 /// When an activity happens.

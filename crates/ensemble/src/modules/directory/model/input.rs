@@ -131,6 +131,8 @@ pub struct ValidLocation {
     pub(crate) city: String,
     pub(crate) postcode: Postcode,
     pub(crate) point: Option<Point>,
+    /// Small areas (LSOA 2021, LSOA 2011), filled by `directory::venue_areas::place`.
+    pub(crate) lsoas: (Option<String>, Option<String>),
 }
 
 /// A validated schedule.
@@ -488,6 +490,7 @@ impl ActivityInput {
                 city,
                 postcode,
                 point,
+                lsoas: (None, None),
             })
         } else {
             if !self.online {
