@@ -117,3 +117,71 @@ async fn area_outcomes_match_the_paired_analysis_and_follow_consent() {
         r.body
     );
 }
+
+#[tokio::test]
+async fn area_residents_are_placed_by_the_code_of_the_edition_then_through_the_lookup() {
+    use ensemble::modules::areas::{Edition, residents};
+    let app = TestApp::new().await;
+    // IoD2019 small areas E01096001 (split in 2021 into E01096101 and E01096102) and
+    // E01096002; IoD2025 small areas E01096101 and E01096102.
+    for (e, code) in [
+        (2019, "E01096001"),
+        (2019, "E01096002"),
+        (2025, "E01096101"),
+        (2025, "E01096102"),
+    ] {
+        exec(&app, &format!("INSERT INTO area_lsoas (edition, code, name, district_code, district_name, imd_decile, population) VALUES ({e}, $1, 'x', '{DISTRICT}', 'Liverpool', 3, 1000)"), &[code]).await;
+    }
+    for to in ["E01096101", "E01096102"] {
+        exec(&app, "INSERT INTO area_lsoa_links (lsoa11_code, lsoa21_code, change_indicator) VALUES ('E01096001', $1, 'S')", &[to]).await;
+    }
+    let org = app.org("Resident Arts", "cultural_organisation").await;
+    // Both codes stored; only the 2021 code (an older record); a 2011 code stored in the
+    // 2021 column; no consent.
+    let cases: [(&str, Option<&str>, Option<&str>); 4] = [
+        ("E01096102", Some("E01096002"), Some("given")),
+        ("E01096102", None, Some("given")),
+        ("E01096001", None, Some("given")),
+        ("E01096101", Some("E01096001"), None),
+    ];
+    let mut ids = Vec::new();
+    for (l21, l11, consent) in cases {
+        let id = uuid::Uuid::new_v4().to_string();
+        exec(&app, "INSERT INTO people (id, team_organisation_id, created_at, updated_at) VALUES ($1, $2, 0, 0)", &[&id, &org]).await;
+        exec(&app, "INSERT INTO person_identities (person_id, given_name, lsoa_code, updated_at) VALUES ($1, 'Test', $2, 0)", &[&id, l21]).await;
+        if let Some(l11) = l11 {
+            exec(
+                &app,
+                "UPDATE person_identities SET lsoa11_code = $1 WHERE person_id = $2",
+                &[l11, &id],
+            )
+            .await;
+        }
+        if let Some(c) = consent {
+            exec(&app, "INSERT INTO person_consents (person_id, purpose, decision, statement_id, decided_at) VALUES ($1, 'evaluation', $2, '6d1f7a52-0000-5000-8000-000000000002', 0)", &[&id, c]).await;
+        }
+        ids.push(id);
+    }
+    let at = |e: Edition| {
+        let app = &app;
+        async move {
+            let served = residents::served(&app.state, e, None).await.unwrap();
+            residents::resolve(&app.state, e, &served).await.unwrap()
+        }
+    };
+    let r19 = at(Edition::Iod2019).await;
+    let r25 = at(Edition::Iod2025).await;
+    let lsoa = |m: &std::collections::HashMap<String, residents::Resident>, i: usize| {
+        m.get(&ids[i]).and_then(|r| r.lsoa.clone())
+    };
+    // The stored 2011 code wins for IoD2019 (not the lookup's parent of the 2021 code).
+    assert_eq!(lsoa(&r19, 0).as_deref(), Some("E01096002"));
+    assert_eq!(lsoa(&r25, 0).as_deref(), Some("E01096102"));
+    // Only a 2021 code: IoD2019 maps it back through the lookup.
+    assert_eq!(lsoa(&r19, 1).as_deref(), Some("E01096001"));
+    // A 2011 code in the 2021 column: used as it is for 2019, mapped (first successor) for 2025.
+    assert_eq!(lsoa(&r19, 2).as_deref(), Some("E01096001"));
+    assert_eq!(lsoa(&r25, 2).as_deref(), Some("E01096101"));
+    // Without consent, nobody is placed.
+    assert!(!r19.contains_key(&ids[3]) && !r25.contains_key(&ids[3]));
+}

@@ -6,7 +6,7 @@
 //!
 //! The same rules as reach ([`super::reach`]): the same filters (edition, district, activity,
 //! organisation, programme); only people who have currently given consent for evaluation and
-//! live in the area served are counted; every table is protected as a whole by
+//! live in the area served are counted, placed by [`super::residents`]; every table is protected as a whole by
 //! `ensemble_stats::protect_table` (primary suppression of 1–7, rounding to 5, secondary
 //! suppression against the totals), and shares are computed from published counts only.
 //!
@@ -20,6 +20,7 @@ use ensemble_stats::{DisclosurePolicy, ProtectedTable, Published, protect_table}
 use sqlx::Row;
 
 use super::reach::{self, Filters, ReachQuery};
+use super::residents;
 use crate::code::code_enum;
 use crate::db::{Bind, bind_all};
 use crate::error::{AppError, FieldError};
@@ -190,8 +191,8 @@ pub async fn barriers(
     by: By,
 ) -> Result<Barriers, AppError> {
     let policy = DisclosurePolicy::default();
-    let served = reach::served(state, &f).await?;
-    let facts = reach::facts(state, f.edition, &served).await?;
+    let served = residents::served(state, f.edition, f.district.as_deref()).await?;
+    let facts = residents::resolve(state, f.edition, &served).await?;
     let names = activity_names(state).await?;
     let row_of = |code: &str| BARRIERS.iter().position(|(c, _)| *c == code);
     let mut stages = vec![vec![0_u64; BarrierStage::ALL.len()]; BARRIERS.len()];

@@ -21,6 +21,7 @@ pub mod provision;
 pub mod provision_html;
 pub mod reach;
 pub mod reach_html;
+pub mod residents;
 pub mod summary;
 
 use crate::code::code_enum;

@@ -4,7 +4,7 @@
 //!
 //! Rules (the profile states them):
 //! - **People**: those who have currently given consent for evaluation, placed in the small
-//!   area of their postcode for each edition (the reach rule, [`super::reach::facts`]);
+//!   area of their postcode for each edition ([`super::residents`], the rule of reach);
 //! - **Pairing**: each person's first and latest completed result of the score, in the order
 //!   completed (the programme-results rule, `measures::results`); people with one result are
 //!   not counted;
@@ -23,7 +23,7 @@ use ensemble_stats::{DisclosurePolicy, Published, disclose};
 use sqlx::Row;
 
 use super::Edition;
-use super::reach::{self, Filters};
+use super::residents;
 use crate::db::{Bind, bind_all, now};
 use crate::error::AppError;
 use crate::modules::measures::definition::Direction;
@@ -81,16 +81,8 @@ pub async fn refresh(state: &AppState) -> Result<usize, AppError> {
     let series = firsts_and_latests(state).await?;
     let mut cells = Cells::new();
     for e in Edition::ALL {
-        let f = Filters {
-            edition: *e,
-            district: None,
-            activity: None,
-            organisation: None,
-            programme: None,
-            by: None,
-        };
-        let served = reach::served(state, &f).await?;
-        let facts = reach::facts(state, *e, &served).await?;
+        let served = residents::served(state, *e, None).await?;
+        let facts = residents::resolve(state, *e, &served).await?;
         for ((instrument, score), people) in &series {
             for (person, (first, latest, n)) in people {
                 let Some(lsoa) = facts.get(person).and_then(|f| f.lsoa.clone()) else {
