@@ -166,7 +166,7 @@ pub async fn for_areas(
     for chunk in codes.chunks(500) {
         let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
         let sql = format!(
-            "SELECT instrument_id, score_id, SUM(people) AS people, SUM(sum_change) AS s, SUM(sum_sq_change) AS sq \
+            "SELECT instrument_id, score_id, CAST(SUM(people) AS BIGINT) AS people, SUM(sum_change) AS s, SUM(sum_sq_change) AS sq \
              FROM area_outcomes WHERE edition = $1 AND lsoa_code IN ({}) GROUP BY instrument_id, score_id",
             marks.join(", ")
         );
