@@ -443,7 +443,7 @@ async fn referral_relationships_matrix() {
     .await
     .unwrap();
     let id = created.id;
-    referrals::change_status(&app.state, &lw, &id, "contacted", "")
+    referrals::change_status(&app.state, &lw, &id, "contacted", "", "")
         .await
         .unwrap();
     let review = (ensemble::db::uk::today() + time::Duration::weeks(4)).to_string();

@@ -207,7 +207,7 @@ pub async fn load(state: &AppState) -> Result<usize, AppError> {
     // Jordan: plan agreed, connected, accepted, attending; linked to the participant account.
     if let Some(jordan) = ids.first() {
         service::take_on(state, &lee, jordan).await?;
-        service::change_status(state, &lee, jordan, "contacted", "").await?;
+        service::change_status(state, &lee, jordan, "contacted", "", "").await?;
         let review = (crate::db::uk::today() + time::Duration::weeks(8)).to_string();
         service::save_plan(state, &lee, jordan, &PlanInput {
             what_matters: "Getting back to playing music and having a reason to leave the house each week.".into(),
@@ -263,7 +263,7 @@ pub async fn load(state: &AppState) -> Result<usize, AppError> {
     // Alex: contacted, with a barrier.
     if let Some(alex) = ids.get(2) {
         service::take_on(state, &lee, alex).await?;
-        service::change_status(state, &lee, alex, "contacted", "").await?;
+        service::change_status(state, &lee, alex, "contacted", "", "").await?;
         service::add_barrier(
             state,
             &lee,
@@ -281,20 +281,21 @@ pub async fn load(state: &AppState) -> Result<usize, AppError> {
     // Morgan: declined.
     if let Some(morgan) = ids.get(3) {
         service::take_on(state, &lee, morgan).await?;
-        service::change_status(state, &lee, morgan, "contacted", "").await?;
+        service::change_status(state, &lee, morgan, "contacted", "", "").await?;
         service::change_status(
             state,
             &lee,
             morgan,
             "declined",
             "Not the right time; will self-refer later",
+            "timing",
         )
         .await?;
     }
     // Riley (L8): plan agreed, cost and mobility barriers, ready to be matched; prefers texts.
     if let Some(riley) = ids.get(4) {
         service::take_on(state, &lee, riley).await?;
-        service::change_status(state, &lee, riley, "contacted", "").await?;
+        service::change_status(state, &lee, riley, "contacted", "", "").await?;
         let review = (crate::db::uk::today() + time::Duration::weeks(8)).to_string();
         service::save_plan(
             state,

@@ -470,6 +470,7 @@ async fn withdrawing_a_referral_the_care_team_has_closed_is_refused_and_changes_
         &id,
         "declined",
         "Prefers to wait",
+        "",
     )
     .await
     .unwrap();

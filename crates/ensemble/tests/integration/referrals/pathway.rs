@@ -381,6 +381,63 @@ async fn barriers_are_recorded_only_from_the_fixed_list() {
     .await
     .unwrap();
     assert_eq!(stages, ["referral", "review"]);
+    // What got in the way, with the status: only when they declined or did not attend.
+    let bad = post(
+        lw,
+        &case,
+        &format!("{case}/status"),
+        &[
+            ("status", "closed"),
+            ("reason", "Moved away"),
+            ("barrier", "travel"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad.body
+            .contains("only when they declined or did not attend"),
+        "{}",
+        bad.body
+    );
+    let bad = post(
+        lw,
+        &case,
+        &format!("{case}/status"),
+        &[
+            ("status", "declined"),
+            ("reason", "Not now"),
+            ("barrier", "weather"),
+        ],
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.body.contains("weather"), "{}", bad.body);
+    post_ok(
+        lw,
+        &case,
+        &format!("{case}/status"),
+        &[
+            ("status", "declined"),
+            ("reason", "Not now"),
+            ("barrier", "caring"),
+        ],
+    )
+    .await;
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT barrier, stage, action FROM referral_barriers WHERE referral_id = $1 ORDER BY created_at, barrier",
+    )
+    .bind(id.clone())
+    .fetch_all(&w.app.state.db.read)
+    .await
+    .unwrap();
+    let want = (
+        "caring".to_string(),
+        "decline".to_string(),
+        "none_yet".to_string(),
+    );
+    assert!(rows.contains(&want), "{rows:?}");
+    assert_eq!(rows.len(), 3, "the refused ones wrote nothing");
 }
 
 #[tokio::test]

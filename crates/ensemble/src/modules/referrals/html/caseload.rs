@@ -251,6 +251,7 @@ fn case_page_view(
                 (csrf(ctx))
                 (select("status", "What has happened", &next.iter().map(|s| (s.code().to_string(), s.label().to_string())).collect::<Vec<_>>(), "", errors))
                 (Input::new("reason", "Reason (needed for closing, declined, not reached or did not attend)", "").render(errors))
+                (select("barrier", "If they declined or did not attend: what got in the way? (optional, recorded as a barrier)", &barrier_opts, "", errors))
                 (button("Update status"))
             }
         }
@@ -449,6 +450,7 @@ pub async fn take_on(
 pub struct StatusForm {
     status: String,
     reason: String,
+    barrier: String,
 }
 
 /// POST /caseload/{id}/status
@@ -459,7 +461,7 @@ pub async fn status(
     Path(id): Path<String>,
     PageForm(f): PageForm<StatusForm>,
 ) -> Result<Response, AppError> {
-    let r = service::change_status(&state, &actor, &id, &f.status, &f.reason).await;
+    let r = service::change_status(&state, &actor, &id, &f.status, &f.reason, &f.barrier).await;
     after(&state, &ctx, &actor, &id, r, "").await
 }
 

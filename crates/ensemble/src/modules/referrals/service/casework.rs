@@ -53,13 +53,19 @@ pub async fn take_on(state: &AppState, actor: &Actor, id: &str) -> Result<(), Ap
 }
 
 /// Move a referral along the pathway by hand.
+///
+/// `barrier` (optional, a code from [`BARRIERS`]) records what got in the way, with the
+/// status, when the person declined or did not attend: a barrier at that stage with
+/// "Nothing yet" done about it, in the same transaction.
 pub async fn change_status(
     state: &AppState,
     actor: &Actor,
     id: &str,
     to: &str,
     reason: &str,
+    barrier: &str,
 ) -> Result<(), AppError> {
+    let barrier = barrier.trim();
     let reason = reason.trim();
     let mut tx = state.db.begin().await?;
     let r = check::<CareTeam>(&mut tx, actor, id).await?;
@@ -91,7 +97,25 @@ pub async fn change_status(
             "The reason must be 2000 characters or fewer",
         )]));
     }
+    if !barrier.is_empty() {
+        if !BARRIERS.iter().any(|(c, _)| *c == barrier) {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "barrier",
+                format!("Choose what got in the way from the list, not \"{barrier}\""),
+            )]));
+        }
+        if !matches!(to, Status::Declined | Status::DidNotAttend) {
+            return Err(AppError::Invalid(vec![FieldError::new(
+                "barrier",
+                "What got in the way is recorded here only when they declined or did not attend; record other barriers under Barriers",
+            )]));
+        }
+    }
     set_status(&mut tx, actor, &r, to, reason).await?;
+    if !barrier.is_empty() {
+        let stage = BarrierStage::for_status(to);
+        insert_barrier(&mut tx, actor, id, [barrier, "", "none_yet", ""], stage).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -339,28 +363,48 @@ pub async fn add_barrier(
     let mut tx = state.db.begin().await?;
     let case = check::<CareTeam>(&mut tx, actor, id).await?;
     let stage = stage.unwrap_or_else(|| BarrierStage::for_status(case.status));
+    insert_barrier(
+        &mut tx,
+        actor,
+        id,
+        [&b.barrier, &detail, &b.action, &action_detail],
+        stage,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Write one barrier record ([barrier, detail, action, action detail], checked by the
+/// caller) and its audit entry.
+async fn insert_barrier(
+    tx: &mut Tx,
+    actor: &Actor,
+    id: &str,
+    [barrier, detail, action, action_detail]: [&str; 4],
+    stage: BarrierStage,
+) -> Result<(), AppError> {
     sqlx::query("INSERT INTO referral_barriers (id, referral_id, barrier, detail, action, action_detail, stage, recorded_by, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
         .bind(new_id())
         .bind(id.to_string())
-        .bind(b.barrier.clone())
-        .bind(detail)
-        .bind(b.action.clone())
-        .bind(action_detail)
+        .bind(barrier.to_string())
+        .bind(detail.to_string())
+        .bind(action.to_string())
+        .bind(action_detail.to_string())
         .bind(stage.code())
         .bind(actor.user_id.clone())
         .bind(now())
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
     audit_ref(
-        &mut tx,
+        tx,
         &actor.audit(),
         "referral.barrier.add",
         id,
-        json!({ "barrier": b.barrier, "action": b.action, "stage": stage.code() }),
+        json!({ "barrier": barrier, "action": action, "stage": stage.code() }),
     )
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
