@@ -579,3 +579,87 @@ async fn connected_weekly_digest_sends_once_with_only_what_may_be_read() {
     digest::send_weekly(&st, at + 7 * 86_400).await.unwrap();
     assert_eq!(w.app.count(&digests(&member_email)).await, 1);
 }
+
+#[tokio::test]
+async fn connected_feed_carries_programme_news_proposals_and_decisions_to_members_only() {
+    use ensemble::modules::programmes::{proposals, updates};
+    let mut w = world().await;
+    let p = w.programme.clone();
+    let st = w.app.state.clone();
+    let team = actor(&w.team_id);
+    let news = updates::post(
+        &st,
+        &team,
+        &p,
+        &updates::UpdateInput {
+            title: "zeta rehearsal moves to Thursdays".into(),
+            body: "From next month.".into(),
+            visibility: "members".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let proposal = proposals::create(
+        &st,
+        &actor(&w.member_id),
+        &p,
+        &proposals::ProposalInput {
+            kind: "research_question".into(),
+            title: "eta does singing help sleep".into(),
+            body: "Many of us sleep better after choir.".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let decision = uuid::Uuid::new_v4().to_string();
+    sqlx::query("INSERT INTO programme_decisions (id, programme_id, title, outcome, reasons, decided_on, recorded_by, created_at) VALUES ($1, $2, 'theta a quiet room at every session', 'decided', 'Asked for by members', '2026-12-01', $3, 1)")
+        .bind(decision.clone())
+        .bind(p.clone())
+        .bind(w.team_id.clone())
+        .execute(&st.db.write)
+        .await
+        .unwrap();
+    let items = feed_of(&st, &actor(&w.member_id)).await;
+    let find = |kind: feed::Source| {
+        items
+            .iter()
+            .find(|i| i.kind == kind)
+            .unwrap_or_else(|| panic!("{kind:?}: {}", bodies(&items)))
+    };
+    let n = find(feed::Source::News);
+    assert_eq!(n.title, "Programme news: zeta rehearsal moves to Thursdays");
+    assert_eq!(n.link, format!("/programmes/{p}/updates/{news}"));
+    assert_eq!(
+        find(feed::Source::Proposal).link,
+        format!("/proposals/{proposal}")
+    );
+    let d = find(feed::Source::Decision);
+    assert_eq!(
+        d.link,
+        format!("/programmes/{p}/decisions#decision-{decision}")
+    );
+    // A member of another programme sees none of it; the page shows it to the member.
+    let other = w.other_member.get("/feed").await.body;
+    assert!(!other.contains("zeta") && !other.contains("eta does") && !other.contains("theta"));
+    let page = w.member.get("/feed").await;
+    assert!(
+        page.body.contains("Programme news: zeta rehearsal"),
+        "{}",
+        page.body
+    );
+    // Paging by the new kinds' cursors is stable: two at a time, nothing lost or repeated.
+    let all: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
+    let mut seen = Vec::new();
+    let mut cursor = String::new();
+    loop {
+        let page = feed::page(&st, &actor(&w.member_id), &cursor, Some(2))
+            .await
+            .unwrap();
+        seen.extend(page.items.iter().map(|i| i.id.clone()));
+        match page.next {
+            Some(n) => cursor = n,
+            None => break,
+        }
+    }
+    assert_eq!(seen, all);
+}

@@ -42,16 +42,25 @@ pub enum Source {
     Reply,
     /// The person's own notification: progress on an action that began with their voice.
     Notification,
+    /// News the team posted on the programme (members-only or public).
+    News,
+    /// A proposal a member made (a research question, a measure, a change).
+    Proposal,
+    /// A decision logged, with or without a proposal.
+    Decision,
 }
 
 impl Source {
     /// Every source the feed merges.
-    pub const ALL: [Source; 5] = [
+    pub const ALL: [Source; 8] = [
         Source::Voice,
         Source::Action,
         Source::Update,
         Source::Reply,
         Source::Notification,
+        Source::News,
+        Source::Proposal,
+        Source::Decision,
     ];
     pub fn code(self) -> &'static str {
         match self {
@@ -60,6 +69,9 @@ impl Source {
             Source::Update => "update",
             Source::Reply => "reply",
             Source::Notification => "notification",
+            Source::News => "news",
+            Source::Proposal => "proposal",
+            Source::Decision => "decision",
         }
     }
     pub fn from_code(c: &str) -> Option<Self> {
@@ -72,6 +84,9 @@ impl Source {
             Source::Update => "Progress",
             Source::Reply => "Reply",
             Source::Notification => "News on what you told us",
+            Source::News => "Programme news",
+            Source::Proposal => "Proposal",
+            Source::Decision => "Decision",
         }
     }
 }
@@ -448,6 +463,45 @@ impl Source {
                         format!("Progress on “{title}”, which began with what you shared"),
                         format!("/actions/{action}"),
                         read.is_none(),
+                    ));
+                }
+            }
+            Source::News | Source::Proposal | Source::Decision => {
+                // Every member may read these three: one query each over the programmes.
+                let (sql, at, link): (&str, &str, fn(&str, &str) -> String) = match self {
+                    Source::News => (
+                        "SELECT t.id, t.programme_id, t.title, t.created_at FROM programme_updates t",
+                        "t.created_at",
+                        |p, id| format!("/programmes/{p}/updates/{id}"),
+                    ),
+                    Source::Proposal => (
+                        "SELECT t.id, t.programme_id, t.title, t.created_at FROM programme_proposals t",
+                        "t.created_at",
+                        |_, id| format!("/proposals/{id}"),
+                    ),
+                    _ => (
+                        "SELECT t.id, t.programme_id, t.title, t.created_at FROM programme_decisions t",
+                        "t.created_at",
+                        |p, id| format!("/programmes/{p}/decisions#decision-{id}"),
+                    ),
+                };
+                let mut q = Q::new(sql);
+                let m = q.list(&all);
+                let before = q.before(self, at, "t.id", c);
+                q.push(&format!(
+                    " WHERE t.programme_id IN {m} AND {before} ORDER BY {at} DESC, t.id DESC{limit}"
+                ));
+                for r in q.rows(conn).await? {
+                    let id: String = r.try_get("id")?;
+                    let p: String = r.try_get("programme_id")?;
+                    let title: String = r.try_get("title")?;
+                    out.push(item(
+                        r.try_get("created_at")?,
+                        id.clone(),
+                        p.clone(),
+                        format!("{}: {title}", self.label()),
+                        link(&p, &id),
+                        false,
                     ));
                 }
             }
