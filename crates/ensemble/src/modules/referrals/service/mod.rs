@@ -14,6 +14,7 @@
 //! re-exported here, so callers name `referrals::service::…`.
 
 mod access;
+mod barriers;
 mod casework;
 mod common;
 mod electronic;
@@ -26,6 +27,7 @@ mod provider;
 mod reminders;
 
 pub use access::*;
+pub use barriers::*;
 pub use casework::*;
 use common::*;
 pub use electronic::*;
