@@ -55,6 +55,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(21, "0021_area.sql"),
     migration!(22, "0022_programme_upkeep.sql"),
     migration!(24, "0024_reach.sql"),
+    migration!(25, "0025_reach_aggregates.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

@@ -4,6 +4,7 @@
 //! that reproduces MHCLG's published figures from the small-area rows (never copied from
 //! File 10), shown on `/areas`, under `/api/v1/areas/…` and by `ensemble area summary`.
 
+pub mod aggregates;
 pub mod api;
 pub mod district_html;
 pub mod html;
@@ -15,9 +16,11 @@ pub mod provision;
 pub mod provision_html;
 pub mod reach;
 pub mod reach_html;
+pub mod reach_map;
 pub mod summary;
 
 use crate::code::code_enum;
+use crate::jobs::{Every, JobHandler, Schedule};
 use crate::manifest::Manifest;
 use crate::rbac::Permission as P;
 use crate::web::routes::Route;
@@ -144,11 +147,19 @@ pub fn routes() -> Vec<Route> {
 
 /// What this module declares to the application.
 pub fn manifest() -> Manifest {
-    Manifest::new("areas", routes()).tables(&[
-        "area_lsoas",
-        "area_lsoa_links",
-        "area_lsoa_wards",
-        "area_district_reference",
-        "area_district_summaries",
-    ])
+    Manifest::new("areas", routes())
+        .tables(&[
+            "area_lsoas",
+            "area_lsoa_links",
+            "area_lsoa_wards",
+            "area_district_reference",
+            "area_district_summaries",
+            "area_reach_lsoas",
+            "area_reach_cells",
+            "area_reach_refreshes",
+        ])
+        .jobs(vec![JobHandler::of::<aggregates::RefreshAggregates>()])
+        .schedules(vec![Schedule::every::<aggregates::RefreshAggregates>(
+            Every::TenMinutes,
+        )])
 }
