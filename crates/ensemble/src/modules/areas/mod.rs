@@ -7,6 +7,7 @@
 pub mod aggregates;
 pub mod api;
 pub mod district_html;
+pub mod generate;
 pub mod html;
 pub mod import;
 pub mod maps;
