@@ -24,6 +24,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use futures_util::TryStreamExt;
 use sqlx::Row;
 
 use super::Edition;
@@ -269,17 +270,6 @@ pub async fn refresh(state: &AppState) -> Result<Refreshed, AppError> {
             act.programmes.push(p);
         }
     }
-    // Referrals by person and activity, with sessions attended.
-    let rows = sqlx::query(
-        "SELECT r.person_id, r.activity_id, CAST(COUNT(*) AS BIGINT) AS referrals, \
-         CAST(COALESCE(SUM(m.present), 0) AS BIGINT) AS present_marks \
-         FROM referrals_case_summaries r \
-         LEFT JOIN (SELECT referral_id, COUNT(*) AS present FROM referrals_attendance_marks WHERE status = 'present' GROUP BY referral_id) m \
-         ON m.referral_id = r.id \
-         GROUP BY r.person_id, r.activity_id",
-    )
-    .fetch_all(&state.db.read)
-    .await?;
     // (person index, activity, referrals, sessions), sorted by person.
     let mut person_index: HashMap<&str, u32> = HashMap::with_capacity(people.len());
     let mut persons: Vec<&Person> = Vec::with_capacity(people.len());
@@ -287,9 +277,20 @@ pub async fn refresh(state: &AppState) -> Result<Refreshed, AppError> {
         person_index.insert(id.as_str(), persons.len() as u32);
         persons.push(p);
     }
-    let mut refs: Vec<(u32, Option<&Activity>, i64, i64)> = Vec::with_capacity(rows.len());
+    let mut refs: Vec<(u32, Option<&Activity>, i64, i64)> = Vec::new();
     let mut referrals_counted = 0_i64;
-    for r in &rows {
+    // Referrals by person and activity, with sessions attended, streamed (never all rows
+    // in memory at once).
+    let mut rows = sqlx::query(
+        "SELECT r.person_id, r.activity_id, CAST(COUNT(*) AS BIGINT) AS referrals, \
+         CAST(COALESCE(SUM(m.present), 0) AS BIGINT) AS present_marks \
+         FROM referrals_case_summaries r \
+         LEFT JOIN (SELECT referral_id, COUNT(*) AS present FROM referrals_attendance_marks WHERE status = 'present' GROUP BY referral_id) m \
+         ON m.referral_id = r.id \
+         GROUP BY r.person_id, r.activity_id",
+    )
+    .fetch(&state.db.read);
+    while let Some(r) = rows.try_next().await? {
         let person: String = r.try_get("person_id")?;
         let Some(pi) = person_index.get(person.as_str()) else {
             continue; // no consent for evaluation, or the record is gone
