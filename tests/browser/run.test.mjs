@@ -2177,7 +2177,7 @@ test('coldspots: provision, cold spots and both maps pass axe at 390 px and 320 
 
 // ---------------------------------------------------------------- area insight: reach and ward profiles
 
-test('reach: a commissioner opens /areas/reach and a ward profile; axe at 390 px and 320 px', async (t) => {
+test('reach: a commissioner opens /areas/reach, the reach-ratio map and a ward profile; axe at 390 px and 320 px', async (t) => {
   const account = ACCOUNTS.get('commissioner');
   const ctx = await newContext();
   let narrow;
@@ -2201,6 +2201,12 @@ test('reach: a commissioner opens /areas/reach and a ward profile; axe at 390 px
     const main = await page.textContent('main');
     assert.match(main, /Referral ratio/);
     assert.match(main, /Liverpool City Region/);
+    assert.match(main, /Figures as at/);
+    // The reach-ratio map, linked from the reach page: legend in words, the same table.
+    await check('reach-map-390', '/areas/map?of=reach');
+    const mapText = await page.textContent('main');
+    assert.match(mapText, /under-reached: ratio below 0\.8/);
+    assert.match(mapText, /Referral reach ratio by ward \(the figures on the map\)/);
     await load(page, url('/areas/districts/E08000012'));
     const ward = page.locator('a[href^="/areas/wards/"]').first();
     assert.ok((await ward.count()) === 1, 'the district page links its wards');
