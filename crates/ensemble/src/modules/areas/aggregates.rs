@@ -427,7 +427,7 @@ pub async fn refresh(state: &AppState) -> Result<Refreshed, AppError> {
             Bind::I(r),
             Bind::I(p),
         ]);
-        if batch.len() >= 9 * 1000 {
+        if batch.len() >= 9 * crate::db::rows_per_insert(state.db.backend, 9) {
             insert(&mut tx, "area_reach_cells", cell_cols, 9, &mut batch).await?;
         }
     }
@@ -441,7 +441,7 @@ pub async fn refresh(state: &AppState) -> Result<Refreshed, AppError> {
             Bind::I(p),
             Bind::I(s),
         ]);
-        if batch.len() >= 5 * 1000 {
+        if batch.len() >= 5 * crate::db::rows_per_insert(state.db.backend, 5) {
             insert(&mut tx, "area_reach_lsoas", lsoa_cols, 5, &mut batch).await?;
         }
     }
