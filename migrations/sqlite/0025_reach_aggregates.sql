@@ -42,3 +42,7 @@ CREATE TABLE area_reach_refreshes (
     referrals INTEGER NOT NULL,
     cells INTEGER NOT NULL
 );
+
+-- The wards of a district (district pages, the reach map): without it every district page
+-- read all of an edition's ward rows.
+CREATE INDEX area_lsoa_wards_district_idx ON area_lsoa_wards (edition, district_code);
