@@ -2212,7 +2212,7 @@ test('geo: the small-area deprivation maps of both editions and a wrong-geograph
 
 // ---------------------------------------------------------------- area insight: reach and ward profiles
 
-test('reach: a commissioner opens /areas/reach, /areas/barriers and a ward profile; axe at 390 px and 320 px', async (t) => {
+test('reach: a commissioner opens /areas/reach, /areas/barriers, the reach-ratio map and a ward profile; axe at 390 px and 320 px', async (t) => {
   const account = ACCOUNTS.get('commissioner');
   const ctx = await newContext();
   let narrow;
@@ -2236,6 +2236,12 @@ test('reach: a commissioner opens /areas/reach, /areas/barriers and a ward profi
     const main = await page.textContent('main');
     assert.match(main, /Referral ratio/);
     assert.match(main, /Liverpool City Region/);
+    assert.match(main, /Figures as at/);
+    // The reach-ratio map, linked from the reach page: legend in words, the same table.
+    await check('reach-map-390', '/areas/map?of=reach');
+    const mapText = await page.textContent('main');
+    assert.match(mapText, /under-reached: ratio below 0\.8/);
+    assert.match(mapText, /Referral reach ratio by ward \(the figures on the map\)/);
     await check('barriers-390', '/areas/barriers');
     assert.match(await page.textContent('main'), /Barriers by when they were raised/);
     await load(page, url('/areas/districts/E08000012'));

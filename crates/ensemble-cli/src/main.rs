@@ -63,8 +63,8 @@ enum Command {
     /// Indices of Deprivation and small-area lookups).
     #[command(subcommand)]
     Opendata(OpendataCommand),
-    /// Area insight: the English Indices of Deprivation by district.
-    #[command(subcommand)]
+    /// Area insight: the English Indices of Deprivation by district, and the reach figures.
+    #[command(subcommand, alias = "areas")]
     Area(AreaCommand),
     /// Statistics for evaluators, on CSV files (no database needed).
     #[command(subcommand)]
@@ -283,6 +283,29 @@ enum AreaCommand {
         /// Output: a table for people, or one JSON object.
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Rebuild the pre-aggregated reach figures now (the job does it every ten minutes) and
+    /// print how long it took.
+    Refresh {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Generate referrals spread over the Liverpool City Region's small areas, activities,
+    /// organisations and programmes, with attendance, for benchmarks (marked as generated;
+    /// never run on a live database). Import the deprivation data first.
+    Generate {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, default_value_t = 1_500_000, value_parser = clap::value_parser!(u32).range(1..=10_000_000))]
+        referrals: u32,
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+        activities: u32,
+        #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        organisations: u32,
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(0..=1_000))]
+        programmes: u32,
+        #[arg(long, default_value_t = 16)]
+        seed: u64,
     },
 }
 

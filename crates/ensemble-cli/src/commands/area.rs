@@ -70,12 +70,32 @@ pub(crate) async fn import_iod(state: &AppState, files: &[PathBuf]) -> anyhow::R
 
 /// `ensemble area …`.
 pub(crate) async fn area(cmd: AreaCommand) -> anyhow::Result<i32> {
-    let AreaCommand::Summary {
-        db,
-        district,
-        edition,
-        format,
-    } = cmd;
+    let (db, district, edition, format) = match cmd {
+        AreaCommand::Summary {
+            db,
+            district,
+            edition,
+            format,
+        } => (db, district, edition, format),
+        AreaCommand::Refresh { db } => return refresh(&db.database).await,
+        AreaCommand::Generate {
+            db,
+            referrals,
+            activities,
+            organisations,
+            programmes,
+            seed,
+        } => {
+            let scale = areas::generate::Scale {
+                referrals: referrals as usize,
+                activities: activities as usize,
+                organisations: organisations as usize,
+                programmes: programmes as usize,
+                seed,
+            };
+            return generate(&db.database, scale).await;
+        }
+    };
     let edition = Edition::parse(&edition).map_err(anyhow::Error::msg)?;
     let state = state_for(&db.database).await?;
     let Some(code) = summary::resolve(&state.db, &district).await? else {
@@ -139,4 +159,50 @@ fn print_table(s: &summary::DistrictSummary) {
         println!("{k:<34} {v}");
     }
     println!("population_source: {}", s.population_source);
+}
+
+/// `ensemble area refresh`.
+async fn refresh(database: &str) -> anyhow::Result<i32> {
+    let state = state_for(database).await?;
+    let r = areas::aggregates::refresh(&state)
+        .await
+        .map_err(super::explain)?;
+    let outcomes = areas::outcomes::refresh(&state)
+        .await
+        .map_err(super::explain)?;
+    state.db.close().await;
+    println!(
+        "Reach figures rebuilt in {:.1} s: {} consenting people, {} referrals, {} rows.",
+        r.took_ms as f64 / 1000.0,
+        r.people,
+        r.referrals,
+        r.cells
+    );
+    println!("refresh_ms: {}", r.took_ms);
+    println!("Outcomes by small area rebuilt: {outcomes} rows.");
+    Ok(0)
+}
+
+/// `ensemble area generate`.
+async fn generate(database: &str, scale: areas::generate::Scale) -> anyhow::Result<i32> {
+    let state = state_for(database).await?;
+    let started = Instant::now();
+    let pb = bar("generating referrals");
+    let g = areas::generate::generate(&state, scale, |n| pb.set_position(n as u64))
+        .await
+        .map_err(super::explain)?;
+    pb.finish_and_clear();
+    state.db.close().await;
+    println!(
+        "Generated {} referrals of {} people with {} attendance marks in {:.1} s.",
+        g.referrals,
+        g.people,
+        g.marks,
+        started.elapsed().as_secs_f64()
+    );
+    println!("commissioner: {}", g.commissioner_email);
+    println!("password: {}", g.password);
+    println!("token: {}", g.token);
+    println!("ward: {}", g.ward);
+    Ok(0)
 }

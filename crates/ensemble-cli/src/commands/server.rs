@@ -118,6 +118,12 @@ pub(crate) async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
         super::area::import_iod(&state, &files).await?;
     }
     let loaded = ensemble::demo::seed(&state).await.map_err(explain)?;
+    ensemble::modules::areas::aggregates::refresh(&state)
+        .await
+        .map_err(explain)?;
+    ensemble::modules::areas::outcomes::refresh(&state)
+        .await
+        .map_err(explain)?;
     state.db.close().await;
     if let Some(path) = &args.accounts_file {
         std::fs::write(
@@ -178,6 +184,22 @@ async fn serve(cfg: Config, bind: &str, port: u16) -> anyhow::Result<()> {
     if state.cfg.run_worker {
         tokio::spawn(ensemble::jobs::worker(state.clone()));
     }
+    // The pre-aggregated reach figures: rebuilt in the background at start-up when missing
+    // or older than their refresh interval (the job keeps them fresh afterwards).
+    let agg = state.clone();
+    tokio::spawn(async move {
+        match ensemble::modules::areas::aggregates::refresh_if_stale(&agg).await {
+            Ok(Some(r)) => tracing::info!(
+                took_ms = r.took_ms,
+                referrals = r.referrals,
+                "reach aggregates rebuilt at start-up"
+            ),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not rebuild the reach aggregates at start-up")
+            }
+        }
+    });
     // Read and compile the FHIR R4 schema in the background, not on the first referral.
     let warm = state.clone();
     tokio::task::spawn_blocking(move || {

@@ -56,6 +56,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(22, "0022_programme_upkeep.sql"),
     migration!(23, "0023_barrier_stages.sql"),
     migration!(24, "0024_reach.sql"),
+    migration!(25, "0025_reach_aggregates.sql"),
     migration!(26, "0026_lsoa_editions.sql"),
     migration!(27, "0027_area_outcomes.sql"),
 ];

@@ -129,6 +129,8 @@ impl JobHandler {
 /// How often a scheduled job is queued by the worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Every {
+    /// At the first worker tick of each ten minutes (dedupe key per ten-minute slot).
+    TenMinutes,
     /// At the first worker tick of each hour (dedupe key per UTC hour).
     Hour,
     /// At the first worker tick of each day (dedupe key per UTC day).
@@ -312,6 +314,7 @@ pub async fn queue_scheduled(state: &AppState, t: i64) -> Result<(), sqlx::Error
     let registry = registry(state)?;
     for s in registry.schedules() {
         let period = match s.every {
+            Every::TenMinutes => 600,
             Every::Hour => 3600,
             Every::Day => 86_400,
         };
@@ -324,14 +327,14 @@ pub async fn queue_scheduled(state: &AppState, t: i64) -> Result<(), sqlx::Error
 }
 
 /// The worker loop inside `serve`: polls every second, and queues the scheduled jobs on
-/// the first tick and then hourly.
+/// the first tick and then every ten minutes (each kind at most once per its period).
 pub async fn worker(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut last_schedule = i64::MIN;
     loop {
         tick.tick().await;
         let t = now();
-        if t.saturating_sub(last_schedule) >= 3600 {
+        if t.saturating_sub(last_schedule) >= 600 {
             last_schedule = t;
             if let Err(e) = queue_scheduled(&state, t).await {
                 tracing::warn!(error = %e, "could not queue scheduled jobs");

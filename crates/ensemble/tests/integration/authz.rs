@@ -808,3 +808,34 @@ async fn practice_relationships_matrix() {
         }
     }
 }
+
+/// `/areas/map?of=reach` is the public map route with reach figures: it follows the
+/// aggregates row of the matrix (sign-in first, then 403 for other roles).
+#[tokio::test]
+async fn areas_reach_map_follows_the_aggregates_row_of_the_matrix() {
+    let app = TestApp::new().await;
+    let r = app.client().get("/areas/map?of=reach").await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        r.location().starts_with("/sign-in?next="),
+        "{}",
+        r.location()
+    );
+    let allowed = expected("GET", "/areas/reach").unwrap();
+    for role in Role::ALL {
+        let (mut c, _) = app.signed_in(role).await;
+        let r = c.get("/areas/map?of=reach").await;
+        if allowed.contains(&role) {
+            assert_eq!(r.status, StatusCode::OK, "{role:?}: {}", r.body);
+            assert!(r.body.contains("Referral reach ratio by ward"), "{role:?}");
+        } else {
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{role:?}");
+        }
+        let r = c.get("/areas/map?of=provision").await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{role:?}: the other maps stay public"
+        );
+    }
+}

@@ -84,7 +84,29 @@ async fn world(app: &TestApp) -> (String, String) {
     people(app, &org, &activity, &lsoa(5), 6, 0, Some("declined")).await;
     people(app, &org, &activity, &lsoa(5), 6, 0, None).await;
     people(app, &org, &activity, "W01000001", 9, 0, Some("given")).await;
+    refresh(app).await;
     (org, activity)
+}
+
+/// Rebuild the pre-aggregated reach figures, as the job does every ten minutes.
+async fn refresh(app: &TestApp) {
+    ensemble::modules::areas::aggregates::refresh(&app.state)
+        .await
+        .unwrap();
+}
+
+fn csv_rows(body: &str) -> Vec<Vec<String>> {
+    body.lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_string).collect())
+        .collect()
+}
+
+async fn scalar(app: &TestApp, sql: &str) -> i64 {
+    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap()
 }
 
 async fn token(c: &mut crate::support::Client, scope: &str) -> String {
@@ -328,4 +350,257 @@ async fn reach_ward_and_lsoa_profiles_show_deprivation_and_guarded_counts() {
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     assert!(r.body.contains("E01000000") && r.body.contains("IoD2019"));
+}
+
+/// The stored aggregates agree with a direct count from the referrals, attendance marks,
+/// consents and small areas (computed here in SQL, independently of the refresh).
+#[tokio::test]
+async fn reach_aggregates_equal_a_direct_recomputation_on_a_small_world() {
+    let app = TestApp::new().await;
+    world(&app).await;
+    let resolved = "COALESCE((SELECT k.lsoa21_code FROM area_lsoa_links k WHERE k.lsoa11_code = i.lsoa_code), i.lsoa_code)";
+    let consenting = "JOIN person_consents c ON c.person_id = r.person_id AND c.purpose = 'evaluation' AND c.decision = 'given' \
+                      JOIN person_identities i ON i.person_id = r.person_id";
+    let mut checked = 0;
+    for d in 1..=10_i64 {
+        let direct_refs = scalar(&app, &format!(
+            "SELECT COUNT(*) FROM referrals r {consenting} JOIN area_lsoas l ON l.edition = 2025 AND l.code = {resolved} WHERE l.imd_decile = {d}"
+        )).await;
+        let direct_parts = scalar(&app, &format!(
+            "SELECT COUNT(DISTINCT r.person_id) FROM referrals r {consenting} JOIN area_lsoas l ON l.edition = 2025 AND l.code = {resolved} \
+             WHERE l.imd_decile = {d} AND EXISTS (SELECT 1 FROM referral_attendance m WHERE m.referral_id = r.id AND m.status = 'present')"
+        )).await;
+        let stored = |col: &str, extra: &str| {
+            format!(
+                "SELECT CAST(COALESCE(SUM({col}), 0) AS BIGINT) FROM area_reach_cells WHERE edition = 2025 AND scope_kind = 'all' \
+             AND district_code = '{DISTRICT}' AND decile = {d} {extra}"
+            )
+        };
+        assert_eq!(
+            scalar(&app, &stored("referrals", "AND breakdown = 'none'")).await,
+            direct_refs,
+            "decile {d}"
+        );
+        assert_eq!(
+            scalar(&app, &stored("participants", "AND breakdown = 'none'")).await,
+            direct_parts,
+            "decile {d}"
+        );
+        // Every breakdown adds up to the same figures.
+        for by in ["age", "sex", "ethnicity"] {
+            assert_eq!(
+                scalar(
+                    &app,
+                    &stored("referrals", &format!("AND breakdown = '{by}'"))
+                )
+                .await,
+                direct_refs,
+                "decile {d} by {by}"
+            );
+        }
+        // Per small area: the decile's one LSOA.
+        let lsoa_refs = scalar(&app, &format!(
+            "SELECT CAST(COALESCE(SUM(referrals), 0) AS BIGINT) FROM area_reach_lsoas WHERE edition = 2025 AND lsoa_code = '{}'", lsoa(d)
+        )).await;
+        assert_eq!(lsoa_refs, direct_refs, "LSOA of decile {d}");
+        checked += direct_refs;
+    }
+    assert_eq!(checked, 63, "40 + 20 + 3 consenting referrals in Liverpool");
+    // Elsewhere: consenting people with no small area of the edition.
+    assert_eq!(
+        scalar(&app, "SELECT CAST(SUM(referrals) AS BIGINT) FROM area_reach_cells WHERE edition = 2025 AND scope_kind = 'all' AND breakdown = 'none' AND decile = 0").await,
+        9
+    );
+    let s = ensemble::modules::areas::aggregates::status(&app.state)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (s.people, s.referrals),
+        (72, 72),
+        "consenting people and their referrals"
+    );
+    let (mut c, _) = app.signed_in(Role::Commissioner).await;
+    let r = c.get("/areas/reach").await;
+    assert!(r.body.contains("Figures as at"), "{}", r.body);
+}
+
+/// Someone who withdraws their agreement stays in the figures until the next rebuild and
+/// is gone after it.
+#[tokio::test]
+async fn reach_withdrawn_consent_leaves_the_figures_at_the_next_refresh() {
+    let app = TestApp::new().await;
+    world(&app).await;
+    let (mut c, _) = app.signed_in(Role::Commissioner).await;
+    let path = format!("/areas/reach.csv?district={DISTRICT}");
+    let before = csv_rows(&c.get(&path).await.body);
+    assert_eq!(before[0][5], "40", "{before:?}");
+    exec(
+        &app,
+        &format!(
+            "UPDATE person_consents SET decision = 'withdrawn' WHERE purpose = 'evaluation' AND person_id IN \
+             (SELECT person_id FROM person_identities WHERE lsoa_code = '{}')",
+            lsoa(1)
+        ),
+        &[],
+    )
+    .await;
+    let r = c.get(&format!("/areas/lsoas/{}", lsoa(1))).await;
+    assert!(r.body.contains(">40<"), "until the rebuild: {}", r.body);
+    refresh(&app).await;
+    let after = csv_rows(&c.get(&path).await.body);
+    // Only the person living under the LSOA 2011 code is left in decile 1.
+    assert_eq!(after[0][5], "suppressed", "{after:?}");
+    assert_eq!(after[0][9], "0", "the ten participants withdrew");
+    let r = c.get(&format!("/areas/lsoas/{}", lsoa(1))).await;
+    assert!(
+        r.body.contains("fewer than 8") && !r.body.contains(">40<"),
+        "{}",
+        r.body
+    );
+}
+
+/// Filters count distinct people: someone referred to two activities of one organisation
+/// (both in one programme) is one participant of the organisation and of the programme.
+#[tokio::test]
+async fn reach_filters_count_each_person_once_per_organisation_and_programme() {
+    let app = TestApp::new().await;
+    world(&app).await;
+    let org = app.org("Two Choirs", "community_group").await;
+    let (mut c, user) = app.signed_in(Role::Commissioner).await;
+    let (a, b) = (
+        uuid::Uuid::new_v4().to_string(),
+        uuid::Uuid::new_v4().to_string(),
+    );
+    for (id, name) in [(&a, "Morning choir"), (&b, "Evening choir")] {
+        exec(&app, "INSERT INTO activities (id, organisation_id, name, description, how_to_join, cost, status, created_at, updated_at) VALUES ($1, $2, $3, 'd', 'h', 'free', 'active', 0, 0)", &[id, &org, name]).await;
+    }
+    let programme = uuid::Uuid::new_v4().to_string();
+    exec(&app, "INSERT INTO programmes (id, name, summary, lead_organisation_id, created_by, created_at) VALUES ($1, 'Choirs for health', 's', $2, $3, 0)", &[&programme, &org, &user]).await;
+    for id in [&a, &b] {
+        exec(&app, "INSERT INTO programme_activities (programme_id, activity_id, added_at) VALUES ($1, $2, 0)", &[&programme, id]).await;
+    }
+    // Ten people of decile 4, each referred to both choirs and attending both.
+    for i in 0..10 {
+        let person = uuid::Uuid::new_v4().to_string();
+        exec(&app, "INSERT INTO people (id, team_organisation_id, created_at, updated_at) VALUES ($1, $2, 0, 0)", &[&person, &org]).await;
+        exec(&app, "INSERT INTO person_identities (person_id, given_name, lsoa_code, updated_at) VALUES ($1, 'Test', $2, 0)", &[&person, &lsoa(4)]).await;
+        exec(&app, "INSERT INTO person_consents (person_id, purpose, decision, statement_id, decided_at) VALUES ($1, 'evaluation', 'given', '6d1f7a52-0000-5000-8000-000000000002', 0)", &[&person]).await;
+        for act in [&a, &b] {
+            let referral = uuid::Uuid::new_v4().to_string();
+            exec(&app, "INSERT INTO referrals (id, person_id, team_organisation_id, source, reason, status, activity_id, created_at, updated_at) VALUES ($1, $2, $3, 'link_worker', 'test', 'accepted', $4, 0, 0)", &[&referral, &person, &org, act]).await;
+            let mark = uuid::Uuid::new_v4().to_string();
+            exec(&app, &format!("INSERT INTO referral_attendance (id, referral_id, session_date, status, recorded_at) VALUES ($1, $2, '2026-01-0{}', 'present', 0)", i % 9 + 1), &[&mark, &referral]).await;
+        }
+    }
+    let shown = |q: String| format!("/areas/reach.csv?district={DISTRICT}&{q}");
+    // Not counted until the rebuild.
+    let r = c.get(&shown(format!("organisation={org}"))).await;
+    assert_eq!(csv_rows(&r.body)[3][5], "0", "{}", r.body);
+    refresh(&app).await;
+    for (q, refs, parts) in [
+        (format!("organisation={org}"), "20", "10"),
+        (format!("programme={programme}"), "20", "10"),
+        (
+            format!("organisation={org}&programme={programme}"),
+            "20",
+            "10",
+        ),
+        (format!("activity={a}"), "10", "10"),
+        (format!("activity={a}&programme={programme}"), "10", "10"),
+    ] {
+        let r = c.get(&shown(q.clone())).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let rows = csv_rows(&r.body);
+        assert_eq!(
+            (rows[3][5].as_str(), rows[3][9].as_str()),
+            (refs, parts),
+            "{q}: {}",
+            r.body
+        );
+        assert_eq!(
+            rows[0][5], "0",
+            "{q}: nobody of decile 1 went to the choirs"
+        );
+    }
+    // An activity of another organisation: nothing can match both filters.
+    let other = world_activity(&app).await;
+    let r = c
+        .get(&shown(format!("activity={other}&organisation={org}")))
+        .await;
+    assert!(
+        csv_rows(&r.body).iter().all(|row| row[5] == "0"),
+        "{}",
+        r.body
+    );
+    // Unfiltered, everyone is counted once: 40 + 10 people in deciles 1 and 4.
+    let r = c
+        .get(&format!("/areas/reach.csv?district={DISTRICT}"))
+        .await;
+    let rows = csv_rows(&r.body);
+    assert_eq!(
+        (rows[3][5].as_str(), rows[3][9].as_str()),
+        ("20", "10"),
+        "{}",
+        r.body
+    );
+}
+
+async fn world_activity(app: &TestApp) -> String {
+    sqlx::query_scalar::<_, String>("SELECT id FROM activities WHERE name = 'Singing for breath'")
+        .fetch_one(&app.state.db.read)
+        .await
+        .unwrap()
+}
+
+/// The reach-ratio map: a ward's share of referrals over its share of residents, from the
+/// published counts; a suppressed ward is never given a ratio.
+#[tokio::test]
+async fn reach_map_shows_ward_ratios_and_suppressed_wards_without_a_ratio() {
+    let app = TestApp::new().await;
+    world(&app).await;
+    exec(&app, &format!("INSERT INTO area_lsoa_wards (edition, lsoa_code, ward_code, ward_name, district_code, district_name) VALUES (2025, $1, 'E05099002', 'Anfield', '{DISTRICT}', 'Liverpool')"), &[&lsoa(3)]).await;
+    for d in 4..=10 {
+        exec(&app, &format!("INSERT INTO area_lsoa_wards (edition, lsoa_code, ward_code, ward_name, district_code, district_name) VALUES (2025, $1, 'E05099003', 'Kirkdale', '{DISTRICT}', 'Liverpool')"), &[&lsoa(d)]).await;
+    }
+    let (mut c, _) = app.signed_in(Role::Researcher).await;
+    let r = c.get("/areas/map?of=reach").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let row = |code: &str| {
+        let start = r
+            .body
+            .find(&format!("id=\"reach-ward-{code}\""))
+            .expect("ward row");
+        r.body[start..].split("</tr>").next().unwrap().to_string()
+    };
+    // Anfield's 3 referrals are suppressed: no ratio, no class.
+    let anfield = row("E05099002");
+    assert!(
+        anfield.contains("suppressed / too few") && anfield.contains("Not shown"),
+        "{anfield}"
+    );
+    // Everton North: 60 of the published 65 referrals, 4,000 of 12,000 residents:
+    // (60 / 65) / (1 / 3) = 2.77, over-reached; unless hidden to protect Anfield.
+    let everton = row(WARD);
+    assert!(
+        everton.contains("2.77") && everton.contains("3: over-reached")
+            || everton.contains("suppressed / too few") && !everton.contains("2.77"),
+        "{everton}"
+    );
+    assert!(r.body.contains("Figures as at"));
+    assert!(r.body.contains("Legend") && r.body.contains("under-reached: ratio below 0.8"));
+    // The reach page links the map; the public maps link it too.
+    assert!(
+        c.get("/areas/reach")
+            .await
+            .body
+            .contains("/areas/map?of=reach")
+    );
+    assert!(
+        app.client()
+            .get("/areas/map")
+            .await
+            .body
+            .contains("/areas/map?of=reach")
+    );
 }

@@ -95,8 +95,12 @@ pub async fn map_page(
     let e = q.edition(&state)?;
     let of = match q.of.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         None => MapOf::Deprivation,
+        // The reach-ratio map: its own page, for roles allowed aggregates (reach_map.rs).
+        Some("reach") => return super::reach_map::page_for(&state, &ctx, e).await,
         Some(s) => MapOf::from_code(s).ok_or_else(|| {
-            AppError::BadRequest(format!("of must be deprivation or provision, not \"{s}\""))
+            AppError::BadRequest(format!(
+                "of must be deprivation, provision or reach, not \"{s}\""
+            ))
         })?,
     };
     if let Some((title, body)) = lsoa_level(&state, &q, e, of).await? {
@@ -251,7 +255,11 @@ fn view(
                 MapOf::Provision => "Each ward of the Liverpool City Region shaded by listed activities per 10,000 residents (counted as on the provision page).",
             } }
             (edition_links("/areas/map", e, &format!("&of={}", of.code())))
-            p."nhsuk-body" { a href=(format!("/areas/map?of={}&edition={}", other.code(), e.code())) { "Show " (other.label().to_lowercase()) " instead" } }
+            p."nhsuk-body" {
+                a href=(format!("/areas/map?of={}&edition={}", other.code(), e.code())) { "Show " (other.label().to_lowercase()) " instead" }
+                " · "
+                a href=(format!("/areas/map?of=reach&edition={}", e.code())) { "Referral reach ratio (for commissioners, programme managers and researchers)" }
+            }
             p."nhsuk-body" { a href=(format!("/areas/map?of=deprivation&level=lsoa&district={}&edition={}", lsoa_map::DEFAULT_DISTRICT, e.code())) { "Deprivation by small area (" (e.geography()) "), each area's own decile" } }
             @if classified.iter().filter(|w| w.class.is_none()).count() * 2 > classified.len() {
                 div."nhsuk-inset-text" { p { "Most wards have no data on this map: the ward boundaries drawn are those of May 2025, and this edition's small areas are matched to the wards of its own lookup, whose codes differ. The provision page has this edition's figures by its own wards, and the "

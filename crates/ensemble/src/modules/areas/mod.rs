@@ -4,10 +4,12 @@
 //! that reproduces MHCLG's published figures from the small-area rows (never copied from
 //! File 10), shown on `/areas`, under `/api/v1/areas/…` and by `ensemble area summary`.
 
+pub mod aggregates;
 pub mod api;
 pub mod barriers;
 pub mod barriers_html;
 pub mod district_html;
+pub mod generate;
 pub mod html;
 pub mod import;
 pub mod lsoa_codes;
@@ -21,6 +23,7 @@ pub mod provision;
 pub mod provision_html;
 pub mod reach;
 pub mod reach_html;
+pub mod reach_map;
 pub mod residents;
 pub mod summary;
 
@@ -178,9 +181,16 @@ pub fn manifest() -> Manifest {
             "area_district_reference",
             "area_district_summaries",
             "area_outcomes",
+            "area_reach_lsoas",
+            "area_reach_cells",
+            "area_reach_refreshes",
         ])
-        .jobs(vec![JobHandler::of::<outcomes::OutcomeRefresh>()])
-        .schedules(vec![Schedule::every::<outcomes::OutcomeRefresh>(
-            Every::Hour,
-        )])
+        .jobs(vec![
+            JobHandler::of::<aggregates::RefreshAggregates>(),
+            JobHandler::of::<outcomes::OutcomeRefresh>(),
+        ])
+        .schedules(vec![
+            Schedule::every::<aggregates::RefreshAggregates>(Every::TenMinutes),
+            Schedule::every::<outcomes::OutcomeRefresh>(Every::Hour),
+        ])
 }

@@ -3,8 +3,6 @@
 //! roles allowed aggregates, the referrals, participants and sessions attended of the people
 //! living there (consenting people only, every count disclosure-controlled).
 
-use std::collections::HashMap;
-
 use ensemble_stats::{DisclosurePolicy, Published, disclose};
 use sqlx::Row;
 
@@ -137,40 +135,24 @@ pub struct AreaCounts {
     pub referrals: Published,
     pub participants: Published,
     pub sessions_attended: Published,
+    /// When the aggregates read were rebuilt.
+    pub as_at: Option<super::aggregates::Refreshed>,
 }
 
-/// The counts for these LSOAs (codes of the edition); only with the aggregates proof.
+/// The counts for these LSOAs (codes of the edition); only with the aggregates proof. Read
+/// from the pre-aggregated counts per small area (`aggregates`), never from the referrals.
 pub async fn counts(
     state: &AppState,
     _g: &Granted<ViewAreaAggregates>,
     e: Edition,
     codes: &[String],
 ) -> Result<AreaCounts, AppError> {
-    let served: HashMap<String, (i64, f64)> = codes.iter().map(|c| (c.clone(), (1, 0.0))).collect();
-    let facts = super::reach::facts(state, e, &served).await?;
-    let rows = sqlx::query(
-        "SELECT r.person_id, (SELECT COUNT(*) FROM referrals_attendance_marks m WHERE m.referral_id = r.id AND m.status = 'present') AS present_marks \
-         FROM referrals_case_summaries r",
-    )
-    .fetch_all(&state.db.read)
-    .await?;
-    let (mut refs, mut sessions) = (0_u64, 0_u64);
-    let mut people = std::collections::BTreeSet::new();
-    for r in rows {
-        let person: String = r.try_get("person_id")?;
-        if facts.get(&person).is_some_and(|f| f.lsoa.is_some()) {
-            let n: i64 = r.try_get("present_marks")?;
-            refs += 1;
-            sessions += n.max(0) as u64;
-            if n > 0 {
-                people.insert(person);
-            }
-        }
-    }
+    let (refs, people, sessions) = super::aggregates::lsoa_totals(state, e, codes).await?;
     let p = DisclosurePolicy::default();
     Ok(AreaCounts {
         referrals: disclose(refs, p),
-        participants: disclose(people.len() as u64, p),
+        participants: disclose(people, p),
         sessions_attended: disclose(sessions, p),
+        as_at: super::aggregates::status(state).await?,
     })
 }

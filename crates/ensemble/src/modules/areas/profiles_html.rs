@@ -162,7 +162,7 @@ fn counts_view(c: Reached) -> Markup {
             div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Participants (attended at least once)" } dd."nhsuk-summary-list__value" { (c.participants) } }
             div."nhsuk-summary-list__row" { dt."nhsuk-summary-list__key" { "Sessions attended" } dd."nhsuk-summary-list__value" { (c.sessions_attended) } }
         }
-        p."nhsuk-body-s" { "People who have agreed to their information being used for evaluation only. Counts from 1 to 7 are not shown; others are rounded to the nearest 5." }
+        p."nhsuk-body-s" { "People who have agreed to their information being used for evaluation only. Counts from 1 to 7 are not shown; others are rounded to the nearest 5. " (super::aggregates::as_at(c.as_at)) " Someone who withdraws their agreement leaves these figures at the next rebuild." }
         (outcomes_view(&outcomes))
     }
 }

@@ -13,20 +13,20 @@
 //! - ratios are computed from the **published** (rounded) counts and shown only where the
 //!   count is published, so a ratio never reveals more than the count beside it.
 //!
-//! A person's postcode LSOA may be of either geography: it is used as it is when the
-//! edition has it, otherwise mapped through the ONS LSOA 2011→2021 lookup (where an area
-//! split, the first successor code is used).
+//! People are placed in the small areas of the edition by the rule of [`super::residents`]
+//! (their postcode's code of the edition, else through the ONS LSOA 2011→2021 lookup), as
+//! applied by the pre-aggregate rebuild ([`super::aggregates`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use ensemble_stats::{
     DisclosurePolicy, ProtectedTable, Published, Representation, protect_table, representation,
 };
 use sqlx::Row;
 
+use super::aggregates::{self, Scope};
 use super::{CITY_REGION, Edition};
 use crate::code::code_enum;
-use crate::db::{Bind, bind_all};
 use crate::error::{AppError, FieldError};
 use crate::rbac::Granted;
 use crate::rbac::perm::ViewAreaAggregates;
@@ -97,6 +97,8 @@ pub struct Reach {
     pub referrals_elsewhere: Published,
     /// The breakdown: group labels and the protected decile × group table of referrals.
     pub breakdown: Option<(Vec<String>, ProtectedTable)>,
+    /// When the aggregates read were rebuilt.
+    pub as_at: Option<aggregates::Refreshed>,
 }
 
 fn blank(s: &Option<String>) -> Option<String> {
@@ -199,178 +201,6 @@ pub async fn check(state: &AppState, q: &ReachQuery) -> Result<Filters, AppError
     }
 }
 
-/// Age band from a birth year, as of this year.
-fn age_band(birth_year: Option<&str>, this_year: i64) -> String {
-    let Some(y) = birth_year.and_then(|y| y.parse::<i64>().ok()) else {
-        return "Not recorded".into();
-    };
-    match this_year - y {
-        a if a < 18 => "Under 18",
-        18..=24 => "18 to 24",
-        25..=34 => "25 to 34",
-        35..=49 => "35 to 49",
-        50..=64 => "50 to 64",
-        65..=79 => "65 to 79",
-        _ => "80 and over",
-    }
-    .into()
-}
-
-fn group_of(by: Breakdown, f: &Fact, this_year: i64) -> String {
-    let recorded = |v: &Option<String>| {
-        v.as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map_or_else(|| "Not recorded".to_string(), str::to_string)
-    };
-    match by {
-        Breakdown::Age => age_band(f.birth_year.as_deref(), this_year),
-        Breakdown::Sex => recorded(&f.gender),
-        Breakdown::Ethnicity => recorded(&f.ethnicity),
-    }
-}
-
-pub(super) struct Fact {
-    pub(super) lsoa: Option<String>,
-    gender: Option<String>,
-    ethnicity: Option<String>,
-    birth_year: Option<String>,
-}
-
-/// The served area's LSOAs: code → (decile, population).
-pub(super) async fn served(
-    state: &AppState,
-    f: &Filters,
-) -> Result<HashMap<String, (i64, f64)>, AppError> {
-    let districts: Vec<String> = match &f.district {
-        Some(d) => vec![d.clone()],
-        None => CITY_REGION.iter().map(|s| s.to_string()).collect(),
-    };
-    let marks: Vec<String> = (0..districts.len())
-        .map(|i| format!("${}", i + 2))
-        .collect();
-    let sql = format!(
-        "SELECT code, imd_decile, population, income_numerator, income_score FROM area_lsoas \
-         WHERE edition = $1 AND imd_decile IS NOT NULL AND district_code IN ({})",
-        marks.join(", ")
-    );
-    let mut binds = vec![Bind::I(f.edition.year())];
-    binds.extend(districts.into_iter().map(Bind::T));
-    let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds)
-        .fetch_all(&state.db.read)
-        .await?;
-    let mut out = HashMap::new();
-    for r in rows {
-        let pop: Option<i64> = r.try_get("population")?;
-        let num: Option<f64> = r.try_get("income_numerator")?;
-        let rate: Option<f64> = r.try_get("income_score")?;
-        let p = match (pop, num, rate) {
-            (Some(p), _, _) => p as f64,
-            (None, Some(n), Some(r)) if r > 0.0 => n / r,
-            _ => 0.0,
-        };
-        out.insert(r.try_get("code")?, (r.try_get("imd_decile")?, p));
-    }
-    Ok(out)
-}
-
-/// Consenting people's small area and recorded characteristics, with their LSOA resolved to
-/// the edition's geography.
-pub(super) async fn facts(
-    state: &AppState,
-    edition: Edition,
-    served: &HashMap<String, (i64, f64)>,
-) -> Result<HashMap<String, Fact>, AppError> {
-    let people = crate::modules::people::area_facts::consenting(state).await?;
-    let codes: BTreeSet<String> = people
-        .iter()
-        .filter_map(|p| p.lsoa_code.as_deref())
-        .map(|c| c.trim().to_uppercase())
-        .filter(|c| !served.contains_key(c))
-        .collect();
-    let codes: Vec<String> = codes.into_iter().collect();
-    let mut map: HashMap<String, String> = HashMap::new();
-    let (from_col, to_col) = if edition == Edition::Iod2025 {
-        ("lsoa11_code", "lsoa21_code")
-    } else {
-        ("lsoa21_code", "lsoa11_code")
-    };
-    for chunk in codes.chunks(500) {
-        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT {from_col} AS from_code, {to_col} AS to_code FROM area_lsoa_links WHERE {from_col} IN ({}) ORDER BY {from_col}, {to_col}",
-            marks.join(", ")
-        );
-        let binds: Vec<Bind> = chunk.iter().cloned().map(Bind::T).collect();
-        let links = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds)
-            .fetch_all(&state.db.read)
-            .await?;
-        for l in links {
-            map.entry(l.try_get("from_code")?)
-                .or_insert(l.try_get("to_code")?);
-        }
-    }
-    let mut out = HashMap::new();
-    for p in people {
-        let lsoa = p.lsoa_code.and_then(|c| {
-            let c = c.trim().to_uppercase();
-            if served.contains_key(&c) {
-                Some(c)
-            } else {
-                map.get(&c).filter(|t| served.contains_key(*t)).cloned()
-            }
-        });
-        out.insert(
-            p.person_id,
-            Fact {
-                lsoa,
-                gender: p.gender,
-                ethnicity: p.ethnicity,
-                birth_year: p.birth_year,
-            },
-        );
-    }
-    Ok(out)
-}
-
-/// Referrals matching the filters: (referral person, attended at least once).
-async fn referrals(state: &AppState, f: &Filters) -> Result<Vec<(String, bool)>, AppError> {
-    let mut sql = String::from(
-        "SELECT r.person_id, EXISTS (SELECT 1 FROM referrals_attendance_marks m WHERE m.referral_id = r.id AND m.status = 'present') AS attended \
-         FROM referrals_case_summaries r WHERE 1 = 1",
-    );
-    let mut binds = Vec::new();
-    let mut add = |clause: &str, v: &Option<String>, binds: &mut Vec<Bind>| {
-        if let Some(v) = v {
-            binds.push(Bind::T(v.clone()));
-            sql.push_str(&clause.replace("$n", &format!("${}", binds.len())));
-        }
-    };
-    add(" AND r.activity_id = $n", &f.activity, &mut binds);
-    add(
-        " AND r.activity_id IN (SELECT id FROM directory_activity_names WHERE organisation_id = $n)",
-        &f.organisation,
-        &mut binds,
-    );
-    add(
-        " AND r.activity_id IN (SELECT activity_id FROM programmes_activity_links WHERE programme_id = $n)",
-        &f.programme,
-        &mut binds,
-    );
-    let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds)
-        .fetch_all(&state.db.read)
-        .await?;
-    rows.iter()
-        .map(|r| {
-            let attended: bool = r
-                .try_get::<i64, _>("attended")
-                .map(|v| v != 0)
-                .or_else(|_| r.try_get::<bool, _>("attended"))?;
-            Ok((r.try_get("person_id")?, attended))
-        })
-        .collect()
-}
-
 fn protect_column(counts: &[u64], policy: DisclosurePolicy) -> (Vec<Published>, Published) {
     let t = protect_table(&counts.iter().map(|c| vec![*c]).collect::<Vec<_>>(), policy);
     (t.cells.into_iter().map(|c| c[0]).collect(), t.total)
@@ -385,45 +215,93 @@ fn ratio(cell: Published, total: Published, population_share: f64) -> Option<Rep
     }
 }
 
-/// The reach table for the filters; only for roles allowed aggregates (the proof).
+/// The stored scope the filters select, or None when they cannot both hold (an activity
+/// of another organisation, or outside the programme): then every count is zero.
+async fn scope_of(state: &AppState, f: &Filters) -> Result<Option<Scope>, AppError> {
+    if let Some(a) = &f.activity {
+        if let Some(o) = &f.organisation
+            && !exists2(
+                state,
+                "SELECT 1 AS x FROM directory_activity_names WHERE id = $1 AND organisation_id = $2",
+                a,
+                o,
+            )
+            .await?
+        {
+            return Ok(None);
+        }
+        if let Some(p) = &f.programme
+            && !exists2(
+                state,
+                "SELECT 1 AS x FROM programmes_activity_links WHERE activity_id = $1 AND programme_id = $2",
+                a,
+                p,
+            )
+            .await?
+        {
+            return Ok(None);
+        }
+        return Ok(Some(Scope::Activity(a.clone())));
+    }
+    Ok(Some(match (&f.organisation, &f.programme) {
+        (Some(o), Some(p)) => Scope::OrganisationProgramme(o.clone(), p.clone()),
+        (Some(o), None) => Scope::Organisation(o.clone()),
+        (None, Some(p)) => Scope::Programme(p.clone()),
+        (None, None) => Scope::All,
+    }))
+}
+
+async fn exists2(state: &AppState, sql: &'static str, a: &str, b: &str) -> Result<bool, AppError> {
+    Ok(sqlx::query(sql)
+        .bind(a.to_string())
+        .bind(b.to_string())
+        .fetch_optional(&state.db.read)
+        .await?
+        .is_some())
+}
+
+/// The reach table for the filters; only for roles allowed aggregates (the proof). Read
+/// from the pre-aggregated counts ([`aggregates`]), never from the referrals.
 pub async fn reach(
     state: &AppState,
     _g: &Granted<ViewAreaAggregates>,
     f: Filters,
 ) -> Result<Reach, AppError> {
     let policy = DisclosurePolicy::default();
-    let served = served(state, &f).await?;
-    let facts = facts(state, f.edition, &served).await?;
-    let this_year = chrono_year();
-    let mut refs = [0_u64; 10];
-    let mut elsewhere = 0_u64;
-    let mut participants: [BTreeSet<String>; 10] = Default::default();
-    let mut groups: BTreeMap<(usize, String), u64> = BTreeMap::new();
-    for (person, attended) in referrals(state, &f).await? {
-        let Some(fact) = facts.get(&person) else {
-            continue; // no consent for evaluation, or the record is gone
-        };
-        let Some((decile, _)) = fact.lsoa.as_ref().and_then(|l| served.get(l)) else {
-            elsewhere += 1;
-            continue;
-        };
-        let i = (*decile).clamp(1, 10) as usize - 1;
-        refs[i] += 1;
-        if attended {
-            participants[i].insert(person.clone());
+    let served = super::residents::served(state, f.edition, f.district.as_deref()).await?;
+    let districts: BTreeSet<String> = match &f.district {
+        Some(d) => BTreeSet::from([d.clone()]),
+        None => CITY_REGION.iter().map(|s| s.to_string()).collect(),
+    };
+    let cells = match scope_of(state, &f).await? {
+        Some(scope) => {
+            aggregates::cells(state, f.edition, &scope, f.by.map(Breakdown::code)).await?
         }
-        if let Some(by) = f.by {
-            *groups
-                .entry((i, group_of(by, fact, this_year)))
-                .or_default() += 1;
+        None => Vec::new(),
+    };
+    let mut refs = [0_u64; 10];
+    let mut parts = [0_u64; 10];
+    let mut all = 0_u64;
+    let mut groups: BTreeMap<(usize, String), u64> = BTreeMap::new();
+    for c in &cells {
+        let inside = (1..=10).contains(&c.decile) && districts.contains(&c.district);
+        let i = (c.decile.clamp(1, 10) - 1) as usize;
+        if c.breakdown == "none" {
+            all += c.referrals;
+            if inside {
+                refs[i] += c.referrals;
+                parts[i] += c.participants;
+            }
+        } else if inside {
+            *groups.entry((i, c.group.clone())).or_default() += c.referrals;
         }
     }
+    let elsewhere = all - refs.iter().sum::<u64>();
     let mut pops = [0.0_f64; 10];
     for (decile, p) in served.values() {
         pops[(*decile).clamp(1, 10) as usize - 1] += p;
     }
     let total_pop: f64 = pops.iter().sum();
-    let parts: Vec<u64> = participants.iter().map(|s| s.len() as u64).collect();
     let (ref_cells, ref_total) = protect_column(&refs, policy);
     let (part_cells, part_total) = protect_column(&parts, policy);
     let rows = (0..10)
@@ -474,6 +352,7 @@ pub async fn reach(
         participants_total: part_total,
         referrals_elsewhere: ensemble_stats::disclose(elsewhere, policy),
         breakdown,
+        as_at: aggregates::status(state).await?,
     })
 }
 
@@ -495,7 +374,7 @@ pub(super) async fn district_name(
     })
 }
 
-fn chrono_year() -> i64 {
+pub(super) fn chrono_year() -> i64 {
     // Days since 1970 → civil year (Howard Hinnant's algorithm, year part only).
     let days = crate::db::now().div_euclid(86_400);
     let z = days + 719_468;
@@ -511,7 +390,7 @@ fn chrono_year() -> i64 {
 /// The table as CSV (published figures only).
 pub fn csv(r: &Reach) -> String {
     let mut out = String::from(
-        "edition,area,decile,population,population_share,referrals,referral_ratio,referral_ratio_low,referral_ratio_high,participants,participant_ratio,participant_ratio_low,participant_ratio_high\n",
+        "edition,area,decile,population,population_share,referrals,referral_ratio,referral_ratio_low,referral_ratio_high,participants,participant_ratio,participant_ratio_low,participant_ratio_high,figures_as_at\n",
     );
     let pubd = |p: Published| match p {
         Published::Value(v) => v.to_string(),
@@ -522,9 +401,18 @@ pub fn csv(r: &Reach) -> String {
         None => ",,".into(),
     };
     let area = r.area.replace([',', '"', '\n'], " ");
+    let as_at = r.as_at.map_or_else(String::new, |s| {
+        time::OffsetDateTime::from_unix_timestamp(s.refreshed_at)
+            .ok()
+            .and_then(|t| {
+                t.format(&time::format_description::well_known::Rfc3339)
+                    .ok()
+            })
+            .unwrap_or_default()
+    });
     for row in &r.rows {
         out.push_str(&format!(
-            "{},{},{},{:.0},{:.4},{},{},{},{}\n",
+            "{},{},{},{:.0},{:.4},{},{},{},{},{}\n",
             r.filters.edition.year(),
             area,
             row.decile,
@@ -534,6 +422,7 @@ pub fn csv(r: &Reach) -> String {
             rat(row.referral_ratio),
             pubd(row.participants),
             rat(row.participant_ratio),
+            as_at,
         ));
     }
     out
@@ -542,6 +431,8 @@ pub fn csv(r: &Reach) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use super::aggregates::age_band;
 
     #[test]
     fn age_bands() {

@@ -191,9 +191,11 @@ fn view(q: &ReachQuery, opts: &Choices, result: Result<&Reach, &[FieldError]>) -
             p."nhsuk-lede-text" { "Who is referred, and who takes part, by how deprived the small area they live in is, against each decile's share of the residents of the area served." }
             (form(q, opts, errors))
             @if let Ok(r) = result {
+                p."nhsuk-body" { (super::aggregates::as_at(r.as_at)) }
                 (table(r))
                 p."nhsuk-body" { "Referrals of people with no known small area in " (r.area) ": " (count(r.referrals_elsewhere)) "." }
                 p."nhsuk-body" { a href=(csv_link(q)) download { "Download this table (CSV)" } }
+                p."nhsuk-body" { a href=(format!("/areas/map?of=reach&edition={}", r.filters.edition.code())) { "Map: referral reach ratio by ward" } }
                 (breakdown(r))
                 h2."nhsuk-heading-s" { "How to read this" }
                 ul."nhsuk-list nhsuk-list--bullet nhsuk-body-s" {
@@ -201,6 +203,7 @@ fn view(q: &ReachQuery, opts: &Choices, result: Result<&Reach, &[FieldError]>) -
                     li { "The 95% interval is the Wilson score interval of the share of referrals, divided by the population share, which is treated as fixed (census denominators)." }
                     li { "Only people who have agreed to their information being used for evaluation are counted. Counts from 1 to 7 are not shown, others are rounded to the nearest 5, and further cells are hidden where a hidden one could be worked out from the total. Ratios use the rounded counts and are not shown where the count is hidden." }
                     li { "Participants are people who attended at least one session of a referral counted here." }
+                    li { "The figures are rebuilt from the referrals every " (super::aggregates::REFRESH_EVERY_MINUTES) " minutes, not at each visit: a new referral or attendance appears, and someone who withdraws their agreement leaves the figures, at the next rebuild." }
                 }
             }
         } }
@@ -274,6 +277,10 @@ pub struct ReachBody {
     pub deciles: Vec<ReachDecile>,
     pub referrals: Option<u64>,
     pub participants: Option<u64>,
+    /// When the pre-aggregated figures were rebuilt (RFC 3339, UTC); null if never.
+    pub figures_as_at: Option<String>,
+    /// How often they are rebuilt, in minutes.
+    pub refreshed_every_minutes: i64,
 }
 
 fn val(p: Published) -> Option<u64> {
@@ -318,5 +325,14 @@ pub async fn api_get(
             .collect(),
         referrals: val(r.referrals_total),
         participants: val(r.participants_total),
+        figures_as_at: r.as_at.and_then(|s| {
+            time::OffsetDateTime::from_unix_timestamp(s.refreshed_at)
+                .ok()
+                .and_then(|t| {
+                    t.format(&time::format_description::well_known::Rfc3339)
+                        .ok()
+                })
+        }),
+        refreshed_every_minutes: super::aggregates::REFRESH_EVERY_MINUTES,
     }))
 }

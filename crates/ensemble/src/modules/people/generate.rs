@@ -32,9 +32,36 @@ pub struct Synthetic<'a> {
     pub updated_at: i64,
 }
 
+/// Where a synthetic person lives and what is recorded of them (for the area benchmark).
+#[derive(Debug, Clone, Default)]
+pub struct Recorded {
+    /// Postcode shown on the record.
+    pub postcode: String,
+    /// Small-area code, as resolved from the postcode.
+    pub lsoa_code: Option<String>,
+    pub gender: Option<String>,
+    pub ethnicity: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub date_of_birth: Option<String>,
+    /// Their evaluation consent decision: `given`, `withdrawn` or `declined`.
+    pub evaluation: &'static str,
+}
+
 impl Batch {
     /// Add a person, with consent to evaluation given.
     pub fn push(&mut self, p: Synthetic<'_>) {
+        self.push_recorded(
+            p,
+            Recorded {
+                postcode: "L36 9UU".into(),
+                evaluation: "given",
+                ..Recorded::default()
+            },
+        );
+    }
+
+    /// Add a person with where they live, recorded characteristics and evaluation decision.
+    pub fn push_recorded(&mut self, p: Synthetic<'_>, r: Recorded) {
         self.people.push(vec![
             Bind::T(p.id.into()),
             Bind::T(p.team_organisation_id.into()),
@@ -47,13 +74,17 @@ impl Batch {
             Bind::T(p.family_name.into()),
             Bind::T(p.email),
             Bind::T("0151 000 0000".into()),
-            Bind::T("L36 9UU".into()),
+            Bind::T(r.postcode),
+            Bind::OptT(r.lsoa_code),
+            Bind::OptT(r.gender),
+            Bind::OptT(r.ethnicity),
+            Bind::OptT(r.date_of_birth),
             Bind::I(p.updated_at),
         ]);
         self.consents.push(vec![
             Bind::T(p.id.into()),
             Bind::T("evaluation".into()),
-            Bind::T("given".into()),
+            Bind::T(r.evaluation.into()),
             Bind::T(p.evaluation_statement.into()),
             Bind::I(p.created_at),
         ]);
@@ -79,6 +110,10 @@ impl Batch {
                 "email",
                 "phone",
                 "postcode",
+                "lsoa_code",
+                "gender",
+                "ethnicity",
+                "date_of_birth",
                 "updated_at",
             ],
             &mut self.identities,

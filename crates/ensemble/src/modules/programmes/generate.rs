@@ -352,3 +352,55 @@ pub async fn generate(state: &AppState, scale: Scale) -> Result<Generated, AppEr
         password,
     })
 }
+
+/// Generated programmes, each with some of the given activities, for the area benchmark
+/// (`ensemble area generate`): written here because only `programmes` writes its tables.
+/// Returns the programme ids.
+pub async fn programmes_with_activities(
+    state: &AppState,
+    lead_organisation: &str,
+    created_by: &str,
+    programmes: &[(String, Vec<String>)],
+) -> Result<Vec<String>, AppError> {
+    let t = now();
+    let mut ids = Vec::new();
+    let mut rows = Vec::new();
+    let mut links = Vec::new();
+    for (name, activities) in programmes {
+        let id = new_id();
+        rows.push(vec![
+            Bind::T(id.clone()),
+            Bind::T(name.clone()),
+            Bind::T("Generated for benchmarks.".into()),
+            Bind::T(lead_organisation.into()),
+            Bind::T(created_by.into()),
+            Bind::I(t),
+        ]);
+        for a in activities {
+            links.push(vec![Bind::T(id.clone()), Bind::T(a.clone()), Bind::I(t)]);
+        }
+        ids.push(id);
+    }
+    let cols = [
+        "id",
+        "name",
+        "summary",
+        "lead_organisation_id",
+        "created_by",
+        "created_at",
+    ];
+    insert_rows(&state.db, "programmes", &cols, &mut rows, "").await?;
+    while !links.is_empty() {
+        let n = links.len().min(2000);
+        let mut chunk: Vec<Vec<Bind>> = links.drain(..n).collect();
+        insert_rows(
+            &state.db,
+            "programme_activities",
+            &["programme_id", "activity_id", "added_at"],
+            &mut chunk,
+            "",
+        )
+        .await?;
+    }
+    Ok(ids)
+}

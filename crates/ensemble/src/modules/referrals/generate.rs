@@ -323,3 +323,101 @@ pub async fn generate(
         token,
     })
 }
+
+/// Generated referrals to activities with attendance, for the area benchmark
+/// (`ensemble area generate`): written here because only `referrals` writes its tables.
+#[derive(Debug, Default)]
+pub struct ActivityReferrals {
+    referrals: Vec<Vec<Bind>>,
+    marks: Vec<Vec<Bind>>,
+}
+
+impl ActivityReferrals {
+    /// Add a referral of `person` to `activity`, made at `created`, with `present` sessions
+    /// attended (weekly from a week after it was made) and `absent` missed after them.
+    pub fn push(
+        &mut self,
+        person: &str,
+        team: &str,
+        activity: &str,
+        created: i64,
+        present: usize,
+        absent: usize,
+    ) {
+        let id = uuid::Uuid::now_v7().to_string();
+        let status = if present > 0 {
+            Status::PlanAgreed
+        } else if absent > 0 {
+            Status::Closed
+        } else {
+            Status::Conversation
+        };
+        let last = created + 7 * 86_400 * (present + absent) as i64;
+        self.referrals.push(vec![
+            Bind::T(id.clone()),
+            Bind::T(person.into()),
+            Bind::T(team.into()),
+            Bind::T("link_worker".into()),
+            Bind::T("Generated referral for benchmarks".into()),
+            Bind::T(status.code().into()),
+            Bind::T(if status.needs_reason() {
+                "Generated".into()
+            } else {
+                String::new()
+            }),
+            Bind::T(activity.into()),
+            Bind::I(created),
+            Bind::I(last),
+            Bind::OptI(status.is_final().then_some(last)),
+        ]);
+        for week in 0..present + absent {
+            let day = created + 7 * 86_400 * (week as i64 + 1);
+            self.marks.push(vec![
+                Bind::T(uuid::Uuid::now_v7().to_string()),
+                Bind::T(id.clone()),
+                Bind::T(crate::db::date_of(day)),
+                Bind::T(if week < present { "present" } else { "absent" }.into()),
+                Bind::I(day),
+            ]);
+        }
+    }
+
+    /// How many referrals wait to be written.
+    pub fn len(&self) -> usize {
+        self.referrals.len()
+    }
+
+    /// Nothing waits to be written.
+    pub fn is_empty(&self) -> bool {
+        self.referrals.is_empty()
+    }
+
+    /// Write what has been added (the people first: see `people::generate`), and empty it.
+    pub async fn flush(&mut self, state: &AppState) -> Result<(), AppError> {
+        let cols = [
+            "id",
+            "person_id",
+            "team_organisation_id",
+            "source",
+            "reason",
+            "status",
+            "status_reason",
+            "activity_id",
+            "created_at",
+            "updated_at",
+            "closed_at",
+        ];
+        while !self.referrals.is_empty() {
+            let n = self.referrals.len().min(2000);
+            let mut rows: Vec<Vec<Bind>> = self.referrals.drain(..n).collect();
+            insert_rows(&state.db, "referrals", &cols, &mut rows, "").await?;
+        }
+        let cols = ["id", "referral_id", "session_date", "status", "recorded_at"];
+        while !self.marks.is_empty() {
+            let n = self.marks.len().min(4000);
+            let mut rows: Vec<Vec<Bind>> = self.marks.drain(..n).collect();
+            insert_rows(&state.db, "referral_attendance", &cols, &mut rows, "").await?;
+        }
+        Ok(())
+    }
+}
