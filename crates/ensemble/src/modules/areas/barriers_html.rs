@@ -10,7 +10,7 @@ use ensemble_stats::{ProtectedTable, Published};
 use maud::{Markup, html};
 
 use super::barriers::{self, Barriers, BarriersQuery, By};
-use super::reach_html::{Choices, options};
+use super::reach_html::{Choices, link_with, options};
 use super::{CITY_REGION, Edition};
 use crate::error::{ApiError, AppError, FieldError};
 use crate::modules::referrals::model::BarrierStage;
@@ -125,27 +125,17 @@ fn actions(b: &Barriers) -> Markup {
 }
 
 fn csv_link(q: &BarriersQuery) -> String {
-    let all = [
-        ("edition", &q.edition),
-        ("district", &q.district),
-        ("activity", &q.activity),
-        ("organisation", &q.organisation),
-        ("programme", &q.programme),
-        ("by", &q.by),
-    ];
-    let set: Vec<(&str, &str)> = all
-        .iter()
-        .filter_map(|(k, v)| {
-            v.as_deref()
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(|v| (*k, v))
-        })
-        .collect();
-    match serde_urlencoded::to_string(&set).unwrap_or_default() {
-        qs if qs.is_empty() => "/areas/barriers.csv".into(),
-        qs => format!("/areas/barriers.csv?{qs}"),
-    }
+    link_with(
+        "/areas/barriers.csv",
+        &[
+            ("edition", &q.edition),
+            ("district", &q.district),
+            ("activity", &q.activity),
+            ("organisation", &q.organisation),
+            ("programme", &q.programme),
+            ("by", &q.by),
+        ],
+    )
 }
 
 fn results(q: &BarriersQuery, b: &Barriers) -> Markup {

@@ -157,14 +157,9 @@ fn breakdown(r: &Reach) -> Markup {
     }
 }
 
-fn csv_link(q: &ReachQuery) -> String {
-    let pairs = [
-        ("edition", &q.edition),
-        ("district", &q.district),
-        ("activity", &q.activity),
-        ("organisation", &q.organisation),
-        ("programme", &q.programme),
-    ];
+/// `path` with the filters that are set, as a query string (the CSV links of reach and
+/// barriers).
+pub(super) fn link_with(path: &str, pairs: &[(&str, &Option<String>)]) -> String {
     let set: Vec<(&str, &str)> = pairs
         .iter()
         .filter_map(|(k, v)| {
@@ -174,12 +169,23 @@ fn csv_link(q: &ReachQuery) -> String {
                 .map(|v| (*k, v))
         })
         .collect();
-    let qs = serde_urlencoded::to_string(&set).unwrap_or_default();
-    if qs.is_empty() {
-        "/areas/reach.csv".into()
-    } else {
-        format!("/areas/reach.csv?{qs}")
+    match serde_urlencoded::to_string(&set).unwrap_or_default() {
+        qs if qs.is_empty() => path.to_string(),
+        qs => format!("{path}?{qs}"),
     }
+}
+
+fn csv_link(q: &ReachQuery) -> String {
+    link_with(
+        "/areas/reach.csv",
+        &[
+            ("edition", &q.edition),
+            ("district", &q.district),
+            ("activity", &q.activity),
+            ("organisation", &q.organisation),
+            ("programme", &q.programme),
+        ],
+    )
 }
 
 fn view(q: &ReachQuery, opts: &Choices, result: Result<&Reach, &[FieldError]>) -> Markup {
