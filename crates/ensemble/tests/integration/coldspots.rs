@@ -355,6 +355,20 @@ async fn coldspots_distances_ranking_filters_provision_and_map_from_the_shared_d
         "{}",
         outside.0
     );
+    // The profile's venues are kept per directory version: a new activity shows at once.
+    let o = rows.iter().find(|r| r["lsoa_code"] == outside.0).unwrap();
+    let g_at = Spot {
+        lat: num(o, "centroid_lat"),
+        lon: num(o, "centroid_lon"),
+    };
+    let g_id = add(&app, &input(&org, "Gamma Drummers", &g_at)).await;
+    let page = c.get(&format!("/areas/lsoas/{}", outside.0)).await;
+    assert!(
+        page.body.contains(&format!("/activities/{g_id}")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("0.0 km"), "{}", page.body);
 }
 
 /// Unknown filters, editions and map kinds are clear 400s naming the value; with nothing

@@ -5,6 +5,7 @@
 //! activity's venues; only the venues within reach count towards the area's hours).
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use sqlx::Row;
 
@@ -103,13 +104,42 @@ async fn centroids(state: &AppState, e: Edition, codes: &[String]) -> Result<Vec
     Ok(out)
 }
 
+/// This process's listed venues, kept while the directory (its `directory_version`
+/// setting, bumped by every directory change) and the day stay the same, so a profile does
+/// not load every listed activity.
+#[derive(Default)]
+pub struct VenueCache(Mutex<Option<(String, Arc<Vec<Venue>>)>>);
+
+impl crate::state::StateExt for VenueCache {
+    fn init(_: &crate::config::Config) -> Self {
+        Self::default()
+    }
+}
+
+async fn venues(state: &AppState) -> Result<Arc<Vec<Venue>>, AppError> {
+    let version = {
+        let mut conn = state.db.read.acquire().await?;
+        crate::db::settings::get(&mut conn, "directory_version").await?
+    };
+    let key = format!("{}|{}", version.unwrap_or_default(), crate::db::uk::today());
+    let cache = state.ext::<VenueCache>();
+    if let Some((k, v)) = cache.0.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+        && *k == key
+    {
+        return Ok(v.clone());
+    }
+    let fresh = Arc::new(listed_venues(state).await?);
+    *cache.0.lock().unwrap_or_else(|p| p.into_inner()) = Some((key, fresh.clone()));
+    Ok(fresh)
+}
+
 /// What is within reach of the LSOAs `codes` (one small area, or a ward's).
 pub async fn of_areas(state: &AppState, e: Edition, codes: &[String]) -> Result<Nearby, AppError> {
     let points = centroids(state, e, codes).await?;
     if points.is_empty() {
         return Ok(Nearby::default());
     }
-    Ok(within_reach(&points, &listed_venues(state).await?))
+    Ok(within_reach(&points, &venues(state).await?))
 }
 
 #[cfg(test)]
