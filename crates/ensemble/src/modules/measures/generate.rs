@@ -119,14 +119,20 @@ impl Responses {
     pub fn new(seed: u64, shares: Shares, until: i64) -> Result<Self, AppError> {
         let def = |id: &str| {
             builtin(id).filter(|d| d.version == 1).ok_or_else(|| {
-                AppError::Internal(anyhow::anyhow!("built-in instrument {id} version 1 missing"))
+                AppError::Internal(anyhow::anyhow!(
+                    "built-in instrument {id} version 1 missing"
+                ))
             })
         };
         Ok(Self {
             rng: StdRng::seed_from_u64(seed),
             shares,
             until,
-            defs: [def(INSTRUMENTS[0])?, def(INSTRUMENTS[1])?, def(INSTRUMENTS[2])?],
+            defs: [
+                def(INSTRUMENTS[0])?,
+                def(INSTRUMENTS[1])?,
+                def(INSTRUMENTS[2])?,
+            ],
             responses: Vec::new(),
             answers: Vec::new(),
             scores: Vec::new(),
@@ -271,15 +277,16 @@ impl Responses {
     pub fn push(&mut self, p: Participant<'_>) -> Result<usize, AppError> {
         let before = self.written.responses;
         let baseline_at = p.start + self.rng.random_range(0..7 * 86_400);
-        if !self.rng.random_bool(self.shares.baseline.clamp(0.0, 1.0)) || baseline_at > self.until
-        {
+        if !self.rng.random_bool(self.shares.baseline.clamp(0.0, 1.0)) || baseline_at > self.until {
             return Ok(0);
         }
         let follow_up_at = baseline_at + self.rng.random_range(10 * WEEK..=14 * WEEK);
         let follow_up = self.rng.random_bool(self.shares.follow_up.clamp(0.0, 1.0))
             && follow_up_at <= self.until;
         let ons4 = self.rng.random_bool(self.shares.ons4.clamp(0.0, 1.0));
-        let service_use = self.rng.random_bool(self.shares.service_use.clamp(0.0, 1.0));
+        let service_use = self
+            .rng
+            .random_bool(self.shares.service_use.clamp(0.0, 1.0));
         let person = self.answers_for();
         let times = [baseline_at, follow_up_at];
         for (k, at) in times.iter().enumerate().take(if follow_up { 2 } else { 1 }) {
@@ -437,7 +444,8 @@ mod tests {
                 _ => panic!(),
             })
             .collect();
-        let score = |id: &str, score: &str| values.get(&(id.to_string(), score.to_string())).copied();
+        let score =
+            |id: &str, score: &str| values.get(&(id.to_string(), score.to_string())).copied();
         let (mut metric, mut life, mut anxiety, mut worse) = (vec![], vec![], vec![], 0);
         for ((_, instrument), list) in &by {
             assert!(list.len() <= 2);
@@ -448,8 +456,8 @@ mod tests {
             assert!((10 * WEEK..=14 * WEEK + 120).contains(&gap), "gap {gap}");
             match instrument.as_str() {
                 "swemwbs" => {
-                    let d = score(&list[1].1, "metric").unwrap()
-                        - score(&list[0].1, "metric").unwrap();
+                    let d =
+                        score(&list[1].1, "metric").unwrap() - score(&list[0].1, "metric").unwrap();
                     worse += usize::from(d < 0.0);
                     metric.push(d);
                 }
@@ -469,7 +477,11 @@ mod tests {
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         assert!((1.0..2.0).contains(&mean(&metric)), "{}", mean(&metric));
         assert!((0.35..0.85).contains(&mean(&life)), "{}", mean(&life));
-        assert!((-0.8..-0.25).contains(&mean(&anxiety)), "{}", mean(&anxiety));
+        assert!(
+            (-0.8..-0.25).contains(&mean(&anxiety)),
+            "{}",
+            mean(&anxiety)
+        );
         assert!(worse > metric.len() / 6, "some people are worse");
     }
 
