@@ -242,7 +242,7 @@ pub async fn generate(
         let evaluation = match rng.random::<f64>() {
             x if x < 0.90 => "given",
             x if x < 0.95 => "withdrawn",
-            _ => "declined",
+            _ => "refused",
         };
         let gender = match rng.random::<f64>() {
             x if x < 0.60 => Some("Female".to_string()),
