@@ -193,6 +193,8 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
     }
     crate::modules::referrals::demo::load(state).await?;
     crate::modules::measures::demo::load(state).await?;
+    let cohort = crate::modules::referrals::demo_cohort::load(state).await?;
+    crate::modules::measures::demo::cohort(state, &cohort.attended).await?;
     crate::modules::practice::demo::load(state).await?;
     crate::modules::programmes::demo::load(state).await?;
     crate::modules::evaluation::demo::load(state).await?;
