@@ -12,5 +12,6 @@ await Promise.all([page.waitForNavigation(), page.locator('form').filter({ has: 
 const r = await page.goto(base + path);
 console.log('status', r.status(), page.url());
 await page.screenshot({ path: out, fullPage: true });
+if (process.env.SECTIONS) { const secs = await page.locator('main h1, section.ensemble-report-section').all(); let i = 0; for (const s of secs) { await s.screenshot({ path: out.replace('.png', `-s${i++}.png`) }); } }
 if (process.env.PDF) { await page.emulateMedia({ media: 'print' }); await page.pdf({ path: process.env.PDF, format: 'A4' }); }
 await browser.close();

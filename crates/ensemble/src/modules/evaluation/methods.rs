@@ -201,8 +201,8 @@ pub fn methods(r: &Report) -> Vec<Method> {
         m(
             "Comparison",
             format!(
-                "A programme is compared only with programmes that used the same instrument and version, each with at least {} pairs, and only when at least {MIN_OTHERS} other programmes qualify. Their mean changes are shown as a distribution, never by name.",
-                d.min_pairs
+                "A programme is compared only with programmes that used the same instrument and version, each with at least {} pairs, and only when at least {MIN_OTHERS} other programmes qualify. Their mean changes are shown as a distribution, never by name. Over time, the programme's own mean change is shown by the half-year (UK) in which each person's latest result fell, for half-years with at least {} pairs.",
+                d.min_pairs, d.min_pairs
             ),
         ),
     ];
