@@ -80,6 +80,7 @@ OUTCOME_COLUMNS = [
 ]
 OUTCOME_TEXT = {"instrument", "score", "label", "direction", "wilcoxon_method", "message"}
 # Blank whenever n < min_pairs or the change has no variation.
+SHARE_KEYS = {f"{a}{b}" for a in ("improved", "unchanged", "worse") for b in ("", "_share", "_ci_low", "_ci_high")}
 INFERENTIAL = [
     "sd_change", "ci_low", "ci_high", "t", "df", "p_value", "cohen_dz", "wilcoxon_n",
     "wilcoxon_zeros", "wilcoxon_w", "wilcoxon_p", "wilcoxon_method",
@@ -384,15 +385,12 @@ def check_outcome_row(c: Checker, where: str, row: dict, exp: dict, blank: bool)
         if k == "wilcoxon_n":
             if blank:
                 continue
-            got = num(row.get(k)) if not is_null(row.get(k)) else None
-            allowed = {float(exp["n"]), float(exp["_wilcoxon_nonzero"])}
-            c.count("figures compared")
-            if got not in allowed:
-                c.fail(f"{where}: wilcoxon_n = {row.get(k)!r}, expected the pairs ({exp['n']}) "
-                       f"or the non-zero changes ({exp['_wilcoxon_nonzero']})")
+            c.compare(where, k, row.get(k), exp["_wilcoxon_nonzero"])  # the non-zero changes ranked
             continue
         if blank and k not in ("n", "mean_first", "mean_latest", "mean_change") and is_null(row.get(k)):
             continue  # the descriptive figures may be blank with the statistics
+        if k in SHARE_KEYS and is_null(row.get("threshold")) and is_null(row.get(k)):
+            continue  # no published threshold: no shares (if given, "any difference" is checked)
         if k in INFERENTIAL and blank:
             continue  # reported above
         if k == "n" and is_null(row.get(k)):
@@ -404,8 +402,7 @@ def check_outcome_row(c: Checker, where: str, row: dict, exp: dict, blank: bool)
     if not blank:
         got = row.get("wilcoxon_method")
         path = exp["wilcoxon_method"]
-        ok = {"exact": {"exact"}, "permutation": {"permutation", "exact"}, "approx": {"approx"}}.get(path, set())
-        if got not in ok:
+        if got != path:
             c.fail(f"{where}: wilcoxon_method = {got!r}, scipy's method='auto' used {path!r}")
     if exp.get("_borderline"):
         c.notes.append(f"{where}: {exp['_borderline']} change(s) within 1e-9 of the threshold")
@@ -497,7 +494,7 @@ def check_table_equals_json(c: Checker, name: str, columns: list[str], text: set
 
 # ---------------------------------------------------------------- band shifts, service use, value
 
-def check_band_shifts(c: Checker, report: dict, pairs: pd.DataFrame) -> None:
+def check_band_shifts(c: Checker, report: dict, pairs: pd.DataFrame, min_pairs: int) -> None:
     path = c.root / "band_shifts.csv"
     if not path.is_file():
         c.fail("band_shifts.csv is missing")
@@ -522,8 +519,9 @@ def check_band_shifts(c: Checker, report: dict, pairs: pd.DataFrame) -> None:
         c.count("band shift rows")
         if people != expected.get(k, 0):
             c.fail(f"band_shifts.csv row {i + 2} {k}: people = {people}, the pairs give {expected.get(k, 0)}")
+    sizes = {(a, int(b), sc): int(m) for (a, b, sc), m in pairs.groupby(KEY).size().items()}
     for k, n in expected.items():
-        if k[3] and k[4] and k not in listed:
+        if k[3] and k[4] and k not in listed and sizes[k[:3]] >= min_pairs:
             c.fail(f"band_shifts.csv: no row for {k} although {n} pair(s) move between those bands")
     rows = report.get("band_shifts")
     if isinstance(rows, list) and all(isinstance(r, dict) for r in rows) and (not rows or "people" in rows[0]):
@@ -539,8 +537,9 @@ def check_service_use(c: Checker, report: dict, pairs: pd.DataFrame, min_pairs: 
         c.fail("service_use.csv is missing")
         return
     df = read_csv(path)
-    if df.columns.tolist() != SERVICE_COLUMNS:
-        c.fail(f"service_use.csv: columns {df.columns.tolist()}, the contract says {SERVICE_COLUMNS}")
+    columns = df.columns.tolist()
+    if columns not in (SERVICE_COLUMNS, [*SERVICE_COLUMNS, "message"]):
+        c.fail(f"service_use.csv: columns {columns}, the contract says {SERVICE_COLUMNS} (and perhaps message)")
         return
     su = pairs[pairs["instrument"] == "service_use"]
     versions = sorted(su["instrument_version"].unique().tolist())
@@ -560,22 +559,27 @@ def check_service_use(c: Checker, report: dict, pairs: pd.DataFrame, min_pairs: 
         c.compare(where, "n", rec["n"], n)
         if n == 0:
             continue
+        if n < min_pairs:
+            c.count("service use items blank (n < min_pairs)")
+            shown = [k for k in SERVICE_COLUMNS[3:9] if rec[k] != ""]
+            if shown:
+                c.fail(f"{where}: {shown} shown although n = {n} < min_pairs")
+            if "message" in rec and not rec["message"].strip():
+                c.fail(f"{where}: figures blank (n = {n}) but message does not say why")
+            continue
         c.compare(where, "first_total", rec["first_total"], float(first.sum()))
         c.compare(where, "latest_total", rec["latest_total"], float(latest.sum()))
         c.compare(where, "mean_change", rec["mean_change"], float(d.mean()))
         s = paired(first, latest)
-        if n < min_pairs or no_variation(d):
-            for k in ("wilcoxon_w", "wilcoxon_p", "wilcoxon_method"):
-                if rec[k] != "":
-                    c.fail(f"{where}: {k} = {rec[k]!r} shown although n = {n} (< min_pairs) or every change is the same")
-            if not ((rec["wilcoxon_w"] == "")):
-                pass
+        if no_variation(d) and all(rec[k] == "" for k in ("wilcoxon_w", "wilcoxon_p", "wilcoxon_method")):
+            c.count("service use items without a test (every change the same)")
+        elif "wilcoxon_w" not in s:
+            c.fail(f"{where}: a Wilcoxon test is shown although every change is zero")
         else:
             c.count("service use Wilcoxon tests")
             c.compare(where, "wilcoxon_w", rec["wilcoxon_w"], s.get("wilcoxon_w"))
             c.compare(where, "wilcoxon_p", rec["wilcoxon_p"], s.get("wilcoxon_p"))
-            ok = {"exact": {"exact"}, "permutation": {"permutation", "exact"}, "approx": {"approx"}}[s["wilcoxon_path"]]
-            if rec["wilcoxon_method"] not in ok:
+            if rec["wilcoxon_method"] != s["wilcoxon_path"]:
                 c.fail(f"{where}: wilcoxon_method = {rec['wilcoxon_method']!r}, scipy's method='auto' used {s['wilcoxon_path']!r}")
         if rec["unit_cost"] != "":
             unit = float(rec["unit_cost"])
@@ -594,7 +598,7 @@ def check_service_use(c: Checker, report: dict, pairs: pd.DataFrame, min_pairs: 
         c.fail(f"outcome_pairs.csv has service_use pairs for {item!r} but service_use.csv has no row for it")
     rows = report.get("service_use")
     if isinstance(rows, list) and all(isinstance(r, dict) for r in rows) and (not rows or "item" in rows[0]):
-        check_table_equals_json(c, "service_use.csv", SERVICE_COLUMNS, SERVICE_TEXT, rows, ["item"])
+        check_table_equals_json(c, "service_use.csv", columns, SERVICE_TEXT | {"message"}, rows, ["item"])
     else:
         c.notes.append("report.json service_use is not a list of service_use.csv rows: not compared")
 
@@ -722,7 +726,7 @@ def check_package(root: Path, builtin: Path | None = None) -> Checker:
         return c
     check_outcomes(c, report, pairs, min_pairs)
     check_table_equals_json(c, "outcomes.csv", OUTCOME_COLUMNS, OUTCOME_TEXT, report.get("outcomes"), KEY)
-    check_band_shifts(c, report, pairs)
+    check_band_shifts(c, report, pairs, min_pairs)
     check_service_use(c, report, pairs, min_pairs)
     check_value(c, report, pairs, min_pairs)
     check_against_definitions(c, report, builtin)
@@ -832,7 +836,7 @@ def build_self_test_package(root: Path) -> dict:
             if out[k] is not None:
                 out[k] = int(out[k])
         if not blank:
-            out["wilcoxon_n"] = out["n"]
+            out["wilcoxon_n"] = int(exp["_wilcoxon_nonzero"])
         out["message"] = f"Fewer than {min_pairs} people answered twice." if blank else None
         outcomes.append(out)
     # The anchors: scipy must still give the worked examples' values.
@@ -846,7 +850,6 @@ def build_self_test_package(root: Path) -> dict:
     # 0.3127 to 0.8318 (the published interval).
     assert (outcomes[0]["improved"], outcomes[0]["unchanged"], outcomes[0]["worse"]) == (6, 3, 1)
     assert abs(outcomes[0]["improved_ci_low"] - 0.3127) < 5e-5 and abs(outcomes[0]["improved_ci_high"] - 0.8318) < 5e-5
-    outcomes[0]["wilcoxon_method"] = "exact"  # the CLI's word for scipy's exhaustive permutation test
 
     # WELLBY worked example: 10 people x mean change 1.0 x 1 year = 10 WELLBYs, valued at
     # 100,000 / 130,000 / 160,000 GBP; the interval is 10 x the CI of the mean change.
@@ -861,7 +864,7 @@ def build_self_test_package(root: Path) -> dict:
     s = paired(first, latest)
     service = [{"item": "gp_appointments", "label": "GP appointments", "n": 10, "first_total": 30.0,
                 "latest_total": 20.0, "mean_change": -1.0, "wilcoxon_w": s["wilcoxon_w"],
-                "wilcoxon_p": s["wilcoxon_p"], "wilcoxon_method": "exact", "unit_cost": 42.0,
+                "wilcoxon_p": s["wilcoxon_p"], "wilcoxon_method": "permutation", "unit_cost": 42.0,
                 "cost_source": "PSSRU Unit Costs 2024", "cost_year": 2024, "cost_change": 42.0 * -10}]
     assert s["wilcoxon_path"] == "permutation"
 
