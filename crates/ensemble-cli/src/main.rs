@@ -66,6 +66,10 @@ enum Command {
     /// Area insight: the English Indices of Deprivation by district, and the reach figures.
     #[command(subcommand, alias = "areas")]
     Area(AreaCommand),
+    /// Programme evaluation: write a programme's open data package and report, or rebuild
+    /// the pre-aggregated figures reports are drawn from.
+    #[command(subcommand, alias = "evaluation")]
+    Evaluate(EvaluateCommand),
     /// Statistics for evaluators, on CSV files (no database needed).
     #[command(subcommand)]
     Analyse(AnalyseCommand),
@@ -306,6 +310,36 @@ enum AreaCommand {
         programmes: u32,
         #[arg(long, default_value_t = 16)]
         seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvaluateCommand {
+    /// Write a programme's evaluation package into a folder: every table as CSV with a
+    /// Frictionless descriptor (datapackage.json), tables.xlsx and report.json. The
+    /// evaluators' version: exact counts and row-level results under per-study pseudonyms,
+    /// only people who agreed to evaluation; never a name or contact detail.
+    Programme {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The programme's name (any case) or id.
+        #[arg(long)]
+        programme: String,
+        /// First day of the period (YYYY-MM-DD; default: since the programme began).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day of the period (YYYY-MM-DD; default: today).
+        #[arg(long)]
+        to: Option<String>,
+        /// Folder to write (created if missing; files of the same names are replaced).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Rebuild every programme's pre-aggregated evaluation figures now (the job does it every
+    /// ten minutes) and print how long it took.
+    Refresh {
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -563,6 +597,7 @@ async fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Organisation(cmd) => accounts::organisation(cmd).await,
         Command::Opendata(cmd) => directory::opendata(cmd).await,
         Command::Area(cmd) => commands::area::area(cmd).await,
+        Command::Evaluate(cmd) => commands::evaluate::evaluate(cmd).await,
         Command::Directory(cmd) => directory::directory(cmd).await,
         Command::Referrals(cmd) => pathway::referrals(cmd).await,
         Command::Practice(cmd) => pathway::practice(cmd).await,

@@ -61,6 +61,7 @@ pub fn manifests() -> Vec<Manifest> {
         crate::modules::measures::manifest(),
         crate::modules::practice::manifest(),
         crate::modules::programmes::manifest(),
+        crate::modules::evaluation::manifest(),
     ]
 }
 

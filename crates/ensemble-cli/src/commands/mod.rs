@@ -4,6 +4,7 @@
 pub(crate) mod accounts;
 pub(crate) mod area;
 pub(crate) mod directory;
+pub(crate) mod evaluate;
 pub(crate) mod files;
 pub(crate) mod operations;
 pub(crate) mod pathway;

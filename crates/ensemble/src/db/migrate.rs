@@ -59,6 +59,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(25, "0025_reach_aggregates.sql"),
     migration!(26, "0026_lsoa_editions.sql"),
     migration!(27, "0027_area_outcomes.sql"),
+    migration!(28, "0028_evaluation.sql"),
 ];
 
 fn checksum(sql: &str) -> String {

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod areas;
 pub mod directory;
+pub mod evaluation;
 pub mod measures;
 pub mod people;
 pub mod places;

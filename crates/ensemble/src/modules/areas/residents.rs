@@ -121,6 +121,17 @@ pub async fn resolve(
     served: &Served,
 ) -> Result<HashMap<String, Resident>, AppError> {
     let people = crate::modules::people::area_facts::consenting(state).await?;
+    place(state, e, served, people).await
+}
+
+/// These consenting people, each placed in a small area of the area served where they live
+/// there (the rule of [`resolve`], for a given list).
+pub async fn place(
+    state: &AppState,
+    e: Edition,
+    served: &Served,
+    people: Vec<AreaFact>,
+) -> Result<HashMap<String, Resident>, AppError> {
     // A code held that is one served is used as it is (whichever column it came from);
     // otherwise each code held is tried through the lookup, the edition's own column first.
     let direct = |own: &Option<String>, other: &Option<String>| {

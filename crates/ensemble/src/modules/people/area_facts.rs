@@ -30,18 +30,43 @@ pub async fn consenting(state: &AppState) -> Result<Vec<AreaFact>, AppError> {
     .fetch_all(&state.db.read)
     .await?;
     rows.iter()
-        .map(|r| {
-            let dob: Option<String> = r.try_get("date_of_birth")?;
-            Ok(AreaFact {
-                person_id: r.try_get("person_id")?,
-                lsoa_code: r.try_get("lsoa_code")?,
-                lsoa11_code: r.try_get("lsoa11_code")?,
-                gender: r.try_get("gender")?,
-                ethnicity: r.try_get("ethnicity")?,
-                birth_year: dob.and_then(|d| d.get(..4).map(str::to_string)),
-            })
-        })
+        .map(|r| fact_from(r).map_err(AppError::from))
         .collect()
+}
+
+/// Those of these people who have evaluation consent given, with their area facts (the
+/// others are left out).
+pub async fn consenting_among(state: &AppState, ids: &[String]) -> Result<Vec<AreaFact>, AppError> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT i.person_id, i.lsoa_code, i.lsoa11_code, i.gender, i.ethnicity, i.date_of_birth FROM person_identities i \
+             JOIN person_consents c ON c.person_id = i.person_id AND c.purpose = 'evaluation' AND c.decision = 'given' \
+             WHERE i.person_id IN ({})",
+            marks.join(", ")
+        );
+        let binds: Vec<crate::db::Bind> = chunk.iter().cloned().map(crate::db::Bind::T).collect();
+        let rows = crate::db::bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), &binds)
+            .fetch_all(&state.db.read)
+            .await?;
+        for r in &rows {
+            out.push(fact_from(r)?);
+        }
+    }
+    Ok(out)
+}
+
+fn fact_from(r: &sqlx::any::AnyRow) -> Result<AreaFact, sqlx::Error> {
+    let dob: Option<String> = r.try_get("date_of_birth")?;
+    Ok(AreaFact {
+        person_id: r.try_get("person_id")?,
+        lsoa_code: r.try_get("lsoa_code")?,
+        lsoa11_code: r.try_get("lsoa11_code")?,
+        gender: r.try_get("gender")?,
+        ethnicity: r.try_get("ethnicity")?,
+        birth_year: dob.and_then(|d| d.get(..4).map(str::to_string)),
+    })
 }
 
 /// Bring every person's small areas (both geographies) up to date with the postcode open

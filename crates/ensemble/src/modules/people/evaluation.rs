@@ -130,7 +130,9 @@ pub fn dataset(name: &str) -> Option<&'static Dataset> {
     DATASETS.iter().find(|d| d.name == name)
 }
 
-fn pseudonym(secret: &[u8], kind: &str, id: &str) -> String {
+/// A per-study pseudonym: the same person has a different one in every study (`kind` names
+/// the study), and none can be turned back into an id without the installation's secret.
+pub fn pseudonym(secret: &[u8], kind: &str, id: &str) -> String {
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret) else {
         return String::new();
     };

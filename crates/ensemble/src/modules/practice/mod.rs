@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod competencies;
+pub mod delivery;
 pub mod demo;
 pub mod generate;
 pub mod home;

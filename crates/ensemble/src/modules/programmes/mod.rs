@@ -15,6 +15,7 @@ pub mod decisions;
 pub mod decisions_html;
 pub mod demo;
 pub mod digest;
+pub mod evidence;
 pub mod feed;
 pub mod feed_html;
 pub mod generate;

@@ -602,3 +602,22 @@ pub async fn find_by_name(state: &AppState, name: &str) -> Result<Option<String>
             .await?,
     )
 }
+
+/// A programme by id, for the operator's command line (no actor: the operator holds the
+/// database itself).
+pub async fn load_as_operator(
+    state: &AppState,
+    id: &str,
+) -> Result<Option<super::access::Programme>, AppError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{} WHERE p.id = $1",
+        super::access::programme_select()
+    )))
+    .bind(id.to_string())
+    .fetch_optional(&state.db.read)
+    .await?;
+    Ok(row
+        .as_ref()
+        .map(super::access::programme_from)
+        .transpose()?)
+}

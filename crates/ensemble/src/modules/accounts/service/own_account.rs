@@ -96,7 +96,7 @@ pub const SCOPES: &[(&str, &str)] = &[
     ),
     (
         "evaluation:read",
-        "Download pseudonymised evaluation datasets (researchers)",
+        "Download pseudonymised evaluation datasets (researchers) and read the programme evaluation reports you may open",
     ),
     (
         "areas:read",
