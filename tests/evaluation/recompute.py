@@ -303,9 +303,9 @@ def load_pairs(c: Checker) -> pd.DataFrame | None:
     if len(later):
         c.fail(f"outcome_pairs.csv: {len(later)} row(s) with first_month after latest_month")
     try:
-        df["instrument_version"] = df["instrument_version"].map(int)
-        df["first_value"] = df["first_value"].map(float)
-        df["latest_value"] = df["latest_value"].map(float)
+        df["instrument_version"] = np.array([int(v) for v in df["instrument_version"]], dtype=np.int64)
+        df["first_value"] = np.array([float(v) for v in df["first_value"]], dtype=np.float64)
+        df["latest_value"] = np.array([float(v) for v in df["latest_value"]], dtype=np.float64)
     except ValueError as e:
         c.fail(f"outcome_pairs.csv: a version or value is not a number: {e}")
         return None
