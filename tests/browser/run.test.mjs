@@ -2444,8 +2444,11 @@ test('evaluation: a date range with no data gives a plain message and no chart; 
     assert.ok(status === 200 || status === 400 || status === 422, `an impossible date gives 200, 400 or 422, not ${status}`);
     assertNoProblems(await checkPage(page, { label: 'report with an impossible date', response: bad.response, errors: bad.errors, expectStatus: status, screenshot: 'evaluation--pat-report-bad-date' }), t);
     const message = (await page.textContent('main')).replace(/\s+/g, ' ');
-    assert.match(message, /\bfrom\b/i, 'the message names the field');
+    assert.match(message, /\bfrom\b|first day/i, 'the message names the field (by its name or its label)');
     assert.match(message, /2026-13-01/, 'the message quotes the value');
+    // NHS.UK error pattern: the summary links to the field, which is marked as in error.
+    assert.equal(await page.locator('.nhsuk-error-summary a[href="#from"]').count(), 1, 'the error summary links to the "from" field');
+    assert.equal(await page.locator('#from[aria-describedby~="from-error"]').count(), 1, 'the field points to its error message');
   } finally {
     await ctx.close();
   }
