@@ -434,6 +434,7 @@ def check_outcomes(c: Checker, report: dict, pairs: pd.DataFrame, min_pairs: int
         seen.add(key)
         g = pairs[(pairs["instrument"] == key[0]) & (pairs["instrument_version"] == key[1]) & (pairs["score"] == key[2])]
         if len(g) == 0:
+            c.count("outcome rows without pairs")
             if num(row.get("n")) not in (None, 0.0):
                 c.fail(f"{where}: n = {row.get('n')!r} but outcome_pairs.csv has no pairs for it")
             elif not str(row.get("message") or "").strip():
@@ -645,6 +646,10 @@ def check_value(c: Checker, report: dict, pairs: pd.DataFrame, min_pairs: int) -
     for k, price in zip(("low", "central", "high"), WELLBY_PRICES):
         c.compare(where, f"price_{k}", value.get(f"price_{k}"), price)
         c.compare(where, f"value_{k}", value.get(f"value_{k}"), wellbys * price)
+    # The widest range, where given: the CI ends at the prices that stretch them most.
+    for k, pick, end in (("value_widest_low", min, "ci_low"), ("value_widest_high", max, "ci_high")):
+        if k in value and not (is_null(value.get(k)) and is_null(value.get(f"wellbys_{end}"))):
+            c.compare(where, k, value.get(k), pick(n * s[end] * duration * price for price in WELLBY_PRICES))
     if value.get("price_year") != WELLBY_PRICE_YEAR:
         c.fail(f"{where}: price_year = {value.get('price_year')!r}, expected {WELLBY_PRICE_YEAR}")
     working = value.get("working")
@@ -737,7 +742,8 @@ def summary_line(c: Checker) -> str:
     k = c.counts
     return (f"recompute: {c.root}: {k.get('pairs', 0)} pairs of {k.get('people', 0)} people; "
             f"{k.get('outcome rows', 0)} outcome rows ({k.get('outcome rows with statistics', 0)} with n >= "
-            f"{k.get('min_pairs', '?')}, {k.get('outcome rows blank (n < min_pairs or no variation)', 0)} blank); "
+            f"{k.get('min_pairs', '?')}, {k.get('outcome rows blank (n < min_pairs or no variation)', 0)} blank, "
+            f"{k.get('outcome rows without pairs', 0)} without pairs); "
             f"{k.get('band shift rows', 0)} band shift rows; {k.get('service use items', 0)} service use items "
             f"({k.get('service use Wilcoxon tests', 0)} Wilcoxon); WELLBY from "
             f"{k.get('WELLBY figures recomputed from pairs', 0)} pairs; {k.get('figures compared', 0)} figures and "
@@ -856,6 +862,7 @@ def build_self_test_package(root: Path) -> dict:
     value = {"wellbys": 10.0, "wellbys_ci_low": 10 * E3["ci_low"], "wellbys_ci_high": 10 * E3["ci_high"],
              "price_low": 10_000, "price_central": 13_000, "price_high": 16_000,
              "value_low": 100_000.0, "value_central": 130_000.0, "value_high": 160_000.0,
+             "value_widest_low": 10 * E3["ci_low"] * 10_000, "value_widest_high": 10 * E3["ci_high"] * 16_000,
              "price_year": 2019, "duration_years": 1.0, "people": 10, "mean_change": 1.0,
              "working": ["10 people x 1.0 points x 1 year = 10 WELLBYs.", "10 x 13,000 GBP = 130,000 GBP."]}
 
@@ -987,6 +994,8 @@ def self_test() -> int:
              in_report(lambda r: r["value"].update(value_central=129_000.0)), r"value_central"),
             ("the WELLBY count copied from a different mean change",
              in_report(lambda r: r["value"].update(wellbys=11.0)), r"wellbys = 11\.0"),
+            ("the widest value range at the wrong price",
+             in_report(lambda r: r["value"].update(value_widest_high=10 * E3["ci_high"] * 13_000)), r"value_widest_high"),
             ("a service-use total",
              lambda root: rewrite_csv_cell(root / "service_use.csv", {"item": "gp_appointments"}, "latest_total", "23.0"),
              r"latest_total"),
