@@ -310,6 +310,11 @@ enum AreaCommand {
         programmes: u32,
         #[arg(long, default_value_t = 16)]
         seed: u64,
+        /// Also write completed SWEMWBS, ONS4 and service-use responses (a baseline for
+        /// most people who attended, a follow-up 10 to 14 weeks later for many), for the
+        /// evaluation benchmark.
+        #[arg(long)]
+        with_measures: bool,
     },
 }
 

@@ -193,8 +193,11 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
     }
     crate::modules::referrals::demo::load(state).await?;
     crate::modules::measures::demo::load(state).await?;
+    let cohort = crate::modules::referrals::demo_cohort::load(state).await?;
+    crate::modules::measures::demo::cohort(state, &cohort.attended).await?;
     crate::modules::practice::demo::load(state).await?;
     crate::modules::programmes::demo::load(state).await?;
+    crate::modules::evaluation::demo::load(state).await?;
     sqlx::query("INSERT INTO settings (key, value) VALUES ('demo_seeded', '1')")
         .execute(&state.db.write)
         .await?;

@@ -85,6 +85,7 @@ pub(crate) async fn area(cmd: AreaCommand) -> anyhow::Result<i32> {
             organisations,
             programmes,
             seed,
+            with_measures,
         } => {
             let scale = areas::generate::Scale {
                 referrals: referrals as usize,
@@ -92,6 +93,7 @@ pub(crate) async fn area(cmd: AreaCommand) -> anyhow::Result<i32> {
                 organisations: organisations as usize,
                 programmes: programmes as usize,
                 seed,
+                with_measures,
             };
             return generate(&db.database, scale).await;
         }
@@ -200,6 +202,12 @@ async fn generate(database: &str, scale: areas::generate::Scale) -> anyhow::Resu
         g.marks,
         started.elapsed().as_secs_f64()
     );
+    if scale.with_measures {
+        println!(
+            "Generated {} completed measure responses; {} people with a SWEMWBS baseline and follow-up.",
+            g.responses, g.pairs
+        );
+    }
     println!("commissioner: {}", g.commissioner_email);
     println!("password: {}", g.password);
     println!("token: {}", g.token);

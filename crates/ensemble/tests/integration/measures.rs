@@ -1268,3 +1268,118 @@ async fn builtin_scoring_matches_the_shared_reference_tables() {
     let bands: usize = ons.scores.iter().map(|s| s.bands.len()).sum();
     assert_eq!(bands, rows, "no band beyond the file");
 }
+
+/// The demo's evaluation cohort: sixty made-up people referred to the demo programme's
+/// activity by their own hub team, fifty with evaluation consent, eight without and two who
+/// withdrew (with the decisions in the history), every referral finished, attendance marks,
+/// barriers at decline or drop-out, and paired measures scored by the definitions.
+#[tokio::test]
+async fn the_demo_evaluation_cohort_has_consent_attendance_and_paired_measures() {
+    use ensemble::modules::referrals::demo_cohort::{CONSENTING, PEOPLE, TEAM, WITHDRAWN};
+    let app = TestApp::new().await;
+    ensemble::demo::seed(&app.state).await.unwrap();
+    let of_cohort = "SELECT r.person_id FROM referrals r JOIN organisations o ON o.id = r.team_organisation_id WHERE o.name = '";
+    let cohort = format!("{of_cohort}{TEAM}'");
+    let q = |tail: &str| tail.replace("{cohort}", &cohort);
+    assert_eq!(
+        app.count(&q("SELECT COUNT(*) FROM people WHERE id IN ({cohort})"))
+            .await,
+        PEOPLE as i64
+    );
+    let decision = |d: &str| {
+        q(&format!(
+            "SELECT COUNT(*) FROM person_consents WHERE purpose = 'evaluation' AND decision = '{d}' AND person_id IN ({{cohort}})"
+        ))
+    };
+    assert_eq!(app.count(&decision("given")).await, CONSENTING as i64);
+    assert_eq!(app.count(&decision("withdrawn")).await, WITHDRAWN as i64);
+    assert_eq!(
+        app.count(&decision("refused")).await,
+        (PEOPLE - CONSENTING - WITHDRAWN) as i64
+    );
+    // The history: every person's decision, and the withdrawn agreed first.
+    assert_eq!(
+        app.count(&q("SELECT COUNT(*) FROM consent_decisions WHERE purpose = 'evaluation' AND person_id IN ({cohort})")).await,
+        (PEOPLE + WITHDRAWN) as i64
+    );
+    assert_eq!(
+        app.count(&q("SELECT COUNT(*) FROM consent_decisions d JOIN person_consents c ON c.person_id = d.person_id AND c.purpose = d.purpose \
+                       WHERE d.purpose = 'evaluation' AND c.decision = 'withdrawn' AND d.decision = 'given' AND d.person_id IN ({cohort})")).await,
+        WITHDRAWN as i64
+    );
+    // Finished referrals to the programme's activity, none in anyone's open lists.
+    let demo_activity =
+        "(SELECT activity_id FROM referrals WHERE source_identifier = 'demo-Jordan')";
+    assert_eq!(
+        app.count(&q(&format!("SELECT COUNT(*) FROM referrals WHERE person_id IN ({{cohort}}) AND activity_id = {demo_activity} AND status IN ('closed', 'declined')"))).await,
+        PEOPLE as i64
+    );
+    let attended = app
+        .count(&q("SELECT COUNT(DISTINCT r.id) FROM referral_attendance a JOIN referrals r ON r.id = a.referral_id WHERE a.status = 'present' AND r.person_id IN ({cohort})"))
+        .await;
+    assert!((40..PEOPLE as i64).contains(&attended), "{attended} came");
+    assert!(
+        app.count(&q("SELECT COUNT(*) FROM referral_barriers b JOIN referrals r ON r.id = b.referral_id WHERE b.stage IN ('decline', 'drop_out') AND r.person_id IN ({cohort})")).await
+            >= 3
+    );
+    // Measures: baselines and later follow-ups of SWEMWBS, ONS4 and service use, dated over
+    // more than one month, with the stored scores those of the definitions.
+    for instrument in ["swemwbs", "ons4", "service_use"] {
+        let pairs = app
+            .count(&q(&format!(
+                "SELECT COUNT(*) FROM (SELECT person_id FROM measure_responses WHERE instrument_id = '{instrument}' AND instrument_version = 1 \
+                 AND status = 'complete' AND person_id IN ({{cohort}}) GROUP BY person_id HAVING COUNT(*) = 2 \
+                 AND MAX(completed_at) - MIN(completed_at) >= 70 * 86400) x"
+            )))
+            .await;
+        assert!(pairs >= 20, "{instrument}: {pairs} pairs");
+    }
+    let rows = sqlx::query(sqlx::AssertSqlSafe(q(
+        "SELECT r.id, r.instrument_id, r.completed_at FROM measure_responses r WHERE r.person_id IN ({cohort})",
+    )))
+    .fetch_all(&app.state.db.read)
+    .await
+    .unwrap();
+    let mut months = std::collections::BTreeSet::new();
+    for r in &rows {
+        let id: String = r.get("id");
+        let instrument: String = r.get("instrument_id");
+        let at: i64 = r.get("completed_at");
+        assert!(at <= ensemble::db::now());
+        months.insert(at / (30 * 86_400));
+        let def = ensemble::modules::measures::definition::builtin(&instrument).unwrap();
+        let answers =
+            sqlx::query("SELECT item_id, value FROM measure_answers WHERE response_id = $1")
+                .bind(id.clone())
+                .fetch_all(&app.state.db.read)
+                .await
+                .unwrap()
+                .iter()
+                .map(|a| {
+                    (
+                        a.get::<String, _>("item_id"),
+                        ensemble::modules::measures::definition::Answer::Number(a.get("value")),
+                    )
+                })
+                .collect();
+        let expected: Vec<(String, f64, Option<String>)> = def
+            .score(&answers)
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.id, s.value, s.band))
+            .collect();
+        let mut stored: Vec<(String, f64, Option<String>)> =
+            sqlx::query("SELECT score_id, value, band FROM measure_scores WHERE response_id = $1")
+                .bind(id)
+                .fetch_all(&app.state.db.read)
+                .await
+                .unwrap()
+                .iter()
+                .map(|s| (s.get("score_id"), s.get("value"), s.get("band")))
+                .collect();
+        let order: Vec<&String> = def.scores.iter().map(|s| &s.id).collect();
+        stored.sort_by_key(|s| order.iter().position(|o| **o == s.0));
+        assert_eq!(stored, expected, "{instrument}");
+    }
+    assert!(months.len() >= 4, "dated over several months: {months:?}");
+}

@@ -27,6 +27,9 @@ pub struct Scale {
     pub organisations: usize,
     pub programmes: usize,
     pub seed: u64,
+    /// Also write completed SWEMWBS, ONS4 and service-use responses (baseline and some
+    /// follow-ups) for people who attended (`measures::generate`).
+    pub with_measures: bool,
 }
 
 /// What was made, for the benchmark script.
@@ -35,6 +38,10 @@ pub struct Generated {
     pub people: usize,
     pub referrals: usize,
     pub marks: usize,
+    /// Completed measure responses written (with `with_measures`).
+    pub responses: usize,
+    /// People with a SWEMWBS baseline and follow-up.
+    pub pairs: usize,
     pub commissioner_email: String,
     pub password: String,
     pub token: String,
@@ -61,6 +68,50 @@ fn pick<'a>(rng: &mut StdRng, table: &[(&'a str, f64)]) -> &'a str {
         x -= p;
     }
     table[table.len() - 1].0
+}
+
+/// Which activities each programme holds. Up to ten programmes, each takes about a tenth of
+/// the activities (so they overlap, as partnerships do). With more (a national scale, such
+/// as 200 programmes), each activity belongs to one programme at most: every programme gets
+/// one activity first, then the rest are shared out unevenly (earlier programmes larger)
+/// with about one in ten left outside any programme, so every programme has referrals and
+/// the referrals are not counted many times over.
+fn programme_plans(
+    rng: &mut StdRng,
+    activities: &[String],
+    programmes: usize,
+) -> Result<Vec<(String, Vec<String>)>, AppError> {
+    let name = |i: usize| format!("Generated area programme {i:03}");
+    if programmes <= 10 {
+        return Ok((0..programmes)
+            .map(|i| {
+                let chosen = activities
+                    .iter()
+                    .filter(|_| rng.random_bool(0.1))
+                    .cloned()
+                    .collect();
+                (name(i), chosen)
+            })
+            .collect());
+    }
+    if activities.len() < programmes {
+        return Err(AppError::BadRequest(format!(
+            "--activities ({}) must be at least --programmes ({programmes}) so that every programme has an activity",
+            activities.len()
+        )));
+    }
+    let mut plans: Vec<(String, Vec<String>)> =
+        (0..programmes).map(|i| (name(i), vec![])).collect();
+    for (i, a) in activities.iter().enumerate() {
+        if i < programmes {
+            plans[i].1.push(a.clone());
+        } else if rng.random_bool(0.9) {
+            let u: f64 = rng.random();
+            let p = ((u * u * programmes as f64) as usize).min(programmes - 1);
+            plans[p].1.push(a.clone());
+        }
+    }
+    Ok(plans)
 }
 
 /// Generate; refuses to run twice on one database, or before the deprivation data.
@@ -156,16 +207,7 @@ pub async fn generate(
             .iter()
             .map(|r| r.try_get("id"))
             .collect::<Result<_, _>>()?;
-    let plans: Vec<(String, Vec<String>)> = (0..scale.programmes)
-        .map(|i| {
-            let chosen = activities
-                .iter()
-                .filter(|_| rng.random_bool(0.1))
-                .cloned()
-                .collect();
-            (format!("Generated area programme {i:03}"), chosen)
-        })
-        .collect();
+    let plans = programme_plans(&mut rng, &activities, scale.programmes)?;
     crate::modules::programmes::generate::programmes_with_activities(
         state,
         &team,
@@ -182,6 +224,15 @@ pub async fn generate(
     let mut people = crate::modules::people::generate::Batch::default();
     let mut refs = crate::modules::referrals::generate::ActivityReferrals::default();
     let t0 = now();
+    let mut measures = if scale.with_measures {
+        Some(crate::modules::measures::generate::Responses::new(
+            scale.seed ^ 0x6d65_6173_7572_6573,
+            crate::modules::measures::generate::Shares::default(),
+            t0,
+        )?)
+    } else {
+        None
+    };
     let (mut made, mut n_people, mut n_marks, mut pending) = (0_usize, 0_usize, 0_usize, 0_usize);
     while made < scale.referrals {
         let person = uuid::Uuid::now_v7().to_string();
@@ -191,7 +242,7 @@ pub async fn generate(
         let evaluation = match rng.random::<f64>() {
             x if x < 0.90 => "given",
             x if x < 0.95 => "withdrawn",
-            _ => "declined",
+            _ => "refused",
         };
         let gender = match rng.random::<f64>() {
             x if x < 0.60 => Some("Female".to_string()),
@@ -223,6 +274,7 @@ pub async fn generate(
         n_people += 1;
         // One referral, or two (half the people), to random activities.
         let n = if rng.random_bool(0.5) { 1 } else { 2 };
+        let mut measured = false;
         for k in 0..n.min(scale.referrals - made) {
             let activity = &activities[rng.random_range(0..activities.len())];
             let (present, absent) = if rng.random_bool(0.6) {
@@ -231,7 +283,7 @@ pub async fn generate(
                 (0, rng.random_range(0..=1))
             };
             n_marks += present + absent;
-            refs.push(
+            let referral = refs.push(
                 &person,
                 &team,
                 activity,
@@ -239,19 +291,38 @@ pub async fn generate(
                 present,
                 absent,
             );
+            // Measures for the first referral the person attended, from its first session.
+            if let Some(m) = measures.as_mut()
+                && present > 0
+                && !measured
+            {
+                m.push(crate::modules::measures::generate::Participant {
+                    person_id: &person,
+                    referral_id: Some(&referral),
+                    start: created + k as i64 * 86_400 + 7 * 86_400,
+                })?;
+                measured = true;
+            }
             made += 1;
             pending += 1;
         }
         if pending >= 2500 {
             people.flush(&state.db).await?;
             refs.flush(state).await?;
+            if let Some(m) = measures.as_mut() {
+                m.flush(&state.db).await?;
+            }
             pending = 0;
             progress(made);
         }
     }
     people.flush(&state.db).await?;
     refs.flush(state).await?;
+    if let Some(m) = measures.as_mut() {
+        m.flush(&state.db).await?;
+    }
     progress(made);
+    let written = measures.map(|m| m.written()).unwrap_or_default();
     // Fresh planner statistics after a bulk load (PostgreSQL would otherwise guess).
     sqlx::query("ANALYZE").execute(&state.db.write).await?;
     let ward: String = sqlx::query(
@@ -266,6 +337,8 @@ pub async fn generate(
         people: n_people,
         referrals: made,
         marks: n_marks,
+        responses: written.responses,
+        pairs: written.pairs,
         commissioner_email,
         password,
         token,

@@ -326,7 +326,8 @@ async fn results(
     .await?;
     // (person, instrument, version, score) -> (first, latest) as (value, at, band).
     type Obs = (f64, i64, Option<String>);
-    let mut series: BTreeMap<(String, String, i64, String), (Obs, Option<Obs>)> = BTreeMap::new();
+    type Key = (String, String, i64, String);
+    let mut series: BTreeMap<Key, (Obs, Option<Obs>)> = BTreeMap::new();
     for r in &rows {
         let person: String = r.try_get("person_id")?;
         if !people.contains_key(&person) {

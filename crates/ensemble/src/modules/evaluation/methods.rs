@@ -196,7 +196,7 @@ pub fn methods(r: &Report) -> Vec<Method> {
         ),
         m(
             "Costs",
-            "Cost per participant is the budget entered for the period divided by the people who attended at least once; cost per session hour divides it by the hours of sessions held. A budget line that runs beyond the period is counted in proportion to its days inside it.".into(),
+            "Cost per participant is the budget entered for the period divided by the people who attended at least once; cost per session hour divides it by the hours of sessions held. A budget line that runs beyond the period is counted in proportion to its days inside it. The disclosure-controlled version divides by the published (rounded) count of participants, so an exact count cannot be worked back from the cost.".into(),
         ),
         m(
             "Comparison",

@@ -152,6 +152,9 @@ fn reach(r: &Report) -> Markup {
     html! {
         section."ensemble-report-section" {
             h2."nhsuk-heading-m" { "Reach" }
+            @if t.people == Some(0) {
+                p."nhsuk-body" { "No one who agreed to evaluation was referred " (r.period.describe()) ", so there is no reach to show." }
+            } @else {
             dl."nhsuk-summary-list" {
                 (row("Referrals", count(t.referrals)))
                 (row("People referred", count(t.people)))
@@ -163,6 +166,7 @@ fn reach(r: &Report) -> Markup {
             (table("Reach by deprivation decile", &head, rows(None)))
             @for (b, title) in [("age", "Reach by age band"), ("sex", "Reach by sex"), ("ethnicity", "Reach by ethnic group")] {
                 (table(title, &head, rows(Some(b))))
+            }
             }
         }
     }
@@ -408,7 +412,7 @@ pub fn budget(
             (field("amount", "Amount in pounds (for example 12500 or 12,500.50)", &form.amount, errors))
             (field("starts_on", "First day it covers (YYYY-MM-DD)", &form.starts_on, errors))
             (field("ends_on", "Last day it covers (YYYY-MM-DD)", &form.ends_on, errors))
-            (select("funder", "Organisation that paid", funders, &form.funder, errors))
+            (select("funder", "Organisation that paid (leave unchosen if not known)", funders, &form.funder, errors))
             button."nhsuk-button" type="submit" { "Add budget line" }
         }
         p."nhsuk-body" { a href=(format!("/programmes/{}/evaluation", p.id)) { "Back to the evaluation report" } }

@@ -321,7 +321,7 @@ pub const REACH_GROUP: &[Field] = &[
 
 pub const PRACTICE: &[Field] = &[
     f("month", M, "Month of the sessions."),
-    f("sessions", I, "Sessions held."),
+    f("sessions_held", I, "Sessions held."),
     f("session_hours", N, "Hours of sessions held."),
     f(
         "attendances",

@@ -46,6 +46,36 @@ fn answers(pairs: &[(&str, f64)]) -> BTreeMap<String, Answer> {
         .collect()
 }
 
+/// The demo evaluation cohort's measures (`referrals::demo_cohort`): SWEMWBS (scored as
+/// version 1 whatever wording is shown), ONS4 and the service-use counts from paper, at
+/// baseline near each person's first session and, for most, a follow-up ten to fourteen
+/// weeks later (`measures::generate`). Returns how many responses were written.
+pub async fn cohort(
+    state: &AppState,
+    attended: &[crate::modules::referrals::demo_cohort::Attended],
+) -> Result<usize, AppError> {
+    let mut r = super::generate::Responses::new(
+        2026,
+        super::generate::Shares {
+            baseline: 0.9,
+            follow_up: 0.85,
+            ons4: 0.9,
+            service_use: 0.85,
+        },
+        crate::db::now(),
+    )?;
+    for a in attended {
+        r.push(super::generate::Participant {
+            person_id: &a.person_id,
+            referral_id: Some(&a.referral_id),
+            start: a.first_session,
+        })?;
+    }
+    let n = r.written().responses;
+    r.flush(&state.db).await?;
+    Ok(n)
+}
+
 /// Load the demo measures.
 pub async fn load(state: &AppState) -> Result<(), AppError> {
     let (Some(admin), Some(lee)) = (

@@ -8,6 +8,7 @@ pub mod definition;
 pub mod demo;
 pub mod design;
 pub mod design_html;
+pub mod generate;
 pub mod home;
 pub mod html;
 pub mod results;

@@ -43,7 +43,7 @@ pub struct Recorded {
     pub ethnicity: Option<String>,
     /// `YYYY-MM-DD`.
     pub date_of_birth: Option<String>,
-    /// Their evaluation consent decision: `given`, `withdrawn` or `declined`.
+    /// Their evaluation consent decision: `given`, `withdrawn` or `refused`.
     pub evaluation: &'static str,
 }
 

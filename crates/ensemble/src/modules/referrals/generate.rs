@@ -335,6 +335,7 @@ pub struct ActivityReferrals {
 impl ActivityReferrals {
     /// Add a referral of `person` to `activity`, made at `created`, with `present` sessions
     /// attended (weekly from a week after it was made) and `absent` missed after them.
+    /// Returns the referral's id.
     pub fn push(
         &mut self,
         person: &str,
@@ -343,7 +344,7 @@ impl ActivityReferrals {
         created: i64,
         present: usize,
         absent: usize,
-    ) {
+    ) -> String {
         let id = uuid::Uuid::now_v7().to_string();
         let status = if present > 0 {
             Status::PlanAgreed
@@ -380,6 +381,7 @@ impl ActivityReferrals {
                 Bind::I(day),
             ]);
         }
+        id
     }
 
     /// How many referrals wait to be written.

@@ -5,6 +5,7 @@
 //! Prescribing Information Standard: the record, the referral and the message back.
 
 pub mod demo;
+pub mod demo_cohort;
 pub mod fhir;
 pub mod generate;
 pub mod home;

@@ -86,7 +86,7 @@ pub async fn add_barrier(
 
 /// Write one barrier record ([barrier, detail, action, action detail], checked by the
 /// caller) and its audit entry.
-pub(super) async fn insert_barrier(
+pub(in crate::modules::referrals) async fn insert_barrier(
     tx: &mut Tx,
     actor: &Actor,
     id: &str,
