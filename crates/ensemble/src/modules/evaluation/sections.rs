@@ -8,7 +8,7 @@ use super::charts;
 use super::compare::Overview;
 use super::costs::{BudgetInput, BudgetLine};
 use super::methods::{count, group_digits, pounds};
-use super::outcomes::UnitCost;
+use super::outcomes::{BandShift, UnitCost};
 use super::report::{Audience, Report};
 use crate::error::FieldError;
 use crate::modules::programmes::access::Programme;
@@ -233,10 +233,74 @@ fn outcomes(r: &Report) -> Markup {
                         if o.reliability.is_some() { count(o.reliable_worse) } else { "–".into() },
                     ]).collect()))
             }
-            @if !r.band_shifts.is_empty() {
-                (table("Band of first and latest result", &["Measure", "First band", "Latest band", "People"],
-                    r.band_shifts.iter().map(|b| vec![format!("{} {} (version {})", b.instrument, b.score, b.instrument_version), b.first_band.clone(), b.latest_band.clone(), count(b.people)]).collect()))
+            (band_tables(r))
+        }
+    }
+}
+
+/// Band shifts as one cross-table per measure (first band down, latest band across): a few
+/// rows each, so every table fits on a printed page.
+/// One measure's band-shift rows, keyed by (instrument, version, score).
+type BandGroup<'a> = ((&'a str, i64, &'a str), Vec<&'a BandShift>);
+
+fn band_tables(r: &Report) -> Markup {
+    let mut groups: Vec<BandGroup> = Vec::new();
+    for b in &r.band_shifts {
+        let key = (
+            b.instrument.as_str(),
+            b.instrument_version,
+            b.score.as_str(),
+        );
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, rows)) => rows.push(b),
+            None => groups.push((key, vec![b])),
+        }
+    }
+    let tables: Vec<(String, Vec<String>, Vec<Vec<String>>)> = groups
+        .iter()
+        .map(|((instrument, version, score), rows)| {
+            let mut bands: Vec<&str> = Vec::new();
+            for b in rows {
+                for x in [b.first_band.as_str(), b.latest_band.as_str()] {
+                    if !bands.contains(&x) {
+                        bands.push(x);
+                    }
+                }
             }
+            let label = r
+                .outcomes
+                .iter()
+                .find(|o| {
+                    o.instrument == *instrument
+                        && o.instrument_version == *version
+                        && o.score == *score
+                })
+                .map_or_else(|| format!("{instrument} {score}"), |o| o.label.clone());
+            let head = std::iter::once("First band".to_string())
+                .chain(bands.iter().map(|b| format!("Latest: {b}")))
+                .collect();
+            let body = bands
+                .iter()
+                .map(|first| {
+                    std::iter::once((*first).to_string())
+                        .chain(bands.iter().map(|latest| {
+                            rows.iter()
+                                .find(|b| b.first_band == *first && b.latest_band == *latest)
+                                .map_or_else(|| "–".to_string(), |b| count(b.people))
+                        }))
+                        .collect()
+                })
+                .collect();
+            (
+                format!("People by band of first and latest result: {label} (version {version})"),
+                head,
+                body,
+            )
+        })
+        .collect();
+    html! {
+        @for (caption, head, body) in tables {
+            (table(&caption, &head.iter().map(String::as_str).collect::<Vec<_>>(), body))
         }
     }
 }
