@@ -416,6 +416,24 @@ async fn others_see_controlled_figures_or_nothing_and_bad_input_gets_a_message()
             .iter()
             .all(|o| o["n"] == 10)
     );
+    // Improved / unchanged / worse add up to n: a hidden one never stands alone, and a
+    // hidden count's share is hidden with it.
+    let metric = json["outcomes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["score"] == "metric")
+        .unwrap();
+    let hidden = ["improved", "unchanged", "worse"]
+        .iter()
+        .filter(|k| metric[**k].is_null())
+        .count();
+    assert!(
+        metric["unchanged"].is_null(),
+        "4 unchanged is suppressed: {metric}"
+    );
+    assert_ne!(hidden, 1, "{metric}");
+    assert!(metric["unchanged_share"].is_null(), "{metric}");
     // Secondary suppression across the decile table: one small non-zero cell is never alone.
     let people: Vec<&serde_json::Value> = json["reach"]["by_decile"]
         .as_array()
