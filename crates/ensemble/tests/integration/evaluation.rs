@@ -278,6 +278,49 @@ async fn the_report_reproduces_the_paired_analysis_and_values_the_change() {
             .count(),
         12
     );
+    // Comparison: three other organisations' programmes using the same instrument version,
+    // never named.
+    let elsewhere = app.org("Elsewhere Arts", "cultural_organisation").await;
+    for (i, change) in [0.2_f64, 0.5, 1.5].iter().enumerate() {
+        let other = id();
+        exec(&app, &format!("INSERT INTO programmes (id, name, summary, lead_organisation_id, created_by, created_at) VALUES ($1, 'Secret programme {i}', 's', $2, $3, 0)"), &[&other, &elsewhere, &manager]).await;
+        exec(&app, &format!("INSERT INTO evaluation_score_changes (programme_id, instrument_id, instrument_version, score_id, people, mean_change, refreshed_at) VALUES ($1, 'ons4', 1, 'life_satisfaction', 20, {change}, 0)"), &[&other]).await;
+    }
+    let files = service::export_as_operator(&app.state, &w.programme, Period::default())
+        .await
+        .unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&files.iter().find(|f| f.0 == "report.json").unwrap().1).unwrap();
+    let cmp = report["comparison"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["score"] == "life_satisfaction")
+        .unwrap()
+        .clone();
+    assert_eq!(cmp["others"], 3, "{cmp}");
+    assert_eq!(cmp["better_than"], 2, "0.75 beats 0.2 and 0.5: {cmp}");
+    assert_eq!(cmp["median"].as_f64().unwrap(), 0.5);
+    let r = c.get("/evaluation/compare").await;
+    assert!(
+        r.body.contains("Strings for health"),
+        "yours are named: {}",
+        r.body
+    );
+    assert!(
+        !r.body.contains("Secret programme"),
+        "others are not: {}",
+        r.body
+    );
+    let r = c
+        .get(&format!("/programmes/{}/evaluation", w.programme))
+        .await;
+    assert!(
+        r.body.contains("compare-0-t"),
+        "the comparison chart: {}",
+        r.body
+    );
+    assert!(!r.body.contains("Secret programme"));
     // Withdrawing consent removes the person from the next report and package.
     exec(&app, &format!("UPDATE person_consents SET decision = 'withdrawn', decided_at = {} WHERE person_id = $1", ensemble::db::now() + 1), &[&w.people[0]]).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
