@@ -2257,3 +2257,199 @@ test('reach: a commissioner opens /areas/reach, /areas/barriers, the reach-ratio
     if (narrow) await narrow.close();
   }
 });
+
+// ---------------------------------------------------------------- evaluation: programme reports (issue 17)
+
+const EVALUATION_PROGRAMME = 'Music and Mind, Liverpool 2026';
+
+/** A fresh context signed in as `role` (the crawl's sessions are shared; these are not). */
+async function signedInContext(role, viewport = { width: 390, height: 844 }) {
+  const account = ACCOUNTS.get(role);
+  assert.ok(account, `no account for role ${role} in ACCOUNTS_FILE`);
+  const ctx = await browser.newContext({ baseURL: BASE_URL, viewport, serviceWorkers: 'block' });
+  const page = await ctx.newPage();
+  await load(page, url('/sign-in'));
+  await page.fill('#email', account.email);
+  await page.fill('#password', account.password);
+  await submit(page, await signInButton(page));
+  assert.ok(!isSignInPage(page.url()), `${role} signed in`);
+  await page.close();
+  return ctx;
+}
+
+/** The demo evaluation programme's id, from the links of the programmes list. */
+async function evaluationProgrammeId(page) {
+  await load(page, url('/programmes'));
+  const hrefs = await page.$$eval('a[href^="/programmes/"]', (as, name) =>
+    as.filter((a) => a.textContent.replace(/\s+/g, ' ').trim() === name).map((a) => a.getAttribute('href')), EVALUATION_PROGRAMME);
+  const ids = [...new Set(hrefs.map((h) => (h.match(/^\/programmes\/([^/?#]+)/) || [])[1]).filter(Boolean))];
+  assert.equal(ids.length, 1, `one link to "${EVALUATION_PROGRAMME}" on /programmes (found ${JSON.stringify(hrefs)})`);
+  return ids[0];
+}
+
+/** Load `p` at 390 px, run the standard checks and axe, then check 320 px for sideways scrolling. */
+async function checkEvaluationPage(t, page, narrow, label, p, opts = {}) {
+  const { response, errors } = await load(page, url(p));
+  assertNoProblems(await checkPage(page, { label, response, errors, screenshot: `evaluation--${label}`, ...opts }), t);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 390, `${label}: scrollWidth ${width}px at 390 px`);
+  assertNoProblems(await checkNarrow(await narrow.newPage(), url(p), `${label} at 320 px`), t);
+  return response;
+}
+
+test('evaluation: the programme manager and the commissioner open the report, the index, the comparison and the budget; the administrator the unit costs; axe at 390 px and 320 px', { skip: NO_ACCOUNTS, timeout: 6 * 60_000 }, async (t) => {
+  const contexts = [];
+  try {
+    for (const role of ['programme_manager', 'commissioner', 'administrator']) {
+      const ctx = await signedInContext(role);
+      const narrow = await narrowContextLike(ctx);
+      contexts.push(ctx, narrow);
+      const page = await ctx.newPage();
+      const who = role === 'programme_manager' ? 'pat' : role === 'commissioner' ? 'casey' : 'admin';
+      if (role === 'administrator') {
+        await checkEvaluationPage(t, page, narrow, `${who}-unit-costs`, '/evaluation/unit-costs');
+        assert.match(await page.textContent('main'), /unit cost/i);
+        continue;
+      }
+      const id = await evaluationProgrammeId(page);
+      await checkEvaluationPage(t, page, narrow, `${who}-report`, `/programmes/${id}/evaluation`);
+      const main = await page.textContent('main');
+      assert.match(main, /WELLBY/, `${who}: the report has the value section`);
+      assert.match(main, /£10,000/, `${who}: the value is shown with its range`);
+      await checkEvaluationPage(t, page, narrow, `${who}-index`, '/evaluation');
+      assert.ok(await page.locator(`main a[href^="/programmes/${id}/evaluation"]`).count() >= 1, `${who}: the index links the demo programme's report`);
+      const compare = await page.locator('main a[href^="/evaluation/compare"]').first().getAttribute('href').catch(() => null);
+      await checkEvaluationPage(t, page, narrow, `${who}-compare`, compare || '/evaluation/compare');
+      if (role === 'programme_manager') {
+        await checkEvaluationPage(t, page, narrow, `${who}-budget`, `/programmes/${id}/evaluation/budget`);
+        assert.ok(await page.locator('main form').count() >= 1, 'the budget page has a form');
+      }
+    }
+  } finally {
+    for (const c of contexts) await c.close();
+  }
+});
+
+/** A4 at 96 dpi with the margins the PDF is printed with. */
+const A4 = { width: (210 / 25.4) * 96, height: (297 / 25.4) * 96 };
+const PRINT_MARGIN_MM = 15;
+const PRINT_MARGIN_PX = (PRINT_MARGIN_MM / 25.4) * 96;
+
+/** Problems of the page open under print media: cut tables and figures, visible chrome, charts without text. */
+async function printProblems(page, printableHeight) {
+  return page.evaluate((limit) => {
+    const problems = [];
+    const describe = (el) => {
+      const caption = el.querySelector('caption, figcaption, title');
+      const text = (caption ? caption.textContent : el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 60);
+      return `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} ("${text}")`;
+    };
+    const shown = (el) => {
+      const s = getComputedStyle(el);
+      const r = el.getBoundingClientRect();
+      return s.display !== 'none' && s.visibility !== 'hidden' && r.width > 0 && r.height > 0;
+    };
+    const avoids = (el) => {
+      for (let e = el; e && e !== document.body; e = e.parentElement) {
+        const s = getComputedStyle(e);
+        if (s.breakInside === 'avoid' || s.breakInside === 'avoid-page' || s.pageBreakInside === 'avoid') return true;
+      }
+      return false;
+    };
+    const main = document.querySelector('main');
+    if (!main) return ['no <main>'];
+    let blocks = 0;
+    for (const el of main.querySelectorAll('table, figure')) {
+      if (!shown(el)) continue;
+      blocks += 1;
+      if (!avoids(el)) problems.push(`${describe(el)} may break across pages: no break-inside: avoid on it or around it`);
+      const h = el.getBoundingClientRect().height;
+      if (h > limit) problems.push(`${describe(el)} is ${Math.round(h)}px tall, more than a printed page (${Math.round(limit)}px): it will be cut`);
+    }
+    if (blocks === 0) problems.push('no table or figure is printed');
+    for (const sel of ['.nhsuk-header', '.nhsuk-footer', 'header', 'footer', 'nav', '.nhsuk-skip-link']) {
+      for (const el of document.querySelectorAll(sel)) {
+        if (main.contains(el)) continue;
+        if (shown(el)) problems.push(`the site's ${sel} is printed`);
+      }
+    }
+    const charts = [...main.querySelectorAll('svg')].filter((s) => s.getAttribute('aria-hidden') !== 'true' && !s.closest('[aria-hidden="true"]'));
+    for (const svg of charts) {
+      const title = svg.querySelector(':scope > title');
+      const desc = svg.querySelector(':scope > desc');
+      const name = title ? title.textContent.trim() : '(untitled)';
+      if (!title || !title.textContent.trim()) problems.push(`an <svg> chart has no <title>: ${describe(svg.closest('figure') || svg)}`);
+      if (!desc || !desc.textContent.trim()) problems.push(`the chart "${name}" has no <desc>`);
+      const around = svg.closest('figure') || svg.parentElement;
+      let table = around.querySelector('table');
+      for (let sib = around.nextElementSibling, i = 0; !table && sib && i < 2; sib = sib.nextElementSibling, i += 1) {
+        table = sib.matches('table') ? sib : sib.querySelector('table');
+      }
+      if (!table) problems.push(`the chart "${name}" has no table with its numbers beside it`);
+      else if (!shown(table)) problems.push(`the table of the chart "${name}" is not printed`);
+    }
+    return problems;
+  }, printableHeight);
+}
+
+test('evaluation: the report prints to PDF in Chromium with no cut tables or figures, no site chrome, and charts with titles, descriptions and tables', { skip: NO_ACCOUNTS, timeout: 3 * 60_000 }, async (t) => {
+  const printable = { width: Math.floor(A4.width - 2 * PRINT_MARGIN_PX), height: Math.floor(A4.height - 2 * PRINT_MARGIN_PX) };
+  const ctx = await signedInContext('programme_manager', printable);
+  try {
+    const page = await ctx.newPage();
+    const id = await evaluationProgrammeId(page);
+    const { response } = await load(page, url(`/programmes/${id}/evaluation`));
+    assert.equal(response.status(), 200);
+    await page.emulateMedia({ media: 'print' });
+    await page.evaluate(() => document.fonts.ready);
+    assertNoProblems(await printProblems(page, printable.height), t);
+    const pdfPath = path.join(SCREENSHOT_DIR, 'evaluation--pat-report.pdf');
+    const pdf = await page.pdf({
+      path: pdfPath,
+      format: 'A4',
+      printBackground: true,
+      margin: { top: `${PRINT_MARGIN_MM}mm`, bottom: `${PRINT_MARGIN_MM}mm`, left: `${PRINT_MARGIN_MM}mm`, right: `${PRINT_MARGIN_MM}mm` },
+    });
+    const text = pdf.toString('latin1');
+    assert.ok(text.startsWith('%PDF-'), 'a PDF file');
+    const pages = (text.match(/\/Type\s*\/Page(?!s)\b/g) || []).length;
+    t.diagnostic(`the report printed to ${pages} A4 page(s): ${pdfPath}`);
+    assert.ok(pages >= 1, `the PDF has at least one page (found ${pages})`);
+    // The controlled (shared) version an evaluator can preview prints the same way.
+    await page.emulateMedia({ media: 'screen' });
+    await load(page, url(`/programmes/${id}/evaluation?view=controlled`));
+    await page.emulateMedia({ media: 'print' });
+    assertNoProblems(await printProblems(page, printable.height), t);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('evaluation: a date range with no data gives a plain message and no chart; an impossible date names the field', { skip: NO_ACCOUNTS, timeout: 3 * 60_000 }, async (t) => {
+  const ctx = await signedInContext('programme_manager');
+  try {
+    const page = await ctx.newPage();
+    const id = await evaluationProgrammeId(page);
+    const empty = await load(page, url(`/programmes/${id}/evaluation?from=2001-01-01&to=2001-12-31`));
+    assert.equal(empty.response.status(), 200, 'a range with no data is not an error');
+    assertNoProblems(await checkPage(page, { label: 'report with no data', response: empty.response, errors: empty.errors, screenshot: 'evaluation--pat-report-no-data' }), t);
+    const main = (await page.textContent('main')).replace(/\s+/g, ' ');
+    assert.match(main, /\b(no|nobody|none|not enough)\b/i, 'a plain message says there is nothing in the range');
+    const charts = await page.locator('main svg:not([aria-hidden="true"])').count();
+    assert.equal(charts, 0, 'no (empty) chart is drawn for a range with no data');
+    assert.doesNotMatch(main, /\bNaN\b|undefined|\binf\b/i);
+
+    const bad = await load(page, url(`/programmes/${id}/evaluation?from=2026-13-01`));
+    const status = bad.response.status();
+    assert.ok(status === 200 || status === 400 || status === 422, `an impossible date gives 200, 400 or 422, not ${status}`);
+    assertNoProblems(await checkPage(page, { label: 'report with an impossible date', response: bad.response, errors: bad.errors, expectStatus: status, screenshot: 'evaluation--pat-report-bad-date' }), t);
+    const message = (await page.textContent('main')).replace(/\s+/g, ' ');
+    assert.match(message, /\bfrom\b|first day/i, 'the message names the field (by its name or its label)');
+    assert.match(message, /2026-13-01/, 'the message quotes the value');
+    // NHS.UK error pattern: the summary links to the field, which is marked as in error.
+    assert.equal(await page.locator('.nhsuk-error-summary a[href="#from"]').count(), 1, 'the error summary links to the "from" field');
+    assert.equal(await page.locator('#from[aria-describedby~="from-error"]').count(), 1, 'the field points to its error message');
+  } finally {
+    await ctx.close();
+  }
+});

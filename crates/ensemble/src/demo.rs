@@ -197,6 +197,7 @@ pub async fn seed(state: &AppState) -> Result<bool, AppError> {
     crate::modules::measures::demo::cohort(state, &cohort.attended).await?;
     crate::modules::practice::demo::load(state).await?;
     crate::modules::programmes::demo::load(state).await?;
+    crate::modules::evaluation::demo::load(state).await?;
     sqlx::query("INSERT INTO settings (key, value) VALUES ('demo_seeded', '1')")
         .execute(&state.db.write)
         .await?;

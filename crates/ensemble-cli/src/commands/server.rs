@@ -124,6 +124,9 @@ pub(crate) async fn demo(args: DemoArgs) -> anyhow::Result<i32> {
     ensemble::modules::areas::outcomes::refresh(&state)
         .await
         .map_err(explain)?;
+    ensemble::modules::evaluation::refresh::refresh_all(&state)
+        .await
+        .map_err(explain)?;
     state.db.close().await;
     if let Some(path) = &args.accounts_file {
         std::fs::write(

@@ -131,6 +131,15 @@ fn navigation(actor: Option<&Actor>) -> Vec<NavItem> {
         href: "/programmes",
         text: "Programmes",
     });
+    if actor.has_role(Role::Commissioner)
+        || actor.has_role(Role::Researcher)
+        || actor.has_role(Role::ProgrammeManager)
+    {
+        items.push(NavItem {
+            href: "/evaluation",
+            text: "Evaluation",
+        });
+    }
     if actor.has_role(Role::Researcher) {
         items.push(NavItem {
             href: "/research/datasets",

@@ -163,6 +163,8 @@ fn expected(method: &str, path: &str) -> Option<&'static [Role]> {
         ("GET", "/organisations" | "/organisations/{id}" | "/api/v1/organisations") => Some(STAFF),
         ("GET", "/organisations/{id}/members") => Some(MANAGERS),
         (_, "/organisations/{id}/out-of-hours") => Some(ALL),
+        (_, "/evaluation" | "/evaluation/compare") => Some(ALL),
+        (_, "/evaluation/unit-costs") => Some(ADMIN),
         ("POST", "/api/v1/organisations") | (_, "/api/v1/users") => Some(ADMIN),
         (_, p) if p.starts_with("/admin") => Some(ADMIN),
         (m, p) => panic!("route {m} {p} is missing from the authorisation matrix: add it"),

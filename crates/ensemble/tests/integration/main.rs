@@ -17,6 +17,7 @@ mod coldspots;
 mod connected;
 mod directory;
 mod email;
+mod evaluation;
 mod geo;
 mod map;
 mod measures;

@@ -117,6 +117,59 @@ pub struct Figures {
     /// Instrument → versions with results, where more than one.
     pub mixed_versions: Vec<(String, Vec<i64>)>,
     pub barriers: Vec<BarrierCount>,
+    /// Change by half-year of the latest result, per score (the programme over time).
+    #[serde(default)]
+    pub trends: Vec<Trend>,
+}
+
+/// People whose latest result fell in one half-year, and the sum of their changes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Trend {
+    pub instrument: String,
+    pub version: i64,
+    pub score: String,
+    /// `2026 H1` (January to June, UK) or `2026 H2`.
+    pub period: String,
+    pub people: u64,
+    pub sum_change: f64,
+}
+
+/// The half-year of an instant, UK time.
+pub fn half_year(ts: i64) -> String {
+    let d = crate::db::uk::local(ts);
+    format!(
+        "{} H{}",
+        d.year(),
+        if u8::from(d.month()) <= 6 { 1 } else { 2 }
+    )
+}
+
+fn trends(rows: &[PairRow]) -> Vec<Trend> {
+    let mut map: BTreeMap<(String, i64, String, String), (u64, f64)> = BTreeMap::new();
+    for r in rows.iter().filter(|r| !r.latest.is_nan()) {
+        let e = map
+            .entry((
+                r.instrument.clone(),
+                r.version,
+                r.score.clone(),
+                half_year(r.latest_at),
+            ))
+            .or_default();
+        e.0 += 1;
+        e.1 += r.latest - r.first;
+    }
+    map.into_iter()
+        .map(
+            |((instrument, version, score, period), (people, sum_change))| Trend {
+                instrument,
+                version,
+                score,
+                period,
+                people,
+                sum_change,
+            },
+        )
+        .collect()
 }
 
 /// One person's first and latest result of one score (row-level, for the package).
@@ -236,6 +289,7 @@ pub async fn gather(
     let rows = results(state, programme, window, people).await?;
     figures.scores = pair_counts(&rows);
     figures.mixed_versions = mixed(&rows);
+    figures.trends = trends(&rows);
     figures.barriers = barriers(state, programme, &person_of).await?;
     Ok((figures, rows))
 }
@@ -326,7 +380,8 @@ async fn results(
     .await?;
     // (person, instrument, version, score) -> (first, latest) as (value, at, band).
     type Obs = (f64, i64, Option<String>);
-    let mut series: BTreeMap<(String, String, i64, String), (Obs, Option<Obs>)> = BTreeMap::new();
+    type Key = (String, String, i64, String);
+    let mut series: BTreeMap<Key, (Obs, Option<Obs>)> = BTreeMap::new();
     for r in &rows {
         let person: String = r.try_get("person_id")?;
         if !people.contains_key(&person) {

@@ -22,6 +22,7 @@ use crate::web::{Page, PageCtx, page};
 
 /// The report's query string.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// First day (YYYY-MM-DD); default: since the programme began.
     pub from: Option<String>,
@@ -206,8 +207,7 @@ async fn budget_page(
     let p = access::manage(&mut conn, actor, id).await?;
     drop(conn);
     let lines = costs::lines(state, id).await?;
-    let mut funders = vec![(String::new(), "Not recorded".to_string())];
-    funders.extend(costs::funder_options(state).await?);
+    let funders = costs::funder_options(state).await?;
     let body = sections::budget(&p, &lines, &funders, form, errors, ctx);
     let mut page_ = Page::new("Budget", body);
     page_.has_errors = !errors.is_empty();

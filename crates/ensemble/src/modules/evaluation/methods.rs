@@ -196,13 +196,13 @@ pub fn methods(r: &Report) -> Vec<Method> {
         ),
         m(
             "Costs",
-            "Cost per participant is the budget entered for the period divided by the people who attended at least once; cost per session hour divides it by the hours of sessions held. A budget line that runs beyond the period is counted in proportion to its days inside it.".into(),
+            "Cost per participant is the budget entered for the period divided by the people who attended at least once; cost per session hour divides it by the hours of sessions held. A budget line that runs beyond the period is counted in proportion to its days inside it. The disclosure-controlled version divides by the published (rounded) count of participants, so an exact count cannot be worked back from the cost.".into(),
         ),
         m(
             "Comparison",
             format!(
-                "A programme is compared only with programmes that used the same instrument and version, each with at least {} pairs, and only when at least {MIN_OTHERS} other programmes qualify. Their mean changes are shown as a distribution, never by name.",
-                d.min_pairs
+                "A programme is compared only with programmes that used the same instrument and version, each with at least {} pairs, and only when at least {MIN_OTHERS} other programmes qualify. Their mean changes are shown as a distribution, never by name. Over time, the programme's own mean change is shown by the half-year (UK) in which each person's latest result fell, for half-years with at least {} pairs.",
+                d.min_pairs, d.min_pairs
             ),
         ),
     ];

@@ -9,6 +9,7 @@ pub mod access;
 pub mod charts;
 pub mod compare;
 pub mod costs;
+pub mod demo;
 pub mod figures;
 pub mod html;
 pub mod methods;

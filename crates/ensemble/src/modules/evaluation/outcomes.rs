@@ -131,10 +131,10 @@ pub fn analyse(def: &Definition, s: &ScorePairs, audience: Audience) -> Option<O
         && let Ok(shares) = change_shares(&before, &after, threshold, direction(rule.direction))
     {
         let parts = [shares.improved, shares.unchanged, shares.worse];
-        let shown: Vec<Option<u64>> = parts
-            .iter()
-            .map(|p| audience.count(p.count as u64))
-            .collect();
+        // The three add up to n, so they are protected together: where one is hidden,
+        // another is too, and its share with it.
+        let shown: Vec<Option<u64>> =
+            audience.column(&parts.iter().map(|p| p.count as u64).collect::<Vec<_>>());
         // A share is shown only where its count is.
         let share = |i: usize| {
             shown[i]

@@ -247,6 +247,41 @@ pub struct Costs {
     pub message: Option<String>,
 }
 
+/// One score's change among people whose latest result fell in one half-year.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrendRow {
+    pub instrument: String,
+    pub instrument_version: i64,
+    pub score: String,
+    pub label: String,
+    pub period: String,
+    pub n: Option<u64>,
+    /// Shown only with at least the minimum pairs.
+    pub mean_change: Option<f64>,
+}
+
+fn trend_rows(audience: Audience, f: &Figures, outcomes: &[OutcomeRow]) -> Vec<TrendRow> {
+    f.trends
+        .iter()
+        .filter_map(|t| {
+            let o = outcomes.iter().find(|o| {
+                o.instrument == t.instrument
+                    && o.instrument_version == t.version
+                    && o.score == t.score
+            })?;
+            Some(TrendRow {
+                instrument: t.instrument.clone(),
+                instrument_version: t.version,
+                score: t.score.clone(),
+                label: o.label.clone(),
+                period: t.period.clone(),
+                n: audience.count(t.people),
+                mean_change: (t.people >= MIN_PAIRS).then(|| t.sum_change / t.people as f64),
+            })
+        })
+        .collect()
+}
+
 /// A method statement.
 #[derive(Debug, Clone, Serialize)]
 pub struct Method {
@@ -282,6 +317,8 @@ pub struct Report {
     pub barriers: Vec<BarrierRow>,
     pub costs: Costs,
     pub comparison: Vec<Comparison>,
+    /// This programme over time: mean change by half-year of the latest result.
+    pub trends: Vec<TrendRow>,
     pub methods: Vec<Method>,
     pub messages: Vec<String>,
 }
@@ -552,6 +589,7 @@ async fn compose(
     let lines = costs::lines(state, &programme.id).await?;
     let costs = costs(lines, &period, reach.totals.attended, practice.hours());
     let comparison = compare::against(state, &programme.id, &outcomes_rows).await?;
+    let outcomes_rows_for_trends = outcomes_rows.clone();
     if activities.is_empty() {
         messages.push("This programme has no activities linked to it yet, so no one can be counted: link its activities on the programme's page.".into());
     } else if f.totals.people == 0 {
@@ -596,6 +634,7 @@ async fn compose(
         barriers: barrier_rows(audience, &f),
         costs,
         comparison,
+        trends: trend_rows(audience, &f, &outcomes_rows_for_trends),
         methods: Vec::new(),
         messages,
     };

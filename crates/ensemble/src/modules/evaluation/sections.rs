@@ -152,6 +152,9 @@ fn reach(r: &Report) -> Markup {
     html! {
         section."ensemble-report-section" {
             h2."nhsuk-heading-m" { "Reach" }
+            @if t.people == Some(0) {
+                p."nhsuk-body" { "No one who agreed to evaluation was referred " (r.period.describe()) ", so there is no reach to show." }
+            } @else {
             dl."nhsuk-summary-list" {
                 (row("Referrals", count(t.referrals)))
                 (row("People referred", count(t.people)))
@@ -163,6 +166,7 @@ fn reach(r: &Report) -> Markup {
             (table("Reach by deprivation decile", &head, rows(None)))
             @for (b, title) in [("age", "Reach by age band"), ("sex", "Reach by sex"), ("ethnicity", "Reach by ethnic group")] {
                 (table(title, &head, rows(Some(b))))
+            }
             }
         }
     }
@@ -229,12 +233,69 @@ fn outcomes(r: &Report) -> Markup {
                         if o.reliability.is_some() { count(o.reliable_worse) } else { "–".into() },
                     ]).collect()))
             }
-            @if !r.band_shifts.is_empty() {
-                (table("Band of first and latest result", &["Measure", "First band", "Latest band", "People"],
-                    r.band_shifts.iter().map(|b| vec![format!("{} {} (version {})", b.instrument, b.score, b.instrument_version), b.first_band.clone(), b.latest_band.clone(), count(b.people)]).collect()))
+            @for (label, bands, cells) in band_tables(r) {
+                (table(&format!("{label}: band of first result (rows) by band of latest result (columns)"),
+                    &std::iter::once("First band").chain(bands.iter().map(String::as_str)).collect::<Vec<_>>(),
+                    bands.iter().zip(cells).map(|(b, row)| std::iter::once(b.clone()).chain(row.into_iter().map(count)).collect()).collect()))
             }
         }
     }
+}
+
+/// Band shifts as one cross-table per score: (label, bands, people[first][latest]).
+type BandTable = (String, Vec<String>, Vec<Vec<Option<u64>>>);
+
+fn band_tables(r: &Report) -> Vec<BandTable> {
+    let mut out: Vec<(String, i64, String, BandTable)> = Vec::new();
+    for b in &r.band_shifts {
+        let key = (b.instrument.clone(), b.instrument_version, b.score.clone());
+        let pos = out
+            .iter()
+            .position(|o| (o.0.clone(), o.1, o.2.clone()) == key);
+        let i = match pos {
+            Some(i) => i,
+            None => {
+                let label = r
+                    .outcomes
+                    .iter()
+                    .find(|o| {
+                        o.instrument == b.instrument
+                            && o.instrument_version == b.instrument_version
+                            && o.score == b.score
+                    })
+                    .map_or_else(
+                        || format!("{} {}", b.instrument, b.score),
+                        |o| format!("{} (version {})", o.label, o.instrument_version),
+                    );
+                out.push((key.0, key.1, key.2, (label, Vec::new(), Vec::new())));
+                out.len() - 1
+            }
+        };
+        let t = &mut out[i].3;
+        if !t.1.contains(&b.first_band) {
+            t.1.push(b.first_band.clone());
+        }
+        if !t.1.contains(&b.latest_band) {
+            t.1.push(b.latest_band.clone());
+        }
+    }
+    for o in &mut out {
+        let n = o.3.1.len();
+        o.3.2 = vec![vec![Some(0); n]; n];
+    }
+    for b in &r.band_shifts {
+        if let Some(o) = out
+            .iter_mut()
+            .find(|o| o.0 == b.instrument && o.1 == b.instrument_version && o.2 == b.score)
+        {
+            let f = o.3.1.iter().position(|x| *x == b.first_band);
+            let l = o.3.1.iter().position(|x| *x == b.latest_band);
+            if let (Some(f), Some(l)) = (f, l) {
+                o.3.2[f][l] = b.people;
+            }
+        }
+    }
+    out.into_iter().map(|o| o.3).collect()
 }
 
 fn service_use(r: &Report) -> Markup {
@@ -359,6 +420,10 @@ fn comparison(r: &Report) -> Markup {
     html! {
         section."ensemble-report-section" {
             h2."nhsuk-heading-m" { "Compared with other programmes" }
+            @if r.trends.iter().any(|t| t.mean_change.is_some()) {
+                (table("This programme over time: mean change by half-year of the latest result", &["Measure", "Half-year", "People", "Mean change"],
+                    r.trends.iter().map(|t| vec![format!("{} (version {})", t.label, t.instrument_version), t.period.clone(), count(t.n), opt(t.mean_change, 2)]).collect()))
+            }
             @if r.comparison.is_empty() { p."nhsuk-body" { "There is nothing to compare until a measure has results from at least " (r.disclosure.min_pairs) " people." } }
             @for (i, c) in r.comparison.iter().enumerate() {
                 h3."nhsuk-heading-s" { (c.label) " (version " (c.instrument_version) ")" }
@@ -408,7 +473,7 @@ pub fn budget(
             (field("amount", "Amount in pounds (for example 12500 or 12,500.50)", &form.amount, errors))
             (field("starts_on", "First day it covers (YYYY-MM-DD)", &form.starts_on, errors))
             (field("ends_on", "Last day it covers (YYYY-MM-DD)", &form.ends_on, errors))
-            (select("funder", "Organisation that paid", funders, &form.funder, errors))
+            (select("funder", "Organisation that paid (leave unchosen if not known)", funders, &form.funder, errors))
             button."nhsuk-button" type="submit" { "Add budget line" }
         }
         p."nhsuk-body" { a href=(format!("/programmes/{}/evaluation", p.id)) { "Back to the evaluation report" } }

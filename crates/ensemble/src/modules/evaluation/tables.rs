@@ -321,7 +321,7 @@ pub const REACH_GROUP: &[Field] = &[
 
 pub const PRACTICE: &[Field] = &[
     f("month", M, "Month of the sessions."),
-    f("sessions", I, "Sessions held."),
+    f("sessions_held", I, "Sessions held."),
     f("session_hours", N, "Hours of sessions held."),
     f(
         "attendances",
@@ -397,6 +397,23 @@ pub const COMPARISON: &[Field] = &[
         "message",
         S,
         "Why there is no comparison, if there is none.",
+    ),
+];
+
+pub const TRENDS: &[Field] = &[
+    f("instrument", S, "Instrument identifier."),
+    f("instrument_version", I, "Instrument version."),
+    f("score", S, "Score identifier."),
+    f(
+        "period",
+        S,
+        "Half-year (UK) of the latest result: YYYY H1 (January–June) or YYYY H2.",
+    ),
+    f("n", I, "People whose latest result fell in the half-year."),
+    f(
+        "mean_change",
+        N,
+        "Their mean change (latest − first); empty under 8 people.",
     ),
 ];
 
@@ -615,6 +632,13 @@ pub fn tables(
         description: "This programme's mean change against other programmes using the same instrument version (anonymous).",
         fields: COMPARISON,
         rows: rows_of(COMPARISON, &r.comparison),
+    });
+    out.push(Table {
+        name: "trends",
+        title: "The programme over time",
+        description: "Mean change per score among people whose latest result fell in each half-year.",
+        fields: TRENDS,
+        rows: rows_of(TRENDS, &r.trends),
     });
     let _ = EMPTY;
     out

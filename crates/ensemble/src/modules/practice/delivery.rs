@@ -16,6 +16,7 @@ pub struct Month {
     /// `YYYY-MM` (UTC month of the session's start).
     pub month: String,
     /// Sessions held (not cancelled or still planned).
+    #[serde(rename = "sessions_held")]
     pub sessions: u64,
     /// Hours of the sessions held (end − start).
     pub session_hours: f64,

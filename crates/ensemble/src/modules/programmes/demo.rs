@@ -100,7 +100,7 @@ pub async fn load(state: &AppState) -> Result<(), AppError> {
         ),
         (
             "rowan.researcher@ensemble-demo.example",
-            "consulted",
+            "responsible",
             "staff",
         ),
         ("chris.clinician@ensemble-demo.example", "informed", "staff"),

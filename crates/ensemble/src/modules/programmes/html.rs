@@ -248,6 +248,8 @@ async fn space_page(
             }
             ul."nhsuk-list" { @for (v, mine) in &voices { (voice_line(v, *mine, &names, team)) } }
             @if coder { p."nhsuk-body" { a href=(format!("{base}/themes")) { "Themes, and how far coders agree" } } }
+            h2."nhsuk-heading-m" { "Evaluation" }
+            p."nhsuk-body" { a href=(format!("{base}/evaluation")) { "Evaluation report" } ": who the programme reached, how people's wellbeing changed, what it cost and what it was worth, with the methods and the open data." }
             h2."nhsuk-heading-m" { "Proposals and decisions" }
             p."nhsuk-body" { a href=(format!("{base}/proposals")) { "Proposals" @if decided > 0 { " (news on " (decided) " of yours)" } } " · " a href=(format!("{base}/decisions")) { "Decisions log" } }
             h2."nhsuk-heading-m" { "You said, we did" }
