@@ -186,36 +186,38 @@ impl Responses {
             m.insert("anxiety".to_string(), Answer::Number(v));
             m
         });
-        // Service use: a person's rate of each contact, a little lower at follow-up for
-        // most; now and then a question left blank (they are optional).
+        // Service use: counts at a person's own rates; at follow-up about three in four of
+        // the earlier kind of contact recur (each kept or not) and a few new ones come
+        // (which makes some people worse), so totals fall a little and steadily. Now and
+        // then a question is left blank (they are optional).
         let frailty = normal(rng, 1.0, 0.35).max(0.2);
-        let lower = normal(rng, 0.85, 0.25).max(0.2);
-        let rates = [
+        let keep = normal(rng, 0.72, 0.15).clamp(0.3, 1.0);
+        let admitted = rng.random_bool(0.06);
+        let mut first = BTreeMap::new();
+        let mut latest = BTreeMap::new();
+        for (item, rate, max) in [
             ("gp_appointments", 2.4, 50.0),
             ("ae_attendances", 0.35, 50.0),
             ("crisis_contacts", 0.25, 50.0),
-            ("hospital_nights", 0.0, 92.0),
-        ];
-        let admitted = rng.random_bool(0.06);
-        let service_use = [1.0, lower].map(|factor| {
-            let mut m = BTreeMap::new();
-            for (item, rate, max) in rates {
-                if rng.random_bool(0.03) {
-                    continue;
+            ("hospital_nights", 4.0, 92.0),
+        ] {
+            let rate = if item == "hospital_nights" {
+                if admitted { rate } else { 0.0 }
+            } else {
+                rate * frailty
+            };
+            let before = poisson(rng, rate);
+            let kept = (0..before as usize)
+                .filter(|_| rng.random_bool(keep))
+                .count() as f64;
+            let after = kept + poisson(rng, rate * 0.12);
+            for (m, v) in [(&mut first, before), (&mut latest, after)] {
+                if !rng.random_bool(0.03) {
+                    m.insert(item.to_string(), Answer::Number(v.min(max)));
                 }
-                let v = if item == "hospital_nights" {
-                    if admitted {
-                        poisson(rng, 4.0 * factor)
-                    } else {
-                        0.0
-                    }
-                } else {
-                    poisson(rng, rate * frailty * factor)
-                };
-                m.insert(item.to_string(), Answer::Number(v.min(max)));
             }
-            m
-        });
+        }
+        let service_use = [first, latest];
         Person {
             swemwbs,
             ons4,
@@ -447,6 +449,7 @@ mod tests {
         let score =
             |id: &str, score: &str| values.get(&(id.to_string(), score.to_string())).copied();
         let (mut metric, mut life, mut anxiety, mut worse) = (vec![], vec![], vec![], 0);
+        let (mut gp, mut gp_worse) = (vec![], 0);
         for ((_, instrument), list) in &by {
             assert!(list.len() <= 2);
             if list.len() < 2 {
@@ -471,10 +474,20 @@ mod tests {
                             - score(&list[0].1, "anxiety").unwrap(),
                     );
                 }
-                _ => {}
+                _ => {
+                    if let (Some(a), Some(b)) = (
+                        score(&list[0].1, "gp_appointments"),
+                        score(&list[1].1, "gp_appointments"),
+                    ) {
+                        gp_worse += usize::from(b > a);
+                        gp.push(b - a);
+                    }
+                }
             }
         }
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+        assert!((-0.8..-0.2).contains(&mean(&gp)), "GP change {}", mean(&gp));
+        assert!(gp_worse > gp.len() / 10, "some see their GP more");
         assert!((1.0..2.0).contains(&mean(&metric)), "{}", mean(&metric));
         assert!((0.35..0.85).contains(&mean(&life)), "{}", mean(&life));
         assert!(
