@@ -44,8 +44,9 @@ const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'];
 // Paths the crawler never follows.
 const SKIP_PREFIXES = ['/sign-out', '/assets/', '/api/', '/openreferral/', '/practice/portfolio/certificates/'];
 const SKIP_EXACT = ['/metrics', '/healthz', '/readyz', '/api', '/openreferral'];
-// Files, not pages: feeds are checked by tests/feeds/atom.py, CSV and images by the integration suite.
-const SKIP_SUFFIX = /\.(json|csv|svg|png|atom|xml)$/i;
+// Files, not pages: feeds are checked by tests/feeds/atom.py, CSV, images and zip packages by
+// the integration suite and tests/evaluation/recompute.py.
+const SKIP_SUFFIX = /\.(json|csv|svg|png|atom|xml|zip)$/i;
 
 function loadAccounts() {
   const file = process.env.ACCOUNTS_FILE;

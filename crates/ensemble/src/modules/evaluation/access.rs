@@ -23,6 +23,8 @@ pub struct ReportAccess {
     pub audience: Audience,
     /// Whether they are one of the programme's evaluators (may ask for either version).
     pub evaluator: bool,
+    /// Whether they manage the programme (enter its budget).
+    pub manager: bool,
 }
 
 /// May the actor open the programme's evaluation? 404 when there is no such programme.
@@ -46,6 +48,7 @@ pub async fn report(
             Audience::Controlled
         },
         evaluator,
+        manager: p.standing() == Standing::Manager,
     })
 }
 

@@ -39,13 +39,18 @@ impl ReportQuery {
     fn period(&self) -> Result<Period, Vec<FieldError>> {
         Period::parse(self.from.as_deref(), self.to.as_deref())
     }
+    /// The query string of the chosen period and version (empty values left out).
     fn query_string(&self) -> String {
-        serde_urlencoded::to_string([
-            ("from", self.from.clone().unwrap_or_default()),
-            ("to", self.to.clone().unwrap_or_default()),
-            ("view", self.view.clone().unwrap_or_default()),
-        ])
-        .unwrap_or_default()
+        let pairs: Vec<(&str, &str)> =
+            [("from", &self.from), ("to", &self.to), ("view", &self.view)]
+                .into_iter()
+                .filter_map(|(k, v)| {
+                    v.as_deref()
+                        .filter(|v| !v.trim().is_empty())
+                        .map(|v| (k, v))
+                })
+                .collect();
+        serde_urlencoded::to_string(pairs).unwrap_or_default()
     }
 }
 
@@ -88,7 +93,7 @@ pub async fn report_page(
     };
     let (r, a) = service::open(&state, &actor, &id, period, q.controlled()).await?;
     let body = html! {
-        (sections::header(&r, a.evaluator, &q.query_string()))
+        (sections::header(&r, a.evaluator, a.manager, &q.query_string()))
         (period_form(&id, &q, &[]))
         (sections::body(&r))
     };

@@ -63,7 +63,7 @@ fn table(caption: &str, head: &[&str], rows: Vec<Vec<String>>) -> Markup {
 }
 
 /// Title, who the version is for, and downloads.
-pub fn header(r: &Report, evaluator: bool, query: &str) -> Markup {
+pub fn header(r: &Report, evaluator: bool, manager: bool, query: &str) -> Markup {
     let id = &r.programme.id;
     html! {
         span."nhsuk-caption-l" { (r.programme.lead_organisation) }
@@ -77,8 +77,8 @@ pub fn header(r: &Report, evaluator: bool, query: &str) -> Markup {
             }
         }
         ul."nhsuk-list ensemble-no-print" {
-            li { a href=(format!("/programmes/{id}/evaluation/package.zip?{query}")) { "Download the open data package (CSV tables, datapackage.json, report.json and a spreadsheet)" } }
-            @if evaluator { li { a href=(format!("/programmes/{id}/evaluation/budget")) { "Budget for costs per participant" } } }
+            li { a href=(if query.is_empty() { format!("/programmes/{id}/evaluation/package.zip") } else { format!("/programmes/{id}/evaluation/package.zip?{query}") }) { "Download the open data package (CSV tables, datapackage.json, report.json and a spreadsheet)" } }
+            @if manager { li { a href=(format!("/programmes/{id}/evaluation/budget")) { "Budget for costs per participant" } } }
             li { a href="/evaluation/compare" { "Compare with other programmes" } }
         }
     }

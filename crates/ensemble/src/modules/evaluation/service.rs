@@ -89,6 +89,7 @@ pub async fn export_as_operator(
         programme: p,
         audience: Audience::Evaluator,
         evaluator: true,
+        manager: false,
     };
     let (r, pairs) = report::build_live(state, &access, period).await?;
     let pz = pseudonymiser(state, &access.programme.id);
