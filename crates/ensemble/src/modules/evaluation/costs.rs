@@ -101,27 +101,30 @@ pub fn parse_pounds(value: &str, field: &str, errors: &mut Vec<FieldError>) -> O
     }
 }
 
-fn date(value: &str, field: &str, what: &str, errors: &mut Vec<FieldError>) -> Option<Date> {
-    match crate::dates::parse_date(value) {
-        Some(d) => Some(d),
-        None if value.trim().is_empty() => {
-            errors.push(FieldError::new(
-                field,
-                format!("Enter the {what} as YYYY-MM-DD"),
-            ));
-            None
-        }
-        None => {
-            errors.push(FieldError::new(
-                field,
-                format!(
-                    "Enter the {what} as a real date, YYYY-MM-DD, not \"{}\"",
-                    value.trim()
-                ),
-            ));
-            None
-        }
+/// A date typed by a person (YYYY-MM-DD); a field error naming the field and the value
+/// otherwise. Empty is an error here; callers for which a date is optional skip empty values.
+pub fn date_field(
+    value: &str,
+    field: &str,
+    what: &str,
+    errors: &mut Vec<FieldError>,
+) -> Option<Date> {
+    let v = value.trim();
+    if v.is_empty() {
+        errors.push(FieldError::new(
+            field,
+            format!("Enter the {what} as YYYY-MM-DD"),
+        ));
+        return None;
     }
+    let d = crate::dates::parse_date(v);
+    if d.is_none() {
+        errors.push(FieldError::new(
+            field,
+            format!("Enter the {what} as a real date, YYYY-MM-DD, not \"{v}\""),
+        ));
+    }
+    d
 }
 
 /// The programme's budget lines, oldest first.
@@ -182,8 +185,8 @@ pub async fn add_line(
         ));
     }
     let pence = parse_pounds(&input.amount, "amount", &mut errors);
-    let starts = date(&input.starts_on, "starts_on", "first day", &mut errors);
-    let ends = date(&input.ends_on, "ends_on", "last day", &mut errors);
+    let starts = date_field(&input.starts_on, "starts_on", "first day", &mut errors);
+    let ends = date_field(&input.ends_on, "ends_on", "last day", &mut errors);
     if let (Some(s), Some(e)) = (starts, ends)
         && e < s
     {
@@ -193,8 +196,17 @@ pub async fn add_line(
         ));
     }
     let funder = input.funder.trim().to_string();
-    let options = funder_options(state).await?;
-    if !funder.is_empty() && !options.iter().any(|(id, _)| *id == funder) {
+    let known: Option<String> = if funder.is_empty() {
+        None
+    } else {
+        sqlx::query_scalar(
+            "SELECT id FROM accounts_organisation_profiles WHERE id = $1 AND archived_at IS NULL",
+        )
+        .bind(funder.clone())
+        .fetch_optional(&state.db.read)
+        .await?
+    };
+    if !funder.is_empty() && known.is_none() {
         errors.push(FieldError::new(
             "funder",
             format!("Choose a funder from the list; \"{funder}\" is not an organisation here"),

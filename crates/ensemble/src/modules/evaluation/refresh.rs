@@ -13,12 +13,8 @@ use sqlx::Row;
 
 use super::figures::{self, Figures, People, Window};
 use super::outcomes::MIN_PAIRS;
-use crate::db::now;
 use crate::error::AppError;
 use crate::state::AppState;
-
-/// How often the job rebuilds the snapshots.
-pub const REFRESH_EVERY_MINUTES: i64 = 10;
 
 /// Serialises rebuilds within one process.
 static REFRESHING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
@@ -179,15 +175,4 @@ impl crate::jobs::JobKind for Refresh {
         );
         Ok(())
     }
-}
-
-/// Rebuild when the snapshots are missing or older than the refresh interval (start-up).
-pub async fn refresh_if_stale(state: &AppState) -> Result<(), AppError> {
-    let stale = last_refresh(state)
-        .await?
-        .is_none_or(|at| now() - at > REFRESH_EVERY_MINUTES * 60);
-    if stale {
-        refresh_all(state).await?;
-    }
-    Ok(())
 }

@@ -101,16 +101,7 @@ impl Period {
         let mut errors = Vec::new();
         let mut one = |v: Option<&str>, field: &str, what: &str| {
             let v = v.map(str::trim).filter(|v| !v.is_empty())?;
-            match crate::dates::parse_date(v) {
-                Some(d) => Some(d),
-                None => {
-                    errors.push(FieldError::new(
-                        field,
-                        format!("Enter the {what} as a real date, YYYY-MM-DD, not \"{v}\""),
-                    ));
-                    None
-                }
-            }
+            super::costs::date_field(v, field, what, &mut errors)
         };
         let period = Period {
             from: one(from, "from", "first day"),
@@ -589,7 +580,7 @@ async fn compose(
     let lines = costs::lines(state, &programme.id).await?;
     let costs = costs(lines, &period, reach.totals.attended, practice.hours());
     let comparison = compare::against(state, &programme.id, &outcomes_rows).await?;
-    let outcomes_rows_for_trends = outcomes_rows.clone();
+    let trends = trend_rows(audience, &f, &outcomes_rows);
     if activities.is_empty() {
         messages.push("This programme has no activities linked to it yet, so no one can be counted: link its activities on the programme's page.".into());
     } else if f.totals.people == 0 {
@@ -634,7 +625,7 @@ async fn compose(
         barriers: barrier_rows(audience, &f),
         costs,
         comparison,
-        trends: trend_rows(audience, &f, &outcomes_rows_for_trends),
+        trends,
         methods: Vec::new(),
         messages,
     };

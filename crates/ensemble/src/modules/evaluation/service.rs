@@ -11,6 +11,21 @@ use crate::error::AppError;
 use crate::rbac::Actor;
 use crate::state::AppState;
 
+/// The actor's access to the programme's evaluation, in the controlled version when asked.
+async fn access_as(
+    state: &AppState,
+    actor: &Actor,
+    programme: &str,
+    controlled: bool,
+) -> Result<ReportAccess, AppError> {
+    let mut conn = state.db.read.acquire().await?;
+    let mut access = access::report(&mut conn, actor, programme).await?;
+    if controlled {
+        access.audience = Audience::Controlled;
+    }
+    Ok(access)
+}
+
 /// Open a programme's report. An evaluator may ask for the controlled version.
 pub async fn open(
     state: &AppState,
@@ -19,12 +34,7 @@ pub async fn open(
     period: Period,
     controlled: bool,
 ) -> Result<(Report, ReportAccess), AppError> {
-    let mut conn = state.db.read.acquire().await?;
-    let mut access = access::report(&mut conn, actor, programme).await?;
-    drop(conn);
-    if controlled {
-        access.audience = Audience::Controlled;
-    }
+    let access = access_as(state, actor, programme, controlled).await?;
     Ok((report::build(state, &access, period).await?, access))
 }
 
@@ -42,12 +52,7 @@ pub async fn download(
     period: Period,
     controlled: bool,
 ) -> Result<(String, Vec<u8>), AppError> {
-    let mut conn = state.db.read.acquire().await?;
-    let mut access = access::report(&mut conn, actor, programme).await?;
-    drop(conn);
-    if controlled {
-        access.audience = Audience::Controlled;
-    }
+    let access = access_as(state, actor, programme, controlled).await?;
     let (r, pairs) = report::build_live(state, &access, period).await?;
     let row_level = r.audience == Audience::Evaluator;
     let p = pseudonymiser(state, &access.programme.id);

@@ -105,8 +105,6 @@ fn rows_of<T: Serialize>(fields: &[Field], items: &[T]) -> Vec<Vec<Cell>> {
 
 use Kind::{Integer as I, Number as N, String as S, YearMonth as M};
 
-const EMPTY: &str = " Empty where suppressed (fewer than 8) or not applicable.";
-
 pub const OUTCOMES: &[Field] = &[
     f("instrument", S, "Instrument identifier."),
     f(
@@ -450,11 +448,6 @@ pub fn tables(
                     o.score.as_str(),
                 )
             })
-            .chain(
-                r.service_use
-                    .iter()
-                    .map(|s| ("service_use", 1, s.item.as_str())),
-            )
             .collect();
         let rows = pairs
             .iter()
@@ -640,6 +633,5 @@ pub fn tables(
         fields: TRENDS,
         rows: rows_of(TRENDS, &r.trends),
     });
-    let _ = EMPTY;
     out
 }
